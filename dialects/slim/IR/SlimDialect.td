@@ -1,0 +1,91 @@
+//===- SlimDialect.td - the slim dialect and its enums -----*- tablegen -*-===//
+//
+// The slim dialect: transformer-level ops on static-shaped tensors, plus the
+// primitives an importer produces before `slim-raise` recognizes them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SLIM_DIALECT_TD
+#define SLIM_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Slim_Dialect : Dialect {
+  let name = "slim";
+  let cppNamespace = "::mlir::slim";
+  let summary = "Transformer models at the level where Slim's optimizations are stated";
+  let description = [{
+    The `slim` dialect represents a transformer model so that the passes of
+    Slim can be stated directly on it:
+
+    * `slim.residual` makes the residual stream visible: `y = x + body(x)`,
+      tagged with the sublayer `kind` (attention or mlp) and the `layer`
+      index. Layer dropping replaces a residual by its input, LayerNorm to
+      RMSNorm walks the chain of residuals, token merging inserts between the
+      attention and MLP residual of a layer.
+    * transformer ops (`embedding`, `layer_norm`, `rms_norm`, `linear`,
+      `qlinear`, `attention`, `rope`, `gelu`, `silu`, `softmax`,
+      `token_merge`) and broadcasting arithmetic (`add`, `sub`, `mul`, `div`,
+      `pow`).
+    * primitives an importer needs before raising (`matmul`, `transpose`,
+      `reshape`, `reduce_mean`, `slice`, `concat`, `where`, `erf`, `tanh`,
+      `sqrt`, `exp`).
+
+    Shapes are static: batch, sequence length and image size are compile
+    options. Weights are `dense_resource` constants (`arith.constant`), so a
+    module is self-contained.
+  }];
+}
+
+class Slim_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Slim_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Slim_ResidualKindAttr : I32EnumAttr<"ResidualKind",
+    "the sublayer inside a residual", [
+      I32EnumAttrCase<"attention", 0>,
+      I32EnumAttrCase<"mlp", 1>,
+    ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_GeluApproximationAttr : I32EnumAttr<"GeluApproximation",
+    "how GELU is computed", [
+      I32EnumAttrCase<"exact", 0>,
+      I32EnumAttrCase<"tanh", 1>,
+    ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_QuantActivationAttr : I32EnumAttr<"QuantActivation",
+    "how the activations of a quantized linear are quantized", [
+      I32EnumAttrCase<"none", 0>,
+      I32EnumAttrCase<"dynamic", 1>,
+      I32EnumAttrCase<"static_", 2, "static">,
+    ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_MergeMethodAttr : I32EnumAttr<"MergeMethod",
+    "the token merging method", [
+      I32EnumAttrCase<"tome", 0>,
+      I32EnumAttrCase<"mctf", 1>,
+    ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def Slim_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
+def Slim_IndexTensor : StaticShapeTensorOf<[AnySignlessInteger]>;
+def Slim_BoolTensor : StaticShapeTensorOf<[I1]>;
+def Slim_QWeightTensor : StaticShapeTensorOf<[I8, I<4>]>;
+def Slim_ZeroPointTensor : StaticShapeTensorOf<[I8, I<4>, UI8]>;
+
+#endif // SLIM_DIALECT_TD

@@ -1,0 +1,746 @@
+//===- SlimOps.cpp - slim dialect operations ------------------------------===//
+//
+// Verifiers, shape inference and folders. Shape inference emits its
+// diagnostics in the verifier style ("'slim.linear' op ...") so a bad shape
+// is reported the same way whether it is found while parsing or while
+// verifying a module built in C++.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/slim/IR/SlimOps.h"
+#include "dialects/slim/IR/ShapeUtils.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::slim;
+
+#include "dialects/slim/IR/SlimEnums.cpp.inc"
+
+namespace {
+
+/// Emits "'<op>' op <args...>" at `loc` (when there is one) and fails.
+template <typename OpTy, typename... Args>
+LogicalResult fail(std::optional<Location> loc, Args &&...args) {
+  return emitOptionalError(loc, "'", OpTy::getOperationName(), "' op ",
+                           std::forward<Args>(args)...);
+}
+
+/// Shape inference runs while parsing, before the operand type constraints
+/// are verified: check that every operand is a static-shaped ranked tensor.
+template <typename OpTy>
+LogicalResult staticTensors(std::optional<Location> loc, ValueRange values) {
+  for (Value v : values) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || !t.hasStaticShape())
+      return fail<OpTy>(loc, "operands must be static-shaped tensors, got ",
+                        v.getType());
+  }
+  return success();
+}
+
+/// Checks that all values have one element type.
+template <typename OpTy>
+LogicalResult sameElementType(std::optional<Location> loc, ValueRange values,
+                              ArrayRef<StringRef> names) {
+  Type first = getElementTypeOrSelf(values.front().getType());
+  for (auto [v, name] : llvm::zip(values, names)) {
+    Type t = getElementTypeOrSelf(v.getType());
+    if (t != first)
+      return fail<OpTy>(loc, "element types differ: ", names.front(), " has ",
+                        first, ", ", name, " has ", t);
+  }
+  return success();
+}
+
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+std::string shapeOf(Value v) { return formatShape(tensorType(v).getShape()); }
+
+/// True when `v` is a constant splat float equal to `x`.
+bool isSplatFloat(Value v, double x) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat() ||
+      !isa<FloatType>(attr.getElementType()))
+    return false;
+  return attr.getSplatValue<APFloat>().convertToDouble() == x;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ResidualOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ResidualOp::verify() {
+  Block &body = getBody().front();
+  Type stream = getInput().getType();
+  if (body.getNumArguments() != 1 || body.getArgument(0).getType() != stream)
+    return emitOpError("body must take one argument of the residual stream "
+                       "type ")
+           << stream << ", got " << body.getNumArguments() << " argument(s)"
+           << (body.getNumArguments() ? " of type " : "")
+           << (body.getNumArguments() ? body.getArgument(0).getType() : Type());
+  auto yield = body.empty() ? YieldOp() : dyn_cast<YieldOp>(body.back());
+  if (!yield)
+    return emitOpError("body must end with slim.yield");
+  if (yield.getValue().getType() != stream)
+    return emitOpError("body yields ")
+           << yield.getValue().getType() << " but the residual stream is "
+           << stream;
+  return success();
+}
+
+Value ResidualOp::getBranch() {
+  return cast<YieldOp>(getBody().front().back()).getValue();
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<EmbeddingOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType table = tensorType(adaptor.getTable());
+  if (table.getRank() != 2)
+    return fail<EmbeddingOp>(loc, "table must have rank 2 ([vocab, dim]), got ",
+                             table);
+  SmallVector<int64_t> shape(tensorType(adaptor.getIndices()).getShape());
+  shape.push_back(table.getDimSize(1));
+  inferred.push_back(RankedTensorType::get(shape, table.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp / RmsNormOp
+//===----------------------------------------------------------------------===//
+
+/// Verifies scale/bias of a norm over `input`'s axes [axis, rank).
+template <typename OpTy>
+static LogicalResult verifyNorm(OpTy op, int64_t axis) {
+  auto loc = op.getLoc();
+  RankedTensorType input = op.getInput().getType();
+  ArrayRef<int64_t> normalized = input.getShape().drop_front(axis);
+  if (tensorType(op.getScale()).getShape() != normalized)
+    return fail<OpTy>(loc, "scale must have shape ", formatShape(normalized),
+                      " (the normalized axes of ", input, "), got ",
+                      op.getScale().getType());
+  if (op.getBias() && tensorType(op.getBias()).getShape() != normalized)
+    return fail<OpTy>(loc, "bias must have shape ", formatShape(normalized),
+                      " (the normalized axes of ", input, "), got ",
+                      op.getBias().getType());
+  SmallVector<Value> values = {op.getInput(), op.getScale()};
+  SmallVector<StringRef> names = {"input", "scale"};
+  if (op.getBias()) {
+    values.push_back(op.getBias());
+    names.push_back("bias");
+  }
+  if (failed(sameElementType<OpTy>(loc, values, names)))
+    return failure();
+  float eps = op.getEpsilon().convertToFloat();
+  if (!(eps > 0.0f) || !std::isfinite(eps))
+    return fail<OpTy>(loc, "epsilon must be positive and finite, got ", eps);
+  return success();
+}
+
+int64_t LayerNormOp::getNormalizedAxis() {
+  return *normalizeAxis(static_cast<int64_t>(getAxis()),
+                        getInput().getType().getRank());
+}
+
+LogicalResult LayerNormOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (rank == 0 || !normalizeAxis(axis, rank))
+    return emitOpError("axis ") << axis << " is out of range for input "
+                                << getInput().getType();
+  return verifyNorm(*this, getNormalizedAxis());
+}
+
+LogicalResult RmsNormOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  if (rank == 0)
+    return emitOpError("input must have rank >= 1, got ")
+           << getInput().getType();
+  return verifyNorm(*this, rank - 1);
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp / QLinearOp
+//===----------------------------------------------------------------------===//
+
+/// The result of x[..., in] · W[out, in]ᵀ, with the common diagnostics.
+template <typename OpTy>
+static LogicalResult inferLinear(std::optional<Location> loc, Value input,
+                                 Value weight, Value bias,
+                                 SmallVectorImpl<Type> &inferred) {
+  RankedTensorType in = tensorType(input), w = tensorType(weight);
+  if (w.getRank() != 2)
+    return fail<OpTy>(loc, "weight must have rank 2 ([out, in]), got ", w);
+  if (in.getRank() == 0)
+    return fail<OpTy>(loc, "input must have rank >= 1, got ", in);
+  int64_t out = w.getDimSize(0);
+  if (in.getShape().back() != w.getDimSize(1))
+    return fail<OpTy>(loc, "input feature size ", in.getShape().back(),
+                      " does not match the weight's in-features ",
+                      w.getDimSize(1), " (weight is [out, in] = ",
+                      formatShape(w.getShape()), ")");
+  if (bias && tensorType(bias).getShape() != ArrayRef<int64_t>{out})
+    return fail<OpTy>(loc, "bias must have shape [", out, "], got ",
+                      bias.getType());
+  if (bias && tensorType(bias).getElementType() != in.getElementType())
+    return fail<OpTy>(loc, "element types differ: input has ",
+                      in.getElementType(), ", bias has ",
+                      tensorType(bias).getElementType());
+  SmallVector<int64_t> shape(in.getShape());
+  shape.back() = out;
+  inferred.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<LinearOp>(loc, adaptor.getOperands())))
+    return failure();
+  if (failed(sameElementType<LinearOp>(
+          loc, {adaptor.getInput(), adaptor.getWeight()}, {"input", "weight"})))
+    return failure();
+  return inferLinear<LinearOp>(loc, adaptor.getInput(), adaptor.getWeight(),
+                               adaptor.getBias(), inferred);
+}
+
+LogicalResult QLinearOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<QLinearOp>(loc, adaptor.getOperands())))
+    return failure();
+  return inferLinear<QLinearOp>(loc, adaptor.getInput(), adaptor.getWeight(),
+                                adaptor.getBias(), inferred);
+}
+
+LogicalResult QLinearOp::verify() {
+  ArrayRef<int64_t> w = getWeight().getType().getShape();
+  int64_t out = w[0], in = w[1];
+  int64_t group = static_cast<int64_t>(getGroupSize());
+  SmallVector<int64_t> expected = {out};
+  if (group > 0) {
+    if (in % group != 0)
+      return emitOpError("group_size ")
+             << group << " does not divide the in-features " << in;
+    expected.push_back(in / group);
+  }
+  if (getScales().getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("scales must have shape ")
+           << formatShape(expected)
+           << (group > 0 ? " ([out, in / group_size])" : " ([out])")
+           << ", got " << getScales().getType();
+  if (getZeroPoints() &&
+      tensorType(getZeroPoints()).getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("zero_points must have the shape of scales ")
+           << formatShape(expected) << ", got " << getZeroPoints().getType();
+  bool isStatic = getAct() == QuantActivation::static_;
+  if (isStatic && !getActScale())
+    return emitOpError("act = static needs act_scale (the calibrated "
+                       "activation scale)");
+  if (!isStatic && getActScale())
+    return emitOpError("act_scale is only meaningful with act = static, got "
+                       "act = ")
+           << stringifyQuantActivation(getAct());
+  if (getActScale() && !(getActScale()->convertToFloat() > 0.0f))
+    return emitOpError("act_scale must be positive, got ")
+           << getActScale()->convertToFloat();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<AttentionOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType q = tensorType(adaptor.getQuery()),
+                   k = tensorType(adaptor.getKey()),
+                   v = tensorType(adaptor.getValue());
+  if (q.getRank() != 3 || k.getRank() != 3 || v.getRank() != 3)
+    return fail<AttentionOp>(loc,
+                             "query, key and value must have rank 3 ([batch, "
+                             "tokens, heads * head_dim]), got ",
+                             q, ", ", k, ", ", v);
+  SmallVector<Value> qkv = {adaptor.getQuery(), adaptor.getKey(),
+                            adaptor.getValue()};
+  if (adaptor.getSizes())
+    qkv.push_back(adaptor.getSizes());
+  if (failed(sameElementType<AttentionOp>(loc, qkv,
+                                          {"query", "key", "value", "sizes"})))
+    return failure();
+  int64_t b = q.getDimSize(0), t = q.getDimSize(1), s = k.getDimSize(1);
+  if (k.getDimSize(0) != b || v.getDimSize(0) != b)
+    return fail<AttentionOp>(loc, "batch sizes differ: query ", b, ", key ",
+                             k.getDimSize(0), ", value ", v.getDimSize(0));
+  if (v.getDimSize(1) != s)
+    return fail<AttentionOp>(loc, "key and value token counts differ: ", s,
+                             " vs ", v.getDimSize(1));
+  int64_t h = static_cast<int64_t>(adaptor.getNumHeads());
+  int64_t hkv = static_cast<int64_t>(adaptor.getNumKvHeads());
+  if (h <= 0 || hkv <= 0)
+    return fail<AttentionOp>(loc,
+                             "num_heads and num_kv_heads must be positive, got ",
+                             h, " and ", hkv);
+  if (h % hkv != 0)
+    return fail<AttentionOp>(loc, "num_heads ", h,
+                             " is not a multiple of num_kv_heads ", hkv);
+  if (q.getDimSize(2) % h != 0)
+    return fail<AttentionOp>(loc, "query width ", q.getDimSize(2),
+                             " is not divisible by num_heads ", h);
+  if (k.getDimSize(2) % hkv != 0 || v.getDimSize(2) % hkv != 0)
+    return fail<AttentionOp>(loc, "key width ", k.getDimSize(2),
+                             " and value width ", v.getDimSize(2),
+                             " must be divisible by num_kv_heads ", hkv);
+  if (q.getDimSize(2) / h != k.getDimSize(2) / hkv)
+    return fail<AttentionOp>(loc, "query head dim ", q.getDimSize(2) / h,
+                             " differs from key head dim ",
+                             k.getDimSize(2) / hkv);
+  if (Value sizes = adaptor.getSizes()) {
+    if (tensorType(sizes).getShape() != ArrayRef<int64_t>{b, s})
+      return fail<AttentionOp>(loc, "sizes must have shape [", b, ", ", s,
+                               "] ([batch, key tokens]), got ",
+                               sizes.getType());
+  }
+  int64_t dv = v.getDimSize(2) / hkv;
+  inferred.push_back(RankedTensorType::get({b, t, h * dv}, q.getElementType()));
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  int64_t t = getQuery().getType().getDimSize(1);
+  int64_t s = getKey().getType().getDimSize(1);
+  if (getCausal() && t > s)
+    return emitOpError("causal attention needs at least as many keys as "
+                       "queries, got ")
+           << t << " queries and " << s << " keys";
+  if (auto scale = getScale()) {
+    float x = scale->convertToFloat();
+    if (!(x > 0.0f) || !std::isfinite(x))
+      return emitOpError("scale must be positive and finite, got ") << x;
+  }
+  return success();
+}
+
+int64_t AttentionOp::getHeadDim() {
+  return getQuery().getType().getDimSize(2) /
+         static_cast<int64_t>(getNumHeads());
+}
+
+float AttentionOp::getEffectiveScale() {
+  if (auto scale = getScale())
+    return scale->convertToFloat();
+  return 1.0f / std::sqrt(static_cast<float>(getHeadDim()));
+}
+
+//===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RopeOp::verify() {
+  RankedTensorType in = getInput().getType();
+  if (in.getRank() != 3)
+    return emitOpError("input must have rank 3 ([batch, tokens, heads * "
+                       "head_dim]), got ")
+           << in;
+  int64_t h = static_cast<int64_t>(getNumHeads());
+  if (h <= 0)
+    return emitOpError("num_heads must be positive, got ") << h;
+  if (in.getDimSize(2) % h != 0)
+    return emitOpError("input width ")
+           << in.getDimSize(2) << " is not divisible by num_heads " << h;
+  if ((in.getDimSize(2) / h) % 2 != 0)
+    return emitOpError("head dim ")
+           << in.getDimSize(2) / h << " must be even to rotate pairs";
+  ArrayRef<int64_t> pos = getPositions().getType().getShape();
+  int64_t b = in.getDimSize(0), t = in.getDimSize(1);
+  if (pos != ArrayRef<int64_t>{t} && pos != ArrayRef<int64_t>{b, t})
+    return emitOpError("positions must have shape [")
+           << t << "] or [" << b << ", " << t << "], got "
+           << getPositions().getType();
+  float theta = getTheta().convertToFloat();
+  if (!(theta > 0.0f) || !std::isfinite(theta))
+    return emitOpError("theta must be positive and finite, got ") << theta;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (rank == 0 || !normalizeAxis(axis, rank))
+    return emitOpError("axis ") << axis << " is out of range for input "
+                                << getInput().getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TokenMergeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TokenMergeOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<TokenMergeOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType x = tensorType(adaptor.getInput());
+  if (x.getRank() != 3)
+    return fail<TokenMergeOp>(
+        loc, "input must have rank 3 ([batch, tokens, dim]), got ", x);
+  int64_t b = x.getDimSize(0), t = x.getDimSize(1);
+  ArrayRef<int64_t> m = tensorType(adaptor.getMetric()).getShape();
+  if (m.size() != 3 || m[0] != b || m[1] != t)
+    return fail<TokenMergeOp>(loc, "metric must have shape [", b, ", ", t,
+                              ", M] to match the input, got ",
+                              adaptor.getMetric().getType());
+  if (tensorType(adaptor.getSizes()).getShape() != ArrayRef<int64_t>{b, t})
+    return fail<TokenMergeOp>(loc, "sizes must have shape [", b, ", ", t,
+                              "], got ", adaptor.getSizes().getType());
+  int64_t r = static_cast<int64_t>(adaptor.getR());
+  // Default-valued attributes may be absent from the adaptor's properties
+  // while parsing; read the attribute and apply the default here.
+  IntegerAttr protectedAttr = adaptor.getProtectedTokensAttr();
+  int64_t p = protectedAttr ? protectedAttr.getInt() : 1;
+  if (r <= 0)
+    return fail<TokenMergeOp>(loc,
+                              "r must be positive (a merge of 0 tokens is not "
+                              "inserted), got ",
+                              r);
+  if (p < 0 || p > t)
+    return fail<TokenMergeOp>(loc, "protected_tokens must be in [0, ", t,
+                              "], got ", p);
+  if (2 * r > t - p)
+    return fail<TokenMergeOp>(loc, "r = ", r,
+                              " exceeds floor((T - protected_tokens) / 2) = ",
+                              (t - p) / 2, " for T = ", t);
+  Type elt = x.getElementType();
+  inferred.push_back(RankedTensorType::get({b, t - r, x.getDimSize(2)}, elt));
+  inferred.push_back(RankedTensorType::get(
+      {b, t - r}, tensorType(adaptor.getSizes()).getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Broadcasting elementwise ops
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static LogicalResult inferBroadcast(std::optional<Location> loc,
+                                    ValueRange operands,
+                                    ArrayRef<StringRef> names, Type elementType,
+                                    SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<OpTy>(loc, operands)))
+    return failure();
+  SmallVector<int64_t> shape;
+  for (Value v : operands) {
+    auto next = broadcastShapes(shape, tensorType(v).getShape());
+    if (!next) {
+      std::string all;
+      for (auto [w, name] : llvm::zip(operands, names))
+        all += (all.empty() ? "" : ", ") + name.str() + " " + shapeOf(w);
+      return fail<OpTy>(loc, "operand shapes are not broadcast-compatible: ",
+                        all);
+    }
+    shape = *next;
+  }
+  inferred.push_back(RankedTensorType::get(shape, elementType));
+  return success();
+}
+
+#define SLIM_BINARY_INFER(OP)                                                  \
+  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &inferred) {        \
+    ValueRange operands = adaptor.getOperands();                               \
+    if (failed(staticTensors<OP>(loc, operands)) ||                            \
+        failed(sameElementType<OP>(loc, operands, {"lhs", "rhs"})))            \
+      return failure();                                                        \
+    return inferBroadcast<OP>(loc, operands, {"lhs", "rhs"},                   \
+                              tensorType(adaptor.getLhs()).getElementType(),   \
+                              inferred);                                       \
+  }
+SLIM_BINARY_INFER(AddOp)
+SLIM_BINARY_INFER(SubOp)
+SLIM_BINARY_INFER(MulOp)
+SLIM_BINARY_INFER(DivOp)
+SLIM_BINARY_INFER(PowOp)
+#undef SLIM_BINARY_INFER
+
+OpFoldResult AddOp::fold(FoldAdaptor) {
+  // x + 0 -> x, when the zero does not broadcast x to a larger shape.
+  if (getLhs().getType() == getType() && isSplatFloat(getRhs(), 0.0))
+    return getLhs();
+  return {};
+}
+
+OpFoldResult MulOp::fold(FoldAdaptor) {
+  // x * 1 -> x, when the one does not broadcast x to a larger shape.
+  if (getLhs().getType() == getType() && isSplatFloat(getRhs(), 1.0))
+    return getLhs();
+  return {};
+}
+
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(staticTensors<WhereOp>(loc, operands)) ||
+      failed(sameElementType<WhereOp>(
+          loc, {adaptor.getLhs(), adaptor.getRhs()}, {"lhs", "rhs"})))
+    return failure();
+  return inferBroadcast<WhereOp>(loc, operands, {"condition", "lhs", "rhs"},
+                                 tensorType(adaptor.getLhs()).getElementType(),
+                                 inferred);
+}
+
+//===----------------------------------------------------------------------===//
+// MatMulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<MatMulOp>(loc, adaptor.getOperands())) ||
+      failed(sameElementType<MatMulOp>(loc, adaptor.getOperands(),
+                                       {"lhs", "rhs"})))
+    return failure();
+  ArrayRef<int64_t> a = tensorType(adaptor.getLhs()).getShape();
+  ArrayRef<int64_t> b = tensorType(adaptor.getRhs()).getShape();
+  if (a.size() < 2 || b.size() < 2)
+    return fail<MatMulOp>(loc, "operands must have rank >= 2, got lhs ",
+                          formatShape(a), " and rhs ", formatShape(b));
+  if (a.back() != b[b.size() - 2])
+    return fail<MatMulOp>(loc, "contraction sizes differ: lhs ",
+                          formatShape(a), " has K = ", a.back(), ", rhs ",
+                          formatShape(b), " has K = ", b[b.size() - 2]);
+  auto batch = broadcastShapes(a.drop_back(2), b.drop_back(2));
+  if (!batch)
+    return fail<MatMulOp>(loc, "batch axes ", formatShape(a.drop_back(2)),
+                          " and ", formatShape(b.drop_back(2)),
+                          " are not broadcast-compatible");
+  SmallVector<int64_t> shape = *batch;
+  shape.push_back(a[a.size() - 2]);
+  shape.push_back(b.back());
+  inferred.push_back(RankedTensorType::get(
+      shape, tensorType(adaptor.getLhs()).getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<TransposeOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType in = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> perm = adaptor.getPermutation();
+  if (static_cast<int64_t>(perm.size()) != in.getRank())
+    return fail<TransposeOp>(loc, "permutation ", formatShape(perm), " has ",
+                             perm.size(), " entries for input ", in);
+  if (!isPermutation(perm))
+    return fail<TransposeOp>(loc, "permutation ", formatShape(perm),
+                             " is not a permutation of [0, ", perm.size(),
+                             ")");
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(in.getDimSize(p));
+  inferred.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  ArrayRef<int64_t> perm = getPermutation();
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return getInput();
+  // transpose(transpose(x, p1), p2) -> transpose(x, p1 ∘ p2).
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    ArrayRef<int64_t> innerPerm = inner.getPermutation();
+    SmallVector<int64_t> composed;
+    for (int64_t p : perm)
+      composed.push_back(innerPerm[p]);
+    getInputMutable().assign(inner.getInput());
+    setPermutation(composed);
+    if (llvm::equal(composed, llvm::seq<int64_t>(0, composed.size())))
+      return getInput();
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("must keep the element type, got ")
+           << in.getElementType() << " -> " << out.getElementType();
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError("must keep the element count: ")
+           << in << " has " << in.getNumElements() << " elements, " << out
+           << " has " << out.getNumElements();
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // reshape(reshape(x)) -> reshape(x).
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceMeanOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<ReduceMeanOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType in = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> axes = adaptor.getAxes();
+  if (axes.empty())
+    return fail<ReduceMeanOp>(loc, "axes must not be empty");
+  SmallVector<bool> reduced(in.getRank(), false);
+  for (int64_t a : axes) {
+    auto n = normalizeAxis(a, in.getRank());
+    if (!n)
+      return fail<ReduceMeanOp>(loc, "axis ", a, " is out of range for input ",
+                                in);
+    if (reduced[*n])
+      return fail<ReduceMeanOp>(loc, "axis ", *n, " appears twice in axes ",
+                                formatShape(axes));
+    reduced[*n] = true;
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    if (!reduced[i])
+      shape.push_back(in.getDimSize(i));
+    else if (!adaptor.getKeepdimsAttr() || adaptor.getKeepdimsAttr().getValue())
+      shape.push_back(1);
+  }
+  inferred.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SliceOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<SliceOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType in = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> offsets = adaptor.getOffsets(), sizes = adaptor.getSizes(),
+                    strides = adaptor.getStrides();
+  int64_t rank = in.getRank();
+  if (static_cast<int64_t>(offsets.size()) != rank ||
+      static_cast<int64_t>(sizes.size()) != rank ||
+      static_cast<int64_t>(strides.size()) != rank)
+    return fail<SliceOp>(loc, "offsets, sizes and strides must have one entry "
+                              "per axis of ",
+                         in, ", got ", offsets.size(), ", ", sizes.size(),
+                         " and ", strides.size());
+  for (int64_t i = 0; i < rank; ++i) {
+    if (strides[i] < 1 || offsets[i] < 0 || sizes[i] < 0)
+      return fail<SliceOp>(loc, "axis ", i, ": offset ", offsets[i], ", size ",
+                           sizes[i], " and stride ", strides[i],
+                           " must be non-negative (stride >= 1)");
+    int64_t end = sizes[i] == 0 ? offsets[i]
+                                : offsets[i] + (sizes[i] - 1) * strides[i] + 1;
+    if (end > in.getDimSize(i))
+      return fail<SliceOp>(loc, "axis ", i, ": the slice reads up to index ",
+                           end - 1, " but the input extent is ",
+                           in.getDimSize(i));
+  }
+  inferred.push_back(RankedTensorType::get(sizes, in.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConcatOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  ValueRange inputs = adaptor.getInputs();
+  if (inputs.empty())
+    return fail<ConcatOp>(loc, "needs at least one input");
+  if (failed(staticTensors<ConcatOp>(loc, inputs)))
+    return failure();
+  RankedTensorType first = tensorType(inputs.front());
+  int64_t rank = first.getRank();
+  auto axis = normalizeAxis(static_cast<int64_t>(adaptor.getAxis()), rank);
+  if (!axis)
+    return fail<ConcatOp>(loc, "axis ", static_cast<int64_t>(adaptor.getAxis()),
+                          " is out of range for rank ", rank, " inputs");
+  SmallVector<int64_t> shape(first.getShape());
+  shape[*axis] = 0;
+  for (auto [i, v] : llvm::enumerate(inputs)) {
+    RankedTensorType t = tensorType(v);
+    if (t.getElementType() != first.getElementType())
+      return fail<ConcatOp>(loc, "input ", i, " has element type ",
+                            t.getElementType(), ", input 0 has ",
+                            first.getElementType());
+    if (t.getRank() != rank)
+      return fail<ConcatOp>(loc, "input ", i, " has rank ", t.getRank(),
+                            ", input 0 has rank ", rank);
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != *axis && t.getDimSize(d) != first.getDimSize(d))
+        return fail<ConcatOp>(loc, "input ", i, " has extent ",
+                              t.getDimSize(d), " along axis ", d,
+                              ", input 0 has ", first.getDimSize(d));
+    shape[*axis] += t.getDimSize(*axis);
+  }
+  inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/slim/IR/SlimOps.cpp.inc"

@@ -1,0 +1,529 @@
+//===- SlimOps.td - slim dialect operations ----------------*- tablegen -*-===//
+//
+// Every op: a summary, a description with an example, an assembly format and
+// a verifier whose messages name the offending shape or attribute. Where the
+// result type follows from the operands it is inferred (InferTypeOpAdaptor)
+// and not spelled in the assembly.
+//
+// Attributes that shape inference reads are spelled in the assembly format,
+// never left to `attr-dict`: the generated parser infers result types before
+// it moves `attr-dict` entries into the op's properties, so inference would
+// see their defaults.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SLIM_OPS_TD
+#define SLIM_OPS_TD
+
+include "dialects/slim/IR/SlimDialect.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Structure
+//===----------------------------------------------------------------------===//
+
+def Slim_ResidualOp : Slim_Op<"residual", [
+    AllTypesMatch<["input", "result"]>, RecursiveMemoryEffects, SingleBlock]> {
+  let summary = "a residual sublayer: result = input + body(input)";
+  let description = [{
+    Makes the residual stream explicit. The body receives the stream as its
+    only block argument and yields the sublayer's output (the branch); the op
+    adds it to the input. `kind` names the sublayer and `layer` the
+    transformer block it belongs to.
+
+    ```mlir
+    %h = slim.residual attention layer 0 (%x) : tensor<1x8x64xf32> {
+    ^bb0(%a: tensor<1x8x64xf32>):
+      %n = slim.layer_norm %a, %g, %b : tensor<1x8x64xf32>, tensor<64xf32>, tensor<64xf32>
+      ...
+      slim.yield %o : tensor<1x8x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$input,
+    Slim_ResidualKindAttr:$kind,
+    ConfinedAttr<I64Attr, [IntNonNegative]>:$layer);
+  let results = (outs Slim_FloatTensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $kind `layer` $layer ` ` `(` $input `)` attr-dict `:` type($input) $body
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The value the body yields (the branch, before the residual add).
+    ::mlir::Value getBranch();
+  }];
+}
+
+def Slim_YieldOp : Slim_Op<"yield", [
+    Pure, ReturnLike, Terminator, HasParent<"ResidualOp">]> {
+  let summary = "yields the branch value of a slim.residual";
+  let description = [{
+    Terminates the body of `slim.residual`; its operand is the branch output
+    that the residual adds to its input.
+
+    ```mlir
+    slim.yield %o : tensor<1x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer ops
+//===----------------------------------------------------------------------===//
+
+def Slim_EmbeddingOp : Slim_Op<"embedding", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gathers rows of an embedding table";
+  let description = [{
+    `result[i..., :] = table[indices[i...], :]`. The table is `[vocab, dim]`;
+    the result has the shape of `indices` with `dim` appended. Indices out of
+    `[0, vocab)` are an error at run time.
+
+    ```mlir
+    %e = slim.embedding %wte[%ids] : tensor<50257x768xf32>, tensor<1x128xi64>
+    // %e : tensor<1x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$table, Slim_IndexTensor:$indices);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $table `[` $indices `]` attr-dict `:` type($table) `,` type($indices)
+  }];
+}
+
+def Slim_LayerNormOp : Slim_Op<"layer_norm", [
+    Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "layer normalization over the trailing axes from `axis`";
+  let description = [{
+    `y = (x - mean(x)) / sqrt(var(x) + epsilon) * scale + bias`, the mean and
+    (biased) variance taken over the axes `[axis, rank)`, as ONNX
+    LayerNormalization. `scale` and the optional `bias` have the shape of
+    those axes.
+
+    ```mlir
+    %y = slim.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f32}
+        : tensor<1x128x768xf32>, tensor<768xf32>, tensor<768xf32>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$input,
+    Slim_FloatTensor:$scale,
+    Optional<Slim_FloatTensor>:$bias,
+    DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
+    DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? attr-dict `:` type($input) `,` type($scale)
+    (`,` type($bias)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// `axis` normalized into [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
+
+def Slim_RmsNormOp : Slim_Op<"rms_norm", [
+    Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "RMS normalization over the last axis";
+  let description = [{
+    `y = x / sqrt(mean(x^2) + epsilon) * scale + bias` over the last axis.
+    The optional bias is what the exact Pre-LN to Pre-RMSNorm rewrite keeps
+    from the LayerNorm it replaces.
+
+    ```mlir
+    %y = slim.rms_norm %x, %g {epsilon = 1.0e-06 : f32}
+        : tensor<1x128x512xf32>, tensor<512xf32>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$input,
+    Slim_FloatTensor:$scale,
+    Optional<Slim_FloatTensor>:$bias,
+    DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? attr-dict `:` type($input) `,` type($scale)
+    (`,` type($bias)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Slim_LinearOp : Slim_Op<"linear", [Pure, InferTypeOpAdaptor]> {
+  let summary = "a fully connected layer: x · Wᵀ + b";
+  let description = [{
+    `weight` is stored `[out, in]` (as PyTorch's `nn.Linear`); the input's
+    last axis is `in` and the result's is `out`. `bias`, if present, is
+    `[out]`.
+
+    ```mlir
+    %y = slim.linear %x, %w, %b : tensor<1x128x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>
+    // %y : tensor<1x128x3072xf32>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$input,
+    Slim_FloatTensor:$weight,
+    Optional<Slim_FloatTensor>:$bias);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight)
+    (`,` type($bias)^)?
+  }];
+}
+
+def Slim_QLinearOp : Slim_Op<"qlinear", [
+    Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
+  let summary = "a linear layer with int8 or int4 weights";
+  let description = [{
+    `y = x · dequant(W)ᵀ + b` with integer weights `[out, in]` (`i8`, or `i4`
+    for 4-bit formats). With `group_size = 0` the weights are per output
+    channel and `scales` is `[out]`; with `group_size = g` they are quantized
+    in groups of `g` along `in` and `scales` is `[out, in / g]`. Optional
+    `zero_points` (the shape of `scales`) make the scheme asymmetric:
+    `w = (q - z) · s`.
+
+    `act` says how the activations are quantized: `none` (weight-only, the
+    kernel dequantizes the weights), `dynamic` (a scale per token computed at
+    run time) or `static` (one scale, `act_scale`, from calibration).
+
+    ```mlir
+    %y = slim.qlinear %x, %q, %s bias(%b : tensor<768xf32>) act = dynamic
+        : tensor<1x128x3072xf32>, tensor<768x3072xi8>, tensor<768xf32>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$input,
+    Slim_QWeightTensor:$weight,
+    Slim_FloatTensor:$scales,
+    Optional<Slim_ZeroPointTensor>:$zero_points,
+    Optional<Slim_FloatTensor>:$bias,
+    Slim_QuantActivationAttr:$act,
+    DefaultValuedAttr<ConfinedAttr<I64Attr, [IntNonNegative]>, "0">:$group_size,
+    OptionalAttr<F32Attr>:$act_scale);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $scales
+    (`zero_points` `(` $zero_points^ `:` type($zero_points) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    `act` `=` $act attr-dict `:` type($input) `,` type($weight) `,` type($scales)
+  }];
+  let hasVerifier = 1;
+}
+
+def Slim_AttentionOp : Slim_Op<"attention", [Pure, InferTypeOpAdaptor]> {
+  let summary = "multi-head scaled dot-product attention (MHA, GQA, MQA)";
+  let description = [{
+    Query `[B, T, H·d]`, key `[B, S, Hkv·d]`, value `[B, S, Hkv·dv]` with the
+    heads packed in the last axis (`H = num_heads`, `Hkv = num_kv_heads`,
+    `H % Hkv == 0`; query head `h` reads kv head `h / (H / Hkv)`). The result
+    is `[B, T, H·dv]`:
+
+    `softmax(q·kᵀ · scale + bias) · v` per head, with `scale = 1/sqrt(d)`
+    unless given. `causal` masks key `j` for query `i` when
+    `j > i + (S - T)` (the query block is the last T positions). The optional
+    `sizes` `[B, S]` are token sizes from token merging: proportional
+    attention adds `log(sizes[j])` to every logit of key `j`.
+
+    ```mlir
+    %o = slim.attention %q, %k, %v heads(12, 12) causal
+        : tensor<1x128x768xf32>, tensor<1x128x768xf32>, tensor<1x128x768xf32>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$query,
+    Slim_FloatTensor:$key,
+    Slim_FloatTensor:$value,
+    Optional<Slim_FloatTensor>:$sizes,
+    I64Attr:$num_heads,
+    I64Attr:$num_kv_heads,
+    UnitAttr:$causal,
+    OptionalAttr<F32Attr>:$scale);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`sizes` `(` $sizes^ `:` type($sizes) `)`)?
+    `heads` `(` $num_heads `,` $num_kv_heads `)` (`causal` $causal^)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value)
+  }];
+  let extraClassDeclaration = [{
+    /// The per-head size of queries and keys.
+    int64_t getHeadDim();
+    /// The scale applied to q·kᵀ: the `scale` attribute or 1/sqrt(head dim).
+    float getEffectiveScale();
+  }];
+  let hasVerifier = 1;
+}
+
+def Slim_RopeOp : Slim_Op<"rope", [
+    Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding applied to packed heads";
+  let description = [{
+    Rotates each head of `input` `[B, T, H·d]` by the angles
+    `positions[t] · theta^(-2i/d)`, i in [0, d/2). The default pairs element
+    `i` with `i + d/2` (rotate-half, as LLaMA in Hugging Face); `interleaved`
+    pairs `2i` with `2i+1` (GPT-J). `positions` is `[T]` or `[B, T]`.
+
+    ```mlir
+    %r = slim.rope %q, %pos {num_heads = 8 : i64, theta = 1.0e+04 : f32}
+        : tensor<1x16x512xf32>, tensor<16xi64>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$input,
+    Slim_IndexTensor:$positions,
+    I64Attr:$num_heads,
+    DefaultValuedAttr<F32Attr, "10000.0">:$theta,
+    UnitAttr:$interleaved);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $positions attr-dict `:` type($input) `,` type($positions)
+  }];
+  let hasVerifier = 1;
+}
+
+def Slim_GeluOp : Slim_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "GELU activation, exact (erf) or tanh-approximated";
+  let description = [{
+    `exact`: `0.5·x·(1 + erf(x/√2))` (BERT, ViT). `tanh`:
+    `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` (GPT-2).
+
+    ```mlir
+    %y = slim.gelu tanh %x : tensor<1x128x3072xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input,
+                       Slim_GeluApproximationAttr:$approximation);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$approximation $input attr-dict `:` type($input)";
+}
+
+def Slim_SoftmaxOp : Slim_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax along one axis";
+  let description = [{
+    `exp(x - max(x)) / sum(exp(x - max(x)))` along `axis` (default: last).
+
+    ```mlir
+    %p = slim.softmax %s {axis = -1 : i64} : tensor<1x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Slim_TokenMergeOp : Slim_Op<"token_merge", [Pure, InferTypeOpAdaptor]> {
+  let summary = "merges r token pairs by bipartite soft matching (ToMe, MCTF)";
+  let description = [{
+    Takes the tokens `input` `[B, T, D]`, a similarity `metric` `[B, T, M]`
+    (keys averaged over heads for ToMe, the hidden states for MCTF) and the
+    token `sizes` `[B, T]`. The first `protected` tokens (CLS, distillation)
+    are never merged. Returns the `T - r` merged tokens (size-weighted
+    averages) and their sizes. `r` must not exceed `(T - protected) / 2`.
+    The algorithm, tie-breaking and output order are those of
+    shared/spec/PASSES.md §2.
+
+    ```mlir
+    %h2, %s2 = slim.token_merge %h, %k, %s r = 13
+        : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+    // %h2 : tensor<1x184x384xf32>, %s2 : tensor<1x184xf32>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$input,
+    Slim_FloatTensor:$metric,
+    Slim_FloatTensor:$sizes,
+    I64Attr:$r,
+    DefaultValuedAttr<I64Attr, "1">:$protected_tokens,
+    DefaultValuedAttr<Slim_MergeMethodAttr, "::mlir::slim::MergeMethod::tome">:$method);
+  let results = (outs Slim_FloatTensor:$result, Slim_FloatTensor:$result_sizes);
+  let assemblyFormat = [{
+    $input `,` $metric `,` $sizes `r` `=` $r
+    (`protected` `=` $protected_tokens^)? (`method` `=` $method^)?
+    attr-dict `:` type($input) `,` type($metric) `,` type($sizes)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Slim_UnaryOp<string mnemonic, string formula>
+    : Slim_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise " # formula;
+  let description = "Computes `" # formula # "` elementwise.\n\n"
+    "```mlir\n%y = slim." # mnemonic # " %x : tensor<1x128x768xf32>\n```";
+  let arguments = (ins Slim_FloatTensor:$input);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Slim_SiluOp : Slim_UnaryOp<"silu", "x · sigmoid(x)">;
+def Slim_ErfOp : Slim_UnaryOp<"erf", "erf(x)">;
+def Slim_TanhOp : Slim_UnaryOp<"tanh", "tanh(x)">;
+def Slim_SqrtOp : Slim_UnaryOp<"sqrt", "sqrt(x)">;
+def Slim_ExpOp : Slim_UnaryOp<"exp", "exp(x)">;
+
+class Slim_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
+    : Slim_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)> {
+  let summary = "elementwise " # formula # " with broadcasting";
+  let description = "Computes `" # formula # "` elementwise, broadcasting the "
+    "operand shapes as NumPy and ONNX do; both operands have the same element "
+    "type.\n\n"
+    "```mlir\n%y = slim." # mnemonic # " %a, %b : tensor<1x128x768xf32>, tensor<768xf32>\n"
+    "// %y : tensor<1x128x768xf32>\n```";
+  let arguments = (ins Slim_FloatTensor:$lhs, Slim_FloatTensor:$rhs);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def Slim_AddOp : Slim_BinaryOp<"add", "lhs + rhs", [Commutative]> {
+  let hasFolder = 1;
+}
+def Slim_SubOp : Slim_BinaryOp<"sub", "lhs - rhs">;
+def Slim_MulOp : Slim_BinaryOp<"mul", "lhs · rhs", [Commutative]> {
+  let hasFolder = 1;
+}
+def Slim_DivOp : Slim_BinaryOp<"div", "lhs / rhs">;
+def Slim_PowOp : Slim_BinaryOp<"pow", "lhs ^ rhs">;
+
+def Slim_WhereOp : Slim_Op<"where", [Pure, InferTypeOpAdaptor]> {
+  let summary = "elementwise select with broadcasting";
+  let description = [{
+    `condition ? lhs : rhs` elementwise, the three shapes broadcast together
+    (ONNX Where).
+
+    ```mlir
+    %y = slim.where %mask, %scores, %neg : tensor<1x1x8x8xi1>, tensor<1x12x8x8xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Slim_BoolTensor:$condition, Slim_FloatTensor:$lhs,
+                       Slim_FloatTensor:$rhs);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:` type($condition) `,` type($lhs)
+    `,` type($rhs)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and contraction primitives
+//===----------------------------------------------------------------------===//
+
+def Slim_MatMulOp : Slim_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "batched matrix product with broadcast batch axes";
+  let description = [{
+    NumPy/ONNX `MatMul` for operands of rank ≥ 2: `[..., M, K] × [..., K, N]
+    → [..., M, N]`, the leading axes broadcast.
+
+    ```mlir
+    %s = slim.matmul %q, %kt : tensor<1x12x128x64xf32>, tensor<1x12x64x128xf32>
+    // %s : tensor<1x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$lhs, Slim_FloatTensor:$rhs);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def Slim_TransposeOp : Slim_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+  let summary = "permutes the axes of a tensor";
+  let description = [{
+    `result.shape[i] = input.shape[permutation[i]]`.
+
+    ```mlir
+    %t = slim.transpose %x [0, 2, 1, 3] : tensor<1x128x12x64xf32>
+    // %t : tensor<1x12x128x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$input $permutation attr-dict `:` type($input)";
+  let hasFolder = 1;
+}
+
+def Slim_ReshapeOp : Slim_Op<"reshape", [Pure]> {
+  let summary = "reinterprets a tensor with another static shape";
+  let description = [{
+    Same elements in row-major order, another shape; the element count and
+    element type are unchanged.
+
+    ```mlir
+    %r = slim.reshape %x : tensor<1x128x768xf32> -> tensor<1x128x12x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Slim_ReduceMeanOp : Slim_Op<"reduce_mean", [Pure, InferTypeOpAdaptor]> {
+  let summary = "mean over a set of axes";
+  let description = [{
+    Averages `input` over `axes` (each in `[-rank, rank)`, no repeats). With
+    `keepdims` (the default, as ONNX) the reduced axes stay with extent 1.
+
+    ```mlir
+    %m = slim.reduce_mean %x [-1] : tensor<1x128x768xf32>
+    // %m : tensor<1x128x1xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input $axes (`keepdims` `=` $keepdims^)? attr-dict `:` type($input)
+  }];
+}
+
+def Slim_SliceOp : Slim_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+  let summary = "a strided static slice";
+  let description = [{
+    Takes `sizes[i]` elements along axis `i` starting at `offsets[i]`, every
+    `strides[i]`-th (one entry per axis, strides ≥ 1). The slice must lie
+    inside the input.
+
+    ```mlir
+    %q = slim.slice %qkv offsets [0, 0, 0] sizes [1, 128, 768] strides [1, 1, 1]
+        : tensor<1x128x2304xf32>
+    // %q : tensor<1x128x768xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input,
+                       DenseI64ArrayAttr:$offsets, DenseI64ArrayAttr:$sizes,
+                       DenseI64ArrayAttr:$strides);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = [{
+    $input `offsets` $offsets `sizes` $sizes `strides` $strides attr-dict `:`
+    type($input)
+  }];
+}
+
+def Slim_ConcatOp : Slim_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+  let summary = "concatenates tensors along one axis";
+  let description = [{
+    All inputs have the same rank, element type and extents except along
+    `axis`.
+
+    ```mlir
+    %x = slim.concat %cls, %patches axis = 1
+        : tensor<1x1x192xf32>, tensor<1x196x192xf32>
+    // %x : tensor<1x197x192xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyStaticShapeTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$inputs `axis` `=` $axis attr-dict `:` type($inputs)";
+}
+
+#endif // SLIM_OPS_TD

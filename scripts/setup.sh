@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what Slim needs to build and test on Debian 12 (bookworm), as root.
+# Idempotent: packages already present are skipped, so a warm machine pays nothing.
+set -euo pipefail
+
+APT_PACKAGES=(
+  # compiler toolchain and MLIR 19
+  llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19 lld-19
+  # Halide 14 (AOT kernels; links its own LLVM 14)
+  libhalide14-0-dev
+  # build
+  cmake ninja-build ccache
+  # libraries the compiler and runtime use
+  libboost-graph-dev nlohmann-json3-dev libgtest-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  # lit needs a Python 3 interpreter
+  python3
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,158 @@
+// RUN: slim-opt %s | FileCheck %s
+// RUN: slim-opt %s | slim-opt | FileCheck %s
+// RUN: slim-opt %s --mlir-print-op-generic | slim-opt | FileCheck %s
+
+// Tests that every slim op parses, verifies and prints back in its custom
+// form, and that the printed form parses again to the same thing.
+
+// CHECK-LABEL: func.func @block
+func.func @block(%x: tensor<1x8x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>,
+                 %wqkv: tensor<192x64xf32>, %bqkv: tensor<192xf32>,
+                 %wo: tensor<64x64xf32>, %wup: tensor<256x64xf32>,
+                 %wdown: tensor<64x256xf32>) -> tensor<1x8x64xf32> {
+  // CHECK: slim.residual attention layer 0 (%{{.*}}) : tensor<1x8x64xf32> {
+  // CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<1x8x64xf32>):
+  %h = slim.residual attention layer 0 (%x) : tensor<1x8x64xf32> {
+  ^bb0(%a: tensor<1x8x64xf32>):
+    // CHECK: slim.layer_norm %[[A]], %{{.*}}, %{{.*}} : tensor<1x8x64xf32>, tensor<64xf32>, tensor<64xf32>
+    %n = slim.layer_norm %a, %g, %b : tensor<1x8x64xf32>, tensor<64xf32>, tensor<64xf32>
+    // CHECK: slim.linear %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x8x64xf32>, tensor<192x64xf32>, tensor<192xf32>
+    %qkv = slim.linear %n, %wqkv, %bqkv : tensor<1x8x64xf32>, tensor<192x64xf32>, tensor<192xf32>
+    // CHECK: slim.slice %{{.*}} offsets [0, 0, 0] sizes [1, 8, 64] strides [1, 1, 1] : tensor<1x8x192xf32>
+    %q = slim.slice %qkv offsets [0, 0, 0] sizes [1, 8, 64] strides [1, 1, 1] : tensor<1x8x192xf32>
+    %k = slim.slice %qkv offsets [0, 0, 64] sizes [1, 8, 64] strides [1, 1, 1] : tensor<1x8x192xf32>
+    %v = slim.slice %qkv offsets [0, 0, 128] sizes [1, 8, 64] strides [1, 1, 1] : tensor<1x8x192xf32>
+    // CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} heads(4, 4) causal : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+    %o = slim.attention %q, %k, %v heads(4, 4) causal : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+    // CHECK: slim.linear %{{.*}}, %{{.*}} : tensor<1x8x64xf32>, tensor<64x64xf32>
+    %p = slim.linear %o, %wo : tensor<1x8x64xf32>, tensor<64x64xf32>
+    // CHECK: slim.yield %{{.*}} : tensor<1x8x64xf32>
+    slim.yield %p : tensor<1x8x64xf32>
+  }
+  // CHECK: slim.residual mlp layer 0
+  %y = slim.residual mlp layer 0 (%h) : tensor<1x8x64xf32> {
+  ^bb0(%a: tensor<1x8x64xf32>):
+    // CHECK: slim.rms_norm %{{.*}}, %{{.*}} {epsilon = 9.99999997E-7 : f32} : tensor<1x8x64xf32>, tensor<64xf32>
+    %n = slim.rms_norm %a, %g {epsilon = 1.0e-6 : f32} : tensor<1x8x64xf32>, tensor<64xf32>
+    %u = slim.linear %n, %wup : tensor<1x8x64xf32>, tensor<256x64xf32>
+    // CHECK: slim.gelu tanh %{{.*}} : tensor<1x8x256xf32>
+    %act = slim.gelu tanh %u : tensor<1x8x256xf32>
+    // CHECK: slim.gelu exact %{{.*}} : tensor<1x8x256xf32>
+    %act2 = slim.gelu exact %act : tensor<1x8x256xf32>
+    %d = slim.linear %act2, %wdown : tensor<1x8x256xf32>, tensor<64x256xf32>
+    slim.yield %d : tensor<1x8x64xf32>
+  }
+  return %y : tensor<1x8x64xf32>
+}
+
+// CHECK-LABEL: func.func @embedding_and_head
+func.func @embedding_and_head(%ids: tensor<1x8xi64>, %wte: tensor<100x64xf32>,
+                              %wpe: tensor<8x64xf32>) -> tensor<1x8x100xf32> {
+  // CHECK: slim.embedding %{{.*}}[%{{.*}}] : tensor<100x64xf32>, tensor<1x8xi64>
+  %e = slim.embedding %wte[%ids] : tensor<100x64xf32>, tensor<1x8xi64>
+  // CHECK: slim.add %{{.*}}, %{{.*}} : tensor<1x8x64xf32>, tensor<8x64xf32>
+  %x = slim.add %e, %wpe : tensor<1x8x64xf32>, tensor<8x64xf32>
+  // CHECK: slim.linear %{{.*}}, %{{.*}} : tensor<1x8x64xf32>, tensor<100x64xf32>
+  %logits = slim.linear %x, %wte : tensor<1x8x64xf32>, tensor<100x64xf32>
+  return %logits : tensor<1x8x100xf32>
+}
+
+// CHECK-LABEL: func.func @llama_ops
+func.func @llama_ops(%x: tensor<2x16x128xf32>, %kv: tensor<2x16x32xf32>,
+                     %pos: tensor<16xi64>, %bpos: tensor<2x16xi32>)
+    -> (tensor<2x16x128xf32>, tensor<2x16x32xf32>, tensor<2x16x128xf32>) {
+  // CHECK: slim.rope %{{.*}}, %{{.*}} {num_heads = 8 : i64} : tensor<2x16x128xf32>, tensor<16xi64>
+  %q = slim.rope %x, %pos {num_heads = 8 : i64} : tensor<2x16x128xf32>, tensor<16xi64>
+  // CHECK: slim.rope %{{.*}}, %{{.*}} {interleaved, num_heads = 2 : i64, theta = 5.000000e+05 : f32} : tensor<2x16x32xf32>, tensor<2x16xi32>
+  %k = slim.rope %kv, %bpos {num_heads = 2 : i64, theta = 500000.0 : f32, interleaved} : tensor<2x16x32xf32>, tensor<2x16xi32>
+  // CHECK: slim.attention {{.*}} heads(8, 2) causal {scale = 2.500000e-01 : f32} : tensor<2x16x128xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>
+  %o = slim.attention %q, %k, %kv heads(8, 2) causal {scale = 0.25 : f32} : tensor<2x16x128xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>
+  // CHECK: slim.silu %{{.*}} : tensor<2x16x128xf32>
+  %s = slim.silu %o : tensor<2x16x128xf32>
+  // CHECK: slim.mul %{{.*}}, %{{.*}} : tensor<2x16x128xf32>, tensor<2x16x128xf32>
+  %m = slim.mul %s, %x : tensor<2x16x128xf32>, tensor<2x16x128xf32>
+  return %m, %k, %q : tensor<2x16x128xf32>, tensor<2x16x32xf32>, tensor<2x16x128xf32>
+}
+
+// CHECK-LABEL: func.func @quantized
+func.func @quantized(%x: tensor<4x64xf32>, %w8: tensor<32x64xi8>, %s8: tensor<32xf32>,
+                     %w4: tensor<32x64xi4>, %s4: tensor<32x2xf32>, %z4: tensor<32x2xi4>,
+                     %b: tensor<32xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>) {
+  // CHECK: slim.qlinear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<32xf32>) act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  %a = slim.qlinear %x, %w8, %s8 bias(%b : tensor<32xf32>) act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  // CHECK: slim.qlinear %{{.*}}, %{{.*}}, %{{.*}} act = static {act_scale = 5.000000e-02 : f32} : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  %c = slim.qlinear %x, %w8, %s8 act = static {act_scale = 0.05 : f32} : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  // CHECK: slim.qlinear %{{.*}}, %{{.*}}, %{{.*}} zero_points(%{{.*}} : tensor<32x2xi4>) act = none {group_size = 32 : i64} : tensor<4x64xf32>, tensor<32x64xi4>, tensor<32x2xf32>
+  %d = slim.qlinear %x, %w4, %s4 zero_points(%z4 : tensor<32x2xi4>) act = none {group_size = 32 : i64} : tensor<4x64xf32>, tensor<32x64xi4>, tensor<32x2xf32>
+  return %a, %c, %d : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>
+}
+
+// CHECK-LABEL: func.func @token_merge
+func.func @token_merge(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>,
+                       %s: tensor<1x197xf32>, %v: tensor<1x197x384xf32>)
+    -> (tensor<1x184x384xf32>, tensor<1x184xf32>, tensor<1x184x384xf32>) {
+  // CHECK: slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  %h2, %s2 = slim.token_merge %h, %k, %s r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  // CHECK: slim.token_merge {{.*}} r = 13 protected = 2 method = mctf :
+  %h3, %s3 = slim.token_merge %h, %k, %s r = 13 protected = 2 method = mctf : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  // CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} sizes(%{{.*}} : tensor<1x184xf32>) heads(6, 6) : tensor<1x184x384xf32>, tensor<1x184x384xf32>, tensor<1x184x384xf32>
+  %o = slim.attention %h2, %h2, %h2 sizes(%s2 : tensor<1x184xf32>) heads(6, 6) : tensor<1x184x384xf32>, tensor<1x184x384xf32>, tensor<1x184x384xf32>
+  return %o, %s3, %h3 : tensor<1x184x384xf32>, tensor<1x184xf32>, tensor<1x184x384xf32>
+}
+
+// CHECK-LABEL: func.func @primitives
+func.func @primitives(%a: tensor<1x8x64xf32>, %b: tensor<64xf32>, %m: tensor<1x1x8x8xi1>,
+                      %s: tensor<1x4x8x8xf32>, %neg: tensor<f32>)
+    -> (tensor<1x4x8x8xf32>, tensor<1x8x1xf32>, tensor<1x16x64xf32>, tensor<1x8x64xf32>) {
+  // CHECK: slim.reshape %{{.*}} : tensor<1x8x64xf32> -> tensor<1x8x4x16xf32>
+  %r = slim.reshape %a : tensor<1x8x64xf32> -> tensor<1x8x4x16xf32>
+  // CHECK: slim.transpose %{{.*}} [0, 2, 1, 3] : tensor<1x8x4x16xf32>
+  %t = slim.transpose %r [0, 2, 1, 3] : tensor<1x8x4x16xf32>
+  // CHECK: slim.transpose %{{.*}} [0, 1, 3, 2] : tensor<1x4x8x16xf32>
+  %kt = slim.transpose %t [0, 1, 3, 2] : tensor<1x4x8x16xf32>
+  // CHECK: slim.matmul %{{.*}}, %{{.*}} : tensor<1x4x8x16xf32>, tensor<1x4x16x8xf32>
+  %sc = slim.matmul %t, %kt : tensor<1x4x8x16xf32>, tensor<1x4x16x8xf32>
+  // CHECK: slim.where %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x1x8x8xi1>, tensor<1x4x8x8xf32>, tensor<f32>
+  %w = slim.where %m, %sc, %neg : tensor<1x1x8x8xi1>, tensor<1x4x8x8xf32>, tensor<f32>
+  // CHECK: slim.softmax %{{.*}} : tensor<1x4x8x8xf32>
+  %p = slim.softmax %w : tensor<1x4x8x8xf32>
+  // CHECK: slim.softmax %{{.*}} {axis = 1 : i64} : tensor<1x4x8x8xf32>
+  %p1 = slim.softmax %p {axis = 1 : i64} : tensor<1x4x8x8xf32>
+  // CHECK: slim.reduce_mean %{{.*}} [-1] : tensor<1x8x64xf32>
+  %mean = slim.reduce_mean %a [-1] : tensor<1x8x64xf32>
+  // CHECK: slim.reduce_mean %{{.*}} [1] keepdims = false : tensor<1x8x1xf32>
+  %mean2 = slim.reduce_mean %mean [1] keepdims = false : tensor<1x8x1xf32>
+  // CHECK: slim.sub %{{.*}}, %{{.*}} : tensor<1x8x64xf32>, tensor<1x8x1xf32>
+  %c = slim.sub %a, %mean : tensor<1x8x64xf32>, tensor<1x8x1xf32>
+  // CHECK: slim.pow %{{.*}}, %{{.*}} : tensor<1x8x64xf32>, tensor<f32>
+  %sq = slim.pow %c, %neg : tensor<1x8x64xf32>, tensor<f32>
+  // CHECK: slim.div %{{.*}}, %{{.*}} : tensor<1x8x64xf32>, tensor<64xf32>
+  %dv = slim.div %sq, %b : tensor<1x8x64xf32>, tensor<64xf32>
+  // CHECK: slim.erf %{{.*}} : tensor<1x8x64xf32>
+  %e = slim.erf %dv : tensor<1x8x64xf32>
+  // CHECK: slim.tanh
+  %th = slim.tanh %e : tensor<1x8x64xf32>
+  // CHECK: slim.sqrt
+  %sqr = slim.sqrt %th : tensor<1x8x64xf32>
+  // CHECK: slim.exp
+  %ex = slim.exp %sqr : tensor<1x8x64xf32>
+  // CHECK: slim.concat %{{.*}}, %{{.*}} axis = 1 : tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  %cat = slim.concat %ex, %a axis = 1 : tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  return %p1, %mean, %cat, %c : tensor<1x4x8x8xf32>, tensor<1x8x1xf32>, tensor<1x16x64xf32>, tensor<1x8x64xf32>
+}
+
+// CHECK-LABEL: func.func @resource_weights
+func.func @resource_weights(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // CHECK: arith.constant dense_resource<w0> : tensor<2x2xf32>
+  %w = arith.constant dense_resource<w0> : tensor<2x2xf32>
+  %y = slim.linear %x, %w : tensor<1x2xf32>, tensor<2x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w0: "0x040000000000803F000000000000000000000040"
+    }
+  }
+#-}

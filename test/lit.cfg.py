@@ -1,0 +1,19 @@
+# -*- Python -*-
+# Lit configuration for Slim's test suite.
+
+import os
+
+import lit.formats
+
+config.name = "Slim"
+config.test_format = lit.formats.ShTest(not config.slim_use_internal_shell == "0")
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.slim_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
+
+# Slim's tools first, then LLVM 19's FileCheck, not, split-file.
+config.environment["PATH"] = os.pathsep.join(
+    [config.slim_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+)
+config.substitutions.append(("%slim_src_root", config.slim_src_root))
