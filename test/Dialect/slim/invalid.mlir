@@ -1,0 +1,701 @@
+// RUN: slim-opt %s -split-input-file -verify-diagnostics
+
+// Every verifier message of the slim dialect, one case each.
+
+//===----------------------------------------------------------------------===//
+// slim.residual / slim.yield
+//===----------------------------------------------------------------------===//
+
+// Tests that the body's argument must be the residual stream.
+func.func @residual_bad_arg(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  // expected-error @+1 {{'slim.residual' op body must take one argument of the residual stream type 'tensor<1x4xf32>', got 1 argument(s) of type 'tensor<1x8xf32>'}}
+  %y = slim.residual mlp layer 0 (%x) : tensor<1x4xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %b = slim.reshape %a : tensor<1x8xf32> -> tensor<2x4xf32>
+    %c = slim.slice %b offsets [0, 0] sizes [1, 4] strides [1, 1] : tensor<2x4xf32>
+    slim.yield %c : tensor<1x4xf32>
+  }
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Tests that the body must take exactly one argument.
+func.func @residual_no_arg(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  // expected-error @+1 {{'slim.residual' op body must take one argument of the residual stream type 'tensor<1x4xf32>', got 0 argument(s)}}
+  %y = slim.residual mlp layer 0 (%x) : tensor<1x4xf32> {
+    slim.yield %x : tensor<1x4xf32>
+  }
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Tests that the body must end with slim.yield.
+func.func @residual_no_yield(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'slim.residual' op body must end with slim.yield}}
+  %y = slim.residual mlp layer 0 (%x) : tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %b = slim.silu %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Tests that the branch must have the stream's type.
+func.func @residual_bad_yield(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  // expected-error @+1 {{'slim.residual' op body yields 'tensor<4xf32>' but the residual stream is 'tensor<1x4xf32>'}}
+  %y = slim.residual attention layer 2 (%x) : tensor<1x4xf32> {
+  ^bb0(%a: tensor<1x4xf32>):
+    %b = slim.reshape %a : tensor<1x4xf32> -> tensor<4xf32>
+    slim.yield %b : tensor<4xf32>
+  }
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Tests that layer indices are non-negative.
+func.func @residual_negative_layer(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'slim.residual' op attribute 'layer' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  %y = slim.residual mlp layer -1 (%x) : tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    slim.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Tests that slim.yield lives only in a slim.residual.
+func.func @yield_outside(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'slim.yield' op expects parent op 'slim.residual'}}
+  slim.yield %x : tensor<4xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// Operand types (shape inference runs before type constraints)
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// Tests that dynamic shapes are rejected: shapes are compile options.
+func.func @dynamic_shape(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>) {
+  // expected-error @+1 {{'slim.linear' op operands must be static-shaped tensors, got 'tensor<?x64xf32>'}}
+  %y = slim.linear %x, %w : tensor<?x64xf32>, tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// Tests the ODS type constraint on ops without shape inference.
+func.func @integer_layer_norm(%x: tensor<2x4xi32>, %g: tensor<4xi32>) {
+  // expected-error @+1 {{'slim.layer_norm' op operand #0 must be statically shaped tensor of floating-point values, but got 'tensor<2x4xi32>'}}
+  %y = slim.layer_norm %x, %g : tensor<2x4xi32>, tensor<4xi32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// slim.embedding
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @embedding_rank(%t: tensor<10x4x2xf32>, %ids: tensor<1x3xi64>) {
+  // expected-error @+1 {{'slim.embedding' op table must have rank 2 ([vocab, dim]), got 'tensor<10x4x2xf32>'}}
+  %e = slim.embedding %t[%ids] : tensor<10x4x2xf32>, tensor<1x3xi64>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// slim.layer_norm / slim.rms_norm
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @layer_norm_axis(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{'slim.layer_norm' op axis 2 is out of range for input 'tensor<2x4xf32>'}}
+  %y = slim.layer_norm %x, %g {axis = 2 : i64} : tensor<2x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_scale(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{'slim.layer_norm' op scale must have shape [3, 4] (the normalized axes of 'tensor<2x3x4xf32>'), got 'tensor<4xf32>'}}
+  %y = slim.layer_norm %x, %g {axis = -2 : i64} : tensor<2x3x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_bias(%x: tensor<2x4xf32>, %g: tensor<4xf32>, %b: tensor<5xf32>) {
+  // expected-error @+1 {{'slim.layer_norm' op bias must have shape [4] (the normalized axes of 'tensor<2x4xf32>'), got 'tensor<5xf32>'}}
+  %y = slim.layer_norm %x, %g, %b : tensor<2x4xf32>, tensor<4xf32>, tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_types(%x: tensor<2x4xf32>, %g: tensor<4xf16>) {
+  // expected-error @+1 {{'slim.layer_norm' op element types differ: input has 'f32', scale has 'f16'}}
+  %y = slim.layer_norm %x, %g : tensor<2x4xf32>, tensor<4xf16>
+  return
+}
+
+// -----
+
+func.func @layer_norm_epsilon(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{'slim.layer_norm' op epsilon must be positive and finite, got 0}}
+  %y = slim.layer_norm %x, %g {epsilon = 0.0 : f32} : tensor<2x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_scalar(%x: tensor<f32>, %g: tensor<f32>) {
+  // expected-error @+1 {{'slim.rms_norm' op input must have rank >= 1, got 'tensor<f32>'}}
+  %y = slim.rms_norm %x, %g : tensor<f32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_scale(%x: tensor<2x4xf32>, %g: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.rms_norm' op scale must have shape [4] (the normalized axes of 'tensor<2x4xf32>'), got 'tensor<2x4xf32>'}}
+  %y = slim.rms_norm %x, %g : tensor<2x4xf32>, tensor<2x4xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// slim.linear
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @linear_weight_rank(%x: tensor<2x4xf32>, %w: tensor<4xf32>) {
+  // expected-error @+1 {{'slim.linear' op weight must have rank 2 ([out, in]), got 'tensor<4xf32>'}}
+  %y = slim.linear %x, %w : tensor<2x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_scalar_input(%x: tensor<f32>, %w: tensor<3x4xf32>) {
+  // expected-error @+1 {{'slim.linear' op input must have rank >= 1, got 'tensor<f32>'}}
+  %y = slim.linear %x, %w : tensor<f32>, tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_features(%x: tensor<2x5xf32>, %w: tensor<3x4xf32>) {
+  // expected-error @+1 {{'slim.linear' op input feature size 5 does not match the weight's in-features 4 (weight is [out, in] = [3, 4])}}
+  %y = slim.linear %x, %w : tensor<2x5xf32>, tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{'slim.linear' op bias must have shape [3], got 'tensor<4xf32>'}}
+  %y = slim.linear %x, %w, %b : tensor<2x4xf32>, tensor<3x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_types(%x: tensor<2x4xf32>, %w: tensor<3x4xbf16>) {
+  // expected-error @+1 {{'slim.linear' op element types differ: input has 'f32', weight has 'bf16'}}
+  %y = slim.linear %x, %w : tensor<2x4xf32>, tensor<3x4xbf16>
+  return
+}
+
+// -----
+
+func.func @linear_bias_type(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>, %b: tensor<3xf16>) {
+  // expected-error @+1 {{'slim.linear' op element types differ: input has 'f32', bias has 'f16'}}
+  %y = slim.linear %x, %w, %b : tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf16>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// slim.qlinear
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @qlinear_group(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op group_size 48 does not divide the in-features 64}}
+  %y = slim.qlinear %x, %w, %s act = none {group_size = 48 : i64} : tensor<2x64xf32>, tensor<8x64xi4>, tensor<8x2xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_channel_scales(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<64xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op scales must have shape [8] ([out]), got 'tensor<64xf32>'}}
+  %y = slim.qlinear %x, %w, %s act = dynamic : tensor<2x64xf32>, tensor<8x64xi8>, tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_group_scales(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op scales must have shape [8, 2] ([out, in / group_size]), got 'tensor<8xf32>'}}
+  %y = slim.qlinear %x, %w, %s act = none {group_size = 32 : i64} : tensor<2x64xf32>, tensor<8x64xi4>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_zero_points(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xf32>, %z: tensor<8xi4>) {
+  // expected-error @+1 {{'slim.qlinear' op zero_points must have the shape of scales [8, 2], got 'tensor<8xi4>'}}
+  %y = slim.qlinear %x, %w, %s zero_points(%z : tensor<8xi4>) act = none {group_size = 32 : i64} : tensor<2x64xf32>, tensor<8x64xi4>, tensor<8x2xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_static_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op act = static needs act_scale (the calibrated activation scale)}}
+  %y = slim.qlinear %x, %w, %s act = static : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_dynamic_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op act_scale is only meaningful with act = static, got act = dynamic}}
+  %y = slim.qlinear %x, %w, %s act = dynamic {act_scale = 0.1 : f32} : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_negative_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op act_scale must be positive, got -1}}
+  %y = slim.qlinear %x, %w, %s act = static {act_scale = -1.0 : f32} : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_float_weight(%x: tensor<2x64xf32>, %w: tensor<8x64xf32>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op operand #1 must be statically shaped tensor of 8-bit signless integer or 4-bit signless integer values, but got 'tensor<8x64xf32>'}}
+  %y = slim.qlinear %x, %w, %s act = none : tensor<2x64xf32>, tensor<8x64xf32>, tensor<8xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// slim.attention
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @attention_rank(%q: tensor<8x64xf32>) {
+  // expected-error @+1 {{'slim.attention' op query, key and value must have rank 3 ([batch, tokens, heads * head_dim]), got 'tensor<8x64xf32>', 'tensor<8x64xf32>', 'tensor<8x64xf32>'}}
+  %o = slim.attention %q, %q, %q heads(4, 4) : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_types(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf16>) {
+  // expected-error @+1 {{'slim.attention' op element types differ: query has 'f32', key has 'f16'}}
+  %o = slim.attention %q, %k, %k heads(4, 4) : tensor<1x8x64xf32>, tensor<1x8x64xf16>, tensor<1x8x64xf16>
+  return
+}
+
+// -----
+
+func.func @attention_batch(%q: tensor<1x8x64xf32>, %k: tensor<2x8x64xf32>) {
+  // expected-error @+1 {{'slim.attention' op batch sizes differ: query 1, key 2, value 2}}
+  %o = slim.attention %q, %k, %k heads(4, 4) : tensor<1x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_tokens(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf32>, %v: tensor<1x6x64xf32>) {
+  // expected-error @+1 {{'slim.attention' op key and value token counts differ: 8 vs 6}}
+  %o = slim.attention %q, %k, %v heads(4, 4) : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x6x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_heads(%q: tensor<1x8x64xf32>) {
+  // expected-error @+1 {{'slim.attention' op num_heads and num_kv_heads must be positive, got 4 and 0}}
+  %o = slim.attention %q, %q, %q heads(4, 0) : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_gqa(%q: tensor<1x8x64xf32>, %k: tensor<1x8x48xf32>) {
+  // expected-error @+1 {{'slim.attention' op num_heads 4 is not a multiple of num_kv_heads 3}}
+  %o = slim.attention %q, %k, %k heads(4, 3) : tensor<1x8x64xf32>, tensor<1x8x48xf32>, tensor<1x8x48xf32>
+  return
+}
+
+// -----
+
+func.func @attention_query_width(%q: tensor<1x8x66xf32>) {
+  // expected-error @+1 {{'slim.attention' op query width 66 is not divisible by num_heads 4}}
+  %o = slim.attention %q, %q, %q heads(4, 4) : tensor<1x8x66xf32>, tensor<1x8x66xf32>, tensor<1x8x66xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_width(%q: tensor<1x8x64xf32>, %k: tensor<1x8x33xf32>) {
+  // expected-error @+1 {{'slim.attention' op key width 33 and value width 33 must be divisible by num_kv_heads 2}}
+  %o = slim.attention %q, %k, %k heads(4, 2) : tensor<1x8x64xf32>, tensor<1x8x33xf32>, tensor<1x8x33xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_dim(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf32>) {
+  // expected-error @+1 {{'slim.attention' op query head dim 16 differs from key head dim 32}}
+  %o = slim.attention %q, %k, %k heads(4, 2) : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_sizes(%q: tensor<1x8x64xf32>, %s: tensor<1x7xf32>) {
+  // expected-error @+1 {{'slim.attention' op sizes must have shape [1, 8] ([batch, key tokens]), got 'tensor<1x7xf32>'}}
+  %o = slim.attention %q, %q, %q sizes(%s : tensor<1x7xf32>) heads(4, 4) : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_causal(%q: tensor<1x8x64xf32>, %k: tensor<1x4x64xf32>) {
+  // expected-error @+1 {{'slim.attention' op causal attention needs at least as many keys as queries, got 8 queries and 4 keys}}
+  %o = slim.attention %q, %k, %k heads(4, 4) causal : tensor<1x8x64xf32>, tensor<1x4x64xf32>, tensor<1x4x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<1x8x64xf32>) {
+  // expected-error @+1 {{'slim.attention' op scale must be positive and finite, got 0}}
+  %o = slim.attention %q, %q, %q heads(4, 4) {scale = 0.0 : f32} : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// slim.rope
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @rope_rank(%x: tensor<8x64xf32>, %p: tensor<8xi64>) {
+  // expected-error @+1 {{'slim.rope' op input must have rank 3 ([batch, tokens, heads * head_dim]), got 'tensor<8x64xf32>'}}
+  %y = slim.rope %x, %p {num_heads = 4 : i64} : tensor<8x64xf32>, tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @rope_heads(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
+  // expected-error @+1 {{'slim.rope' op num_heads must be positive, got 0}}
+  %y = slim.rope %x, %p {num_heads = 0 : i64} : tensor<1x8x64xf32>, tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @rope_width(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
+  // expected-error @+1 {{'slim.rope' op input width 64 is not divisible by num_heads 5}}
+  %y = slim.rope %x, %p {num_heads = 5 : i64} : tensor<1x8x64xf32>, tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @rope_odd(%x: tensor<1x8x60xf32>, %p: tensor<8xi64>) {
+  // expected-error @+1 {{'slim.rope' op head dim 15 must be even to rotate pairs}}
+  %y = slim.rope %x, %p {num_heads = 4 : i64} : tensor<1x8x60xf32>, tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @rope_positions(%x: tensor<2x8x64xf32>, %p: tensor<1x8xi64>) {
+  // expected-error @+1 {{'slim.rope' op positions must have shape [8] or [2, 8], got 'tensor<1x8xi64>'}}
+  %y = slim.rope %x, %p {num_heads = 4 : i64} : tensor<2x8x64xf32>, tensor<1x8xi64>
+  return
+}
+
+// -----
+
+func.func @rope_theta(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
+  // expected-error @+1 {{'slim.rope' op theta must be positive and finite, got -1}}
+  %y = slim.rope %x, %p {num_heads = 4 : i64, theta = -1.0 : f32} : tensor<1x8x64xf32>, tensor<8xi64>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// slim.softmax
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @softmax_axis(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.softmax' op axis -3 is out of range for input 'tensor<2x4xf32>'}}
+  %y = slim.softmax %x {axis = -3 : i64} : tensor<2x4xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// slim.token_merge
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @merge_rank(%h: tensor<197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op input must have rank 3 ([batch, tokens, dim]), got 'tensor<197x384xf32>'}}
+  %a, %b = slim.token_merge %h, %k, %s r = 13 : tensor<197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  return
+}
+
+// -----
+
+func.func @merge_metric(%h: tensor<1x197x384xf32>, %k: tensor<1x196x64xf32>, %s: tensor<1x197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op metric must have shape [1, 197, M] to match the input, got 'tensor<1x196x64xf32>'}}
+  %a, %b = slim.token_merge %h, %k, %s r = 13 : tensor<1x197x384xf32>, tensor<1x196x64xf32>, tensor<1x197xf32>
+  return
+}
+
+// -----
+
+func.func @merge_sizes(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op sizes must have shape [1, 197], got 'tensor<197xf32>'}}
+  %a, %b = slim.token_merge %h, %k, %s r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<197xf32>
+  return
+}
+
+// -----
+
+func.func @merge_zero(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op r must be positive (a merge of 0 tokens is not inserted), got 0}}
+  %a, %b = slim.token_merge %h, %k, %s r = 0 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  return
+}
+
+// -----
+
+func.func @merge_protected(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op protected_tokens must be in [0, 197], got -1}}
+  %a, %b = slim.token_merge %h, %k, %s r = 1 protected = -1 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  return
+}
+
+// -----
+
+func.func @merge_too_many(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op r = 99 exceeds floor((T - protected_tokens) / 2) = 98 for T = 197}}
+  %a, %b = slim.token_merge %h, %k, %s r = 99 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @add_broadcast(%a: tensor<1x8xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{'slim.add' op operand shapes are not broadcast-compatible: lhs [1, 8], rhs [3]}}
+  %y = slim.add %a, %b : tensor<1x8xf32>, tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @mul_types(%a: tensor<8xf32>, %b: tensor<8xf16>) {
+  // expected-error @+1 {{'slim.mul' op element types differ: lhs has 'f32', rhs has 'f16'}}
+  %y = slim.mul %a, %b : tensor<8xf32>, tensor<8xf16>
+  return
+}
+
+// -----
+
+func.func @where_broadcast(%c: tensor<4xi1>, %a: tensor<8xf32>, %b: tensor<f32>) {
+  // expected-error @+1 {{'slim.where' op operand shapes are not broadcast-compatible: condition [4], lhs [8], rhs []}}
+  %y = slim.where %c, %a, %b : tensor<4xi1>, tensor<8xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @gelu_type(%a: tensor<8xi32>) {
+  // expected-error @+1 {{'slim.gelu' op operand #0 must be statically shaped tensor of floating-point values, but got 'tensor<8xi32>'}}
+  %y = slim.gelu tanh %a : tensor<8xi32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Primitives
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @matmul_rank(%a: tensor<8xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'slim.matmul' op operands must have rank >= 2, got lhs [8] and rhs [8, 4]}}
+  %y = slim.matmul %a, %b : tensor<8xf32>, tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_k(%a: tensor<2x8xf32>, %b: tensor<4x4xf32>) {
+  // expected-error @+1 {{'slim.matmul' op contraction sizes differ: lhs [2, 8] has K = 8, rhs [4, 4] has K = 4}}
+  %y = slim.matmul %a, %b : tensor<2x8xf32>, tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x3x8xf32>, %b: tensor<4x8x4xf32>) {
+  // expected-error @+1 {{'slim.matmul' op batch axes [2] and [4] are not broadcast-compatible}}
+  %y = slim.matmul %a, %b : tensor<2x3x8xf32>, tensor<4x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_size(%a: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'slim.transpose' op permutation [1, 0] has 2 entries for input 'tensor<2x3x4xf32>'}}
+  %y = slim.transpose %a [1, 0] : tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm(%a: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'slim.transpose' op permutation [0, 0, 1] is not a permutation of [0, 3)}}
+  %y = slim.transpose %a [0, 0, 1] : tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_type(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.reshape' op must keep the element type, got 'f32' -> 'f16'}}
+  %y = slim.reshape %a : tensor<2x4xf32> -> tensor<8xf16>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.reshape' op must keep the element count: 'tensor<2x4xf32>' has 8 elements, 'tensor<9xf32>' has 9}}
+  %y = slim.reshape %a : tensor<2x4xf32> -> tensor<9xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_empty(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.reduce_mean' op axes must not be empty}}
+  %y = slim.reduce_mean %a [] : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_range(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.reduce_mean' op axis 2 is out of range for input 'tensor<2x4xf32>'}}
+  %y = slim.reduce_mean %a [2] : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_repeat(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.reduce_mean' op axis 1 appears twice in axes [1, -1]}}
+  %y = slim.reduce_mean %a [1, -1] : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_entries(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.slice' op offsets, sizes and strides must have one entry per axis of 'tensor<2x4xf32>', got 1, 2 and 2}}
+  %y = slim.slice %a offsets [0] sizes [1, 2] strides [1, 1] : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_stride(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.slice' op axis 1: offset 0, size 2 and stride 0 must be non-negative (stride >= 1)}}
+  %y = slim.slice %a offsets [0, 0] sizes [1, 2] strides [1, 0] : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_bounds(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.slice' op axis 1: the slice reads up to index 4 but the input extent is 4}}
+  %y = slim.slice %a offsets [0, 1] sizes [1, 2] strides [1, 3] : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_empty() {
+  // expected-error @+2 {{'slim.concat' op needs at least one input}}
+  // expected-error @+1 {{'slim.concat' op failed to infer returned types}}
+  %y = "slim.concat"() <{axis = 0 : i64}> : () -> tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @concat_axis(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.concat' op axis 2 is out of range for rank 2 inputs}}
+  %y = slim.concat %a, %a axis = 2 : tensor<2x4xf32>, tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_type(%a: tensor<2x4xf32>, %b: tensor<2x4xf16>) {
+  // expected-error @+1 {{'slim.concat' op input 1 has element type 'f16', input 0 has 'f32'}}
+  %y = slim.concat %a, %b axis = 0 : tensor<2x4xf32>, tensor<2x4xf16>
+  return
+}
+
+// -----
+
+func.func @concat_rank(%a: tensor<2x4xf32>, %b: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.concat' op input 1 has rank 1, input 0 has rank 2}}
+  %y = slim.concat %a, %b axis = 0 : tensor<2x4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_extent(%a: tensor<2x4xf32>, %b: tensor<2x5xf32>) {
+  // expected-error @+1 {{'slim.concat' op input 1 has extent 5 along axis 1, input 0 has 4}}
+  %y = slim.concat %a, %b axis = 0 : tensor<2x4xf32>, tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that a result type that contradicts shape inference is rejected
+// (only the generic form can spell one).
+func.func @generic_wrong_result(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
+  // expected-error @+2 {{'slim.linear' op inferred type(s) 'tensor<2x3xf32>' are incompatible with return type(s) of operation 'tensor<2x4xf32>'}}
+  // expected-error @+1 {{'slim.linear' op failed to infer returned types}}
+  %y = "slim.linear"(%x, %w) : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  return
+}
