@@ -7,7 +7,7 @@ import lit.formats
 
 config.name = "Slim"
 config.test_format = lit.formats.ShTest(not config.slim_use_internal_shell == "0")
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.slim_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
@@ -17,3 +17,5 @@ config.environment["PATH"] = os.pathsep.join(
     [config.slim_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
 )
 config.substitutions.append(("%slim_src_root", config.slim_src_root))
+config.substitutions.append(("%slim_obj_root", config.slim_obj_root))
+config.substitutions.append(("%python", config.python_executable))
