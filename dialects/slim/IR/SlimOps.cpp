@@ -629,6 +629,30 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// BroadcastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("must keep the element type, got ")
+           << in.getElementType() << " -> " << out.getElementType();
+  auto shape = broadcastShapes(in.getShape(), out.getShape());
+  if (!shape || ArrayRef<int64_t>(*shape) != out.getShape())
+    return emitOpError("cannot broadcast ")
+           << formatShape(in.getShape()) << " to "
+           << formatShape(out.getShape());
+  return success();
+}
+
+OpFoldResult BroadcastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
 // ReduceMeanOp
 //===----------------------------------------------------------------------===//
 

@@ -370,6 +370,8 @@ def Slim_ErfOp : Slim_UnaryOp<"erf", "erf(x)">;
 def Slim_TanhOp : Slim_UnaryOp<"tanh", "tanh(x)">;
 def Slim_SqrtOp : Slim_UnaryOp<"sqrt", "sqrt(x)">;
 def Slim_ExpOp : Slim_UnaryOp<"exp", "exp(x)">;
+def Slim_SigmoidOp : Slim_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def Slim_NegOp : Slim_UnaryOp<"neg", "-x">;
 
 class Slim_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
     : Slim_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)> {
@@ -458,6 +460,24 @@ def Slim_ReshapeOp : Slim_Op<"reshape", [Pure]> {
 
     ```mlir
     %r = slim.reshape %x : tensor<1x128x768xf32> -> tensor<1x128x12x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Slim_BroadcastOp : Slim_Op<"broadcast", [Pure]> {
+  let summary = "broadcasts a tensor to a larger static shape";
+  let description = [{
+    NumPy broadcasting of `input` to the result shape (ONNX Expand with a
+    known shape): the input's shape, aligned from the trailing axis, must
+    have extent 1 or the result's extent on every axis.
+
+    ```mlir
+    %k2 = slim.broadcast %k : tensor<1x2x1x8x16xf32> -> tensor<1x2x2x8x16xf32>
     ```
   }];
   let arguments = (ins AnyStaticShapeTensor:$input);

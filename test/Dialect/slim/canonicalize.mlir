@@ -119,3 +119,13 @@ func.func @dead_code(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
   }
   return %x : tensor<1x4xf32>
 }
+
+// -----
+
+// Tests that a broadcast to the input's own shape folds away.
+// CHECK-LABEL: func.func @broadcast_noop
+// CHECK-NEXT: return %arg0
+func.func @broadcast_noop(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %y = slim.broadcast %x : tensor<2x4xf32> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

@@ -699,3 +699,19 @@ func.func @generic_wrong_result(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
   %y = "slim.linear"(%x, %w) : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @broadcast_shape(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.broadcast' op cannot broadcast [2, 4] to [3, 4]}}
+  %y = slim.broadcast %a : tensor<2x4xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_type(%a: tensor<1x4xf32>) {
+  // expected-error @+1 {{'slim.broadcast' op must keep the element type, got 'f32' -> 'f16'}}
+  %y = slim.broadcast %a : tensor<1x4xf32> -> tensor<3x4xf16>
+  return
+}

@@ -136,6 +136,12 @@ func.func @primitives(%a: tensor<1x8x64xf32>, %b: tensor<64xf32>, %m: tensor<1x1
   %sqr = slim.sqrt %th : tensor<1x8x64xf32>
   // CHECK: slim.exp
   %ex = slim.exp %sqr : tensor<1x8x64xf32>
+  // CHECK: slim.sigmoid
+  %sg = slim.sigmoid %ex : tensor<1x8x64xf32>
+  // CHECK: slim.neg
+  %ng = slim.neg %sg : tensor<1x8x64xf32>
+  // CHECK: slim.broadcast %{{.*}} : tensor<1x8x1xf32> -> tensor<2x8x64xf32>
+  %bc = slim.broadcast %mean : tensor<1x8x1xf32> -> tensor<2x8x64xf32>
   // CHECK: slim.concat %{{.*}}, %{{.*}} axis = 1 : tensor<1x8x64xf32>, tensor<1x8x64xf32>
   %cat = slim.concat %ex, %a axis = 1 : tensor<1x8x64xf32>, tensor<1x8x64xf32>
   return %p1, %mean, %cat, %c : tensor<1x4x8x8xf32>, tensor<1x8x1xf32>, tensor<1x16x64xf32>, tensor<1x8x64xf32>
