@@ -12,6 +12,50 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// Import
+//===----------------------------------------------------------------------===//
+
+def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
+  let summary = "raises imported ONNX primitives to transformer ops and residuals";
+  let description = [{
+    Recognizes, on the primitives an ONNX import produces:
+
+    * `linear`: MatMul by a known [in, out] weight (+ Add of a known bias),
+      Gemm, and the reshape sandwich GPT-2's Conv1D exports;
+    * `layer_norm` (decomposed ReduceMean/Sub/Pow/Sqrt/Div form; the fused
+      op is imported directly) and `rms_norm` (x · 1/sqrt(mean(x²) + eps) · g);
+    * `gelu` (erf and tanh forms) and `silu` (x · sigmoid(x));
+    * multi-head and grouped-query `attention`: the head reshapes, Q·Kᵀ and
+      its scale, a causal mask (Where or additive), Softmax, ·V; rotary
+      embeddings (rotate-half) on Q and K become `rope`;
+    * the residual structure: every `x + branch(x)` whose branch reads only
+      `x` becomes a `slim.residual` with `kind` (attention when the branch
+      holds an attention, else mlp) and `layer`.
+
+    A pattern that almost matches is reported with a remark naming the op,
+    the layer and the part that failed, and is left as it was.
+
+    Before:
+    ```mlir
+    %s = slim.matmul %q, %kt : ...
+    %d = slim.div %s, %c : ...
+    %p = slim.softmax %d : ...
+    %o = slim.matmul %p, %v : ...
+    ```
+    After:
+    ```mlir
+    %h = slim.residual attention layer 0 (%x) : tensor<1x8x64xf32> {
+    ^bb0(%a: tensor<1x8x64xf32>):
+      ...
+      %o = slim.attention %q, %k, %v heads(4, 4) causal : ...
+      ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Analysis
 //===----------------------------------------------------------------------===//
 

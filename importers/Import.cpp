@@ -1,0 +1,23 @@
+//===- Import.cpp - importer entry points ---------------------------------===//
+
+#include "importers/Import.h"
+
+#include "dialects/slim/IR/SlimDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/FileSystem.h"
+
+namespace mlir::slim {
+
+void registerImportDialects(MLIRContext *ctx) {
+  ctx->loadDialect<SlimDialect, arith::ArithDialect, func::FuncDialect>();
+}
+
+OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path) {
+  if (llvm::sys::fs::is_directory(path))
+    return importHuggingFace(ctx, path);
+  return importOnnx(ctx, path);
+}
+
+} // namespace mlir::slim

@@ -1,0 +1,34 @@
+//===- Import.h - model importers -------------------------------*- C++ -*-===//
+//
+// ONNX files and Hugging Face checkpoint directories into the slim dialect.
+// Errors are reported as diagnostics on the context (each naming the file,
+// node or tensor at fault); a null module means the import failed.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef IMPORTERS_IMPORT_H
+#define IMPORTERS_IMPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace mlir::slim {
+
+/// Imports an ONNX model (opset 13-17) as slim primitives in `func.func
+/// @main`. Initializers become dense_resource weights named after them.
+OwningOpRef<ModuleOp> importOnnx(MLIRContext *ctx, llvm::StringRef path);
+
+/// Imports a Hugging Face checkpoint directory (config.json +
+/// model.safetensors) of a supported model_type as raised slim ops.
+OwningOpRef<ModuleOp> importHuggingFace(MLIRContext *ctx, llvm::StringRef dir);
+
+/// A directory is a Hugging Face checkpoint; anything else is read as ONNX.
+OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path);
+
+/// Registers the dialects the importers create ops of.
+void registerImportDialects(MLIRContext *ctx);
+
+} // namespace mlir::slim
+
+#endif // IMPORTERS_IMPORT_H

@@ -1,0 +1,977 @@
+//===- Raise.cpp - slim-raise: primitives to transformer ops --------------===//
+//
+// Runs in stages over each function: fold (transposes compose, constants
+// move right), linear layers, norms, activations, attention (with RoPE and
+// grouped-query repeats), then the residual structure. Each stage matches
+// use-def patterns whose intermediate values have no other users, builds
+// the raised op and leaves the old ops to dead-code elimination. A pattern
+// that almost matches is reported with a remark saying which part failed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/slim/IR/ShapeUtils.h"
+#include "dialects/slim/IR/SlimOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <cmath>
+#include <numeric>
+
+namespace mlir::slim {
+#define GEN_PASS_DEF_SLIMRAISEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::slim
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+/// The element values of a constant float tensor (dense or resource).
+std::optional<std::vector<float>> floatValues(Value v) {
+  Attribute attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (!dense.getElementType().isF32())
+      return std::nullopt;
+    auto range = dense.getValues<float>();
+    return std::vector<float>(range.begin(), range.end());
+  }
+  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    if (auto data = res.tryGetAsArrayRef())
+      return std::vector<float>(data->begin(), data->end());
+  }
+  return std::nullopt;
+}
+
+/// The value of a constant whose elements are all equal (any shape).
+std::optional<double> splatValue(Value v) {
+  DenseElementsAttr dense;
+  if (v && matchPattern(v, m_Constant(&dense)) &&
+      isa<FloatType>(dense.getElementType())) {
+    if (dense.isSplat())
+      return dense.getSplatValue<APFloat>().convertToDouble();
+    auto vals = dense.getValues<APFloat>();
+    double first = (*vals.begin()).convertToDouble();
+    for (APFloat x : vals)
+      if (x.convertToDouble() != first)
+        return std::nullopt;
+    return first;
+  }
+  return std::nullopt;
+}
+
+bool near(std::optional<double> x, double want, double rel = 1e-4) {
+  return x && std::abs(*x - want) <= rel * std::max(1.0, std::abs(want));
+}
+
+bool isConstant(Value v) { return v && matchPattern(v, m_Constant()); }
+
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// A new weight resource holding `data` with `shape`.
+Value makeWeight(OpBuilder &b, Location loc, StringRef name,
+                 ArrayRef<int64_t> shape, ArrayRef<float> data) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  auto attr = DenseResourceElementsAttr::get(
+      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(data));
+  return b.create<arith::ConstantOp>(loc, attr);
+}
+
+/// "layers.0.self_attn.q_proj" from an ONNX node name such as
+/// "/layers.0/self_attn/q_proj/MatMul"; "" when there is none.
+std::string scopeOf(Location loc) {
+  auto name = dyn_cast<NameLoc>(loc);
+  if (!name)
+    return "";
+  std::string s = name.getName().str();
+  size_t last = s.rfind('/');
+  if (last == std::string::npos || last == 0)
+    return "";
+  s = s.substr(s[0] == '/' ? 1 : 0, last - (s[0] == '/' ? 1 : 0));
+  std::replace(s.begin(), s.end(), '/', '.');
+  return s;
+}
+
+bool hasOneUse(Value v) { return v && v.hasOneUse(); }
+
+/// If `v` is defined by OpTy, returns it.
+template <typename OpTy>
+OpTy def(Value v) {
+  return v ? v.getDefiningOp<OpTy>() : OpTy();
+}
+
+/// For a binary op whose one operand is a splat constant near `c`, returns
+/// the other operand (either order).
+template <typename OpTy>
+Value otherThanConstant(Value v, double c) {
+  auto op = def<OpTy>(v);
+  if (!op)
+    return {};
+  if (near(splatValue(op.getRhs()), c))
+    return op.getLhs();
+  if (near(splatValue(op.getLhs()), c))
+    return op.getRhs();
+  return {};
+}
+
+/// Flattens a tree of single-use slim.mul ops into its factors.
+void mulFactors(Value v, SmallVectorImpl<Value> &out, bool root = true) {
+  // Each operand either has the product's type or is a splat constant
+  // (a scalar 0.5 broadcasts).
+  auto flat = [&](Value operand, Type type) {
+    return operand.getType() == type || splatValue(operand).has_value();
+  };
+  auto mul = def<MulOp>(v);
+  if (mul && (root || v.hasOneUse()) && flat(mul.getLhs(), mul.getType()) &&
+      flat(mul.getRhs(), mul.getType())) {
+    mulFactors(mul.getLhs(), out, false);
+    mulFactors(mul.getRhs(), out, false);
+    return;
+  }
+  out.push_back(v);
+}
+
+/// Splits factors into a constant product and the non-constant factors.
+double constantProduct(SmallVectorImpl<Value> &factors) {
+  double c = 1.0;
+  SmallVector<Value> rest;
+  for (Value f : factors) {
+    if (auto s = splatValue(f))
+      c *= *s;
+    else
+      rest.push_back(f);
+  }
+  factors.assign(rest.begin(), rest.end());
+  return c;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear layers
+//===----------------------------------------------------------------------===//
+
+int linearCounter = 0;
+
+/// matmul(x, W[in, out]) -> linear(x, Wᵀ); Gemm-style 2-D reshapes around a
+/// linear collapse; add(linear, b[out]) folds into the linear's bias.
+void raiseLinear(func::FuncOp func) {
+  SmallVector<MatMulOp> matmuls;
+  func.walk([&](MatMulOp op) { matmuls.push_back(op); });
+  for (MatMulOp op : matmuls) {
+    auto w = floatValues(op.getRhs());
+    auto wt = tensorType(op.getRhs());
+    if (!w || wt.getRank() != 2 || !wt.getElementType().isF32())
+      continue;
+    int64_t in = wt.getDimSize(0), out = wt.getDimSize(1);
+    std::vector<float> t(w->size());
+    for (int64_t i = 0; i < in; ++i)
+      for (int64_t o = 0; o < out; ++o)
+        t[o * in + i] = (*w)[i * out + o];
+    OpBuilder b(op);
+    std::string scope = scopeOf(op.getLoc());
+    std::string name = (scope.empty() ? "linear" + std::to_string(linearCounter++)
+                                      : scope) +
+                       ".weight";
+    Value weight = makeWeight(b, op.getLoc(), name, {out, in}, t);
+    auto linear = b.create<LinearOp>(op.getLoc(), op.getLhs(), weight, Value());
+    op.replaceAllUsesWith(linear.getResult());
+    op.erase();
+  }
+
+  SmallVector<AddOp> adds;
+  func.walk([&](AddOp op) { adds.push_back(op); });
+  for (AddOp add : adds) {
+    for (auto [lin, bias] : {std::pair(add.getLhs(), add.getRhs()),
+                             std::pair(add.getRhs(), add.getLhs())}) {
+      auto linear = def<LinearOp>(lin);
+      if (!linear || linear.getBias() || !hasOneUse(lin) ||
+          !isConstant(bias) || lin.getType() != add.getType())
+        continue;
+      int64_t out = linear.getWeight().getType().getDimSize(0);
+      if (tensorType(bias).getShape() != ArrayRef<int64_t>{out})
+        continue;
+      OpBuilder b(add);
+      auto fused = b.create<LinearOp>(add.getLoc(), linear.getInput(),
+                                      linear.getWeight(), bias);
+      add.replaceAllUsesWith(fused.getResult());
+      add.erase();
+      linear.erase();
+      break;
+    }
+  }
+
+  // reshape([..., N]) ∘ linear ∘ reshape([M, K]) -> linear on the original
+  // rank (GPT-2's Conv1D: view(-1, K), addmm, view(..., N)).
+  SmallVector<ReshapeOp> reshapes;
+  func.walk([&](ReshapeOp op) { reshapes.push_back(op); });
+  for (ReshapeOp outer : reshapes) {
+    auto linear = def<LinearOp>(outer.getInput());
+    if (!linear || !hasOneUse(linear.getResult()))
+      continue;
+    auto inner = def<ReshapeOp>(linear.getInput());
+    if (!inner || !hasOneUse(inner.getResult()))
+      continue;
+    auto x = tensorType(inner.getInput());
+    auto y = tensorType(outer.getResult());
+    if (x.getRank() < 2 || x.getShape().drop_back() != y.getShape().drop_back() ||
+        x.getShape().back() != tensorType(inner.getResult()).getShape().back())
+      continue;
+    OpBuilder b(outer);
+    auto raised = b.create<LinearOp>(linear.getLoc(), inner.getInput(),
+                                     linear.getWeight(), linear.getBias());
+    outer.replaceAllUsesWith(raised.getResult());
+    outer.erase();
+    linear.erase();
+    inner.erase();
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Norms
+//===----------------------------------------------------------------------===//
+
+/// mean over the last axis of `v` (keepdims); returns the operand.
+Value lastAxisMean(Value v) {
+  auto rm = def<ReduceMeanOp>(v);
+  if (!rm || !rm.getKeepdims())
+    return {};
+  int64_t rank = tensorType(rm.getInput()).getRank();
+  ArrayRef<int64_t> axes = rm.getAxes();
+  if (axes.size() != 1 || normalizeAxis(axes[0], rank) != rank - 1)
+    return {};
+  return rm.getInput();
+}
+
+/// sqrt(mean(d^2) + eps) -> (d, eps).
+std::optional<std::pair<Value, float>> rmsDenominator(Value v) {
+  auto sqrt = def<SqrtOp>(v);
+  if (!sqrt)
+    return std::nullopt;
+  auto add = def<AddOp>(sqrt.getInput());
+  if (!add)
+    return std::nullopt;
+  Value meanV = add.getLhs();
+  auto eps = splatValue(add.getRhs());
+  if (!eps) {
+    meanV = add.getRhs();
+    eps = splatValue(add.getLhs());
+  }
+  if (!eps)
+    return std::nullopt;
+  Value sq = lastAxisMean(meanV);
+  if (!sq)
+    return std::nullopt;
+  Value d;
+  if (auto pow = def<PowOp>(sq); pow && near(splatValue(pow.getRhs()), 2.0))
+    d = pow.getLhs();
+  else if (auto mul = def<MulOp>(sq); mul && mul.getLhs() == mul.getRhs())
+    d = mul.getLhs();
+  if (!d)
+    return std::nullopt;
+  return std::make_pair(d, float(*eps));
+}
+
+/// Replaces `root` with a norm of `x`, absorbing a following ·g and +b.
+template <typename NormOp>
+void buildNorm(Value root, Value x, float eps) {
+  Value result = root;
+  Value gain, bias;
+  int64_t d = tensorType(x).getShape().back();
+  auto vecOf = [&](Value v) {
+    return isConstant(v) && tensorType(v).getShape() == ArrayRef<int64_t>{d};
+  };
+  if (hasOneUse(result)) {
+    Operation *user = *result.getUsers().begin();
+    if (auto mul = dyn_cast<MulOp>(user)) {
+      Value g = mul.getLhs() == result ? mul.getRhs() : mul.getLhs();
+      if (vecOf(g) && mul.getType() == root.getType()) {
+        gain = g;
+        result = mul.getResult();
+      }
+    }
+  }
+  if (gain && hasOneUse(result)) {
+    Operation *user = *result.getUsers().begin();
+    if (auto add = dyn_cast<AddOp>(user)) {
+      Value bb = add.getLhs() == result ? add.getRhs() : add.getLhs();
+      if (vecOf(bb) && add.getType() == root.getType()) {
+        bias = bb;
+        result = add.getResult();
+      }
+    }
+  }
+  Operation *anchor = result.getDefiningOp();
+  OpBuilder b(anchor);
+  if (!gain) {
+    std::vector<float> ones(d, 1.0f);
+    gain = b.create<arith::ConstantOp>(
+        root.getLoc(),
+        DenseElementsAttr::get(RankedTensorType::get({d}, b.getF32Type()),
+                               ArrayRef<float>(ones)));
+  }
+  Value norm;
+  if constexpr (std::is_same_v<NormOp, LayerNormOp>)
+    norm = b.create<LayerNormOp>(anchor->getLoc(), x.getType(), x, gain, bias,
+                                 b.getF32FloatAttr(eps),
+                                 b.getI64IntegerAttr(-1));
+  else
+    norm = b.create<RmsNormOp>(anchor->getLoc(), x.getType(), x, gain, bias,
+                               b.getF32FloatAttr(eps));
+  result.replaceAllUsesWith(norm);
+}
+
+void raiseNorms(func::FuncOp func) {
+  // rms: x * (1 / sqrt(mean(x^2) + eps))  or  x / sqrt(mean(x^2) + eps)
+  // layer: d / sqrt(mean(d^2) + eps) with d = x - mean(x)
+  SmallVector<Operation *> candidates;
+  func.walk([&](Operation *op) {
+    if (isa<MulOp, DivOp>(op))
+      candidates.push_back(op);
+  });
+  for (Operation *op : candidates) {
+    if (op->use_empty() && op->getBlock() == nullptr)
+      continue;
+    Value x, denom;
+    if (auto div = dyn_cast<DivOp>(op)) {
+      x = div.getLhs();
+      denom = div.getRhs();
+    } else {
+      auto mul = cast<MulOp>(op);
+      for (auto [a, c] : {std::pair(mul.getLhs(), mul.getRhs()),
+                          std::pair(mul.getRhs(), mul.getLhs())}) {
+        auto recip = def<DivOp>(c);
+        if (recip && near(splatValue(recip.getLhs()), 1.0)) {
+          x = a;
+          denom = recip.getRhs();
+          break;
+        }
+      }
+    }
+    if (!x || x.getType() != op->getResult(0).getType())
+      continue;
+    auto den = rmsDenominator(denom);
+    if (!den || den->first != x)
+      continue;
+    auto sub = def<SubOp>(x);
+    if (sub && lastAxisMean(sub.getRhs()) == sub.getLhs() &&
+        sub.getType() == sub.getLhs().getType()) {
+      buildNorm<LayerNormOp>(op->getResult(0), sub.getLhs(), den->second);
+      continue;
+    }
+    buildNorm<RmsNormOp>(op->getResult(0), x, den->second);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+void raiseActivations(func::FuncOp func) {
+  SmallVector<MulOp> muls;
+  func.walk([&](MulOp op) { muls.push_back(op); });
+  const double invSqrt2 = 1.0 / std::sqrt(2.0);
+  for (MulOp op : muls) {
+    if (!op->getBlock())
+      continue;
+    // silu: x * sigmoid(x)
+    for (auto [x, s] : {std::pair(op.getLhs(), op.getRhs()),
+                        std::pair(op.getRhs(), op.getLhs())}) {
+      auto sig = def<SigmoidOp>(s);
+      if (sig && sig.getInput() == x && x.getType() == op.getType()) {
+        OpBuilder b(op);
+        op.replaceAllUsesWith(b.create<SiluOp>(op.getLoc(), x).getResult());
+        break;
+      }
+    }
+    if (op.use_empty())
+      continue;
+    // gelu: 0.5 · x · (1 + erf(x/√2))  or  0.5 · x · (1 + tanh(√(2/π)·(x + 0.044715·x³)))
+    SmallVector<Value> factors;
+    mulFactors(op.getResult(), factors);
+    double c = constantProduct(factors);
+    if (factors.size() != 2 || !near(c, 0.5))
+      continue;
+    for (auto [x, onePlus] : {std::pair(factors[0], factors[1]),
+                              std::pair(factors[1], factors[0])}) {
+      Value inner = otherThanConstant<AddOp>(onePlus, 1.0);
+      if (!inner || x.getType() != op.getType())
+        continue;
+      std::optional<GeluApproximation> kind;
+      if (auto erf = def<ErfOp>(inner)) {
+        Value arg = erf.getInput();
+        if (otherThanConstant<DivOp>(arg, std::sqrt(2.0)) == x ||
+            otherThanConstant<MulOp>(arg, invSqrt2) == x)
+          kind = GeluApproximation::exact;
+      } else if (auto tanh = def<TanhOp>(inner)) {
+        SmallVector<Value> f;
+        mulFactors(tanh.getInput(), f);
+        double k = constantProduct(f);
+        if (f.size() == 1 && near(k, std::sqrt(2.0 / M_PI))) {
+          auto sum = def<AddOp>(f[0]);
+          if (sum) {
+            for (auto [xx, cube] : {std::pair(sum.getLhs(), sum.getRhs()),
+                                    std::pair(sum.getRhs(), sum.getLhs())}) {
+              SmallVector<Value> g;
+              mulFactors(cube, g);
+              double k2 = constantProduct(g);
+              bool cubic = g.size() == 3 && llvm::all_of(g, [&](Value v) {
+                             return v == xx;
+                           });
+              if (!cubic && g.size() == 1)
+                if (auto pow = def<PowOp>(g[0]))
+                  cubic = pow.getLhs() == xx && near(splatValue(pow.getRhs()), 3.0);
+              if (xx == x && cubic && near(k2, 0.044715))
+                kind = GeluApproximation::tanh;
+            }
+          }
+        }
+      }
+      if (!kind)
+        continue;
+      OpBuilder b(op);
+      auto gelu = b.create<GeluOp>(op.getLoc(), x, *kind);
+      op.replaceAllUsesWith(gelu.getResult());
+      break;
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// Why a match failed, for the remark.
+struct Why {
+  std::string text;
+  template <typename T>
+  Why &operator<<(const T &x) {
+    llvm::raw_string_ostream os(text);
+    os << x;
+    return *this;
+  }
+};
+
+/// x[B,T,H·d] split into heads: transpose(reshape(x, [B,T,H,d]), [0,2,1,3]).
+/// Returns x and H.
+std::optional<std::pair<Value, int64_t>> unheads(Value xh) {
+  auto tr = def<TransposeOp>(xh);
+  if (!tr || tr.getPermutation() != ArrayRef<int64_t>{0, 2, 1, 3})
+    return std::nullopt;
+  auto rs = def<ReshapeOp>(tr.getInput());
+  if (!rs)
+    return std::nullopt;
+  auto x = tensorType(rs.getInput());
+  auto r = tensorType(rs.getResult());
+  if (x.getRank() != 3 || r.getRank() != 4 || r.getDimSize(0) != x.getDimSize(0) ||
+      r.getDimSize(1) != x.getDimSize(1))
+    return std::nullopt;
+  return std::make_pair(rs.getInput(), r.getDimSize(2));
+}
+
+/// RoPE (rotate-half) on heads xh[B,H,T,d]:
+///   xh·cos + concat(-xh[..., d/2:], xh[..., :d/2])·sin
+/// Returns the un-rotated heads, theta, or a reason.
+struct RopeMatch {
+  Value heads;
+  float theta;
+};
+std::optional<RopeMatch> matchRope(Value v, Why &why) {
+  auto add = def<AddOp>(v);
+  if (!add)
+    return std::nullopt;
+  for (auto [p, q] : {std::pair(add.getLhs(), add.getRhs()),
+                      std::pair(add.getRhs(), add.getLhs())}) {
+    auto m1 = def<MulOp>(p), m2 = def<MulOp>(q);
+    if (!m1 || !m2)
+      continue;
+    for (auto [a, cosV] : {std::pair(m1.getLhs(), m1.getRhs()),
+                           std::pair(m1.getRhs(), m1.getLhs())}) {
+      for (auto [rot, sinV] : {std::pair(m2.getLhs(), m2.getRhs()),
+                               std::pair(m2.getRhs(), m2.getLhs())}) {
+        auto cat = def<ConcatOp>(rot);
+        if (!cat || cat.getInputs().size() != 2 || !isConstant(cosV) ||
+            !isConstant(sinV))
+          continue;
+        auto at = tensorType(a);
+        int64_t rank = at.getRank(), d = at.getShape().back();
+        if (normalizeAxis(cat.getAxis(), rank) != rank - 1)
+          continue;
+        auto neg = def<NegOp>(cat.getInputs()[0]);
+        auto hi = neg ? def<SliceOp>(neg.getInput()) : SliceOp();
+        auto lo = def<SliceOp>(cat.getInputs()[1]);
+        if (!hi || !lo || hi.getInput() != a || lo.getInput() != a ||
+            hi.getOffsets().back() != d / 2 || lo.getOffsets().back() != 0 ||
+            lo.getSizes().back() != d / 2 || hi.getSizes().back() != d / 2) {
+          why << "the rotation is not rotate-half (concat(-x[d/2:], x[:d/2]))";
+          return std::nullopt;
+        }
+        auto cosT = floatValues(cosV), sinT = floatValues(sinV);
+        auto ct = tensorType(cosV);
+        int64_t t = at.getDimSize(rank - 2);
+        if (!cosT || !sinT || ct.getNumElements() != t * d ||
+            ct.getShape().back() != d) {
+          why << "the cos/sin tables are not [T, head_dim] constants";
+          return std::nullopt;
+        }
+        // Positions 0..T-1, angle(t, i) = t · theta^(-2i/d).
+        if (t < 2 || d < 4) {
+          why << "too few positions to identify theta";
+          return std::nullopt;
+        }
+        double angle = std::atan2((*sinT)[1 * d + 1], (*cosT)[1 * d + 1]);
+        double theta = std::pow(angle, -double(d) / 2.0);
+        for (int64_t pos = 0; pos < t; ++pos)
+          for (int64_t i = 0; i < d; ++i) {
+            double want = pos * std::pow(theta, -2.0 * (i % (d / 2)) / d);
+            if (std::abs((*cosT)[pos * d + i] - std::cos(want)) > 1e-4 ||
+                std::abs((*sinT)[pos * d + i] - std::sin(want)) > 1e-4) {
+              why << "the cos/sin tables are not RoPE for positions 0.."
+                  << t - 1;
+              return std::nullopt;
+            }
+          }
+        return RopeMatch{a, float(theta)};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+/// A [B,T,H·d] value whose head split (optionally rotated) is `xh`.
+/// May create the slim.rope op.
+struct Projection {
+  Value x;        // [B, T, H·d], after RoPE when there is one
+  int64_t heads;
+};
+std::optional<Projection> projectionOf(Value xh, Why &why) {
+  if (auto u = unheads(xh))
+    return Projection{u->first, u->second};
+  if (auto rope = matchRope(xh, why)) {
+    auto u = unheads(rope->heads);
+    if (!u) {
+      why << "RoPE is applied to something other than a head split";
+      return std::nullopt;
+    }
+    OpBuilder b(xh.getDefiningOp());
+    Location loc = xh.getLoc();
+    int64_t t = tensorType(u->first).getDimSize(1);
+    SmallVector<int64_t> pos(t);
+    for (int64_t i = 0; i < t; ++i)
+      pos[i] = i;
+    Value positions = b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(RankedTensorType::get({t}, b.getI64Type()),
+                                    ArrayRef<int64_t>(pos)));
+    auto r = b.create<RopeOp>(loc, u->first.getType(), u->first, positions,
+                              b.getI64IntegerAttr(u->second),
+                              b.getF32FloatAttr(rope->theta), UnitAttr());
+    return Projection{r.getResult(), u->second};
+  }
+  if (why.text.empty())
+    why << "no head split (reshape to [B, T, H, d] + transpose [0, 2, 1, 3])";
+  return std::nullopt;
+}
+
+/// Grouped-query repeat: reshape(broadcast(reshape(kh, [B,Hkv,1,S,d]),
+/// [B,Hkv,rep,S,d]), [B,H,S,d]). Returns kh.
+Value unrepeat(Value v) {
+  auto r2 = def<ReshapeOp>(v);
+  auto bc = r2 ? def<BroadcastOp>(r2.getInput()) : BroadcastOp();
+  auto r1 = bc ? def<ReshapeOp>(bc.getInput()) : ReshapeOp();
+  if (!r1)
+    return {};
+  auto kh = tensorType(r1.getInput()), mid = tensorType(r1.getResult());
+  auto wide = tensorType(bc.getResult()), out = tensorType(r2.getResult());
+  if (kh.getRank() != 4 || mid.getRank() != 5 || mid.getDimSize(2) != 1 ||
+      wide.getDimSize(1) != kh.getDimSize(1) ||
+      out.getDimSize(1) != wide.getDimSize(1) * wide.getDimSize(2))
+    return {};
+  return r1.getInput();
+}
+
+/// True when mask[i][j] (last two axes, any leading broadcast) allows
+/// exactly j <= i + (S - T).
+bool isCausal(ArrayRef<bool> allowed, ArrayRef<int64_t> shape, int64_t t,
+              int64_t s) {
+  if (shape.size() < 2 || shape[shape.size() - 2] != t || shape.back() != s)
+    return false;
+  for (size_t k = 0; k < allowed.size(); ++k) {
+    int64_t i = (k / s) % t, j = k % s;
+    if (allowed[k] != (j <= i + (s - t)))
+      return false;
+  }
+  return true;
+}
+
+LogicalResult raiseAttention(SoftmaxOp softmax, Why &why) {
+  auto pt = softmax.getType();
+  if (pt.getRank() != 4 ||
+      normalizeAxis(softmax.getAxis(), 4) != std::optional<int64_t>(3))
+    return why << "softmax is not over the keys of [B, H, T, S] scores",
+           failure();
+  if (!softmax->hasOneUse())
+    return why << "the attention probabilities have other users",
+           failure();
+  auto pv = dyn_cast<MatMulOp>(*softmax->getUsers().begin());
+  if (!pv || pv.getLhs() != softmax.getResult())
+    return why << "the probabilities do not multiply V", failure();
+  if (!pv->hasOneUse())
+    return why << "P·V has other users", failure();
+  auto outT = dyn_cast<TransposeOp>(*pv->getUsers().begin());
+  if (!outT || outT.getPermutation() != ArrayRef<int64_t>{0, 2, 1, 3} ||
+      !outT->hasOneUse())
+    return why << "P·V is not transposed back to [B, T, H, d]", failure();
+  // The merge back to [B, T, H·d] may already be folded with a following
+  // reshape (GPT-2's Conv1D flattens to [B·T, H·d]).
+  auto outR = dyn_cast<ReshapeOp>(*outT->getUsers().begin());
+  if (!outR)
+    return why << "the heads are not merged back to [B, T, H·d]", failure();
+
+  // Scores: [mask](scale(q·kᵀ)).
+  Value scores = softmax.getInput();
+  int64_t t = pt.getDimSize(2), s = pt.getDimSize(3);
+  bool causal = false;
+  if (auto where = def<WhereOp>(scores)) {
+    DenseElementsAttr cond;
+    auto neg = splatValue(where.getRhs());
+    if (!matchPattern(where.getCondition(), m_Constant(&cond)) || !neg ||
+        *neg > -1e30)
+      return why << "the mask is not a constant Where(mask, scores, -inf)",
+             failure();
+    SmallVector<bool> allowed(cond.getValues<bool>());
+    if (!isCausal(allowed, cond.getType().getShape(), t, s))
+      return why << "the mask is not causal (only causal masks are raised)",
+             failure();
+    causal = true;
+    scores = where.getLhs();
+  } else if (auto add = def<AddOp>(scores)) {
+    Value m = isConstant(add.getRhs()) ? add.getRhs() : add.getLhs();
+    Value other = m == add.getRhs() ? add.getLhs() : add.getRhs();
+    auto vals = floatValues(m);
+    if (!vals)
+      return why << "an additive mask that is not a constant", failure();
+    SmallVector<bool> allowed;
+    for (float v : *vals) {
+      if (v != 0.0f && v > -1e30f)
+        return why << "the additive mask holds values other than 0 and -inf",
+               failure();
+      allowed.push_back(v == 0.0f);
+    }
+    if (!isCausal(allowed, tensorType(m).getShape(), t, s))
+      return why << "the mask is not causal (only causal masks are raised)",
+             failure();
+    causal = true;
+    scores = other;
+  }
+  double scale = 1.0;
+  if (auto div = def<DivOp>(scores); div && splatValue(div.getRhs())) {
+    scale = 1.0 / *splatValue(div.getRhs());
+    scores = div.getLhs();
+  } else if (auto mul = def<MulOp>(scores)) {
+    if (auto c = splatValue(mul.getRhs())) {
+      scale = *c;
+      scores = mul.getLhs();
+    } else if (auto c2 = splatValue(mul.getLhs())) {
+      scale = *c2;
+      scores = mul.getRhs();
+    }
+  }
+  auto qk = def<MatMulOp>(scores);
+  if (!qk)
+    return why << "the scores are not Q·Kᵀ", failure();
+
+  // Q side.
+  auto q = projectionOf(qk.getLhs(), why);
+  if (!q)
+    return why << " (query)", failure();
+  // K side: transpose [0,1,3,2] of the key heads, or [0,2,3,1] of the
+  // unsplit reshape.
+  Value kx;
+  int64_t kvHeads = 0;
+  auto kt = def<TransposeOp>(qk.getRhs());
+  if (!kt)
+    return why << "Kᵀ is not a transpose", failure();
+  if (kt.getPermutation() == ArrayRef<int64_t>{0, 2, 3, 1}) {
+    auto rs = def<ReshapeOp>(kt.getInput());
+    if (!rs || tensorType(rs.getInput()).getRank() != 3)
+      return why << "the key heads are not a reshape of [B, S, H·d]",
+             failure();
+    kx = rs.getInput();
+    kvHeads = tensorType(rs.getResult()).getDimSize(2);
+  } else if (kt.getPermutation() == ArrayRef<int64_t>{0, 1, 3, 2}) {
+    Value kh = kt.getInput();
+    if (Value base = unrepeat(kh))
+      kh = base;
+    auto k = projectionOf(kh, why);
+    if (!k)
+      return why << " (key)", failure();
+    kx = k->x;
+    kvHeads = k->heads;
+  } else {
+    return why << "Kᵀ has an unexpected permutation", failure();
+  }
+  // V side.
+  Value vh = pv.getRhs();
+  if (Value base = unrepeat(vh))
+    vh = base;
+  auto v = projectionOf(vh, why);
+  if (!v)
+    return why << " (value)", failure();
+  if (v->heads != kvHeads)
+    return why << "key and value have different head counts", failure();
+
+  int64_t heads = q->heads;
+  int64_t headDim = tensorType(q->x).getShape().back() / heads;
+  OpBuilder b(outR);
+  auto qt = tensorType(q->x);
+  int64_t dv = tensorType(v->x).getShape().back() / kvHeads;
+  auto attnType = RankedTensorType::get(
+      {qt.getDimSize(0), qt.getDimSize(1), heads * dv}, qt.getElementType());
+  if (attnType.getNumElements() != outR.getType().getNumElements())
+    return why << "the merged heads do not have the attention's size",
+           failure();
+  auto attn = b.create<AttentionOp>(
+      softmax.getLoc(), attnType, q->x, kx, v->x, Value(),
+      b.getI64IntegerAttr(heads), b.getI64IntegerAttr(kvHeads),
+      causal ? b.getUnitAttr() : UnitAttr(),
+      std::abs(scale * std::sqrt(double(headDim)) - 1.0) < 1e-5
+          ? FloatAttr()
+          : b.getF32FloatAttr(float(scale)));
+  Value result = attn.getResult();
+  if (attnType != outR.getType())
+    result = b.create<ReshapeOp>(outR.getLoc(), outR.getType(), result);
+  outR.replaceAllUsesWith(result);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Layout chains
+//===----------------------------------------------------------------------===//
+
+/// A chain of reshapes and transposes that leaves the elements in row-major
+/// order (Conv patch embedding followed by flatten + transpose, head splits
+/// undone) is one reshape. Checked by pushing the flat index through the
+/// chain.
+void simplifyLayoutChains(func::FuncOp func) {
+  SmallVector<Operation *> tails;
+  func.walk([&](Operation *op) {
+    if (isa<ReshapeOp, TransposeOp>(op))
+      tails.push_back(op);
+  });
+  for (Operation *tail : llvm::reverse(tails)) {
+    if (!tail->getBlock())
+      continue;
+    SmallVector<Operation *> chain = {tail};
+    Value src = tail->getOperand(0);
+    while (Operation *d = src.getDefiningOp()) {
+      if (!isa<ReshapeOp, TransposeOp>(d) || !d->hasOneUse())
+        break;
+      chain.push_back(d);
+      src = d->getOperand(0);
+    }
+    if (chain.size() < 2 ||
+        !llvm::any_of(chain, [](Operation *op) { return isa<TransposeOp>(op); }))
+      continue;
+    int64_t n = tensorType(src).getNumElements();
+    if (n > (1 << 22))
+      continue;
+    // idx[k] = which source element sits at position k.
+    std::vector<int64_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0);
+    for (Operation *op : llvm::reverse(chain)) {
+      auto tr = dyn_cast<TransposeOp>(op);
+      if (!tr)
+        continue;
+      ArrayRef<int64_t> in = tensorType(tr.getInput()).getShape();
+      ArrayRef<int64_t> perm = tr.getPermutation();
+      int64_t rank = in.size();
+      SmallVector<int64_t> inStride(rank, 1), outShape;
+      for (int64_t d = rank - 2; d >= 0; --d)
+        inStride[d] = inStride[d + 1] * in[d + 1];
+      for (int64_t p : perm)
+        outShape.push_back(in[p]);
+      std::vector<int64_t> next(n);
+      SmallVector<int64_t> c(rank, 0);
+      for (int64_t k = 0; k < n; ++k) {
+        int64_t off = 0;
+        for (int64_t d = 0; d < rank; ++d)
+          off += c[d] * inStride[perm[d]];
+        next[k] = idx[off];
+        for (int64_t d = rank - 1; d >= 0; --d) {
+          if (++c[d] < outShape[d])
+            break;
+          c[d] = 0;
+        }
+      }
+      idx.swap(next);
+    }
+    bool identity = true;
+    for (int64_t k = 0; k < n && identity; ++k)
+      identity = idx[k] == k;
+    if (!identity)
+      continue;
+    OpBuilder b(tail);
+    Value result = src;
+    if (src.getType() != tail->getResult(0).getType())
+      result = b.create<ReshapeOp>(tail->getLoc(), tail->getResult(0).getType(),
+                                   src);
+    tail->getResult(0).replaceAllUsesWith(result);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Residual structure
+//===----------------------------------------------------------------------===//
+
+/// The ops computing `y` from `x` (and constants) only, in block order, when
+/// every intermediate is used only inside; empty otherwise.
+SmallVector<Operation *> branchOps(Value x, Value y, Operation *add) {
+  Operation *root = y.getDefiningOp();
+  if (!root || root->getBlock() != add->getBlock())
+    return {};
+  llvm::SetVector<Operation *> slice;
+  SmallVector<Operation *> work = {root};
+  bool readsX = false;
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!slice.insert(op))
+      continue;
+    for (Value operand : op->getOperands()) {
+      if (operand == x) {
+        readsX = true;
+        continue;
+      }
+      Operation *d = operand.getDefiningOp();
+      if (!d)
+        return {}; // another function argument
+      if (d->hasTrait<OpTrait::ConstantLike>())
+        continue;
+      if (d->getBlock() != add->getBlock())
+        return {};
+      work.push_back(d);
+    }
+  }
+  if (!readsX)
+    return {};
+  for (Operation *op : slice)
+    for (Operation *user : op->getUsers())
+      if (user != add && !slice.contains(user))
+        return {};
+  SmallVector<Operation *> ordered(slice.begin(), slice.end());
+  llvm::sort(ordered, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  return ordered;
+}
+
+void raiseResiduals(func::FuncOp func) {
+  int64_t layer = -1;
+  bool sawAttention = false;
+  SmallVector<AddOp> adds;
+  for (Operation &op : func.getBody().front())
+    if (auto add = dyn_cast<AddOp>(op))
+      adds.push_back(add);
+  for (AddOp add : adds) {
+    if (add.getLhs().getType() != add.getType() ||
+        add.getRhs().getType() != add.getType() ||
+        cast<RankedTensorType>(add.getType()).getRank() != 3)
+      continue;
+    for (auto [x, y] : {std::pair(add.getLhs(), add.getRhs()),
+                        std::pair(add.getRhs(), add.getLhs())}) {
+      SmallVector<Operation *> ops = branchOps(x, y, add);
+      if (ops.empty())
+        continue;
+      bool attention = llvm::any_of(
+          ops, [](Operation *op) { return isa<AttentionOp>(op); });
+      bool mlp = llvm::any_of(
+          ops, [](Operation *op) { return isa<LinearOp, QLinearOp>(op); });
+      if (!attention && !mlp)
+        continue;
+      // An attention residual opens a layer; the MLP after it shares it.
+      if (attention || !sawAttention)
+        ++layer;
+      sawAttention = attention;
+      OpBuilder b(add);
+      auto residual = b.create<ResidualOp>(
+          add.getLoc(), add.getType(), x,
+          ResidualKindAttr::get(b.getContext(), attention
+                                                    ? ResidualKind::attention
+                                                    : ResidualKind::mlp),
+          b.getI64IntegerAttr(layer));
+      Block *body = b.createBlock(&residual.getBody(), {}, {x.getType()},
+                                  {x.getLoc()});
+      for (Operation *op : ops)
+        op->moveBefore(body, body->end());
+      b.setInsertionPointToEnd(body);
+      b.create<YieldOp>(add.getLoc(), y);
+      x.replaceUsesWithIf(body->getArgument(0), [&](OpOperand &use) {
+        return residual->isProperAncestor(use.getOwner());
+      });
+      add.replaceAllUsesWith(residual.getResult());
+      add.erase();
+      break;
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+LogicalResult cleanup(Operation *op) {
+  RewritePatternSet none(op->getContext());
+  GreedyRewriteConfig config;
+  config.enableRegionSimplification = GreedySimplifyRegionLevel::Disabled;
+  return applyPatternsAndFoldGreedily(op, std::move(none), config);
+}
+
+struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    linearCounter = 0;
+    if (failed(cleanup(module)))
+      return signalPassFailure();
+    for (auto func : module.getOps<func::FuncOp>()) {
+      raiseLinear(func);
+      raiseNorms(func);
+      raiseActivations(func);
+      (void)cleanup(func);
+      SmallVector<SoftmaxOp> softmaxes;
+      func.walk([&](SoftmaxOp op) { softmaxes.push_back(op); });
+      for (SoftmaxOp sm : softmaxes) {
+        Why why;
+        if (failed(raiseAttention(sm, why)))
+          sm.emitRemark("slim-raise: softmax not raised into slim.attention: ")
+              << why.text;
+      }
+      (void)cleanup(func);
+      raiseLinear(func); // Conv1D reshape sandwiches around new attention
+      simplifyLayoutChains(func);
+      (void)cleanup(func);
+      raiseResiduals(func);
+      (void)cleanup(func);
+      // What is left of a norm pattern is worth a remark too.
+      func.walk([&](ReduceMeanOp op) {
+        op.emitRemark("slim-raise: reduce_mean left unraised (not part of a "
+                      "recognized layer_norm or rms_norm pattern)");
+      });
+    }
+  }
+};
+
+} // namespace
