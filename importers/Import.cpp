@@ -14,9 +14,10 @@ void registerImportDialects(MLIRContext *ctx) {
   ctx->loadDialect<SlimDialect, arith::ArithDialect, func::FuncDialect>();
 }
 
-OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path) {
+OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path,
+                                  const ImportOptions &options) {
   if (llvm::sys::fs::is_directory(path))
-    return importHuggingFace(ctx, path);
+    return importHuggingFace(ctx, path, options);
   return importOnnx(ctx, path);
 }
 

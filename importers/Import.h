@@ -15,16 +15,24 @@
 
 namespace mlir::slim {
 
+struct ImportOptions {
+  /// Sequence length a Hugging Face text model is compiled for (shapes are
+  /// static); 0 = min(128, the model's maximum).
+  int64_t seqLen = 0;
+};
+
 /// Imports an ONNX model (opset 13-17) as slim primitives in `func.func
 /// @main`. Initializers become dense_resource weights named after them.
 OwningOpRef<ModuleOp> importOnnx(MLIRContext *ctx, llvm::StringRef path);
 
 /// Imports a Hugging Face checkpoint directory (config.json +
 /// model.safetensors) of a supported model_type as raised slim ops.
-OwningOpRef<ModuleOp> importHuggingFace(MLIRContext *ctx, llvm::StringRef dir);
+OwningOpRef<ModuleOp> importHuggingFace(MLIRContext *ctx, llvm::StringRef dir,
+                                        const ImportOptions &options = {});
 
 /// A directory is a Hugging Face checkpoint; anything else is read as ONNX.
-OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path);
+OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path,
+                                  const ImportOptions &options = {});
 
 /// Registers the dialects the importers create ops of.
 void registerImportDialects(MLIRContext *ctx);

@@ -145,8 +145,6 @@ private:
   // Graph-level steps.
   LogicalResult load(onnx::ModelProto &model);
   LogicalResult checkSupported(const onnx::GraphProto &g);
-  LogicalResult sortNodes(const onnx::GraphProto &g,
-                          std::vector<const onnx::NodeProto *> &order);
   LogicalResult readTensor(const onnx::TensorProto &t, HostTensor &out,
                            Location loc);
   LogicalResult importNode(const onnx::NodeProto &node);
@@ -224,9 +222,16 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {
+    // ONNX's messages span lines (a node dump, a context line): keep the
+    // message, on one line.
     std::string msg = e.what();
-    // ONNX's messages end with a newline and a context dump; keep line one.
-    msg = msg.substr(0, msg.find('\n'));
+    msg = msg.substr(0, msg.find("==> Context:"));
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    msg.erase(std::unique(msg.begin(), msg.end(),
+                          [](char a, char c) { return a == ' ' && c == ' '; }),
+              msg.end());
+    while (!msg.empty() && msg.back() == ' ')
+      msg.pop_back();
     return error(loc) << "the ONNX checker rejects the model: " << msg;
   }
   int64_t opset = -1;
@@ -270,49 +275,6 @@ LogicalResult OnnxImporter::checkSupported(const onnx::GraphProto &g) {
     first = false;
   }
   return failure();
-}
-
-LogicalResult
-OnnxImporter::sortNodes(const onnx::GraphProto &g,
-                        std::vector<const onnx::NodeProto *> &order) {
-  // Kahn's algorithm over value names: a node is ready once every input is
-  // a graph input, an initializer or produced by a node already placed.
-  llvm::StringSet<> available;
-  for (const auto &i : g.input())
-    available.insert(i.name());
-  for (const auto &i : g.initializer())
-    available.insert(i.name());
-  available.insert("");
-  std::vector<const onnx::NodeProto *> pending;
-  for (const auto &n : g.node())
-    pending.push_back(&n);
-  while (!pending.empty()) {
-    std::vector<const onnx::NodeProto *> rest;
-    for (const onnx::NodeProto *n : pending) {
-      bool ready = llvm::all_of(n->input(), [&](const std::string &in) {
-        return available.contains(in);
-      });
-      if (ready) {
-        order.push_back(n);
-        for (const auto &o : n->output())
-          available.insert(o);
-      } else {
-        rest.push_back(n);
-      }
-    }
-    if (rest.size() == pending.size()) {
-      const onnx::NodeProto *n = rest.front();
-      for (const auto &in : n->input())
-        if (!available.contains(in))
-          return error(nodeLoc(*n))
-                 << "node '" << n->name() << "' (" << n->op_type()
-                 << ") reads '" << in
-                 << "', which no node, input or initializer produces "
-                    "(or the graph has a cycle)";
-    }
-    pending.swap(rest);
-  }
-  return success();
 }
 
 LogicalResult OnnxImporter::readTensor(const onnx::TensorProto &t,
@@ -1353,11 +1315,9 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   }
   b.setInsertionPointToEnd(entry);
 
-  std::vector<const onnx::NodeProto *> order;
-  if (failed(sortNodes(g, order)))
-    return {};
-  for (const onnx::NodeProto *n : order)
-    if (failed(importNode(*n)))
+  // The checker has verified that the nodes are topologically sorted.
+  for (const onnx::NodeProto &n : g.node())
+    if (failed(importNode(n)))
       return {};
 
   SmallVector<Value> results;

@@ -24,6 +24,7 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 namespace mlir::slim {
@@ -168,6 +169,25 @@ double constantProduct(SmallVectorImpl<Value> &factors) {
 
 int linearCounter = 0;
 
+/// An f32 constant of `func` defined before its uses (at the top level) with
+/// this shape and exactly these values.
+Value findEqualWeight(func::FuncOp func, ArrayRef<int64_t> shape,
+                      ArrayRef<float> data) {
+  for (auto cst : func.getBody().front().getOps<arith::ConstantOp>()) {
+    auto type = dyn_cast<RankedTensorType>(cst.getType());
+    if (!type || type.getShape() != shape || !type.getElementType().isF32())
+      continue;
+    // Compare in place: weights are large, and most differ early.
+    auto res = dyn_cast<DenseF32ResourceElementsAttr>(cst.getValue());
+    std::optional<ArrayRef<float>> vals =
+        res ? res.tryGetAsArrayRef() : std::nullopt;
+    if (vals && vals->size() == data.size() &&
+        std::memcmp(vals->data(), data.data(), data.size() * 4) == 0)
+      return cst.getResult();
+  }
+  return {};
+}
+
 /// matmul(x, W[in, out]) -> linear(x, Wᵀ); Gemm-style 2-D reshapes around a
 /// linear collapse; add(linear, b[out]) folds into the linear's bias.
 void raiseLinear(func::FuncOp func) {
@@ -184,11 +204,16 @@ void raiseLinear(func::FuncOp func) {
       for (int64_t o = 0; o < out; ++o)
         t[o * in + i] = (*w)[i * out + o];
     OpBuilder b(op);
-    std::string scope = scopeOf(op.getLoc());
-    std::string name = (scope.empty() ? "linear" + std::to_string(linearCounter++)
-                                      : scope) +
-                       ".weight";
-    Value weight = makeWeight(b, op.getLoc(), name, {out, in}, t);
+    // A tied head is exported as the transposed embedding: reuse the
+    // embedding's constant when the transposed data equals it.
+    Value weight = findEqualWeight(func, {out, in}, t);
+    if (!weight) {
+      std::string scope = scopeOf(op.getLoc());
+      std::string name =
+          (scope.empty() ? "linear" + std::to_string(linearCounter++) : scope) +
+          ".weight";
+      weight = makeWeight(b, op.getLoc(), name, {out, in}, t);
+    }
     auto linear = b.create<LinearOp>(op.getLoc(), op.getLhs(), weight, Value());
     op.replaceAllUsesWith(linear.getResult());
     op.erase();
@@ -536,6 +561,10 @@ std::optional<RopeMatch> matchRope(Value v, Why &why) {
         }
         double angle = std::atan2((*sinT)[1 * d + 1], (*cosT)[1 * d + 1]);
         double theta = std::pow(angle, -double(d) / 2.0);
+        // f32 tables pin theta to ~1e-6 relative: snap to the integer the
+        // model was configured with (10000, 500000, ...) when that close.
+        if (std::abs(theta - std::round(theta)) <= 1e-5 * theta)
+          theta = std::round(theta);
         for (int64_t pos = 0; pos < t; ++pos)
           for (int64_t i = 0; i < d; ++i) {
             double want = pos * std::pow(theta, -2.0 * (i % (d / 2)) / d);

@@ -10,7 +10,7 @@ config.test_format = lit.formats.ShTest(not config.slim_use_internal_shell == "0
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.slim_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs", "fixtures"]
 
 # Slim's tools first, then LLVM 19's FileCheck, not, split-file.
 config.environment["PATH"] = os.pathsep.join(
@@ -19,3 +19,4 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%slim_src_root", config.slim_src_root))
 config.substitutions.append(("%slim_obj_root", config.slim_obj_root))
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%fixtures", os.path.join(config.slim_src_root, "test", "fixtures")))

@@ -30,6 +30,11 @@ static cl::opt<bool> elideWeights(
     "elide-weights",
     cl::desc("print weight blobs as <<elided>> (readable, not reloadable)"),
     cl::cat(category));
+static cl::opt<int64_t> seqLen(
+    "seq-len",
+    cl::desc("sequence length to compile a Hugging Face text model for "
+             "(default: 128, capped by the model's maximum)"),
+    cl::init(0), cl::cat(category));
 static cl::opt<bool> noRaise(
     "no-raise",
     cl::desc("keep the imported ONNX primitives (skip slim-raise)"),
@@ -60,6 +65,8 @@ int main(int argc, char **argv) {
     }
     if (auto name = dyn_cast<mlir::NameLoc>(d.getLocation()))
       os << "node '" << name.getName().getValue() << "': ";
+    else if (auto file = dyn_cast<mlir::FileLineColLoc>(d.getLocation()))
+      os << file.getFilename().getValue() << ": ";
     os << d.str() << "\n";
     for (mlir::Diagnostic &note : d.getNotes())
       WithColor::note(os, "slim-import") << note.str() << "\n";
@@ -67,7 +74,7 @@ int main(int argc, char **argv) {
   });
 
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::slim::importModel(&ctx, input);
+      mlir::slim::importModel(&ctx, input, {seqLen});
   if (!module)
     return 1;
   if (!noRaise) {

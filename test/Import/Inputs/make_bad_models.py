@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""Writes the small malformed/unsupported ONNX models the negative import
+tests use. Needs python3-onnx; the outputs are committed.
+    /usr/bin/python3 test/Import/Inputs/make_bad_models.py
+"""
+import os
+
+import onnx
+from onnx import TensorProto, helper
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def save(name, nodes, inputs, outputs, opset=17, check=True, inits=()):
+    g = helper.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    if check:
+        onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(here, name + ".onnx"))
+
+
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+
+# Two unsupported op types (Relu twice, HardSigmoid once) and a supported one.
+save("two_unsupported", [
+    helper.make_node("Relu", ["x"], ["a"], name="relu_1"),
+    helper.make_node("Add", ["a", "a"], ["b"], name="add"),
+    helper.make_node("HardSigmoid", ["b"], ["c"], name="hsig"),
+    helper.make_node("Relu", ["c"], ["y"], name="relu_2"),
+], [x], [y])
+
+# A dynamic batch dimension.
+xd = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+yd = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+save("dynamic_batch", [helper.make_node("Tanh", ["x"], ["y"], name="tanh")], [xd], [yd])
+
+# Opset 11: older than Slim reads.
+save("opset11", [helper.make_node("Tanh", ["x"], ["y"], name="tanh")], [x], [y], opset=11)
+
+# A node reading a value nothing produces (the checker rejects it).
+save("dangling", [helper.make_node("Add", ["x", "ghost"], ["y"], name="add")],
+     [x], [y], check=False)
+
+# A shape mismatch inside the graph: [1,4] + [3] does not broadcast.
+c = helper.make_tensor("c", TensorProto.FLOAT, [3], [1.0, 2.0, 3.0])
+save("shape_mismatch", [helper.make_node("Add", ["x", "c"], ["y"], name="bad_add")],
+     [x], [y], check=False, inits=[c])
