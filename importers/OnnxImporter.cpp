@@ -145,6 +145,7 @@ private:
   // Graph-level steps.
   LogicalResult load(onnx::ModelProto &model);
   LogicalResult checkSupported(const onnx::GraphProto &g);
+  LogicalResult checkOpset(const onnx::ModelProto &model);
   LogicalResult readTensor(const onnx::TensorProto &t, HostTensor &out,
                            Location loc);
   LogicalResult importNode(const onnx::NodeProto &node);
@@ -234,14 +235,19 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
       msg.pop_back();
     return error(loc) << "the ONNX checker rejects the model: " << msg;
   }
+  return success();
+}
+
+LogicalResult OnnxImporter::checkOpset(const onnx::ModelProto &model) {
   int64_t opset = -1;
   for (const auto &o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx")
       opset = o.version();
   if (opset < 13 || opset > 17)
-    return error(loc) << "ONNX opset " << opset
-                      << " is not supported (Slim reads opsets 13 to 17); "
-                         "re-export with opset_version=17";
+    return error(FileLineColLoc::get(ctx, path, 0, 0))
+           << "ONNX opset " << opset
+           << " is not supported (Slim reads opsets 13 to 17); re-export "
+              "with opset_version=17";
   return success();
 }
 
@@ -615,7 +621,7 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
     }
     return done();
   }
-  if (op == "Identity" || op == "Dropout") {
+  if (op == "Identity") {
     out = *in[0];
     return done();
   }
@@ -865,7 +871,7 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
   };
   auto typeOf = [](Value v) { return cast<RankedTensorType>(v.getType()); };
   auto unsupported = [&](const Twine &why) {
-    return error(loc) << op << " node '" << n.name() << "': " << why;
+    return error(loc) << op << ": " << why;
   };
   for (const auto &name : n.input())
     if (!isKnown(name))
@@ -904,8 +910,27 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
     return setValue(b.create<SigmoidOp>(loc, in(0)));
   if (op == "Neg")
     return setValue(b.create<NegOp>(loc, in(0)));
-  if (op == "Identity" || op == "Dropout")
+  if (op == "Identity")
     return setValue(in(0));
+  if (op == "Dropout") {
+    // Inference: the identity, with an all-true mask if one is asked for.
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+      const HostTensor *training = constant(n.input(2));
+      if (!training || training->at(0) != 0)
+        return unsupported("training-mode dropout is random; Slim compiles "
+                           "inference graphs");
+    }
+    Value x = in(0);
+    if (n.output_size() > 1 && !n.output(1).empty()) {
+      HostTensor mask;
+      mask.dtype = onnx::TensorProto::BOOL;
+      auto shape = typeOf(x).getShape();
+      mask.shape.assign(shape.begin(), shape.end());
+      mask.i.assign(mask.size(), 1);
+      consts[n.output(1)] = std::move(mask);
+    }
+    return setValue(x);
+  }
   if (op == "Reciprocal") {
     HostTensor one;
     one.f = {1.0f};
@@ -1154,28 +1179,49 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
   if (op == "Gemm") {
     Value a = in(0), bm = in(1);
     Value c = n.input_size() > 2 && !n.input(2).empty() ? in(2) : Value();
-    if (intAttr(n, "transA", 0))
-      return unsupported("transA = 1 is not supported");
-    if (floatAttr(n, "alpha", 1.0f) != 1.0f ||
-        floatAttr(n, "beta", 1.0f) != 1.0f)
-      return unsupported("alpha and beta other than 1 are not supported");
+    // y = alpha · op(A) · op(B) + beta · C
+    float alpha = floatAttr(n, "alpha", 1.0f), beta = floatAttr(n, "beta", 1.0f);
+    auto scaled = [&](Value v, float k) -> FailureOr<Value> {
+      if (k == 1.0f)
+        return v;
+      HostTensor f;
+      f.f = {k};
+      auto mul = build<MulOp>(loc, {v, materialize(n.output(0) + ".scale" +
+                                                   std::to_string(k), f, loc)});
+      if (failed(mul))
+        return failure();
+      return (*mul)->getResult(0);
+    };
+    if (intAttr(n, "transA", 0)) {
+      auto t = build<TransposeOp>(
+          loc, {a},
+          {b.getNamedAttr("permutation", b.getDenseI64ArrayAttr({1, 0}))});
+      if (failed(t))
+        return failure();
+      a = (*t)->getResult(0);
+    }
+    bool transB = intAttr(n, "transB", 0);
+    bool fuseBias = transB && c && typeOf(c).getRank() == 1 && alpha == 1.0f &&
+                    beta == 1.0f;
     FailureOr<Operation *> r =
-        intAttr(n, "transB", 0)
-            ? build<LinearOp>(loc, c && typeOf(c).getRank() == 1
-                                       ? ValueRange{a, bm, c}
-                                       : ValueRange{a, bm})
-            : build<MatMulOp>(loc, {a, bm});
+        transB ? build<LinearOp>(loc, fuseBias ? ValueRange{a, bm, c}
+                                               : ValueRange{a, bm})
+               : build<MatMulOp>(loc, {a, bm});
     if (failed(r))
       return failure();
-    Value y = (*r)->getResult(0);
-    bool biasDone = intAttr(n, "transB", 0) && c && typeOf(c).getRank() == 1;
-    if (c && !biasDone) {
-      auto add = build<AddOp>(loc, {y, c});
+    FailureOr<Value> y = scaled((*r)->getResult(0), alpha);
+    if (failed(y))
+      return failure();
+    if (c && !fuseBias) {
+      FailureOr<Value> bc = scaled(c, beta);
+      if (failed(bc))
+        return failure();
+      auto add = build<AddOp>(loc, {*y, *bc});
       if (failed(add))
         return failure();
       y = (*add)->getResult(0);
     }
-    return setValue(y);
+    return setValue(*y);
   }
   if (op == "Conv") {
     // Patch embedding: kernel == stride, no padding, no dilation, group 1.
@@ -1256,7 +1302,8 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   if (failed(load(model)))
     return {};
   const onnx::GraphProto &g = model.graph();
-  if (failed(checkSupported(g)))
+  // Unsupported op types first: they are the bigger obstacle to report.
+  if (failed(checkSupported(g)) || failed(checkOpset(model)))
     return {};
 
   Location fileLoc = FileLineColLoc::get(ctx, path, 0, 0);
@@ -1290,7 +1337,13 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
     }
     SmallVector<int64_t> shape;
     for (const auto &d : tt.shape().dim()) {
-      if (!d.has_dim_value() || d.dim_value() <= 0) {
+      if (d.has_dim_value() && d.dim_value() == 0) {
+        emitError(fileLoc) << "graph input '" << in.name()
+                           << "' has a zero-sized dimension, which Slim "
+                              "does not compile";
+        return {};
+      }
+      if (!d.has_dim_value() || d.dim_value() < 0) {
         emitError(fileLoc) << "graph input '" << in.name()
                            << "' has a dynamic dimension"
                            << (d.has_dim_param() ? " '" + d.dim_param() + "'"

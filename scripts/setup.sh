@@ -13,6 +13,8 @@ APT_PACKAGES=(
   # libraries the compiler and runtime use
   libboost-graph-dev nlohmann-json3-dev libgtest-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
+  # ONNX backend node tests (the import conformance runner)
+  libonnx-testdata
   # lit needs a Python 3 interpreter
   python3
 )

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""ONNX backend node tests (Debian's libonnx-testdata) through slim-import.
+
+Usage: onnx_node_tests.py SLIM_IMPORT [NODE_TEST_DIR] [--list]
+
+Imports every node test model (import + verification; execution follows
+once code generation lands). A test whose op type Slim does not support at
+all is "not applicable" (slim-import lists it as unsupported); every other
+test must import, except the expected failures below, each with its reason.
+An expected failure that starts passing is reported so the list stays true.
+Prints "N passed, N failed" and exits 1 on any unexpected result.
+"""
+
+import concurrent.futures
+import os
+import subprocess
+import sys
+
+# Expected failures: test name -> reason. Keep each reason specific.
+EXPECTED_FAILURES = {
+    'test_add_uint8': 'UINT8 tensors; Slim imports float32, int32/int64 and bool',
+    'test_basic_conv_with_padding': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_basic_conv_without_padding': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_cast_BFLOAT16_to_FLOAT': 'BFLOAT16 tensors; Slim imports float32, int32/int64 and bool',
+    'test_cast_DOUBLE_to_FLOAT': 'DOUBLE tensors; Slim imports float32, int32/int64 and bool',
+    'test_cast_DOUBLE_to_FLOAT16': 'DOUBLE tensors; Slim imports float32, int32/int64 and bool',
+    'test_cast_FLOAT16_to_DOUBLE': 'FLOAT16 tensors; Slim imports float32, int32/int64 and bool',
+    'test_cast_FLOAT16_to_FLOAT': 'FLOAT16 tensors; Slim imports float32, int32/int64 and bool',
+    'test_cast_FLOAT_to_BFLOAT16': 'run-time Cast to BFLOAT16',
+    'test_cast_FLOAT_to_DOUBLE': 'run-time Cast to DOUBLE',
+    'test_cast_FLOAT_to_FLOAT16': 'run-time Cast to FLOAT16',
+    'test_cast_FLOAT_to_STRING': 'run-time Cast to STRING',
+    'test_cast_STRING_to_FLOAT': 'STRING tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_BFLOAT16_to_FLOAT_expanded': 'BFLOAT16 tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_DOUBLE_to_FLOAT16_expanded': 'DOUBLE tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_DOUBLE_to_FLOAT_expanded': 'DOUBLE tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_FLOAT16_to_DOUBLE_expanded': 'FLOAT16 tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_FLOAT16_to_FLOAT_expanded': 'FLOAT16 tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_FLOAT_to_BFLOAT16_expanded': 'BFLOAT16 tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_FLOAT_to_DOUBLE_expanded': 'DOUBLE tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_FLOAT_to_FLOAT16_expanded': 'FLOAT16 tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_FLOAT_to_STRING_expanded': 'STRING tensors; Slim imports float32, int32/int64 and bool',
+    'test_castlike_STRING_to_FLOAT_expanded': 'STRING tensors; Slim imports float32, int32/int64 and bool',
+    'test_constantofshape_float_ones': 'opset 9 model; Slim reads opsets 13 to 17',
+    'test_constantofshape_int_shape_zero': 'opset 9 model; Slim reads opsets 13 to 17',
+    'test_constantofshape_int_zeros': 'opset 9 model; Slim reads opsets 13 to 17',
+    'test_conv_with_autopad_same': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_conv_with_strides_and_asymmetric_padding': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_conv_with_strides_no_padding': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_conv_with_strides_padding': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_div_uint8': 'UINT8 tensors; Slim imports float32, int32/int64 and bool',
+    'test_dropout_default_old': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_dropout_random_old': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_equal': 'Equal is folded at import (masks); not compiled for run-time tensors',
+    'test_equal_bcast': 'Equal is folded at import (masks); not compiled for run-time tensors',
+    'test_expand_dim_changed': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_expand_dim_unchanged': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_gather_0': 'general Gather; Slim imports embedding lookups and constant-index gathers',
+    'test_gather_1': 'general Gather; Slim imports embedding lookups and constant-index gathers',
+    'test_gather_2d_indices': 'general Gather; Slim imports embedding lookups and constant-index gathers',
+    'test_gather_negative_indices': 'general Gather; Slim imports embedding lookups and constant-index gathers',
+    'test_identity_opt': 'sequence/optional-typed input',
+    'test_identity_sequence': 'sequence/optional-typed input',
+    'test_layer_normalization_2d_axis0': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_2d_axis1': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_2d_axis_negative_1': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_2d_axis_negative_2': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_3d_axis0_epsilon': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_3d_axis1_epsilon': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_3d_axis2_epsilon': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_3d_axis_negative_1_epsilon': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_3d_axis_negative_2_epsilon': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_3d_axis_negative_3_epsilon': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_4d_axis0': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_4d_axis1': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_4d_axis2': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_4d_axis3': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_4d_axis_negative_1': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_4d_axis_negative_2': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_4d_axis_negative_3': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_4d_axis_negative_4': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_layer_normalization_default_axis': "LayerNormalization's Mean/InvStdDev (training) outputs",
+    'test_mul_uint8': 'UINT8 tensors; Slim imports float32, int32/int64 and bool',
+    'test_not_2d': 'opset 1 model; Slim reads opsets 13 to 17',
+    'test_not_3d': 'opset 1 model; Slim reads opsets 13 to 17',
+    'test_not_4d': 'opset 1 model; Slim reads opsets 13 to 17',
+    'test_pow_types_float': 'opset 12 model; Slim reads opsets 13 to 17',
+    'test_pow_types_float32_int32': 'integer arithmetic on run-time tensors (float ops only)',
+    'test_pow_types_float32_int64': 'integer arithmetic on run-time tensors (float ops only)',
+    'test_pow_types_float32_uint32': 'UINT32 tensors; Slim imports float32, int32/int64 and bool',
+    'test_pow_types_float32_uint64': 'UINT64 tensors; Slim imports float32, int32/int64 and bool',
+    'test_pow_types_int': 'opset 12 model; Slim reads opsets 13 to 17',
+    'test_pow_types_int32_float32': 'integer arithmetic on run-time tensors (float ops only)',
+    'test_pow_types_int32_int32': 'integer arithmetic on run-time tensors (float ops only)',
+    'test_pow_types_int64_float32': 'integer arithmetic on run-time tensors (float ops only)',
+    'test_pow_types_int64_int64': 'integer arithmetic on run-time tensors (float ops only)',
+    'test_range_float_type_positive_delta': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_range_int32_type_negative_delta': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_reshape_allowzero_reordered': 'zero-sized input dimension',
+    'test_reshape_extended_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_reshape_negative_dim': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_reshape_negative_extended_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_reshape_one_dim': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_reshape_reduced_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_reshape_reordered_all_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_reshape_reordered_last_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_reshape_zero_and_negative_dim': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_reshape_zero_dim': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_slice': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_slice_default_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_slice_default_steps': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_slice_end_out_of_bounds': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_slice_neg': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_slice_neg_steps': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_slice_negative_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_slice_start_out_of_bounds': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_split_variable_parts_1d': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_split_variable_parts_2d': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_split_variable_parts_default_axis': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_split_zero_size_splits': 'zero-sized input dimension',
+    'test_squeeze': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_squeeze_negative_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_sub_uint8': 'UINT8 tensors; Slim imports float32, int32/int64 and bool',
+    'test_training_dropout': 'training-mode Dropout',
+    'test_training_dropout_default': 'training-mode Dropout',
+    'test_training_dropout_default_mask': 'training-mode Dropout',
+    'test_training_dropout_mask': 'training-mode Dropout',
+    'test_training_dropout_zero_ratio': 'training-mode Dropout',
+    'test_training_dropout_zero_ratio_mask': 'training-mode Dropout',
+    'test_tril': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_tril_neg': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_tril_one_row_neg': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_tril_out_neg': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_tril_out_pos': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_tril_pos': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_tril_square': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_tril_square_neg': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_tril_zero': 'zero-sized input dimension',
+    'test_triu': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_triu_neg': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_triu_one_row': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_triu_out_neg_out': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_triu_out_pos': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_triu_pos': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_triu_square': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_triu_square_neg': 'Trilu is folded at import (masks); not compiled for run-time tensors',
+    'test_triu_zero': 'zero-sized input dimension',
+    'test_unsqueeze_axis_0': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_unsqueeze_axis_1': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_unsqueeze_axis_2': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_unsqueeze_axis_3': 'opset 11 model; Slim reads opsets 13 to 17',
+    'test_unsqueeze_negative_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_unsqueeze_three_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_unsqueeze_two_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_unsqueeze_unsorted_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
+    'test_where_long_example': 'integer arithmetic on run-time tensors (float ops only)',
+}
+
+
+def run(slim_import, path):
+    proc = subprocess.run([slim_import, "--no-raise", os.path.join(path, "model.onnx"),
+                           "-o", os.devnull], capture_output=True, text=True)
+    return proc.returncode, proc.stderr.strip()
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    slim_import = args[0]
+    root = args[1] if len(args) > 1 else "/usr/share/libonnx-testdata/data/node"
+    tests = sorted(d for d in os.listdir(root)
+                   if os.path.exists(os.path.join(root, d, "model.onnx")))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(zip(tests, pool.map(lambda t: run(slim_import, os.path.join(root, t)), tests)))
+    passed, xfailed, not_applicable, failures, unexpected_passes = [], [], [], [], []
+    for t in tests:
+        rc, err = results[t]
+        if "unsupported op type" in err:
+            not_applicable.append(t)
+        elif rc == 0:
+            (unexpected_passes if t in EXPECTED_FAILURES else passed).append(t)
+        elif t in EXPECTED_FAILURES:
+            xfailed.append(t)
+        else:
+            failures.append((t, err.splitlines()[0] if err else "exit %d" % rc))
+    if "--list" in sys.argv:
+        for t, err in failures:
+            print("FAIL %s: %s" % (t, err))
+    print("ONNX node tests: %d in %s" % (len(tests), root))
+    print("  imported: %d, expected failures: %d, op not supported: %d"
+          % (len(passed), len(xfailed), len(not_applicable)))
+    for t, err in failures:
+        print("  unexpected failure: %s: %s" % (t, err))
+    for t in unexpected_passes:
+        print("  now passes, remove from EXPECTED_FAILURES: %s" % t)
+    print("%d passed, %d failed" % (len(passed), len(failures) + len(unexpected_passes)))
+    return 1 if failures or unexpected_passes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
