@@ -887,7 +887,7 @@ SmallVector<Operation *> branchOps(Value x, Value y, Operation *add) {
       }
       Operation *d = operand.getDefiningOp();
       if (!d)
-        return {}; // another function argument
+        continue; // another function input (a gain, a mask): not the stream
       if (d->hasTrait<OpTrait::ConstantLike>())
         continue;
       if (d->getBlock() != add->getBlock())

@@ -1,0 +1,177 @@
+// RUN: slim-opt %s -slim-raise -split-input-file -verify-diagnostics | FileCheck %s
+
+// Tests that matmul by a known [in, out] weight plus a known bias becomes a
+// linear with the weight transposed to [out, in].
+// CHECK-LABEL: func.func @linear
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<linear0.weight> : tensor<2x2xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<[5.000000e-01, -5.000000e-01]> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = slim.linear %arg0, %[[W]], %[[B]] : tensor<3x2xf32>, tensor<2x2xf32>, tensor<2xf32>
+// CHECK-NEXT: return %[[Y]]
+// The blob holds [[1, 3], [2, 4]]: the transpose of [[1, 2], [3, 4]].
+// CHECK: linear0.weight: "0x040000000000803F00004040000000400000804
+func.func @linear(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %m = slim.matmul %x, %w : tensor<3x2xf32>, tensor<2x2xf32>
+  %y = slim.add %b, %m : tensor<2xf32>, tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// Tests that the decomposed LayerNorm becomes slim.layer_norm with its gain,
+// bias and epsilon.
+// CHECK-LABEL: func.func @layer_norm
+// CHECK-DAG: %[[G:.*]] = arith.constant dense<3.000000e+00> : tensor<8xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<-1.000000e+00> : tensor<8xf32>
+// CHECK: %[[N:.*]] = slim.layer_norm %arg0, %[[G]], %[[B]] {epsilon = 9.99999997E-7 : f32} : tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>
+// CHECK-NEXT: return %[[N]]
+func.func @layer_norm(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %g = arith.constant dense<3.0> : tensor<8xf32>
+  %b = arith.constant dense<-1.0> : tensor<8xf32>
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %eps = arith.constant dense<1.0e-6> : tensor<f32>
+  %m = slim.reduce_mean %x [-1] : tensor<2x8xf32>
+  %d = slim.sub %x, %m : tensor<2x8xf32>, tensor<2x1xf32>
+  %sq = slim.pow %d, %two : tensor<2x8xf32>, tensor<f32>
+  %v = slim.reduce_mean %sq [-1] : tensor<2x8xf32>
+  %ve = slim.add %v, %eps : tensor<2x1xf32>, tensor<f32>
+  %s = slim.sqrt %ve : tensor<2x1xf32>
+  %n = slim.div %d, %s : tensor<2x8xf32>, tensor<2x1xf32>
+  %ng = slim.mul %n, %g : tensor<2x8xf32>, tensor<8xf32>
+  %y = slim.add %ng, %b : tensor<2x8xf32>, tensor<8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// Tests that x · 1/sqrt(mean(x²) + eps) · w becomes slim.rms_norm, and that
+// a gain that is not a weight vector is left alone by the norm (only the
+// normalization is raised, with a unit gain).
+// CHECK-LABEL: func.func @rms_norm
+// CHECK: %[[N:.*]] = slim.rms_norm %arg0, %[[G:.*]] {epsilon = 9.99999997E-7 : f32} : tensor<2x8xf32>, tensor<8xf32>
+// CHECK-NEXT: return %[[N]]
+func.func @rms_norm(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %w = arith.constant dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<8xf32>
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %one = arith.constant dense<1.0> : tensor<f32>
+  %eps = arith.constant dense<1.0e-6> : tensor<f32>
+  %sq = slim.pow %x, %two : tensor<2x8xf32>, tensor<f32>
+  %v = slim.reduce_mean %sq [-1] : tensor<2x8xf32>
+  %ve = slim.add %v, %eps : tensor<2x1xf32>, tensor<f32>
+  %s = slim.sqrt %ve : tensor<2x1xf32>
+  %r = slim.div %one, %s : tensor<f32>, tensor<2x1xf32>
+  %n = slim.mul %x, %r : tensor<2x8xf32>, tensor<2x1xf32>
+  %y = slim.mul %w, %n : tensor<8xf32>, tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// Tests the two GELU forms and SiLU.
+// CHECK-LABEL: func.func @activations
+// CHECK: %[[E:.*]] = slim.gelu exact %arg0 : tensor<4xf32>
+// CHECK: %[[T:.*]] = slim.gelu tanh %arg0 : tensor<4xf32>
+// CHECK: %[[S:.*]] = slim.silu %arg0 : tensor<4xf32>
+// CHECK: return %[[E]], %[[T]], %[[S]]
+func.func @activations(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %half = arith.constant dense<0.5> : tensor<f32>
+  %one = arith.constant dense<1.0> : tensor<f32>
+  %sqrt2 = arith.constant dense<1.41421354> : tensor<f32>
+  %k = arith.constant dense<0.797884583> : tensor<f32>
+  %c = arith.constant dense<0.044715> : tensor<f32>
+  // exact: x · 0.5 · (1 + erf(x / √2))
+  %a = slim.div %x, %sqrt2 : tensor<4xf32>, tensor<f32>
+  %b = slim.erf %a : tensor<4xf32>
+  %bb = slim.add %b, %one : tensor<4xf32>, tensor<f32>
+  %e1 = slim.mul %x, %bb : tensor<4xf32>, tensor<4xf32>
+  %e = slim.mul %e1, %half : tensor<4xf32>, tensor<f32>
+  // tanh: 0.5 · x · (1 + tanh(k · (x + c · x³)))
+  %x2 = slim.mul %x, %x : tensor<4xf32>, tensor<4xf32>
+  %x3 = slim.mul %x, %x2 : tensor<4xf32>, tensor<4xf32>
+  %cx3 = slim.mul %c, %x3 : tensor<f32>, tensor<4xf32>
+  %in = slim.add %x, %cx3 : tensor<4xf32>, tensor<4xf32>
+  %kin = slim.mul %k, %in : tensor<f32>, tensor<4xf32>
+  %th = slim.tanh %kin : tensor<4xf32>
+  %th1 = slim.add %one, %th : tensor<f32>, tensor<4xf32>
+  %t1 = slim.mul %x, %th1 : tensor<4xf32>, tensor<4xf32>
+  %t = slim.mul %half, %t1 : tensor<f32>, tensor<4xf32>
+  // silu
+  %sg = slim.sigmoid %x : tensor<4xf32>
+  %s = slim.mul %x, %sg : tensor<4xf32>, tensor<4xf32>
+  return %e, %t, %s : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Tests that 2-head attention on [1, 4, 8] projections (scale 1/sqrt(4))
+// becomes slim.attention, and that x + linear(attention(layer_norm(x)))
+// becomes an attention residual of layer 0 (the branch may read other
+// function arguments, here the norm's gain).
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[R:.*]] = slim.residual attention layer 0 (%arg0) : tensor<1x4x8xf32> {
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<1x4x8xf32>):
+// CHECK-NEXT: %[[N:.*]] = slim.layer_norm %[[A]]
+// CHECK-NEXT: %[[O:.*]] = slim.attention %[[N]], %[[N]], %[[N]] heads(2, 2) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+// CHECK-NEXT: %[[P:.*]] = slim.linear %[[O]]
+// CHECK-NEXT: slim.yield %[[P]]
+// CHECK: return %[[R]]
+func.func @attention(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>) -> tensor<1x4x8xf32> {
+  %w = arith.constant dense<0.5> : tensor<8x8xf32>
+  %c2 = arith.constant dense<2.0> : tensor<f32>
+  %n = slim.layer_norm %x, %g : tensor<1x4x8xf32>, tensor<8xf32>
+  %r = slim.reshape %n : tensor<1x4x8xf32> -> tensor<1x4x2x4xf32>
+  %h = slim.transpose %r [0, 2, 1, 3] : tensor<1x4x2x4xf32>
+  %kt = slim.transpose %r [0, 2, 3, 1] : tensor<1x4x2x4xf32>
+  %s = slim.matmul %h, %kt : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %sd = slim.div %s, %c2 : tensor<1x2x4x4xf32>, tensor<f32>
+  %p = slim.softmax %sd : tensor<1x2x4x4xf32>
+  %o = slim.matmul %p, %h : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %ot = slim.transpose %o [0, 2, 1, 3] : tensor<1x2x4x4xf32>
+  %om = slim.reshape %ot : tensor<1x4x2x4xf32> -> tensor<1x4x8xf32>
+  %proj = slim.linear %om, %w : tensor<1x4x8xf32>, tensor<8x8xf32>
+  %y = slim.add %x, %proj : tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return %y : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Tests that an attention whose mask is not causal is left as it was, with
+// a remark saying why.
+// CHECK-LABEL: func.func @padding_mask
+// CHECK: slim.softmax
+// CHECK-NOT: slim.attention
+func.func @padding_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  %c2 = arith.constant dense<2.0> : tensor<f32>
+  %mask = arith.constant dense<[0.0, 0.0, 0.0, -3.40282347E+38]> : tensor<4xf32>
+  %r = slim.reshape %x : tensor<1x4x8xf32> -> tensor<1x4x2x4xf32>
+  %h = slim.transpose %r [0, 2, 1, 3] : tensor<1x4x2x4xf32>
+  %kt = slim.transpose %r [0, 2, 3, 1] : tensor<1x4x2x4xf32>
+  %s = slim.matmul %h, %kt : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %sd = slim.div %s, %c2 : tensor<1x2x4x4xf32>, tensor<f32>
+  %sm = slim.add %sd, %mask : tensor<1x2x4x4xf32>, tensor<4xf32>
+  // expected-remark @+1 {{slim-raise: softmax not raised into slim.attention: the mask is not causal (only causal masks are raised)}}
+  %p = slim.softmax %sm : tensor<1x2x4x4xf32>
+  %o = slim.matmul %p, %h : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %ot = slim.transpose %o [0, 2, 1, 3] : tensor<1x2x4x4xf32>
+  %om = slim.reshape %ot : tensor<1x4x2x4xf32> -> tensor<1x4x8xf32>
+  return %om : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Tests that a norm-like pattern with the wrong reduction axis is not raised
+// and is reported.
+// CHECK-LABEL: func.func @not_a_norm
+// CHECK-NOT: slim.rms_norm
+func.func @not_a_norm(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %eps = arith.constant dense<1.0e-6> : tensor<f32>
+  %sq = slim.pow %x, %two : tensor<2x8xf32>, tensor<f32>
+  // expected-remark @+1 {{slim-raise: reduce_mean left unraised (not part of a recognized layer_norm or rms_norm pattern)}}
+  %v = slim.reduce_mean %sq [0] : tensor<2x8xf32>
+  %ve = slim.add %v, %eps : tensor<1x8xf32>, tensor<f32>
+  %s = slim.sqrt %ve : tensor<1x8xf32>
+  %n = slim.div %x, %s : tensor<2x8xf32>, tensor<1x8xf32>
+  return %n : tensor<2x8xf32>
+}
