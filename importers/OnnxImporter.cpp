@@ -27,6 +27,7 @@
 
 #include "onnx/checker.h"
 #include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
 
 #include <cmath>
 #include <map>
@@ -234,6 +235,21 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
     while (!msg.empty() && msg.back() == ' ')
       msg.pop_back();
     return error(loc) << "the ONNX checker rejects the model: " << msg;
+  }
+  // ONNX's own type and shape inference, strict: catches operands of the
+  // wrong type or rank before the importer reads them. The inferred shapes
+  // are written into a copy; the importer recomputes its own.
+  try {
+    onnx::ModelProto copy = model;
+    onnx::shape_inference::InferShapes(
+        copy, onnx::OpSchemaRegistry::Instance(),
+        onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+  } catch (const std::exception &e) {
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    while (!msg.empty() && msg.back() == ' ')
+      msg.pop_back();
+    return error(loc) << "ONNX shape inference rejects the model: " << msg;
   }
   return success();
 }
@@ -556,7 +572,31 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
   std::vector<const HostTensor *> in;
   for (const auto &name : n.input())
     in.push_back(name.empty() ? nullptr : constant(name));
+  if (in.empty() || !in[0])
+    return success();
+  // Shape parameters (axes, starts, shapes, indices) must be integers.
+  static const llvm::StringSet<> intParams = {
+      "Unsqueeze", "Squeeze", "Reshape", "Expand", "Slice", "Gather", "Trilu",
+      "ConstantOfShape"};
+  if (intParams.contains(op)) {
+    size_t first = op == "ConstantOfShape" ? 0 : 1;
+    for (size_t k = first; k < in.size(); ++k)
+      if (in[k] && in[k]->isFloat())
+        return error(loc) << op << ": input " << k
+                          << " must be an integer tensor";
+  }
   HostTensor out;
+  // Import-time tensors are shape computations and masks: refuse anything
+  // that would not be small (a corrupt shape could ask for terabytes).
+  auto tooLarge = [&](ArrayRef<int64_t> shape) {
+    int64_t count = 1;
+    for (int64_t d : shape) {
+      if (d < 0 || (d && count > (int64_t(1) << 28) / d))
+        return true;
+      count *= d;
+    }
+    return false;
+  };
   auto done = [&]() {
     consts[n.output(0)] = std::move(out);
     folded = true;
@@ -635,18 +675,28 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
       out.dtype = v.dtype;
       fill = v.size() ? v.at(0) : 0;
     }
+    if (in[0]->shape.size() != 1)
+      return error(loc) << "ConstantOfShape: the shape must be 1-D";
     out.shape = in[0]->i;
+    if (tooLarge(out.shape))
+      return error(loc) << "ConstantOfShape: shape " << formatShape(out.shape)
+                        << " is negative or too large";
     out.resize(out.size());
     for (int64_t k = 0; k < out.size(); ++k)
       out.set(k, fill);
     return done();
   }
   if (op == "Range") {
+    if (in.size() != 3 || !in[1] || !in[2] || in[0]->size() != 1 ||
+        in[1]->size() != 1 || in[2]->size() != 1)
+      return error(loc) << "Range: start, limit and delta must be scalars";
     double start = in[0]->at(0), limit = in[1]->at(0), delta = in[2]->at(0);
     if (delta == 0)
       return error(loc) << "Range node '" << n.name() << "' has delta 0";
-    int64_t count = std::max<int64_t>(
-        0, int64_t(std::ceil((limit - start) / delta)));
+    double steps = std::ceil((limit - start) / delta);
+    if (!(steps < double(1 << 28)))
+      return error(loc) << "Range: too many elements";
+    int64_t count = std::max<int64_t>(0, int64_t(steps));
     out.dtype = in[0]->dtype;
     out.shape = {count};
     out.resize(count);
@@ -668,8 +718,11 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
       out = x;
       if (op == "Unsqueeze") {
         int64_t outRank = rank + axes.size();
-        for (int64_t &a : axes)
+        for (int64_t &a : axes) {
           a = normAxis(a, outRank);
+          if (a < 0 || a >= outRank)
+            return error(loc) << "Unsqueeze: axis out of range";
+        }
         std::sort(axes.begin(), axes.end());
         for (int64_t a : axes)
           out.shape.insert(out.shape.begin() + a, 1);
@@ -691,16 +744,22 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
       out.shape = in[1]->i;
       int64_t known = 1, infer = -1;
       for (size_t d = 0; d < out.shape.size(); ++d) {
-        if (out.shape[d] == 0 && !intAttr(n, "allowzero", 0))
+        if (out.shape[d] == 0 && !intAttr(n, "allowzero", 0)) {
+          if (d >= x.shape.size())
+            return error(loc) << "Reshape: shape entry 0 copies a missing axis";
           out.shape[d] = x.shape[d];
-        if (out.shape[d] == -1)
+        }
+        if (out.shape[d] == -1 && infer < 0)
           infer = d;
+        else if (out.shape[d] < 0)
+          return error(loc) << "Reshape: invalid shape "
+                            << formatShape(in[1]->i);
         else
           known *= out.shape[d];
       }
       if (infer >= 0)
         out.shape[infer] = known ? x.size() / known : 0;
-      if (out.size() != x.size())
+      if (tooLarge(out.shape) || out.size() != x.size())
         return error(loc) << "Reshape node '" << n.name()
                           << "': element count changes";
       return done();
@@ -712,6 +771,9 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
                           << "': shapes are not broadcast-compatible";
       out.dtype = x.dtype;
       out.shape.assign(shape->begin(), shape->end());
+      if (tooLarge(out.shape))
+        return error(loc) << "Expand: shape " << formatShape(out.shape)
+                          << " is negative or too large";
       out.resize(out.size());
       forEachIndex(out.shape, [&](const std::vector<int64_t> &idx, int64_t k) {
         out.set(k, x.at(broadcastIndex(x.shape, idx)));
@@ -740,6 +802,10 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
       std::iota(perm.rbegin(), perm.rend(), 0);
       if (auto p = intsAttr(n, "perm"))
         perm = *p;
+      if (int64_t(perm.size()) != rank || !isPermutation(perm))
+        return error(loc) << "Transpose: perm " << formatShape(perm)
+                          << " is not a permutation of the " << rank
+                          << " axes";
       out.dtype = x.dtype;
       for (int64_t p : perm)
         out.shape.push_back(x.shape[p]);
@@ -755,6 +821,8 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
     }
     if (op == "Gather") {
       int64_t axis = normAxis(intAttr(n, "axis", 0), rank);
+      if (axis < 0 || axis >= rank)
+        return error(loc) << "Gather: axis out of range";
       const HostTensor &ind = *in[1];
       out.dtype = x.dtype;
       out.shape.assign(x.shape.begin(), x.shape.begin() + axis);
@@ -781,11 +849,20 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
     }
     if (op == "Concat") {
       int64_t axis = normAxis(intAttr(n, "axis", 0), rank);
+      if (axis < 0 || axis >= rank)
+        return error(loc) << "Concat: axis out of range";
       out.dtype = x.dtype;
       out.shape = x.shape;
       out.shape[axis] = 0;
-      for (const HostTensor *t : in)
+      for (const HostTensor *t : in) {
+        bool same = t->shape.size() == x.shape.size() &&
+                    t->dtype == x.dtype;
+        for (int64_t d = 0; same && d < rank; ++d)
+          same = d == axis || t->shape[d] == x.shape[d];
+        if (!same)
+          return error(loc) << "Concat: inputs do not match";
         out.shape[axis] += t->shape[axis];
+      }
       out.resize(out.size());
       int64_t outer = std::accumulate(x.shape.begin(), x.shape.begin() + axis,
                                       int64_t(1), std::multiplies<int64_t>());
@@ -809,9 +886,16 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
         steps = in[4]->i;
       else
         steps.assign(starts.size(), 1);
+      if (ends.size() != starts.size() || axes.size() != starts.size() ||
+          steps.size() != starts.size())
+        return error(loc) << "Slice: starts, ends, axes and steps differ in "
+                             "length";
       std::vector<int64_t> off(rank, 0), step(rank, 1), shape = x.shape;
       for (size_t j = 0; j < axes.size(); ++j) {
-        int64_t a = normAxis(axes[j], rank), dim = x.shape[a];
+        int64_t a = normAxis(axes[j], rank);
+        if (a < 0 || a >= rank)
+          return error(loc) << "Slice: axis out of range";
+        int64_t dim = x.shape[a];
         int64_t st = steps[j];
         if (st <= 0)
           return success(); // negative steps: not folded, reported later
@@ -836,6 +920,8 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
       return done();
     }
     if (op == "Trilu") {
+      if (rank < 2 || (in.size() > 1 && in[1] && in[1]->size() != 1))
+        return error(loc) << "Trilu: needs a matrix and a scalar k";
       int64_t kdiag = in.size() > 1 && in[1] ? in[1]->i[0] : 0;
       bool upper = intAttr(n, "upper", 1);
       out = x;
@@ -1291,8 +1377,16 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
 
 LogicalResult OnnxImporter::importNode(const onnx::NodeProto &n) {
   bool folded = false;
-  if (failed(foldNode(n, folded)))
-    return failure();
+  try {
+    if (failed(foldNode(n, folded)))
+      return failure();
+  } catch (const std::exception &e) {
+    // Malformed shapes (negative or absurd sizes) end up here rather than
+    // in a crash.
+    return error(nodeLoc(n)) << n.op_type()
+                             << ": cannot evaluate at import time: "
+                             << e.what();
+  }
   return folded ? success() : emitNode(n);
 }
 
