@@ -132,6 +132,20 @@ void forEachIndex(const std::vector<int64_t> &shape, Fn fn) {
 // The importer
 //===----------------------------------------------------------------------===//
 
+/// A resource key the MLIR parser reads back as a bare identifier
+/// ("onnx::MatMul_260" -> "onnx__MatMul_260").
+std::string resourceKey(StringRef name) {
+  std::string key;
+  for (char c : name)
+    key += (llvm::isAlnum(c) || c == '_' || c == '.' || c == '$' || c == '-')
+               ? c
+               : '_';
+  if (key.empty() || llvm::isDigit(key[0]) || key[0] == '-' || key[0] == '.' ||
+      key[0] == '$')
+    key = "_" + key;
+  return key;
+}
+
 template <typename T>
 using PropertiesOf = typename T::Properties;
 
@@ -419,7 +433,8 @@ Value OnnxImporter::materialize(const std::string &name, const HostTensor &t,
   bool weight = initializerNames.contains(name);
   if (t.isFloat() && (weight || t.size() > 64)) {
     // Weights: a resource blob named after the initializer.
-    std::string key = weight ? name : "const" + std::to_string(anonConstants++);
+    std::string key =
+        weight ? resourceKey(name) : "const" + std::to_string(anonConstants++);
     attr = DenseResourceElementsAttr::get(
         type, key,
         HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(

@@ -33,3 +33,19 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# ONNX Runtime (npm onnxruntime-node), the independent reference that
+# tools/slim-verify and the E2E tests compare with. Its postinstall would
+# download GPU files; ONNXRUNTIME_NODE_INSTALL=skip keeps it offline.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: installing nodejs and npm" >&2
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q nodejs npm
+fi
+if [ ! -f "$root/tools/ort/node_modules/onnxruntime-node/package.json" ]; then
+  echo "setup: installing onnxruntime-node" >&2
+  (cd "$root/tools/ort" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -19,4 +19,6 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%slim_src_root", config.slim_src_root))
 config.substitutions.append(("%slim_obj_root", config.slim_obj_root))
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(
+    ("%slim_verify", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-verify")))
 config.substitutions.append(("%fixtures", os.path.join(config.slim_src_root, "test", "fixtures")))

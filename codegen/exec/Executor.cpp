@@ -1,0 +1,388 @@
+//===- Executor.cpp - the reference executor ------------------------------===//
+
+#include "codegen/exec/Executor.h"
+
+#include "dialects/slim/IR/ShapeUtils.h"
+#include "runtime/Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::slim;
+namespace rt = ::slim::rt;
+
+namespace {
+
+std::optional<rt::DType> dtypeOf(Type elt) {
+  if (elt.isF32())
+    return rt::DType::F32;
+  if (elt.isInteger(64))
+    return rt::DType::I64;
+  if (elt.isInteger(32))
+    return rt::DType::I32;
+  if (elt.isInteger(1))
+    return rt::DType::Bool;
+  if (elt.isInteger(8))
+    return rt::DType::I8;
+  return std::nullopt;
+}
+
+rt::Shape shapeOf(Value v) {
+  auto s = cast<RankedTensorType>(v.getType()).getShape();
+  return rt::Shape(s.begin(), s.end());
+}
+
+Tensor allocate(Value v) {
+  Tensor t;
+  auto type = cast<RankedTensorType>(v.getType());
+  t.dtype = dtypeOf(type.getElementType()).value_or(rt::DType::F32);
+  t.shape = shapeOf(v);
+  t.data.assign(t.numElements() * rt::dtypeSize(t.dtype), 0);
+  return t;
+}
+
+const float *f32(const Tensor &t) {
+  return reinterpret_cast<const float *>(t.data.data());
+}
+float *f32(Tensor &t) { return reinterpret_cast<float *>(t.data.data()); }
+
+/// Indices as int64, whatever their integer width.
+std::vector<int64_t> indices(const Tensor &t) {
+  std::vector<int64_t> out(t.numElements());
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (t.dtype == rt::DType::I64)
+      std::memcpy(&out[k], t.data.data() + 8 * k, 8);
+    else if (t.dtype == rt::DType::I32) {
+      int32_t v;
+      std::memcpy(&v, t.data.data() + 4 * k, 4);
+      out[k] = v;
+    } else {
+      out[k] = int8_t(t.data[k]);
+    }
+  }
+  return out;
+}
+
+FailureOr<Tensor> constantTensor(arith::ConstantOp op) {
+  Tensor t = allocate(op.getResult());
+  size_t bytes = t.data.size();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(op.getValue())) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != bytes)
+      return op.emitError("weight blob '")
+             << res.getRawHandle().getKey() << "' is missing or has "
+             << (blob ? blob->getData().size() : 0) << " bytes, expected "
+             << bytes;
+    std::memcpy(t.data.data(), blob->getData().data(), bytes);
+    return t;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
+  if (!dense)
+    return op.emitError("unsupported constant");
+  if (t.dtype == rt::DType::Bool) {
+    size_t k = 0;
+    for (bool b : dense.getValues<bool>())
+      t.data[k++] = b;
+    return t;
+  }
+  size_t width = rt::dtypeSize(t.dtype);
+  if (dense.isSplat()) {
+    ArrayRef<char> raw = dense.getRawData();
+    for (size_t k = 0; k < bytes; k += width)
+      std::memcpy(t.data.data() + k, raw.data(), width);
+  } else {
+    std::memcpy(t.data.data(), dense.getRawData().data(), bytes);
+  }
+  return t;
+}
+
+} // namespace
+
+std::string mlir::slim::describe(Type type) {
+  auto t = cast<RankedTensorType>(type);
+  auto d = dtypeOf(t.getElementType());
+  return std::string(d ? rt::dtypeName(*d) : "unsupported") + " " +
+         formatShape(t.getShape());
+}
+
+std::string mlir::slim::describe(const Tensor &t) {
+  return std::string(rt::dtypeName(t.dtype)) + " " + formatShape(t.shape);
+}
+
+std::string mlir::slim::argumentName(func::FuncOp func, unsigned index) {
+  if (auto name = func.getArgAttrOfType<StringAttr>(index, "slim.name"))
+    return name.str();
+  return "arg" + std::to_string(index);
+}
+
+std::string mlir::slim::resultName(func::FuncOp func, unsigned index) {
+  if (auto name = func.getResultAttrOfType<StringAttr>(index, "slim.name"))
+    return name.str();
+  return "result" + std::to_string(index);
+}
+
+const std::vector<float> &Executor::packed(Value weight) {
+  auto it = packedWeights.find(weight);
+  if (it != packedWeights.end())
+    return it->second;
+  const Tensor &w = get(weight);
+  std::vector<float> wt(w.numElements());
+  rt::packLinearWeight(f32(w), w.shape[0], w.shape[1], wt.data());
+  return packedWeights[weight] = std::move(wt);
+}
+
+LogicalResult Executor::run(func::FuncOp func, ArrayRef<Tensor> inputs,
+                            std::vector<Tensor> &outputs) {
+  values.clear();
+  packedWeights.clear();
+  Block &entry = func.getBody().front();
+  if (inputs.size() != entry.getNumArguments())
+    return func.emitError("expected ")
+           << entry.getNumArguments() << " inputs, got " << inputs.size();
+  for (auto [k, arg] : llvm::enumerate(entry.getArguments())) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    auto dtype = dtypeOf(type.getElementType());
+    if (!dtype || *dtype != inputs[k].dtype ||
+        ArrayRef<int64_t>(inputs[k].shape) != type.getShape())
+      return func.emitError("input '")
+             << argumentName(func, k) << "' must be " << describe(type)
+             << ", got " << describe(inputs[k]);
+    values[arg] = inputs[k];
+  }
+  return runBlock(entry, &outputs);
+}
+
+LogicalResult Executor::runBlock(Block &block, std::vector<Tensor> *results) {
+  for (Operation &op : block) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        results->push_back(get(v));
+      return success();
+    }
+    if (auto yield = dyn_cast<YieldOp>(op)) {
+      results->push_back(get(yield.getValue()));
+      return success();
+    }
+    if (failed(runOp(&op)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult Executor::runOp(Operation *op) {
+  std::string error;
+  auto kernelError = [&]() -> LogicalResult { return op->emitError(error); };
+  Value result = op->getNumResults() ? op->getResult(0) : Value();
+
+  if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+    auto t = constantTensor(cst);
+    if (failed(t))
+      return failure();
+    values[result] = std::move(*t);
+    return success();
+  }
+  if (auto res = dyn_cast<ResidualOp>(op)) {
+    Block &body = res.getBody().front();
+    // Copy first: inserting into `values` may move its elements.
+    Tensor stream = get(res.getInput());
+    values[body.getArgument(0)] = std::move(stream);
+    std::vector<Tensor> branch;
+    if (failed(runBlock(body, &branch)))
+      return failure();
+    Tensor out = allocate(result);
+    const Tensor &x = get(res.getInput());
+    rt::binary(rt::Binary::Add, f32(x), x.shape, f32(branch[0]),
+               branch[0].shape, f32(out), out.shape);
+    if (onResidual)
+      onResidual(res, x, out);
+    values[result] = std::move(out);
+    return success();
+  }
+
+  Tensor out = result ? allocate(result) : Tensor();
+  auto operand = [&](unsigned k) -> const Tensor & {
+    return get(op->getOperand(k));
+  };
+  LogicalResult status =
+      llvm::TypeSwitch<Operation *, LogicalResult>(op)
+          .Case<EmbeddingOp>([&](EmbeddingOp e) {
+            const Tensor &table = get(e.getTable());
+            std::vector<int64_t> idx = indices(get(e.getIndices()));
+            if (!rt::embedding(f32(table), table.shape[0], table.shape[1],
+                               idx.data(), idx.size(), f32(out), error))
+              return kernelError();
+            return success();
+          })
+          .Case<LayerNormOp>([&](LayerNormOp ln) {
+            const Tensor &x = get(ln.getInput());
+            int64_t axis = ln.getNormalizedAxis();
+            int64_t d = 1;
+            for (size_t a = axis; a < x.shape.size(); ++a)
+              d *= x.shape[a];
+            const float *bias = ln.getBias() ? f32(get(ln.getBias())) : nullptr;
+            if (!rt::layerNorm(f32(x), x.numElements() / d, d,
+                               f32(get(ln.getScale())), bias,
+                               ln.getEpsilon().convertToFloat(), f32(out),
+                               error))
+              return kernelError();
+            return success();
+          })
+          .Case<RmsNormOp>([&](RmsNormOp rn) {
+            const Tensor &x = get(rn.getInput());
+            int64_t d = x.shape.back();
+            const float *bias = rn.getBias() ? f32(get(rn.getBias())) : nullptr;
+            if (!rt::rmsNorm(f32(x), x.numElements() / d, d,
+                             f32(get(rn.getScale())), bias,
+                             rn.getEpsilon().convertToFloat(), f32(out),
+                             error))
+              return kernelError();
+            return success();
+          })
+          .Case<LinearOp>([&](LinearOp l) {
+            const Tensor &x = get(l.getInput());
+            auto w = l.getWeight().getType().getShape();
+            const float *bias = l.getBias() ? f32(get(l.getBias())) : nullptr;
+            if (!rt::linear(f32(x), x.numElements() / w[1], w[1],
+                            packed(l.getWeight()).data(), bias, w[0],
+                            f32(out), error))
+              return kernelError();
+            return success();
+          })
+          .Case<AttentionOp>([&](AttentionOp a) {
+            auto q = a.getQuery().getType().getShape();
+            auto k = a.getKey().getType().getShape();
+            int64_t heads = static_cast<int64_t>(a.getNumHeads());
+            int64_t kvHeads = static_cast<int64_t>(a.getNumKvHeads());
+            rt::AttentionShape s{q[0], q[1], k[1], heads, kvHeads,
+                                 a.getHeadDim(),
+                                 a.getValue().getType().getShape()[2] / kvHeads};
+            const float *sizes = a.getSizes() ? f32(get(a.getSizes())) : nullptr;
+            rt::attention(f32(get(a.getQuery())), f32(get(a.getKey())),
+                          f32(get(a.getValue())), sizes, s, a.getCausal(),
+                          a.getEffectiveScale(), f32(out));
+            return success();
+          })
+          .Case<RopeOp>([&](RopeOp r) {
+            auto x = r.getInput().getType().getShape();
+            std::vector<int64_t> pos = indices(get(r.getPositions()));
+            int64_t heads = static_cast<int64_t>(r.getNumHeads());
+            rt::rope(f32(get(r.getInput())), pos.data(),
+                     r.getPositions().getType().getRank() == 2, x[0], x[1],
+                     heads, x[2] / heads, r.getTheta().convertToFloat(),
+                     r.getInterleaved(), f32(out));
+            return success();
+          })
+          .Case<GeluOp, SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp,
+                NegOp>([&](Operation *u) {
+            rt::Unary kind =
+                llvm::TypeSwitch<Operation *, rt::Unary>(u)
+                    .Case<GeluOp>([](GeluOp g) {
+                      return g.getApproximation() == GeluApproximation::tanh
+                                 ? rt::Unary::GeluTanh
+                                 : rt::Unary::GeluExact;
+                    })
+                    .Case<SiluOp>([](auto) { return rt::Unary::Silu; })
+                    .Case<ErfOp>([](auto) { return rt::Unary::Erf; })
+                    .Case<TanhOp>([](auto) { return rt::Unary::Tanh; })
+                    .Case<SqrtOp>([](auto) { return rt::Unary::Sqrt; })
+                    .Case<ExpOp>([](auto) { return rt::Unary::Exp; })
+                    .Case<SigmoidOp>([](auto) { return rt::Unary::Sigmoid; })
+                    .Default([](auto) { return rt::Unary::Neg; });
+            rt::unary(kind, f32(operand(0)), out.numElements(), f32(out));
+            return success();
+          })
+          .Case<AddOp, SubOp, MulOp, DivOp, PowOp>([&](Operation *bop) {
+            rt::Binary kind = isa<AddOp>(bop)   ? rt::Binary::Add
+                              : isa<SubOp>(bop) ? rt::Binary::Sub
+                              : isa<MulOp>(bop) ? rt::Binary::Mul
+                              : isa<DivOp>(bop) ? rt::Binary::Div
+                                                : rt::Binary::Pow;
+            rt::binary(kind, f32(operand(0)), operand(0).shape,
+                       f32(operand(1)), operand(1).shape, f32(out), out.shape);
+            return success();
+          })
+          .Case<WhereOp>([&](WhereOp w) {
+            rt::where(operand(0).data.data(), operand(0).shape,
+                      f32(operand(1)), operand(1).shape, f32(operand(2)),
+                      operand(2).shape, f32(out), out.shape);
+            return success();
+          })
+          .Case<SoftmaxOp>([&](SoftmaxOp s) {
+            int64_t rank = out.shape.size();
+            rt::softmax(f32(operand(0)), out.shape,
+                        *normalizeAxis(static_cast<int64_t>(s.getAxis()), rank),
+                        f32(out));
+            return success();
+          })
+          .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
+            const Tensor &x = operand(0);
+            std::vector<int64_t> axes;
+            for (int64_t a : r.getAxes())
+              axes.push_back(*normalizeAxis(a, x.shape.size()));
+            std::sort(axes.begin(), axes.end());
+            // The kernel keeps the reduced axes; the data is the same
+            // without them.
+            rt::reduceMean(f32(x), x.shape, axes, f32(out));
+            return success();
+          })
+          .Case<MatMulOp>([&](MatMulOp) {
+            rt::matmul(f32(operand(0)), operand(0).shape, f32(operand(1)),
+                       operand(1).shape, f32(out), out.shape);
+            return success();
+          })
+          .Case<TransposeOp>([&](TransposeOp t) {
+            const Tensor &x = operand(0);
+            rt::transpose(x.data.data(), rt::dtypeSize(x.dtype), x.shape,
+                          std::vector<int64_t>(t.getPermutation().begin(),
+                                               t.getPermutation().end()),
+                          out.data.data());
+            return success();
+          })
+          .Case<ReshapeOp>([&](ReshapeOp) {
+            out.data = operand(0).data;
+            return success();
+          })
+          .Case<BroadcastOp>([&](BroadcastOp) {
+            const Tensor &x = operand(0);
+            rt::broadcastTo(x.data.data(), rt::dtypeSize(x.dtype), x.shape,
+                            out.data.data(), out.shape);
+            return success();
+          })
+          .Case<SliceOp>([&](SliceOp s) {
+            const Tensor &x = operand(0);
+            auto vec = [](ArrayRef<int64_t> a) {
+              return std::vector<int64_t>(a.begin(), a.end());
+            };
+            rt::slice(x.data.data(), rt::dtypeSize(x.dtype), x.shape,
+                      vec(s.getOffsets()), vec(s.getSizes()),
+                      vec(s.getStrides()), out.data.data());
+            return success();
+          })
+          .Case<ConcatOp>([&](ConcatOp c) {
+            std::vector<const void *> xs;
+            std::vector<rt::Shape> shapes;
+            for (Value v : c.getInputs()) {
+              xs.push_back(get(v).data.data());
+              shapes.push_back(get(v).shape);
+            }
+            rt::concat(xs, shapes, rt::dtypeSize(out.dtype),
+                       *normalizeAxis(static_cast<int64_t>(c.getAxis()),
+                                      out.shape.size()),
+                       out.data.data());
+            return success();
+          })
+          .Default([&](Operation *other) {
+            return other->emitError("the reference executor does not run '")
+                   << other->getName() << "' yet";
+          });
+  if (failed(status))
+    return failure();
+  if (result)
+    values[result] = std::move(out);
+  return success();
+}

@@ -1,0 +1,63 @@
+//===- Executor.h - the reference executor ----------------------*- C++ -*-===//
+//
+// Runs a slim function op by op on host tensors with the runtime's kernels
+// (the ones compiled binaries call). slim-run drives it; passes that need
+// calibration run it at compile time.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CODEGEN_EXEC_EXECUTOR_H
+#define CODEGEN_EXEC_EXECUTOR_H
+
+#include "dialects/slim/IR/SlimOps.h"
+#include "runtime/Npy.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <functional>
+#include <vector>
+
+namespace mlir::slim {
+
+using Tensor = ::slim::rt::NpyArray;
+
+class Executor {
+public:
+  /// Called after each slim.residual with its input and output.
+  std::function<void(ResidualOp, const Tensor &input, const Tensor &output)>
+      onResidual;
+
+  /// Runs `func` with one tensor per argument (dtype and shape must match
+  /// exactly). Errors are emitted as diagnostics at the failing op or, for
+  /// inputs, at the function.
+  LogicalResult run(func::FuncOp func, ArrayRef<Tensor> inputs,
+                    std::vector<Tensor> &outputs);
+
+private:
+  LogicalResult runBlock(Block &block, std::vector<Tensor> *results);
+  LogicalResult runOp(Operation *op);
+  /// The tensor of a value already computed (never inserts: references
+  /// into `values` stay valid until the next insertion).
+  const Tensor &get(Value v) {
+    auto it = values.find(v);
+    assert(it != values.end() && "value used before it is computed");
+    return it->second;
+  }
+  const std::vector<float> &packed(Value weight);
+
+  llvm::DenseMap<Value, Tensor> values;
+  llvm::DenseMap<Value, std::vector<float>> packedWeights;
+};
+
+/// The slim.name of argument/result `index` of `func`, or "argN"/"resultN".
+std::string argumentName(func::FuncOp func, unsigned index);
+std::string resultName(func::FuncOp func, unsigned index);
+
+/// The tensor type as a user reads it: "float32 [1, 8, 64]".
+std::string describe(Type type);
+std::string describe(const Tensor &t);
+
+} // namespace mlir::slim
+
+#endif // CODEGEN_EXEC_EXECUTOR_H

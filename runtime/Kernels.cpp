@@ -1,0 +1,441 @@
+//===- Kernels.cpp - the compute kernels of Slim's runtime ----------------===//
+
+#include "runtime/Kernels.h"
+#include "runtime/HalideErrors.h"
+
+#include "slim_kernel_layer_norm.h"
+#include "slim_kernel_linear.h"
+#include "slim_kernel_rms_norm.h"
+
+#include "HalideBuffer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace slim::rt {
+
+using Halide::Runtime::Buffer;
+
+int64_t numElements(const Shape &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+namespace {
+
+/// A 2-D Halide view of a row-major [rows, cols] buffer (dim 0 = cols).
+Buffer<float, 2> view2(const float *p, int64_t cols, int64_t rows) {
+  return Buffer<float, 2>(const_cast<float *>(p), int(cols), int(rows));
+}
+
+Buffer<float, 1> view1(const float *p, int64_t n) {
+  return Buffer<float, 1>(const_cast<float *>(p), int(n));
+}
+
+bool halideCall(int rc, const char *kernel, std::string &error) {
+  if (rc == 0)
+    return true;
+  error = std::string(kernel) + " kernel failed: " + takeHalideError();
+  return false;
+}
+
+std::vector<int64_t> stridesOf(const Shape &shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int k = int(shape.size()) - 2; k >= 0; --k)
+    s[k] = s[k + 1] * shape[k + 1];
+  return s;
+}
+
+/// Strides of `xs` seen from the broadcast shape `ys` (0 on broadcast axes).
+std::vector<int64_t> broadcastStrides(const Shape &xs, const Shape &ys) {
+  std::vector<int64_t> own = stridesOf(xs), out(ys.size(), 0);
+  size_t off = ys.size() - xs.size();
+  for (size_t d = 0; d < xs.size(); ++d)
+    out[off + d] = xs[d] == 1 ? 0 : own[d];
+  return out;
+}
+
+/// Calls fn(outIndex, offsets...) over the broadcast shape `ys`, keeping one
+/// running offset per operand.
+template <size_t N, typename Fn>
+void forEachBroadcast(const Shape &ys,
+                      const std::vector<int64_t> (&strides)[N], Fn fn) {
+  int64_t n = numElements(ys);
+  int rank = int(ys.size());
+  std::vector<int64_t> idx(rank, 0);
+  int64_t off[N] = {};
+  for (int64_t k = 0; k < n; ++k) {
+    fn(k, off);
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < ys[d]) {
+        for (size_t j = 0; j < N; ++j)
+          off[j] += strides[j][d];
+        break;
+      }
+      for (size_t j = 0; j < N; ++j)
+        off[j] -= strides[j][d] * (ys[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+float geluExact(float x) {
+  return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+}
+
+float geluTanh(float x) {
+  const float k = 0.7978845608028654f; // sqrt(2/pi)
+  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+}
+
+} // namespace
+
+void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt) {
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i)
+      wt[i * out + o] = w[o * in + i];
+}
+
+bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
+            const float *bias, int64_t out, float *y, std::string &error) {
+  installHalideErrorHandler();
+  std::vector<float> zeros;
+  if (!bias) {
+    zeros.assign(out, 0.0f);
+    bias = zeros.data();
+  }
+  auto xb = view2(x, in, rows);
+  auto wb = view2(wt, out, in);
+  auto bb = view1(bias, out);
+  auto yb = view2(y, out, rows);
+  return halideCall(slim_kernel_linear(xb, wb, bb, yb), "linear", error);
+}
+
+bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
+               const float *bias, float eps, float *y, std::string &error) {
+  installHalideErrorHandler();
+  std::vector<float> zeros;
+  if (!bias) {
+    zeros.assign(d, 0.0f);
+    bias = zeros.data();
+  }
+  auto xb = view2(x, d, rows), yb = view2(y, d, rows);
+  auto gb = view1(scale, d), bb = view1(bias, d);
+  return halideCall(slim_kernel_layer_norm(xb, gb, bb, eps, yb), "layer_norm",
+                    error);
+}
+
+bool rmsNorm(const float *x, int64_t rows, int64_t d, const float *scale,
+             const float *bias, float eps, float *y, std::string &error) {
+  installHalideErrorHandler();
+  std::vector<float> zeros;
+  if (!bias) {
+    zeros.assign(d, 0.0f);
+    bias = zeros.data();
+  }
+  auto xb = view2(x, d, rows), yb = view2(y, d, rows);
+  auto gb = view1(scale, d), bb = view1(bias, d);
+  return halideCall(slim_kernel_rms_norm(xb, gb, bb, eps, yb), "rms_norm",
+                    error);
+}
+
+bool embedding(const float *table, int64_t vocab, int64_t d,
+               const int64_t *idx, int64_t n, float *y, std::string &error) {
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t row = idx[i];
+    if (row < 0 || row >= vocab) {
+      error = "embedding index " + std::to_string(row) + " at position " +
+              std::to_string(i) + " is outside the vocabulary [0, " +
+              std::to_string(vocab) + ")";
+      return false;
+    }
+    std::memcpy(y + i * d, table + row * d, d * sizeof(float));
+  }
+  return true;
+}
+
+void attention(const float *q, const float *k, const float *v,
+               const float *sizes, const AttentionShape &s, bool causal,
+               float scale, float *out) {
+  const int64_t group = s.heads / s.kvHeads;
+  const int64_t qStride = s.heads * s.headDim;
+  const int64_t kStride = s.kvHeads * s.headDim;
+  const int64_t vStride = s.kvHeads * s.valueDim;
+  const int64_t oStride = s.heads * s.valueDim;
+  std::vector<float> logits(s.keys);
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t h = 0; h < s.heads; ++h) {
+      int64_t kh = h / group;
+      for (int64_t t = 0; t < s.queries; ++t) {
+        const float *qv = q + (b * s.queries + t) * qStride + h * s.headDim;
+        // Query t is position t + (S - T): it sees keys up to there.
+        int64_t last = causal ? t + (s.keys - s.queries) : s.keys - 1;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j <= last; ++j) {
+          const float *kv = k + (b * s.keys + j) * kStride + kh * s.headDim;
+          float dot = 0.0f;
+          for (int64_t e = 0; e < s.headDim; ++e)
+            dot += qv[e] * kv[e];
+          float l = dot * scale;
+          if (sizes)
+            l += std::log(sizes[b * s.keys + j]);
+          logits[j] = l;
+          mx = std::max(mx, l);
+        }
+        float sum = 0.0f;
+        for (int64_t j = 0; j <= last; ++j) {
+          logits[j] = std::exp(logits[j] - mx);
+          sum += logits[j];
+        }
+        float *o = out + (b * s.queries + t) * oStride + h * s.valueDim;
+        std::fill(o, o + s.valueDim, 0.0f);
+        for (int64_t j = 0; j <= last; ++j) {
+          const float *vv = v + (b * s.keys + j) * vStride + kh * s.valueDim;
+          float p = logits[j] / sum;
+          for (int64_t e = 0; e < s.valueDim; ++e)
+            o[e] += p * vv[e];
+        }
+      }
+    }
+}
+
+void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
+          int64_t t, int64_t heads, int64_t headDim, float theta,
+          bool interleaved, float *y) {
+  int64_t half = headDim / 2;
+  std::vector<double> invFreq(half);
+  for (int64_t i = 0; i < half; ++i)
+    invFreq[i] = std::pow(double(theta), -2.0 * double(i) / double(headDim));
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t ti = 0; ti < t; ++ti) {
+      double pos = double(positions[perBatch ? bi * t + ti : ti]);
+      for (int64_t h = 0; h < heads; ++h) {
+        const float *xv = x + ((bi * t + ti) * heads + h) * headDim;
+        float *yv = y + ((bi * t + ti) * heads + h) * headDim;
+        for (int64_t i = 0; i < half; ++i) {
+          float c = float(std::cos(pos * invFreq[i]));
+          float s = float(std::sin(pos * invFreq[i]));
+          int64_t a = interleaved ? 2 * i : i;
+          int64_t bIdx = interleaved ? 2 * i + 1 : i + half;
+          float x0 = xv[a], x1 = xv[bIdx];
+          yv[a] = x0 * c - x1 * s;
+          yv[bIdx] = x1 * c + x0 * s;
+        }
+      }
+    }
+}
+
+void unary(Unary op, const float *x, int64_t n, float *y) {
+  switch (op) {
+  case Unary::GeluExact:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = geluExact(x[i]);
+    break;
+  case Unary::GeluTanh:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = geluTanh(x[i]);
+    break;
+  case Unary::Silu:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = x[i] / (1.0f + std::exp(-x[i]));
+    break;
+  case Unary::Erf:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::erf(x[i]);
+    break;
+  case Unary::Tanh:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::tanh(x[i]);
+    break;
+  case Unary::Sqrt:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::sqrt(x[i]);
+    break;
+  case Unary::Exp:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::exp(x[i]);
+    break;
+  case Unary::Sigmoid:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+    break;
+  case Unary::Neg:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = -x[i];
+    break;
+  }
+}
+
+void binary(Binary op, const float *a, const Shape &as, const float *b,
+            const Shape &bs, float *y, const Shape &ys) {
+  const std::vector<int64_t> strides[2] = {broadcastStrides(as, ys),
+                                           broadcastStrides(bs, ys)};
+  forEachBroadcast(ys, strides, [&](int64_t k, const int64_t *off) {
+    float l = a[off[0]], r = b[off[1]];
+    switch (op) {
+    case Binary::Add:
+      y[k] = l + r;
+      break;
+    case Binary::Sub:
+      y[k] = l - r;
+      break;
+    case Binary::Mul:
+      y[k] = l * r;
+      break;
+    case Binary::Div:
+      y[k] = l / r;
+      break;
+    case Binary::Pow:
+      y[k] = r == 2.0f ? l * l : std::pow(l, r);
+      break;
+    }
+  });
+}
+
+void where(const uint8_t *c, const Shape &cs, const float *a, const Shape &as,
+           const float *b, const Shape &bs, float *y, const Shape &ys) {
+  const std::vector<int64_t> strides[3] = {broadcastStrides(cs, ys),
+                                           broadcastStrides(as, ys),
+                                           broadcastStrides(bs, ys)};
+  forEachBroadcast(ys, strides, [&](int64_t k, const int64_t *off) {
+    y[k] = c[off[0]] ? a[off[1]] : b[off[2]];
+  });
+}
+
+void softmax(const float *x, const Shape &shape, int64_t axis, float *y) {
+  int64_t n = shape[axis], inner = 1, outer = 1;
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float *xv = x + o * n * inner + i;
+      float *yv = y + o * n * inner + i;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < n; ++j)
+        mx = std::max(mx, xv[j * inner]);
+      float sum = 0.0f;
+      for (int64_t j = 0; j < n; ++j) {
+        yv[j * inner] = std::exp(xv[j * inner] - mx);
+        sum += yv[j * inner];
+      }
+      for (int64_t j = 0; j < n; ++j)
+        yv[j * inner] /= sum;
+    }
+}
+
+void reduceMean(const float *x, const Shape &shape,
+                const std::vector<int64_t> &axes, float *y) {
+  Shape out = shape;
+  int64_t count = 1;
+  for (int64_t a : axes) {
+    count *= shape[a];
+    out[a] = 1;
+  }
+  int64_t n = numElements(out);
+  std::vector<double> acc(n, 0.0);
+  const std::vector<int64_t> strides[1] = {broadcastStrides(out, shape)};
+  forEachBroadcast(shape, strides, [&](int64_t k, const int64_t *off) {
+    acc[off[0]] += x[k];
+  });
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = float(acc[i] / double(count));
+}
+
+void matmul(const float *a, const Shape &as, const float *b, const Shape &bs,
+            float *y, const Shape &ys) {
+  size_t r = ys.size();
+  int64_t m = ys[r - 2], n = ys[r - 1], kk = as.back();
+  Shape batch(ys.begin(), ys.end() - 2);
+  Shape aBatch(as.begin(), as.end() - 2), bBatch(bs.begin(), bs.end() - 2);
+  // Broadcast strides in units of whole matrices.
+  auto matStrides = [&](const Shape &xb) {
+    Shape padded(batch.size() - xb.size(), 1);
+    padded.insert(padded.end(), xb.begin(), xb.end());
+    return broadcastStrides(padded, batch);
+  };
+  const std::vector<int64_t> strides[2] = {matStrides(aBatch),
+                                           matStrides(bBatch)};
+  forEachBroadcast(batch, strides, [&](int64_t k, const int64_t *off) {
+    const float *am = a + off[0] * m * kk;
+    const float *bm = b + off[1] * kk * n;
+    float *ym = y + k * m * n;
+    for (int64_t i = 0; i < m; ++i) {
+      float *row = ym + i * n;
+      std::fill(row, row + n, 0.0f);
+      for (int64_t p = 0; p < kk; ++p) {
+        float av = am[i * kk + p];
+        const float *brow = bm + p * n;
+        for (int64_t j = 0; j < n; ++j)
+          row[j] += av * brow[j];
+      }
+    }
+  });
+}
+
+void transpose(const void *x, size_t elemSize, const Shape &shape,
+               const std::vector<int64_t> &perm, void *y) {
+  Shape out;
+  for (int64_t p : perm)
+    out.push_back(shape[p]);
+  std::vector<int64_t> in = stridesOf(shape), st(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d)
+    st[d] = in[perm[d]];
+  const std::vector<int64_t> strides[1] = {st};
+  const char *src = static_cast<const char *>(x);
+  char *dst = static_cast<char *>(y);
+  forEachBroadcast(out, strides, [&](int64_t k, const int64_t *off) {
+    std::memcpy(dst + k * elemSize, src + off[0] * elemSize, elemSize);
+  });
+}
+
+void slice(const void *x, size_t elemSize, const Shape &shape,
+           const std::vector<int64_t> &offsets,
+           const std::vector<int64_t> &sizes,
+           const std::vector<int64_t> &strides, void *y) {
+  std::vector<int64_t> in = stridesOf(shape), st(shape.size());
+  int64_t base = 0;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    st[d] = in[d] * strides[d];
+    base += offsets[d] * in[d];
+  }
+  const std::vector<int64_t> all[1] = {st};
+  const char *src = static_cast<const char *>(x) + base * elemSize;
+  char *dst = static_cast<char *>(y);
+  forEachBroadcast(sizes, all, [&](int64_t k, const int64_t *off) {
+    std::memcpy(dst + k * elemSize, src + off[0] * elemSize, elemSize);
+  });
+}
+
+void concat(const std::vector<const void *> &xs,
+            const std::vector<Shape> &shapes, size_t elemSize, int64_t axis,
+            void *y) {
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shapes[0][d];
+  char *dst = static_cast<char *>(y);
+  for (int64_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < xs.size(); ++i) {
+      int64_t chunk = numElements(shapes[i]) / std::max<int64_t>(outer, 1);
+      const char *src = static_cast<const char *>(xs[i]) + o * chunk * elemSize;
+      std::memcpy(dst, src, chunk * elemSize);
+      dst += chunk * elemSize;
+    }
+}
+
+void broadcastTo(const void *x, size_t elemSize, const Shape &xs, void *y,
+                 const Shape &ys) {
+  const std::vector<int64_t> strides[1] = {broadcastStrides(xs, ys)};
+  const char *src = static_cast<const char *>(x);
+  char *dst = static_cast<char *>(y);
+  forEachBroadcast(ys, strides, [&](int64_t k, const int64_t *off) {
+    std::memcpy(dst + k * elemSize, src + off[0] * elemSize, elemSize);
+  });
+}
+
+} // namespace slim::rt

@@ -1,0 +1,90 @@
+//===- Kernels.h - the compute kernels of Slim's runtime --------*- C++ -*-===//
+//
+// Every slim op's computation on dense row-major buffers. The reference
+// executor (slim-run, calibration) and compiled binaries call these same
+// functions. The heavy ones wrap Halide AOT kernels (linear, norms); the
+// rest are plain C++. Functions that can fail on data (an index out of
+// range, a Halide error) return false and set the error message.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RUNTIME_KERNELS_H
+#define RUNTIME_KERNELS_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace slim::rt {
+
+using Shape = std::vector<int64_t>;
+
+int64_t numElements(const Shape &shape);
+
+/// Wᵀ: [out, in] -> [in, out], the layout the linear kernel reads.
+void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt);
+
+/// y[rows, out] = x[rows, in] · W + b, with `wt` the packed [in, out]
+/// weight and `bias` [out] or null.
+bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
+            const float *bias, int64_t out, float *y, std::string &error);
+
+/// Normalizes each of `rows` rows of `d` elements; `bias` may be null.
+bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
+               const float *bias, float eps, float *y, std::string &error);
+bool rmsNorm(const float *x, int64_t rows, int64_t d, const float *scale,
+             const float *bias, float eps, float *y, std::string &error);
+
+/// y[n, d] = table[idx[n], :]; fails on an index outside [0, vocab).
+bool embedding(const float *table, int64_t vocab, int64_t d,
+               const int64_t *idx, int64_t n, float *y, std::string &error);
+
+struct AttentionShape {
+  int64_t batch, queries, keys, heads, kvHeads, headDim, valueDim;
+};
+/// out[B,T,H·dv] = softmax(q·kᵀ·scale [+ log sizes] [causal]) · v.
+void attention(const float *q, const float *k, const float *v,
+               const float *sizes, const AttentionShape &s, bool causal,
+               float scale, float *out);
+
+/// Rotary embedding on x[B,T,H·d]; positions are [T] or [B,T].
+void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
+          int64_t t, int64_t heads, int64_t headDim, float theta,
+          bool interleaved, float *y);
+
+enum class Unary { GeluExact, GeluTanh, Silu, Erf, Tanh, Sqrt, Exp, Sigmoid, Neg };
+void unary(Unary op, const float *x, int64_t n, float *y);
+
+enum class Binary { Add, Sub, Mul, Div, Pow };
+/// NumPy-broadcasting elementwise op; `ys` is the broadcast shape.
+void binary(Binary op, const float *a, const Shape &as, const float *b,
+            const Shape &bs, float *y, const Shape &ys);
+void where(const uint8_t *c, const Shape &cs, const float *a, const Shape &as,
+           const float *b, const Shape &bs, float *y, const Shape &ys);
+
+/// softmax along `axis` of `shape`.
+void softmax(const float *x, const Shape &shape, int64_t axis, float *y);
+/// mean over `axes` (sorted, normalized) with keepdims.
+void reduceMean(const float *x, const Shape &shape,
+                const std::vector<int64_t> &axes, float *y);
+/// Batched matrix product with broadcast batch axes.
+void matmul(const float *a, const Shape &as, const float *b, const Shape &bs,
+            float *y, const Shape &ys);
+
+// Data movement, for any element size.
+void transpose(const void *x, size_t elemSize, const Shape &shape,
+               const std::vector<int64_t> &perm, void *y);
+void slice(const void *x, size_t elemSize, const Shape &shape,
+           const std::vector<int64_t> &offsets,
+           const std::vector<int64_t> &sizes,
+           const std::vector<int64_t> &strides, void *y);
+void concat(const std::vector<const void *> &xs,
+            const std::vector<Shape> &shapes, size_t elemSize, int64_t axis,
+            void *y);
+void broadcastTo(const void *x, size_t elemSize, const Shape &xs, void *y,
+                 const Shape &ys);
+
+} // namespace slim::rt
+
+#endif // RUNTIME_KERNELS_H
