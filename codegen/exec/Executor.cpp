@@ -18,7 +18,9 @@ namespace rt = ::slim::rt;
 
 namespace {
 
-std::optional<rt::DType> dtypeOf(Type elt) {
+} // namespace
+
+std::optional<rt::DType> mlir::slim::dtypeOf(Type elt) {
   if (elt.isF32())
     return rt::DType::F32;
   if (elt.isInteger(64))
@@ -32,12 +34,16 @@ std::optional<rt::DType> dtypeOf(Type elt) {
   return std::nullopt;
 }
 
+namespace {
+
 rt::Shape shapeOf(Value v) {
   auto s = cast<RankedTensorType>(v.getType()).getShape();
   return rt::Shape(s.begin(), s.end());
 }
 
-Tensor allocate(Value v) {
+} // namespace
+
+Tensor mlir::slim::allocateFor(Value v) {
   Tensor t;
   auto type = cast<RankedTensorType>(v.getType());
   t.dtype = dtypeOf(type.getElementType()).value_or(rt::DType::F32);
@@ -45,6 +51,8 @@ Tensor allocate(Value v) {
   t.data.assign(t.numElements() * rt::dtypeSize(t.dtype), 0);
   return t;
 }
+
+namespace {
 
 const float *f32(const Tensor &t) {
   return reinterpret_cast<const float *>(t.data.data());
@@ -68,8 +76,10 @@ std::vector<int64_t> indices(const Tensor &t) {
   return out;
 }
 
-FailureOr<Tensor> constantTensor(arith::ConstantOp op) {
-  Tensor t = allocate(op.getResult());
+} // namespace
+
+FailureOr<Tensor> mlir::slim::constantTensor(arith::ConstantOp op) {
+  Tensor t = allocateFor(op.getResult());
   size_t bytes = t.data.size();
   if (auto res = dyn_cast<DenseResourceElementsAttr>(op.getValue())) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
@@ -100,8 +110,6 @@ FailureOr<Tensor> constantTensor(arith::ConstantOp op) {
   }
   return t;
 }
-
-} // namespace
 
 std::string mlir::slim::describe(Type type) {
   auto t = cast<RankedTensorType>(type);
@@ -194,7 +202,7 @@ LogicalResult Executor::runOp(Operation *op) {
     std::vector<Tensor> branch;
     if (failed(runBlock(body, &branch)))
       return failure();
-    Tensor out = allocate(result);
+    Tensor out = allocateFor(result);
     const Tensor &x = get(res.getInput());
     rt::binary(rt::Binary::Add, f32(x), x.shape, f32(branch[0]),
                branch[0].shape, f32(out), out.shape);
@@ -204,7 +212,7 @@ LogicalResult Executor::runOp(Operation *op) {
     return success();
   }
 
-  Tensor out = result ? allocate(result) : Tensor();
+  Tensor out = result ? allocateFor(result) : Tensor();
   auto operand = [&](unsigned k) -> const Tensor & {
     return get(op->getOperand(k));
   };

@@ -12,6 +12,7 @@
 #include "dialects/slim/IR/SlimOps.h"
 #include "runtime/Npy.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 
@@ -49,6 +50,13 @@ private:
   llvm::DenseMap<Value, Tensor> values;
   llvm::DenseMap<Value, std::vector<float>> packedWeights;
 };
+
+/// The runtime dtype of an element type (f32, i64, i32, i1, i8).
+std::optional<::slim::rt::DType> dtypeOf(Type elementType);
+/// A zero-filled tensor of `v`'s type.
+Tensor allocateFor(Value v);
+/// The data of a constant (dense or resource), as a tensor.
+FailureOr<Tensor> constantTensor(arith::ConstantOp op);
 
 /// The slim.name of argument/result `index` of `func`, or "argN"/"resultN".
 std::string argumentName(func::FuncOp func, unsigned index);

@@ -1,0 +1,724 @@
+//===- ModelCompiler.cpp - slim functions to native code ------------------===//
+
+#include "codegen/llvm/ModelCompiler.h"
+
+#include "codegen/exec/Executor.h"
+#include "dialects/slim/IR/ShapeUtils.h"
+#include "dialects/slim/IR/SlimOps.h"
+#include "runtime/Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/sequential_vertex_coloring.hpp>
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::slim;
+namespace rt = ::slim::rt;
+
+namespace {
+
+constexpr int64_t kAlign = 64;
+
+int64_t alignUp(int64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+int64_t elemSize(Value v) {
+  auto d = dtypeOf(tensorType(v).getElementType());
+  return d ? int64_t(rt::dtypeSize(*d)) : 4;
+}
+
+int64_t byteSize(Value v) {
+  return tensorType(v).getNumElements() * elemSize(v);
+}
+
+/// Where a value lives at run time.
+struct Storage {
+  enum Kind { Input, Arena, Weight } kind;
+  int64_t index = 0; // input number, or byte offset
+};
+
+/// One step of the linearized program: an op, or the add that closes a
+/// residual (`residual` set).
+struct Step {
+  Operation *op;
+  bool residualAdd = false;
+};
+
+class Compiler {
+public:
+  Compiler(func::FuncOp func, CompiledModel &out) : func(func), out(out) {}
+  LogicalResult run(const CompileOptions &options);
+
+private:
+  LogicalResult linearize(Block &block);
+  LogicalResult planWeights();
+  void planArena();
+  LogicalResult emitFunction(ModuleOp module);
+  LogicalResult emitStep(const Step &step);
+
+  // Codegen helpers (valid while emitting).
+  Value ptr(Value v);
+  Value weightPtr(Value v, bool packed = false);
+  Value i64(int64_t x);
+  Value i32(int64_t x);
+  Value f32(float x);
+  Value shapeArray(ArrayRef<int64_t> values);
+  Value nullPtr();
+  LogicalResult call(StringRef kernel, ArrayRef<Value> args);
+  LLVM::LLVMFuncOp declare(StringRef name, ArrayRef<Type> args);
+
+  /// The value whose storage `v` shares (residual block arguments alias the
+  /// residual's input).
+  Value resolve(Value v) {
+    while (auto arg = dyn_cast<BlockArgument>(v)) {
+      auto res = dyn_cast<ResidualOp>(arg.getOwner()->getParentOp());
+      if (!res)
+        break;
+      v = res.getInput();
+    }
+    return v;
+  }
+
+  func::FuncOp func;
+  CompiledModel &out;
+  std::vector<Step> steps;
+  llvm::DenseMap<Operation *, int64_t> stepOf;     // op -> step index
+  llvm::DenseMap<Operation *, int64_t> residualEnd; // residual -> add step
+  llvm::DenseMap<Value, Storage> storage;
+  std::map<std::pair<void *, bool>, int64_t> weightOffset; // (value, packed)
+  llvm::SmallPtrSet<Value, 16> packedWeights;
+
+  // Emission state.
+  OpBuilder *b = nullptr;
+  Location loc = UnknownLoc::get(func.getContext());
+  ModuleOp llvmModule;
+  Value argInputs, argOutputs, argArena, argWeights;
+  Block *errorBlock = nullptr;
+  llvm::DenseMap<int64_t, Value> inputPtrs;
+  llvm::StringMap<LLVM::LLVMFuncOp> declared;
+  std::map<std::vector<int64_t>, LLVM::GlobalOp> shapeGlobals;
+};
+
+//===----------------------------------------------------------------------===//
+// Planning
+//===----------------------------------------------------------------------===//
+
+LogicalResult Compiler::linearize(Block &block) {
+  for (Operation &op : block) {
+    if (isa<arith::ConstantOp, func::ReturnOp, YieldOp>(op))
+      continue;
+    if (auto res = dyn_cast<ResidualOp>(op)) {
+      if (failed(linearize(res.getBody().front())))
+        return failure();
+      residualEnd[&op] = steps.size();
+      stepOf[&op] = steps.size();
+      steps.push_back({&op, /*residualAdd=*/true});
+      continue;
+    }
+    if (op.getNumRegions())
+      return op.emitError("codegen does not handle this region op");
+    stepOf[&op] = steps.size();
+    steps.push_back({&op});
+  }
+  return success();
+}
+
+LogicalResult Compiler::planWeights() {
+  // Linear weights are stored packed ([in, out]) for the kernel.
+  func.walk([&](LinearOp op) { packedWeights.insert(op.getWeight()); });
+  auto add = [&](arith::ConstantOp cst, bool packed) -> LogicalResult {
+    auto key = std::make_pair(cst.getResult().getAsOpaquePointer(), packed);
+    if (weightOffset.count(key))
+      return success();
+    FailureOr<Tensor> t = constantTensor(cst);
+    if (failed(t))
+      return failure();
+    int64_t offset = alignUp(out.weights.size());
+    out.weights.resize(offset + t->data.size());
+    if (packed) {
+      auto shape = tensorType(cst.getResult()).getShape();
+      rt::packLinearWeight(reinterpret_cast<const float *>(t->data.data()),
+                           shape[0], shape[1],
+                           reinterpret_cast<float *>(out.weights.data() +
+                                                     offset));
+    } else {
+      std::memcpy(out.weights.data() + offset, t->data.data(), t->data.size());
+    }
+    weightOffset[key] = offset;
+    return success();
+  };
+  LogicalResult status = success();
+  func.walk([&](arith::ConstantOp cst) {
+    Value v = cst.getResult();
+    if (!isa<RankedTensorType>(v.getType()))
+      return;
+    bool linearOnly = true, packed = packedWeights.contains(v);
+    for (OpOperand &use : v.getUses()) {
+      auto lin = dyn_cast<LinearOp>(use.getOwner());
+      if (!lin || use.getOperandNumber() != 1)
+        linearOnly = false;
+    }
+    if (packed && failed(add(cst, true)))
+      status = failure();
+    if ((!packed || !linearOnly) && failed(add(cst, false)))
+      status = failure();
+  });
+  out.weights.resize(alignUp(out.weights.size()));
+  return status;
+}
+
+void Compiler::planArena() {
+  // Values computed by steps live in the arena, from their step to their
+  // last use (a use inside a residual body counts at that step; the
+  // residual's own use of its input is at its closing add).
+  struct Interval {
+    Value v;
+    int64_t def, last, bytes;
+  };
+  std::vector<Interval> vals;
+  int64_t end = steps.size();
+  for (auto [k, step] : llvm::enumerate(steps)) {
+    for (Value r : step.op->getResults()) {
+      int64_t last = int64_t(k);
+      for (OpOperand &use : r.getUses()) {
+        Operation *user = use.getOwner();
+        if (isa<func::ReturnOp>(user)) {
+          last = end;
+          continue;
+        }
+        if (auto yield = dyn_cast<YieldOp>(user))
+          user = yield->getParentOp(); // read by the closing add
+        while (!stepOf.count(user))
+          user = user->getParentOp();
+        last = std::max(last, stepOf[user]);
+      }
+      // A residual input is also read through the body's block argument.
+      vals.push_back({r, int64_t(k), last, byteSize(r)});
+    }
+  }
+  // Residual inputs stay alive until the residual closes.
+  llvm::DenseMap<Value, size_t> index;
+  for (auto [k, iv] : llvm::enumerate(vals))
+    index[iv.v] = k;
+  for (const Step &step : steps)
+    if (step.residualAdd) {
+      Value in = resolve(cast<ResidualOp>(step.op).getInput());
+      if (index.count(in))
+        vals[index[in]].last =
+            std::max(vals[index[in]].last, stepOf[step.op]);
+    }
+
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS,
+                                      boost::undirectedS>;
+  Graph g(vals.size());
+  for (size_t i = 0; i < vals.size(); ++i)
+    for (size_t j = i + 1; j < vals.size(); ++j)
+      if (!(vals[i].last < vals[j].def || vals[j].last < vals[i].def))
+        boost::add_edge(i, j, g);
+  // Color large buffers first so small ones fill in around them.
+  std::vector<size_t> order(vals.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) {
+    return vals[a].bytes > vals[c].bytes;
+  });
+  std::vector<size_t> colors(vals.size());
+  auto colorMap = boost::make_iterator_property_map(
+      colors.begin(), boost::get(boost::vertex_index, g));
+  using Vertex = boost::graph_traits<Graph>::vertex_descriptor;
+  std::vector<Vertex> vertexOrder(order.begin(), order.end());
+  size_t numColors = boost::sequential_vertex_coloring(
+      g,
+      boost::make_iterator_property_map(
+          vertexOrder.begin(), boost::identity_property_map()),
+      colorMap);
+  std::vector<int64_t> slot(numColors, 0), slotOffset(numColors, 0);
+  for (size_t k = 0; k < vals.size(); ++k) {
+    slot[colors[k]] = std::max(slot[colors[k]], vals[k].bytes);
+    out.unplannedBytes += alignUp(vals[k].bytes);
+  }
+  int64_t offset = 0;
+  for (size_t c = 0; c < numColors; ++c) {
+    slotOffset[c] = offset;
+    offset += alignUp(slot[c]);
+  }
+  out.arenaBytes = std::max<int64_t>(offset, kAlign);
+  for (size_t k = 0; k < vals.size(); ++k)
+    storage[vals[k].v] = {Storage::Arena, slotOffset[colors[k]]};
+}
+
+//===----------------------------------------------------------------------===//
+// Emission helpers
+//===----------------------------------------------------------------------===//
+
+Value Compiler::i64(int64_t x) {
+  return b->create<LLVM::ConstantOp>(loc, b->getI64Type(),
+                                     b->getI64IntegerAttr(x));
+}
+Value Compiler::i32(int64_t x) {
+  return b->create<LLVM::ConstantOp>(loc, b->getI32Type(),
+                                     b->getI32IntegerAttr(int32_t(x)));
+}
+Value Compiler::f32(float x) {
+  return b->create<LLVM::ConstantOp>(loc, b->getF32Type(),
+                                     b->getF32FloatAttr(x));
+}
+Value Compiler::nullPtr() {
+  return b->create<LLVM::ZeroOp>(loc,
+                                 LLVM::LLVMPointerType::get(b->getContext()));
+}
+
+Value Compiler::shapeArray(ArrayRef<int64_t> values) {
+  std::vector<int64_t> key(values.begin(), values.end());
+  if (key.empty())
+    key.push_back(0); // rank-0 shapes still need a valid pointer
+  auto it = shapeGlobals.find(key);
+  LLVM::GlobalOp global;
+  if (it != shapeGlobals.end()) {
+    global = it->second;
+  } else {
+    OpBuilder::InsertionGuard guard(*b);
+    b->setInsertionPointToStart(llvmModule.getBody());
+    auto arrTy = LLVM::LLVMArrayType::get(b->getI64Type(), key.size());
+    auto attr = DenseElementsAttr::get(
+        RankedTensorType::get({int64_t(key.size())}, b->getI64Type()),
+        ArrayRef<int64_t>(key));
+    global = b->create<LLVM::GlobalOp>(
+        loc, arrTy, /*isConstant=*/true, LLVM::Linkage::Internal,
+        "slim_shape" + std::to_string(shapeGlobals.size()), attr);
+    shapeGlobals[key] = global;
+  }
+  return b->create<LLVM::AddressOfOp>(loc, global);
+}
+
+LLVM::LLVMFuncOp Compiler::declare(StringRef name, ArrayRef<Type> args) {
+  auto it = declared.find(name);
+  if (it != declared.end())
+    return it->second;
+  OpBuilder::InsertionGuard guard(*b);
+  b->setInsertionPointToStart(llvmModule.getBody());
+  auto fn = b->create<LLVM::LLVMFuncOp>(
+      loc, name, LLVM::LLVMFunctionType::get(b->getI32Type(), args));
+  declared[name] = fn;
+  return fn;
+}
+
+LogicalResult Compiler::call(StringRef kernel, ArrayRef<Value> args) {
+  SmallVector<Type> types;
+  for (Value a : args)
+    types.push_back(a.getType());
+  auto fn = declare(kernel, types);
+  if (fn.getFunctionType().getNumParams() != types.size())
+    return emitError(loc) << "internal error: " << kernel
+                          << " called with a different arity";
+  auto callOp = b->create<LLVM::CallOp>(loc, fn, args);
+  ++out.numKernelCalls;
+  // Stop at the first failing kernel and return its status.
+  Value rc = callOp.getResult();
+  Value failed =
+      b->create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ne, rc, i32(0));
+  Block *cont = b->createBlock(b->getInsertionBlock()->getParent());
+  b->setInsertionPointToEnd(callOp->getBlock());
+  b->create<LLVM::CondBrOp>(loc, failed, errorBlock, ValueRange{rc}, cont,
+                            ValueRange{});
+  b->setInsertionPointToStart(cont);
+  return success();
+}
+
+Value Compiler::ptr(Value v) {
+  v = resolve(v);
+  auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
+  if (auto cst = v.getDefiningOp<arith::ConstantOp>())
+    return weightPtr(v);
+  auto it = storage.find(v);
+  assert(it != storage.end() && "value without storage");
+  Storage s = it->second;
+  if (s.kind == Storage::Input) {
+    auto in = inputPtrs.find(s.index);
+    if (in != inputPtrs.end())
+      return in->second;
+    // Loaded in the entry block, so it dominates every use.
+    OpBuilder::InsertionGuard guard(*b);
+    b->setInsertionPoint(argInputs.getParentBlock()->getTerminator());
+    Value slot = b->create<LLVM::GEPOp>(loc, ptrTy, ptrTy, argInputs,
+                                        ArrayRef<LLVM::GEPArg>{s.index});
+    Value p = b->create<LLVM::LoadOp>(loc, ptrTy, slot);
+    inputPtrs[s.index] = p;
+    return p;
+  }
+  return b->create<LLVM::GEPOp>(loc, ptrTy, b->getI8Type(), argArena,
+                                ArrayRef<LLVM::GEPArg>{i64(s.index)});
+}
+
+Value Compiler::weightPtr(Value v, bool packed) {
+  auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
+  int64_t offset = weightOffset.at({v.getAsOpaquePointer(), packed});
+  return b->create<LLVM::GEPOp>(loc, ptrTy, b->getI8Type(), argWeights,
+                                ArrayRef<LLVM::GEPArg>{i64(offset)});
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t> shapeOf(Value v) {
+  return SmallVector<int64_t>(tensorType(v).getShape());
+}
+
+LogicalResult Compiler::emitStep(const Step &step) {
+  Operation *op = step.op;
+  loc = op->getLoc();
+  if (step.residualAdd) {
+    auto res = cast<ResidualOp>(op);
+    Value branch = res.getBranch();
+    return call("slim_k_binary",
+                {i32(int(rt::Binary::Add)), ptr(res.getInput()),
+                 shapeArray(shapeOf(res.getInput())),
+                 i32(tensorType(res.getInput()).getRank()), ptr(branch),
+                 shapeArray(shapeOf(branch)), i32(tensorType(branch).getRank()),
+                 ptr(res.getResult()), shapeArray(shapeOf(res.getResult())),
+                 i32(tensorType(res.getResult()).getRank())});
+  }
+  auto rank = [&](Value v) { return i32(tensorType(v).getRank()); };
+  auto shp = [&](Value v) { return shapeArray(shapeOf(v)); };
+  auto opt = [&](Value v) { return v ? ptr(v) : nullPtr(); };
+  Value result = op->getNumResults() ? op->getResult(0) : Value();
+
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<LinearOp>([&](LinearOp l) -> LogicalResult {
+        auto w = l.getWeight().getType().getShape();
+        int64_t rows = tensorType(l.getInput()).getNumElements() / w[1];
+        if (!l.getWeight().getDefiningOp<arith::ConstantOp>())
+          return l.emitError("codegen needs constant linear weights");
+        return call("slim_k_linear",
+                    {ptr(l.getInput()), i64(rows), i64(w[1]),
+                     weightPtr(l.getWeight(), /*packed=*/true),
+                     opt(l.getBias()), i64(w[0]), ptr(result)});
+      })
+      .Case<LayerNormOp, RmsNormOp>([&](Operation *n) {
+        Value x = n->getOperand(0);
+        int64_t d = tensorType(x).getShape().back();
+        Value bias, scale = n->getOperand(1);
+        float eps;
+        StringRef kernel = "slim_k_rms_norm";
+        if (auto ln = dyn_cast<LayerNormOp>(n)) {
+          d = 1;
+          for (int64_t a = ln.getNormalizedAxis(); a < tensorType(x).getRank();
+               ++a)
+            d *= tensorType(x).getDimSize(a);
+          bias = ln.getBias();
+          eps = ln.getEpsilon().convertToFloat();
+          kernel = "slim_k_layer_norm";
+        } else {
+          auto rn = cast<RmsNormOp>(n);
+          bias = rn.getBias();
+          eps = rn.getEpsilon().convertToFloat();
+        }
+        return call(kernel, {ptr(x), i64(tensorType(x).getNumElements() / d),
+                             i64(d), ptr(scale), opt(bias), f32(eps),
+                             ptr(result)});
+      })
+      .Case<EmbeddingOp>([&](EmbeddingOp e) -> LogicalResult {
+        auto t = e.getTable().getType().getShape();
+        bool wide = tensorType(e.getIndices()).getElementType().isInteger(64);
+        if (!wide && !tensorType(e.getIndices()).getElementType().isInteger(32))
+          return e.emitError("codegen needs int32 or int64 indices");
+        return call(wide ? "slim_k_embedding_i64" : "slim_k_embedding_i32",
+                    {ptr(e.getTable()), i64(t[0]), i64(t[1]),
+                     ptr(e.getIndices()),
+                     i64(tensorType(e.getIndices()).getNumElements()),
+                     ptr(result)});
+      })
+      .Case<AttentionOp>([&](AttentionOp a) {
+        auto q = a.getQuery().getType().getShape();
+        auto k = a.getKey().getType().getShape();
+        int64_t kv = static_cast<int64_t>(a.getNumKvHeads());
+        return call("slim_k_attention",
+                    {ptr(a.getQuery()), ptr(a.getKey()), ptr(a.getValue()),
+                     opt(a.getSizes()), i64(q[0]), i64(q[1]), i64(k[1]),
+                     i64(static_cast<int64_t>(a.getNumHeads())), i64(kv),
+                     i64(a.getHeadDim()),
+                     i64(a.getValue().getType().getShape()[2] / kv),
+                     i32(a.getCausal()), f32(a.getEffectiveScale()),
+                     ptr(result)});
+      })
+      .Case<RopeOp>([&](RopeOp r) -> LogicalResult {
+        auto x = r.getInput().getType().getShape();
+        if (!r.getPositions().getType().getElementType().isInteger(64))
+          return r.emitError("codegen needs int64 rope positions");
+        int64_t heads = static_cast<int64_t>(r.getNumHeads());
+        return call("slim_k_rope",
+                    {ptr(r.getInput()), ptr(r.getPositions()),
+                     i32(r.getPositions().getType().getRank() == 2), i64(x[0]),
+                     i64(x[1]), i64(heads), i64(x[2] / heads),
+                     f32(r.getTheta().convertToFloat()),
+                     i32(r.getInterleaved()), ptr(result)});
+      })
+      .Case<GeluOp, SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp>(
+          [&](Operation *u) {
+            rt::Unary kind =
+                llvm::TypeSwitch<Operation *, rt::Unary>(u)
+                    .Case<GeluOp>([](GeluOp g) {
+                      return g.getApproximation() == GeluApproximation::tanh
+                                 ? rt::Unary::GeluTanh
+                                 : rt::Unary::GeluExact;
+                    })
+                    .Case<SiluOp>([](auto) { return rt::Unary::Silu; })
+                    .Case<ErfOp>([](auto) { return rt::Unary::Erf; })
+                    .Case<TanhOp>([](auto) { return rt::Unary::Tanh; })
+                    .Case<SqrtOp>([](auto) { return rt::Unary::Sqrt; })
+                    .Case<ExpOp>([](auto) { return rt::Unary::Exp; })
+                    .Case<SigmoidOp>([](auto) { return rt::Unary::Sigmoid; })
+                    .Default([](auto) { return rt::Unary::Neg; });
+            return call("slim_k_unary",
+                        {i32(int(kind)), ptr(u->getOperand(0)),
+                         i64(tensorType(result).getNumElements()),
+                         ptr(result)});
+          })
+      .Case<AddOp, SubOp, MulOp, DivOp, PowOp>([&](Operation *bop) {
+        rt::Binary kind = isa<AddOp>(bop)   ? rt::Binary::Add
+                          : isa<SubOp>(bop) ? rt::Binary::Sub
+                          : isa<MulOp>(bop) ? rt::Binary::Mul
+                          : isa<DivOp>(bop) ? rt::Binary::Div
+                                            : rt::Binary::Pow;
+        Value l = bop->getOperand(0), r = bop->getOperand(1);
+        return call("slim_k_binary",
+                    {i32(int(kind)), ptr(l), shp(l), rank(l), ptr(r), shp(r),
+                     rank(r), ptr(result), shp(result), rank(result)});
+      })
+      .Case<WhereOp>([&](WhereOp w) {
+        Value c = w.getCondition(), l = w.getLhs(), r = w.getRhs();
+        return call("slim_k_where",
+                    {ptr(c), shp(c), rank(c), ptr(l), shp(l), rank(l), ptr(r),
+                     shp(r), rank(r), ptr(result), shp(result), rank(result)});
+      })
+      .Case<SoftmaxOp>([&](SoftmaxOp s) {
+        int64_t axis = *normalizeAxis(static_cast<int64_t>(s.getAxis()),
+                                      tensorType(result).getRank());
+        return call("slim_k_softmax", {ptr(s.getInput()), shp(result),
+                                       rank(result), i64(axis), ptr(result)});
+      })
+      .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
+        SmallVector<int64_t> axes;
+        for (int64_t a : r.getAxes())
+          axes.push_back(*normalizeAxis(a, tensorType(r.getInput()).getRank()));
+        llvm::sort(axes);
+        return call("slim_k_reduce_mean",
+                    {ptr(r.getInput()), shp(r.getInput()), rank(r.getInput()),
+                     shapeArray(axes), i32(axes.size()), ptr(result)});
+      })
+      .Case<MatMulOp>([&](MatMulOp m) {
+        Value l = m.getLhs(), r = m.getRhs();
+        return call("slim_k_matmul",
+                    {ptr(l), shp(l), rank(l), ptr(r), shp(r), rank(r),
+                     ptr(result), shp(result), rank(result)});
+      })
+      .Case<TransposeOp>([&](TransposeOp t) {
+        Value x = t.getInput();
+        return call("slim_k_transpose",
+                    {ptr(x), i64(elemSize(x)), shp(x), rank(x),
+                     shapeArray(t.getPermutation()), ptr(result)});
+      })
+      .Case<ReshapeOp>([&](ReshapeOp r) {
+        return call("slim_k_copy",
+                    {ptr(r.getInput()), i64(byteSize(result)), ptr(result)});
+      })
+      .Case<BroadcastOp>([&](BroadcastOp bc) {
+        Value x = bc.getInput();
+        return call("slim_k_broadcast",
+                    {ptr(x), i64(elemSize(x)), shp(x), rank(x), ptr(result),
+                     shp(result), rank(result)});
+      })
+      .Case<SliceOp>([&](SliceOp s) {
+        Value x = s.getInput();
+        return call("slim_k_slice",
+                    {ptr(x), i64(elemSize(x)), shp(x), rank(x),
+                     shapeArray(s.getOffsets()), shapeArray(s.getSizes()),
+                     shapeArray(s.getStrides()), ptr(result)});
+      })
+      .Case<ConcatOp>([&](ConcatOp c) {
+        // The input pointers go through a stack array.
+        auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
+        int64_t n = c.getInputs().size(), r = tensorType(result).getRank();
+        Value arr = b->create<LLVM::AllocaOp>(
+            loc, ptrTy, LLVM::LLVMArrayType::get(ptrTy, n), i64(1));
+        SmallVector<int64_t> shapes;
+        for (auto [k, in] : llvm::enumerate(c.getInputs())) {
+          Value slot = b->create<LLVM::GEPOp>(
+              loc, ptrTy, ptrTy, arr, ArrayRef<LLVM::GEPArg>{int32_t(k)});
+          b->create<LLVM::StoreOp>(loc, ptr(in), slot);
+          auto s = tensorType(in).getShape();
+          shapes.append(s.begin(), s.end());
+        }
+        int64_t axis = *normalizeAxis(static_cast<int64_t>(c.getAxis()), r);
+        return call("slim_k_concat",
+                    {arr, shapeArray(shapes), i32(n), i32(r),
+                     i64(elemSize(result)), i64(axis), ptr(result)});
+      })
+      .Default([&](Operation *other) -> LogicalResult {
+        return other->emitError("codegen does not support '")
+               << other->getName() << "' yet";
+      });
+}
+
+LogicalResult Compiler::emitFunction(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder builder(ctx);
+  b = &builder;
+  llvmModule = module;
+  auto ptrTy = LLVM::LLVMPointerType::get(ctx);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto fn = builder.create<LLVM::LLVMFuncOp>(
+      loc, "slim_model_compute",
+      LLVM::LLVMFunctionType::get(builder.getI32Type(),
+                                  {ptrTy, ptrTy, ptrTy, ptrTy}));
+  Block *entry = fn.addEntryBlock(builder);
+  argInputs = entry->getArgument(0);
+  argOutputs = entry->getArgument(1);
+  argArena = entry->getArgument(2);
+  argWeights = entry->getArgument(3);
+  errorBlock = builder.createBlock(&fn.getBody(), {}, {builder.getI32Type()},
+                                   {loc});
+  builder.create<LLVM::ReturnOp>(loc, errorBlock->getArgument(0));
+  // The entry block only loads input pointers; the code starts in `body`.
+  Block *body = builder.createBlock(&fn.getBody());
+  builder.setInsertionPointToEnd(entry);
+  builder.create<LLVM::BrOp>(loc, body);
+  builder.setInsertionPointToStart(body);
+
+  for (const Step &step : steps)
+    if (failed(emitStep(step)))
+      return failure();
+  // Outputs: copied out of the arena (or weights/inputs) into the caller's
+  // buffers.
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (auto [k, v] : llvm::enumerate(ret.getOperands())) {
+    loc = ret.getLoc();
+    Value slot = builder.create<LLVM::GEPOp>(
+        loc, ptrTy, ptrTy, argOutputs, ArrayRef<LLVM::GEPArg>{int32_t(k)});
+    Value dst = builder.create<LLVM::LoadOp>(loc, ptrTy, slot);
+    if (failed(call("slim_k_copy", {ptr(v), i64(byteSize(v)), dst})))
+      return failure();
+  }
+  builder.create<LLVM::ReturnOp>(loc, i32(0));
+  return success();
+}
+
+LogicalResult Compiler::run(const CompileOptions &options) {
+  Block &entry = func.getBody().front();
+  for (auto [k, arg] : llvm::enumerate(entry.getArguments())) {
+    auto type = tensorType(arg);
+    auto d = dtypeOf(type.getElementType());
+    if (!d)
+      return func.emitError("input '")
+             << argumentName(func, k) << "' has an unsupported element type "
+             << type.getElementType();
+    out.inputs.push_back({argumentName(func, k), *d,
+                          std::vector<int64_t>(type.getShape().begin(),
+                                               type.getShape().end())});
+    storage[arg] = {Storage::Input, int64_t(k)};
+  }
+  for (unsigned k = 0; k < func.getNumResults(); ++k) {
+    auto type = cast<RankedTensorType>(func.getResultTypes()[k]);
+    auto d = dtypeOf(type.getElementType());
+    if (!d)
+      return func.emitError("output '")
+             << resultName(func, k) << "' has an unsupported element type";
+    out.outputs.push_back({resultName(func, k), *d,
+                           std::vector<int64_t>(type.getShape().begin(),
+                                                type.getShape().end())});
+  }
+  if (failed(linearize(entry)) || failed(planWeights()))
+    return failure();
+  planArena();
+
+  MLIRContext *ctx = func.getContext();
+  ctx->loadDialect<LLVM::LLVMDialect>();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
+  if (failed(emitFunction(*module)) || failed(mlir::verify(*module)))
+    return failure();
+
+  // LLVM IR, then an object file for this machine.
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  ctx->appendDialectRegistry(registry);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext, "slim_model");
+  if (!llvmModule)
+    return func.emitError("translation to LLVM IR failed");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::string triple = llvm::sys::getDefaultTargetTriple(), error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return func.emitError("no LLVM target for ") << triple << ": " << error;
+  llvm::SubtargetFeatures features;
+  for (auto &f : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(f.first(), f.second);
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), features.getString(), targetOptions,
+      llvm::Reloc::PIC_, std::nullopt,
+      options.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                            : llvm::CodeGenOptLevel::Default));
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(triple);
+
+  if (options.optLevel > 0) {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(machine.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::OptimizationLevel level = options.optLevel >= 3
+                                        ? llvm::OptimizationLevel::O3
+                                        : llvm::OptimizationLevel::O2;
+    pb.buildPerModuleDefaultPipeline(level).run(*llvmModule, mam);
+  }
+
+  llvm::raw_svector_ostream os(out.object);
+  llvm::legacy::PassManager pm;
+  if (machine->addPassesToEmitFile(pm, os, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile))
+    return func.emitError("the target cannot emit object files");
+  pm.run(*llvmModule);
+  return success();
+}
+
+} // namespace
+
+LogicalResult mlir::slim::compileModel(func::FuncOp func,
+                                       const CompileOptions &options,
+                                       CompiledModel &out) {
+  return Compiler(func, out).run(options);
+}

@@ -1,0 +1,59 @@
+//===- ModelCompiler.h - slim functions to native code ----------*- C++ -*-===//
+//
+// Lowers a slim function to an LLVM-dialect function that calls the
+// runtime's kernels (runtime/KernelABI.h) on a weight blob and an arena,
+// plans the arena (buffer lifetimes -> interference graph -> coloring), and
+// emits an object file in-process for the host CPU.
+//
+// The generated entry point is
+//   int32_t slim_model_compute(void **inputs, void **outputs, uint8_t *arena,
+//                          const uint8_t *weights);
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CODEGEN_LLVM_MODELCOMPILER_H
+#define CODEGEN_LLVM_MODELCOMPILER_H
+
+#include "runtime/Npy.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::slim {
+
+struct TensorInfo {
+  std::string name;
+  ::slim::rt::DType dtype;
+  std::vector<int64_t> shape;
+};
+
+struct CompiledModel {
+  std::vector<TensorInfo> inputs, outputs;
+  /// Every constant the code reads, 64-byte aligned (linear weights packed
+  /// as [in, out]).
+  std::vector<uint8_t> weights;
+  int64_t arenaBytes = 0;
+  /// Bytes the arena would need without reuse (for the report).
+  int64_t unplannedBytes = 0;
+  int64_t numKernelCalls = 0;
+  /// The object file with slim_model_compute.
+  llvm::SmallVector<char, 0> object;
+};
+
+struct CompileOptions {
+  /// LLVM optimization level for the glue code (0-3).
+  unsigned optLevel = 2;
+};
+
+/// Compiles `func` (raised or not; every slim op the runtime has a kernel
+/// for). Errors are emitted at the offending op.
+LogicalResult compileModel(func::FuncOp func, const CompileOptions &options,
+                           CompiledModel &out);
+
+} // namespace mlir::slim
+
+#endif // CODEGEN_LLVM_MODELCOMPILER_H

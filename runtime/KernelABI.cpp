@@ -1,0 +1,164 @@
+//===- KernelABI.cpp - the C entry points compiled models call ------------===//
+
+#include "runtime/KernelABI.h"
+#include "runtime/Kernels.h"
+
+#include <cstring>
+#include <string>
+
+namespace rt = slim::rt;
+
+namespace {
+
+thread_local std::string lastError;
+
+rt::Shape shape(const int64_t *dims, int32_t rank) {
+  return rt::Shape(dims, dims + rank);
+}
+
+int status(bool ok, const std::string &error) {
+  if (ok)
+    return 0;
+  lastError = error;
+  return 1;
+}
+
+} // namespace
+
+extern "C" {
+
+const char *slim_last_error(void) { return lastError.c_str(); }
+
+int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
+                  const float *bias, int64_t out, float *y) {
+  std::string error;
+  return status(rt::linear(x, rows, in, wt, bias, out, y, error), error);
+}
+
+int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
+                      const float *scale, const float *bias, float eps,
+                      float *y) {
+  std::string error;
+  return status(rt::layerNorm(x, rows, d, scale, bias, eps, y, error), error);
+}
+
+int slim_k_rms_norm(const float *x, int64_t rows, int64_t d,
+                    const float *scale, const float *bias, float eps,
+                    float *y) {
+  std::string error;
+  return status(rt::rmsNorm(x, rows, d, scale, bias, eps, y, error), error);
+}
+
+int slim_k_embedding_i64(const float *table, int64_t vocab, int64_t d,
+                         const int64_t *idx, int64_t n, float *y) {
+  std::string error;
+  return status(rt::embedding(table, vocab, d, idx, n, y, error), error);
+}
+
+int slim_k_embedding_i32(const float *table, int64_t vocab, int64_t d,
+                         const int32_t *idx, int64_t n, float *y) {
+  std::vector<int64_t> wide(idx, idx + n);
+  return slim_k_embedding_i64(table, vocab, d, wide.data(), n, y);
+}
+
+int slim_k_attention(const float *q, const float *k, const float *v,
+                     const float *sizes, int64_t batch, int64_t queries,
+                     int64_t keys, int64_t heads, int64_t kv_heads,
+                     int64_t head_dim, int64_t value_dim, int32_t causal,
+                     float scale, float *out) {
+  rt::attention(q, k, v, sizes,
+                {batch, queries, keys, heads, kv_heads, head_dim, value_dim},
+                causal != 0, scale, out);
+  return 0;
+}
+
+int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,
+                int64_t b, int64_t t, int64_t heads, int64_t head_dim,
+                float theta, int32_t interleaved, float *y) {
+  rt::rope(x, positions, per_batch != 0, b, t, heads, head_dim, theta,
+           interleaved != 0, y);
+  return 0;
+}
+
+int slim_k_unary(int32_t op, const float *x, int64_t n, float *y) {
+  rt::unary(static_cast<rt::Unary>(op), x, n, y);
+  return 0;
+}
+
+int slim_k_binary(int32_t op, const float *a, const int64_t *as, int32_t ar,
+                  const float *b, const int64_t *bs, int32_t br, float *y,
+                  const int64_t *ys, int32_t yr) {
+  rt::binary(static_cast<rt::Binary>(op), a, shape(as, ar), b, shape(bs, br),
+             y, shape(ys, yr));
+  return 0;
+}
+
+int slim_k_where(const uint8_t *c, const int64_t *cs, int32_t cr,
+                 const float *a, const int64_t *as, int32_t ar, const float *b,
+                 const int64_t *bs, int32_t br, float *y, const int64_t *ys,
+                 int32_t yr) {
+  rt::where(c, shape(cs, cr), a, shape(as, ar), b, shape(bs, br), y,
+            shape(ys, yr));
+  return 0;
+}
+
+int slim_k_softmax(const float *x, const int64_t *s, int32_t rank,
+                   int64_t axis, float *y) {
+  rt::softmax(x, shape(s, rank), axis, y);
+  return 0;
+}
+
+int slim_k_reduce_mean(const float *x, const int64_t *s, int32_t rank,
+                       const int64_t *axes, int32_t naxes, float *y) {
+  rt::reduceMean(x, shape(s, rank), std::vector<int64_t>(axes, axes + naxes),
+                 y);
+  return 0;
+}
+
+int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
+                  const float *b, const int64_t *bs, int32_t br, float *y,
+                  const int64_t *ys, int32_t yr) {
+  rt::matmul(a, shape(as, ar), b, shape(bs, br), y, shape(ys, yr));
+  return 0;
+}
+
+int slim_k_transpose(const void *x, int64_t elem_size, const int64_t *s,
+                     int32_t rank, const int64_t *perm, void *y) {
+  rt::transpose(x, elem_size, shape(s, rank),
+                std::vector<int64_t>(perm, perm + rank), y);
+  return 0;
+}
+
+int slim_k_slice(const void *x, int64_t elem_size, const int64_t *s,
+                 int32_t rank, const int64_t *offsets, const int64_t *sizes,
+                 const int64_t *strides, void *y) {
+  rt::slice(x, elem_size, shape(s, rank),
+            std::vector<int64_t>(offsets, offsets + rank),
+            std::vector<int64_t>(sizes, sizes + rank),
+            std::vector<int64_t>(strides, strides + rank), y);
+  return 0;
+}
+
+int slim_k_concat(const void *const *inputs, const int64_t *shapes, int32_t n,
+                  int32_t rank, int64_t elem_size, int64_t axis, void *y) {
+  std::vector<const void *> xs(inputs, inputs + n);
+  std::vector<rt::Shape> ss;
+  for (int32_t i = 0; i < n; ++i)
+    ss.push_back(shape(shapes + i * rank, rank));
+  rt::concat(xs, ss, elem_size, axis, y);
+  return 0;
+}
+
+int slim_k_broadcast(const void *x, int64_t elem_size, const int64_t *xs,
+                     int32_t xr, void *y, const int64_t *ys, int32_t yr) {
+  rt::broadcastTo(x, elem_size, shape(xs, xr), y, shape(ys, yr));
+  return 0;
+}
+
+int slim_k_copy(const void *x, int64_t bytes, void *y) {
+  if (x != y)
+    std::memmove(y, x, bytes);
+  return 0;
+}
+
+} // extern "C"

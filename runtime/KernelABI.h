@@ -1,0 +1,72 @@
+/*===- KernelABI.h - the C entry points compiled models call ------*- C -*-===*
+ *
+ * Generated model code calls these with bare pointers into the weight blob
+ * and the arena, and shapes as pointers to constant int64 arrays. Each
+ * returns 0 on success; on failure the message is in slim_last_error().
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef RUNTIME_KERNELABI_H
+#define RUNTIME_KERNELABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+const char *slim_last_error(void);
+
+int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
+                  const float *bias, int64_t out, float *y);
+int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
+                      const float *scale, const float *bias, float eps,
+                      float *y);
+int slim_k_rms_norm(const float *x, int64_t rows, int64_t d,
+                    const float *scale, const float *bias, float eps,
+                    float *y);
+int slim_k_embedding_i64(const float *table, int64_t vocab, int64_t d,
+                         const int64_t *idx, int64_t n, float *y);
+int slim_k_embedding_i32(const float *table, int64_t vocab, int64_t d,
+                         const int32_t *idx, int64_t n, float *y);
+int slim_k_attention(const float *q, const float *k, const float *v,
+                     const float *sizes, int64_t batch, int64_t queries,
+                     int64_t keys, int64_t heads, int64_t kv_heads,
+                     int64_t head_dim, int64_t value_dim, int32_t causal,
+                     float scale, float *out);
+int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,
+                int64_t b, int64_t t, int64_t heads, int64_t head_dim,
+                float theta, int32_t interleaved, float *y);
+/* op: the slim::rt::Unary / Binary enumerator. */
+int slim_k_unary(int32_t op, const float *x, int64_t n, float *y);
+int slim_k_binary(int32_t op, const float *a, const int64_t *as, int32_t ar,
+                  const float *b, const int64_t *bs, int32_t br, float *y,
+                  const int64_t *ys, int32_t yr);
+int slim_k_where(const uint8_t *c, const int64_t *cs, int32_t cr,
+                 const float *a, const int64_t *as, int32_t ar, const float *b,
+                 const int64_t *bs, int32_t br, float *y, const int64_t *ys,
+                 int32_t yr);
+int slim_k_softmax(const float *x, const int64_t *shape, int32_t rank,
+                   int64_t axis, float *y);
+int slim_k_reduce_mean(const float *x, const int64_t *shape, int32_t rank,
+                       const int64_t *axes, int32_t naxes, float *y);
+int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
+                  const float *b, const int64_t *bs, int32_t br, float *y,
+                  const int64_t *ys, int32_t yr);
+int slim_k_transpose(const void *x, int64_t elem_size, const int64_t *shape,
+                     int32_t rank, const int64_t *perm, void *y);
+int slim_k_slice(const void *x, int64_t elem_size, const int64_t *shape,
+                 int32_t rank, const int64_t *offsets, const int64_t *sizes,
+                 const int64_t *strides, void *y);
+/* inputs: `n` pointers; shapes: n × rank int64s, row after row. */
+int slim_k_concat(const void *const *inputs, const int64_t *shapes, int32_t n,
+                  int32_t rank, int64_t elem_size, int64_t axis, void *y);
+int slim_k_broadcast(const void *x, int64_t elem_size, const int64_t *xs,
+                     int32_t xr, void *y, const int64_t *ys, int32_t yr);
+int slim_k_copy(const void *x, int64_t bytes, void *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUNTIME_KERNELABI_H */
