@@ -2,6 +2,7 @@
 
 #include "importers/Import.h"
 #include "passes/Passes.h"
+#include "tools/Diagnostics.h"
 #include "tools/OutputFile.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -51,27 +52,7 @@ int main(int argc, char **argv) {
       "transformer ops and slim.residual blocks.\n");
 
   mlir::MLIRContext ctx;
-  ctx.printOpOnDiagnostic(false);
-  int errors = 0;
-  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
-    raw_ostream &os = errs();
-    if (d.getSeverity() == mlir::DiagnosticSeverity::Error) {
-      ++errors;
-      WithColor::error(os, "slim-import");
-    } else if (d.getSeverity() == mlir::DiagnosticSeverity::Warning) {
-      WithColor::warning(os, "slim-import");
-    } else {
-      WithColor::note(os, "slim-import");
-    }
-    if (auto name = dyn_cast<mlir::NameLoc>(d.getLocation()))
-      os << "node '" << name.getName().getValue() << "': ";
-    else if (auto file = dyn_cast<mlir::FileLineColLoc>(d.getLocation()))
-      os << file.getFilename().getValue() << ": ";
-    os << d.str() << "\n";
-    for (mlir::Diagnostic &note : d.getNotes())
-      WithColor::note(os, "slim-import") << note.str() << "\n";
-    return mlir::success();
-  });
+  slim::tools::DiagnosticPrinter diagnostics(&ctx, "slim-import");
 
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::slim::importModel(&ctx, input, {seqLen});
@@ -96,5 +77,5 @@ int main(int argc, char **argv) {
     WithColor::error(errs(), "slim-import") << err << "\n";
     return 1;
   }
-  return errors ? 1 : 0;
+  return diagnostics.errors ? 1 : 0;
 }

@@ -17,6 +17,7 @@
 #include "dialects/slim/IR/SlimDialect.h"
 #include "importers/Import.h"
 #include "passes/Passes.h"
+#include "tools/Diagnostics.h"
 #include "tools/OutputFile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -217,9 +218,8 @@ int run(int argc, char **argv) {
 
   mlir::MLIRContext ctx;
   mlir::slim::registerImportDialects(&ctx);
-  ctx.printOpOnDiagnostic(false);
+  slim::tools::DiagnosticPrinter diagnostics(&ctx, "slimc");
   SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
 
   // Import.
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -319,10 +319,19 @@ int run(int argc, char **argv) {
     std::vector<std::string> args = {SLIMC_CXX, "-fuse-ld=lld", "-O2",
                                      "-I" SLIMC_SOURCE_DIR, "-x", "c",
                                      descPath, "-x", "none", objPath};
-    if (emit == Emit::Lib)
-      args.insert(args.begin() + 1, {"-shared", "-fPIC",
-                                     "-Wl,--exclude-libs,ALL"});
-    args.push_back(emit == Emit::Lib ? SLIMC_API_LIB : SLIMC_MAIN_LIB);
+    if (emit == Emit::Lib) {
+      // Export the C API (all of libslim_api) and nothing of the runtime
+      // and kernel libraries.
+      std::string hidden;
+      for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
+        hidden += (hidden.empty() ? "" : ":") + sys::path::filename(lib).str();
+      args.insert(args.begin() + 1,
+                  {"-shared", "-fPIC", "-Wl,--exclude-libs," + hidden});
+      args.insert(args.end(), {"-Wl,--whole-archive", SLIMC_API_LIB,
+                               "-Wl,--no-whole-archive"});
+    } else {
+      args.push_back(SLIMC_MAIN_LIB);
+    }
     for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
       args.push_back(lib.str());
     for (const char *sys : {"-lpthread", "-ldl", "-lm"})
