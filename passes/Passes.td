@@ -75,7 +75,7 @@ def SlimStatsPass : Pass<"slim-stats", "::mlir::ModuleOp"> {
 
     ```
     $ slim-opt -slim-stats model.mlir -o /dev/null
-    slim-stats @forward
+    slim-stats @main
       layer  kind        params      bytes        MACs
       0      attention   16640       66560        2228224
       ...
