@@ -11,6 +11,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "runtime/Npy.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace mlir::slim {
@@ -33,6 +34,11 @@ OwningOpRef<ModuleOp> importHuggingFace(MLIRContext *ctx, llvm::StringRef dir,
 /// A directory is a Hugging Face checkpoint; anything else is read as ONNX.
 OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path,
                                   const ImportOptions &options = {});
+
+/// Reads a serialized ONNX TensorProto (the node tests' input_N.pb) as an
+/// array (float32, int64, int32, bool). False with `error` set on failure.
+bool readOnnxTensorFile(llvm::StringRef path, ::slim::rt::NpyArray &out,
+                        std::string &error);
 
 /// Registers the dialects the importers create ops of.
 void registerImportDialects(MLIRContext *ctx);

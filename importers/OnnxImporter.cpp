@@ -155,6 +155,9 @@ public:
       : ctx(ctx), path(path.str()), b(ctx) {}
 
   OwningOpRef<ModuleOp> run();
+  LogicalResult readTensorForTool(const onnx::TensorProto &t, HostTensor &h) {
+    return readTensor(t, h, FileLineColLoc::get(ctx, path, 0, 0));
+  }
 
 private:
   // Graph-level steps.
@@ -1503,4 +1506,59 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
 OwningOpRef<ModuleOp> mlir::slim::importOnnx(MLIRContext *ctx,
                                              StringRef path) {
   return OnnxImporter(ctx, path).run();
+}
+
+bool mlir::slim::readOnnxTensorFile(StringRef path, ::slim::rt::NpyArray &out,
+                                    std::string &error) {
+  namespace rt = ::slim::rt;
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  onnx::TensorProto t;
+  if (!buffer || (*buffer)->getBufferSize() > size_t(INT32_MAX) ||
+      !t.ParseFromArray((*buffer)->getBufferStart(),
+                        int((*buffer)->getBufferSize()))) {
+    error = path.str() + ": not a readable ONNX TensorProto";
+    return false;
+  }
+  MLIRContext ctx;
+  std::string diag;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    diag = d.str();
+    return success();
+  });
+  OnnxImporter importer(&ctx, path);
+  HostTensor h;
+  if (failed(importer.readTensorForTool(t, h))) {
+    error = path.str() + ": " + diag;
+    return false;
+  }
+  out.shape = h.shape;
+  switch (h.dtype) {
+  case onnx::TensorProto::FLOAT:
+    out.dtype = rt::DType::F32;
+    out.data.resize(h.f.size() * 4);
+    std::memcpy(out.data.data(), h.f.data(), out.data.size());
+    return true;
+  case onnx::TensorProto::INT64:
+    out.dtype = rt::DType::I64;
+    out.data.resize(h.i.size() * 8);
+    std::memcpy(out.data.data(), h.i.data(), out.data.size());
+    return true;
+  case onnx::TensorProto::INT32:
+    out.dtype = rt::DType::I32;
+    out.data.resize(h.i.size() * 4);
+    for (size_t k = 0; k < h.i.size(); ++k) {
+      int32_t v = int32_t(h.i[k]);
+      std::memcpy(out.data.data() + 4 * k, &v, 4);
+    }
+    return true;
+  case onnx::TensorProto::BOOL:
+    out.dtype = rt::DType::Bool;
+    out.data.assign(h.i.begin(), h.i.end());
+    return true;
+  default:
+    error = path.str() + ": element type " + dtypeName(h.dtype) +
+            " has no .npy equivalent in Slim";
+    return false;
+  }
 }

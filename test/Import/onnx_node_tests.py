@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
-"""ONNX backend node tests (Debian's libonnx-testdata) through slim-import.
+"""ONNX backend node tests (Debian's libonnx-testdata) through Slim.
 
-Usage: onnx_node_tests.py SLIM_IMPORT [NODE_TEST_DIR] [--list]
+Usage: onnx_node_tests.py SLIM_IMPORT [NODE_TEST_DIR] [--list] [--import-only]
 
-Imports every node test model (import + verification; execution follows
-once code generation lands). A test whose op type Slim does not support at
-all is "not applicable" (slim-import lists it as unsupported); every other
-test must import, except the expected failures below, each with its reason.
-An expected failure that starts passing is reported so the list stays true.
-Prints "N passed, N failed" and exits 1 on any unexpected result.
+For every node test: import the model (slim-import --no-raise), then run it
+with the reference executor (slim-run, Slim's kernels) on each
+test_data_set_N and compare every output with the expected one, with the
+ONNX backend's tolerance (|a - b| <= 1e-7 + 1e-3 |b|). A test whose op type
+Slim does not support at all is "not applicable" (slim-import lists it as
+unsupported); every other test must pass, except the expected failures
+below, each with its reason. An expected failure that starts passing is
+reported so the list stays true. Prints "N passed, N failed" and exits 1 on
+any unexpected result. SLIM_IMPORT's directory must also hold slim-run.
 """
 
+import array
 import concurrent.futures
 import os
+import re
+import shutil
+import struct
 import subprocess
 import sys
+import tempfile
 
 # Expected failures: test name -> reason. Keep each reason specific.
 EXPECTED_FAILURES = {
@@ -157,10 +165,89 @@ EXPECTED_FAILURES = {
 }
 
 
-def run(slim_import, path):
-    proc = subprocess.run([slim_import, "--no-raise", os.path.join(path, "model.onnx"),
-                           "-o", os.devnull], capture_output=True, text=True)
-    return proc.returncode, proc.stderr.strip()
+CODES = {"<f4": "f", "<i8": "q", "<i4": "i", "|b1": "B"}
+
+
+def read_npy(path):
+    data = open(path, "rb").read()
+    hlen = struct.unpack("<H", data[8:10])[0]
+    header = data[10:10 + hlen].decode("latin1")
+    descr = header.split("'descr':")[1].split("'")[1]
+    shape = header.split("'shape':")[1].split("(")[1].split(")")[0]
+    values = array.array(CODES[descr])
+    values.frombytes(data[10 + hlen:])
+    return shape.replace(" ", ""), values
+
+
+def close(a, b):
+    if a != a or b != b:  # NaN
+        return a != a and b != b
+    return abs(a - b) <= 1e-7 + 1e-3 * abs(b)
+
+
+def run(tools, path, execute):
+    """(status, message): status is 'pass', 'unsupported' or 'fail'."""
+    slim_import = tools
+    slim_run = os.path.join(os.path.dirname(tools), "slim-run")
+    work = tempfile.mkdtemp(prefix="slim-node-")
+    try:
+        mlir = os.path.join(work, "model.mlir")
+        proc = subprocess.run([slim_import, "--no-raise", os.path.join(path, "model.onnx"),
+                               "-o", mlir], capture_output=True, text=True)
+        err = proc.stderr.strip()
+        if "unsupported op type" in err:
+            return "unsupported", err
+        if proc.returncode:
+            return "fail", err.splitlines()[0] if err else "import: exit %d" % proc.returncode
+        if not execute:
+            return "pass", ""
+        text = open(mlir).read()
+        signature = text[text.index("func.func @main"):text.index("{\n", text.index("func.func @main"))]
+        arrow = signature.index("->") if "->" in signature else len(signature)
+        in_names = re.findall(r'slim.name = "([^"]*)"', signature[:arrow])
+        out_names = re.findall(r'slim.name = "([^"]*)"', signature[arrow:])
+        data_sets = sorted(d for d in os.listdir(path) if d.startswith("test_data_set_"))
+        if not out_names or not data_sets:
+            return "fail", "no outputs or no test data to compare"
+        for data_set in data_sets:
+            ds = os.path.join(path, data_set)
+            n_in = len([f for f in os.listdir(ds) if f.startswith("input_")])
+            n_out = len([f for f in os.listdir(ds) if f.startswith("output_")])
+            if n_in != len(in_names) or n_out != len(out_names):
+                return "fail", "%d/%d inputs/outputs in the data, %d/%d in the model" % (
+                    n_in, n_out, len(in_names), len(out_names))
+            args = []
+            for k, name in enumerate(in_names):
+                npy = os.path.join(work, "in%d.npy" % k)
+                conv = subprocess.run([slim_import, "--tensor-to-npy", os.path.join(ds, "input_%d.pb" % k),
+                                       "-o", npy], capture_output=True, text=True)
+                if conv.returncode:
+                    return "fail", "input %d: %s" % (k, conv.stderr.strip())
+                args += ["--input", "%s=%s" % (name, npy)]
+            out_dir = os.path.join(work, "out")
+            os.makedirs(out_dir, exist_ok=True)
+            r = subprocess.run([slim_run, mlir, "--output-dir", out_dir] + args,
+                               capture_output=True, text=True)
+            if r.returncode:
+                return "fail", "run: " + (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[0]
+            for k, name in enumerate(out_names):
+                want = os.path.join(work, "want%d.npy" % k)
+                conv = subprocess.run([slim_import, "--tensor-to-npy", os.path.join(ds, "output_%d.pb" % k),
+                                       "-o", want], capture_output=True, text=True)
+                if conv.returncode:
+                    return "fail", "output %d: %s" % (k, conv.stderr.strip())
+                ws, wv = read_npy(want)
+                gs, gv = read_npy(os.path.join(out_dir, name + ".npy"))
+                if ws != gs or len(wv) != len(gv):
+                    return "fail", "output '%s': shape (%s), expected (%s)" % (name, gs, ws)
+                bad = [i for i, (a, b) in enumerate(zip(gv, wv)) if not close(a, b)]
+                if bad:
+                    i = bad[0]
+                    return "fail", "output '%s': %d of %d values differ, first at %d: %r vs %r" % (
+                        name, len(bad), len(wv), i, gv[i], wv[i])
+        return "pass", ""
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
@@ -169,25 +256,28 @@ def main():
     root = args[1] if len(args) > 1 else "/usr/share/libonnx-testdata/data/node"
     tests = sorted(d for d in os.listdir(root)
                    if os.path.exists(os.path.join(root, d, "model.onnx")))
+    execute = "--import-only" not in sys.argv
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(zip(tests, pool.map(lambda t: run(slim_import, os.path.join(root, t)), tests)))
+        results = dict(zip(tests, pool.map(
+            lambda t: run(slim_import, os.path.join(root, t), execute), tests)))
     passed, xfailed, not_applicable, failures, unexpected_passes = [], [], [], [], []
     for t in tests:
-        rc, err = results[t]
-        if "unsupported op type" in err:
+        status, err = results[t]
+        if status == "unsupported":
             not_applicable.append(t)
-        elif rc == 0:
+        elif status == "pass":
             (unexpected_passes if t in EXPECTED_FAILURES else passed).append(t)
         elif t in EXPECTED_FAILURES:
             xfailed.append(t)
         else:
-            failures.append((t, err.splitlines()[0] if err else "exit %d" % rc))
+            failures.append((t, err))
     if "--list" in sys.argv:
         for t, err in failures:
             print("FAIL %s: %s" % (t, err))
     print("ONNX node tests: %d in %s" % (len(tests), root))
-    print("  imported: %d, expected failures: %d, op not supported: %d"
-          % (len(passed), len(xfailed), len(not_applicable)))
+    print("  %s: %d, expected failures: %d, op not supported: %d"
+          % ("imported and ran within tolerance" if execute else "imported",
+             len(passed), len(xfailed), len(not_applicable)))
     for t, err in failures:
         print("  unexpected failure: %s: %s" % (t, err))
     for t in unexpected_passes:

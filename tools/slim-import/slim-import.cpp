@@ -36,6 +36,10 @@ static cl::opt<int64_t> seqLen(
     cl::desc("sequence length to compile a Hugging Face text model for "
              "(default: 128, capped by the model's maximum)"),
     cl::init(0), cl::cat(category));
+static cl::opt<bool> tensorToNpy(
+    "tensor-to-npy",
+    cl::desc("convert an ONNX TensorProto file (.pb) to .npy instead"),
+    cl::cat(category));
 static cl::opt<bool> noRaise(
     "no-raise",
     cl::desc("keep the imported ONNX primitives (skip slim-raise)"),
@@ -54,6 +58,17 @@ int main(int argc, char **argv) {
   mlir::MLIRContext ctx;
   slim::tools::DiagnosticPrinter diagnostics(&ctx, "slim-import");
 
+  if (tensorToNpy) {
+    slim::rt::NpyArray array;
+    std::string err;
+    if (!mlir::slim::readOnnxTensorFile(input, array, err) ||
+        (output == "-" ? (err = "--tensor-to-npy needs -o FILE.npy", true)
+                       : !slim::rt::writeNpy(output, array, err))) {
+      WithColor::error(errs(), "slim-import") << err << "\n";
+      return 1;
+    }
+    return 0;
+  }
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::slim::importModel(&ctx, input, {seqLen});
   if (!module)
