@@ -161,46 +161,61 @@ bool embedding(const float *table, int64_t vocab, int64_t d,
 void attention(const float *q, const float *k, const float *v,
                const float *sizes, const AttentionShape &s, bool causal,
                float scale, float *out) {
+  // Per (batch, head): scores for one query row at a time over all keys,
+  // with the keys transposed to [d, S] so the inner loops run along
+  // contiguous memory and vectorize (no reassociation needed).
   const int64_t group = s.heads / s.kvHeads;
   const int64_t qStride = s.heads * s.headDim;
   const int64_t kStride = s.kvHeads * s.headDim;
   const int64_t vStride = s.kvHeads * s.valueDim;
   const int64_t oStride = s.heads * s.valueDim;
-  std::vector<float> logits(s.keys);
-  for (int64_t b = 0; b < s.batch; ++b)
-    for (int64_t h = 0; h < s.heads; ++h) {
-      int64_t kh = h / group;
-      for (int64_t t = 0; t < s.queries; ++t) {
-        const float *qv = q + (b * s.queries + t) * qStride + h * s.headDim;
-        // Query t is position t + (S - T): it sees keys up to there.
-        int64_t last = causal ? t + (s.keys - s.queries) : s.keys - 1;
-        float mx = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j <= last; ++j) {
-          const float *kv = k + (b * s.keys + j) * kStride + kh * s.headDim;
-          float dot = 0.0f;
-          for (int64_t e = 0; e < s.headDim; ++e)
-            dot += qv[e] * kv[e];
-          float l = dot * scale;
-          if (sizes)
-            l += std::log(sizes[b * s.keys + j]);
-          logits[j] = l;
-          mx = std::max(mx, l);
-        }
-        float sum = 0.0f;
-        for (int64_t j = 0; j <= last; ++j) {
-          logits[j] = std::exp(logits[j] - mx);
-          sum += logits[j];
-        }
-        float *o = out + (b * s.queries + t) * oStride + h * s.valueDim;
-        std::fill(o, o + s.valueDim, 0.0f);
-        for (int64_t j = 0; j <= last; ++j) {
-          const float *vv = v + (b * s.keys + j) * vStride + kh * s.valueDim;
-          float p = logits[j] / sum;
-          for (int64_t e = 0; e < s.valueDim; ++e)
-            o[e] += p * vv[e];
-        }
+  std::vector<float> kt(s.headDim * s.keys), logits(s.keys), logSize(s.keys);
+  for (int64_t b = 0; b < s.batch; ++b) {
+    for (int64_t j = 0; j < s.keys; ++j)
+      logSize[j] = sizes ? std::log(sizes[b * s.keys + j]) : 0.0f;
+    for (int64_t kh = 0; kh < s.kvHeads; ++kh) {
+      for (int64_t j = 0; j < s.keys; ++j) {
+        const float *kv = k + (b * s.keys + j) * kStride + kh * s.headDim;
+        for (int64_t e = 0; e < s.headDim; ++e)
+          kt[e * s.keys + j] = kv[e];
       }
+      for (int64_t h = kh * group; h < (kh + 1) * group; ++h)
+        for (int64_t t = 0; t < s.queries; ++t) {
+          const float *qv = q + (b * s.queries + t) * qStride + h * s.headDim;
+          // Query t is position t + (S - T): it sees keys up to there.
+          int64_t n = causal ? t + (s.keys - s.queries) + 1 : s.keys;
+          float *l = logits.data();
+          for (int64_t j = 0; j < n; ++j)
+            l[j] = 0.0f;
+          for (int64_t e = 0; e < s.headDim; ++e) {
+            const float qe = qv[e] * scale;
+            const float *row = kt.data() + e * s.keys;
+            for (int64_t j = 0; j < n; ++j)
+              l[j] += qe * row[j];
+          }
+          float mx = -std::numeric_limits<float>::infinity();
+          for (int64_t j = 0; j < n; ++j) {
+            l[j] += logSize[j];
+            mx = std::max(mx, l[j]);
+          }
+          float sum = 0.0f;
+          for (int64_t j = 0; j < n; ++j) {
+            l[j] = std::exp(l[j] - mx);
+            sum += l[j];
+          }
+          const float inv = 1.0f / sum;
+          float *o = out + (b * s.queries + t) * oStride + h * s.valueDim;
+          for (int64_t e = 0; e < s.valueDim; ++e)
+            o[e] = 0.0f;
+          for (int64_t j = 0; j < n; ++j) {
+            const float p = l[j] * inv;
+            const float *vv = v + (b * s.keys + j) * vStride + kh * s.valueDim;
+            for (int64_t e = 0; e < s.valueDim; ++e)
+              o[e] += p * vv[e];
+          }
+        }
     }
+  }
 }
 
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,

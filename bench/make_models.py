@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""Benchmark models with random weights (not committed): GPT-2-small shape
+(12 layers, d=768, 12 heads, MLP 3072, vocab 50257, prefill T=128) and
+DeiT-Small shape (224x224, patch 16, d=384, 6 heads, 12 layers, 197 tokens),
+exported to ONNX opset 17 with the same module code as the test fixtures.
+
+    /usr/bin/python3 bench/make_models.py OUT_DIR
+"""
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures"))
+import make_models as mm  # noqa: E402
+
+out = sys.argv[1] if len(sys.argv) > 1 else "bench-models"
+mm.OUT = out
+mm.T = 128
+torch.set_grad_enabled(False)
+
+
+def gpt2_small():
+    c = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"],
+         "vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12,
+         "n_head": 12, "n_inner": None, "activation_function": "gelu_new",
+         "layer_norm_epsilon": 1e-5, "tie_word_embeddings": True}
+    torch.manual_seed(11)
+    m = mm.GPT2LMHeadModel(c)
+    mm.randomize(m, std=0.02)
+    ids = torch.randint(0, c["vocab_size"], (1, mm.T))
+    mm.save("gpt2-small", m, c, (ids,), ["input_ids"], ["logits"], dict(m.state_dict()))
+
+
+def deit_small():
+    c = {"model_type": "vit", "architectures": ["ViTForImageClassification"],
+         "hidden_size": 384, "num_hidden_layers": 12, "num_attention_heads": 6,
+         "intermediate_size": 1536, "hidden_act": "gelu", "image_size": 224,
+         "patch_size": 16, "num_channels": 3, "layer_norm_eps": 1e-12,
+         "qkv_bias": True,
+         "id2label": {str(i): "LABEL_%d" % i for i in range(1000)},
+         "label2id": {"LABEL_%d" % i: i for i in range(1000)}}
+    torch.manual_seed(12)
+    m = mm.ViTForImageClassification(c)
+    mm.randomize(m, std=0.02)
+    px = torch.randn(1, 3, 224, 224)
+    mm.save("deit-small", m, c, (px,), ["pixel_values"], ["logits"], dict(m.state_dict()))
+
+
+if __name__ == "__main__":
+    gpt2_small()
+    deit_small()
+    print("wrote", out)
