@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Compiles the benchmark models with slimc and times them next to ONNX
+Runtime in the same run.
+
+    /usr/bin/python3 bench/make_models.py /tmp/bench-models   # once (PyTorch)
+    python3 bench/run.py /tmp/bench-models [--threads 1] [--runs 10] [--rounds 3]
+
+For each model: slimc compile time and peak RSS, the binary's size without
+weights (external weights), its peak RSS when running, then `--bench RUNS`
+of Slim and of ONNX Runtime (same thread count), alternated for ROUNDS
+rounds; the median of the per-round medians is reported, with the ratio
+Slim / ORT. Prints a markdown table and writes bench-results.json.
+"""
+import json
+import os
+import random
+import re
+import statistics
+import struct
+import subprocess
+import sys
+import array
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SLIMC = os.path.join(ROOT, "build", "bin", "slimc")
+ORT = os.path.join(ROOT, "tools", "ort", "ort-run.js")
+
+
+def write_npy(path, code, descr, shape, values):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        descr, ", ".join(map(str, shape)) + ("," if len(shape) == 1 else ""))
+    header += " " * ((64 - (11 + len(header)) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(array.array(code, values).tobytes())
+
+
+def timed(cmd):
+    """Runs cmd under /usr/bin/time; returns (stdout, seconds, peak RSS MB)."""
+    p = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M"] + cmd, capture_output=True, text=True)
+    if p.returncode:
+        sys.exit("failed: %s\n%s" % (" ".join(cmd), p.stderr))
+    t, rss = re.findall(r"TIME ([0-9.]+) ([0-9]+)", p.stderr)[-1]
+    return p.stdout, float(t), int(rss) / 1024
+
+
+def median_ms(out):
+    return float(re.search(r"median_ms=([0-9.]+)", out).group(1))
+
+
+def main():
+    args = sys.argv[1:]
+    root = args[0]
+    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 1
+    runs = int(args[args.index("--runs") + 1]) if "--runs" in args else 10
+    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+    rows = []
+    for name in sorted(os.listdir(root)):
+        model = os.path.join(root, name, "model.onnx")
+        if not os.path.exists(model):
+            continue
+        exe = os.path.join(root, name, "slim")
+        _, compile_s, compile_rss = timed([SLIMC, model, "--weights=external", "-o", exe])
+        desc = json.loads(subprocess.run(["node", ORT, model, "--describe"], capture_output=True,
+                                         text=True).stdout)
+        rng = random.Random(0)
+        feeds = []
+        for inp in desc["inputs"]:
+            n = 1
+            for d in inp["shape"]:
+                n *= d
+            path = os.path.join(root, name, "in.%s.npy" % inp["name"])
+            if inp["type"] == "int64":
+                write_npy(path, "q", "<i8", inp["shape"], [rng.randrange(1000) for _ in range(n)])
+            else:
+                write_npy(path, "f", "<f4", inp["shape"], [rng.gauss(0, 1) for _ in range(n)])
+            feeds += ["--input", "%s=%s" % (inp["name"], path)]
+        out_dir = os.path.join(root, name, "out")
+        os.makedirs(out_dir, exist_ok=True)
+        slim_ms, ort_ms, slim_rss = [], [], 0
+        for _ in range(rounds):
+            out, _, rss = timed([exe] + feeds + ["--output-dir", out_dir, "--threads", str(threads),
+                                                 "--bench", str(runs)])
+            slim_ms.append(median_ms(out))
+            slim_rss = max(slim_rss, rss)
+            out, _, _ = timed(["node", ORT, model] + feeds + ["--output-dir", out_dir, "--threads",
+                                                              str(threads), "--bench", str(runs)])
+            ort_ms.append(median_ms(out))
+        row = {"model": name, "threads": threads, "compile_s": compile_s,
+               "compile_peak_rss_mb": round(compile_rss), "binary_kb": os.path.getsize(exe) // 1024,
+               "weights_mb": os.path.getsize(exe + ".weights") / 2**20,
+               "run_peak_rss_mb": round(slim_rss),
+               "slim_ms": statistics.median(slim_ms), "ort_ms": statistics.median(ort_ms)}
+        row["ratio"] = row["slim_ms"] / row["ort_ms"]
+        rows.append(row)
+    print("| model | threads | Slim ms | ORT ms | Slim/ORT | compile s | compile RSS MB | binary KB (no weights) | run RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %d | %.1f | %.1f | %.2f | %.1f | %d | %d | %d |" % (
+            r["model"], r["threads"], r["slim_ms"], r["ort_ms"], r["ratio"], r["compile_s"],
+            r["compile_peak_rss_mb"], r["binary_kb"], r["run_peak_rss_mb"]))
+    with open("bench-results.json", "w") as f:
+        json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
