@@ -56,6 +56,30 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Lowering
+//===----------------------------------------------------------------------===//
+
+def SlimLowerToLLVMPass : Pass<"slim-lower-to-llvm", "::mlir::ModuleOp"> {
+  let summary = "lowers @main to LLVM-dialect calls of the runtime kernels";
+  let description = [{
+    What slimc compiles: @main becomes `llvm.func @slim_model_compute(
+    inputs, outputs, arena, weights) -> i32`, one `llvm.call` of a runtime
+    kernel (runtime/KernelABI.h) per op, each followed by a branch that
+    returns a non-zero status. Buffers are byte offsets into the arena,
+    planned from their lifetimes (interference graph, coloring); constants
+    are offsets into the weight blob (linear weights packed [in, out]);
+    shapes are `llvm.mlir.global` constants. The module gets the attributes
+    `slim.arena_bytes` and `slim.weights_bytes`, and @main is removed.
+
+    ```mlir
+    %r = llvm.call @slim_k_linear(%x, %rows, %in, %wt, %bias, %out, %y)
+        : (!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr) -> i32
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Analysis
 //===----------------------------------------------------------------------===//
 

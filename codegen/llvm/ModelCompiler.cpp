@@ -70,7 +70,8 @@ struct Step {
 class Compiler {
 public:
   Compiler(func::FuncOp func, CompiledModel &out) : func(func), out(out) {}
-  LogicalResult run(const CompileOptions &options);
+  /// Plans buffers and weights and appends the LLVM-dialect code to `into`.
+  LogicalResult lower(ModuleOp into);
 
 private:
   LogicalResult linearize(Block &block);
@@ -626,7 +627,7 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
   return success();
 }
 
-LogicalResult Compiler::run(const CompileOptions &options) {
+LogicalResult Compiler::lower(ModuleOp into) {
   Block &entry = func.getBody().front();
   for (auto [k, arg] : llvm::enumerate(entry.getArguments())) {
     auto type = tensorType(arg);
@@ -654,29 +655,36 @@ LogicalResult Compiler::run(const CompileOptions &options) {
     return failure();
   planArena();
 
-  MLIRContext *ctx = func.getContext();
-  ctx->loadDialect<LLVM::LLVMDialect>();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
-  if (failed(emitFunction(*module)) || failed(mlir::verify(*module)))
-    return failure();
+  func.getContext()->loadDialect<LLVM::LLVMDialect>();
+  return emitFunction(into);
+}
 
-  // LLVM IR, then an object file for this machine.
+} // namespace
+
+LogicalResult mlir::slim::lowerModelToLLVM(func::FuncOp func, ModuleOp into,
+                                           CompiledModel &out) {
+  return Compiler(func, out).lower(into);
+}
+
+LogicalResult mlir::slim::emitObject(ModuleOp module, unsigned optLevel,
+                                     SmallVectorImpl<char> &object) {
+  MLIRContext *ctx = module.getContext();
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   ctx->appendDialectRegistry(registry);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(*module, llvmContext, "slim_model");
+      translateModuleToLLVMIR(module, llvmContext, "slim_model");
   if (!llvmModule)
-    return func.emitError("translation to LLVM IR failed");
+    return module.emitError("translation to LLVM IR failed");
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   std::string triple = llvm::sys::getDefaultTargetTriple(), error;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    return func.emitError("no LLVM target for ") << triple << ": " << error;
+    return module.emitError("no LLVM target for ") << triple << ": " << error;
   llvm::SubtargetFeatures features;
   for (auto &f : llvm::sys::getHostCPUFeatures())
     features.AddFeature(f.first(), f.second);
@@ -684,12 +692,12 @@ LogicalResult Compiler::run(const CompileOptions &options) {
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, llvm::sys::getHostCPUName(), features.getString(), targetOptions,
       llvm::Reloc::PIC_, std::nullopt,
-      options.optLevel == 0 ? llvm::CodeGenOptLevel::None
-                            : llvm::CodeGenOptLevel::Default));
+      optLevel == 0 ? llvm::CodeGenOptLevel::None
+                    : llvm::CodeGenOptLevel::Default));
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
 
-  if (options.optLevel > 0) {
+  if (optLevel > 0) {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
@@ -700,25 +708,26 @@ LogicalResult Compiler::run(const CompileOptions &options) {
     pb.registerFunctionAnalyses(fam);
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::OptimizationLevel level = options.optLevel >= 3
-                                        ? llvm::OptimizationLevel::O3
-                                        : llvm::OptimizationLevel::O2;
+    llvm::OptimizationLevel level =
+        optLevel >= 3 ? llvm::OptimizationLevel::O3 : llvm::OptimizationLevel::O2;
     pb.buildPerModuleDefaultPipeline(level).run(*llvmModule, mam);
   }
 
-  llvm::raw_svector_ostream os(out.object);
+  llvm::raw_svector_ostream os(object);
   llvm::legacy::PassManager pm;
   if (machine->addPassesToEmitFile(pm, os, nullptr,
                                    llvm::CodeGenFileType::ObjectFile))
-    return func.emitError("the target cannot emit object files");
+    return module.emitError("the target cannot emit object files");
   pm.run(*llvmModule);
   return success();
 }
 
-} // namespace
-
 LogicalResult mlir::slim::compileModel(func::FuncOp func,
                                        const CompileOptions &options,
                                        CompiledModel &out) {
-  return Compiler(func, out).run(options);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
+  if (failed(lowerModelToLLVM(func, *module, out)) ||
+      failed(mlir::verify(*module)))
+    return failure();
+  return emitObject(*module, options.optLevel, out.object);
 }

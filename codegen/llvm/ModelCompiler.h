@@ -17,6 +17,7 @@
 #include "runtime/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -48,6 +49,16 @@ struct CompileOptions {
   /// LLVM optimization level for the glue code (0-3).
   unsigned optLevel = 2;
 };
+
+/// Plans buffers and weights and appends the LLVM-dialect code for `func`
+/// (slim_model_compute, shape constants, kernel declarations) to `into`.
+/// Fills `out` except `object`.
+LogicalResult lowerModelToLLVM(func::FuncOp func, ModuleOp into,
+                               CompiledModel &out);
+
+/// Translates an LLVM-dialect module to an object file for this machine.
+LogicalResult emitObject(ModuleOp module, unsigned optLevel,
+                         llvm::SmallVectorImpl<char> &object);
 
 /// Compiles `func` (raised or not; every slim op the runtime has a kernel
 /// for). Errors are emitted at the offending op.

@@ -1,0 +1,92 @@
+// RUN: slim-opt %s -slim-lower-to-llvm -split-input-file -verify-diagnostics | FileCheck %s
+
+// Tests that each op becomes one kernel call with its sizes as constants,
+// buffers are arena offsets reused once dead (layer_norm's buffer at 0 is
+// reused by silu, gelu's at 64 by linear: 128 bytes instead of 256), the
+// weights are blob offsets (the packed linear weight first, then the gain),
+// every call is checked, and the output is copied to the caller's buffer.
+// CHECK-LABEL: module attributes {slim.arena_bytes = 128 : i64, slim.weights_bytes = 128 : i64}
+// CHECK-DAG: llvm.func @slim_k_layer_norm(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, f32, !llvm.ptr) -> i32
+// CHECK-DAG: llvm.func @slim_k_linear(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr) -> i32
+// CHECK: llvm.func @slim_model_compute(%[[IN:.*]]: !llvm.ptr, %[[OUT:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr, %[[W:.*]]: !llvm.ptr) -> i32
+// CHECK: %[[XSLOT:.*]] = llvm.getelementptr %[[IN]][0]
+// CHECK: %[[X:.*]] = llvm.load %[[XSLOT]]
+// CHECK: ^[[ERR:bb[0-9]+]](%[[RC:.*]]: i32):
+// CHECK-NEXT: llvm.return %[[RC]] : i32
+// layer_norm: 2 rows of 4, gain at weights+64, no bias, into arena+0
+// CHECK: %[[ROWS:.*]] = llvm.mlir.constant(2 : i64)
+// CHECK: %[[D:.*]] = llvm.mlir.constant(4 : i64)
+// CHECK: %[[GOFF:.*]] = llvm.mlir.constant(64 : i64)
+// CHECK: %[[G:.*]] = llvm.getelementptr %[[W]][%[[GOFF]]]
+// CHECK: %[[NOBIAS:.*]] = llvm.mlir.zero
+// CHECK: %[[LN:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
+// CHECK: %[[S1:.*]] = llvm.call @slim_k_layer_norm(%[[X]], %[[ROWS]], %[[D]], %[[G]], %[[NOBIAS]], %{{.*}}, %[[LN]])
+// CHECK: %[[BAD:.*]] = llvm.icmp "ne" %[[S1]]
+// CHECK: llvm.cond_br %[[BAD]], ^[[ERR]](%[[S1]] : i32)
+// gelu (tanh = 1), then silu (2) back into the layer_norm buffer
+// CHECK: llvm.call @slim_k_unary
+// CHECK: llvm.mlir.constant(2 : i32)
+// CHECK: llvm.mlir.constant(64 : i64)
+// CHECK: llvm.mlir.constant(0 : i64)
+// CHECK: llvm.call @slim_k_unary
+// linear: rows 2, in 4, the packed weight at weights+0, out 3
+// CHECK: %[[WOFF:.*]] = llvm.mlir.constant(0 : i64)
+// CHECK: %[[WT:.*]] = llvm.getelementptr %[[W]][%[[WOFF]]]
+// CHECK: %[[NB:.*]] = llvm.mlir.zero
+// CHECK: %[[N3:.*]] = llvm.mlir.constant(3 : i64)
+// CHECK: llvm.call @slim_k_linear(%{{.*}}, %{{.*}}, %{{.*}}, %[[WT]], %[[NB]], %[[N3]], %{{.*}})
+// the output: 2 x 3 floats = 24 bytes copied to outputs[0]
+// CHECK: %[[OSLOT:.*]] = llvm.getelementptr %[[OUT]][0]
+// CHECK: %[[O:.*]] = llvm.load %[[OSLOT]]
+// CHECK: %[[BYTES:.*]] = llvm.mlir.constant(24 : i64)
+// CHECK: llvm.call @slim_k_copy(%{{.*}}, %[[BYTES]], %[[O]])
+// CHECK: llvm.return %{{.*}} : i32
+// CHECK-NOT: func.func @main
+func.func @main(%x: tensor<2x4xf32> {slim.name = "x"}) -> (tensor<2x3xf32> {slim.name = "y"}) {
+  %w = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0], [9.0, 10.0, 11.0, 12.0]]> : tensor<3x4xf32>
+  %g = arith.constant dense<1.0> : tensor<4xf32>
+  %n = slim.layer_norm %x, %g : tensor<2x4xf32>, tensor<4xf32>
+  %a = slim.gelu tanh %n : tensor<2x4xf32>
+  %b = slim.silu %a : tensor<2x4xf32>
+  %y = slim.linear %b, %w : tensor<2x4xf32>, tensor<3x4xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that a residual reads its input through the body's block argument
+// (no copy), keeps it alive until the closing add, and that shapes go
+// through constant globals.
+// CHECK-LABEL: module attributes {slim.arena_bytes = 128 : i64, slim.weights_bytes = 0 : i64}
+// CHECK: llvm.mlir.global internal constant @slim_shape0(dense<[1, 4]> : tensor<2xi64>)
+// CHECK: llvm.func @slim_model_compute
+// CHECK: %[[X:.*]] = llvm.load
+// CHECK: llvm.call @slim_k_unary(%{{.*}}, %[[X]],
+// CHECK: %[[SHAPE:.*]] = llvm.mlir.addressof @slim_shape0
+// CHECK: llvm.call @slim_k_binary(%{{.*}}, %[[X]], %[[SHAPE]],
+func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %r = slim.residual mlp layer 0 (%x) : tensor<1x4xf32> {
+  ^bb0(%h: tensor<1x4xf32>):
+    %s = slim.silu %h : tensor<1x4xf32>
+    slim.yield %s : tensor<1x4xf32>
+  }
+  return %r : tensor<1x4xf32>
+}
+
+// -----
+
+// Tests that an op without a kernel is reported, naming it.
+func.func @main(%x: tensor<1x4x8xf32>, %k: tensor<1x4x2xf32>, %s: tensor<1x4xf32>) -> tensor<1x3x8xf32> {
+  // expected-error @+1 {{codegen does not support 'slim.token_merge' yet}}
+  %h, %hs = slim.token_merge %x, %k, %s r = 1 : tensor<1x4x8xf32>, tensor<1x4x2xf32>, tensor<1x4xf32>
+  return %h : tensor<1x3x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{slim-lower-to-llvm: the module has no @main}}
+module {
+  func.func @forward(%x: tensor<4xf32>) -> tensor<4xf32> {
+    return %x : tensor<4xf32>
+  }
+}
