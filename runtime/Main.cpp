@@ -11,6 +11,7 @@
 
 #include "runtime/Model.h"
 #include "runtime/Npy.h"
+#include "runtime/Profile.h"
 
 #include "HalideRuntime.h"
 
@@ -43,7 +44,7 @@ std::string describe(int32_t dtype, int32_t rank, const int64_t *shape) {
 void usage() {
   std::printf("usage: %s --input NAME=FILE.npy ... [--output NAME=FILE.npy]\n"
               "          [--output-dir DIR] [--threads N] [--bench N] "
-              "[--weights FILE]\n\ninputs:\n",
+              "[--profile] [--weights FILE]\n\ninputs:\n",
               slim_model.name);
   for (int i = 0; i < slim_model.num_inputs; ++i) {
     const slim_tensor_desc &t = slim_model.inputs[i];
@@ -63,12 +64,17 @@ int main(int argc, char **argv) {
   std::string outputDir = ".";
   const char *weightsPath = nullptr;
   int threads = 0, bench = 0;
+  bool profile = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
     if (a == "--help" || a == "-h") {
       usage();
       return 0;
+    }
+    if (a == "--profile") {
+      profile = true;
+      continue;
     }
     const char *v = value();
     if (!v)
@@ -153,6 +159,11 @@ int main(int argc, char **argv) {
   }
   if (!model->run(inPtrs.data(), outPtrs.data(), err))
     return fail(1, err);
+  // Profile the timed runs (or one more run), not the warm-up.
+  if (profile)
+    profileEnable(slim_model.num_ops);
+  if (profile && bench == 0 && !model->run(inPtrs.data(), outPtrs.data(), err))
+    return fail(1, err);
   if (bench > 0) {
     std::vector<double> ms;
     for (int r = 0; r < bench; ++r) {
@@ -166,6 +177,9 @@ int main(int argc, char **argv) {
     std::sort(ms.begin(), ms.end());
     std::printf("median_ms=%.3f min_ms=%.3f\n", ms[ms.size() / 2], ms[0]);
   }
+  if (profile)
+    profilePrint(stdout, std::max(bench, 1), slim_model.op_names,
+                 slim_model.num_ops);
   for (int i = 0; i < slim_model.num_outputs; ++i)
     if (!writeNpy(outPaths[i], out[i], err)) {
       // Leave no partial set of outputs behind.

@@ -121,6 +121,7 @@ private:
   llvm::DenseMap<int64_t, Value> inputPtrs;
   llvm::StringMap<LLVM::LLVMFuncOp> declared;
   std::map<std::vector<int64_t>, LLVM::GlobalOp> shapeGlobals;
+  int64_t profileIndex = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -334,7 +335,13 @@ LogicalResult Compiler::call(StringRef kernel, ArrayRef<Value> args) {
   if (fn.getFunctionType().getNumParams() != types.size())
     return emitError(loc) << "internal error: " << kernel
                           << " called with a different arity";
+  // Every kernel call is bracketed by the profiler's hooks (a flag test
+  // when --profile is off), attributed to the current step.
+  auto prof = declare("slim_prof_begin", {b->getI32Type()});
+  b->create<LLVM::CallOp>(loc, prof, ValueRange{i32(profileIndex)});
   auto callOp = b->create<LLVM::CallOp>(loc, fn, args);
+  b->create<LLVM::CallOp>(loc, declare("slim_prof_end", {b->getI32Type()}),
+                          ValueRange{i32(profileIndex)});
   ++out.numKernelCalls;
   // Stop at the first failing kernel and return its status.
   Value rc = callOp.getResult();
@@ -388,9 +395,24 @@ SmallVector<int64_t> shapeOf(Value v) {
   return SmallVector<int64_t>(tensorType(v).getShape());
 }
 
+/// "slim.linear /h.0/attn/c_attn/Gemm": the op and, when the model came
+/// from ONNX, the node it was made from.
+std::string profileName(const Step &step) {
+  std::string name = step.op->getName().getStringRef().str();
+  if (auto res = dyn_cast<ResidualOp>(step.op))
+    return "slim.residual add, layer " + std::to_string(res.getLayer()) + " " +
+           stringifyResidualKind(res.getKind()).str();
+  Location l = step.op->getLoc();
+  if (auto n = dyn_cast<NameLoc>(l))
+    name += " " + n.getName().str();
+  return name;
+}
+
 LogicalResult Compiler::emitStep(const Step &step) {
   Operation *op = step.op;
   loc = op->getLoc();
+  profileIndex = out.opNames.size();
+  out.opNames.push_back(profileName(step));
   if (step.residualAdd) {
     auto res = cast<ResidualOp>(op);
     Value branch = res.getBranch();
@@ -615,6 +637,8 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
   // Outputs: copied out of the arena (or weights/inputs) into the caller's
   // buffers.
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  profileIndex = out.opNames.size();
+  out.opNames.push_back("copy of the outputs");
   for (auto [k, v] : llvm::enumerate(ret.getOperands())) {
     loc = ret.getLoc();
     Value slot = builder.create<LLVM::GEPOp>(

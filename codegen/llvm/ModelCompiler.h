@@ -41,6 +41,8 @@ struct CompiledModel {
   /// Bytes the arena would need without reuse (for the report).
   int64_t unplannedBytes = 0;
   int64_t numKernelCalls = 0;
+  /// One name per profiled step ("slim.linear /h.0/attn/c_attn/Gemm").
+  std::vector<std::string> opNames;
   /// The object file with slim_model_compute.
   llvm::SmallVector<char, 0> object;
 };

@@ -151,12 +151,19 @@ std::string modelDescSource(const mlir::slim::CompiledModel &m,
     s += "extern const uint8_t slim_weights_data[] "
          "__attribute__((visibility(\"hidden\")));\n";
   }
+  s += "static const char *const op_names[] = {\n";
+  for (const std::string &op : m.opNames)
+    s += "  " + cString(op) + ",\n";
+  if (m.opNames.empty())
+    s += "  0,\n";
+  s += "};\n";
   s += "\nconst slim_model_desc slim_model = {\n  " + cString(name) + ", " +
        std::to_string(m.inputs.size()) + ", inputs, " +
        std::to_string(m.outputs.size()) + ", outputs,\n  " +
        std::to_string(m.arenaBytes) + ", " + std::to_string(m.weights.size()) +
        ",\n  " + (embedded ? "slim_weights_data" : "0") + ", " +
-       cString(weightsFile) + "};\n";
+       cString(weightsFile) + ",\n  " + std::to_string(m.opNames.size()) +
+       ", op_names};\n";
   return s;
 }
 

@@ -1,0 +1,81 @@
+//===- Profile.cpp - per-op profiling of compiled models ------------------===//
+
+#include "runtime/Profile.h"
+#include "runtime/ModelDesc.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace slim::rt {
+
+namespace {
+
+bool enabled = false;
+std::vector<double> totalNs;
+std::vector<long> calls;
+std::chrono::steady_clock::time_point started;
+
+} // namespace
+
+void profileEnable(int numOps) {
+  enabled = true;
+  totalNs.assign(numOps, 0.0);
+  calls.assign(numOps, 0);
+}
+
+void profilePrint(std::FILE *out, int runs, const char *const *names,
+                  int numOps) {
+  double all = 0;
+  for (double t : totalNs)
+    all += t;
+  runs = std::max(runs, 1);
+  std::vector<int> order(numOps);
+  for (int i = 0; i < numOps; ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [](int a, int b) { return totalNs[a] > totalNs[b]; });
+  std::fprintf(out, "profile: %.3f ms per run over %d run(s)\n",
+               all / runs / 1e6, runs);
+  std::fprintf(out, "  %-9s %7s  %s\n", "ms/run", "%", "op");
+  for (int i = 0; i < std::min(numOps, 25); ++i) {
+    int k = order[i];
+    std::fprintf(out, "  %9.3f %6.1f%%  %s\n", totalNs[k] / runs / 1e6,
+                 all > 0 ? 100.0 * totalNs[k] / all : 0.0, names[k]);
+  }
+  // Per kind: the op name up to the first space.
+  std::map<std::string, double> kinds;
+  for (int i = 0; i < numOps; ++i) {
+    std::string n = names[i];
+    kinds[n.substr(0, n.find(' '))] += totalNs[i];
+  }
+  std::vector<std::pair<std::string, double>> byKind(kinds.begin(),
+                                                     kinds.end());
+  std::sort(byKind.begin(), byKind.end(),
+            [](auto &a, auto &b) { return a.second > b.second; });
+  std::fprintf(out, "per op kind:\n");
+  for (auto &[kind, ns] : byKind)
+    std::fprintf(out, "  %9.3f %6.1f%%  %s\n", ns / runs / 1e6,
+                 all > 0 ? 100.0 * ns / all : 0.0, kind.c_str());
+}
+
+} // namespace slim::rt
+
+extern "C" int32_t slim_prof_begin(int32_t) {
+  if (slim::rt::enabled)
+    slim::rt::started = std::chrono::steady_clock::now();
+  return 0;
+}
+
+extern "C" int32_t slim_prof_end(int32_t op) {
+  if (slim::rt::enabled && op >= 0 && op < int32_t(slim::rt::totalNs.size())) {
+    slim::rt::totalNs[op] += std::chrono::duration<double, std::nano>(
+                                 std::chrono::steady_clock::now() -
+                                 slim::rt::started)
+                                 .count();
+    ++slim::rt::calls[op];
+  }
+  return 0;
+}
