@@ -18,7 +18,7 @@ OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path,
                                   const ImportOptions &options) {
   if (llvm::sys::fs::is_directory(path))
     return importHuggingFace(ctx, path, options);
-  return importOnnx(ctx, path);
+  return importOnnx(ctx, path, options);
 }
 
 } // namespace mlir::slim

@@ -14,17 +14,24 @@
 #include "runtime/Npy.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <map>
+#include <string>
+#include <vector>
+
 namespace mlir::slim {
 
 struct ImportOptions {
   /// Sequence length a Hugging Face text model is compiled for (shapes are
   /// static); 0 = min(128, the model's maximum).
   int64_t seqLen = 0;
+  /// Static shapes for ONNX inputs with dynamic dimensions, by input name.
+  std::map<std::string, std::vector<int64_t>> shapes;
 };
 
 /// Imports an ONNX model (opset 13-17) as slim primitives in `func.func
 /// @main`. Initializers become dense_resource weights named after them.
-OwningOpRef<ModuleOp> importOnnx(MLIRContext *ctx, llvm::StringRef path);
+OwningOpRef<ModuleOp> importOnnx(MLIRContext *ctx, llvm::StringRef path,
+                                 const ImportOptions &options = {});
 
 /// Imports a Hugging Face checkpoint directory (config.json +
 /// model.safetensors) of a supported model_type as raised slim ops.

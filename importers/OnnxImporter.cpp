@@ -151,8 +151,9 @@ using PropertiesOf = typename T::Properties;
 
 class OnnxImporter {
 public:
-  OnnxImporter(MLIRContext *ctx, StringRef path)
-      : ctx(ctx), path(path.str()), b(ctx) {}
+  OnnxImporter(MLIRContext *ctx, StringRef path,
+               const ImportOptions &options = {})
+      : ctx(ctx), path(path.str()), options(options), b(ctx) {}
 
   OwningOpRef<ModuleOp> run();
   LogicalResult readTensorForTool(const onnx::TensorProto &t, HostTensor &h) {
@@ -198,6 +199,7 @@ private:
 
   MLIRContext *ctx;
   std::string path;
+  ImportOptions options;
   OpBuilder b;
   std::map<std::string, HostTensor> consts;
   llvm::StringSet<> initializerNames;
@@ -1448,6 +1450,33 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
       return {};
     }
     SmallVector<int64_t> shape;
+    auto given = options.shapes.find(in.name());
+    if (given != options.shapes.end()) {
+      // --shape NAME=...: must keep the rank and every static dimension.
+      const auto &dims = tt.shape().dim();
+      bool ok = int(given->second.size()) == dims.size();
+      for (int d = 0; ok && d < dims.size(); ++d)
+        ok = given->second[d] > 0 &&
+             (!dims[d].has_dim_value() || dims[d].dim_value() <= 0 ||
+              dims[d].dim_value() == given->second[d]);
+      if (!ok) {
+        std::string model;
+        for (int d = 0; d < dims.size(); ++d)
+          model += (d ? ", " : "") +
+                   (dims[d].has_dim_value() && dims[d].dim_value() > 0
+                        ? std::to_string(dims[d].dim_value())
+                        : dims[d].has_dim_param() ? dims[d].dim_param()
+                                                  : std::string("?"));
+        emitError(fileLoc) << "--shape " << in.name() << "="
+                           << formatShape(given->second)
+                           << " does not fit the model's input shape ["
+                           << model << "]";
+        return {};
+      }
+      argTypes.push_back(RankedTensorType::get(given->second, elt));
+      argNames.push_back(in.name());
+      continue;
+    }
     for (const auto &d : tt.shape().dim()) {
       if (d.has_dim_value() && d.dim_value() == 0) {
         emitError(fileLoc) << "graph input '" << in.name()
@@ -1460,7 +1489,9 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
                            << "' has a dynamic dimension"
                            << (d.has_dim_param() ? " '" + d.dim_param() + "'"
                                                  : std::string())
-                           << "; Slim compiles static shapes: re-export with "
+                           << "; Slim compiles static shapes: give one with "
+                              "--shape "
+                           << in.name() << "=DIMxDIM... or re-export with "
                               "fixed shapes (no dynamic_axes)";
         return {};
       }
@@ -1469,6 +1500,13 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
     argTypes.push_back(RankedTensorType::get(shape, elt));
     argNames.push_back(in.name());
   }
+
+  for (const auto &shape : options.shapes)
+    if (!llvm::is_contained(argNames, shape.first)) {
+      emitError(fileLoc) << "--shape " << shape.first
+                         << ": the model has no input '" << shape.first << "'";
+      return {};
+    }
 
   b.setInsertionPointToEnd(module->getBody());
   auto func = b.create<func::FuncOp>(fileLoc, "main",
@@ -1503,9 +1541,9 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
 
 } // namespace
 
-OwningOpRef<ModuleOp> mlir::slim::importOnnx(MLIRContext *ctx,
-                                             StringRef path) {
-  return OnnxImporter(ctx, path).run();
+OwningOpRef<ModuleOp> mlir::slim::importOnnx(MLIRContext *ctx, StringRef path,
+                                             const ImportOptions &options) {
+  return OnnxImporter(ctx, path, options).run();
 }
 
 bool mlir::slim::readOnnxTensorFile(StringRef path, ::slim::rt::NpyArray &out,

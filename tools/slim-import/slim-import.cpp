@@ -4,6 +4,7 @@
 #include "passes/Passes.h"
 #include "tools/Diagnostics.h"
 #include "tools/OutputFile.h"
+#include "tools/ShapeOption.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
@@ -31,6 +32,11 @@ static cl::opt<bool> elideWeights(
     "elide-weights",
     cl::desc("print weight blobs as <<elided>> (readable, not reloadable)"),
     cl::cat(category));
+static cl::list<std::string> shapeOptions(
+    "shape",
+    cl::desc("static shape of an ONNX input with dynamic dimensions, e.g. "
+             "input_ids=1x128 (repeatable)"),
+    cl::value_desc("NAME=DIMxDIM..."), cl::cat(category));
 static cl::opt<int64_t> seqLen(
     "seq-len",
     cl::desc("sequence length to compile a Hugging Face text model for "
@@ -69,8 +75,17 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
+  mlir::slim::ImportOptions importOptions;
+  importOptions.seqLen = seqLen;
+  for (const std::string &text : shapeOptions) {
+    std::string err;
+    if (!slim::tools::parseShapeOption(text, importOptions.shapes, err)) {
+      WithColor::error(errs(), "slim-import") << err << "\n";
+      return 1;
+    }
+  }
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::slim::importModel(&ctx, input, {seqLen});
+      mlir::slim::importModel(&ctx, input, importOptions);
   if (!module)
     return 1;
   if (!noRaise) {

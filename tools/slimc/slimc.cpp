@@ -19,6 +19,7 @@
 #include "passes/Passes.h"
 #include "tools/Diagnostics.h"
 #include "tools/OutputFile.h"
+#include "tools/ShapeOption.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -68,6 +69,11 @@ static cl::opt<Weights> weightsMode(
                clEnumValN(Weights::External, "external",
                           "in OUT.weights beside it, mmap'ed at start-up")),
     cl::cat(category));
+static cl::list<std::string> shapeOptions(
+    "shape",
+    cl::desc("static shape of an ONNX input with dynamic dimensions, e.g. "
+             "input_ids=1x128 (repeatable)"),
+    cl::value_desc("NAME=DIMxDIM..."), cl::cat(category));
 static cl::opt<int64_t> seqLen("seq-len",
                                cl::desc("sequence length for Hugging Face text "
                                         "models (default 128, capped)"),
@@ -237,7 +243,14 @@ int run(int argc, char **argv) {
       module = mlir::parseSourceFile<mlir::ModuleOp>(input, sourceMgr,
                                                      mlir::ParserConfig(&ctx));
     } else {
-      module = mlir::slim::importModel(&ctx, input, {seqLen});
+      mlir::slim::ImportOptions importOptions;
+      importOptions.seqLen = seqLen;
+      for (const std::string &text : shapeOptions) {
+        std::string err;
+        if (!slim::tools::parseShapeOption(text, importOptions.shapes, err))
+          return fail(err);
+      }
+      module = mlir::slim::importModel(&ctx, input, importOptions);
       if (module) {
         mlir::PassManager pm(&ctx);
         pm.addPass(mlir::slim::createSlimRaisePass());

@@ -1,0 +1,41 @@
+//===- ShapeOption.h - the --shape NAME=DIMxDIM option ----------*- C++ -*-===//
+
+#ifndef TOOLS_SHAPEOPTION_H
+#define TOOLS_SHAPEOPTION_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace slim::tools {
+
+/// Parses "input_ids=1x128" into `shapes`; false with `error` on bad text.
+inline bool parseShapeOption(llvm::StringRef text,
+                             std::map<std::string, std::vector<int64_t>> &shapes,
+                             std::string &error) {
+  auto [name, dims] = text.split('=');
+  if (name.empty() || dims.empty()) {
+    error = "--shape '" + text.str() + "' is not NAME=DIMxDIM... (e.g. input_ids=1x128)";
+    return false;
+  }
+  std::vector<int64_t> out;
+  llvm::SmallVector<llvm::StringRef> parts;
+  dims.split(parts, 'x');
+  for (llvm::StringRef p : parts) {
+    int64_t d;
+    if (p.getAsInteger(10, d) || d <= 0) {
+      error = "--shape '" + text.str() + "': '" + p.str() +
+              "' is not a positive dimension";
+      return false;
+    }
+    out.push_back(d);
+  }
+  shapes[name.str()] = out;
+  return true;
+}
+
+} // namespace slim::tools
+
+#endif // TOOLS_SHAPEOPTION_H
