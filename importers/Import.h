@@ -47,6 +47,14 @@ OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path,
 bool readOnnxTensorFile(llvm::StringRef path, ::slim::rt::NpyArray &out,
                         std::string &error);
 
+/// Writes a copy of the ONNX model at `path` whose graph outputs also list
+/// every node's outputs (typed by ONNX shape inference), for comparing
+/// intermediate values; `nodeOutputs` gets node name -> first output name.
+bool exposeOnnxIntermediates(llvm::StringRef path, llvm::StringRef outPath,
+                             std::vector<std::pair<std::string, std::string>>
+                                 &nodeOutputs,
+                             std::string &error);
+
 /// Registers the dialects the importers create ops of.
 void registerImportDialects(MLIRContext *ctx);
 

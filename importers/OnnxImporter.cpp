@@ -1600,3 +1600,58 @@ bool mlir::slim::readOnnxTensorFile(StringRef path, ::slim::rt::NpyArray &out,
     return false;
   }
 }
+
+bool mlir::slim::exposeOnnxIntermediates(
+    StringRef path, StringRef outPath,
+    std::vector<std::pair<std::string, std::string>> &nodeOutputs,
+    std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  onnx::ModelProto model;
+  if (!buffer || (*buffer)->getBufferSize() > size_t(INT32_MAX) ||
+      !model.ParseFromArray((*buffer)->getBufferStart(),
+                            int((*buffer)->getBufferSize()))) {
+    error = path.str() + ": not a readable ONNX model";
+    return false;
+  }
+  try {
+    onnx::shape_inference::InferShapes(model);
+  } catch (const std::exception &e) {
+    error = path.str() + ": ONNX shape inference failed: " + e.what();
+    return false;
+  }
+  onnx::GraphProto *g = model.mutable_graph();
+  llvm::StringMap<const onnx::ValueInfoProto *> info;
+  for (const auto &vi : g->value_info())
+    info[vi.name()] = &vi;
+  llvm::StringSet<> outputs;
+  for (const auto &o : g->output())
+    outputs.insert(o.name());
+  std::vector<onnx::ValueInfoProto> added;
+  for (const auto &n : g->node()) {
+    if (n.op_type() == "Constant" || n.output_size() == 0)
+      continue;
+    nodeOutputs.emplace_back(n.name(), n.output(0));
+    for (const auto &o : n.output()) {
+      if (o.empty() || outputs.contains(o) || !info.count(o))
+        continue;
+      outputs.insert(o);
+      added.push_back(*info[o]);
+    }
+  }
+  for (auto &vi : added)
+    *g->add_output() = vi;
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) {
+    error = "cannot serialize the exposed model";
+    return false;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream os(outPath, ec);
+  if (ec) {
+    error = "cannot write '" + outPath.str() + "': " + ec.message();
+    return false;
+  }
+  os << bytes;
+  return true;
+}

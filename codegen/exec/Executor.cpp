@@ -208,6 +208,8 @@ LogicalResult Executor::runOp(Operation *op) {
                branch[0].shape, f32(out), out.shape);
     if (onResidual)
       onResidual(res, x, out);
+    if (onValue)
+      onValue(op, out);
     values[result] = std::move(out);
     return success();
   }
@@ -390,6 +392,8 @@ LogicalResult Executor::runOp(Operation *op) {
           });
   if (failed(status))
     return failure();
+  if (result && onValue)
+    onValue(op, out);
   if (result)
     values[result] = std::move(out);
   return success();

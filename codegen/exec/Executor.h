@@ -28,6 +28,8 @@ public:
   /// Called after each slim.residual with its input and output.
   std::function<void(ResidualOp, const Tensor &input, const Tensor &output)>
       onResidual;
+  /// Called after every op (nested ones included) with its first result.
+  std::function<void(Operation *, const Tensor &result)> onValue;
 
   /// Runs `func` with one tensor per argument (dtype and shape must match
   /// exactly). Errors are emitted as diagnostics at the failing op or, for

@@ -46,6 +46,12 @@ static cl::opt<bool> tensorToNpy(
     "tensor-to-npy",
     cl::desc("convert an ONNX TensorProto file (.pb) to .npy instead"),
     cl::cat(category));
+static cl::opt<bool> exposeIntermediates(
+    "expose-intermediates",
+    cl::desc("write a copy of the ONNX model with every node output as a "
+             "graph output (for slim-verify --find-divergence); prints "
+             "'NODE<TAB>OUTPUT' per node"),
+    cl::cat(category));
 static cl::opt<bool> noRaise(
     "no-raise",
     cl::desc("keep the imported ONNX primitives (skip slim-raise)"),
@@ -64,6 +70,20 @@ int main(int argc, char **argv) {
   mlir::MLIRContext ctx;
   slim::tools::DiagnosticPrinter diagnostics(&ctx, "slim-import");
 
+  if (exposeIntermediates) {
+    std::vector<std::pair<std::string, std::string>> nodes;
+    std::string err;
+    if (output == "-" ||
+        !mlir::slim::exposeOnnxIntermediates(input, output, nodes, err)) {
+      WithColor::error(errs(), "slim-import")
+          << (err.empty() ? "--expose-intermediates needs -o FILE.onnx" : err)
+          << "\n";
+      return 1;
+    }
+    for (auto &[node, out] : nodes)
+      outs() << node << "\t" << out << "\n";
+    return 0;
+  }
   if (tensorToNpy) {
     slim::rt::NpyArray array;
     std::string err;

@@ -49,6 +49,11 @@ static cl::opt<std::string>
                cl::desc("write each slim.residual's output to "
                         "DIR/layer<L>.<kind>.npy"),
                cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<std::string> dumpValues(
+    "dump-values",
+    cl::desc("write the result of every op that came from an ONNX node to "
+             "DIR/<n>.npy, listed in DIR/index.tsv (n, node, op)"),
+    cl::value_desc("DIR"), cl::cat(category));
 static cl::opt<std::string> entry("function",
                                   cl::desc("the function to run"),
                                   cl::init("main"), cl::cat(category));
@@ -146,6 +151,29 @@ int main(int argc, char **argv) {
         WithColor::error(errs(), "slim-run") << err << "\n";
         dumpError = 1;
       }
+    };
+  }
+  std::unique_ptr<raw_fd_ostream> index;
+  int valueCount = 0;
+  if (!dumpValues.empty()) {
+    if (std::error_code ec = sys::fs::create_directories(dumpValues))
+      return fail(1, "cannot create '" + dumpValues + "': " + ec.message());
+    std::error_code ec;
+    index = std::make_unique<raw_fd_ostream>(dumpValues + "/index.tsv", ec);
+    if (ec)
+      return fail(1, "cannot write index.tsv: " + ec.message());
+    exec.onValue = [&](mlir::Operation *op, const rt::NpyArray &value) {
+      auto name = dyn_cast<mlir::NameLoc>(op->getLoc());
+      if (!name)
+        return;
+      std::string file = std::to_string(valueCount) + ".npy", err;
+      if (!rt::writeNpy(dumpValues + "/" + file, value, err)) {
+        WithColor::error(errs(), "slim-run") << err << "\n";
+        dumpError = 1;
+        return;
+      }
+      *index << valueCount++ << "\t" << name.getName().getValue() << "\t"
+             << op->getName().getStringRef() << "\n";
     };
   }
   // Input mismatches are reported by the executor at the function; they
