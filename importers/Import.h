@@ -49,7 +49,7 @@ bool readOnnxTensorFile(llvm::StringRef path, ::slim::rt::NpyArray &out,
 
 /// Writes a copy of the ONNX model at `path` whose graph outputs also list
 /// every node's outputs (typed by ONNX shape inference), for comparing
-/// intermediate values; `nodeOutputs` gets node name -> first output name.
+/// intermediate values; `nodeOutputs` gets (node name, output name) pairs.
 bool exposeOnnxIntermediates(llvm::StringRef path, llvm::StringRef outPath,
                              std::vector<std::pair<std::string, std::string>>
                                  &nodeOutputs,

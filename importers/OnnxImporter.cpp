@@ -1631,7 +1631,9 @@ bool mlir::slim::exposeOnnxIntermediates(
   for (const auto &n : g->node()) {
     if (n.op_type() == "Constant" || n.output_size() == 0)
       continue;
-    nodeOutputs.emplace_back(n.name(), n.output(0));
+    for (const auto &o : n.output())
+      if (!o.empty())
+        nodeOutputs.emplace_back(n.name(), o);
     for (const auto &o : n.output()) {
       if (o.empty() || outputs.contains(o) || !info.count(o))
         continue;

@@ -5,9 +5,9 @@
 //   node ort-run.js MODEL.onnx --describe
 //       prints the inputs and outputs as JSON
 //   node ort-run.js MODEL.onnx --input NAME=FILE.npy ... --output-dir DIR
-//       [--threads N] [--bench N] [--outputs-all]
-//   --outputs-all also fetches every intermediate value (for divergence
-//   search): the model is rewritten to expose them.
+//       [--threads N] [--bench N]
+// Output files are named after the outputs, with characters other than
+// letters, digits and '_.-' replaced by '_'.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -92,7 +92,11 @@ async function main() {
     console.log(`median_ms=${times[Math.floor(times.length / 2)].toFixed(3)} min_ms=${times[0].toFixed(3)}`);
   }
   fs.mkdirSync(outDir, { recursive: true });
-  for (const name of session.outputNames) writeNpy(path.join(outDir, `${name}.npy`), results[name]);
+  // Intermediate value names carry '/' and ':' (torch export): one file each.
+  for (const name of session.outputNames) {
+    const file = name.replace(/[^A-Za-z0-9_.-]/g, '_');
+    writeNpy(path.join(outDir, `${file}.npy`), results[name]);
+  }
 }
 
 main().catch(e => { console.error(`ort-run: error: ${e.message}`); process.exit(1); });

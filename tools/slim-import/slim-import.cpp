@@ -50,7 +50,11 @@ static cl::opt<bool> exposeIntermediates(
     "expose-intermediates",
     cl::desc("write a copy of the ONNX model with every node output as a "
              "graph output (for slim-verify --find-divergence); prints "
-             "'NODE<TAB>OUTPUT' per node"),
+             "'NODE<TAB>OUTPUT' per node output"),
+    cl::cat(category));
+static cl::opt<bool> locations(
+    "locations",
+    cl::desc("print op locations (the ONNX node each op came from)"),
     cl::cat(category));
 static cl::opt<bool> noRaise(
     "no-raise",
@@ -118,6 +122,8 @@ int main(int argc, char **argv) {
     if (emitBytecode)
       return succeeded(mlir::writeBytecodeToFile(*module, os));
     mlir::OpPrintingFlags flags;
+    if (locations)
+      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
     if (elideWeights)
       flags.elideLargeResourceString(0);
     module->print(os, flags);
