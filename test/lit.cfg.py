@@ -22,4 +22,6 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(
     ("%slim_verify", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-verify")))
 config.substitutions.append(("%cc", config.c_compiler))
+config.substitutions.append(
+    ("%slim_quality", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-quality")))
 config.substitutions.append(("%fixtures", os.path.join(config.slim_src_root, "test", "fixtures")))
