@@ -56,6 +56,50 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Optimizations
+//===----------------------------------------------------------------------===//
+
+def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
+  let summary = "exact Pre-LN -> Pre-RMSNorm rewrite (recentres the residual stream)";
+  let description = [{
+    In a Pre-LN transformer only norms and residual adds read the main
+    branch x_l = x_0 + Σ f_k, and LN(x) = LN(x - mean(x)). Recentring every
+    contribution makes the branch exactly zero-mean, and on a zero-mean
+    input LayerNorm equals RMSNorm with the same gain, bias and epsilon
+    (shared/spec/PASSES.md §3, Pre-RMSNorm):
+
+    * embeddings, position/type/CLS vectors: each row minus its mean;
+    * the patch-embedding linear and the last linear of every residual
+      branch (attention output, MLP down): W' = P·W (each column minus its
+      mean over the outputs), b' = b - mean(b);
+    * every LayerNorm reading the main branch (norm1, norm2, final norm)
+      becomes rms_norm; q/k/v/up/gate weights and the head are untouched.
+
+    A token embedding shared with the head (tied) is kept: with
+    `tied=center` (default) one `x0 - mean(x0)` is inserted after the
+    embedding sum; `tied=untie` recentres a copy for the input side. Every
+    precondition is checked before anything changes; a failure names the
+    op and the block and leaves the module as it was.
+
+    Before / after (one Pre-LN block):
+    ```mlir
+    %h = slim.residual attention layer 0 (%x) : ... {
+      %n = slim.layer_norm %a, %g, %b ...      // -> slim.rms_norm %a, %g, %b
+      ...
+      %o = slim.linear %att, %wo, %bo ...      // -> recentred %wo', %bo'
+      slim.yield %o
+    }
+    ```
+  }];
+  let options = [
+    Option<"tied", "tied", "std::string", /*default=*/"\"center\"",
+           "a token embedding shared with the head: 'center' (insert one "
+           "mean subtraction after the embedding sum) or 'untie' (recentre "
+           "a copy for the input)">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Lowering
 //===----------------------------------------------------------------------===//
 

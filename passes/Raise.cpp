@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/Weights.h"
 
 #include "dialects/slim/IR/ShapeUtils.h"
 #include "dialects/slim/IR/SlimOps.h"
@@ -41,24 +42,6 @@ namespace {
 // Constants
 //===----------------------------------------------------------------------===//
 
-/// The element values of a constant float tensor (dense or resource).
-std::optional<std::vector<float>> floatValues(Value v) {
-  Attribute attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    if (!dense.getElementType().isF32())
-      return std::nullopt;
-    auto range = dense.getValues<float>();
-    return std::vector<float>(range.begin(), range.end());
-  }
-  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
-    if (auto data = res.tryGetAsArrayRef())
-      return std::vector<float>(data->begin(), data->end());
-  }
-  return std::nullopt;
-}
-
 /// The value of a constant whose elements are all equal (any shape).
 std::optional<double> splatValue(Value v) {
   DenseElementsAttr dense;
@@ -84,15 +67,6 @@ bool isConstant(Value v) { return v && matchPattern(v, m_Constant()); }
 
 RankedTensorType tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
-}
-
-/// A new weight resource holding `data` with `shape`.
-Value makeWeight(OpBuilder &b, Location loc, StringRef name,
-                 ArrayRef<int64_t> shape, ArrayRef<float> data) {
-  auto type = RankedTensorType::get(shape, b.getF32Type());
-  auto attr = DenseResourceElementsAttr::get(
-      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(data));
-  return b.create<arith::ConstantOp>(loc, attr);
 }
 
 /// "layers.0.self_attn.q_proj" from an ONNX node name such as

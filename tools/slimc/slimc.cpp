@@ -82,6 +82,16 @@ static cl::opt<unsigned> optLevel("O", cl::Prefix, cl::init(2),
                                   cl::desc("optimization level of the generated "
                                            "code (0-3, default 2)"),
                                   cl::cat(category));
+static cl::opt<std::string> lnToRms(
+    "ln-to-rmsnorm", cl::ValueOptional,
+    cl::desc("rewrite Pre-LN LayerNorms to RMSNorm exactly (slim-ln-to-rmsnorm;"
+             " the value: 'rms', the default)"),
+    cl::value_desc("rms"), cl::cat(category));
+static cl::opt<std::string> tiedOption(
+    "tied", cl::init("center"),
+    cl::desc("with --ln-to-rmsnorm, a token embedding shared with the head: "
+             "'center' (default) or 'untie'"),
+    cl::cat(category));
 static cl::opt<std::string> pipeline(
     "pass-pipeline",
     cl::desc("extra passes after import, as an mlir-opt pipeline, e.g. "
@@ -261,10 +271,20 @@ int run(int argc, char **argv) {
     if (!module)
       return 1;
   }
-  if (!pipeline.empty()) {
+  bool runLnToRms = lnToRms.getNumOccurrences() > 0;
+  if (runLnToRms && !lnToRms.empty() && lnToRms != "rms")
+    return fail("--ln-to-rmsnorm=" + lnToRms +
+                ": only 'rms' (Pre-RMSNorm) is implemented");
+  if (runLnToRms || !pipeline.empty()) {
     Stage stage("passes");
     mlir::PassManager pm(&ctx);
-    if (failed(mlir::parsePassPipeline(pipeline, pm, errs())))
+    if (runLnToRms) {
+      mlir::slim::SlimLnToRmsNormPassOptions options;
+      options.tied = tiedOption;
+      pm.addPass(mlir::slim::createSlimLnToRmsNormPass(options));
+    }
+    if (!pipeline.empty() &&
+        failed(mlir::parsePassPipeline(pipeline, pm, errs())))
       return fail("invalid --pass-pipeline");
     if (failed(pm.run(*module)))
       return 1;

@@ -1,0 +1,374 @@
+//===- LnToRmsNorm.cpp - slim-ln-to-rmsnorm: exact Pre-LN -> Pre-RMSNorm --===//
+//
+// Analysis first, then edits: every precondition of shared/spec/PASSES.md
+// §3.6 is checked on the whole function before the first weight changes,
+// so a failure leaves the module as it was.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/Weights.h"
+
+#include "dialects/slim/IR/ShapeUtils.h"
+#include "dialects/slim/IR/SlimOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::slim {
+#define GEN_PASS_DEF_SLIMLNTORMSNORMPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::slim
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace {
+
+constexpr llvm::StringLiteral kPrefix = "ln-to-rms: ";
+
+/// "'slim.gelu' (node /h.0/mlp/Mul_5)" for messages.
+std::string describeOp(Operation *op) {
+  std::string s = "'" + op->getName().getStringRef().str() + "'";
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    s += " (node " + name.getName().str() + ")";
+  return s;
+}
+
+std::string describeValue(Value v) {
+  if (Operation *d = v.getDefiningOp())
+    return "the result of " + describeOp(d);
+  return "function argument #" +
+         std::to_string(cast<BlockArgument>(v).getArgNumber());
+}
+
+/// One weight edit: replace operand `index` of `user` by a recentred copy.
+struct Edit {
+  enum Kind { Rows, Outputs } kind;
+  Operation *user;
+  unsigned index;
+};
+
+class Rewriter {
+public:
+  Rewriter(func::FuncOp func, bool untie) : func(func), untie(untie) {}
+
+  /// Checks everything; on success `apply()` makes the edits.
+  LogicalResult analyze();
+  void apply();
+  bool nothingToDo() const { return norms.empty(); }
+
+private:
+  LogicalResult checkReaders(Value v, int64_t afterBlock);
+  LogicalResult checkNorm(LayerNormOp ln);
+  LogicalResult collectWriters(Value v);
+  LogicalResult branchEnd(ResidualOp res);
+  LogicalResult foldableConstant(Value w, Operation *user);
+  Value recentred(Edit edit, OpBuilder &b);
+
+  func::FuncOp func;
+  bool untie;
+  Value x0;
+  SmallVector<LayerNormOp> norms;
+  SmallVector<Edit> edits;
+  bool tiedTable = false;
+  llvm::DenseMap<std::pair<Value, int>, Value> done; // (constant, kind)
+};
+
+LogicalResult Rewriter::checkNorm(LayerNormOp ln) {
+  int64_t rank = ln.getInput().getType().getRank();
+  if (ln.getNormalizedAxis() != rank - 1)
+    return ln.emitError(kPrefix)
+           << describeOp(ln) << " normalizes over axes ["
+           << ln.getNormalizedAxis() << ", " << rank
+           << "); only last-axis LayerNorm supported";
+  // The gain and bias stay as they are (RMSNorm takes the same ones).
+  norms.push_back(ln);
+  return success();
+}
+
+/// Every reader of a main-branch value is a residual (reading it as its
+/// stream) or a norm.
+LogicalResult Rewriter::checkReaders(Value v, int64_t afterBlock) {
+  for (OpOperand &use : v.getUses()) {
+    Operation *user = use.getOwner();
+    if (isa<func::ReturnOp>(user))
+      return user->emitError(kPrefix)
+             << "main branch " << describeValue(v)
+             << " is a graph output; its values would change";
+    if (auto res = dyn_cast<ResidualOp>(user)) {
+      if (use.getOperandNumber() == 0)
+        continue;
+    }
+    if (auto ln = dyn_cast<LayerNormOp>(user)) {
+      // A norm whose output is itself the next residual's stream is a
+      // Post-LN block.
+      for (Operation *next : ln->getUsers())
+        if (auto res = dyn_cast<ResidualOp>(next))
+          return res.emitError(kPrefix)
+                 << "block " << res.getLayer()
+                 << " is Post-LN; equivalence holds only for Pre-LN";
+      if (failed(checkNorm(ln)))
+        return failure();
+      continue;
+    }
+    if (isa<RmsNormOp>(user))
+      continue;
+    return user->emitError(kPrefix)
+           << "main-branch value after block " << afterBlock
+           << " is read by " << describeOp(user)
+           << ", which is not a norm or residual add";
+  }
+  return success();
+}
+
+LogicalResult Rewriter::foldableConstant(Value w, Operation *user) {
+  if (!w.getDefiningOp<arith::ConstantOp>() || !floatValues(w))
+    return user->emitError(kPrefix)
+           << describeValue(w) << " (operand of " << describeOp(user)
+           << ") is not a foldable constant (run before quantization)";
+  return success();
+}
+
+/// The branch must end in a linear whose weights can be recentred.
+LogicalResult Rewriter::branchEnd(ResidualOp res) {
+  Value branch = res.getBranch();
+  Operation *end = branch.getDefiningOp();
+  if (auto q = dyn_cast_or_null<QLinearOp>(end))
+    return q.emitError(kPrefix)
+           << describeValue(q.getWeight())
+           << " is not a foldable constant (run before quantization)";
+  auto lin = dyn_cast_or_null<LinearOp>(end);
+  if (!lin)
+    return (end ? end->emitError() : res.emitError())
+           << kPrefix << "residual branch of block " << res.getLayer()
+           << " ends with "
+           << (end ? describeOp(end) : std::string("its input"))
+           << "; its mean cannot be removed by editing weights";
+  if (failed(foldableConstant(lin.getWeight(), lin)) ||
+      (lin.getBias() && failed(foldableConstant(lin.getBias(), lin))))
+    return failure();
+  edits.push_back({Edit::Outputs, lin, 1});
+  return success();
+}
+
+/// Everything that writes x0: embedding tables, position/type/CLS vectors,
+/// the patch-embedding linear, through adds and token concats.
+LogicalResult Rewriter::collectWriters(Value v) {
+  Operation *d = v.getDefiningOp();
+  int64_t dim = cast<RankedTensorType>(v.getType()).getShape().back();
+  auto lastDimMatches = [&](Value x) {
+    auto t = cast<RankedTensorType>(x.getType());
+    return t.getRank() >= 1 && t.getShape().back() == dim;
+  };
+  if (auto add = dyn_cast_or_null<AddOp>(d)) {
+    if (!lastDimMatches(add.getLhs()) || !lastDimMatches(add.getRhs()))
+      return add.emitError(kPrefix)
+             << "the embedding sum " << describeOp(add)
+             << " broadcasts along the model dimension; its mean cannot be "
+                "removed by editing weights";
+    for (Value operand : {add.getLhs(), add.getRhs()}) {
+      if (operand.getDefiningOp<arith::ConstantOp>()) {
+        if (failed(foldableConstant(operand, add)))
+          return failure();
+        edits.push_back({Edit::Rows, add, operand == add.getLhs() ? 0u : 1u});
+      } else if (failed(collectWriters(operand))) {
+        return failure();
+      }
+    }
+    return success();
+  }
+  if (auto cat = dyn_cast_or_null<ConcatOp>(d)) {
+    int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+    if (normalizeAxis(static_cast<int64_t>(cat.getAxis()), rank) == rank - 1)
+      return cat.emitError(kPrefix)
+             << describeOp(cat)
+             << " concatenates along the model dimension; its mean cannot be "
+                "removed by editing weights";
+    for (auto [k, operand] : llvm::enumerate(cat.getInputs())) {
+      if (operand.getDefiningOp<arith::ConstantOp>()) {
+        if (failed(foldableConstant(operand, cat)))
+          return failure();
+        edits.push_back({Edit::Rows, cat, unsigned(k)});
+      } else if (failed(collectWriters(operand))) {
+        return failure();
+      }
+    }
+    return success();
+  }
+  if (auto emb = dyn_cast_or_null<EmbeddingOp>(d)) {
+    if (failed(foldableConstant(emb.getTable(), emb)))
+      return failure();
+    if (!emb.getTable().hasOneUse())
+      tiedTable = true;
+    edits.push_back({Edit::Rows, emb, 0});
+    return success();
+  }
+  if (auto lin = dyn_cast_or_null<LinearOp>(d)) {
+    if (failed(foldableConstant(lin.getWeight(), lin)) ||
+        (lin.getBias() && failed(foldableConstant(lin.getBias(), lin))))
+      return failure();
+    edits.push_back({Edit::Outputs, lin, 1});
+    return success();
+  }
+  if (d && isa<ReshapeOp>(d) &&
+      cast<RankedTensorType>(d->getOperand(0).getType()).getShape().back() ==
+          dim)
+    return collectWriters(d->getOperand(0)); // keeps the last axis
+  return (d ? d->emitError() : func.emitError())
+         << kPrefix << "the embedding sum is written by "
+         << (d ? describeOp(d) : describeValue(v))
+         << "; its mean cannot be removed by editing weights";
+}
+
+LogicalResult Rewriter::analyze() {
+  ResidualOp first;
+  for (Operation &op : func.getBody().front())
+    if ((first = dyn_cast<ResidualOp>(op)))
+      break;
+  if (!first)
+    return success(); // no residual structure: nothing to rewrite
+  x0 = first.getInput();
+  Value v = x0;
+  int64_t lastBlock = -1;
+  if (failed(checkReaders(v, lastBlock)))
+    return failure();
+  while (true) {
+    ResidualOp res;
+    for (Operation *user : v.getUsers())
+      if (auto r = dyn_cast<ResidualOp>(user); r && r.getInput() == v)
+        res = r;
+    if (!res)
+      break;
+    // Pre-LN: the body reads the stream only through norms.
+    Block &body = res.getBody().front();
+    for (Operation *user : body.getArgument(0).getUsers()) {
+      if (auto ln = dyn_cast<LayerNormOp>(user)) {
+        if (failed(checkNorm(ln)))
+          return failure();
+        continue;
+      }
+      if (isa<RmsNormOp>(user))
+        continue;
+      return res.emitError(kPrefix)
+             << "block " << res.getLayer()
+             << " is Post-LN; equivalence holds only for Pre-LN";
+    }
+    if (failed(branchEnd(res)))
+      return failure();
+    lastBlock = res.getLayer();
+    v = res.getResult();
+    if (failed(checkReaders(v, lastBlock)))
+      return failure();
+  }
+  if (norms.empty())
+    return success(); // already RMSNorm (or no norms): nothing to do
+  return collectWriters(x0);
+}
+
+/// A recentred copy of the constant operand an edit names.
+Value Rewriter::recentred(Edit edit, OpBuilder &b) {
+  Value w = edit.user->getOperand(edit.index);
+  auto key = std::make_pair(w, int(edit.kind));
+  if (Value v = done.lookup(key))
+    return v;
+  auto shape = cast<RankedTensorType>(w.getType()).getShape();
+  std::vector<float> data = *floatValues(w);
+  int64_t d = shape.back();
+  if (edit.kind == Edit::Rows) {
+    // Each row (last axis) minus its mean, in double.
+    for (size_t r = 0; r < data.size() / d; ++r) {
+      double mean = 0;
+      for (int64_t i = 0; i < d; ++i)
+        mean += data[r * d + i];
+      mean /= double(d);
+      for (int64_t i = 0; i < d; ++i)
+        data[r * d + i] = float(data[r * d + i] - mean);
+    }
+  } else {
+    // W' = P·W on [out, in]: each column minus its mean over the outputs;
+    // a bias [out] likewise (the same code with in = 1).
+    int64_t out = shape[0], in = shape.size() == 2 ? shape[1] : 1;
+    for (int64_t i = 0; i < in; ++i) {
+      double mean = 0;
+      for (int64_t o = 0; o < out; ++o)
+        mean += data[o * in + i];
+      mean /= double(out);
+      for (int64_t o = 0; o < out; ++o)
+        data[o * in + i] = float(data[o * in + i] - mean);
+    }
+  }
+  std::string base = weightName(w);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfterValue(w);
+  Value v = makeWeight(b, w.getLoc(),
+                       base.empty() ? std::string("centered") : base + ".centered", shape,
+                       data);
+  done[key] = v;
+  return v;
+}
+
+void Rewriter::apply() {
+  OpBuilder b(func.getContext());
+  if (tiedTable && !untie) {
+    // tied=center: keep the shared table and every other writer; one
+    // mean subtraction after the embedding sum.
+    b.setInsertionPointAfterValue(x0);
+    Location loc = x0.getLoc();
+    Value mean = b.create<ReduceMeanOp>(loc, x0, b.getDenseI64ArrayAttr({-1}),
+                                        /*keepdims=*/true);
+    Value centered = b.create<SubOp>(loc, x0, mean);
+    x0.replaceUsesWithIf(centered, [&](OpOperand &use) {
+      return use.getOwner() != mean.getDefiningOp() &&
+             use.getOwner() != centered.getDefiningOp();
+    });
+    edits.erase(std::remove_if(edits.begin(), edits.end(),
+                               [&](const Edit &e) {
+                                 return !isa<LinearOp>(e.user) ||
+                                        !e.user->getParentOfType<ResidualOp>();
+                               }),
+                edits.end());
+  }
+  for (const Edit &e : edits) {
+    e.user->setOperand(e.index, recentred(e, b));
+    // A linear's bias goes with its weight.
+    if (auto lin = dyn_cast<LinearOp>(e.user); lin && lin.getBias())
+      lin->setOperand(2, recentred({Edit::Outputs, lin, 2}, b));
+  }
+  for (LayerNormOp ln : norms) {
+    b.setInsertionPoint(ln);
+    auto rms = b.create<RmsNormOp>(ln.getLoc(), ln.getType(), ln.getInput(),
+                                   ln.getScale(), ln.getBias(),
+                                   ln.getEpsilonAttr());
+    ln.replaceAllUsesWith(rms.getResult());
+    ln.erase();
+  }
+}
+
+struct SlimLnToRmsNormPass
+    : public mlir::slim::impl::SlimLnToRmsNormPassBase<SlimLnToRmsNormPass> {
+  using SlimLnToRmsNormPassBase::SlimLnToRmsNormPassBase;
+
+  void runOnOperation() override {
+    if (tied != "center" && tied != "untie") {
+      getOperation().emitError(kPrefix)
+          << "tied=" << tied << " is not one of center, untie";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      Rewriter rewriter(func, tied == "untie");
+      if (failed(rewriter.analyze()))
+        return signalPassFailure();
+      if (rewriter.nothingToDo()) {
+        func.emitRemark(kPrefix)
+            << "no LayerNorm reads the main branch of @" << func.getSymName()
+            << "; nothing to rewrite";
+        continue;
+      }
+      rewriter.apply();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,45 @@
+//===- Weights.cpp - reading and writing constant weights in passes -------===//
+
+#include "passes/Weights.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+namespace mlir::slim {
+
+std::optional<std::vector<float>> floatValues(Value v) {
+  Attribute attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (!dense.getElementType().isF32())
+      return std::nullopt;
+    auto range = dense.getValues<float>();
+    return std::vector<float>(range.begin(), range.end());
+  }
+  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(attr))
+    if (auto data = res.tryGetAsArrayRef())
+      return std::vector<float>(data->begin(), data->end());
+  return std::nullopt;
+}
+
+Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
+                 llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  auto attr = DenseResourceElementsAttr::get(
+      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(data));
+  return b.create<arith::ConstantOp>(loc, attr);
+}
+
+std::string weightName(Value v) {
+  auto cst = v ? v.getDefiningOp<arith::ConstantOp>() : arith::ConstantOp();
+  if (!cst)
+    return "";
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
+    return res.getRawHandle().getKey().str();
+  return "";
+}
+
+} // namespace mlir::slim

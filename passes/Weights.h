@@ -1,0 +1,26 @@
+//===- Weights.h - reading and writing constant weights in passes -*- C++ -*-===//
+
+#ifndef PASSES_WEIGHTS_H
+#define PASSES_WEIGHTS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Value.h"
+
+#include <optional>
+#include <vector>
+
+namespace mlir::slim {
+
+/// The elements of an f32 constant (dense or dense_resource), or nullopt.
+std::optional<std::vector<float>> floatValues(Value v);
+
+/// A new f32 dense_resource constant named `name` (made unique).
+Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
+                 llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data);
+
+/// The resource key of a dense_resource constant, or "".
+std::string weightName(Value v);
+
+} // namespace mlir::slim
+
+#endif // PASSES_WEIGHTS_H
