@@ -33,6 +33,12 @@ struct ImportOptions {
 OwningOpRef<ModuleOp> importOnnx(MLIRContext *ctx, llvm::StringRef path,
                                  const ImportOptions &options = {});
 
+/// importOnnx on an in-memory model (`name` is used in messages).
+OwningOpRef<ModuleOp> importOnnxFromBuffer(MLIRContext *ctx,
+                                           llvm::StringRef bytes,
+                                           llvm::StringRef name,
+                                           const ImportOptions &options = {});
+
 /// Imports a Hugging Face checkpoint directory (config.json +
 /// model.safetensors) of a supported model_type as raised slim ops.
 OwningOpRef<ModuleOp> importHuggingFace(MLIRContext *ctx, llvm::StringRef dir,

@@ -156,6 +156,11 @@ public:
       : ctx(ctx), path(path.str()), options(options), b(ctx) {}
 
   OwningOpRef<ModuleOp> run();
+  /// Imports from `bytes` instead of reading the file at `path`.
+  void setContents(StringRef bytes) {
+    contents = bytes;
+    haveContents = true;
+  }
   LogicalResult readTensorForTool(const onnx::TensorProto &t, HostTensor &h) {
     return readTensor(t, h, FileLineColLoc::get(ctx, path, 0, 0));
   }
@@ -200,6 +205,8 @@ private:
   MLIRContext *ctx;
   std::string path;
   ImportOptions options;
+  StringRef contents;
+  bool haveContents = false;
   OpBuilder b;
   std::map<std::string, HostTensor> consts;
   llvm::StringSet<> initializerNames;
@@ -226,12 +233,17 @@ const char *const kSupportedOps[] = {
 
 LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return error(loc) << "cannot read the model: "
-                      << buffer.getError().message();
-  StringRef bytes = (*buffer)->getBuffer();
+  std::unique_ptr<llvm::MemoryBuffer> file;
+  StringRef bytes = contents;
+  if (!haveContents) {
+    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                              /*RequiresNullTerminator=*/false);
+    if (!buffer)
+      return error(loc) << "cannot read the model: "
+                        << buffer.getError().message();
+    file = std::move(*buffer);
+    bytes = file->getBuffer();
+  }
   if (bytes.empty())
     return error(loc) << "the file is empty, not an ONNX model";
   if (bytes.size() > size_t(INT32_MAX) ||
@@ -1540,6 +1552,14 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
 }
 
 } // namespace
+
+OwningOpRef<ModuleOp>
+mlir::slim::importOnnxFromBuffer(MLIRContext *ctx, StringRef bytes,
+                                 StringRef name, const ImportOptions &options) {
+  OnnxImporter importer(ctx, name, options);
+  importer.setContents(bytes);
+  return importer.run();
+}
 
 OwningOpRef<ModuleOp> mlir::slim::importOnnx(MLIRContext *ctx, StringRef path,
                                              const ImportOptions &options) {

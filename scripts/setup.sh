@@ -6,6 +6,8 @@ set -euo pipefail
 APT_PACKAGES=(
   # compiler toolchain and MLIR 19
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19 lld-19
+  # sanitizer and libFuzzer runtimes (the sanitizer suite, scripts/fuzz.sh)
+  libclang-rt-19-dev
   # Halide 14 (AOT kernels; links its own LLVM 14)
   libhalide14-0-dev
   # build

@@ -21,7 +21,16 @@ config.substitutions.append(("%slim_obj_root", config.slim_obj_root))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(
     ("%slim_verify", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-verify")))
-config.substitutions.append(("%cc", config.c_compiler))
+# In a sanitizer build, programs linking Slim's libraries need the
+# sanitizer runtime, and Python cannot dlopen them (test with
+# "UNSUPPORTED: sanitizer").
+cc = config.c_compiler
+if config.sanitize:
+    cc += " -fsanitize=" + config.sanitize
+    config.available_features.add("sanitizer")
+    # protobuf, LLVM and ONNX keep global state alive at exit.
+    config.environment["ASAN_OPTIONS"] = "detect_leaks=0"
+config.substitutions.append(("%cc", cc))
 config.substitutions.append(
     ("%slim_quality", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-quality")))
 config.substitutions.append(("%fixtures", os.path.join(config.slim_src_root, "test", "fixtures")))

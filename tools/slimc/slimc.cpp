@@ -376,6 +376,9 @@ int run(int argc, char **argv) {
       args.push_back(lib.str());
     for (const char *sys : {"-lpthread", "-ldl", "-lm"})
       args.push_back(sys);
+    // A sanitizer build's runtime needs the sanitizer's runtime too.
+    if (StringRef(SLIMC_SANITIZE).size())
+      args.push_back("-fsanitize=" SLIMC_SANITIZE);
     args.push_back("-o");
     args.push_back(linked);
     std::vector<StringRef> refs(args.begin(), args.end());

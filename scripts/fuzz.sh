@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target for SECONDS (default 30) on its seed corpus:
+# the fixtures, the ONNX node tests' models and the lit inputs. Builds the
+# fuzzers into build-fuzz/ (clang, -fsanitize=fuzzer,address,undefined).
+# Crashes are written to fuzz-artifacts/; the script fails on any.
+# Usage: scripts/fuzz.sh [SECONDS] [target...]   targets: onnx hf npy slim_ir
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+seconds="${1:-30}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(onnx hf npy slim_ir)
+build="${SLIM_FUZZ_BUILD_DIR:-$root/build-fuzz}"
+
+bash "$root/scripts/setup.sh"
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+    -DSLIM_FUZZ=ON -DSLIM_BUILD_TESTS=OFF >/dev/null
+fi
+cmake --build "$build" -j "${SLIM_JOBS:-2}" --target "${targets[@]/%/_fuzzer}"
+
+corpus="$build/fuzz-corpus"
+seed() { # target, files...
+  local dir="$corpus/$1"; shift
+  mkdir -p "$dir"
+  for f in "$@"; do [ -f "$f" ] && cp -n "$f" "$dir/$(echo "$f" | md5sum | cut -c1-16)" || true; done
+}
+seed onnx "$root"/test/fixtures/*/model.onnx "$root"/test/Import/Inputs/*.onnx \
+  $(ls /usr/share/libonnx-testdata/data/node/*/model.onnx 2>/dev/null | head -200)
+for d in "$root"/test/fixtures/*/hf; do
+  # config.json, a NUL, then model.safetensors (hf_fuzzer's input format)
+  mkdir -p "$corpus/hf"
+  { cat "$d/config.json"; printf '\0'; cat "$d/model.safetensors"; } \
+    > "$corpus/hf/$(basename "$(dirname "$d")")"
+done
+mkdir -p "$corpus/npy"
+python3 "$root/test/E2E/Inputs/npy.py" "$corpus/npy/ids" int64 1,8
+python3 "$root/test/E2E/Inputs/npy.py" "$corpus/npy/f32" float32 2,3
+seed slim_ir "$root"/test/Dialect/slim/*.mlir "$root"/test/Transforms/*.mlir \
+  "$root"/test/Codegen/*.mlir
+
+mkdir -p "$root/fuzz-artifacts"
+status=0
+for t in "${targets[@]}"; do
+  echo "== $t: ${seconds}s"
+  extra=()
+  [ "$t" = slim_ir ] && extra=(-dict="$root/test/fuzz/slim.dict")
+  if ! "$build/bin/${t}_fuzzer" "$corpus/$t" -max_total_time="$seconds" \
+       -rss_limit_mb=4096 -max_len=1048576 -artifact_prefix="$root/fuzz-artifacts/$t-" \
+       -print_final_stats=1 "${extra[@]}" 2>&1 | tail -12; then
+    status=1
+  fi
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+done
+exit $status
