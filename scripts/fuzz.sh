@@ -48,9 +48,11 @@ for t in "${targets[@]}"; do
   [ "$t" = slim_ir ] && extra=(-dict="$root/test/fuzz/slim.dict")
   if ! "$build/bin/${t}_fuzzer" "$corpus/$t" -max_total_time="$seconds" \
        -rss_limit_mb=4096 -max_len=1048576 -artifact_prefix="$root/fuzz-artifacts/$t-" \
-       -print_final_stats=1 "${extra[@]}" 2>&1 | tail -12; then
+       -print_final_stats=1 "${extra[@]}" > "$build/fuzz-$t.log" 2>&1; then
+    echo "fuzz: $t found a problem (log: $build/fuzz-$t.log, inputs: fuzz-artifacts/)"
+    grep -E "ERROR|SUMMARY" "$build/fuzz-$t.log" | head -5
     status=1
   fi
-  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  grep -E "^stat::number_of_executed_units|^Done" "$build/fuzz-$t.log" || true
 done
 exit $status

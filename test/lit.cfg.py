@@ -28,8 +28,6 @@ cc = config.c_compiler
 if config.sanitize:
     cc += " -fsanitize=" + config.sanitize
     config.available_features.add("sanitizer")
-    # protobuf, LLVM and ONNX keep global state alive at exit.
-    config.environment["ASAN_OPTIONS"] = "detect_leaks=0"
 config.substitutions.append(("%cc", cc))
 config.substitutions.append(
     ("%slim_quality", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-quality")))
