@@ -99,6 +99,53 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
   ];
 }
 
+def SlimDropLayersPass : Pass<"slim-drop-layers", "::mlir::ModuleOp"> {
+  let summary = "drops attention / MLP sublayers or whole blocks by calibration similarity";
+  let description = [{
+    "What Matters in Transformers?" (shared/spec/PASSES.md §1): a module
+    whose output is most similar to its input matters least. The pass runs
+    the unmodified model on the calibration batches with the reference
+    executor (the kernels the binary uses) and scores every candidate
+
+        sim(M) = mean over all tokens of cos(X, Y)
+
+    where X is the module's input (before its norm) and Y its output (after
+    the residual add): a `slim.residual` for attention and MLP, the pair of
+    them for a block. It drops the `count` most similar candidates (or
+    `fraction` of them), never those in `keep`; `mode=iterative` drops one
+    per round and rescores the model as dropped so far. With `layers` the
+    modules are named and nothing is scored. A dropped `slim.residual` is
+    replaced by its input; no surviving weight changes.
+
+    `report=PREFIX` writes PREFIX.json (layer, kind, similarity, dropped)
+    and PREFIX.svg (a bar chart of the scores, dropped ones marked);
+    `print` prints the table.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"attention\"",
+           "what to drop: attention, mlp, block, or joint (attention and MLP "
+           "ranked in one list)">,
+    Option<"count", "count", "int64_t", /*default=*/"4",
+           "how many modules to drop">,
+    Option<"fraction", "fraction", "double", /*default=*/"0.0",
+           "drop this fraction of the candidates instead of `count`">,
+    Option<"mode", "mode", "std::string", /*default=*/"\"one-shot\"",
+           "one-shot (score once) or iterative (drop one per round, "
+           "rescoring the model as dropped so far)">,
+    ListOption<"keep", "keep", "int64_t",
+               "block indices never dropped">,
+    ListOption<"layers", "layers", "std::string",
+               "drop exactly these, no scoring: block indices (N), or "
+               "attention:N / mlp:N">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "a .npy batch for the model's input, or a directory of them">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "write PREFIX.json and PREFIX.svg">,
+    Option<"print", "print", "bool", /*default=*/"false",
+           "print the score table">,
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // Lowering
 //===----------------------------------------------------------------------===//

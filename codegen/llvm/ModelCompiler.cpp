@@ -175,7 +175,8 @@ LogicalResult Compiler::planWeights() {
   LogicalResult status = success();
   func.walk([&](arith::ConstantOp cst) {
     Value v = cst.getResult();
-    if (!isa<RankedTensorType>(v.getType()))
+    // Unused constants (weights of dropped layers) are not stored.
+    if (!isa<RankedTensorType>(v.getType()) || v.use_empty())
       return;
     bool linearOnly = true, packed = packedWeights.contains(v);
     for (OpOperand &use : v.getUses()) {

@@ -92,6 +92,28 @@ static cl::opt<std::string> tiedOption(
     cl::desc("with --ln-to-rmsnorm, a token embedding shared with the head: "
              "'center' (default) or 'untie'"),
     cl::cat(category));
+static cl::opt<std::string> dropLayers(
+    "drop-layers",
+    cl::desc("drop the N (or the fraction F < 1) most redundant modules by "
+             "calibration similarity: attention:N, mlp:N, block:N or joint:N "
+             "(slim-drop-layers); needs --calibration unless --drop-list"),
+    cl::value_desc("TARGET:N"), cl::cat(category));
+static cl::opt<std::string> calibrationPath(
+    "calibration",
+    cl::desc("calibration batch (.npy for the model's input) or a directory "
+             "of them"),
+    cl::value_desc("PATH"), cl::cat(category));
+static cl::opt<std::string> dropMode(
+    "drop-mode", cl::init("one-shot"),
+    cl::desc("one-shot (default) or iterative"), cl::cat(category));
+static cl::list<int64_t> keepLayers(
+    "keep-layers", cl::CommaSeparated,
+    cl::desc("block indices never dropped"), cl::cat(category));
+static cl::list<std::string> dropList(
+    "drop-list", cl::CommaSeparated,
+    cl::desc("drop exactly these (no scoring): attention:N, mlp:N or a block "
+             "index with --drop-layers=block:0"),
+    cl::cat(category));
 static cl::opt<std::string> pipeline(
     "pass-pipeline",
     cl::desc("extra passes after import, as an mlir-opt pipeline, e.g. "
@@ -275,9 +297,31 @@ int run(int argc, char **argv) {
   if (runLnToRms && !lnToRms.empty() && lnToRms != "rms")
     return fail("--ln-to-rmsnorm=" + lnToRms +
                 ": only 'rms' (Pre-RMSNorm) is implemented");
-  if (runLnToRms || !pipeline.empty()) {
+  bool runDrop = !dropLayers.empty() || !dropList.empty();
+  if (runLnToRms || runDrop || !pipeline.empty()) {
     Stage stage("passes");
     mlir::PassManager pm(&ctx);
+    if (runDrop) {
+      mlir::slim::SlimDropLayersPassOptions options;
+      StringRef spec = dropLayers.empty() ? "joint:0" : StringRef(dropLayers);
+      auto [targetName, amount] = spec.split(':');
+      options.target = targetName.str();
+      double value;
+      if (amount.getAsDouble(value) || value < 0)
+        return fail("--drop-layers=" + dropLayers +
+                    ": expected TARGET:N or TARGET:FRACTION");
+      if (value < 1.0 && value > 0.0)
+        options.fraction = value;
+      else
+        options.count = int64_t(value);
+      options.mode = dropMode;
+      options.keep = keepLayers;
+      options.layers = dropList;
+      options.calibration = calibrationPath;
+      options.report = output + ".drop-layers";
+      options.print = true;
+      pm.addPass(mlir::slim::createSlimDropLayersPass(options));
+    }
     if (runLnToRms) {
       mlir::slim::SlimLnToRmsNormPassOptions options;
       options.tied = tiedOption;
