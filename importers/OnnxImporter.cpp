@@ -1437,6 +1437,14 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
     HostTensor h;
     if (failed(readTensor(t, h, fileLoc)))
       return {};
+    if (h.isFloat()) {
+      int64_t bad = llvm::count_if(h.f, [](float v) { return !std::isfinite(v); });
+      if (bad)
+        emitWarning(fileLoc) << "initializer '" << t.name() << "' has " << bad
+                             << " NaN/Inf value" << (bad == 1 ? "" : "s")
+                             << " of " << h.size()
+                             << "; outputs that read them will not be finite";
+    }
     initializerNames.insert(t.name());
     consts[t.name()] = std::move(h);
   }

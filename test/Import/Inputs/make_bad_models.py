@@ -46,3 +46,15 @@ save("dangling", [helper.make_node("Add", ["x", "ghost"], ["y"], name="add")],
 c = helper.make_tensor("c", TensorProto.FLOAT, [3], [1.0, 2.0, 3.0])
 save("shape_mismatch", [helper.make_node("Add", ["x", "c"], ["y"], name="bad_add")],
      [x], [y], check=False, inits=[c])
+
+# Weights with NaN and Inf (imported with a warning).
+nan = helper.make_tensor("w", TensorProto.FLOAT, [1, 4], [1.0, float("nan"), float("inf"), 0.0])
+save("nan_weights", [helper.make_node("Add", ["x", "w"], ["y"], name="add_w")],
+     [x], [y], inits=[nan])
+
+# A cycle: a -> b -> a (the checker rejects it as unsorted).
+save("cyclic", [
+    helper.make_node("Add", ["x", "b"], ["a"], name="first"),
+    helper.make_node("Tanh", ["a"], ["b"], name="second"),
+    helper.make_node("Identity", ["a"], ["y"], name="out"),
+], [x], [y], check=False)
