@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Quality and speed of the bundled trained models with layers dropped by
+slim-drop-layers, each variant next to the unoptimized binary in the same
+run. Calibration batches come from the training split (never the held-out
+set).
+
+    /usr/bin/python3 bench/drop_quality.py tinyvit|tinygpt [--windows N]
+
+Prints a markdown table: variant, dropped modules, accuracy (ViT) or
+held-out perplexity (GPT), top-1 agreement and mean KL against the
+unoptimized model, --bench median ms and the speed-up.
+"""
+import importlib.util
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SLIMC = os.path.join(ROOT, "build", "bin", "slimc")
+QUALITY = os.path.join(ROOT, "tools", "slim-quality")
+
+
+def load_train(example):
+    spec = importlib.util.spec_from_file_location(
+        "train_" + example, os.path.join(ROOT, "examples", example, "train.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def write_npy(path, descr, shape, raw):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        descr, ", ".join(map(str, shape)))
+    header += " " * ((64 - (11 + len(header)) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + raw)
+
+
+def main():
+    example = sys.argv[1]
+    windows = sys.argv[sys.argv.index("--windows") + 1] if "--windows" in sys.argv else None
+    work = tempfile.mkdtemp(prefix="slim-drop-")
+    calib = os.path.join(work, "calib")
+    os.makedirs(calib)
+    train = load_train(example)
+    hf = os.path.join(ROOT, "examples", example, "hf")
+    if example == "tinyvit":
+        (xt, _), _ = train.images()
+        for i in range(16):
+            write_npy(os.path.join(calib, "%02d.npy" % i), "<f4", [1, 1, 32, 32],
+                      xt[i:i + 1].contiguous().numpy().astype("<f4").tobytes())
+        quality = ["cls", "--images", os.path.join(ROOT, "examples", example, "heldout_images.bin"),
+                   "--labels", os.path.join(ROOT, "examples", example, "heldout_labels.bin")]
+        compile_extra, metric, feed = [], "accuracy", ("pixel_values", "<f4", [1, 1, 32, 32])
+        layers = 6
+    else:
+        data, _ = train.corpus()
+        for i in range(16):
+            s = i * 100003 % (len(data) - 129)
+            write_npy(os.path.join(calib, "%02d.npy" % i), "<i8", [1, 128],
+                      struct.pack("<128q", *data[s:s + 128]))
+        quality = ["lm", "--data", os.path.join(ROOT, "examples", example, "heldout.bin")]
+        if windows:
+            quality += ["--windows", windows]
+        compile_extra, metric, feed = ["--seq-len", "128"], "perplexity", ("input_ids", "<i8", [1, 128])
+        layers = 6
+    bench_input = os.path.join(calib, "00.npy")
+    variants = [("unoptimized", None)]
+    variants += [("attention:%d" % n, "attention:%d" % n) for n in range(1, layers // 2 + 1)]
+    variants += [("block:%d" % n, "block:%d" % n) for n in (1, 2)]
+    rows = []
+    base_lib, base_ms = None, None
+    for name, drop in variants:
+        out = os.path.join(work, name.replace(":", "-"))
+        args = [SLIMC, hf] + compile_extra
+        if drop:
+            args += ["--drop-layers=" + drop, "--calibration", calib]
+        table = subprocess.run(args + ["--emit=lib", "-o", out], capture_output=True, text=True)
+        if table.returncode:
+            sys.exit(table.stderr)
+        dropped = [l.split()[0] + l.split()[1][0] for l in table.stdout.splitlines() if l.strip().endswith("yes")]
+        subprocess.run(args + ["-o", out + "-exe"], capture_output=True, check=True)
+        lib = os.path.join(work, "lib" + os.path.basename(out) + ".so")
+        q = ["python3", QUALITY] + quality[:1] + [lib] + quality[1:]
+        if base_lib:
+            q += ["--reference", base_lib]
+        result = json.loads(subprocess.run(q, capture_output=True, text=True, check=True).stdout)
+        bench = subprocess.run([out + "-exe", "--input", "%s=%s" % (feed[0], bench_input),
+                                "--output-dir", work, "--bench", "300", "--threads", "1"],
+                               capture_output=True, text=True, check=True).stdout
+        ms = float(re.search(r"median_ms=([0-9.]+)", bench).group(1))
+        if not base_lib:
+            base_lib, base_ms = lib, ms
+        rows.append((name, " ".join(dropped) or "-", result[metric],
+                     result.get("top1_agreement", 1.0), result.get("mean_kl", 0.0), ms, base_ms / ms))
+    print("| variant | dropped (layer, a=attention, b=block) | %s | top-1 agreement | mean KL | ms (1 thread) | speed-up |" % metric)
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %s | %.4f | %.4f | %.4f | %.3f | %.2fx |" % r)
+
+
+if __name__ == "__main__":
+    main()
