@@ -111,6 +111,30 @@ FailureOr<Tensor> mlir::slim::constantTensor(arith::ConstantOp op) {
   return t;
 }
 
+rt::Unary mlir::slim::unaryKind(Operation *op) {
+  return llvm::TypeSwitch<Operation *, rt::Unary>(op)
+      .Case<GeluOp>([](GeluOp g) {
+        return g.getApproximation() == GeluApproximation::tanh
+                   ? rt::Unary::GeluTanh
+                   : rt::Unary::GeluExact;
+      })
+      .Case<SiluOp>([](auto) { return rt::Unary::Silu; })
+      .Case<ErfOp>([](auto) { return rt::Unary::Erf; })
+      .Case<TanhOp>([](auto) { return rt::Unary::Tanh; })
+      .Case<SqrtOp>([](auto) { return rt::Unary::Sqrt; })
+      .Case<ExpOp>([](auto) { return rt::Unary::Exp; })
+      .Case<SigmoidOp>([](auto) { return rt::Unary::Sigmoid; })
+      .Default([](auto) { return rt::Unary::Neg; });
+}
+
+rt::Binary mlir::slim::binaryKind(Operation *op) {
+  return isa<AddOp>(op)   ? rt::Binary::Add
+         : isa<SubOp>(op) ? rt::Binary::Sub
+         : isa<MulOp>(op) ? rt::Binary::Mul
+         : isa<DivOp>(op) ? rt::Binary::Div
+                          : rt::Binary::Pow;
+}
+
 std::string mlir::slim::describe(Type type) {
   auto t = cast<RankedTensorType>(type);
   auto d = dtypeOf(t.getElementType());
@@ -289,30 +313,11 @@ LogicalResult Executor::runOp(Operation *op) {
           })
           .Case<GeluOp, SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp,
                 NegOp>([&](Operation *u) {
-            rt::Unary kind =
-                llvm::TypeSwitch<Operation *, rt::Unary>(u)
-                    .Case<GeluOp>([](GeluOp g) {
-                      return g.getApproximation() == GeluApproximation::tanh
-                                 ? rt::Unary::GeluTanh
-                                 : rt::Unary::GeluExact;
-                    })
-                    .Case<SiluOp>([](auto) { return rt::Unary::Silu; })
-                    .Case<ErfOp>([](auto) { return rt::Unary::Erf; })
-                    .Case<TanhOp>([](auto) { return rt::Unary::Tanh; })
-                    .Case<SqrtOp>([](auto) { return rt::Unary::Sqrt; })
-                    .Case<ExpOp>([](auto) { return rt::Unary::Exp; })
-                    .Case<SigmoidOp>([](auto) { return rt::Unary::Sigmoid; })
-                    .Default([](auto) { return rt::Unary::Neg; });
-            rt::unary(kind, f32(operand(0)), out.numElements(), f32(out));
+            rt::unary(unaryKind(u), f32(operand(0)), out.numElements(), f32(out));
             return success();
           })
           .Case<AddOp, SubOp, MulOp, DivOp, PowOp>([&](Operation *bop) {
-            rt::Binary kind = isa<AddOp>(bop)   ? rt::Binary::Add
-                              : isa<SubOp>(bop) ? rt::Binary::Sub
-                              : isa<MulOp>(bop) ? rt::Binary::Mul
-                              : isa<DivOp>(bop) ? rt::Binary::Div
-                                                : rt::Binary::Pow;
-            rt::binary(kind, f32(operand(0)), operand(0).shape,
+            rt::binary(binaryKind(bop), f32(operand(0)), operand(0).shape,
                        f32(operand(1)), operand(1).shape, f32(out), out.shape);
             return success();
           })

@@ -10,6 +10,7 @@
 #define CODEGEN_EXEC_EXECUTOR_H
 
 #include "dialects/slim/IR/SlimOps.h"
+#include "runtime/Kernels.h"
 #include "runtime/Npy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -59,6 +60,11 @@ std::optional<::slim::rt::DType> dtypeOf(Type elementType);
 Tensor allocateFor(Value v);
 /// The data of a constant (dense or resource), as a tensor.
 FailureOr<Tensor> constantTensor(arith::ConstantOp op);
+
+/// The runtime kernel for an elementwise slim op (gelu, silu, erf, tanh,
+/// sqrt, exp, sigmoid, neg / add, sub, mul, div, pow).
+::slim::rt::Unary unaryKind(Operation *op);
+::slim::rt::Binary binaryKind(Operation *op);
 
 /// The slim.name of argument/result `index` of `func`, or "argN"/"resultN".
 std::string argumentName(func::FuncOp func, unsigned index);

@@ -502,34 +502,15 @@ LogicalResult Compiler::emitStep(const Step &step) {
       })
       .Case<GeluOp, SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp>(
           [&](Operation *u) {
-            rt::Unary kind =
-                llvm::TypeSwitch<Operation *, rt::Unary>(u)
-                    .Case<GeluOp>([](GeluOp g) {
-                      return g.getApproximation() == GeluApproximation::tanh
-                                 ? rt::Unary::GeluTanh
-                                 : rt::Unary::GeluExact;
-                    })
-                    .Case<SiluOp>([](auto) { return rt::Unary::Silu; })
-                    .Case<ErfOp>([](auto) { return rt::Unary::Erf; })
-                    .Case<TanhOp>([](auto) { return rt::Unary::Tanh; })
-                    .Case<SqrtOp>([](auto) { return rt::Unary::Sqrt; })
-                    .Case<ExpOp>([](auto) { return rt::Unary::Exp; })
-                    .Case<SigmoidOp>([](auto) { return rt::Unary::Sigmoid; })
-                    .Default([](auto) { return rt::Unary::Neg; });
             return call("slim_k_unary",
-                        {i32(int(kind)), ptr(u->getOperand(0)),
+                        {i32(int(unaryKind(u))), ptr(u->getOperand(0)),
                          i64(tensorType(result).getNumElements()),
                          ptr(result)});
           })
       .Case<AddOp, SubOp, MulOp, DivOp, PowOp>([&](Operation *bop) {
-        rt::Binary kind = isa<AddOp>(bop)   ? rt::Binary::Add
-                          : isa<SubOp>(bop) ? rt::Binary::Sub
-                          : isa<MulOp>(bop) ? rt::Binary::Mul
-                          : isa<DivOp>(bop) ? rt::Binary::Div
-                                            : rt::Binary::Pow;
         Value l = bop->getOperand(0), r = bop->getOperand(1);
         return call("slim_k_binary",
-                    {i32(int(kind)), ptr(l), shp(l), rank(l), ptr(r), shp(r),
+                    {i32(int(binaryKind(bop))), ptr(l), shp(l), rank(l), ptr(r), shp(r),
                      rank(r), ptr(result), shp(result), rank(result)});
       })
       .Case<WhereOp>([&](WhereOp w) {
