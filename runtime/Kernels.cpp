@@ -115,8 +115,13 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
   return halideCall(slim_kernel_linear(xb, wb, bb, yb), "linear", error);
 }
 
-bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
-               const float *bias, float eps, float *y, std::string &error) {
+namespace {
+
+/// Runs one of the norm kernels (same signature); a missing bias is zeros.
+template <typename Kernel>
+bool norm(Kernel kernel, const char *name, const float *x, int64_t rows,
+          int64_t d, const float *scale, const float *bias, float eps,
+          float *y, std::string &error) {
   installHalideErrorHandler();
   std::vector<float> zeros;
   if (!bias) {
@@ -125,22 +130,21 @@ bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
   }
   auto xb = view2(x, d, rows), yb = view2(y, d, rows);
   auto gb = view1(scale, d), bb = view1(bias, d);
-  return halideCall(slim_kernel_layer_norm(xb, gb, bb, eps, yb), "layer_norm",
-                    error);
+  return halideCall(kernel(xb, gb, bb, eps, yb), name, error);
+}
+
+} // namespace
+
+bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
+               const float *bias, float eps, float *y, std::string &error) {
+  return norm(slim_kernel_layer_norm, "layer_norm", x, rows, d, scale, bias,
+              eps, y, error);
 }
 
 bool rmsNorm(const float *x, int64_t rows, int64_t d, const float *scale,
              const float *bias, float eps, float *y, std::string &error) {
-  installHalideErrorHandler();
-  std::vector<float> zeros;
-  if (!bias) {
-    zeros.assign(d, 0.0f);
-    bias = zeros.data();
-  }
-  auto xb = view2(x, d, rows), yb = view2(y, d, rows);
-  auto gb = view1(scale, d), bb = view1(bias, d);
-  return halideCall(slim_kernel_rms_norm(xb, gb, bb, eps, yb), "rms_norm",
-                    error);
+  return norm(slim_kernel_rms_norm, "rms_norm", x, rows, d, scale, bias, eps,
+              y, error);
 }
 
 bool embedding(const float *table, int64_t vocab, int64_t d,
