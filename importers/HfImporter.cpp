@@ -61,6 +61,10 @@ private:
   Value residual(ResidualKind kind, int64_t layer, Value x,
                  llvm::function_ref<Value(Value)> body);
   Value slice(Value x, int64_t axis, int64_t start, int64_t size);
+  /// BERT/ViT self-attention: query/key/value linears under `qkv`,
+  /// non-causal attention, then `out` + "attention.output.dense".
+  Value encoderAttention(Value x, const std::string &qkv,
+                         const std::string &out, int64_t heads);
 
   Value gpt2(Value ids);
   Value llama(Value ids);
@@ -217,6 +221,23 @@ Value HfImporter::slice(Value x, int64_t axis, int64_t start, int64_t size) {
   return b.create<SliceOp>(loc, x, b.getDenseI64ArrayAttr(off),
                            b.getDenseI64ArrayAttr(sizes),
                            b.getDenseI64ArrayAttr(st));
+}
+
+Value HfImporter::encoderAttention(Value x, const std::string &qkv,
+                                   const std::string &out, int64_t heads) {
+  int64_t d = hidden;
+  Value q = linear(x, weight(qkv + "query.weight", {d, d}),
+                   weight(qkv + "query.bias", {d}));
+  Value k = linear(x, weight(qkv + "key.weight", {d, d}),
+                   weight(qkv + "key.bias", {d}));
+  Value v = linear(x, weight(qkv + "value.weight", {d, d}),
+                   weight(qkv + "value.bias", {d}));
+  if (!q || !k || !v)
+    return {};
+  Value o = b.create<AttentionOp>(loc, q, k, v, Value(), heads, heads,
+                                  /*causal=*/false, nullptr);
+  return linear(o, weight(out + "attention.output.dense.weight", {d, d}),
+                weight(out + "attention.output.dense.bias", {d}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -429,19 +450,7 @@ Value HfImporter::bert(Value ids) {
     std::string p = "encoder.layer." + std::to_string(l) + ".";
     // Post-LN: the norm follows each residual.
     x = residual(ResidualKind::attention, l, x, [&](Value a) -> Value {
-      std::string s = p + "attention.self.";
-      Value q = linear(a, weight(s + "query.weight", {d, d}),
-                       weight(s + "query.bias", {d}));
-      Value k = linear(a, weight(s + "key.weight", {d, d}),
-                       weight(s + "key.bias", {d}));
-      Value v = linear(a, weight(s + "value.weight", {d, d}),
-                       weight(s + "value.bias", {d}));
-      if (!q || !k || !v)
-        return {};
-      Value o = b.create<AttentionOp>(loc, q, k, v, Value(), heads, heads,
-                                      /*causal=*/false, nullptr);
-      return linear(o, weight(p + "attention.output.dense.weight", {d, d}),
-                    weight(p + "attention.output.dense.bias", {d}));
+      return encoderAttention(a, p + "attention.self.", p, heads);
     });
     x = layerNorm(x, p + "attention.output.LayerNorm", eps);
     x = residual(ResidualKind::mlp, l, x, [&](Value a) -> Value {
@@ -515,19 +524,7 @@ Value HfImporter::vit(Value pixels) {
     std::string p = "encoder.layer." + std::to_string(l) + ".";
     x = residual(ResidualKind::attention, l, x, [&](Value a) -> Value {
       Value h = layerNorm(a, p + "layernorm_before", eps);
-      std::string s = p + "attention.attention.";
-      Value q = linear(h, weight(s + "query.weight", {d, d}),
-                       weight(s + "query.bias", {d}));
-      Value k = linear(h, weight(s + "key.weight", {d, d}),
-                       weight(s + "key.bias", {d}));
-      Value v = linear(h, weight(s + "value.weight", {d, d}),
-                       weight(s + "value.bias", {d}));
-      if (!q || !k || !v)
-        return {};
-      Value o = b.create<AttentionOp>(loc, q, k, v, Value(), heads, heads,
-                                      /*causal=*/false, nullptr);
-      return linear(o, weight(p + "attention.output.dense.weight", {d, d}),
-                    weight(p + "attention.output.dense.bias", {d}));
+      return encoderAttention(h, p + "attention.attention.", p, heads);
     });
     x = residual(ResidualKind::mlp, l, x, [&](Value a) -> Value {
       Value h = layerNorm(a, p + "layernorm_after", eps);
