@@ -52,6 +52,11 @@ private:
   Value weight(const std::string &name, ArrayRef<int64_t> shape,
                bool transpose = false);
   Value rows(const std::string &name, int64_t count, int64_t d);
+  /// The tensor `name` under the model's prefix, or without it.
+  const SafeTensor *tensor(const std::string &name) {
+    const SafeTensor *t = weights.find(prefix + name);
+    return t ? t : weights.find(name);
+  }
   Value constantF32(ArrayRef<int64_t> shape, ArrayRef<float> data,
                     StringRef name);
 
@@ -130,9 +135,7 @@ Value HfImporter::weight(const std::string &name, ArrayRef<int64_t> shape,
                          bool transpose) {
   if (failed)
     return {};
-  const SafeTensor *t = weights.find(prefix + name);
-  if (!t)
-    t = weights.find(name);
+  const SafeTensor *t = tensor(name);
   if (!t) {
     error() << "model.safetensors has no tensor '" << prefix + name
             << "' (needed for model_type '"
@@ -166,9 +169,7 @@ Value HfImporter::weight(const std::string &name, ArrayRef<int64_t> shape,
 Value HfImporter::rows(const std::string &name, int64_t count, int64_t d) {
   if (failed)
     return {};
-  const SafeTensor *t = weights.find(prefix + name);
-  if (!t)
-    t = weights.find(name);
+  const SafeTensor *t = tensor(name);
   if (!t || t->shape.size() != 2 || t->shape[1] != d || t->shape[0] < count) {
     error() << "model.safetensors: tensor '" << prefix + name << "' "
             << (t ? "has shape " + formatShape(t->shape) : "is missing")
@@ -428,7 +429,7 @@ Value HfImporter::bert(Value ids) {
   Value x = b.create<EmbeddingOp>(loc, word, ids);
   // token_type_ids are all 0: row 0 of the type table, at every position.
   const SafeTensor *typeTable =
-      weights.find(prefix + "embeddings.token_type_embeddings.weight");
+      tensor("embeddings.token_type_embeddings.weight");
   if (!typeTable || typeTable->shape != std::vector<int64_t>{types, d}) {
     error() << "model.safetensors: tensor '" << prefix
             << "embeddings.token_type_embeddings.weight' is missing or not ["
@@ -499,7 +500,7 @@ Value HfImporter::vit(Value pixels) {
   x = b.create<ReshapeOp>(
       loc, RankedTensorType::get({bsz, n, channels * patch * patch}, f32), x);
   const SafeTensor *proj =
-      weights.find(prefix + "embeddings.patch_embeddings.projection.weight");
+      tensor("embeddings.patch_embeddings.projection.weight");
   if (!proj || proj->shape != std::vector<int64_t>{d, channels, patch, patch}) {
     error() << "model.safetensors: tensor '" << prefix
             << "embeddings.patch_embeddings.projection.weight' is missing or "
