@@ -66,10 +66,12 @@ int slim_k_attention(const float *q, const float *k, const float *v,
                      int64_t keys, int64_t heads, int64_t kv_heads,
                      int64_t head_dim, int64_t value_dim, int32_t causal,
                      float scale, float *out) {
-  rt::attention(q, k, v, sizes,
-                {batch, queries, keys, heads, kv_heads, head_dim, value_dim},
-                causal != 0, scale, out);
-  return 0;
+  std::string error;
+  return status(rt::attention(q, k, v, sizes,
+                              {batch, queries, keys, heads, kv_heads, head_dim,
+                               value_dim},
+                              causal != 0, scale, out, error),
+                error);
 }
 
 int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,

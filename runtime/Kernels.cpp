@@ -3,9 +3,14 @@
 #include "runtime/Kernels.h"
 #include "runtime/HalideErrors.h"
 
+#include "slim_kernel_attention.h"
+#include "slim_kernel_gelu_erf.h"
+#include "slim_kernel_gelu_tanh.h"
 #include "slim_kernel_layer_norm.h"
 #include "slim_kernel_linear.h"
 #include "slim_kernel_rms_norm.h"
+#include "slim_kernel_silu.h"
+#include "slim_kernel_softmax.h"
 
 #include "HalideBuffer.h"
 
@@ -162,64 +167,26 @@ bool embedding(const float *table, int64_t vocab, int64_t d,
   return true;
 }
 
-void attention(const float *q, const float *k, const float *v,
+bool attention(const float *q, const float *k, const float *v,
                const float *sizes, const AttentionShape &s, bool causal,
-               float scale, float *out) {
-  // Per (batch, head): scores for one query row at a time over all keys,
-  // with the keys transposed to [d, S] so the inner loops run along
-  // contiguous memory and vectorize (no reassociation needed).
-  const int64_t group = s.heads / s.kvHeads;
-  const int64_t qStride = s.heads * s.headDim;
-  const int64_t kStride = s.kvHeads * s.headDim;
-  const int64_t vStride = s.kvHeads * s.valueDim;
-  const int64_t oStride = s.heads * s.valueDim;
-  std::vector<float> kt(s.headDim * s.keys), logits(s.keys), logSize(s.keys);
-  for (int64_t b = 0; b < s.batch; ++b) {
-    for (int64_t j = 0; j < s.keys; ++j)
-      logSize[j] = sizes ? std::log(sizes[b * s.keys + j]) : 0.0f;
-    for (int64_t kh = 0; kh < s.kvHeads; ++kh) {
-      for (int64_t j = 0; j < s.keys; ++j) {
-        const float *kv = k + (b * s.keys + j) * kStride + kh * s.headDim;
-        for (int64_t e = 0; e < s.headDim; ++e)
-          kt[e * s.keys + j] = kv[e];
-      }
-      for (int64_t h = kh * group; h < (kh + 1) * group; ++h)
-        for (int64_t t = 0; t < s.queries; ++t) {
-          const float *qv = q + (b * s.queries + t) * qStride + h * s.headDim;
-          // Query t is position t + (S - T): it sees keys up to there.
-          int64_t n = causal ? t + (s.keys - s.queries) + 1 : s.keys;
-          float *l = logits.data();
-          for (int64_t j = 0; j < n; ++j)
-            l[j] = 0.0f;
-          for (int64_t e = 0; e < s.headDim; ++e) {
-            const float qe = qv[e] * scale;
-            const float *row = kt.data() + e * s.keys;
-            for (int64_t j = 0; j < n; ++j)
-              l[j] += qe * row[j];
-          }
-          float mx = -std::numeric_limits<float>::infinity();
-          for (int64_t j = 0; j < n; ++j) {
-            l[j] += logSize[j];
-            mx = std::max(mx, l[j]);
-          }
-          float sum = 0.0f;
-          for (int64_t j = 0; j < n; ++j) {
-            l[j] = std::exp(l[j] - mx);
-            sum += l[j];
-          }
-          const float inv = 1.0f / sum;
-          float *o = out + (b * s.queries + t) * oStride + h * s.valueDim;
-          for (int64_t e = 0; e < s.valueDim; ++e)
-            o[e] = 0.0f;
-          for (int64_t j = 0; j < n; ++j) {
-            const float p = l[j] * inv;
-            const float *vv = v + (b * s.keys + j) * vStride + kh * s.valueDim;
-            for (int64_t e = 0; e < s.valueDim; ++e)
-              o[e] += p * vv[e];
-          }
-        }
-    }
-  }
+               float scale, float *out, std::string &error) {
+  installHalideErrorHandler();
+  std::vector<float> logSize(s.batch * s.keys, 0.0f);
+  if (sizes)
+    for (size_t j = 0; j < logSize.size(); ++j)
+      logSize[j] = std::log(sizes[j]);
+  auto view4 = [](const float *p, int64_t d0, int64_t d1, int64_t d2,
+                  int64_t d3) {
+    return Buffer<float, 4>(const_cast<float *>(p), int(d0), int(d1), int(d2),
+                            int(d3));
+  };
+  auto qb = view4(q, s.headDim, s.heads, s.queries, s.batch);
+  auto kb = view4(k, s.headDim, s.kvHeads, s.keys, s.batch);
+  auto vb = view4(v, s.valueDim, s.kvHeads, s.keys, s.batch);
+  auto ob = view4(out, s.valueDim, s.heads, s.queries, s.batch);
+  Buffer<float, 2> lb(logSize.data(), int(s.keys), int(s.batch));
+  return halideCall(slim_kernel_attention(qb, kb, vb, lb, scale, causal, ob),
+                    "attention", error);
 }
 
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
@@ -249,6 +216,19 @@ void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
 }
 
 void unary(Unary op, const float *x, int64_t n, float *y) {
+  // The heavy activations run as vectorized Halide kernels; should one
+  // refuse the buffer (more than 2^31 elements), the loops below do it.
+  if ((op == Unary::GeluExact || op == Unary::GeluTanh || op == Unary::Silu) &&
+      n > 0 && n < (int64_t(1) << 31)) {
+    installHalideErrorHandler();
+    auto xb = view1(x, n), yb = view1(y, n);
+    int rc = op == Unary::GeluExact  ? slim_kernel_gelu_erf(xb, yb)
+             : op == Unary::GeluTanh ? slim_kernel_gelu_tanh(xb, yb)
+                                     : slim_kernel_silu(xb, yb);
+    if (rc == 0)
+      return;
+    (void)takeHalideError();
+  }
   switch (op) {
   case Unary::GeluExact:
     for (int64_t i = 0; i < n; ++i)
@@ -289,8 +269,70 @@ void unary(Unary op, const float *x, int64_t n, float *y) {
   }
 }
 
+namespace {
+
+/// y[i] = a[i % na] op b[i % nb] over n elements, where one of na, nb is n
+/// and the other divides it: the common cases (equal shapes, a bias or a
+/// scalar repeating along the leading axes) as loops the compiler vectorizes.
+template <typename F>
+void binaryFlat(const float *a, int64_t na, const float *b, int64_t nb,
+                float *y, int64_t n, F f) {
+  int64_t chunk = std::min(na, nb);
+  if (chunk == 1 && n > 1) { // a scalar operand
+    const float s = na == 1 ? a[0] : b[0];
+    const float *x = na == 1 ? b : a;
+    if (na == 1)
+      for (int64_t i = 0; i < n; ++i)
+        y[i] = f(s, x[i]);
+    else
+      for (int64_t i = 0; i < n; ++i)
+        y[i] = f(x[i], s);
+    return;
+  }
+  for (int64_t o = 0; o < n; o += chunk) {
+    const float *ar = na == n ? a + o : a;
+    const float *br = nb == n ? b + o : b;
+    float *yr = y + o;
+    for (int64_t i = 0; i < chunk; ++i)
+      yr[i] = f(ar[i], br[i]);
+  }
+}
+
+/// True when `xs` (after dropping leading 1s) is a suffix of `ys`, so the
+/// operand repeats every numElements(xs) elements of the output.
+bool isTrailing(const Shape &xs, const Shape &ys) {
+  size_t lead = 0;
+  while (lead < xs.size() && xs[lead] == 1)
+    ++lead;
+  size_t rest = xs.size() - lead;
+  if (rest > ys.size())
+    return false;
+  return std::equal(xs.begin() + lead, xs.end(), ys.end() - rest);
+}
+
+} // namespace
+
 void binary(Binary op, const float *a, const Shape &as, const float *b,
             const Shape &bs, float *y, const Shape &ys) {
+  int64_t n = numElements(ys), na = numElements(as), nb = numElements(bs);
+  // Flat fast path: both operands trailing-aligned with the output and at
+  // least one of them the full output (e.g. x + bias, x + residual).
+  if (n > 0 && isTrailing(as, ys) && isTrailing(bs, ys) &&
+      (na == n || nb == n) && std::min(na, nb) > 0 &&
+      n % std::min(na, nb) == 0) {
+    switch (op) {
+    case Binary::Add:
+      return binaryFlat(a, na, b, nb, y, n, [](float l, float r) { return l + r; });
+    case Binary::Sub:
+      return binaryFlat(a, na, b, nb, y, n, [](float l, float r) { return l - r; });
+    case Binary::Mul:
+      return binaryFlat(a, na, b, nb, y, n, [](float l, float r) { return l * r; });
+    case Binary::Div:
+      return binaryFlat(a, na, b, nb, y, n, [](float l, float r) { return l / r; });
+    case Binary::Pow:
+      break;
+    }
+  }
   const std::vector<int64_t> strides[2] = {broadcastStrides(as, ys),
                                            broadcastStrides(bs, ys)};
   forEachBroadcast(ys, strides, [&](int64_t k, const int64_t *off) {
@@ -331,6 +373,14 @@ void softmax(const float *x, const Shape &shape, int64_t axis, float *y) {
     inner *= shape[d];
   for (int64_t d = 0; d < axis; ++d)
     outer *= shape[d];
+  // Over the last axis: the vectorized Halide kernel (the loops below are
+  // for other axes, and for a buffer Halide refuses).
+  if (inner == 1 && n > 0 && outer > 0 && n * outer < (int64_t(1) << 31)) {
+    installHalideErrorHandler();
+    if (slim_kernel_softmax(view2(x, n, outer), view2(y, n, outer)) == 0)
+      return;
+    (void)takeHalideError();
+  }
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const float *xv = x + o * n * inner + i;
@@ -426,6 +476,17 @@ void slice(const void *x, size_t elemSize, const Shape &shape,
   const std::vector<int64_t> all[1] = {st};
   const char *src = static_cast<const char *>(x) + base * elemSize;
   char *dst = static_cast<char *>(y);
+  if (!sizes.empty() && strides.back() == 1) {
+    // Unit stride along the last axis: copy whole runs of it.
+    Shape outer = sizes;
+    int64_t run = outer.back();
+    outer.back() = 1;
+    forEachBroadcast(outer, all, [&](int64_t k, const int64_t *off) {
+      std::memcpy(dst + k * run * elemSize, src + off[0] * elemSize,
+                  run * elemSize);
+    });
+    return;
+  }
   forEachBroadcast(sizes, all, [&](int64_t k, const int64_t *off) {
     std::memcpy(dst + k * elemSize, src + off[0] * elemSize, elemSize);
   });

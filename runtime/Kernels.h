@@ -44,9 +44,10 @@ struct AttentionShape {
   int64_t batch, queries, keys, heads, kvHeads, headDim, valueDim;
 };
 /// out[B,T,H·dv] = softmax(q·kᵀ·scale [+ log sizes] [causal]) · v.
-void attention(const float *q, const float *k, const float *v,
+/// Only a tile of the scores exists at a time (Halide kernel).
+bool attention(const float *q, const float *k, const float *v,
                const float *sizes, const AttentionShape &s, bool causal,
-               float scale, float *out);
+               float scale, float *out, std::string &error);
 
 /// Rotary embedding on x[B,T,H·d]; positions are [T] or [B,T].
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,

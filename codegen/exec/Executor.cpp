@@ -296,9 +296,10 @@ LogicalResult Executor::runOp(Operation *op) {
                                  a.getHeadDim(),
                                  a.getValue().getType().getShape()[2] / kvHeads};
             const float *sizes = a.getSizes() ? f32(get(a.getSizes())) : nullptr;
-            rt::attention(f32(get(a.getQuery())), f32(get(a.getKey())),
-                          f32(get(a.getValue())), sizes, s, a.getCausal(),
-                          a.getEffectiveScale(), f32(out));
+            if (!rt::attention(f32(get(a.getQuery())), f32(get(a.getKey())),
+                               f32(get(a.getValue())), sizes, s, a.getCausal(),
+                               a.getEffectiveScale(), f32(out), error))
+              return kernelError();
             return success();
           })
           .Case<RopeOp>([&](RopeOp r) {
