@@ -104,7 +104,7 @@ LogicalResult SlimDropLayersPass::checkStructure(func::FuncOp func,
       Block &body = res.getBody().front();
       // Pre-norm: the body reads the stream only through a norm.
       for (Operation *user : body.getArgument(0).getUsers())
-        if (!isa<LayerNormOp, RmsNormOp>(user))
+        if (!isa<LayerNormOp, RmsNormOp, CrmsNormOp>(user))
           return res.emitError(kPrefix)
                  << "block " << layer
                  << " is not a pre-norm residual block (found '"

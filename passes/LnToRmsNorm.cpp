@@ -50,9 +50,18 @@ struct Edit {
   unsigned index;
 };
 
+/// A linear that reads a main-branch norm's output (possibly through
+/// slices and reshapes that keep the last axis): CRMS folds the norm's gain
+/// and bias into it.
+struct Consumer {
+  LinearOp linear;
+  SmallVector<Operation *> path; // slices / reshapes between norm and linear
+};
+
 class Rewriter {
 public:
-  Rewriter(func::FuncOp func, bool untie) : func(func), untie(untie) {}
+  Rewriter(func::FuncOp func, bool untie, bool crms)
+      : func(func), untie(untie), crms(crms) {}
 
   /// Checks everything; on success `apply()` makes the edits.
   LogicalResult analyze();
@@ -65,11 +74,17 @@ private:
   LogicalResult collectWriters(Value v);
   LogicalResult branchEnd(ResidualOp res);
   LogicalResult foldableConstant(Value w, Operation *user);
+  LogicalResult collectConsumers(Value v, LayerNormOp ln,
+                                 SmallVector<Operation *> path);
   Value recentred(Edit edit, OpBuilder &b);
+  void applyCrms(Value stream, OpBuilder &b);
 
   func::FuncOp func;
-  bool untie;
+  bool untie, crms;
   Value x0;
+  Operation *rmsReader = nullptr;              // an RMSNorm on the main branch
+  SmallVector<ResidualOp> chain;               // the residuals, in order
+  llvm::DenseMap<Operation *, SmallVector<Consumer>> consumers; // per LN
   SmallVector<LayerNormOp> norms;
   SmallVector<Edit> edits;
   bool tiedTable = false;
@@ -83,8 +98,45 @@ LogicalResult Rewriter::checkNorm(LayerNormOp ln) {
            << describeOp(ln) << " normalizes over axes ["
            << ln.getNormalizedAxis() << ", " << rank
            << "); only last-axis LayerNorm supported";
-  // The gain and bias stay as they are (RMSNorm takes the same ones).
+  // The gain and bias stay as they are (RMSNorm takes the same ones); CRMS
+  // folds them into the linears that read the norm.
   norms.push_back(ln);
+  if (crms && failed(collectConsumers(ln.getResult(), ln, {})))
+    return failure();
+  return success();
+}
+
+LogicalResult Rewriter::collectConsumers(Value v, LayerNormOp ln,
+                                         SmallVector<Operation *> path) {
+  int64_t d = ln.getInput().getType().getShape().back();
+  for (Operation *user : v.getUsers()) {
+    if (auto lin = dyn_cast<LinearOp>(user); lin && lin.getInput() == v) {
+      if (failed(foldableConstant(lin.getWeight(), lin)) ||
+          (lin.getBias() && failed(foldableConstant(lin.getBias(), lin))))
+        return failure();
+      consumers[ln].push_back({lin, path});
+      continue;
+    }
+    auto keepsLastAxis = [&](Operation *op) {
+      auto t = cast<RankedTensorType>(op->getResult(0).getType());
+      if (t.getRank() == 0 || t.getShape().back() != d)
+        return false;
+      if (auto sl = dyn_cast<SliceOp>(op))
+        return sl.getOffsets().back() == 0 && sl.getStrides().back() == 1;
+      return isa<ReshapeOp>(op);
+    };
+    if (isa<SliceOp, ReshapeOp>(user) && keepsLastAxis(user)) {
+      SmallVector<Operation *> longer = path;
+      longer.push_back(user);
+      if (failed(collectConsumers(user->getResult(0), ln, longer)))
+        return failure();
+      continue;
+    }
+    return user->emitError(kPrefix)
+           << "variant=crms: the output of " << describeOp(ln)
+           << " is read by " << describeOp(user)
+           << ", which is not a linear; its gain and bias cannot be folded";
+  }
   return success();
 }
 
@@ -113,8 +165,10 @@ LogicalResult Rewriter::checkReaders(Value v, int64_t afterBlock) {
         return failure();
       continue;
     }
-    if (isa<RmsNormOp>(user))
+    if (isa<RmsNormOp>(user)) {
+      rmsReader = user;
       continue;
+    }
     return user->emitError(kPrefix)
            << "main-branch value after block " << afterBlock
            << " is read by " << describeOp(user)
@@ -249,14 +303,17 @@ LogicalResult Rewriter::analyze() {
           return failure();
         continue;
       }
-      if (isa<RmsNormOp>(user))
+      if (isa<RmsNormOp>(user)) {
+        rmsReader = user;
         continue;
+      }
       return res.emitError(kPrefix)
              << "block " << res.getLayer()
              << " is Post-LN; equivalence holds only for Pre-LN";
     }
     if (failed(branchEnd(res)))
       return failure();
+    chain.push_back(res);
     lastBlock = res.getLayer();
     v = res.getResult();
     if (failed(checkReaders(v, lastBlock)))
@@ -264,6 +321,12 @@ LogicalResult Rewriter::analyze() {
   }
   if (norms.empty())
     return success(); // already RMSNorm (or no norms): nothing to do
+  // Recentring the stream changes what an RMSNorm reading it computes.
+  if (rmsReader)
+    return rmsReader->emitError(kPrefix)
+           << describeOp(rmsReader)
+           << " reads the main branch next to LayerNorms; it does not "
+              "discard the mean, so recentring would change its output";
   return collectWriters(x0);
 }
 
@@ -311,6 +374,7 @@ Value Rewriter::recentred(Edit edit, OpBuilder &b) {
 
 void Rewriter::apply() {
   OpBuilder b(func.getContext());
+  Value stream = x0; // the start of the (now zero-mean) main branch
   if (tiedTable && !untie) {
     // tied=center: keep the shared table and every other writer; one
     // mean subtraction after the embedding sum.
@@ -323,6 +387,7 @@ void Rewriter::apply() {
       return use.getOwner() != mean.getDefiningOp() &&
              use.getOwner() != centered.getDefiningOp();
     });
+    stream = centered;
     edits.erase(std::remove_if(edits.begin(), edits.end(),
                                [&](const Edit &e) {
                                  return !isa<LinearOp>(e.user) ||
@@ -336,12 +401,125 @@ void Rewriter::apply() {
     if (auto lin = dyn_cast<LinearOp>(e.user); lin && lin.getBias())
       lin->setOperand(2, recentred({Edit::Outputs, lin, 2}, b));
   }
+  if (crms)
+    return applyCrms(stream, b);
   for (LayerNormOp ln : norms) {
     b.setInsertionPoint(ln);
     auto rms = b.create<RmsNormOp>(ln.getLoc(), ln.getType(), ln.getInput(),
                                    ln.getScale(), ln.getBias(),
                                    ln.getEpsilonAttr());
     ln.replaceAllUsesWith(rms.getResult());
+    ln.erase();
+  }
+}
+
+/// Pre-CRMSNorm (§3.3) on top of the recentring: the zero-mean stream is
+/// carried as its first d−1 coordinates; every norm becomes crms_norm with
+/// its gain and bias folded into the linears that read it.
+void Rewriter::applyCrms(Value stream, OpBuilder &b) {
+  auto type = cast<RankedTensorType>(stream.getType());
+  int64_t d = type.getShape().back();
+  auto narrow = [&](Type t) {
+    auto r = cast<RankedTensorType>(t);
+    SmallVector<int64_t> shape(r.getShape());
+    shape.back() -= 1;
+    return RankedTensorType::get(shape, r.getElementType());
+  };
+  // The start of the stream: drop its last coordinate (−Σ of the others).
+  b.setInsertionPointAfterValue(stream);
+  SmallVector<int64_t> offsets(type.getRank(), 0), strides(type.getRank(), 1);
+  SmallVector<int64_t> sizes(type.getShape());
+  sizes.back() = d - 1;
+  auto head = b.create<SliceOp>(stream.getLoc(), stream,
+                                b.getDenseI64ArrayAttr(offsets),
+                                b.getDenseI64ArrayAttr(sizes),
+                                b.getDenseI64ArrayAttr(strides));
+  stream.replaceUsesWithIf(head.getResult(), [&](OpOperand &use) {
+    Operation *user = use.getOwner();
+    return user != head && (isa<LayerNormOp>(user) ||
+                            (isa<ResidualOp>(user) && use.getOperandNumber() == 0));
+  });
+  // Every residual: d−1 wide in and out; its branch-end linear keeps the
+  // first d−1 rows of its (recentred) weight and bias.
+  for (ResidualOp res : chain) {
+    Block &body = res.getBody().front();
+    body.getArgument(0).setType(narrow(body.getArgument(0).getType()));
+    auto lin = cast<LinearOp>(res.getBranch().getDefiningOp());
+    b.setInsertionPoint(lin);
+    for (unsigned idx : {1u, 2u}) {
+      if (idx == 2 && !lin.getBias())
+        continue;
+      Value w = lin->getOperand(idx);
+      auto wt = cast<RankedTensorType>(w.getType());
+      int64_t in = wt.getRank() == 2 ? wt.getShape()[1] : 1;
+      std::vector<float> data = *floatValues(w);
+      data.resize((d - 1) * in);
+      SmallVector<int64_t> shape(wt.getShape());
+      shape[0] = d - 1;
+      std::string base = weightName(w);
+      lin->setOperand(idx, makeWeight(b, w.getLoc(),
+                                      (base.empty() ? std::string("crms")
+                                                    : base + ".crms"),
+                                      shape, data));
+    }
+    lin.getResult().setType(narrow(lin.getResult().getType()));
+    res.getResult().setType(narrow(res.getResult().getType()));
+  }
+  // Norms: crms_norm, and W_f = W·diag(g), b_f = b + W·β folded into each
+  // reader, then W_c[:, i] = W_f[:, i] − W_f[:, d−1] for i < d−1.
+  for (LayerNormOp ln : norms) {
+    std::vector<float> g = *floatValues(ln.getScale());
+    std::vector<float> beta(d, 0.0f);
+    if (ln.getBias())
+      beta = *floatValues(ln.getBias());
+    b.setInsertionPoint(ln);
+    auto cn = b.create<CrmsNormOp>(ln.getLoc(), ln.getInput().getType(),
+                                   ln.getInput(), ln.getEpsilonAttr());
+    for (Consumer &c : consumers[ln]) {
+      // Re-type the slices / reshapes on the way (last axis d -> d−1).
+      for (Operation *op : c.path) {
+        if (auto sl = dyn_cast<SliceOp>(op)) {
+          SmallVector<int64_t> sz(sl.getSizes());
+          sz.back() = d - 1;
+          sl.setSizesAttr(b.getDenseI64ArrayAttr(sz));
+        }
+        op->getResult(0).setType(narrow(op->getResult(0).getType()));
+      }
+      LinearOp lin = c.linear;
+      std::vector<float> w = *floatValues(lin.getWeight());
+      int64_t out = lin.getWeight().getType().getShape()[0];
+      std::vector<float> wc(out * (d - 1)), bias(out, 0.0f);
+      if (lin.getBias())
+        bias = *floatValues(lin.getBias());
+      bool anyBias = lin.getBias() != nullptr;
+      for (int64_t o = 0; o < out; ++o) {
+        double acc = bias[o];
+        for (int64_t i = 0; i < d; ++i)
+          acc += double(w[o * d + i]) * beta[i];
+        bias[o] = float(acc);
+        anyBias |= acc != 0.0;
+        double last = double(w[o * d + d - 1]) * g[d - 1];
+        for (int64_t i = 0; i < d - 1; ++i)
+          wc[o * (d - 1) + i] = float(double(w[o * d + i]) * g[i] - last);
+      }
+      b.setInsertionPoint(lin);
+      std::string base = weightName(lin.getWeight());
+      lin->setOperand(1, makeWeight(b, lin.getLoc(),
+                                    base.empty() ? std::string("crms")
+                                                 : base + ".crms",
+                                    {out, d - 1}, wc));
+      if (anyBias) {
+        Value nb = makeWeight(b, lin.getLoc(),
+                              base.empty() ? std::string("crms.bias")
+                                           : base + ".crms.bias",
+                              {out}, bias);
+        if (lin.getBias())
+          lin->setOperand(2, nb);
+        else
+          lin.getBiasMutable().assign(nb);
+      }
+    }
+    ln.replaceAllUsesWith(cn.getResult());
     ln.erase();
   }
 }
@@ -356,8 +534,13 @@ struct SlimLnToRmsNormPass
           << "tied=" << tied << " is not one of center, untie";
       return signalPassFailure();
     }
+    if (variant != "rms" && variant != "crms") {
+      getOperation().emitError(kPrefix)
+          << "variant=" << variant << " is not one of rms, crms";
+      return signalPassFailure();
+    }
     for (auto func : getOperation().getOps<func::FuncOp>()) {
-      Rewriter rewriter(func, tied == "untie");
+      Rewriter rewriter(func, tied == "untie", variant == "crms");
       if (failed(rewriter.analyze()))
         return signalPassFailure();
       if (rewriter.nothingToDo()) {
@@ -367,6 +550,15 @@ struct SlimLnToRmsNormPass
         continue;
       }
       rewriter.apply();
+      // The weights the rewrite replaced (and intermediates it made) are
+      // dead now: drop them so no stale copy is carried along.
+      SmallVector<Operation *> dead;
+      func.walk([&](arith::ConstantOp c) {
+        if (c->use_empty())
+          dead.push_back(c);
+      });
+      for (Operation *c : dead)
+        c->erase();
     }
   }
 };

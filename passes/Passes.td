@@ -81,6 +81,16 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
     precondition is checked before anything changes; a failure names the
     op and the block and leaves the module as it was.
 
+    `variant=crms` (Pre-CRMSNorm, §3.3) goes further: a zero-mean z ∈ ℝ^d
+    is kept as its first d−1 coordinates (z_d = −Σ of them), so the stream
+    after the embedding sum is sliced to d−1, the branch-end linears keep
+    the first d−1 rows of their recentred weights, and every main-branch
+    norm becomes `slim.crms_norm` (x / sqrt((Σx² + (Σx)²)/d + eps)) whose
+    gain g and bias β are folded into each linear that reads it:
+    W_f = W·diag(g), b_f = b + W·β, W_c[:, i] = W_f[:, i] − W_f[:, d−1].
+    Those readers may be reached through slices and reshapes that keep the
+    last axis (a CLS readout); any other reader is refused.
+
     Before / after (one Pre-LN block):
     ```mlir
     %h = slim.residual attention layer 0 (%x) : ... {
@@ -96,6 +106,10 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
            "a token embedding shared with the head: 'center' (insert one "
            "mean subtraction after the embedding sum) or 'untie' (recentre "
            "a copy for the input)">,
+    Option<"variant", "variant", "std::string", /*default=*/"\"rms\"",
+           "'rms' (Pre-RMSNorm) or 'crms' (Pre-CRMSNorm: the stream is "
+           "carried d-1 wide, norms become crms_norm with their gain and "
+           "bias folded into the linears that read them)">,
   ];
 }
 

@@ -42,6 +42,12 @@ int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
   return status(rt::layerNorm(x, rows, d, scale, bias, eps, y, error), error);
 }
 
+int slim_k_crms_norm(const float *x, int64_t rows, int64_t width, float eps,
+                     float *y) {
+  std::string error;
+  return status(rt::crmsNorm(x, rows, width, eps, y, error), error);
+}
+
 int slim_k_rms_norm(const float *x, int64_t rows, int64_t d,
                     const float *scale, const float *bias, float eps,
                     float *y) {

@@ -4,6 +4,7 @@
 #include "runtime/HalideErrors.h"
 
 #include "slim_kernel_attention.h"
+#include "slim_kernel_crms_norm.h"
 #include "slim_kernel_gelu_erf.h"
 #include "slim_kernel_gelu_tanh.h"
 #include "slim_kernel_layer_norm.h"
@@ -150,6 +151,14 @@ bool rmsNorm(const float *x, int64_t rows, int64_t d, const float *scale,
              const float *bias, float eps, float *y, std::string &error) {
   return norm(slim_kernel_rms_norm, "rms_norm", x, rows, d, scale, bias, eps,
               y, error);
+}
+
+bool crmsNorm(const float *x, int64_t rows, int64_t width, float eps, float *y,
+              std::string &error) {
+  installHalideErrorHandler();
+  return halideCall(slim_kernel_crms_norm(view2(x, width, rows), eps,
+                                          view2(y, width, rows)),
+                    "crms_norm", error);
 }
 
 bool embedding(const float *table, int64_t vocab, int64_t d,

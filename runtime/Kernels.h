@@ -36,6 +36,11 @@ bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
 bool rmsNorm(const float *x, int64_t rows, int64_t d, const float *scale,
              const float *bias, float eps, float *y, std::string &error);
 
+/// CRMSNorm of rows of `width` = d − 1 coordinates of a zero-mean vector:
+/// y = x / sqrt((Σx² + (Σx)²)/d + eps).
+bool crmsNorm(const float *x, int64_t rows, int64_t width, float eps, float *y,
+              std::string &error);
+
 /// y[n, d] = table[idx[n], :]; fails on an index outside [0, vocab).
 bool embedding(const float *table, int64_t vocab, int64_t d,
                const int64_t *idx, int64_t n, float *y, std::string &error);

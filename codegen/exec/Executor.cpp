@@ -277,6 +277,15 @@ LogicalResult Executor::runOp(Operation *op) {
               return kernelError();
             return success();
           })
+          .Case<CrmsNormOp>([&](CrmsNormOp cn) {
+            const Tensor &x = get(cn.getInput());
+            int64_t w = x.shape.back();
+            if (!rt::crmsNorm(f32(x), x.numElements() / w, w,
+                              cn.getEpsilon().convertToFloat(), f32(out),
+                              error))
+              return kernelError();
+            return success();
+          })
           .Case<LinearOp>([&](LinearOp l) {
             const Tensor &x = get(l.getInput());
             auto w = l.getWeight().getType().getShape();

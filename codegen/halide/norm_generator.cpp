@@ -78,6 +78,46 @@ private:
   Func mean{"mean"}, sumsq{"sumsq"};
 };
 
+/// CRMSNorm (Pre-CRMSNorm): the input row is the first d−1 coordinates x of
+/// a zero-mean z ∈ ℝ^d, and y = x / sqrt((Σx² + (Σx)²)/d + eps). One pass
+/// over the row computes both sums.
+class CrmsNormGenerator : public Generator<CrmsNormGenerator> {
+public:
+  Input<Buffer<float, 2>> input{"input"};
+  Input<float> epsilon{"epsilon"};
+  Output<Buffer<float, 2>> output{"output"};
+
+  void generate() {
+    Expr w = input.dim(0).extent(); // d − 1
+    RDom k(0, w, "k");
+    sums(r) = Tuple(0.0f, 0.0f);
+    sums(r) = Tuple(sums(r)[0] + input(k, r), sums(r)[1] + input(k, r) * input(k, r));
+    Func inv("inv");
+    Expr total = sums(r)[0];
+    inv(r) = 1.0f / sqrt((sums(r)[1] + total * total) / cast<float>(w + 1) +
+                         epsilon);
+    output(c, r) = input(c, r) * inv(r);
+
+    input.dim(0).set_min(0);
+    output.dim(0).set_min(0);
+    input.set_estimates({{0, 767}, {0, 128}});
+    output.set_estimates({{0, 767}, {0, 128}});
+
+    const int vec = natural_vector_size<float>();
+    Var ro("ro"), ri("ri");
+    output.split(r, ro, ri, 8, TailStrategy::GuardWithIf)
+        .parallel(ro)
+        .vectorize(c, vec, TailStrategy::GuardWithIf);
+    inv.compute_at(output, ri);
+    sums.compute_at(output, ri);
+  }
+
+private:
+  Var c{"c"}, r{"r"};
+  Func sums{"sums"};
+};
+
 } // namespace
 
 HALIDE_REGISTER_GENERATOR(NormGenerator, norm)
+HALIDE_REGISTER_GENERATOR(CrmsNormGenerator, crms_norm)

@@ -464,6 +464,13 @@ LogicalResult Compiler::emitStep(const Step &step) {
                              i64(d), ptr(scale), opt(bias), f32(eps),
                              ptr(result)});
       })
+      .Case<CrmsNormOp>([&](CrmsNormOp cn) {
+        Value x = cn.getInput();
+        int64_t w = tensorType(x).getShape().back();
+        return call("slim_k_crms_norm",
+                    {ptr(x), i64(tensorType(x).getNumElements() / w), i64(w),
+                     f32(cn.getEpsilon().convertToFloat()), ptr(result)});
+      })
       .Case<EmbeddingOp>([&](EmbeddingOp e) -> LogicalResult {
         auto t = e.getTable().getType().getShape();
         bool wide = tensorType(e.getIndices()).getElementType().isInteger(64);

@@ -218,3 +218,22 @@ func.func @already_rms(%x: tensor<1x2x2xf32>) -> tensor<1x2x2xf32> {
   %f = slim.rms_norm %r, %g : tensor<1x2x2xf32>, tensor<2xf32>
   return %f : tensor<1x2x2xf32>
 }
+
+// -----
+
+// Tests that an RMSNorm already reading the main branch next to LayerNorms
+// is refused: it does not discard the mean, so recentring would change it.
+func.func @mixed_norms(%x: tensor<1x2x2xf32>) -> tensor<1x2x2xf32> {
+  %g = arith.constant dense<1.0> : tensor<2xf32>
+  %w = arith.constant dense<1.0> : tensor<2x2xf32>
+  %r = slim.residual mlp layer 0 (%x) : tensor<1x2x2xf32> {
+  ^bb0(%a: tensor<1x2x2xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x2x2xf32>, tensor<2xf32>
+    %d = slim.linear %n, %w : tensor<1x2x2xf32>, tensor<2x2xf32>
+    slim.yield %d : tensor<1x2x2xf32>
+  }
+  // expected-error @+1 {{ln-to-rms: 'slim.rms_norm' reads the main branch next to LayerNorms; it does not discard the mean, so recentring would change its output}}
+  %f = slim.rms_norm %r, %g : tensor<1x2x2xf32>, tensor<2xf32>
+  %y = slim.linear %f, %w : tensor<1x2x2xf32>, tensor<2x2xf32>
+  return %y : tensor<1x2x2xf32>
+}

@@ -169,6 +169,31 @@ TEST(SoftmaxKernel, LastAxisMatchesFloat64Reference) {
   }
 }
 
+TEST(CrmsNormKernel, MatchesRmsNormOfTheFullZeroMeanVector) {
+  // y = x / sqrt((Σx² + (Σx)²)/d + eps) over rows of d−1; equivalently the
+  // RMSNorm of z = [x, −Σx] restricted to its first d−1 coordinates.
+  for (int64_t width : {1, 15, 63, 767}) {
+    int64_t rows = 9, d = width + 1;
+    auto x = randomVector(rows * width, 31, 3.0f);
+    std::vector<float> y(x.size(), NAN);
+    std::string error;
+    ASSERT_TRUE(crmsNorm(x.data(), rows, width, 1e-5f, y.data(), error)) << error;
+    std::vector<double> want(x.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      double total = 0, sq = 0;
+      for (int64_t c = 0; c < width; ++c) {
+        total += x[r * width + c];
+        sq += double(x[r * width + c]) * x[r * width + c];
+      }
+      double last = -total; // z's d-th coordinate
+      double inv = 1.0 / std::sqrt((sq + last * last) / double(d) + 1e-5);
+      for (int64_t c = 0; c < width; ++c)
+        want[r * width + c] = x[r * width + c] * inv;
+    }
+    expectClose(y, want, "crms_norm");
+  }
+}
+
 TEST(BinaryKernel, FastPathsAgreeWithBroadcastRule) {
   // Equal shapes, a trailing bias, a scalar on either side, a leading-1
   // operand, and a middle-axis broadcast (the generic path): each element

@@ -84,9 +84,10 @@ static cl::opt<unsigned> optLevel("O", cl::Prefix, cl::init(2),
                                   cl::cat(category));
 static cl::opt<std::string> lnToRms(
     "ln-to-rmsnorm", cl::ValueOptional,
-    cl::desc("rewrite Pre-LN LayerNorms to RMSNorm exactly (slim-ln-to-rmsnorm;"
-             " the value: 'rms', the default)"),
-    cl::value_desc("rms"), cl::cat(category));
+    cl::desc("rewrite Pre-LN LayerNorms exactly (slim-ln-to-rmsnorm): 'rms' "
+             "(default) to RMSNorm, 'crms' to CRMSNorm with the residual "
+             "stream carried d-1 wide and norm gains folded into linears"),
+    cl::value_desc("rms|crms"), cl::cat(category));
 static cl::opt<std::string> tiedOption(
     "tied", cl::init("center"),
     cl::desc("with --ln-to-rmsnorm, a token embedding shared with the head: "
@@ -294,9 +295,8 @@ int run(int argc, char **argv) {
       return 1;
   }
   bool runLnToRms = lnToRms.getNumOccurrences() > 0;
-  if (runLnToRms && !lnToRms.empty() && lnToRms != "rms")
-    return fail("--ln-to-rmsnorm=" + lnToRms +
-                ": only 'rms' (Pre-RMSNorm) is implemented");
+  if (runLnToRms && !lnToRms.empty() && lnToRms != "rms" && lnToRms != "crms")
+    return fail("--ln-to-rmsnorm=" + lnToRms + ": expected 'rms' or 'crms'");
   bool runDrop = !dropLayers.empty() || !dropList.empty();
   if (runLnToRms || runDrop || !pipeline.empty()) {
     Stage stage("passes");
@@ -325,6 +325,7 @@ int run(int argc, char **argv) {
     if (runLnToRms) {
       mlir::slim::SlimLnToRmsNormPassOptions options;
       options.tied = tiedOption;
+      options.variant = lnToRms.empty() ? "rms" : lnToRms.getValue();
       pm.addPass(mlir::slim::createSlimLnToRmsNormPass(options));
     }
     if (!pipeline.empty() &&

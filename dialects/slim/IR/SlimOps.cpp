@@ -176,6 +176,17 @@ LogicalResult RmsNormOp::verify() {
   return verifyNorm(*this, rank - 1);
 }
 
+LogicalResult CrmsNormOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  if (rank == 0)
+    return emitOpError("input must have rank >= 1, got ")
+           << getInput().getType();
+  if (getEpsilon().convertToFloat() < 0.0f)
+    return emitOpError("epsilon must be >= 0, got ")
+           << getEpsilon().convertToFloat();
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // LinearOp / QLinearOp
 //===----------------------------------------------------------------------===//

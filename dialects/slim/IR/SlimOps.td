@@ -155,6 +155,29 @@ def Slim_RmsNormOp : Slim_Op<"rms_norm", [
   let hasVerifier = 1;
 }
 
+def Slim_CrmsNormOp : Slim_Op<"crms_norm", [
+    Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "compressed RMS normalization of a d−1-wide zero-mean stream";
+  let description = [{
+    The CRMSNorm of Pre-CRMSNorm transformers: the input's last axis holds
+    the first d−1 coordinates `x` of a zero-mean vector z ∈ ℝ^d (its last
+    coordinate is `−Σx`), and
+    `y = x / sqrt((Σ x_i² + (Σ x_i)²) / d + epsilon)`, d = the last axis + 1.
+    It has no gain or bias: `slim-ln-to-rmsnorm{variant=crms}` folds them
+    into the linears that read the result.
+
+    ```mlir
+    %y = slim.crms_norm %x {epsilon = 1.0e-05 : f32} : tensor<1x128x767xf32>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$input,
+    DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def Slim_LinearOp : Slim_Op<"linear", [Pure, InferTypeOpAdaptor]> {
   let summary = "a fully connected layer: x · Wᵀ + b";
   let description = [{

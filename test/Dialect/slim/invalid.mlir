@@ -168,6 +168,22 @@ func.func @rms_norm_scale(%x: tensor<2x4xf32>, %g: tensor<2x4xf32>) {
   return
 }
 
+// -----
+
+func.func @crms_norm_scalar(%x: tensor<f32>) {
+  // expected-error @+1 {{'slim.crms_norm' op input must have rank >= 1, got 'tensor<f32>'}}
+  %y = slim.crms_norm %x : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @crms_norm_epsilon(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'slim.crms_norm' op epsilon must be >= 0, got -1.000000e+00}}
+  %y = slim.crms_norm %x {epsilon = -1.0 : f32} : tensor<2x3xf32>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // slim.linear
 //===----------------------------------------------------------------------===//
