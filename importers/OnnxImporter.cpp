@@ -170,6 +170,7 @@ private:
   LogicalResult load(onnx::ModelProto &model);
   LogicalResult checkSupported(const onnx::GraphProto &g);
   LogicalResult checkOpset(const onnx::ModelProto &model);
+  LogicalResult inlineExternalData(onnx::ModelProto &model, Location loc);
   LogicalResult readTensor(const onnx::TensorProto &t, HostTensor &out,
                            Location loc);
   LogicalResult importNode(const onnx::NodeProto &node);
@@ -252,6 +253,8 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
                          "parse (truncated or not an .onnx file)";
   if (!model.has_graph())
     return error(loc) << "not a valid ONNX model: it has no graph";
+  if (failed(inlineExternalData(model, loc)))
+    return failure();
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {
@@ -281,6 +284,73 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
     while (!msg.empty() && msg.back() == ' ')
       msg.pop_back();
     return error(loc) << "ONNX shape inference rejects the model: " << msg;
+  }
+  return success();
+}
+
+/// Initializers saved with `save_as_external_data` keep their bytes in a
+/// file next to the model (`location`, `offset`, `length`): read them into
+/// raw_data, so the checker and the importer see an ordinary model. The
+/// location must stay inside the model's directory.
+LogicalResult OnnxImporter::inlineExternalData(onnx::ModelProto &model,
+                                               Location loc) {
+  std::map<std::string, std::unique_ptr<llvm::MemoryBuffer>> files;
+  for (onnx::TensorProto &t : *model.mutable_graph()->mutable_initializer()) {
+    if (t.data_location() != onnx::TensorProto::EXTERNAL)
+      continue;
+    std::string location;
+    uint64_t offset = 0, length = 0;
+    bool hasLength = false;
+    for (const auto &kv : t.external_data()) {
+      const std::string &value = kv.value();
+      bool numeric = !value.empty() &&
+                     value.find_first_not_of("0123456789") == std::string::npos &&
+                     value.size() < 20;
+      if (kv.key() == "location")
+        location = value;
+      else if ((kv.key() == "offset" || kv.key() == "length") && !numeric)
+        return error(loc) << "initializer '" << t.name() << "': external data "
+                          << kv.key() << " '" << value << "' is not a number";
+      else if (kv.key() == "offset")
+        offset = std::stoull(value);
+      else if (kv.key() == "length") {
+        length = std::stoull(value);
+        hasLength = true;
+      }
+    }
+    if (location.empty() || location[0] == '/' ||
+        StringRef(location).contains(".."))
+      return error(loc) << "initializer '" << t.name()
+                        << "': external data location '" << location
+                        << "' must be a relative path inside the model's "
+                           "directory";
+    if (haveContents)
+      return error(loc) << "initializer '" << t.name()
+                        << "' keeps its data in '" << location
+                        << "', but the model was given as bytes, not a file";
+    std::string dir = path.substr(0, path.find_last_of('/') + 1);
+    std::string file = dir + location;
+    auto &buf = files[file];
+    if (!buf) {
+      auto opened = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                                /*RequiresNullTerminator=*/false);
+      if (!opened)
+        return error(loc) << "initializer '" << t.name()
+                          << "' keeps its data in '" << file
+                          << "', which cannot be read: "
+                          << opened.getError().message();
+      buf = std::move(*opened);
+    }
+    uint64_t size = buf->getBufferSize();
+    if (!hasLength)
+      length = offset <= size ? size - offset : 0;
+    if (offset > size || length > size - offset)
+      return error(loc) << "initializer '" << t.name() << "' needs bytes ["
+                        << offset << ", " << offset + length << ") of '"
+                        << file << "', which has " << size;
+    t.set_raw_data(buf->getBufferStart() + offset, length);
+    t.clear_external_data();
+    t.set_data_location(onnx::TensorProto::DEFAULT);
   }
   return success();
 }

@@ -119,8 +119,8 @@ int main(int argc, char **argv) {
     bool ok = int32_t(in[i].dtype) == t.dtype &&
               in[i].shape == std::vector<int64_t>(t.shape, t.shape + t.rank);
     if (!ok)
-      return fail(2, std::string("input '") + t.name + "' must be " + expected +
-                         ", got " +
+      return fail(2, std::string("input '") + t.name + "' (" + it->second +
+                         ") must be " + expected + ", got " +
                          describe(int32_t(in[i].dtype), int32_t(in[i].shape.size()),
                                   in[i].shape.data()));
     inputFiles.erase(it);

@@ -58,3 +58,21 @@ save("cyclic", [
     helper.make_node("Tanh", ["a"], ["b"], name="second"),
     helper.make_node("Identity", ["a"], ["y"], name="out"),
 ], [x], [y], check=False)
+
+# An IR version newer than the ONNX library Slim is built with.
+g = helper.make_graph([helper.make_node("Tanh", ["x"], ["y"], name="tanh")], "ir99", [x], [y])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+m.ir_version = 99
+onnx.save(m, os.path.join(here, "ir_version_99.onnx"))
+
+# Weights saved as external data (external/model.onnx + external/weights.bin;
+# the tests copy the model without its weights file, or with it truncated).
+import numpy as np
+from onnx import numpy_helper
+os.makedirs(os.path.join(here, "external"), exist_ok=True)
+w = numpy_helper.from_array(np.arange(4, dtype=np.float32).reshape(1, 4), "w")
+g = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")],
+                      "external", [x], [y], initializer=[w])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+onnx.save(m, os.path.join(here, "external", "model.onnx"), save_as_external_data=True,
+          all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)

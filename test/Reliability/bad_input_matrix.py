@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""The bad-input matrix: every row feeds one malformed input to slimc or to a
+compiled binary and checks three things:
+
+  * the exit code (slimc: 1; a binary: 2 for a bad input, 1 when its
+    output cannot be written; 0 where only a warning is due),
+  * the one error line (an exact substring of stderr, which names the file,
+    the tensor or node, and what was expected),
+  * what is left on disk: nothing in the row's fresh output directory
+    (no binary, no .npy, no temporary file), unless the row succeeds.
+
+    bad_input_matrix.py WORKDIR SLIMC FIXTURES IMPORT_INPUTS NPY_PY CORRUPT_PY
+
+Prints one line per row ("ok NAME" or "FAIL NAME: why") and a markdown
+table of the rows to WORKDIR/matrix.md; exits 1 if any row failed.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+work, slimc, fixtures, inputs, npy_py, corrupt_py = sys.argv[1:7]
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
+py = sys.executable
+
+
+def path(*p):
+    return os.path.join(work, *p)
+
+
+def make_npy(name, dtype, shape, *extra):
+    subprocess.run([py, npy_py, path(name), dtype, shape, *extra], check=True)
+    return path(name)
+
+
+def corrupt(*args):
+    subprocess.run([py, corrupt_py, *args], check=True)
+
+
+def write(name, data):
+    with open(path(name), "wb") as f:
+        f.write(data)
+    return path(name)
+
+
+# --- inputs ---------------------------------------------------------------
+write("empty.onnx", b"")
+corrupt("truncate", os.path.join(fixtures, "gpt2/model.onnx"), "5000", path("trunc.onnx"))
+os.makedirs(path("ext-missing"))
+shutil.copy(os.path.join(inputs, "external/model.onnx"), path("ext-missing"))
+os.makedirs(path("ext-short"))
+shutil.copy(os.path.join(inputs, "external/model.onnx"), path("ext-short"))
+write("ext-short/weights.bin", open(os.path.join(inputs, "external/weights.bin"), "rb").read()[:8])
+corrupt("hf", os.path.join(fixtures, "gpt2/hf"), path("hf-trunc"))
+corrupt("truncate", os.path.join(fixtures, "gpt2/hf/model.safetensors"), "100000",
+        path("hf-trunc/model.safetensors"))
+corrupt("hf", os.path.join(fixtures, "llama/hf"), path("hf-drop"), "--drop",
+        "model.layers.1.mlp.up_proj.weight")
+corrupt("hf", os.path.join(fixtures, "bert/hf"), path("hf-json"), "--config-text",
+        '{"model_type": "bert",')
+write("not-a-dir", b"a file")
+
+bert = path("bert")
+subprocess.run([slimc, os.path.join(fixtures, "bert/model.onnx"), "-o", bert],
+               check=True, capture_output=True)
+make_npy("ids.npy", "int64", "1,8")
+make_npy("ids32.npy", "int32", "1,8")
+make_npy("ids-short.npy", "int64", "1,7")
+make_npy("trunc.npy", "int64", "1,8", "--truncate", "20")
+make_npy("fortran.npy", "int64", "1,8", "--fortran")
+make_npy("big.npy", "int64", "1,8", "--fill", "500")
+write("garbage.npy", b"this is not an npy file")
+
+# --- the matrix -------------------------------------------------------------
+# (name, what, argv with OUT for the row's output, exit code, message)
+S, B = slimc, bert
+M = lambda *p: os.path.join(inputs, *p)
+rows = [
+    ("compiler: empty file", [S, path("empty.onnx"), "-o", "OUT/m"], 1,
+     "empty.onnx: the file is empty, not an ONNX model"),
+    ("compiler: truncated protobuf", [S, path("trunc.onnx"), "-o", "OUT/m"], 1,
+     "trunc.onnx: not a valid ONNX model: the protobuf does not parse (truncated or not an .onnx file)"),
+    ("compiler: IR version too new", [S, M("ir_version_99.onnx"), "-o", "OUT/m"], 1,
+     "ir_version_99.onnx: the ONNX checker rejects the model: Your model ir_version is higher than the checker's."),
+    ("compiler: opset too old", [S, M("opset11.onnx"), "-o", "OUT/m"], 1,
+     "opset11.onnx: ONNX opset 11 is not supported (Slim reads opsets 13 to 17); re-export with opset_version=17"),
+    ("compiler: missing initializer data (external file absent)",
+     [S, path("ext-missing/model.onnx"), "-o", "OUT/m"], 1,
+     "initializer 'w' keeps its data in '" + path("ext-missing/weights.bin") + "', which cannot be read: No such file or directory"),
+    ("compiler: truncated external initializer data",
+     [S, path("ext-short/model.onnx"), "-o", "OUT/m"], 1,
+     "initializer 'w' needs bytes [0, 16) of '" + path("ext-short/weights.bin") + "', which has 8"),
+    ("compiler: dangling tensor name", [S, M("dangling.onnx"), "-o", "OUT/m"], 1,
+     "dangling.onnx: the ONNX checker rejects the model: Nodes in a graph must be topologically sorted, however input 'ghost' of node: name: add OpType: Add is not output of any previous nodes."),
+    ("compiler: cyclic graph", [S, M("cyclic.onnx"), "-o", "OUT/m"], 1,
+     "cyclic.onnx: the ONNX checker rejects the model: Nodes in a graph must be topologically sorted, however input 'b' of node: name: first OpType: Add is not output of any previous nodes."),
+    ("compiler: unsupported op", [S, M("two_unsupported.onnx"), "-o", "OUT/m"], 1,
+     "two_unsupported.onnx: 2 unsupported op types: Relu (2x, first 'relu_1'), HardSigmoid (1x, first 'hsig')"),
+    ("compiler: shape mismatch inside the graph", [S, M("shape_mismatch.onnx"), "-o", "OUT/m"], 1,
+     "shape_mismatch.onnx: ONNX shape inference rejects the model: [ShapeInferenceError] Shape inference error(s): (op_type:Add, node name: bad_add): [ShapeInferenceError] Incompatible dimensions"),
+    ("compiler: NaN/Inf weights (warning, compiles)", [S, M("nan_weights.onnx"), "-o", "OUT/m"], 0,
+     "warning: " + M("nan_weights.onnx") + ": initializer 'w' has 2 NaN/Inf values of 4; outputs that read them will not be finite"),
+    ("compiler: dynamic input dimension", [S, M("dynamic_batch.onnx"), "-o", "OUT/m"], 1,
+     "graph input 'x' has a dynamic dimension 'batch'; Slim compiles static shapes: give one with --shape x=DIMxDIM... or re-export with fixed shapes (no dynamic_axes)"),
+    ("compiler: truncated safetensors", [S, path("hf-trunc"), "--seq-len", "8", "-o", "OUT/m"], 1,
+     "hf-trunc/model.safetensors: tensor 'transformer.h.0.mlp.c_fc.weight' lies outside the file (offsets 68608..134144, data is 97368 bytes): truncated file?"),
+    ("compiler: safetensors missing a tensor", [S, path("hf-drop"), "--seq-len", "8", "-o", "OUT/m"], 1,
+     "hf-drop: model.safetensors has no tensor 'model.layers.1.mlp.up_proj.weight' (needed for model_type 'llama')"),
+    ("compiler: malformed config.json", [S, path("hf-json"), "-o", "OUT/m"], 1,
+     "hf-json: config.json is not valid JSON: [json.exception.parse_error.101]"),
+    ("compiler: missing model file", [S, path("nope.onnx"), "-o", "OUT/m"], 1,
+     "nope.onnx: cannot read the model: No such file or directory"),
+    ("compiler: unwritable output path", [S, os.path.join(fixtures, "bert/model.onnx"), "-o", "OUT/no-such-dir/m"], 1,
+     "slimc: error: cannot write '"),
+    ("binary: missing input", [B, "--output-dir", "OUT"], 2,
+     "missing input 'input_ids' (int64 [1, 8]); pass --input input_ids=FILE.npy"),
+    ("binary: extra input", [B, "--input", "input_ids=" + path("ids.npy"), "--input", "mask=" + path("ids.npy"), "--output-dir", "OUT"], 2,
+     "the model has no input 'mask'"),
+    ("binary: wrong dtype", [B, "--input", "input_ids=" + path("ids32.npy"), "--output-dir", "OUT"], 2,
+     "input 'input_ids' (" + path("ids32.npy") + ") must be int64 [1, 8], got int32 [1, 8]"),
+    ("binary: wrong shape", [B, "--input", "input_ids=" + path("ids-short.npy"), "--output-dir", "OUT"], 2,
+     "input 'input_ids' (" + path("ids-short.npy") + ") must be int64 [1, 8], got int64 [1, 7]"),
+    ("binary: truncated .npy", [B, "--input", "input_ids=" + path("trunc.npy"), "--output-dir", "OUT"], 2,
+     "input 'input_ids': " + path("trunc.npy") + ": truncated .npy data: shape needs 64 bytes, file has 20"),
+    ("binary: Fortran-order .npy", [B, "--input", "input_ids=" + path("fortran.npy"), "--output-dir", "OUT"], 2,
+     path("fortran.npy") + ": Fortran-order arrays are not supported; save a C-order array (numpy.ascontiguousarray)"),
+    ("binary: not an .npy file", [B, "--input", "input_ids=" + path("garbage.npy"), "--output-dir", "OUT"], 2,
+     path("garbage.npy") + ": not a .npy file"),
+    ("binary: token id out of range", [B, "--input", "input_ids=" + path("big.npy"), "--output-dir", "OUT"], 1,
+     "embedding index 500 at position 0 is outside the vocabulary [0, 128)"),
+    ("binary: output directory not writable", [B, "--input", "input_ids=" + path("ids.npy"), "--output-dir", path("not-a-dir") + "/out"], 1,
+     "last_hidden_state.npy: cannot write"),
+]
+
+failures = 0
+table = ["| case | exit code | message (substring of stderr) |", "|---|---|---|"]
+for k, (name, argv, code, message) in enumerate(rows):
+    out = path("out%02d" % k)
+    os.makedirs(out)
+    argv = [a.replace("OUT", out) for a in argv]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    why = []
+    if p.returncode != code:
+        why.append("exit code %d, expected %d" % (p.returncode, code))
+    if message not in p.stderr:
+        why.append("stderr lacks %r:\n%s" % (message, p.stderr))
+    if p.returncode < 0:
+        why.append("killed by signal %d" % -p.returncode)
+    left = sorted(os.listdir(out))
+    if code != 0 and left:
+        why.append("left behind: %s" % left)
+    if code == 0 and not left:
+        why.append("a successful row wrote nothing")
+    errors = [l for l in p.stderr.splitlines() if ": error: " in l]
+    if code != 0 and len(errors) != 1:
+        why.append("expected one error line, got %d" % len(errors))
+    if why:
+        failures += 1
+        print("FAIL %s: %s" % (name, "; ".join(why)))
+    else:
+        print("ok %s" % name)
+    table.append("| %s | %d | `%s` |" % (name, code, message.replace(work + "/", "")))
+with open(path("matrix.md"), "w") as f:
+    f.write("\n".join(table) + "\n")
+print("%d rows, %d failed" % (len(rows), failures))
+sys.exit(1 if failures else 0)
