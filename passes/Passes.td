@@ -113,6 +113,59 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
   ];
 }
 
+def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
+  let summary = "ToMe token merging between the attention and MLP of each block";
+  let description = [{
+    Token Merging (ToMe, shared/spec/PASSES.md §2): in each block l with
+    r_l > 0, after the attention residual, the tokens at even positions are
+    matched to those at odd positions by the cosine similarity of the keys
+    of that attention averaged over heads, and the r_l best-matched ones are
+    merged into their partners (size-weighted averages; sizes add up). The
+    sequence gets r_l shorter, so every later op runs on fewer tokens; the
+    shapes are re-inferred (static per layer). The metric is recomputed
+    outside the attention sublayer as one small linear of its normalized
+    input (the key weights averaged over heads: [head_dim, d]).
+
+    With `prop_attn` (default) every later attention adds log(size) of each
+    key to its logits (proportional attention). CLS and distillation tokens
+    (`protected`, detected from the constant tokens concatenated in front
+    of the patches) never merge. Mean-pooling readouts become size-weighted
+    means; a per-token graph output is refused.
+
+    Schedule: `r` for every layer, or `(r, inflect)`:
+    min = ⌊r(1 − inflect)⌋, max = 2r − min, r_l = ⌊min + l·(max − min)/(L − 1)⌋,
+    or an explicit `schedule` list. Each r_l is clamped to ⌊(T_l − p)/2⌋ with
+    a warning. r = 0 inserts nothing.
+
+    Before / after (block l):
+    ```mlir
+    %h = slim.residual attention layer 3 (%x) ...
+    %y = slim.residual mlp layer 3 (%h) ...
+    // ->
+    %h = slim.residual attention layer 3 (%x) ...       // attention ... sizes(%s)
+    %n = slim.layer_norm %x, ...                        // norm1, again
+    %k = slim.linear %n, %wk_avg, %bk_avg               // keys averaged over heads
+    %h2, %s2 = slim.token_merge %h, %k, %s r = 13 protected = 1
+    %y = slim.residual mlp layer 3 (%h2) ...
+    ```
+  }];
+  let options = [
+    Option<"r", "r", "int64_t", /*default=*/"13",
+           "tokens merged per layer (the base of the schedule)">,
+    Option<"inflect", "inflect", "double", /*default=*/"0.0",
+           "schedule shape: 0 constant, > 0 increasing, -1 decreasing">,
+    ListOption<"schedule", "schedule", "int64_t",
+               "an explicit r per layer (overrides r and inflect)">,
+    Option<"method", "method", "std::string", /*default=*/"\"tome\"",
+           "'tome' (keys averaged over heads as the metric)">,
+    Option<"propAttn", "prop_attn", "bool", /*default=*/"true",
+           "proportional attention: later attentions add log(size) of each key">,
+    Option<"protectedTokens", "protected", "int64_t", /*default=*/"-1",
+           "tokens at the front that never merge (-1: detect CLS and "
+           "distillation tokens)">,
+  ];
+}
+
 def SlimDropLayersPass : Pass<"slim-drop-layers", "::mlir::ModuleOp"> {
   let summary = "drops attention / MLP sublayers or whole blocks by calibration similarity";
   let description = [{

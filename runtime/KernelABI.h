@@ -36,6 +36,10 @@ int slim_k_attention(const float *q, const float *k, const float *v,
                      int64_t keys, int64_t heads, int64_t kv_heads,
                      int64_t head_dim, int64_t value_dim, int32_t causal,
                      float scale, float *out);
+int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
+                       int64_t batch, int64_t tokens, int64_t dim,
+                       int64_t mdim, int64_t r, int64_t protected_tokens,
+                       float *y, float *y_sizes);
 int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,
                 int64_t b, int64_t t, int64_t heads, int64_t head_dim,
                 float theta, int32_t interleaved, float *y);

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <numeric>
 
 namespace slim::rt {
 
@@ -196,6 +197,101 @@ bool attention(const float *q, const float *k, const float *v,
   Buffer<float, 2> lb(logSize.data(), int(s.keys), int(s.batch));
   return halideCall(slim_kernel_attention(qb, kb, vb, lb, scale, causal, ob),
                     "attention", error);
+}
+
+void tokenMerge(const float *x, const float *metric, const float *sizes,
+                int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
+                int64_t r, int64_t protectedTokens, float *y, float *ySizes) {
+  const int64_t T = tokens, nA = (T + 1) / 2, nB = T / 2;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  std::vector<float> unit(T * mdim), score(nA);
+  std::vector<int64_t> best(nA), order(nA), dest(nA, -1);
+  std::vector<double> acc(nB * dim), accSize(nB);
+  for (int64_t b = 0; b < batch; ++b) {
+    const float *xb = x + b * T * dim, *mb = metric + b * T * mdim;
+    const float *sb = sizes + b * T;
+    float *yb = y + b * (T - r) * dim, *ysb = ySizes + b * (T - r);
+    // k̂ = k / ‖k‖ (as ToMe: in float).
+    for (int64_t t = 0; t < T; ++t) {
+      float norm = 0.0f;
+      for (int64_t e = 0; e < mdim; ++e)
+        norm += mb[t * mdim + e] * mb[t * mdim + e];
+      norm = std::sqrt(norm);
+      for (int64_t e = 0; e < mdim; ++e)
+        unit[t * mdim + e] = mb[t * mdim + e] / norm;
+    }
+    // For each a ∈ A (token 2i): its best partner in B (token 2j+1);
+    // protected tokens are never a source (row −inf) nor a destination
+    // (column skipped).
+    for (int64_t i = 0; i < nA; ++i) {
+      score[i] = ninf;
+      best[i] = -1;
+      if (2 * i < protectedTokens)
+        continue;
+      const float *ka = unit.data() + 2 * i * mdim;
+      for (int64_t j = 0; j < nB; ++j) {
+        if (2 * j + 1 < protectedTokens)
+          continue;
+        const float *kb = unit.data() + (2 * j + 1) * mdim;
+        float s = 0.0f;
+        for (int64_t e = 0; e < mdim; ++e)
+          s += ka[e] * kb[e];
+        if (best[i] < 0 || s > score[i]) {
+          score[i] = s;
+          best[i] = j;
+        }
+      }
+    }
+    // Sources: the r highest scores (ties: lower index first).
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t c) {
+      return score[a] > score[c];
+    });
+    std::fill(dest.begin(), dest.end(), -1);
+    for (int64_t k = 0; k < r; ++k)
+      dest[order[k]] = best[order[k]];
+    // B tokens accumulate s·x of themselves and their sources.
+    for (int64_t j = 0; j < nB; ++j) {
+      double s = sb[2 * j + 1];
+      accSize[j] = s;
+      for (int64_t e = 0; e < dim; ++e)
+        acc[j * dim + e] = s * xb[(2 * j + 1) * dim + e];
+    }
+    for (int64_t i = 0; i < nA; ++i)
+      if (dest[i] >= 0) {
+        double s = sb[2 * i];
+        accSize[dest[i]] += s;
+        for (int64_t e = 0; e < dim; ++e)
+          acc[dest[i] * dim + e] += s * xb[2 * i * dim + e];
+      }
+    // Output order: protected tokens (index order), unmerged A, then B.
+    std::vector<int64_t> unmergedA;
+    if (protectedTokens > 0) {
+      for (int64_t i = 0; i < nA; ++i)
+        if (dest[i] < 0 && 2 * i >= protectedTokens)
+          unmergedA.push_back(i);
+    } else {
+      for (int64_t k = r; k < nA; ++k)
+        unmergedA.push_back(order[k]);
+    }
+    int64_t row = 0;
+    auto emitA = [&](int64_t i) {
+      std::memcpy(yb + row * dim, xb + 2 * i * dim, dim * sizeof(float));
+      ysb[row++] = sb[2 * i];
+    };
+    auto emitB = [&](int64_t j) {
+      for (int64_t e = 0; e < dim; ++e)
+        yb[row * dim + e] = float(acc[j * dim + e] / accSize[j]);
+      ysb[row++] = float(accSize[j]);
+    };
+    for (int64_t t = 0; t < protectedTokens; ++t)
+      t % 2 == 0 ? emitA(t / 2) : emitB(t / 2);
+    for (int64_t i : unmergedA)
+      emitA(i);
+    for (int64_t j = 0; j < nB; ++j)
+      if (2 * j + 1 >= protectedTokens)
+        emitB(j);
+  }
 }
 
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,

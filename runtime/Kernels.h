@@ -54,6 +54,19 @@ bool attention(const float *q, const float *k, const float *v,
                const float *sizes, const AttentionShape &s, bool causal,
                float scale, float *out, std::string &error);
 
+/// ToMe bipartite soft matching (shared/spec/PASSES.md §2.1) on x[B,T,D]
+/// with the similarity metric[B,T,M] and token sizes[B,T]: the tokens at even
+/// positions (A) are matched to those at odd positions (B) by cosine
+/// similarity of the metric; the r best-matched A tokens are merged into
+/// their B partner (size-weighted average, sizes added). The first
+/// `protectedTokens` tokens never merge. Output y[B,T−r,D], ySizes[B,T−r]:
+/// the protected tokens, the unmerged A tokens (index order when tokens are
+/// protected, otherwise ToMe's order: by descending score), then B.
+/// Ties in score go to the lower index. Requires 2r ≤ T − protected.
+void tokenMerge(const float *x, const float *metric, const float *sizes,
+                int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
+                int64_t r, int64_t protectedTokens, float *y, float *ySizes);
+
 /// Rotary embedding on x[B,T,H·d]; positions are [T] or [B,T].
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
           int64_t t, int64_t heads, int64_t headDim, float theta,

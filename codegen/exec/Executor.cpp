@@ -238,6 +238,23 @@ LogicalResult Executor::runOp(Operation *op) {
     return success();
   }
 
+  if (auto tm = dyn_cast<TokenMergeOp>(op)) {
+    // Two results: the merged tokens and their sizes.
+    const Tensor &x = get(tm.getInput()), &m = get(tm.getMetric());
+    Tensor out = allocateFor(tm.getResult());
+    Tensor outSizes = allocateFor(tm.getResultSizes());
+    rt::tokenMerge(f32(x), f32(m), f32(get(tm.getSizes())), x.shape[0],
+                   x.shape[1], x.shape[2], m.shape[2],
+                   static_cast<int64_t>(tm.getR()),
+                   static_cast<int64_t>(tm.getProtectedTokens()), f32(out),
+                   f32(outSizes));
+    if (onValue)
+      onValue(op, out);
+    values[tm.getResult()] = std::move(out);
+    values[tm.getResultSizes()] = std::move(outSizes);
+    return success();
+  }
+
   Tensor out = result ? allocateFor(result) : Tensor();
   auto operand = [&](unsigned k) -> const Tensor & {
     return get(op->getOperand(k));

@@ -495,6 +495,16 @@ LogicalResult Compiler::emitStep(const Step &step) {
                      i32(a.getCausal()), f32(a.getEffectiveScale()),
                      ptr(result)});
       })
+      .Case<TokenMergeOp>([&](TokenMergeOp tm) {
+        auto x = tensorType(tm.getInput()).getShape();
+        return call("slim_k_token_merge",
+                    {ptr(tm.getInput()), ptr(tm.getMetric()), ptr(tm.getSizes()),
+                     i64(x[0]), i64(x[1]), i64(x[2]),
+                     i64(tensorType(tm.getMetric()).getShape()[2]),
+                     i64(static_cast<int64_t>(tm.getR())),
+                     i64(static_cast<int64_t>(tm.getProtectedTokens())),
+                     ptr(tm.getResult()), ptr(tm.getResultSizes())});
+      })
       .Case<RopeOp>([&](RopeOp r) -> LogicalResult {
         auto x = r.getInput().getType().getShape();
         if (!r.getPositions().getType().getElementType().isInteger(64))

@@ -115,6 +115,13 @@ static cl::list<std::string> dropList(
     cl::desc("drop exactly these (no scoring): attention:N, mlp:N or a block "
              "index with --drop-layers=block:0"),
     cl::cat(category));
+static cl::opt<std::string> mergeTokens(
+    "merge-tokens",
+    cl::desc("ToMe token merging (slim-merge-tokens), comma-separated: r:N "
+             "tokens per layer, inflect:F (schedule shape), schedule:A/B/... "
+             "(r per layer), prop_attn:0|1, protected:N (-1 detects CLS), "
+             "method:tome; e.g. --merge-tokens=r:13"),
+    cl::value_desc("r:N[,...]"), cl::cat(category));
 static cl::opt<std::string> pipeline(
     "pass-pipeline",
     cl::desc("extra passes after import, as an mlir-opt pipeline, e.g. "
@@ -298,7 +305,46 @@ int run(int argc, char **argv) {
   if (runLnToRms && !lnToRms.empty() && lnToRms != "rms" && lnToRms != "crms")
     return fail("--ln-to-rmsnorm=" + lnToRms + ": expected 'rms' or 'crms'");
   bool runDrop = !dropLayers.empty() || !dropList.empty();
-  if (runLnToRms || runDrop || !pipeline.empty()) {
+  bool runMerge = !mergeTokens.empty();
+  mlir::slim::SlimMergeTokensPassOptions mergeOptions;
+  std::vector<int64_t> mergeSchedule; // mergeOptions.schedule points here
+  for (StringRef item : llvm::split(StringRef(mergeTokens), ',')) {
+    if (!runMerge)
+      break;
+    size_t cut = item.find_first_of(":=");
+    StringRef key = item.substr(0, cut).trim();
+    StringRef value = cut == StringRef::npos ? "" : item.substr(cut + 1).trim();
+    auto bad = [&]() {
+      return fail("--merge-tokens=" + mergeTokens + ": '" + item.str() +
+                  "' is not one of r:N, inflect:F, schedule:A/B/..., "
+                  "prop_attn:0|1, protected:N, method:tome");
+    };
+    double number;
+    if (key == "method") {
+      mergeOptions.method = value.str();
+    } else if (key == "schedule") {
+      for (StringRef r : llvm::split(value, '/')) {
+        int64_t x;
+        if (r.getAsInteger(10, x))
+          return bad();
+        mergeSchedule.push_back(x);
+      }
+      mergeOptions.schedule = mergeSchedule;
+    } else if (value.getAsDouble(number)) {
+      return bad();
+    } else if (key == "r" && number == int64_t(number)) {
+      mergeOptions.r = int64_t(number);
+    } else if (key == "inflect") {
+      mergeOptions.inflect = number;
+    } else if (key == "prop_attn" && (number == 0 || number == 1)) {
+      mergeOptions.propAttn = number == 1;
+    } else if (key == "protected" && number == int64_t(number)) {
+      mergeOptions.protectedTokens = int64_t(number);
+    } else {
+      return bad();
+    }
+  }
+  if (runLnToRms || runDrop || runMerge || !pipeline.empty()) {
     Stage stage("passes");
     mlir::PassManager pm(&ctx);
     if (runDrop) {
@@ -328,6 +374,8 @@ int run(int argc, char **argv) {
       options.variant = lnToRms.empty() ? "rms" : lnToRms.getValue();
       pm.addPass(mlir::slim::createSlimLnToRmsNormPass(options));
     }
+    if (runMerge)
+      pm.addPass(mlir::slim::createSlimMergeTokensPass(mergeOptions));
     if (!pipeline.empty() &&
         failed(mlir::parsePassPipeline(pipeline, pm, errs())))
       return fail("invalid --pass-pipeline");

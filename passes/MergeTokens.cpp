@@ -1,0 +1,467 @@
+//===- MergeTokens.cpp - slim-merge-tokens: ToMe bipartite token merging --===//
+//
+// Analysis first (every precondition of shared/spec/PASSES.md §2.5 on the
+// whole function), then the rewrite: a slim.token_merge after the attention
+// residual of each scheduled block, proportional attention in later blocks,
+// size-weighted mean-pooling readouts, and every shape after the first
+// merge re-inferred.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/Weights.h"
+
+#include "dialects/slim/IR/SlimOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+
+namespace mlir::slim {
+#define GEN_PASS_DEF_SLIMMERGETOKENSPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::slim
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace {
+
+constexpr llvm::StringLiteral kPrefix = "token-merge: ";
+
+std::string describeOp(Operation *op) {
+  std::string s = "'" + op->getName().getStringRef().str() + "'";
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    s += " (node " + name.getName().str() + ")";
+  return s;
+}
+
+/// One Pre-norm block: its attention residual, the norm that feeds the
+/// attention and the linear (+ row offset, for fused qkv) producing the keys.
+struct Block {
+  ResidualOp attention;
+  AttentionOp attn;
+  Operation *norm = nullptr;
+  LinearOp keyLinear;
+  int64_t keyRow = 0; // first row of the keys in keyLinear's weight
+};
+
+class Merger {
+public:
+  Merger(func::FuncOp func, const SlimMergeTokensPassOptions &options)
+      : func(func), options(options) {}
+  LogicalResult analyze();
+  LogicalResult apply();
+
+private:
+  LogicalResult checkBody(ResidualOp res, int64_t layer);
+  LogicalResult findKeys(Block &block);
+  LogicalResult checkReadout(Value v);
+  int64_t detectProtected(Value x0);
+  SmallVector<int64_t> schedule(int64_t layers);
+  LogicalResult reinfer(mlir::Block &body);
+
+  func::FuncOp func;
+  const SlimMergeTokensPassOptions &options;
+  SmallVector<Block> blocks;
+  Value x0;
+  SmallVector<ReduceMeanOp> meanPools;
+  llvm::SmallPtrSet<Operation *, 8> fullTokenSlices;
+  int64_t protectedTokens = 0;
+};
+
+LogicalResult Merger::checkBody(ResidualOp res, int64_t layer) {
+  for (Operation &op : res.getBody().front()) {
+    if (auto a = dyn_cast<AttentionOp>(op)) {
+      if (a.getCausal())
+        return a.emitError(kPrefix)
+               << "block " << layer
+               << " uses a causal/windowed mask; merging would break it";
+      continue;
+    }
+    if (isa<RopeOp>(op))
+      return op.emitError(kPrefix)
+             << "block " << layer
+             << " applies position-dependent attention (" << describeOp(&op)
+             << "); merged tokens have no single position";
+    if (isa<arith::ConstantOp, LayerNormOp, RmsNormOp, CrmsNormOp, LinearOp, GeluOp,
+            SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, YieldOp>(
+            op))
+      continue;
+    if (isa<AddOp, SubOp, MulOp, DivOp, PowOp>(op)) {
+      // Per-token unless an operand brings its own token axis (a constant
+      // with more than one row along axis 1 would be position-dependent).
+      bool perToken = true;
+      for (Value v : op.getOperands())
+        if (v.getDefiningOp<arith::ConstantOp>()) {
+          auto t = cast<RankedTensorType>(v.getType());
+          if (t.getRank() >= 2 && t.getDimSize(t.getRank() - 2) != 1)
+            perToken = false;
+        }
+      if (perToken)
+        continue;
+    }
+    if (auto sl = dyn_cast<SliceOp>(op)) {
+      // Splitting a fused projection along the last axis is per-token.
+      auto in = sl.getInput().getType();
+      if (in.getRank() == 3 && sl.getOffsets()[1] == 0 &&
+          sl.getSizes()[1] == in.getDimSize(1) && sl.getStrides()[1] == 1) {
+        fullTokenSlices.insert(sl);
+        continue;
+      }
+    }
+    return op.emitError(kPrefix)
+           << describeOp(&op) << " in block " << layer
+           << " mixes tokens spatially";
+  }
+  return success();
+}
+
+/// The attention's keys must be a linear (or a last-axis slice of one) of
+/// the norm that reads the block input: that norm and the key weights
+/// averaged over heads give ToMe's metric outside the block.
+LogicalResult Merger::findKeys(Block &block) {
+  Value k = block.attn.getKey();
+  int64_t row = 0;
+  if (auto sl = k.getDefiningOp<SliceOp>()) {
+    row = sl.getOffsets().back();
+    k = sl.getInput();
+  }
+  auto lin = k.getDefiningOp<LinearOp>();
+  Operation *norm = lin ? lin.getInput().getDefiningOp() : nullptr;
+  Value arg = block.attention.getBody().front().getArgument(0);
+  if (!lin || !norm || !isa<LayerNormOp, RmsNormOp, CrmsNormOp>(norm) ||
+      norm->getOperand(0) != arg ||
+      !lin.getWeight().getDefiningOp<arith::ConstantOp>() ||
+      !floatValues(lin.getWeight()) ||
+      (lin.getBias() && !floatValues(lin.getBias())))
+    return block.attn.emitError(kPrefix)
+           << "the keys of " << describeOp(block.attn) << " in block "
+           << block.attention.getLayer()
+           << " are not a constant linear of the normalized block input; "
+              "ToMe's metric (keys averaged over heads) cannot be formed";
+  block.keyLinear = lin;
+  block.norm = norm;
+  block.keyRow = row;
+  return success();
+}
+
+/// The last main-branch value may reach the outputs only through a CLS
+/// slice or a mean over tokens (after per-token ops such as the final norm).
+LogicalResult Merger::checkReadout(Value v) {
+  for (OpOperand &use : v.getUses()) {
+    Operation *user = use.getOwner();
+    if (isa<func::ReturnOp>(user))
+      return user->emitError(kPrefix)
+             << "graph output is per-token; set unmerge_outputs=true";
+    if (auto sl = dyn_cast<SliceOp>(user)) {
+      auto in = sl.getInput().getType();
+      if (in.getRank() == 3 && sl.getOffsets()[1] + sl.getSizes()[1] <=
+                                   std::max<int64_t>(protectedTokens, 1) &&
+          sl.getOffsets()[1] < std::max<int64_t>(protectedTokens, 1))
+        continue; // CLS (or distillation token) readout
+    }
+    if (auto rm = dyn_cast<ReduceMeanOp>(user)) {
+      auto axes = rm.getAxes();
+      auto in = rm.getInput().getType();
+      if (in.getRank() == 3 && axes.size() == 1 &&
+          (axes[0] == 1 || axes[0] == -2)) {
+        meanPools.push_back(rm);
+        continue;
+      }
+    }
+    if (isa<LayerNormOp, RmsNormOp, CrmsNormOp, LinearOp, GeluOp, SiluOp,
+            TanhOp>(user) &&
+        use.getOperandNumber() == 0) {
+      if (failed(checkReadout(user->getResult(0))))
+        return failure();
+      continue;
+    }
+    return user->emitError(kPrefix)
+           << describeOp(user) << " after the last block mixes tokens "
+           << "spatially";
+  }
+  return success();
+}
+
+/// CLS / distillation tokens: constant [1, k, d] tokens concatenated in
+/// front of the patch tokens (possibly before a position embedding add).
+int64_t Merger::detectProtected(Value x) {
+  Operation *d = x.getDefiningOp();
+  if (auto add = dyn_cast_or_null<AddOp>(d)) {
+    for (Value operand : {add.getLhs(), add.getRhs()})
+      if (int64_t p = detectProtected(operand))
+        return p;
+    return 0;
+  }
+  if (auto cat = dyn_cast_or_null<ConcatOp>(d)) {
+    if (cat.getAxis() != 1 && cat.getAxis() != -2)
+      return 0;
+    int64_t p = 0;
+    for (Value in : cat.getInputs()) {
+      if (!in.getDefiningOp<arith::ConstantOp>())
+        break;
+      p += cast<RankedTensorType>(in.getType()).getDimSize(1);
+    }
+    return p;
+  }
+  return 0;
+}
+
+SmallVector<int64_t> Merger::schedule(int64_t layers) {
+  if (!options.schedule.empty())
+    return SmallVector<int64_t>(options.schedule.begin(),
+                                options.schedule.end());
+  SmallVector<int64_t> rs;
+  double r = double(options.r);
+  int64_t lo = int64_t(std::floor(r * (1.0 - options.inflect)));
+  int64_t hi = 2 * options.r - lo;
+  for (int64_t l = 0; l < layers; ++l)
+    rs.push_back(layers == 1 ? options.r
+                             : int64_t(std::floor(lo + double(l) * double(hi - lo) /
+                                                           double(layers - 1))));
+  return rs;
+}
+
+LogicalResult Merger::analyze() {
+  ResidualOp first;
+  for (Operation &op : func.getBody().front())
+    if ((first = dyn_cast<ResidualOp>(op)))
+      break;
+  if (!first)
+    return func.emitError(kPrefix)
+           << "@" << func.getSymName()
+           << " has no residual blocks (run slim-raise first)";
+  x0 = first.getInput();
+  auto t0 = dyn_cast<RankedTensorType>(x0.getType());
+  if (!t0 || t0.getRank() != 3)
+    return first.emitError(kPrefix)
+           << "the residual stream must be [batch, tokens, dim], got "
+           << x0.getType();
+  protectedTokens = options.protectedTokens >= 0 ? options.protectedTokens
+                                                 : detectProtected(x0);
+  Value v = x0;
+  while (true) {
+    ResidualOp res;
+    for (Operation *user : v.getUsers())
+      if (auto r = dyn_cast<ResidualOp>(user); r && r.getInput() == v)
+        res = r;
+    if (!res)
+      break;
+    if (failed(checkBody(res, res.getLayer())))
+      return failure();
+    if (res.getKind() == ResidualKind::attention) {
+      AttentionOp attn;
+      for (Operation &op : res.getBody().front())
+        if (auto a = dyn_cast<AttentionOp>(op))
+          attn = a;
+      if (!attn)
+        return res.emitError(kPrefix)
+               << "attention residual of block " << res.getLayer()
+               << " has no slim.attention";
+      blocks.push_back({res, attn});
+      if (failed(findKeys(blocks.back())))
+        return failure();
+    }
+    // Besides the next residual, a main-branch value may only feed norms
+    // inside that residual (checked above) or, after the last block, the
+    // readout.
+    for (Operation *user : v.getUsers())
+      if (user != res)
+        return user->emitError(kPrefix)
+               << describeOp(user) << " reads the residual stream between "
+               << "blocks; merged tokens would change what it sees";
+    v = res.getResult();
+  }
+  if (blocks.empty())
+    return func.emitError(kPrefix) << "no attention blocks to merge after";
+  return checkReadout(v);
+}
+
+/// Re-infers the result types of every op in `body` (in order) from their
+/// operands, after token counts changed upstream.
+LogicalResult Merger::reinfer(mlir::Block &body) {
+  for (Operation &op : body) {
+    if (auto res = dyn_cast<ResidualOp>(op)) {
+      mlir::Block &inner = res.getBody().front();
+      inner.getArgument(0).setType(res.getInput().getType());
+      if (failed(reinfer(inner)))
+        return failure();
+      res.getResult().setType(res.getInput().getType());
+      continue;
+    }
+    if (op.getNumResults() == 0 || isa<arith::ConstantOp>(op))
+      continue;
+    if (auto sl = dyn_cast<SliceOp>(op); sl && fullTokenSlices.contains(sl)) {
+      SmallVector<int64_t> sizes(sl.getSizes());
+      sizes[1] = sl.getInput().getType().getDimSize(1);
+      sl.setSizesAttr(DenseI64ArrayAttr::get(op.getContext(), sizes));
+    }
+    if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
+      SmallVector<Type> types;
+      if (failed(infer.inferReturnTypes(
+              op.getContext(), op.getLoc(), op.getOperands(),
+              op.getRawDictionaryAttrs(), op.getPropertiesStorage(),
+              op.getRegions(), types)))
+        return failure();
+      for (auto [r, t] : llvm::zip(op.getResults(), types))
+        r.setType(t);
+      continue;
+    }
+    if (isa<ReshapeOp>(op)) {
+      if (cast<RankedTensorType>(op.getOperand(0).getType()).getNumElements() !=
+          cast<RankedTensorType>(op.getResult(0).getType()).getNumElements())
+        return op.emitError(kPrefix)
+               << describeOp(&op) << " reshapes the token axis; it cannot "
+               << "follow a merge";
+      continue;
+    }
+    // Norms, unary elementwise ops: the result has the input's type.
+    op.getResult(0).setType(op.getOperand(0).getType());
+  }
+  return success();
+}
+
+LogicalResult Merger::apply() {
+  SmallVector<int64_t> rs = schedule(blocks.size());
+  if (int64_t(rs.size()) != int64_t(blocks.size()))
+    return func.emitError(kPrefix)
+           << "schedule has " << rs.size() << " entries for "
+           << blocks.size() << " blocks";
+  OpBuilder b(func.getContext());
+  int64_t tokens = cast<RankedTensorType>(x0.getType()).getDimSize(1);
+  int64_t batch = cast<RankedTensorType>(x0.getType()).getDimSize(0);
+  Value sizes; // null while every size is 1
+  bool merged = false;
+  for (auto [l, block] : llvm::enumerate(blocks)) {
+    // Proportional attention for every block after a merge.
+    if (sizes && options.propAttn)
+      block.attn.getSizesMutable().assign(sizes);
+    int64_t r = rs[l];
+    if (r < 0)
+      return block.attention.emitError(kPrefix)
+             << "r_" << l << "=" << r << " is negative";
+    int64_t cap = (tokens - protectedTokens) / 2;
+    if (r > cap) {
+      block.attention.emitWarning(kPrefix)
+          << "r_" << l << "=" << r << " clamped to " << cap;
+      r = cap;
+    }
+    if (r == 0)
+      continue;
+    // The metric: norm1 of the block input again, then the key weights
+    // averaged over the kv heads ([head_dim, d]).
+    ResidualOp res = block.attention;
+    b.setInsertionPointAfter(res);
+    IRMapping map;
+    map.map(res.getBody().front().getArgument(0), res.getInput());
+    Operation *norm = b.clone(*block.norm, map);
+    norm->getResult(0).setType(res.getInput().getType());
+    int64_t kvHeads = static_cast<int64_t>(block.attn.getNumKvHeads());
+    int64_t dh = block.attn.getHeadDim();
+    auto wt = block.keyLinear.getWeight().getType();
+    int64_t d = wt.getDimSize(1);
+    std::vector<float> w = *floatValues(block.keyLinear.getWeight());
+    std::vector<float> avg(dh * d, 0.0f), avgBias(dh, 0.0f);
+    for (int64_t h = 0; h < kvHeads; ++h)
+      for (int64_t e = 0; e < dh; ++e)
+        for (int64_t i = 0; i < d; ++i)
+          avg[e * d + i] +=
+              w[(block.keyRow + h * dh + e) * d + i] / float(kvHeads);
+    Value avgB;
+    if (block.keyLinear.getBias()) {
+      std::vector<float> bias = *floatValues(block.keyLinear.getBias());
+      for (int64_t h = 0; h < kvHeads; ++h)
+        for (int64_t e = 0; e < dh; ++e)
+          avgBias[e] += bias[block.keyRow + h * dh + e] / float(kvHeads);
+      avgB = makeWeight(b, res.getLoc(),
+                        "tome.metric.bias.l" + std::to_string(res.getLayer()),
+                        {dh}, avgBias);
+    }
+    Value avgW = makeWeight(b, res.getLoc(),
+                            "tome.metric.weight.l" +
+                                std::to_string(res.getLayer()),
+                            {dh, d}, avg);
+    Value metric = b.create<LinearOp>(res.getLoc(), norm->getResult(0), avgW,
+                                      avgB);
+    if (!sizes) {
+      auto st = RankedTensorType::get({batch, tokens}, b.getF32Type());
+      sizes = b.create<arith::ConstantOp>(
+          res.getLoc(), DenseElementsAttr::get(st, 1.0f));
+    }
+    auto tm = b.create<TokenMergeOp>(
+        res.getLoc(), res.getResult(), metric, sizes, b.getI64IntegerAttr(r),
+        b.getI64IntegerAttr(protectedTokens),
+        MergeMethodAttr::get(b.getContext(), MergeMethod::tome));
+    res.getResult().replaceAllUsesExcept(tm.getResult(), tm.getOperation());
+    sizes = tm.getResultSizes();
+    tokens -= r;
+    merged = true;
+    // Later ops see T − r tokens from here on (the next merge is built on
+    // their new types).
+    if (failed(reinfer(func.getBody().front())))
+      return failure();
+  }
+  if (!merged)
+    return success(); // r = 0 everywhere: nothing inserted
+  // Mean pooling over tokens becomes Σ s·h / Σ s.
+  for (ReduceMeanOp rm : meanPools) {
+    b.setInsertionPoint(rm);
+    Location loc = rm.getLoc();
+    auto st = cast<RankedTensorType>(sizes.getType());
+    Value s3 = b.create<ReshapeOp>(
+        loc, RankedTensorType::get({st.getDimSize(0), st.getDimSize(1), 1},
+                                   st.getElementType()),
+        sizes);
+    Value weighted = b.create<MulOp>(loc, rm.getInput(), s3);
+    Value num = b.create<ReduceMeanOp>(loc, weighted, rm.getAxesAttr(),
+                                       rm.getKeepdims());
+    Value den = b.create<ReduceMeanOp>(loc, s3, rm.getAxesAttr(),
+                                       rm.getKeepdims());
+    Value pooled = b.create<DivOp>(loc, num, den);
+    rm.getResult().replaceAllUsesWith(pooled);
+    rm.erase();
+  }
+  return reinfer(func.getBody().front());
+}
+
+struct SlimMergeTokensPass
+    : public mlir::slim::impl::SlimMergeTokensPassBase<SlimMergeTokensPass> {
+  using SlimMergeTokensPassBase::SlimMergeTokensPassBase;
+
+  void runOnOperation() override {
+    if (method != "tome") {
+      getOperation().emitError(kPrefix)
+          << "method=" << method
+          << " is not implemented (only 'tome'); MCTF needs the attention "
+             "probabilities, which the fused attention kernel does not keep";
+      return signalPassFailure();
+    }
+    if (r < 0) {
+      getOperation().emitError(kPrefix) << "r=" << r << " is negative";
+      return signalPassFailure();
+    }
+    SlimMergeTokensPassOptions opts;
+    opts.r = r;
+    opts.inflect = inflect;
+    opts.schedule = schedule;
+    opts.method = method;
+    opts.propAttn = propAttn;
+    opts.protectedTokens = protectedTokens;
+    bool all0 = schedule.empty() ? r == 0
+                                 : llvm::all_of(schedule, [](int64_t x) {
+                                     return x == 0;
+                                   });
+    if (all0)
+      return; // r = 0: nothing to do, nothing checked
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      Merger merger(func, opts);
+      if (failed(merger.analyze()) || failed(merger.apply()))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

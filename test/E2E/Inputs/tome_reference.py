@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""An independent NumPy implementation of a Hugging Face ViT with Token
+Merging (ToMe: bipartite soft matching on the keys averaged over heads,
+size-weighted merging, proportional attention, CLS protected), written from
+the paper's algorithm, to check Slim's slim-merge-tokens + token_merge
+kernel. Runs in float64.
+
+    tome_reference.py HF_DIR PIXELS.npy R DUMP_DIR [--prop-attn 0|1]
+
+Compares its hidden state after every residual (DUMP_DIR/layer<L>.<kind>.npy
+from `slim-run --dump-layers`) and prints one line per layer with the
+largest difference relative to the largest magnitude, the token sizes, and
+"OK" when every layer is within 1e-5. Exits 1 otherwise.
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+hf, pixels_path, r, dump = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+prop_attn = "--prop-attn" not in sys.argv or sys.argv[sys.argv.index("--prop-attn") + 1] == "1"
+
+cfg = json.load(open(os.path.join(hf, "config.json")))
+raw = open(os.path.join(hf, "model.safetensors"), "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+header = json.loads(raw[8:8 + n])
+W = {}
+for name, info in header.items():
+    if name == "__metadata__":
+        continue
+    a, b = info["data_offsets"]
+    W[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=np.float32).reshape(info["shape"]).astype(np.float64)
+
+d, H = cfg["hidden_size"], cfg["num_attention_heads"]
+P, eps = cfg["patch_size"], cfg["layer_norm_eps"]
+dh = d // H
+erf = np.vectorize(math.erf)
+
+
+def layer_norm(x, g, b):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * g + b
+
+
+def linear(x, prefix):
+    return x @ W[prefix + ".weight"].T + W[prefix + ".bias"]
+
+
+def bipartite_merge(x, metric, size, r):
+    """ToMe's bipartite soft matching with a protected CLS token (index 0)."""
+    metric = metric / np.linalg.norm(metric, axis=-1, keepdims=True)
+    a, b = metric[0::2], metric[1::2]
+    scores = a @ b.T
+    scores[0, :] = -np.inf                      # CLS is never merged
+    node_max, node_idx = scores.max(-1), scores.argmax(-1)
+    edge_idx = np.argsort(-node_max, kind="stable")  # ties: lower index
+    src_idx, unm_idx = edge_idx[:r], np.sort(edge_idx[r:])
+    dst_idx = node_idx[src_idx]
+    xa, xb = (x * size)[0::2], (x * size)[1::2]
+    sa, sb = size[0::2], size[1::2]
+    xb, sb = xb.copy(), sb.copy()
+    for s, t in zip(src_idx, dst_idx):          # several sources may share t
+        xb[t] += xa[s]
+        sb[t] += sa[s]
+    x = np.concatenate([xa[unm_idx], xb]) / np.concatenate([sa[unm_idx], sb])
+    return x, np.concatenate([sa[unm_idx], sb])
+
+
+px = np.load(pixels_path).astype(np.float64)[0]           # [C, S, S]
+C, S, _ = px.shape
+g = S // P
+patches = px.reshape(C, g, P, g, P).transpose(1, 3, 0, 2, 4).reshape(g * g, C * P * P)
+wp = W["vit.embeddings.patch_embeddings.projection.weight"].reshape(d, -1)
+x = patches @ wp.T + W["vit.embeddings.patch_embeddings.projection.bias"]
+x = np.concatenate([W["vit.embeddings.cls_token"][0], x]) + W["vit.embeddings.position_embeddings"][0]
+size = np.ones((x.shape[0], 1))
+
+worst = 0.0
+def check(name, value):
+    global worst
+    got = np.load(os.path.join(dump, name + ".npy")).astype(np.float64)[0]
+    if got.shape != value.shape:
+        print("%s: shape %s, reference %s" % (name, got.shape, value.shape))
+        worst = math.inf
+        return
+    rel = np.abs(got - value).max() / np.abs(value).max()
+    worst = max(worst, rel)
+    print("%s: tokens %d, max|d|/max|ref| %.2e" % (name, value.shape[0], rel))
+
+for l in range(cfg["num_hidden_layers"]):
+    p = "vit.encoder.layer.%d." % l
+    h = layer_norm(x, W[p + "layernorm_before.weight"], W[p + "layernorm_before.bias"])
+    q = linear(h, p + "attention.attention.query").reshape(-1, H, dh)
+    k = linear(h, p + "attention.attention.key").reshape(-1, H, dh)
+    v = linear(h, p + "attention.attention.value").reshape(-1, H, dh)
+    logits = np.einsum("thd,shd->hts", q, k) / math.sqrt(dh)
+    if prop_attn:
+        logits = logits + np.log(size[:, 0])[None, None, :]
+    att = np.exp(logits - logits.max(-1, keepdims=True))
+    att /= att.sum(-1, keepdims=True)
+    o = np.einsum("hts,shd->thd", att, v).reshape(-1, d)
+    x = x + linear(o, p + "attention.output.dense")
+    check("layer%d.attention" % l, x)
+    rl = min(r, (x.shape[0] - 1) // 2)
+    if rl > 0:
+        x, size = bipartite_merge(x, k.mean(1), size, rl)
+    h = layer_norm(x, W[p + "layernorm_after.weight"], W[p + "layernorm_after.bias"])
+    m = linear(h, p + "intermediate.dense")
+    m = 0.5 * m * (1 + erf(m / math.sqrt(2)))
+    x = x + linear(m, p + "output.dense")
+    check("layer%d.mlp" % l, x)
+    print("  sizes after layer %d: %s (sum %d)" % (l, " ".join(str(int(s)) for s in size[:, 0]), int(size.sum())))
+
+print("max over layers %.2e (tolerance 1e-5) %s" % (worst, "OK" if worst <= 1e-5 else "FAIL"))
+sys.exit(0 if worst <= 1e-5 else 1)
