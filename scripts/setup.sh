@@ -17,8 +17,9 @@ APT_PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   # ONNX backend node tests (the import conformance runner)
   libonnx-testdata
-  # lit needs a Python 3 interpreter
-  python3
+  # lit needs a Python 3 interpreter; NumPy for the independent reference
+  # implementations some tests compare against (run with /usr/bin/python3)
+  python3 python3-numpy
 )
 
 missing=()

@@ -19,6 +19,9 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%slim_src_root", config.slim_src_root))
 config.substitutions.append(("%slim_obj_root", config.slim_obj_root))
 config.substitutions.append(("%python", config.python_executable))
+# Debian's interpreter, with python3-numpy (scripts/setup.sh installs it):
+# the NumPy reference implementations run with it.
+config.substitutions.append(("%numpy_python", "/usr/bin/python3"))
 config.substitutions.append(
     ("%slim_verify", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-verify")))
 # In a sanitizer build, programs linking Slim's libraries need the

@@ -194,6 +194,52 @@ TEST(CrmsNormKernel, MatchesRmsNormOfTheFullZeroMeanVector) {
   }
 }
 
+TEST(TokenMerge, DuplicateTokenWithProportionalAttentionChangesNoOtherOutput) {
+  // PASSES.md §2.4: token 5 is an exact copy of token 2 (an A/B pair), so
+  // ToMe merges exactly that pair into one token of size 2. Attention over
+  // the merged tokens with log-size bias gives every other query the output
+  // it had over the full sequence.
+  const int64_t T = 9, d = 8;
+  auto x = randomVector(T * d, 41);
+  std::copy(x.begin() + 2 * d, x.begin() + 3 * d, x.begin() + 5 * d);
+  std::vector<float> ones(T, 1.0f), y((T - 1) * d), sizes(T - 1);
+  tokenMerge(x.data(), x.data(), ones.data(), 1, T, d, d, /*r=*/1,
+             /*protected=*/1, y.data(), sizes.data());
+  float total = 0;
+  for (float s : sizes)
+    total += s;
+  EXPECT_EQ(total, float(T)) << "sizes must add up to T";
+  // Token 2 (A) merged into token 5 (B): the output is CLS, A = {4, 6, 8}
+  // (index order), then B = {1, 3, 5, 7}; token 5 has size 2.
+  const int64_t order[] = {0, 4, 6, 8, 1, 3, 5, 7};
+  for (int64_t k = 0; k < T - 1; ++k) {
+    EXPECT_EQ(sizes[k], order[k] == 5 ? 2.0f : 1.0f) << "row " << k;
+    for (int64_t e = 0; e < d; ++e)
+      EXPECT_EQ(y[k * d + e], x[order[k] * d + e]) << "row " << k;
+  }
+  AttentionShape full{1, T, T, 2, 2, d / 2, d / 2};
+  AttentionShape merged{1, T - 1, T - 1, 2, 2, d / 2, d / 2};
+  std::vector<float> outFull(T * d), outMerged((T - 1) * d);
+  std::string error;
+  ASSERT_TRUE(attention(x.data(), x.data(), x.data(), nullptr, full, false,
+                        0.5f, outFull.data(), error));
+  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), sizes.data(), merged,
+                        false, 0.5f, outMerged.data(), error));
+  for (int64_t k = 0; k < T - 1; ++k)
+    for (int64_t e = 0; e < d; ++e)
+      EXPECT_NEAR(outMerged[k * d + e], outFull[order[k] * d + e], 1e-5)
+          << "query " << order[k];
+  // Without the log-size bias the duplicate's weight is lost: O(1) error.
+  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), nullptr, merged, false,
+                        0.5f, outMerged.data(), error));
+  double worst = 0;
+  for (int64_t k = 0; k < T - 1; ++k)
+    for (int64_t e = 0; e < d; ++e)
+      worst = std::max(worst, double(std::abs(outMerged[k * d + e] -
+                                              outFull[order[k] * d + e])));
+  EXPECT_GT(worst, 1e-3);
+}
+
 TEST(BinaryKernel, FastPathsAgreeWithBroadcastRule) {
   // Equal shapes, a trailing bias, a scalar on either side, a leading-1
   // operand, and a middle-axis broadcast (the generic path): each element

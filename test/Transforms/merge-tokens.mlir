@@ -1,0 +1,180 @@
+// RUN: slim-opt %s -slim-merge-tokens="r=2" -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: slim-opt %s -slim-merge-tokens="r=0" -split-input-file | FileCheck %s --check-prefix=ZERO
+// RUN: not slim-opt %s -slim-merge-tokens="schedule=1,3" -split-input-file 2>&1 | FileCheck %s --check-prefix=SCHED
+
+// Tests ToMe on a two-block ViT-shaped model (CLS + 8 patch tokens, d = 4,
+// 2 heads of 2): after each attention residual, norm1 of the block input
+// is recomputed, the head-averaged key metric ([head_dim, d] weights) is
+// formed, and token_merge (CLS protected) shortens the stream by r; the
+// MLP and every later op run on T − r tokens; the second attention gets
+// the sizes (proportional attention); the CLS readout is unchanged.
+// CHECK-LABEL: func.func @vit
+// CHECK: %[[X0:.*]] = slim.concat
+// CHECK: %[[X1:.*]] = slim.residual attention layer 0 (%[[X0]]) : tensor<1x9x4xf32>
+// CHECK: %[[N:.*]] = slim.layer_norm %[[X0]], %{{.*}} : tensor<1x9x4xf32>, tensor<4xf32>
+// CHECK: %[[M:.*]] = slim.linear %[[N]], %{{.*}}, %{{.*}} : tensor<1x9x4xf32>, tensor<2x4xf32>, tensor<2xf32>
+// CHECK: %[[H:.*]], %[[S:.*]] = slim.token_merge %[[X1]], %[[M]], %{{.*}} r = 2 : tensor<1x9x4xf32>, tensor<1x9x2xf32>, tensor<1x9xf32>
+// CHECK: slim.residual mlp layer 0 (%[[H]]) : tensor<1x7x4xf32>
+// CHECK: slim.residual attention layer 1 (%{{.*}}) : tensor<1x7x4xf32>
+// CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} sizes(%[[S]] : tensor<1x7xf32>) heads(2, 2) : tensor<1x7x4xf32>
+// CHECK: slim.token_merge %{{.*}}, %{{.*}}, %[[S]] r = 2 : tensor<1x7x4xf32>, tensor<1x7x2xf32>, tensor<1x7xf32>
+// CHECK: slim.residual mlp layer 1 (%{{.*}}) : tensor<1x5x4xf32>
+// CHECK: slim.slice %{{.*}} offsets [0, 0, 0] sizes [1, 1, 4] strides [1, 1, 1] : tensor<1x5x4xf32>
+// The key weight [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+// averaged over its 2 heads: [[0.5, 0, 0.5, 0], [0, 0.5, 0, 0.5]].
+// CHECK: tome.metric.weight.l0: "0x040000000000003F000000000000003F00000000000000000000003F000000000000003F"
+// ZERO-LABEL: func.func @vit
+// ZERO-NOT: slim.token_merge
+// SCHED: slim.token_merge {{.*}} r = 1 : tensor<1x9x4xf32>
+// SCHED: slim.token_merge {{.*}} r = 3 : tensor<1x8x4xf32>
+// (the one-block functions below have one block for two entries)
+// SCHED: error: token-merge: schedule has 2 entries for 1 blocks
+func.func @vit(%p: tensor<1x8x4xf32>) -> tensor<1x4xf32> {
+  %cls = arith.constant dense<[[[1.0, 0.0, 0.0, 0.0]]]> : tensor<1x1x4xf32>
+  %g = arith.constant dense<1.0> : tensor<4xf32>
+  %wk = arith.constant dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>
+  %bk = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %w = arith.constant dense<0.5> : tensor<4x4xf32>
+  %x0 = slim.concat %cls, %p axis = 1 : tensor<1x1x4xf32>, tensor<1x8x4xf32>
+  %x1 = slim.residual attention layer 0 (%x0) : tensor<1x9x4xf32> {
+  ^bb0(%a: tensor<1x9x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x9x4xf32>, tensor<4xf32>
+    %q = slim.linear %n, %w : tensor<1x9x4xf32>, tensor<4x4xf32>
+    %k = slim.linear %n, %wk, %bk : tensor<1x9x4xf32>, tensor<4x4xf32>, tensor<4xf32>
+    %v = slim.linear %n, %w : tensor<1x9x4xf32>, tensor<4x4xf32>
+    %o = slim.attention %q, %k, %v heads(2, 2) : tensor<1x9x4xf32>, tensor<1x9x4xf32>, tensor<1x9x4xf32>
+    %d = slim.linear %o, %w : tensor<1x9x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x9x4xf32>
+  }
+  %x2 = slim.residual mlp layer 0 (%x1) : tensor<1x9x4xf32> {
+  ^bb0(%a: tensor<1x9x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x9x4xf32>, tensor<4xf32>
+    %u = slim.linear %n, %w : tensor<1x9x4xf32>, tensor<4x4xf32>
+    %h = slim.gelu exact %u : tensor<1x9x4xf32>
+    %d = slim.linear %h, %w : tensor<1x9x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x9x4xf32>
+  }
+  %x3 = slim.residual attention layer 1 (%x2) : tensor<1x9x4xf32> {
+  ^bb0(%a: tensor<1x9x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x9x4xf32>, tensor<4xf32>
+    %q = slim.linear %n, %w : tensor<1x9x4xf32>, tensor<4x4xf32>
+    %k = slim.linear %n, %wk : tensor<1x9x4xf32>, tensor<4x4xf32>
+    %o = slim.attention %q, %k, %k heads(2, 2) : tensor<1x9x4xf32>, tensor<1x9x4xf32>, tensor<1x9x4xf32>
+    %d = slim.linear %o, %w : tensor<1x9x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x9x4xf32>
+  }
+  %x4 = slim.residual mlp layer 1 (%x3) : tensor<1x9x4xf32> {
+  ^bb0(%a: tensor<1x9x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x9x4xf32>, tensor<4xf32>
+    %d = slim.linear %n, %w : tensor<1x9x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x9x4xf32>
+  }
+  %f = slim.layer_norm %x4, %g : tensor<1x9x4xf32>, tensor<4xf32>
+  %c = slim.slice %f offsets [0, 0, 0] sizes [1, 1, 4] strides [1, 1, 1] : tensor<1x9x4xf32>
+  %r = slim.reshape %c : tensor<1x1x4xf32> -> tensor<1x4xf32>
+  return %r : tensor<1x4xf32>
+}
+
+// -----
+
+// Tests the mean-pooling readout: it becomes Σ s·h / Σ s, and no CLS is
+// detected (no constant token in front), so nothing is protected.
+// CHECK-LABEL: func.func @mean_pool
+// CHECK: slim.token_merge {{.*}} r = 2 protected = 0
+// CHECK: %[[S3:.*]] = slim.reshape %{{.*}} : tensor<1x4xf32> -> tensor<1x4x1xf32>
+// CHECK: %[[W:.*]] = slim.mul %{{.*}}, %[[S3]] : tensor<1x4x4xf32>, tensor<1x4x1xf32>
+// CHECK: %[[NUM:.*]] = slim.reduce_mean %[[W]] [1] keepdims = false : tensor<1x4x4xf32>
+// CHECK: %[[DEN:.*]] = slim.reduce_mean %[[S3]] [1] keepdims = false : tensor<1x4x1xf32>
+// CHECK: slim.div %[[NUM]], %[[DEN]] : tensor<1x4xf32>, tensor<1x1xf32>
+func.func @mean_pool(%x: tensor<1x6x4xf32>) -> tensor<1x4xf32> {
+  %g = arith.constant dense<1.0> : tensor<4xf32>
+  %w = arith.constant dense<0.5> : tensor<4x4xf32>
+  %x1 = slim.residual attention layer 0 (%x) : tensor<1x6x4xf32> {
+  ^bb0(%a: tensor<1x6x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x6x4xf32>, tensor<4xf32>
+    %k = slim.linear %n, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    %o = slim.attention %k, %k, %k heads(1, 1) : tensor<1x6x4xf32>, tensor<1x6x4xf32>, tensor<1x6x4xf32>
+    %d = slim.linear %o, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x6x4xf32>
+  }
+  %m = slim.reduce_mean %x1 [1] keepdims = false : tensor<1x6x4xf32>
+  return %m : tensor<1x4xf32>
+}
+
+// -----
+
+// Tests that a causal (decoder) attention is refused.
+func.func @causal(%x: tensor<1x6x4xf32>) -> tensor<1x4xf32> {
+  %g = arith.constant dense<1.0> : tensor<4xf32>
+  %w = arith.constant dense<0.5> : tensor<4x4xf32>
+  %x1 = slim.residual attention layer 0 (%x) : tensor<1x6x4xf32> {
+  ^bb0(%a: tensor<1x6x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x6x4xf32>, tensor<4xf32>
+    %k = slim.linear %n, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    // expected-error @+1 {{token-merge: block 0 uses a causal/windowed mask; merging would break it}}
+    %o = slim.attention %k, %k, %k heads(1, 1) causal : tensor<1x6x4xf32>, tensor<1x6x4xf32>, tensor<1x6x4xf32>
+    %d = slim.linear %o, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x6x4xf32>
+  }
+  %m = slim.reduce_mean %x1 [1] keepdims = false : tensor<1x6x4xf32>
+  return %m : tensor<1x4xf32>
+}
+
+// -----
+
+// Tests that RoPE (position-dependent attention) is refused.
+func.func @rope(%x: tensor<1x6x4xf32>, %pos: tensor<6xi64>) -> tensor<1x4xf32> {
+  %g = arith.constant dense<1.0> : tensor<4xf32>
+  %w = arith.constant dense<0.5> : tensor<4x4xf32>
+  %x1 = slim.residual attention layer 0 (%x) : tensor<1x6x4xf32> {
+  ^bb0(%a: tensor<1x6x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x6x4xf32>, tensor<4xf32>
+    %k = slim.linear %n, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    // expected-error @+1 {{token-merge: block 0 applies position-dependent attention ('slim.rope'); merged tokens have no single position}}
+    %kr = slim.rope %k, %pos {num_heads = 1 : i64} : tensor<1x6x4xf32>, tensor<6xi64>
+    %o = slim.attention %kr, %kr, %k heads(1, 1) : tensor<1x6x4xf32>, tensor<1x6x4xf32>, tensor<1x6x4xf32>
+    %d = slim.linear %o, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x6x4xf32>
+  }
+  %m = slim.reduce_mean %x1 [1] keepdims = false : tensor<1x6x4xf32>
+  return %m : tensor<1x4xf32>
+}
+
+// -----
+
+// Tests that a per-token graph output (no CLS or mean readout) is refused.
+func.func @per_token(%x: tensor<1x6x4xf32>) -> tensor<1x6x4xf32> {
+  %g = arith.constant dense<1.0> : tensor<4xf32>
+  %w = arith.constant dense<0.5> : tensor<4x4xf32>
+  %x1 = slim.residual attention layer 0 (%x) : tensor<1x6x4xf32> {
+  ^bb0(%a: tensor<1x6x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x6x4xf32>, tensor<4xf32>
+    %k = slim.linear %n, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    %o = slim.attention %k, %k, %k heads(1, 1) : tensor<1x6x4xf32>, tensor<1x6x4xf32>, tensor<1x6x4xf32>
+    %d = slim.linear %o, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x6x4xf32>
+  }
+  %f = slim.layer_norm %x1, %g : tensor<1x6x4xf32>, tensor<4xf32>
+  // expected-error @+1 {{token-merge: graph output is per-token; set unmerge_outputs=true}}
+  return %f : tensor<1x6x4xf32>
+}
+
+// -----
+
+// Tests that an op mixing tokens inside a block is refused.
+func.func @mixing(%x: tensor<1x6x4xf32>) -> tensor<1x4xf32> {
+  %g = arith.constant dense<1.0> : tensor<4xf32>
+  %w = arith.constant dense<0.5> : tensor<4x4xf32>
+  %x1 = slim.residual attention layer 0 (%x) : tensor<1x6x4xf32> {
+  ^bb0(%a: tensor<1x6x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x6x4xf32>, tensor<4xf32>
+    %k = slim.linear %n, %w : tensor<1x6x4xf32>, tensor<4x4xf32>
+    %o = slim.attention %k, %k, %k heads(1, 1) : tensor<1x6x4xf32>, tensor<1x6x4xf32>, tensor<1x6x4xf32>
+    // expected-error @+1 {{token-merge: 'slim.transpose' in block 0 mixes tokens spatially}}
+    %t = slim.transpose %o [0, 2, 1] : tensor<1x6x4xf32>
+    %r = slim.reshape %t : tensor<1x4x6xf32> -> tensor<1x6x4xf32>
+    slim.yield %r : tensor<1x6x4xf32>
+  }
+  %m = slim.reduce_mean %x1 [1] keepdims = false : tensor<1x6x4xf32>
+  return %m : tensor<1x4xf32>
+}
