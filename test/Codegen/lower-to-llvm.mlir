@@ -74,11 +74,21 @@ func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
 
 // -----
 
-// Tests that an op without a kernel is reported, naming it.
-func.func @main(%x: tensor<1x4x8xf32>, %k: tensor<1x4x2xf32>, %s: tensor<1x4xf32>) -> tensor<1x3x8xf32> {
-  // expected-error @+1 {{codegen does not support 'slim.token_merge' yet}}
+// Tests that token_merge (two results) becomes one kernel call writing
+// both: the merged tokens and their sizes.
+// CHECK: llvm.call @slim_k_token_merge({{.*}}) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i64, !llvm.ptr, !llvm.ptr) -> i32
+func.func @main(%x: tensor<1x4x8xf32>, %k: tensor<1x4x2xf32>, %s: tensor<1x4xf32>) -> (tensor<1x3x8xf32>, tensor<1x3xf32>) {
   %h, %hs = slim.token_merge %x, %k, %s r = 1 : tensor<1x4x8xf32>, tensor<1x4x2xf32>, tensor<1x4xf32>
-  return %h : tensor<1x3x8xf32>
+  return %h, %hs : tensor<1x3x8xf32>, tensor<1x3xf32>
+}
+
+// -----
+
+// Tests that an op without a kernel is reported, naming it.
+func.func @main(%x: tensor<4x64xf32>, %w8: tensor<32x64xi8>, %s8: tensor<32xf32>) -> tensor<4x32xf32> {
+  // expected-error @+1 {{codegen does not support 'slim.qlinear' yet}}
+  %a = slim.qlinear %x, %w8, %s8 act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  return %a : tensor<4x32xf32>
 }
 
 // -----
