@@ -41,6 +41,12 @@ public:
         loc(FileLineColLoc::get(ctx, dir, 0, 0)) {}
 
   OwningOpRef<ModuleOp> run();
+  /// Reads config.json and model.safetensors from memory instead of `dir`.
+  void setContents(std::string configText, std::vector<uint8_t> safetensors) {
+    memConfig = std::move(configText);
+    memWeights = std::move(safetensors);
+    inMemory = true;
+  }
 
 private:
   // config.json access with errors that name the field.
@@ -87,6 +93,9 @@ private:
   Safetensors weights;
   std::string prefix; // "transformer.", "model.", "bert." or "" as found
   bool failed = false;
+  bool inMemory = false;
+  std::string memConfig;
+  std::vector<uint8_t> memWeights;
   int64_t seqLen = 0;
   int64_t hidden = 0;
 };
@@ -553,15 +562,18 @@ Value HfImporter::vit(Value pixels) {
 OwningOpRef<ModuleOp> HfImporter::run() {
   registerImportDialects(ctx);
   std::string configPath = dir + "/config.json";
-  std::ifstream cf(configPath);
-  if (!cf) {
-    emitError(loc) << "'" << dir
-                   << "' has no config.json: not a Hugging Face checkpoint "
-                      "directory";
-    return {};
+  std::ifstream cf;
+  if (!inMemory) {
+    cf.open(configPath);
+    if (!cf) {
+      emitError(loc) << "'" << dir
+                     << "' has no config.json: not a Hugging Face checkpoint "
+                        "directory";
+      return {};
+    }
   }
   try {
-    config = json::parse(cf);
+    config = inMemory ? json::parse(memConfig) : json::parse(cf);
   } catch (const json::exception &e) {
     emitError(loc) << "config.json is not valid JSON: " << e.what();
     return {};
@@ -578,7 +590,9 @@ OwningOpRef<ModuleOp> HfImporter::run() {
     return {};
   }
   std::string err;
-  if (!weights.open(dir + "/model.safetensors", err)) {
+  if (inMemory ? !weights.parse(std::move(memWeights),
+                                dir + "/model.safetensors", err)
+               : !weights.open(dir + "/model.safetensors", err)) {
     emitError(loc) << err;
     return {};
   }
@@ -629,4 +643,12 @@ OwningOpRef<ModuleOp>
 mlir::slim::importHuggingFace(MLIRContext *ctx, StringRef dir,
                               const ImportOptions &options) {
   return HfImporter(ctx, dir, options).run();
+}
+
+OwningOpRef<ModuleOp> mlir::slim::importHuggingFaceFromMemory(
+    MLIRContext *ctx, std::string configText, std::vector<uint8_t> safetensors,
+    StringRef name, const ImportOptions &options) {
+  HfImporter importer(ctx, name, options);
+  importer.setContents(std::move(configText), std::move(safetensors));
+  return importer.run();
 }

@@ -44,6 +44,14 @@ OwningOpRef<ModuleOp> importOnnxFromBuffer(MLIRContext *ctx,
 OwningOpRef<ModuleOp> importHuggingFace(MLIRContext *ctx, llvm::StringRef dir,
                                         const ImportOptions &options = {});
 
+/// importHuggingFace on in-memory config.json text and model.safetensors
+/// bytes (`name` stands for the directory in messages).
+OwningOpRef<ModuleOp>
+importHuggingFaceFromMemory(MLIRContext *ctx, std::string configText,
+                            std::vector<uint8_t> safetensors,
+                            llvm::StringRef name,
+                            const ImportOptions &options = {});
+
 /// A directory is a Hugging Face checkpoint; anything else is read as ONNX.
 OwningOpRef<ModuleOp> importModel(MLIRContext *ctx, llvm::StringRef path,
                                   const ImportOptions &options = {});

@@ -1,8 +1,11 @@
 //===- hf_fuzzer.cpp - libFuzzer target: safetensors + config.json --------===//
 //
 // The input is split at its first NUL byte: config.json before it,
-// model.safetensors after it, written to a private directory and imported.
-// The safetensors parser is also run on the whole input directly.
+// model.safetensors after it, imported from memory (the same importer the
+// files go through). The safetensors parser is also run on the whole input.
+// One MLIRContext serves 256 inputs (creating one per input would dominate
+// the run time); it is replaced after that, since the weights of imported
+// modules stay in its resource manager.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,21 +16,9 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <string>
-#include <unistd.h>
-#include <sys/stat.h>
 #include <vector>
-
-static std::string directory() {
-  static std::string dir = [] {
-    std::string d = "/tmp/slim-hf-fuzz-" + std::to_string(getpid());
-    mkdir(d.c_str(), 0700);
-    return d;
-  }();
-  return dir;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   {
@@ -39,20 +30,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   const uint8_t *nul = static_cast<const uint8_t *>(std::memchr(data, 0, size));
   size_t configSize = nul ? size_t(nul - data) : size;
-  std::string dir = directory();
-  FILE *c = std::fopen((dir + "/config.json").c_str(), "wb");
-  std::fwrite(data, 1, configSize, c);
-  std::fclose(c);
-  FILE *w = std::fopen((dir + "/model.safetensors").c_str(), "wb");
+  std::string config(reinterpret_cast<const char *>(data), configSize);
+  std::vector<uint8_t> weights;
   if (nul)
-    std::fwrite(nul + 1, 1, size - configSize - 1, w);
-  std::fclose(w);
-  mlir::MLIRContext ctx;
-  mlir::ScopedDiagnosticHandler quiet(&ctx, [](mlir::Diagnostic &) {
+    weights.assign(nul + 1, data + size);
+  static mlir::MLIRContext *ctx = nullptr;
+  static unsigned uses = 0;
+  if (!ctx || ++uses % 256 == 0) {
+    delete ctx;
+    ctx = new mlir::MLIRContext(mlir::MLIRContext::Threading::DISABLED);
+  }
+  mlir::ScopedDiagnosticHandler quiet(ctx, [](mlir::Diagnostic &) {
     return mlir::success();
   });
   mlir::slim::ImportOptions options;
   options.seqLen = 4;
-  (void)mlir::slim::importHuggingFace(&ctx, dir, options);
+  (void)mlir::slim::importHuggingFaceFromMemory(ctx, std::move(config),
+                                                std::move(weights), "fuzz",
+                                                options);
   return 0;
 }
