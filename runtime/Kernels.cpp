@@ -9,6 +9,7 @@
 #include "slim_kernel_gelu_tanh.h"
 #include "slim_kernel_layer_norm.h"
 #include "slim_kernel_linear.h"
+#include "slim_kernel_linear_packed.h"
 #include "slim_kernel_rms_norm.h"
 #include "slim_kernel_silu.h"
 #include "slim_kernel_softmax.h"
@@ -101,10 +102,30 @@ float geluTanh(float x) {
 
 } // namespace
 
+int64_t packedLinearSize(int64_t out, int64_t in) {
+  if (out < kLinearTile)
+    return out * in;
+  return (out + kLinearTile - 1) / kLinearTile * kLinearTile * in;
+}
+
 void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt) {
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t i = 0; i < in; ++i)
-      wt[i * out + o] = w[o * in + i];
+  if (out < kLinearTile) {
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i)
+        wt[i * out + o] = w[o * in + i];
+    return;
+  }
+  // Tile j holds outputs [start, start + 48), start = min(48·j, out − 48):
+  // the last tile of a width that is not a multiple of 48 overlaps the one
+  // before it.
+  int64_t tiles = (out + kLinearTile - 1) / kLinearTile;
+  for (int64_t j = 0; j < tiles; ++j) {
+    int64_t start = std::min(j * kLinearTile, out - kLinearTile);
+    float *tile = wt + j * in * kLinearTile;
+    for (int64_t k = 0; k < in; ++k)
+      for (int64_t oi = 0; oi < kLinearTile; ++oi)
+        tile[k * kLinearTile + oi] = w[(start + oi) * in + k];
+  }
 }
 
 bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
@@ -116,10 +137,31 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
     bias = zeros.data();
   }
   auto xb = view2(x, in, rows);
-  auto wb = view2(wt, out, in);
-  auto bb = view1(bias, out);
-  auto yb = view2(y, out, rows);
-  return halideCall(slim_kernel_linear(xb, wb, bb, yb), "linear", error);
+  if (out < kLinearTile) {
+    auto wb = view2(wt, out, in);
+    auto bb = view1(bias, out);
+    auto yb = view2(y, out, rows);
+    return halideCall(slim_kernel_linear(xb, wb, bb, yb), "linear", error);
+  }
+  const int T = int(kLinearTile);
+  // The packed kernel on `tiles` weight tiles from tile `first`, writing
+  // output columns from `col` on.
+  auto run = [&](int64_t first, int64_t tiles, int64_t col) {
+    halide_dimension_t w[3] = {
+        {0, T, 1}, {0, int(in), T}, {0, int(tiles), int(in) * T}};
+    halide_dimension_t b[2] = {{0, T, 1}, {0, int(tiles), T}};
+    halide_dimension_t o[3] = {
+        {0, T, 1}, {0, int(tiles), T}, {0, int(rows), int(out)}};
+    Buffer<float, 3> wb(const_cast<float *>(wt + first * in * T), 3, w);
+    Buffer<float, 2> bb(const_cast<float *>(bias + col), 2, b);
+    Buffer<float, 3> yb(y + col, 3, o);
+    return halideCall(slim_kernel_linear_packed(xb, wb, bb, yb), "linear",
+                      error);
+  };
+  int64_t full = out / T;
+  if (!run(0, full, 0))
+    return false;
+  return out % T == 0 || run(full, 1, out - T);
 }
 
 namespace {

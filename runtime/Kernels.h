@@ -22,7 +22,14 @@ using Shape = std::vector<int64_t>;
 
 int64_t numElements(const Shape &shape);
 
-/// Wᵀ: [out, in] -> [in, out], the layout the linear kernel reads.
+/// The linear kernels read weights packed once (at compile time, or when
+/// slim-run first needs them): with out ≥ kLinearTile, tile-major — tiles of
+/// 48 consecutive outputs, each stored [in, 48] contiguously, the last tile
+/// of a width that is not a multiple of 48 shifted to end at `out`;
+/// narrower weights as Wᵀ [in, out].
+constexpr int64_t kLinearTile = 48;
+/// Floats of the packed weight.
+int64_t packedLinearSize(int64_t out, int64_t in);
 void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt);
 
 /// y[rows, out] = x[rows, in] · W + b, with `wt` the packed [in, out]

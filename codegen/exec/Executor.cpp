@@ -163,7 +163,7 @@ const std::vector<float> &Executor::packed(Value weight) {
   if (it != packedWeights.end())
     return it->second;
   const Tensor &w = get(weight);
-  std::vector<float> wt(w.numElements());
+  std::vector<float> wt(rt::packedLinearSize(w.shape[0], w.shape[1]));
   rt::packLinearWeight(f32(w), w.shape[0], w.shape[1], wt.data());
   return packedWeights[weight] = std::move(wt);
 }

@@ -149,7 +149,7 @@ LogicalResult Compiler::linearize(Block &block) {
 }
 
 LogicalResult Compiler::planWeights() {
-  // Linear weights are stored packed ([in, out]) for the kernel.
+  // Linear weights are stored packed for the kernel (rt::packLinearWeight).
   func.walk([&](LinearOp op) { packedWeights.insert(op.getWeight()); });
   auto add = [&](arith::ConstantOp cst, bool packed) -> LogicalResult {
     auto key = std::make_pair(cst.getResult().getAsOpaquePointer(), packed);
@@ -159,9 +159,11 @@ LogicalResult Compiler::planWeights() {
     if (failed(t))
       return failure();
     int64_t offset = alignUp(out.weights.size());
-    out.weights.resize(offset + t->data.size());
+    auto shape = tensorType(cst.getResult()).getShape();
+    out.weights.resize(offset + (packed ? rt::packedLinearSize(shape[0], shape[1]) *
+                                              int64_t(sizeof(float))
+                                        : int64_t(t->data.size())));
     if (packed) {
-      auto shape = tensorType(cst.getResult()).getShape();
       rt::packLinearWeight(reinterpret_cast<const float *>(t->data.data()),
                            shape[0], shape[1],
                            reinterpret_cast<float *>(out.weights.data() +

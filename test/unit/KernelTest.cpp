@@ -194,6 +194,43 @@ TEST(CrmsNormKernel, MatchesRmsNormOfTheFullZeroMeanVector) {
   }
 }
 
+TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
+  // Widths below the 48-wide tile (Wᵀ layout), multiples of it, and a width
+  // with a partial last tile (the shifted tile); rows below and above the
+  // 8-row block and not a multiple of it; reductions that are and are not
+  // multiples of the 128-long chunk; with and without bias.
+  struct Case {
+    int64_t rows, in, out;
+    bool bias;
+  } cases[] = {{1, 16, 10, true},  {5, 64, 48, false}, {9, 128, 96, true},
+               {13, 256, 100, true}, {128, 200, 147, false}, {3, 384, 1001, true}};
+  for (const Case &c : cases) {
+    auto x = randomVector(c.rows * c.in, 51);
+    auto w = randomVector(c.out * c.in, 52);
+    auto b = randomVector(c.out, 53);
+    std::vector<float> wt(packedLinearSize(c.out, c.in), NAN);
+    packLinearWeight(w.data(), c.out, c.in, wt.data());
+    std::vector<float> y(c.rows * c.out, NAN);
+    std::string error;
+    ASSERT_TRUE(linear(x.data(), c.rows, c.in, wt.data(),
+                       c.bias ? b.data() : nullptr, c.out, y.data(), error))
+        << error;
+    std::vector<double> want(y.size());
+    for (int64_t r = 0; r < c.rows; ++r)
+      for (int64_t o = 0; o < c.out; ++o) {
+        double acc = c.bias ? b[o] : 0.0;
+        for (int64_t k = 0; k < c.in; ++k)
+          acc += double(x[r * c.in + k]) * w[o * c.in + k];
+        want[r * c.out + o] = acc;
+      }
+    // Sums of up to 384 products of N(0,1) values: float rounding ~1e-5.
+    for (size_t i = 0; i < y.size(); ++i)
+      ASSERT_NEAR(y[i], want[i], 1e-4 + 1e-5 * std::abs(want[i]))
+          << "rows " << c.rows << " in " << c.in << " out " << c.out
+          << " element " << i;
+  }
+}
+
 TEST(TokenMerge, DuplicateTokenWithProportionalAttentionChangesNoOtherOutput) {
   // PASSES.md §2.4: token 5 is an exact copy of token 2 (an A/B pair), so
   // ToMe merges exactly that pair into one token of size 2. Attention over
