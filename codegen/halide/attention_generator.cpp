@@ -40,17 +40,20 @@ public:
     RDom re(0, dh, "re"), rj(0, keys, "rj");
 
     kt(j, e, h, b) = k(e, h / group, j, b);
-    scores(j, t, h, b) = log_size(j, b);
-    scores(j, t, h, b) += (q(re, h, t, b) * scale) * kt(j, re, h, b);
+    scores(j, t, h, b) = 0.0f;
+    scores(j, t, h, b) += q(re, h, t, b) * kt(j, re, h, b);
     Expr visible = !causal || j <= t + (keys - queries);
-    masked(j, t, h, b) = select(visible, scores(j, t, h, b), Float(32).min());
-    mx(t, h, b) = maximum(masked(rj, t, h, b));
+    masked(j, t, h, b) = select(
+        visible, scores(j, t, h, b) * scale + log_size(j, b), Float(32).min());
+    mx(t, h, b) = Float(32).min();
+    mx(t, h, b) = max(mx(t, h, b), masked(rj, t, h, b));
     // fast_exp is exact to the last few mantissa bits for arguments in
     // [-87, 0]; masked keys contribute exactly 0.
     p(j, t, h, b) =
         select(visible, fast_exp(max(masked(j, t, h, b) - mx(t, h, b), -87.0f)),
                0.0f);
-    denom(t, h, b) = sum(p(rj, t, h, b));
+    denom(t, h, b) = 0.0f;
+    denom(t, h, b) += p(rj, t, h, b);
     acc(e, t, h, b) = 0.0f;
     acc(e, t, h, b) += p(rj, t, h, b) * v(e, h / group, rj, b);
     out(e, h, t, b) = acc(e, t, h, b) / denom(t, h, b);
@@ -100,9 +103,10 @@ public:
     kt.compute_at(out, hb).vectorize(j, vec, TailStrategy::GuardWithIf);
     scores.compute_at(out, to).vectorize(j, vec, TailStrategy::GuardWithIf);
     scores.update().specialize(full)
-        .split(j, jo, ji, vec, TailStrategy::GuardWithIf)
+        .split(j, jo, ji, 3 * vec, TailStrategy::GuardWithIf)
         .reorder(ji, t, re, jo)
-        .vectorize(ji)
+        .vectorize(ji, vec)
+        .unroll(ji)
         .unroll(t);
     scores.update()
         .split(j, jo, ji, vec, TailStrategy::GuardWithIf)
