@@ -166,6 +166,24 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
   ];
 }
 
+def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
+  let summary = "fuses GELU / SiLU into the linear that feeds them";
+  let description = [{
+    `act(linear(x, W, b))` with act = GELU (exact or tanh) or SiLU becomes
+    `linear(x, W, b) act = ...` when the linear has no other user: the
+    linear kernel applies the activation in its epilogue, so the product
+    is not written and read back. slimc runs it last, at -O1 and above
+    (the other passes match the unfused ops).
+
+    ```mlir
+    %u = slim.linear %x, %w, %b : ...
+    %g = slim.gelu tanh %u : ...
+    // ->
+    %g = slim.linear %x, %w, %b act = gelu_tanh : ...
+    ```
+  }];
+}
+
 def SlimDropLayersPass : Pass<"slim-drop-layers", "::mlir::ModuleOp"> {
   let summary = "drops attention / MLP sublayers or whole blocks by calibration similarity";
   let description = [{

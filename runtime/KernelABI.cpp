@@ -30,9 +30,11 @@ extern "C" {
 const char *slim_last_error(void) { return lastError.c_str(); }
 
 int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
-                  const float *bias, int64_t out, float *y) {
+                  const float *bias, int64_t out, int32_t act, float *y) {
   std::string error;
-  return status(rt::linear(x, rows, in, wt, bias, out, y, error), error);
+  return status(rt::linear(x, rows, in, wt, bias, out, y, error,
+                           static_cast<rt::LinearAct>(act)),
+                error);
 }
 
 int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,

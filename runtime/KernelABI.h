@@ -18,7 +18,7 @@ extern "C" {
 const char *slim_last_error(void);
 
 int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
-                  const float *bias, int64_t out, float *y);
+                  const float *bias, int64_t out, int32_t act, float *y);
 int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
                       const float *scale, const float *bias, float eps,
                       float *y);

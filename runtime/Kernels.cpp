@@ -10,6 +10,9 @@
 #include "slim_kernel_layer_norm.h"
 #include "slim_kernel_linear.h"
 #include "slim_kernel_linear_packed.h"
+#include "slim_kernel_linear_packed_gelu_erf.h"
+#include "slim_kernel_linear_packed_gelu_tanh.h"
+#include "slim_kernel_linear_packed_silu.h"
 #include "slim_kernel_rms_norm.h"
 #include "slim_kernel_silu.h"
 #include "slim_kernel_softmax.h"
@@ -129,7 +132,8 @@ void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt) {
 }
 
 bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
-            const float *bias, int64_t out, float *y, std::string &error) {
+            const float *bias, int64_t out, float *y, std::string &error,
+            LinearAct act) {
   installHalideErrorHandler();
   std::vector<float> zeros;
   if (!bias) {
@@ -141,7 +145,15 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
     auto wb = view2(wt, out, in);
     auto bb = view1(bias, out);
     auto yb = view2(y, out, rows);
-    return halideCall(slim_kernel_linear(xb, wb, bb, yb), "linear", error);
+    if (!halideCall(slim_kernel_linear(xb, wb, bb, yb), "linear", error))
+      return false;
+    // Narrow outputs: the activation as a second pass.
+    if (act != LinearAct::None)
+      unary(act == LinearAct::GeluExact  ? Unary::GeluExact
+            : act == LinearAct::GeluTanh ? Unary::GeluTanh
+                                         : Unary::Silu,
+            y, rows * out, y);
+    return true;
   }
   const int T = int(kLinearTile);
   // The packed kernel on `tiles` weight tiles from tile `first`, writing
@@ -155,8 +167,14 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
     Buffer<float, 3> wb(const_cast<float *>(wt + first * in * T), 3, w);
     Buffer<float, 2> bb(const_cast<float *>(bias + col), 2, b);
     Buffer<float, 3> yb(y + col, 3, o);
-    return halideCall(slim_kernel_linear_packed(xb, wb, bb, yb), "linear",
-                      error);
+    int rc = act == LinearAct::GeluExact
+                 ? slim_kernel_linear_packed_gelu_erf(xb, wb, bb, yb)
+             : act == LinearAct::GeluTanh
+                 ? slim_kernel_linear_packed_gelu_tanh(xb, wb, bb, yb)
+             : act == LinearAct::Silu
+                 ? slim_kernel_linear_packed_silu(xb, wb, bb, yb)
+                 : slim_kernel_linear_packed(xb, wb, bb, yb);
+    return halideCall(rc, "linear", error);
   };
   int64_t full = out / T;
   if (!run(0, full, 0))

@@ -32,10 +32,14 @@ constexpr int64_t kLinearTile = 48;
 int64_t packedLinearSize(int64_t out, int64_t in);
 void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt);
 
-/// y[rows, out] = x[rows, in] · W + b, with `wt` the packed [in, out]
-/// weight and `bias` [out] or null.
+/// An activation fused into the linear kernel's epilogue.
+enum class LinearAct { None, GeluExact, GeluTanh, Silu };
+
+/// y[rows, out] = act(x[rows, in] · W + b), with `wt` the packed weight
+/// (packLinearWeight) and `bias` [out] or null.
 bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
-            const float *bias, int64_t out, float *y, std::string &error);
+            const float *bias, int64_t out, float *y, std::string &error,
+            LinearAct act = LinearAct::None);
 
 /// Normalizes each of `rows` rows of `d` elements; `bias` may be null.
 bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,

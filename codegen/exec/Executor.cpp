@@ -111,6 +111,20 @@ FailureOr<Tensor> mlir::slim::constantTensor(arith::ConstantOp op) {
   return t;
 }
 
+rt::LinearAct mlir::slim::linearAct(LinearOp op) {
+  if (!op.getActivation())
+    return rt::LinearAct::None;
+  switch (*op.getActivation()) {
+  case LinearActivation::gelu_exact:
+    return rt::LinearAct::GeluExact;
+  case LinearActivation::gelu_tanh:
+    return rt::LinearAct::GeluTanh;
+  case LinearActivation::silu:
+    return rt::LinearAct::Silu;
+  }
+  return rt::LinearAct::None;
+}
+
 rt::Unary mlir::slim::unaryKind(Operation *op) {
   return llvm::TypeSwitch<Operation *, rt::Unary>(op)
       .Case<GeluOp>([](GeluOp g) {
@@ -309,7 +323,7 @@ LogicalResult Executor::runOp(Operation *op) {
             const float *bias = l.getBias() ? f32(get(l.getBias())) : nullptr;
             if (!rt::linear(f32(x), x.numElements() / w[1], w[1],
                             packed(l.getWeight()).data(), bias, w[0],
-                            f32(out), error))
+                            f32(out), error, linearAct(l)))
               return kernelError();
             return success();
           })

@@ -61,6 +61,8 @@ Tensor allocateFor(Value v);
 /// The data of a constant (dense or resource), as a tensor.
 FailureOr<Tensor> constantTensor(arith::ConstantOp op);
 
+/// The runtime's fused epilogue for a linear's activation attribute.
+::slim::rt::LinearAct linearAct(LinearOp op);
 /// The runtime kernel for an elementwise slim op (gelu, silu, erf, tanh,
 /// sqrt, exp, sigmoid, neg / add, sub, mul, div, pow).
 ::slim::rt::Unary unaryKind(Operation *op);

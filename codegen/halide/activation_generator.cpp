@@ -13,45 +13,25 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Halide.h"
+#include "Activations.h"
 
 namespace {
 
 using namespace Halide;
 
-enum class Kind { GeluErf, GeluTanh, Silu };
-
-/// exp(x) for any x: fast_exp needs its argument inside the normal range.
-Expr safeExp(const Expr &x) { return fast_exp(clamp(x, -87.0f, 87.0f)); }
+using slim::halide::Activation;
+using slim::halide::activate;
+using slim::halide::safeExp;
 
 class ActivationGenerator : public Generator<ActivationGenerator> {
 public:
-  GeneratorParam<Kind> kind{"kind",
-                            Kind::GeluErf,
-                            {{"gelu_erf", Kind::GeluErf},
-                             {"gelu_tanh", Kind::GeluTanh},
-                             {"silu", Kind::Silu}}};
+  GeneratorParam<Activation> kind{"kind", Activation::GeluErf,
+                                  slim::halide::activationNames()};
   Input<Buffer<float, 1>> input{"input"};
   Output<Buffer<float, 1>> output{"output"};
 
   void generate() {
-    Expr x = input(i);
-    switch (kind) {
-    case Kind::GeluErf:
-      output(i) = 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
-      break;
-    case Kind::GeluTanh: {
-      // tanh(z) = 1 − 2 / (exp(2z) + 1); |z| > 9 is ±1 to f32 precision.
-      Expr z = clamp(0.7978845608028654f * (x + 0.044715f * x * x * x), -9.0f,
-                     9.0f);
-      Expr th = 1.0f - 2.0f / (safeExp(2.0f * z) + 1.0f);
-      output(i) = 0.5f * x * (1.0f + th);
-      break;
-    }
-    case Kind::Silu:
-      output(i) = x / (1.0f + safeExp(-x));
-      break;
-    }
+    output(i) = activate(kind, input(i));
     input.dim(0).set_min(0);
     output.dim(0).set_min(0);
     input.set_estimates({{0, 1 << 20}});

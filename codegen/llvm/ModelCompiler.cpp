@@ -441,7 +441,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
         return call("slim_k_linear",
                     {ptr(l.getInput()), i64(rows), i64(w[1]),
                      weightPtr(l.getWeight(), /*packed=*/true),
-                     opt(l.getBias()), i64(w[0]), ptr(result)});
+                     opt(l.getBias()), i64(w[0]), i32(int(linearAct(l))),
+                     ptr(result)});
       })
       .Case<LayerNormOp, RmsNormOp>([&](Operation *n) {
         Value x = n->getOperand(0);

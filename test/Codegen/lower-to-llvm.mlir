@@ -7,7 +7,7 @@
 // every call is checked, and the output is copied to the caller's buffer.
 // CHECK-LABEL: module attributes {slim.arena_bytes = 128 : i64, slim.weights_bytes = 128 : i64}
 // CHECK-DAG: llvm.func @slim_k_layer_norm(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, f32, !llvm.ptr) -> i32
-// CHECK-DAG: llvm.func @slim_k_linear(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr) -> i32
+// CHECK-DAG: llvm.func @slim_k_linear(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, i32, !llvm.ptr) -> i32
 // CHECK: llvm.func @slim_model_compute(%[[IN:.*]]: !llvm.ptr, %[[OUT:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr, %[[W:.*]]: !llvm.ptr) -> i32
 // CHECK: %[[XSLOT:.*]] = llvm.getelementptr %[[IN]][0]
 // CHECK: %[[X:.*]] = llvm.load %[[XSLOT]]
@@ -29,11 +29,13 @@
 // CHECK: llvm.mlir.constant(64 : i64)
 // CHECK: llvm.mlir.constant(0 : i64)
 // CHECK: llvm.call @slim_k_unary
-// linear: rows 2, in 4, the packed weight (weights+0: the gain is at 64), out 3
+// linear: rows 2, in 4, the packed weight (weights+0: the gain is at 64),
+// out 3, no fused activation (0)
 // CHECK: %[[WT:.*]] = llvm.getelementptr %[[W]][%{{.*}}]
 // CHECK: %[[NB:.*]] = llvm.mlir.zero
 // CHECK: %[[N3:.*]] = llvm.mlir.constant(3 : i64)
-// CHECK: llvm.call @slim_k_linear(%{{.*}}, %{{.*}}, %{{.*}}, %[[WT]], %[[NB]], %[[N3]], %{{.*}})
+// CHECK: %[[ACT:.*]] = llvm.mlir.constant(0 : i32)
+// CHECK: llvm.call @slim_k_linear(%{{.*}}, %{{.*}}, %{{.*}}, %[[WT]], %[[NB]], %[[N3]], %[[ACT]], %{{.*}})
 // the output: 2 x 3 floats = 24 bytes copied to outputs[0]
 // CHECK: %[[OSLOT:.*]] = llvm.getelementptr %[[OUT]][0]
 // CHECK: %[[O:.*]] = llvm.load %[[OSLOT]]

@@ -344,7 +344,7 @@ int run(int argc, char **argv) {
       return bad();
     }
   }
-  if (runLnToRms || runDrop || runMerge || !pipeline.empty()) {
+  if (true) { // the passes (epilogue fusion runs at -O1 and above)
     Stage stage("passes");
     mlir::PassManager pm(&ctx);
     if (runDrop) {
@@ -376,6 +376,8 @@ int run(int argc, char **argv) {
     }
     if (runMerge)
       pm.addPass(mlir::slim::createSlimMergeTokensPass(mergeOptions));
+    if (optLevel > 0)
+      pm.addPass(mlir::slim::createSlimFuseEpiloguesPass());
     if (!pipeline.empty() &&
         failed(mlir::parsePassPipeline(pipeline, pm, errs())))
       return fail("invalid --pass-pipeline");

@@ -61,6 +61,14 @@ def Slim_GeluApproximationAttr : I32EnumAttr<"GeluApproximation",
   let cppNamespace = "::mlir::slim";
 }
 
+def Slim_LinearActivationAttr : I32EnumAttr<"LinearActivation",
+    "an activation fused into a linear layer's epilogue", [
+      I32EnumAttrCase<"gelu_exact", 0>,
+      I32EnumAttrCase<"gelu_tanh", 1>,
+      I32EnumAttrCase<"silu", 2>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 def Slim_QuantActivationAttr : I32EnumAttr<"QuantActivation",
     "how the activations of a quantized linear are quantized", [
       I32EnumAttrCase<"none", 0>,

@@ -183,22 +183,33 @@ def Slim_LinearOp : Slim_Op<"linear", [Pure, InferTypeOpAdaptor]> {
   let description = [{
     `weight` is stored `[out, in]` (as PyTorch's `nn.Linear`); the input's
     last axis is `in` and the result's is `out`. `bias`, if present, is
-    `[out]`.
+    `[out]`. An `activation` (set by `slim-fuse-epilogues`) is applied to
+    the result in the same kernel: `act(x · Wᵀ + b)`.
 
     ```mlir
     %y = slim.linear %x, %w, %b : tensor<1x128x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>
     // %y : tensor<1x128x3072xf32>
+    %g = slim.linear %x, %w, %b act = gelu_tanh : tensor<1x128x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>
     ```
   }];
   let arguments = (ins
     Slim_FloatTensor:$input,
     Slim_FloatTensor:$weight,
-    Optional<Slim_FloatTensor>:$bias);
+    Optional<Slim_FloatTensor>:$bias,
+    OptionalAttr<Slim_LinearActivationAttr>:$activation);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight)
-    (`,` type($bias)^)?
+    $input `,` $weight (`,` $bias^)? (`act` `=` $activation^)? attr-dict `:`
+    type($input) `,` type($weight) (`,` type($bias)^)?
   }];
+  let builders = [
+    // No activation (the common case); the result type is inferred.
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
+                   CArg<"::mlir::Value", "{}">:$bias), [{
+      build($_builder, $_state, input, weight, bias,
+            ::mlir::slim::LinearActivationAttr());
+    }]>
+  ];
 }
 
 def Slim_QLinearOp : Slim_Op<"qlinear", [

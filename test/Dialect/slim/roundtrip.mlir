@@ -36,6 +36,8 @@ func.func @block(%x: tensor<1x8x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>,
     %n = slim.rms_norm %a, %g {epsilon = 1.0e-6 : f32} : tensor<1x8x64xf32>, tensor<64xf32>
     %sl = slim.slice %a offsets [0, 0, 0] sizes [1, 8, 63] strides [1, 1, 1] : tensor<1x8x64xf32>
     %u = slim.linear %n, %wup : tensor<1x8x64xf32>, tensor<256x64xf32>
+    // CHECK: slim.linear %{{.*}}, %{{.*}} act = silu : tensor<1x8x64xf32>, tensor<256x64xf32>
+    %u2 = slim.linear %n, %wup act = silu : tensor<1x8x64xf32>, tensor<256x64xf32>
     // CHECK: slim.gelu tanh %{{.*}} : tensor<1x8x256xf32>
     %act = slim.gelu tanh %u : tensor<1x8x256xf32>
     // CHECK: slim.gelu exact %{{.*}} : tensor<1x8x256xf32>

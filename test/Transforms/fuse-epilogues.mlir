@@ -1,0 +1,27 @@
+// RUN: slim-opt %s -slim-fuse-epilogues -split-input-file | FileCheck %s
+
+// Tests that GELU (both forms) and SiLU fold into the linear feeding them,
+// and that a linear with another user, or an activation of something else,
+// is left alone.
+// CHECK-LABEL: func.func @mlp
+// CHECK: %[[U:.*]] = slim.linear %arg0, %arg1 act = gelu_tanh : tensor<2x4xf32>, tensor<8x4xf32>
+// CHECK: %[[E:.*]] = slim.linear %[[U]], %arg2 act = gelu_exact : tensor<2x8xf32>, tensor<4x8xf32>
+// CHECK: %[[S:.*]] = slim.linear %[[E]], %arg3, %arg4 act = silu : tensor<2x4xf32>, tensor<4x4xf32>, tensor<4xf32>
+// CHECK: %[[KEEP:.*]] = slim.linear %[[S]], %arg3 : tensor<2x4xf32>, tensor<4x4xf32>
+// CHECK: %[[G:.*]] = slim.gelu exact %[[KEEP]]
+// CHECK: slim.add %[[G]], %[[KEEP]]
+// CHECK: slim.silu %arg0
+// CHECK-NOT: slim.gelu tanh
+func.func @mlp(%x: tensor<2x4xf32>, %w1: tensor<8x4xf32>, %w2: tensor<4x8xf32>, %w3: tensor<4x4xf32>, %b3: tensor<4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %u = slim.linear %x, %w1 : tensor<2x4xf32>, tensor<8x4xf32>
+  %g = slim.gelu tanh %u : tensor<2x8xf32>
+  %e = slim.linear %g, %w2 : tensor<2x8xf32>, tensor<4x8xf32>
+  %ge = slim.gelu exact %e : tensor<2x4xf32>
+  %s = slim.linear %ge, %w3, %b3 : tensor<2x4xf32>, tensor<4x4xf32>, tensor<4xf32>
+  %ss = slim.silu %s : tensor<2x4xf32>
+  %keep = slim.linear %ss, %w3 : tensor<2x4xf32>, tensor<4x4xf32>
+  %gk = slim.gelu exact %keep : tensor<2x4xf32>
+  %sum = slim.add %gk, %keep : tensor<2x4xf32>, tensor<2x4xf32>
+  %other = slim.silu %x : tensor<2x4xf32>
+  return %sum, %other : tensor<2x4xf32>, tensor<2x4xf32>
+}
