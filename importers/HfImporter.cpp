@@ -51,6 +51,9 @@ public:
 private:
   // config.json access with errors that name the field.
   bool field(const char *name, int64_t &out);
+  /// The model width must split evenly into attention heads.
+  bool headsDivide(const char *widthField, int64_t width,
+                   const char *headsField, int64_t heads);
   bool field(const char *name, double &out);
 
   /// The weight `name` (with the model's optional prefix), checked against
@@ -99,6 +102,16 @@ private:
   int64_t seqLen = 0;
   int64_t hidden = 0;
 };
+
+bool HfImporter::headsDivide(const char *widthField, int64_t width,
+                             const char *headsField, int64_t heads) {
+  if (width % heads == 0)
+    return true;
+  error() << "config.json: " << widthField << " " << width
+          << " is not divisible by " << headsField << " " << heads;
+  failed = true;
+  return false;
+}
 
 bool HfImporter::field(const char *name, int64_t &out) {
   auto it = config.find(name);
@@ -259,7 +272,7 @@ Value HfImporter::gpt2(Value ids) {
   double eps = 1e-5;
   if (!field("vocab_size", vocab) || !field("n_positions", nPos) ||
       !field("n_embd", hidden) || !field("n_layer", layers) ||
-      !field("n_head", heads))
+      !field("n_head", heads) || !headsDivide("n_embd", hidden, "n_head", heads))
     return {};
   if (config.contains("layer_norm_epsilon") && !field("layer_norm_epsilon", eps))
     return {};
@@ -417,7 +430,8 @@ Value HfImporter::bert(Value ids) {
       !field("num_attention_heads", heads) ||
       !field("intermediate_size", inter) ||
       !field("max_position_embeddings", maxPos) ||
-      !field("type_vocab_size", types))
+      !field("type_vocab_size", types) ||
+      !headsDivide("hidden_size", hidden, "num_attention_heads", heads))
     return {};
   if (config.contains("layer_norm_eps") && !field("layer_norm_eps", eps))
     return {};
@@ -483,7 +497,8 @@ Value HfImporter::vit(Value pixels) {
   if (!field("hidden_size", hidden) || !field("num_hidden_layers", layers) ||
       !field("num_attention_heads", heads) ||
       !field("intermediate_size", inter) || !field("image_size", image) ||
-      !field("patch_size", patch) || !field("num_channels", channels))
+      !field("patch_size", patch) || !field("num_channels", channels) ||
+      !headsDivide("hidden_size", hidden, "num_attention_heads", heads))
     return {};
   if (config.contains("layer_norm_eps") && !field("layer_norm_eps", eps))
     return {};

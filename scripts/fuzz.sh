@@ -32,6 +32,13 @@ seed onnx "$root"/test/fixtures/*/model.onnx "$root"/test/Import/Inputs/*.onnx \
 # hf_fuzzer's format (config.json, a NUL, model.safetensors): a few KB each,
 # so the importer runs thousands of times a second.
 python3 "$root/test/fuzz/make_hf_seeds.py" "$root/test/fixtures" "$corpus/hf"
+# Every input a fuzzer ever crashed on stays in its corpus
+# (test/fuzz/regressions/TARGET-*), so each run re-checks it first.
+for f in "$root"/test/fuzz/regressions/*; do
+  [ -f "$f" ] || continue
+  t="$(basename "$f")"; t="${t%%-*}"
+  mkdir -p "$corpus/$t"; cp "$f" "$corpus/$t/"
+done
 mkdir -p "$corpus/npy"
 python3 "$root/test/E2E/Inputs/npy.py" "$corpus/npy/ids" int64 1,8
 python3 "$root/test/E2E/Inputs/npy.py" "$corpus/npy/f32" float32 2,3
