@@ -55,6 +55,11 @@ def main():
     runs = int(args[args.index("--runs") + 1]) if "--runs" in args else 10
     rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
     rows = []
+    # The machine's measured peaks, for kernel efficiency (slim-peak).
+    peak = json.loads(subprocess.run([os.path.join(ROOT, "build", "bin", "slim-peak"), "--json"],
+                                     capture_output=True, text=True, check=True).stdout)
+    print("peak: fp32 FMA %.1f GFLOP/s (1 thread), %.1f (%d threads); int8 VNNI %.1f GOP/s (1 thread)"
+          % (peak["fp32_gflops_1"], peak["fp32_gflops_all"], peak["cores"], peak["int8_vnni_gops_1"]))
     for name in sorted(os.listdir(root)):
         model = os.path.join(root, name, "model.onnx")
         if not os.path.exists(model):
@@ -92,6 +97,13 @@ def main():
                "run_peak_rss_mb": round(slim_rss),
                "slim_ms": statistics.median(slim_ms), "ort_ms": statistics.median(ort_ms)}
         row["ratio"] = row["slim_ms"] / row["ort_ms"]
+        # Where the time goes, with each kernel kind's share of the peak.
+        prof = subprocess.run([exe] + feeds + ["--output-dir", out_dir, "--threads", str(threads),
+                                               "--bench", str(runs), "--profile", "--peak-gflops",
+                                               str(peak["fp32_gflops_1"] * threads)],
+                              capture_output=True, text=True, check=True).stdout
+        row["profile_by_kind"] = prof[prof.index("per op kind:"):].strip()
+        print("%s, %d thread(s):\n%s" % (name, threads, row["profile_by_kind"]))
         rows.append(row)
     print("| model | threads | Slim ms | ORT ms | Slim/ORT | compile s | compile RSS MB | binary KB (no weights) | run RSS MB |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -100,7 +112,7 @@ def main():
             r["model"], r["threads"], r["slim_ms"], r["ort_ms"], r["ratio"], r["compile_s"],
             r["compile_peak_rss_mb"], r["binary_kb"], r["run_peak_rss_mb"]))
     with open("bench-results.json", "w") as f:
-        json.dump(rows, f, indent=2)
+        json.dump({"peak": peak, "rows": rows}, f, indent=2)
 
 
 if __name__ == "__main__":

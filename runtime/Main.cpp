@@ -44,7 +44,11 @@ std::string describe(int32_t dtype, int32_t rank, const int64_t *shape) {
 void usage() {
   std::printf("usage: %s --input NAME=FILE.npy ... [--output NAME=FILE.npy]\n"
               "          [--output-dir DIR] [--threads N] [--bench N] "
-              "[--profile] [--weights FILE]\n\ninputs:\n",
+              "[--profile [--peak-gflops G]] [--weights FILE]\n\n"
+              "--profile prints the time of every op and op kind, with GFLOP/s "
+              "for linear\nand attention; --peak-gflops (the machine's measured "
+              "fp32 peak, from\nbench/peak) adds their share of it.\n\n"
+              "inputs:\n",
               slim_model.name);
   for (int i = 0; i < slim_model.num_inputs; ++i) {
     const slim_tensor_desc &t = slim_model.inputs[i];
@@ -64,6 +68,7 @@ int main(int argc, char **argv) {
   std::string outputDir = ".";
   const char *weightsPath = nullptr;
   int threads = 0, bench = 0;
+  double peakGflops = 0;
   bool profile = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -99,6 +104,11 @@ int main(int argc, char **argv) {
       (a == "--threads" ? threads : bench) = int(n);
     } else if (a == "--weights") {
       weightsPath = v;
+    } else if (a == "--peak-gflops") {
+      char *end;
+      peakGflops = std::strtod(v, &end);
+      if (*end || !(peakGflops > 0))
+        return fail(2, "--peak-gflops needs a positive number, got '" + s + "'");
     } else {
       return fail(2, "unknown option '" + a + "' (see --help)");
     }
@@ -179,7 +189,7 @@ int main(int argc, char **argv) {
   }
   if (profile)
     profilePrint(stdout, std::max(bench, 1), slim_model.op_names,
-                 slim_model.num_ops);
+                 slim_model.op_flops, slim_model.num_ops, peakGflops);
   for (int i = 0; i < slim_model.num_outputs; ++i)
     if (!writeNpy(outPaths[i], out[i], err)) {
       // Leave no partial set of outputs behind.

@@ -39,6 +39,8 @@ typedef struct slim_model_desc {
   /* The profiled steps (one or more kernel calls each), for --profile. */
   int32_t num_ops;
   const char *const *op_names;
+  /* Floating-point operations per step (0 where not counted). */
+  const int64_t *op_flops;
 } slim_model_desc;
 
 extern const slim_model_desc slim_model;

@@ -27,7 +27,7 @@ void profileEnable(int numOps) {
 }
 
 void profilePrint(std::FILE *out, int runs, const char *const *names,
-                  int numOps) {
+                  const int64_t *flops, int numOps, double peakGflops) {
   double all = 0;
   for (double t : totalNs)
     all += t;
@@ -37,28 +37,46 @@ void profilePrint(std::FILE *out, int runs, const char *const *names,
     order[i] = i;
   std::sort(order.begin(), order.end(),
             [](int a, int b) { return totalNs[a] > totalNs[b]; });
+  // "  123.4 GFLOP/s  98.1% of peak" for ops with known FLOPs.
+  auto rate = [&](double f, double ns) {
+    if (f <= 0 || ns <= 0)
+      return std::string();
+    double g = f * runs / ns;
+    char buf[64];
+    if (peakGflops > 0)
+      std::snprintf(buf, sizeof buf, "  %7.1f GFLOP/s %5.1f%% of peak", g,
+                    100.0 * g / peakGflops);
+    else
+      std::snprintf(buf, sizeof buf, "  %7.1f GFLOP/s", g);
+    return std::string(buf);
+  };
   std::fprintf(out, "profile: %.3f ms per run over %d run(s)\n",
                all / runs / 1e6, runs);
   std::fprintf(out, "  %-9s %7s  %s\n", "ms/run", "%", "op");
   for (int i = 0; i < std::min(numOps, 25); ++i) {
     int k = order[i];
-    std::fprintf(out, "  %9.3f %6.1f%%  %s\n", totalNs[k] / runs / 1e6,
-                 all > 0 ? 100.0 * totalNs[k] / all : 0.0, names[k]);
+    std::fprintf(out, "  %9.3f %6.1f%%  %s%s\n", totalNs[k] / runs / 1e6,
+                 all > 0 ? 100.0 * totalNs[k] / all : 0.0, names[k],
+                 rate(flops ? double(flops[k]) : 0, totalNs[k]).c_str());
   }
   // Per kind: the op name up to the first space.
-  std::map<std::string, double> kinds;
+  std::map<std::string, std::pair<double, double>> kinds; // ns, flops
   for (int i = 0; i < numOps; ++i) {
     std::string n = names[i];
-    kinds[n.substr(0, n.find(' '))] += totalNs[i];
+    auto &kind = kinds[n.substr(0, n.find(' '))];
+    kind.first += totalNs[i];
+    kind.second += flops ? double(flops[i]) : 0;
   }
-  std::vector<std::pair<std::string, double>> byKind(kinds.begin(),
-                                                     kinds.end());
-  std::sort(byKind.begin(), byKind.end(),
-            [](auto &a, auto &b) { return a.second > b.second; });
+  std::vector<std::pair<std::string, std::pair<double, double>>> byKind(
+      kinds.begin(), kinds.end());
+  std::sort(byKind.begin(), byKind.end(), [](auto &a, auto &b) {
+    return a.second.first > b.second.first;
+  });
   std::fprintf(out, "per op kind:\n");
-  for (auto &[kind, ns] : byKind)
-    std::fprintf(out, "  %9.3f %6.1f%%  %s\n", ns / runs / 1e6,
-                 all > 0 ? 100.0 * ns / all : 0.0, kind.c_str());
+  for (auto &[kind, v] : byKind)
+    std::fprintf(out, "  %9.3f %6.1f%%  %s%s\n", v.first / runs / 1e6,
+                 all > 0 ? 100.0 * v.first / all : 0.0, kind.c_str(),
+                 rate(v.second, v.first).c_str());
 }
 
 } // namespace slim::rt

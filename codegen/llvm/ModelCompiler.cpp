@@ -411,11 +411,32 @@ std::string profileName(const Step &step) {
   return name;
 }
 
+/// Multiply-adds × 2 of the heavy ops (for --profile's GFLOP/s).
+static int64_t stepFlops(const Step &step) {
+  if (step.residualAdd)
+    return 0;
+  if (auto l = dyn_cast<LinearOp>(step.op)) {
+    auto w = l.getWeight().getType().getShape();
+    int64_t rows = tensorType(l.getInput()).getNumElements() / w[1];
+    return 2 * rows * w[0] * w[1];
+  }
+  if (auto a = dyn_cast<AttentionOp>(step.op)) {
+    auto q = a.getQuery().getType().getShape();
+    auto k = a.getKey().getType().getShape();
+    int64_t heads = static_cast<int64_t>(a.getNumHeads());
+    int64_t dv = a.getValue().getType().getShape()[2] /
+                 static_cast<int64_t>(a.getNumKvHeads());
+    return 2 * q[0] * heads * q[1] * k[1] * (a.getHeadDim() + dv);
+  }
+  return 0;
+}
+
 LogicalResult Compiler::emitStep(const Step &step) {
   Operation *op = step.op;
   loc = op->getLoc();
   profileIndex = out.opNames.size();
   out.opNames.push_back(profileName(step));
+  out.opFlops.push_back(stepFlops(step));
   if (step.residualAdd) {
     auto res = cast<ResidualOp>(op);
     Value branch = res.getBranch();
@@ -641,6 +662,7 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   profileIndex = out.opNames.size();
   out.opNames.push_back("copy of the outputs");
+  out.opFlops.push_back(0);
   for (auto [k, v] : llvm::enumerate(ret.getOperands())) {
     loc = ret.getLoc();
     Value slot = builder.create<LLVM::GEPOp>(

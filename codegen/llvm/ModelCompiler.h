@@ -43,6 +43,9 @@ struct CompiledModel {
   int64_t numKernelCalls = 0;
   /// One name per profiled step ("slim.linear /h.0/attn/c_attn/Gemm").
   std::vector<std::string> opNames;
+  /// Floating-point operations of each profiled step (multiply-adds count
+  /// 2; 0 where not counted: data movement, elementwise ops).
+  std::vector<int64_t> opFlops;
   /// The object file with slim_model_compute.
   llvm::SmallVector<char, 0> object;
 };

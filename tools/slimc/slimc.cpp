@@ -197,6 +197,12 @@ std::string modelDescSource(const mlir::slim::CompiledModel &m,
     s += "extern const uint8_t slim_weights_data[] "
          "__attribute__((visibility(\"hidden\")));\n";
   }
+  s += "static const int64_t op_flops[] = {\n ";
+  for (int64_t f : m.opFlops)
+    s += " " + std::to_string(f) + ",";
+  if (m.opFlops.empty())
+    s += " 0";
+  s += "\n};\n";
   s += "static const char *const op_names[] = {\n";
   for (const std::string &op : m.opNames)
     s += "  " + cString(op) + ",\n";
@@ -209,7 +215,7 @@ std::string modelDescSource(const mlir::slim::CompiledModel &m,
        std::to_string(m.arenaBytes) + ", " + std::to_string(m.weights.size()) +
        ",\n  " + (embedded ? "slim_weights_data" : "0") + ", " +
        cString(weightsFile) + ",\n  " + std::to_string(m.opNames.size()) +
-       ", op_names};\n";
+       ", op_names, op_flops};\n";
   return s;
 }
 

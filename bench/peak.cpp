@@ -1,0 +1,115 @@
+//===- peak.cpp - this machine's fp32 FMA and int8 VNNI throughput --------===//
+//
+// The peaks kernel efficiencies are reported against (`--peak-gflops` of
+// the compiled binaries' --profile, bench/run.py): fp32 fused multiply-add
+// and, where the CPU has AVX-512 VNNI, int8 dot products (vpdpbusd), each on
+// 1 thread and on every core, as the median of 7 runs of ~0.2 s.
+//
+//   build/bin/slim-peak [--json]
+//
+//===----------------------------------------------------------------------===//
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+#if defined(__AVX512VNNI__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+using F16 = float __attribute__((vector_size(64))); // 16 floats
+
+/// 24 independent accumulator chains (enough to cover the FMA latency on
+/// two pipes); returns a value so the work is not optimized away.
+float fmaLoop(long iterations) {
+  F16 acc[24];
+  for (int i = 0; i < 24; ++i)
+    acc[i] = F16{} + float(i);
+  F16 a = F16{} + 1.0000001f, b = F16{} + 0.9999999f;
+  for (long n = 0; n < iterations; ++n) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i)
+      acc[i] = acc[i] * a + b;
+    asm volatile("" : "+v"(a)); // keep a loop-variant
+  }
+  F16 sum = F16{};
+  for (int i = 0; i < 24; ++i)
+    sum += acc[i];
+  return sum[0];
+}
+constexpr double kFlopsPerIteration = 24 * 16 * 2;
+
+#if defined(__AVX512VNNI__)
+int vnniLoop(long iterations) {
+  __m512i acc[24];
+  for (int i = 0; i < 24; ++i)
+    acc[i] = _mm512_set1_epi32(i);
+  __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  for (long n = 0; n < iterations; ++n) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i)
+      acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+    asm volatile("" : "+v"(a));
+  }
+  __m512i sum = _mm512_setzero_si512();
+  for (int i = 0; i < 24; ++i)
+    sum = _mm512_add_epi32(sum, acc[i]);
+  return _mm512_reduce_add_epi32(sum);
+}
+// 64 u8×s8 products and their sums per instruction: 128 ops.
+constexpr double kOpsPerVnniIteration = 24 * 64 * 2;
+#endif
+
+/// Median over 7 runs of the rate (G ops/s) of `threads` copies of `loop`.
+template <typename Loop>
+double measure(Loop loop, double opsPerIteration, int threads) {
+  const long iterations = 2000000;
+  std::vector<double> rates;
+  for (int run = 0; run < 7; ++run) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    std::vector<double> sink(threads);
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] { sink[t] = double(loop(iterations)); });
+    for (auto &th : pool)
+      th.join();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                   .count();
+    rates.push_back(opsPerIteration * iterations * threads / s / 1e9 +
+                    0.0 * sink[0]);
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
+  int cores = std::max(1u, std::thread::hardware_concurrency());
+  double f1 = measure(fmaLoop, kFlopsPerIteration, 1);
+  double fn = measure(fmaLoop, kFlopsPerIteration, cores);
+  double v1 = 0, vn = 0;
+#if defined(__AVX512VNNI__)
+  v1 = measure(vnniLoop, kOpsPerVnniIteration, 1);
+  vn = measure(vnniLoop, kOpsPerVnniIteration, cores);
+#endif
+  if (json) {
+    std::printf("{\"cores\": %d, \"fp32_gflops_1\": %.1f, \"fp32_gflops_all\": "
+                "%.1f, \"int8_vnni_gops_1\": %.1f, \"int8_vnni_gops_all\": %.1f}\n",
+                cores, f1, fn, v1, vn);
+    return 0;
+  }
+  std::printf("fp32 FMA:   %7.1f GFLOP/s on 1 thread, %7.1f on %d\n", f1, fn,
+              cores);
+  if (v1 > 0)
+    std::printf("int8 VNNI:  %7.1f GOP/s on 1 thread, %7.1f on %d\n", v1, vn,
+                cores);
+  else
+    std::printf("int8 VNNI:  not available on this CPU\n");
+  return 0;
+}
