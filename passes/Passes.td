@@ -166,6 +166,36 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
   ];
 }
 
+def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
+  let summary = "int8 weights per output channel, dynamic per-token activations (W8A8)";
+  let description = [{
+    Post-training quantization (shared/spec/PASSES.md §4): every
+    `slim.linear` with a constant f32 weight becomes `slim.qlinear` with
+    int8 weights, symmetric per output channel
+    (s_o = max(max_i |W[o,i]|, 1e-5) / 127, q = round(W / s_o) in
+    [−127, 127], so |W − q·s_o| ≤ s_o / 2), and `act = dynamic`: the kernel
+    quantizes each token's activations with s_t = max|x_t| / 127 and
+    accumulates in int32 with AVX-512 VNNI (vpdpbusd).
+
+    The head (a linear whose result is a graph output) stays in float
+    unless `head`; norms, softmax, activations, residual adds and the
+    embedding gather always do. `print` lists every quantized op with its
+    largest weight error in units of its scale. Every candidate is checked
+    before anything changes (a non-constant weight, or K · 127² ≥ 2³¹,
+    fails with the spec's message).
+  }];
+  let options = [
+    Option<"weights", "weights", "std::string", /*default=*/"\"int8\"",
+           "weight format: int8 (per output channel)">,
+    Option<"act", "act", "std::string", /*default=*/"\"dynamic\"",
+           "activations: dynamic (per-token scales at run time)">,
+    Option<"head", "head", "bool", /*default=*/"false",
+           "quantize the head (the linear producing a graph output) too">,
+    Option<"print", "print", "bool", /*default=*/"false",
+           "print every quantized op and its weight error">,
+  ];
+}
+
 def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
   let summary = "fuses GELU / SiLU into the linear that feeds them";
   let description = [{

@@ -33,6 +33,14 @@ Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
   return b.create<arith::ConstantOp>(loc, attr);
 }
 
+Value makeWeightI8(OpBuilder &b, Location loc, llvm::StringRef name,
+                   llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int8_t> data) {
+  auto type = RankedTensorType::get(shape, b.getIntegerType(8));
+  auto attr = DenseResourceElementsAttr::get(
+      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<int8_t>(data));
+  return b.create<arith::ConstantOp>(loc, attr);
+}
+
 std::string weightName(Value v) {
   auto cst = v ? v.getDefiningOp<arith::ConstantOp>() : arith::ConstantOp();
   if (!cst)

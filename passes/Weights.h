@@ -18,6 +18,10 @@ std::optional<std::vector<float>> floatValues(Value v);
 Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
                  llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data);
 
+/// A new i8 dense_resource constant named `name` (made unique).
+Value makeWeightI8(OpBuilder &b, Location loc, llvm::StringRef name,
+                   llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int8_t> data);
+
 /// The resource key of a dense_resource constant, or "".
 std::string weightName(Value v);
 

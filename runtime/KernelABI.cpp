@@ -37,6 +37,13 @@ int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
                 error);
 }
 
+int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
+                   const uint8_t *packed, const float *scales,
+                   const float *bias, int64_t out, float *y) {
+  rt::qlinear(x, rows, in, packed, scales, bias, out, y);
+  return 0;
+}
+
 int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
                       const float *scale, const float *bias, float eps,
                       float *y) {

@@ -22,6 +22,9 @@ int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
 int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
                       const float *scale, const float *bias, float eps,
                       float *y);
+int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
+                   const uint8_t *packed, const float *scales,
+                   const float *bias, int64_t out, float *y);
 int slim_k_crms_norm(const float *x, int64_t rows, int64_t width, float eps,
                      float *y);
 int slim_k_rms_norm(const float *x, int64_t rows, int64_t d,

@@ -41,6 +41,24 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
             const float *bias, int64_t out, float *y, std::string &error,
             LinearAct act = LinearAct::None);
 
+/// int8 linear layers (W8A8, dynamic per-token activation scales; see
+/// QKernels.cpp). The weight [out, in] int8 is packed once into
+/// packedQLinearBytes(out, in) bytes.
+int64_t packedQLinearBytes(int64_t out, int64_t in);
+void packQLinearWeight(const int8_t *w, int64_t out, int64_t in,
+                       uint8_t *packed);
+/// Per row: s = max|x|/127, q = round(x/s) stored as q + 128 (rows padded
+/// to a multiple of 4 with 128).
+void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
+                  float *scales);
+/// The exact int32 sums Σ_k q_x[r,k] · W_q[o,k] (acc [rows, out]).
+void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
+                const uint8_t *packed, int64_t out, int32_t *acc);
+/// y = act((Σ q_x·W_q) · s_row · s_o + b).
+void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
+             const float *wscales, const float *bias, int64_t out, float *y,
+             LinearAct act = LinearAct::None);
+
 /// Normalizes each of `rows` rows of `d` elements; `bias` may be null.
 bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
                const float *bias, float eps, float *y, std::string &error);

@@ -182,6 +182,17 @@ const std::vector<float> &Executor::packed(Value weight) {
   return packedWeights[weight] = std::move(wt);
 }
 
+const std::vector<uint8_t> &Executor::packedQ(Value weight) {
+  auto it = packedQWeights.find(weight);
+  if (it != packedQWeights.end())
+    return it->second;
+  const Tensor &w = get(weight);
+  std::vector<uint8_t> packed(rt::packedQLinearBytes(w.shape[0], w.shape[1]));
+  rt::packQLinearWeight(reinterpret_cast<const int8_t *>(w.data.data()),
+                        w.shape[0], w.shape[1], packed.data());
+  return packedQWeights[weight] = std::move(packed);
+}
+
 LogicalResult Executor::run(func::FuncOp func, ArrayRef<Tensor> inputs,
                             std::vector<Tensor> &outputs) {
   values.clear();
@@ -325,6 +336,21 @@ LogicalResult Executor::runOp(Operation *op) {
                             packed(l.getWeight()).data(), bias, w[0],
                             f32(out), error, linearAct(l)))
               return kernelError();
+            return success();
+          })
+          .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
+            if (q.getAct() != QuantActivation::dynamic ||
+                q.getGroupSize() != 0 || q.getZeroPoints() ||
+                !q.getWeight().getType().getElementType().isInteger(8))
+              return q.emitError("the reference executor runs int8 qlinear "
+                                 "with per-channel weights and act = dynamic "
+                                 "only");
+            const Tensor &x = get(q.getInput());
+            auto w = q.getWeight().getType().getShape();
+            const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;
+            rt::qlinear(f32(x), x.numElements() / w[1], w[1],
+                        packedQ(q.getWeight()).data(),
+                        f32(get(q.getScales())), bias, w[0], f32(out));
             return success();
           })
           .Case<AttentionOp>([&](AttentionOp a) {

@@ -49,9 +49,12 @@ private:
     return it->second;
   }
   const std::vector<float> &packed(Value weight);
+  /// An int8 qlinear weight, packed for the int8 kernel (once).
+  const std::vector<uint8_t> &packedQ(Value weight);
 
   llvm::DenseMap<Value, Tensor> values;
   llvm::DenseMap<Value, std::vector<float>> packedWeights;
+  llvm::DenseMap<Value, std::vector<uint8_t>> packedQWeights;
 };
 
 /// The runtime dtype of an element type (f32, i64, i32, i1, i8).

@@ -151,6 +151,7 @@ LogicalResult Compiler::linearize(Block &block) {
 LogicalResult Compiler::planWeights() {
   // Linear weights are stored packed for the kernel (rt::packLinearWeight).
   func.walk([&](LinearOp op) { packedWeights.insert(op.getWeight()); });
+  func.walk([&](QLinearOp op) { packedWeights.insert(op.getWeight()); });
   auto add = [&](arith::ConstantOp cst, bool packed) -> LogicalResult {
     auto key = std::make_pair(cst.getResult().getAsOpaquePointer(), packed);
     if (weightOffset.count(key))
@@ -160,10 +161,16 @@ LogicalResult Compiler::planWeights() {
       return failure();
     int64_t offset = alignUp(out.weights.size());
     auto shape = tensorType(cst.getResult()).getShape();
-    out.weights.resize(offset + (packed ? rt::packedLinearSize(shape[0], shape[1]) *
-                                              int64_t(sizeof(float))
-                                        : int64_t(t->data.size())));
-    if (packed) {
+    bool int8 = tensorType(cst.getResult()).getElementType().isInteger(8);
+    out.weights.resize(
+        offset + (packed && int8 ? rt::packedQLinearBytes(shape[0], shape[1])
+                  : packed ? rt::packedLinearSize(shape[0], shape[1]) *
+                                 int64_t(sizeof(float))
+                           : int64_t(t->data.size())));
+    if (packed && int8) {
+      rt::packQLinearWeight(reinterpret_cast<const int8_t *>(t->data.data()),
+                            shape[0], shape[1], out.weights.data() + offset);
+    } else if (packed) {
       rt::packLinearWeight(reinterpret_cast<const float *>(t->data.data()),
                            shape[0], shape[1],
                            reinterpret_cast<float *>(out.weights.data() +
@@ -182,8 +189,9 @@ LogicalResult Compiler::planWeights() {
       return;
     bool linearOnly = true, packed = packedWeights.contains(v);
     for (OpOperand &use : v.getUses()) {
-      auto lin = dyn_cast<LinearOp>(use.getOwner());
-      if (!lin || use.getOperandNumber() != 1)
+      bool weightUse = use.getOperandNumber() == 1 &&
+                       isa<LinearOp, QLinearOp>(use.getOwner());
+      if (!weightUse)
         linearOnly = false;
     }
     if (packed && failed(add(cst, true)))
@@ -420,6 +428,11 @@ static int64_t stepFlops(const Step &step) {
     int64_t rows = tensorType(l.getInput()).getNumElements() / w[1];
     return 2 * rows * w[0] * w[1];
   }
+  if (auto l = dyn_cast<QLinearOp>(step.op)) { // integer multiply-adds
+    auto w = l.getWeight().getType().getShape();
+    int64_t rows = tensorType(l.getInput()).getNumElements() / w[1];
+    return 2 * rows * w[0] * w[1];
+  }
   if (auto a = dyn_cast<AttentionOp>(step.op)) {
     auto q = a.getQuery().getType().getShape();
     auto k = a.getKey().getType().getShape();
@@ -487,6 +500,22 @@ LogicalResult Compiler::emitStep(const Step &step) {
         return call(kernel, {ptr(x), i64(tensorType(x).getNumElements() / d),
                              i64(d), ptr(scale), opt(bias), f32(eps),
                              ptr(result)});
+      })
+      .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
+        if (q.getAct() != QuantActivation::dynamic || q.getGroupSize() != 0 ||
+            q.getZeroPoints() ||
+            !q.getWeight().getType().getElementType().isInteger(8))
+          return q.emitError("codegen supports int8 qlinear with per-channel "
+                             "weights and act = dynamic only");
+        if (!q.getWeight().getDefiningOp<arith::ConstantOp>())
+          return q.emitError("codegen needs constant qlinear weights");
+        auto w = q.getWeight().getType().getShape();
+        int64_t rows = tensorType(q.getInput()).getNumElements() / w[1];
+        return call("slim_k_qlinear",
+                    {ptr(q.getInput()), i64(rows), i64(w[1]),
+                     weightPtr(q.getWeight(), /*packed=*/true),
+                     ptr(q.getScales()), opt(q.getBias()), i64(w[0]),
+                     ptr(result)});
       })
       .Case<CrmsNormOp>([&](CrmsNormOp cn) {
         Value x = cn.getInput();

@@ -231,6 +231,54 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
   }
 }
 
+TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
+  // Shapes: rows below/above the 4-row block, inputs not a multiple of 4,
+  // outputs not a multiple of the 64-wide tile.
+  struct Case {
+    int64_t rows, in, out;
+  } cases[] = {{1, 7, 5}, {4, 64, 64}, {6, 130, 100}, {9, 768, 200}};
+  std::mt19937 rng(5);
+  for (const Case &c : cases) {
+    std::vector<int8_t> w(c.out * c.in);
+    std::uniform_int_distribution<int> wd(-127, 127);
+    for (auto &v : w)
+      v = int8_t(wd(rng));
+    auto x = randomVector(c.rows * c.in, 61, 2.0f);
+    std::vector<uint8_t> packed(packedQLinearBytes(c.out, c.in));
+    packQLinearWeight(w.data(), c.out, c.in, packed.data());
+    int64_t kp = (c.in + 3) / 4 * 4;
+    std::vector<uint8_t> xq(c.rows * kp);
+    std::vector<float> xs(c.rows);
+    quantizeRows(x.data(), c.rows, c.in, xq.data(), xs.data());
+    std::vector<int32_t> acc(c.rows * c.out);
+    qgemmInt32(xq.data(), c.rows, c.in, packed.data(), c.out, acc.data());
+    for (int64_t r = 0; r < c.rows; ++r) {
+      // Quantization: |x − q·s| ≤ s/2 and |q| ≤ 127.
+      for (int64_t k = 0; k < c.in; ++k) {
+        int q = int(xq[r * kp + k]) - 128;
+        ASSERT_LE(std::abs(q), 127);
+        ASSERT_LE(std::abs(x[r * c.in + k] - q * xs[r]), xs[r] * 0.5f * 1.0001f);
+      }
+      for (int64_t o = 0; o < c.out; ++o) {
+        int64_t want = 0; // the plain integer reference
+        for (int64_t k = 0; k < c.in; ++k)
+          want += int64_t(int(xq[r * kp + k]) - 128) * w[o * c.in + k];
+        ASSERT_EQ(acc[r * c.out + o], want)
+            << "rows " << c.rows << " in " << c.in << " out " << c.out;
+      }
+    }
+    // The float epilogue: y = acc · s_row · s_o + b.
+    std::vector<float> ws(c.out, 0.01f), b(c.out, 0.5f), y(c.rows * c.out);
+    qlinear(x.data(), c.rows, c.in, packed.data(), ws.data(), b.data(), c.out,
+            y.data());
+    for (int64_t r = 0; r < c.rows; ++r)
+      for (int64_t o = 0; o < c.out; ++o) {
+        double want = double(acc[r * c.out + o]) * xs[r] * 0.01 + 0.5;
+        ASSERT_NEAR(y[r * c.out + o], want, 1e-5 * std::abs(want) + 1e-6);
+      }
+  }
+}
+
 TEST(TokenMerge, DuplicateTokenWithProportionalAttentionChangesNoOtherOutput) {
   // PASSES.md §2.4: token 5 is an exact copy of token 2 (an A/B pair), so
   // ToMe merges exactly that pair into one token of size 2. Attention over

@@ -122,6 +122,13 @@ static cl::opt<std::string> mergeTokens(
              "(r per layer), prop_attn:0|1, protected:N (-1 detects CLS), "
              "method:tome; e.g. --merge-tokens=r:13"),
     cl::value_desc("r:N[,...]"), cl::cat(category));
+static cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("post-training quantization (slim-quantize): int8 weights per "
+             "output channel with dynamic per-token activations; options "
+             "after commas: act=dynamic, head=0|1 (also quantize the head); "
+             "prints every quantized op and its weight error"),
+    cl::value_desc("int8[,act=dynamic][,head=1]"), cl::cat(category));
 static cl::opt<std::string> pipeline(
     "pass-pipeline",
     cl::desc("extra passes after import, as an mlir-opt pipeline, e.g. "
@@ -382,6 +389,25 @@ int run(int argc, char **argv) {
     }
     if (runMerge)
       pm.addPass(mlir::slim::createSlimMergeTokensPass(mergeOptions));
+    if (!quantize.empty()) {
+      mlir::slim::SlimQuantizePassOptions q;
+      q.print = true;
+      auto [format, rest] = StringRef(quantize).split(',');
+      q.weights = format.str();
+      for (StringRef item : llvm::split(rest, ',')) {
+        if (item.empty())
+          continue;
+        auto [key, value] = item.split('=');
+        if (key == "act")
+          q.act = value.str();
+        else if (key == "head" && (value == "0" || value == "1"))
+          q.head = value == "1";
+        else
+          return fail("--quantize=" + quantize + ": '" + item.str() +
+                      "' is not act=dynamic or head=0|1");
+      }
+      pm.addPass(mlir::slim::createSlimQuantizePass(q));
+    }
     if (optLevel > 0)
       pm.addPass(mlir::slim::createSlimFuseEpiloguesPass());
     if (!pipeline.empty() &&

@@ -1,0 +1,170 @@
+//===- QKernels.cpp - int8 linear layers (AVX-512 VNNI) -------------------===//
+//
+// W8A8 with dynamic per-token activation scales (shared/spec/PASSES.md §4):
+//
+//   s_t = max_j |x[t,j]| / 127,  q_t = round(x[t] / s_t) ∈ [−127, 127]
+//   y[t,o] = (Σ_k q_t[k] · W_q[o,k])_int32 · s_t · s_o + b[o]
+//
+// vpdpbusd multiplies unsigned by signed bytes, so activations are stored
+// as q + 128 (u8) and 128 · Σ_k W_q[o,k] (kept with the packed weight) is
+// subtracted from the int32 sums: the result is the same integer.
+//
+// Packed weight (packQLinearWeight): tiles of 64 outputs; per tile and per
+// group of 4 inputs, 4 vectors of 16 outputs × 4 bytes — one 64-byte load
+// per vpdpbusd operand — then the int32 column sums. Inputs are padded to a
+// multiple of 4 (zero weights), outputs to a multiple of 64.
+//
+// Built with -march=native; without AVX-512 VNNI the same integer
+// arithmetic runs in plain loops (bit-identical sums).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+#include <immintrin.h>
+#define SLIM_HAVE_VNNI 1
+#endif
+
+namespace slim::rt {
+
+namespace {
+
+constexpr int64_t kTileO = 64; // outputs per tile (4 vectors of 16)
+
+int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+} // namespace
+
+int64_t packedQLinearBytes(int64_t out, int64_t in) {
+  return roundUp(out, kTileO) * roundUp(in, 4) +
+         roundUp(out, kTileO) * int64_t(sizeof(int32_t));
+}
+
+void packQLinearWeight(const int8_t *w, int64_t out, int64_t in,
+                       uint8_t *packed) {
+  const int64_t kp = roundUp(in, 4), op = roundUp(out, kTileO);
+  int8_t *q = reinterpret_cast<int8_t *>(packed);
+  std::memset(q, 0, size_t(op * kp));
+  for (int64_t o = 0; o < out; ++o) {
+    int64_t t = o / kTileO, v = (o % kTileO) / 16, lane = o % 16;
+    for (int64_t k = 0; k < in; ++k) {
+      int64_t k4 = k / 4, j = k % 4;
+      q[((t * (kp / 4) + k4) * 4 + v) * 64 + lane * 4 + j] = w[o * in + k];
+    }
+  }
+  int32_t *colsum = reinterpret_cast<int32_t *>(packed + op * kp);
+  for (int64_t o = 0; o < op; ++o) {
+    int32_t s = 0;
+    for (int64_t k = 0; o < out && k < in; ++k)
+      s += w[o * in + k];
+    colsum[o] = s;
+  }
+}
+
+void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
+                  float *scales) {
+  const int64_t kp = roundUp(in, 4);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *row = x + r * in;
+    float amax = 0.0f;
+    for (int64_t k = 0; k < in; ++k)
+      amax = std::max(amax, std::fabs(row[k]));
+    float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+    float inv = 1.0f / s;
+    uint8_t *q = xq + r * kp;
+    for (int64_t k = 0; k < in; ++k) {
+      float v = std::nearbyint(row[k] * inv);
+      v = std::min(127.0f, std::max(-127.0f, v));
+      q[k] = uint8_t(int(v) + 128);
+    }
+    for (int64_t k = in; k < kp; ++k)
+      q[k] = 128; // × a zero weight
+    scales[r] = s;
+  }
+}
+
+void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
+                const uint8_t *packed, int64_t out, int32_t *acc) {
+  const int64_t kp = roundUp(in, 4), k4n = kp / 4, op = roundUp(out, kTileO);
+  const int8_t *wq = reinterpret_cast<const int8_t *>(packed);
+  const int32_t *colsum = reinterpret_cast<const int32_t *>(packed + op * kp);
+  for (int64_t t = 0; t < op / kTileO; ++t) {
+    const int8_t *tile = wq + t * k4n * 4 * 64;
+    int64_t r = 0;
+#ifdef SLIM_HAVE_VNNI
+    // 4 rows × 4 vectors of 16 outputs: 16 accumulators.
+    for (; r + 4 <= rows; r += 4) {
+      __m512i a[4][4];
+      for (auto &row : a)
+        for (auto &v : row)
+          v = _mm512_setzero_si512();
+      const uint8_t *x0 = xq + r * kp;
+      for (int64_t k4 = 0; k4 < k4n; ++k4) {
+        const int8_t *w = tile + k4 * 256;
+        __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 64),
+                w2 = _mm512_loadu_si512(w + 128),
+                w3 = _mm512_loadu_si512(w + 192);
+        for (int i = 0; i < 4; ++i) {
+          int32_t bytes;
+          std::memcpy(&bytes, x0 + i * kp + k4 * 4, 4);
+          __m512i xb = _mm512_set1_epi32(bytes);
+          a[i][0] = _mm512_dpbusd_epi32(a[i][0], xb, w0);
+          a[i][1] = _mm512_dpbusd_epi32(a[i][1], xb, w1);
+          a[i][2] = _mm512_dpbusd_epi32(a[i][2], xb, w2);
+          a[i][3] = _mm512_dpbusd_epi32(a[i][3], xb, w3);
+        }
+      }
+      for (int i = 0; i < 4; ++i)
+        for (int v = 0; v < 4; ++v) {
+          int64_t o0 = t * kTileO + v * 16;
+          __m512i cs = _mm512_loadu_si512(colsum + o0);
+          __m512i res = _mm512_sub_epi32(a[i][v], _mm512_slli_epi32(cs, 7));
+          int32_t tmp[16];
+          _mm512_storeu_si512(tmp, res);
+          for (int lane = 0; lane < 16 && o0 + lane < out; ++lane)
+            acc[(r + i) * out + o0 + lane] = tmp[lane];
+        }
+    }
+#endif
+    // Remaining rows (all of them without VNNI): the same integer sums.
+    for (; r < rows; ++r) {
+      const uint8_t *x = xq + r * kp;
+      for (int64_t o = t * kTileO; o < std::min(out, (t + 1) * kTileO); ++o) {
+        int64_t v = (o % kTileO) / 16, lane = o % 16;
+        int32_t s = 0;
+        for (int64_t k4 = 0; k4 < k4n; ++k4)
+          for (int j = 0; j < 4; ++j)
+            s += int32_t(x[k4 * 4 + j]) *
+                 int32_t(tile[(k4 * 4 + v) * 64 + lane * 4 + j]);
+        acc[r * out + o] = s - 128 * colsum[o];
+      }
+    }
+  }
+}
+
+void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
+             const float *wscales, const float *bias, int64_t out, float *y,
+             LinearAct act) {
+  const int64_t kp = roundUp(in, 4);
+  std::vector<uint8_t> xq(size_t(rows * kp));
+  std::vector<float> xs(rows);
+  quantizeRows(x, rows, in, xq.data(), xs.data());
+  std::vector<int32_t> acc(size_t(rows * out));
+  qgemmInt32(xq.data(), rows, in, packed, out, acc.data());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < out; ++o)
+      y[r * out + o] = float(acc[r * out + o]) * (xs[r] * wscales[o]) +
+                       (bias ? bias[o] : 0.0f);
+  if (act != LinearAct::None)
+    unary(act == LinearAct::GeluExact  ? Unary::GeluExact
+          : act == LinearAct::GeluTanh ? Unary::GeluTanh
+                                       : Unary::Silu,
+          y, rows * out, y);
+}
+
+} // namespace slim::rt
