@@ -21,6 +21,8 @@
 
 #include "runtime/Kernels.h"
 
+#include "HalideRuntime.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -88,12 +90,21 @@ void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
   }
 }
 
-void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
-                const uint8_t *packed, int64_t out, int32_t *acc) {
+namespace {
+
+struct QGemm {
+  const uint8_t *xq;
+  int64_t rows, in, out;
+  const uint8_t *packed;
+  int32_t *acc;
+  void tile(int64_t t) const;
+};
+
+void QGemm::tile(int64_t t) const {
   const int64_t kp = roundUp(in, 4), k4n = kp / 4, op = roundUp(out, kTileO);
   const int8_t *wq = reinterpret_cast<const int8_t *>(packed);
   const int32_t *colsum = reinterpret_cast<const int32_t *>(packed + op * kp);
-  for (int64_t t = 0; t < op / kTileO; ++t) {
+  {
     const int8_t *tile = wq + t * k4n * 4 * 64;
     int64_t r = 0;
 #ifdef SLIM_HAVE_VNNI
@@ -145,6 +156,23 @@ void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
       }
     }
   }
+}
+
+int qgemmTask(void *, int t, uint8_t *closure) {
+  reinterpret_cast<const QGemm *>(closure)->tile(t);
+  return 0;
+}
+
+} // namespace
+
+void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
+                const uint8_t *packed, int64_t out, int32_t *acc) {
+  // One task per 64-output tile, on Halide's thread pool (the one
+  // --threads sizes for every kernel).
+  QGemm job{xq, rows, in, out, packed, acc};
+  int tiles = int(roundUp(out, kTileO) / kTileO);
+  halide_do_par_for(nullptr, qgemmTask, 0, tiles,
+                    reinterpret_cast<uint8_t *>(&job));
 }
 
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
