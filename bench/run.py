@@ -3,13 +3,14 @@
 Runtime in the same run.
 
     /usr/bin/python3 bench/make_models.py /tmp/bench-models   # once (PyTorch)
-    python3 bench/run.py /tmp/bench-models [--threads 1] [--runs 10] [--rounds 3]
+    python3 bench/run.py /tmp/bench-models [--threads 1] [--runs 10] [--rounds 3] [--no-torch]
 
 For each model: slimc compile time and peak RSS, the binary's size without
 weights (external weights), its peak RSS when running, then `--bench RUNS`
-of Slim and of ONNX Runtime (same thread count), alternated for ROUNDS
-rounds; the median of the per-round medians is reported, with the ratio
-Slim / ORT. Prints a markdown table and writes bench-results.json.
+of Slim, of ONNX Runtime (same thread count) and of PyTorch eager
+(bench/torch_time.py, Debian's /usr/bin/python3), alternated for ROUNDS
+rounds; the median of the per-round medians is reported, with the ratios
+Slim / ORT and Slim / PyTorch. Prints a markdown table and writes bench-results.json.
 """
 import json
 import os
@@ -54,6 +55,8 @@ def main():
     threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 1
     runs = int(args[args.index("--runs") + 1]) if "--runs" in args else 10
     rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+    global skip_torch
+    skip_torch = "--no-torch" in args
     rows = []
     # The machine's measured peaks, for kernel efficiency (slim-peak).
     peak = json.loads(subprocess.run([os.path.join(ROOT, "build", "bin", "slim-peak"), "--json"],
@@ -82,7 +85,11 @@ def main():
             feeds += ["--input", "%s=%s" % (inp["name"], path)]
         out_dir = os.path.join(root, name, "out")
         os.makedirs(out_dir, exist_ok=True)
-        slim_ms, ort_ms, slim_rss = [], [], 0
+        slim_ms, ort_ms, torch_ms, slim_rss = [], [], [], 0
+        torch_env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads),
+                         OMP_NUM_THREADS=str(threads))
+        if threads > 1:
+            torch_env["OMP_WAIT_POLICY"] = "PASSIVE"
         for _ in range(rounds):
             out, _, rss = timed([exe] + feeds + ["--output-dir", out_dir, "--threads", str(threads),
                                                  "--bench", str(runs)])
@@ -91,12 +98,22 @@ def main():
             out, _, _ = timed(["node", ORT, model] + feeds + ["--output-dir", out_dir, "--threads",
                                                               str(threads), "--bench", str(runs)])
             ort_ms.append(median_ms(out))
+            if not skip_torch:
+                out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "torch_time.py"),
+                                      os.path.join(root, name), str(threads), str(runs)],
+                                     capture_output=True, text=True, env=torch_env)
+                if out.returncode:
+                    sys.exit("PyTorch timing failed: " + out.stderr)
+                torch_ms.append(median_ms(out.stdout))
         row = {"model": name, "threads": threads, "compile_s": compile_s,
                "compile_peak_rss_mb": round(compile_rss), "binary_kb": os.path.getsize(exe) // 1024,
                "weights_mb": os.path.getsize(exe + ".weights") / 2**20,
                "run_peak_rss_mb": round(slim_rss),
                "slim_ms": statistics.median(slim_ms), "ort_ms": statistics.median(ort_ms)}
         row["ratio"] = row["slim_ms"] / row["ort_ms"]
+        if torch_ms:
+            row["torch_ms"] = statistics.median(torch_ms)
+            row["torch_ratio"] = row["slim_ms"] / row["torch_ms"]
         # Where the time goes, with each kernel kind's share of the peak.
         prof = subprocess.run([exe] + feeds + ["--output-dir", out_dir, "--threads", str(threads),
                                                "--bench", str(runs), "--profile", "--peak-gflops",
@@ -105,11 +122,13 @@ def main():
         row["profile_by_kind"] = prof[prof.index("per op kind:"):].strip()
         print("%s, %d thread(s):\n%s" % (name, threads, row["profile_by_kind"]))
         rows.append(row)
-    print("| model | threads | Slim ms | ORT ms | Slim/ORT | compile s | compile RSS MB | binary KB (no weights) | run RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| model | threads | Slim ms | ORT ms | Slim/ORT | PyTorch ms | Slim/PyTorch | compile s | compile RSS MB | binary KB (no weights) | run RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %d | %.1f | %.1f | %.2f | %.1f | %d | %d | %d |" % (
-            r["model"], r["threads"], r["slim_ms"], r["ort_ms"], r["ratio"], r["compile_s"],
+        print("| %s | %d | %.1f | %.1f | %.2f | %s | %s | %.1f | %d | %d | %d |" % (
+            r["model"], r["threads"], r["slim_ms"], r["ort_ms"], r["ratio"],
+            "%.1f" % r["torch_ms"] if "torch_ms" in r else "-",
+            "%.2f" % r["torch_ratio"] if "torch_ratio" in r else "-", r["compile_s"],
             r["compile_peak_rss_mb"], r["binary_kb"], r["run_peak_rss_mb"]))
     with open("bench-results.json", "w") as f:
         json.dump({"peak": peak, "rows": rows}, f, indent=2)
