@@ -28,14 +28,6 @@ namespace {
 
 constexpr llvm::StringLiteral kPrefix = "ln-to-rms: ";
 
-/// "'slim.gelu' (node /h.0/mlp/Mul_5)" for messages.
-std::string describeOp(Operation *op) {
-  std::string s = "'" + op->getName().getStringRef().str() + "'";
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-    s += " (node " + name.getName().str() + ")";
-  return s;
-}
-
 std::string describeValue(Value v) {
   if (Operation *d = v.getDefiningOp())
     return "the result of " + describeOp(d);
@@ -552,13 +544,7 @@ struct SlimLnToRmsNormPass
       rewriter.apply();
       // The weights the rewrite replaced (and intermediates it made) are
       // dead now: drop them so no stale copy is carried along.
-      SmallVector<Operation *> dead;
-      func.walk([&](arith::ConstantOp c) {
-        if (c->use_empty())
-          dead.push_back(c);
-      });
-      for (Operation *c : dead)
-        c->erase();
+      eraseDeadConstants(func);
     }
   }
 };

@@ -31,13 +31,6 @@ namespace {
 
 constexpr llvm::StringLiteral kPrefix = "token-merge: ";
 
-std::string describeOp(Operation *op) {
-  std::string s = "'" + op->getName().getStringRef().str() + "'";
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-    s += " (node " + name.getName().str() + ")";
-  return s;
-}
-
 /// One Pre-norm block: its attention residual, the norm that feeds the
 /// attention and the linear (+ row offset, for fused qkv) producing the keys.
 struct Block {

@@ -34,13 +34,6 @@ namespace {
 
 constexpr llvm::StringLiteral kPrefix = "ptq: ";
 
-std::string describeOp(Operation *op) {
-  std::string s = "'" + op->getName().getStringRef().str() + "'";
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-    s += " (node " + name.getName().str() + ")";
-  return s;
-}
-
 /// The head: a linear whose result reaches a graph output through
 /// reshapes only.
 bool isHead(LinearOp lin) {
@@ -142,13 +135,7 @@ struct SlimQuantizePass
       lin.erase();
     }
     // Float weights no longer read.
-    SmallVector<Operation *> dead;
-    module.walk([&](arith::ConstantOp c) {
-      if (c->use_empty())
-        dead.push_back(c);
-    });
-    for (Operation *c : dead)
-      c->erase();
+    eraseDeadConstants(module);
   }
 };
 

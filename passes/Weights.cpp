@@ -41,6 +41,23 @@ Value makeWeightI8(OpBuilder &b, Location loc, llvm::StringRef name,
   return b.create<arith::ConstantOp>(loc, attr);
 }
 
+void eraseDeadConstants(Operation *root) {
+  SmallVector<Operation *> dead;
+  root->walk([&](arith::ConstantOp c) {
+    if (c->use_empty())
+      dead.push_back(c);
+  });
+  for (Operation *c : dead)
+    c->erase();
+}
+
+std::string describeOp(Operation *op) {
+  std::string s = "'" + op->getName().getStringRef().str() + "'";
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    s += " (node " + name.getName().str() + ")";
+  return s;
+}
+
 std::string weightName(Value v) {
   auto cst = v ? v.getDefiningOp<arith::ConstantOp>() : arith::ConstantOp();
   if (!cst)

@@ -1,4 +1,4 @@
-//===- Weights.h - reading and writing constant weights in passes -*- C++ -*-===//
+//===- Weights.h - constant weights and messages shared by the passes -*- C++ -*-===//
 
 #ifndef PASSES_WEIGHTS_H
 #define PASSES_WEIGHTS_H
@@ -24,6 +24,14 @@ Value makeWeightI8(OpBuilder &b, Location loc, llvm::StringRef name,
 
 /// The resource key of a dense_resource constant, or "".
 std::string weightName(Value v);
+
+/// Erases the constants under `root` that nothing reads any more (the
+/// weights a rewrite replaced).
+void eraseDeadConstants(Operation *root);
+
+/// "'slim.gelu' (node /h.0/mlp/Mul_5)": an op, and the ONNX node it came
+/// from, for the passes' messages.
+std::string describeOp(Operation *op);
 
 } // namespace mlir::slim
 
