@@ -108,13 +108,17 @@ void QGemm::tile(int64_t t) const {
     const int8_t *tile = wq + t * k4n * 4 * 64;
     int64_t r = 0;
 #ifdef SLIM_HAVE_VNNI
-    // 4 rows × 4 vectors of 16 outputs: 16 accumulators.
-    for (; r + 4 <= rows; r += 4) {
+    // 4 rows × 4 vectors of 16 outputs: 16 accumulators. A last block of
+    // fewer rows repeats its last row (computed twice, stored once).
+    for (; r < rows; r += 4) {
+      const int64_t valid = std::min<int64_t>(4, rows - r);
       __m512i a[4][4];
       for (auto &row : a)
         for (auto &v : row)
           v = _mm512_setzero_si512();
-      const uint8_t *x0 = xq + r * kp;
+      const uint8_t *xr[4];
+      for (int i = 0; i < 4; ++i)
+        xr[i] = xq + (r + std::min<int64_t>(i, valid - 1)) * kp;
       for (int64_t k4 = 0; k4 < k4n; ++k4) {
         const int8_t *w = tile + k4 * 256;
         __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 64),
@@ -122,7 +126,7 @@ void QGemm::tile(int64_t t) const {
                 w3 = _mm512_loadu_si512(w + 192);
         for (int i = 0; i < 4; ++i) {
           int32_t bytes;
-          std::memcpy(&bytes, x0 + i * kp + k4 * 4, 4);
+          std::memcpy(&bytes, xr[i] + k4 * 4, 4);
           __m512i xb = _mm512_set1_epi32(bytes);
           a[i][0] = _mm512_dpbusd_epi32(a[i][0], xb, w0);
           a[i][1] = _mm512_dpbusd_epi32(a[i][1], xb, w1);
@@ -130,7 +134,7 @@ void QGemm::tile(int64_t t) const {
           a[i][3] = _mm512_dpbusd_epi32(a[i][3], xb, w3);
         }
       }
-      for (int i = 0; i < 4; ++i)
+      for (int i = 0; i < valid; ++i)
         for (int v = 0; v < 4; ++v) {
           int64_t o0 = t * kTileO + v * 16;
           __m512i cs = _mm512_loadu_si512(colsum + o0);
