@@ -129,6 +129,12 @@ static cl::opt<std::string> quantize(
              "after commas: act=dynamic, head=0|1 (also quantize the head); "
              "prints every quantized op and its weight error"),
     cl::value_desc("int8[,act=dynamic][,head=1]"), cl::cat(category));
+static cl::opt<std::string> logits(
+    "logits", cl::init("all"),
+    cl::desc("which positions get logits: 'all' (default) or 'last' "
+             "(slim-last-logits: the head runs on the last token only; the "
+             "output becomes [batch, 1, vocab])"),
+    cl::value_desc("all|last"), cl::cat(category));
 static cl::opt<std::string> pipeline(
     "pass-pipeline",
     cl::desc("extra passes after import, as an mlir-opt pipeline, e.g. "
@@ -389,6 +395,10 @@ int run(int argc, char **argv) {
     }
     if (runMerge)
       pm.addPass(mlir::slim::createSlimMergeTokensPass(mergeOptions));
+    if (logits == "last")
+      pm.addPass(mlir::slim::createSlimLastLogitsPass());
+    else if (logits != "all")
+      return fail("--logits=" + logits + ": expected 'all' or 'last'");
     if (!quantize.empty()) {
       mlir::slim::SlimQuantizePassOptions q;
       q.print = true;
