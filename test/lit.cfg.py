@@ -31,6 +31,12 @@ cc = config.c_compiler
 if config.sanitize:
     cc += " -fsanitize=" + config.sanitize
     config.available_features.add("sanitizer")
+# The int8 kernel uses AVX-512 VNNI when the CPU has it (-march=native).
+try:
+    if "avx512_vnni" in open("/proc/cpuinfo").read():
+        config.available_features.add("avx512-vnni")
+except OSError:
+    pass
 config.substitutions.append(("%cc", cc))
 config.substitutions.append(
     ("%slim_quality", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-quality")))
