@@ -148,11 +148,7 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
     if (!halideCall(slim_kernel_linear(xb, wb, bb, yb), "linear", error))
       return false;
     // Narrow outputs: the activation as a second pass.
-    if (act != LinearAct::None)
-      unary(act == LinearAct::GeluExact  ? Unary::GeluExact
-            : act == LinearAct::GeluTanh ? Unary::GeluTanh
-                                         : Unary::Silu,
-            y, rows * out, y);
+    applyLinearAct(act, y, rows * out);
     return true;
   }
   const int T = int(kLinearTile);

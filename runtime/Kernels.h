@@ -103,6 +103,14 @@ void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
 
 enum class Unary { GeluExact, GeluTanh, Silu, Erf, Tanh, Sqrt, Exp, Sigmoid, Neg };
 void unary(Unary op, const float *x, int64_t n, float *y);
+/// A fused linear activation applied as a separate pass (act != None).
+inline void applyLinearAct(LinearAct act, float *y, int64_t n) {
+  if (act != LinearAct::None)
+    unary(act == LinearAct::GeluExact  ? Unary::GeluExact
+          : act == LinearAct::GeluTanh ? Unary::GeluTanh
+                                       : Unary::Silu,
+          y, n, y);
+}
 
 enum class Binary { Add, Sub, Mul, Div, Pow };
 /// NumPy-broadcasting elementwise op; `ys` is the broadcast shape.

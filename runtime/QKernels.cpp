@@ -92,12 +92,22 @@ void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
 
 namespace {
 
+/// One GEMM: the int32 sums into `acc`, or (when `y` is set) straight into
+/// y = sum · xs[row] · ws[o] + bias[o].
 struct QGemm {
   const uint8_t *xq;
   int64_t rows, in, out;
   const uint8_t *packed;
-  int32_t *acc;
+  int32_t *acc = nullptr;
+  float *y = nullptr;
+  const float *xs = nullptr, *ws = nullptr, *bias = nullptr;
   void tile(int64_t t) const;
+  void store(int64_t r, int64_t o, int32_t sum) const {
+    if (y)
+      y[r * out + o] = float(sum) * (xs[r] * ws[o]) + (bias ? bias[o] : 0.0f);
+    else
+      acc[r * out + o] = sum;
+  }
 };
 
 void QGemm::tile(int64_t t) const {
@@ -142,7 +152,7 @@ void QGemm::tile(int64_t t) const {
           int32_t tmp[16];
           _mm512_storeu_si512(tmp, res);
           for (int lane = 0; lane < 16 && o0 + lane < out; ++lane)
-            acc[(r + i) * out + o0 + lane] = tmp[lane];
+            store(r + i, o0 + lane, tmp[lane]);
         }
     }
 #endif
@@ -156,7 +166,7 @@ void QGemm::tile(int64_t t) const {
           for (int j = 0; j < 4; ++j)
             s += int32_t(x[k4 * 4 + j]) *
                  int32_t(tile[(k4 * 4 + v) * 64 + lane * 4 + j]);
-        acc[r * out + o] = s - 128 * colsum[o];
+        store(r, o, s - 128 * colsum[o]);
       }
     }
   }
@@ -173,7 +183,8 @@ void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
                 const uint8_t *packed, int64_t out, int32_t *acc) {
   // One task per 64-output tile, on Halide's thread pool (the one
   // --threads sizes for every kernel).
-  QGemm job{xq, rows, in, out, packed, acc};
+  QGemm job{xq, rows, in, out, packed};
+  job.acc = acc;
   int tiles = int(roundUp(out, kTileO) / kTileO);
   halide_do_par_for(nullptr, qgemmTask, 0, tiles,
                     reinterpret_cast<uint8_t *>(&job));
@@ -186,17 +197,16 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   std::vector<uint8_t> xq(size_t(rows * kp));
   std::vector<float> xs(rows);
   quantizeRows(x, rows, in, xq.data(), xs.data());
-  std::vector<int32_t> acc(size_t(rows * out));
-  qgemmInt32(xq.data(), rows, in, packed, out, acc.data());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t o = 0; o < out; ++o)
-      y[r * out + o] = float(acc[r * out + o]) * (xs[r] * wscales[o]) +
-                       (bias ? bias[o] : 0.0f);
-  if (act != LinearAct::None)
-    unary(act == LinearAct::GeluExact  ? Unary::GeluExact
-          : act == LinearAct::GeluTanh ? Unary::GeluTanh
-                                       : Unary::Silu,
-          y, rows * out, y);
+  // The sums go straight to floats in each tile (no int32 buffer).
+  QGemm job{xq.data(), rows, in, out, packed};
+  job.y = y;
+  job.xs = xs.data();
+  job.ws = wscales;
+  job.bias = bias;
+  int tiles = int(roundUp(out, kTileO) / kTileO);
+  halide_do_par_for(nullptr, qgemmTask, 0, tiles,
+                    reinterpret_cast<uint8_t *>(&job));
+  applyLinearAct(act, y, rows * out);
 }
 
 } // namespace slim::rt
