@@ -363,7 +363,7 @@ int run(int argc, char **argv) {
       return bad();
     }
   }
-  if (true) { // the passes (epilogue fusion runs at -O1 and above)
+  { // the passes (epilogue fusion runs at -O1 and above)
     Stage stage("passes");
     mlir::PassManager pm(&ctx);
     if (runDrop) {
