@@ -135,8 +135,13 @@ int main(int argc, char **argv) {
                                   in[i].shape.data()));
     inputFiles.erase(it);
   }
-  if (!inputFiles.empty())
-    return fail(2, "the model has no input '" + inputFiles.begin()->first + "'");
+  if (!inputFiles.empty()) {
+    std::string names;
+    for (int i = 0; i < slim_model.num_inputs; ++i)
+      names += std::string(i ? ", " : "") + slim_model.inputs[i].name;
+    return fail(2, "the model has no input '" + inputFiles.begin()->first +
+                       "' (its inputs: " + names + ")");
+  }
   std::vector<std::string> outPaths(slim_model.num_outputs);
   for (int i = 0; i < slim_model.num_outputs; ++i) {
     const char *name = slim_model.outputs[i].name;

@@ -116,7 +116,7 @@ rows = [
     ("binary: missing input", [B, "--output-dir", "OUT"], 2,
      "missing input 'input_ids' (int64 [1, 8]); pass --input input_ids=FILE.npy"),
     ("binary: extra input", [B, "--input", "input_ids=" + path("ids.npy"), "--input", "mask=" + path("ids.npy"), "--output-dir", "OUT"], 2,
-     "the model has no input 'mask'"),
+     "the model has no input 'mask' (its inputs: input_ids)"),
     ("binary: wrong dtype", [B, "--input", "input_ids=" + path("ids32.npy"), "--output-dir", "OUT"], 2,
      "input 'input_ids' (" + path("ids32.npy") + ") must be int64 [1, 8], got int32 [1, 8]"),
     ("binary: wrong shape", [B, "--input", "input_ids=" + path("ids-short.npy"), "--output-dir", "OUT"], 2,
