@@ -1166,13 +1166,21 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
             return unsupported("shape entry 0 copies a missing axis");
           target[d] = shape[d];
         }
+        if (target[d] < -1 || (target[d] == -1 && infer >= 0))
+          return unsupported("shape " + formatShape(target) +
+                             " has a negative entry other than one -1");
         if (target[d] == -1)
           infer = d;
-        else
-          known *= target[d];
+        else if (__builtin_mul_overflow(known, target[d], &known))
+          return unsupported("shape " + formatShape(target) +
+                             " has more elements than fit in 64 bits");
       }
+      int64_t count = xt.getNumElements();
+      if (infer >= 0 ? (known == 0 || count % known != 0) : known != count)
+        return unsupported("shape " + formatShape(target) + " does not hold the " +
+                           std::to_string(count) + " elements of the input");
       if (infer >= 0)
-        target[infer] = known ? xt.getNumElements() / known : 0;
+        target[infer] = count / known;
       shape = target;
     } else if (op == "Expand") {
       auto bshape = broadcastShapes(shape, arg->i);
