@@ -4,6 +4,7 @@
 # fuzzers into build-fuzz/ (clang, -fsanitize=fuzzer,address,undefined).
 # Crashes are written to fuzz-artifacts/; the script fails on any.
 # Usage: scripts/fuzz.sh [SECONDS] [target...]   targets: onnx hf npy slim_ir
+# SLIM_FUZZ_SEED=N makes the mutations reproducible (scripts/test.sh sets 1).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-30}"
@@ -52,6 +53,7 @@ for t in "${targets[@]}"; do
   extra=(-max_len=1048576)
   [ "$t" = slim_ir ] && extra+=(-dict="$root/test/fuzz/slim.dict")
   [ "$t" = hf ] && extra=(-max_len=65536)
+  [ -n "${SLIM_FUZZ_SEED:-}" ] && extra+=(-seed="$SLIM_FUZZ_SEED")
   if ! "$build/bin/${t}_fuzzer" "$corpus/$t" -max_total_time="$seconds" \
        -rss_limit_mb=4096 -artifact_prefix="$root/fuzz-artifacts/$t-" \
        -print_final_stats=1 "${extra[@]}" > "$build/fuzz-$t.log" 2>&1; then
