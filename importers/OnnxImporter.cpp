@@ -170,6 +170,7 @@ private:
   LogicalResult load(onnx::ModelProto &model);
   LogicalResult checkSupported(const onnx::GraphProto &g);
   LogicalResult checkOpset(const onnx::ModelProto &model);
+  LogicalResult inferShapes(const onnx::ModelProto &model);
   LogicalResult inlineExternalData(onnx::ModelProto &model, Location loc);
   LogicalResult readTensor(const onnx::TensorProto &t, HostTensor &out,
                            Location loc);
@@ -270,9 +271,17 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
       msg.pop_back();
     return error(loc) << "the ONNX checker rejects the model: " << msg;
   }
+  return success();
+}
+
+LogicalResult OnnxImporter::inferShapes(const onnx::ModelProto &model) {
+  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
   // ONNX's own type and shape inference, strict: catches operands of the
   // wrong type or rank before the importer reads them. The inferred shapes
-  // are written into a copy; the importer recomputes its own.
+  // are written into a copy; the importer recomputes its own. It runs only
+  // once every op type is one Slim supports: ONNX's inference for other
+  // ops is not ours to vouch for (its ConvTranspose inference crashes on a
+  // malformed node, found by the onnx fuzzer).
   try {
     onnx::ModelProto copy = model;
     onnx::shape_inference::InferShapes(
@@ -1507,7 +1516,8 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
     return {};
   const onnx::GraphProto &g = model.graph();
   // Unsupported op types first: they are the bigger obstacle to report.
-  if (failed(checkSupported(g)) || failed(checkOpset(model)))
+  if (failed(checkSupported(g)) || failed(checkOpset(model)) ||
+      failed(inferShapes(model)))
     return {};
 
   Location fileLoc = FileLineColLoc::get(ctx, path, 0, 0);
