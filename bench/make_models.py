@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Benchmark models with random weights (not committed): GPT-2-small shape
-(12 layers, d=768, 12 heads, MLP 3072, vocab 50257, prefill T=128) and
-DeiT-Small shape (224x224, patch 16, d=384, 6 heads, 12 layers, 197 tokens),
-exported to ONNX opset 17 with the same module code as the test fixtures.
+(12 layers, d=768, 12 heads, MLP 3072, vocab 50257, prefill T=128),
+BERT-base shape (12 layers, d=768, 12 heads, MLP 3072, vocab 30522, T=128),
+DeiT-Small (224x224, patch 16, d=384, 6 heads, 12 layers, 197 tokens) and
+DeiT-Tiny (d=192, 3 heads) shapes, exported to ONNX opset 17 with the same
+module code as the test fixtures.
 
     /usr/bin/python3 bench/make_models.py OUT_DIR
 """
@@ -32,6 +34,34 @@ def gpt2_small():
     mm.save("gpt2-small", m, c, (ids,), ["input_ids"], ["logits"], dict(m.state_dict()))
 
 
+def bert_base():
+    c = {"model_type": "bert", "architectures": ["BertModel"],
+         "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12,
+         "num_attention_heads": 12, "intermediate_size": 3072,
+         "hidden_act": "gelu", "max_position_embeddings": 512,
+         "type_vocab_size": 2, "layer_norm_eps": 1e-12}
+    torch.manual_seed(13)
+    m = mm.BertModel(c)
+    mm.randomize(m, std=0.02)
+    ids = torch.randint(0, c["vocab_size"], (1, mm.T))
+    mm.save("bert-base", m, c, (ids,), ["input_ids"], ["last_hidden_state"], dict(m.state_dict()))
+
+
+def deit(name, d, heads, seed):
+    c = {"model_type": "vit", "architectures": ["ViTForImageClassification"],
+         "hidden_size": d, "num_hidden_layers": 12, "num_attention_heads": heads,
+         "intermediate_size": 4 * d, "hidden_act": "gelu", "image_size": 224,
+         "patch_size": 16, "num_channels": 3, "layer_norm_eps": 1e-12,
+         "qkv_bias": True,
+         "id2label": {str(i): "LABEL_%d" % i for i in range(1000)},
+         "label2id": {"LABEL_%d" % i: i for i in range(1000)}}
+    torch.manual_seed(seed)
+    m = mm.ViTForImageClassification(c)
+    mm.randomize(m, std=0.02)
+    px = torch.randn(1, 3, 224, 224)
+    mm.save(name, m, c, (px,), ["pixel_values"], ["logits"], dict(m.state_dict()))
+
+
 def deit_small():
     c = {"model_type": "vit", "architectures": ["ViTForImageClassification"],
          "hidden_size": 384, "num_hidden_layers": 12, "num_attention_heads": 6,
@@ -48,6 +78,13 @@ def deit_small():
 
 
 if __name__ == "__main__":
-    gpt2_small()
-    deit_small()
+    which = sys.argv[2:] or ["gpt2-small", "bert-base", "deit-small", "deit-tiny"]
+    if "gpt2-small" in which:
+        gpt2_small()
+    if "bert-base" in which:
+        bert_base()
+    if "deit-small" in which:
+        deit_small()
+    if "deit-tiny" in which:
+        deit("deit-tiny", 192, 3, 14)
     print("wrote", out)

@@ -43,6 +43,9 @@ for name, info in header.items():
 if config["model_type"] == "gpt2":
     model = mm.GPT2LMHeadModel(config)
     make = lambda: torch.randint(0, config["vocab_size"], (1, 128))
+elif config["model_type"] == "bert":
+    model = mm.BertModel(config)
+    make = lambda: torch.randint(0, config["vocab_size"], (1, 128))
 else:
     model = mm.ViTForImageClassification(config)
     size = config["image_size"]
