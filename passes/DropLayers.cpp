@@ -9,6 +9,7 @@
 #include "passes/Passes.h"
 
 #include "codegen/exec/Executor.h"
+#include "passes/Weights.h"
 #include "dialects/slim/IR/SlimOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -134,33 +135,7 @@ LogicalResult SlimDropLayersPass::checkStructure(func::FuncOp func,
 
 LogicalResult SlimDropLayersPass::loadCalibration(
     func::FuncOp func, std::vector<std::vector<Tensor>> &batches) {
-  if (func.getNumArguments() != 1)
-    return func.emitError(kPrefix)
-           << "calibration supports models with one input; @"
-           << func.getSymName() << " has " << func.getNumArguments();
-  std::vector<std::string> files;
-  if (llvm::sys::fs::is_directory(calibration)) {
-    std::error_code ec;
-    for (llvm::sys::fs::directory_iterator it(calibration, ec), end;
-         it != end && !ec; it.increment(ec))
-      if (llvm::StringRef(it->path()).ends_with(".npy"))
-        files.push_back(it->path());
-    llvm::sort(files);
-    if (files.empty())
-      return func.emitError(kPrefix)
-             << "the calibration directory '" << calibration
-             << "' holds no .npy files";
-  } else {
-    files.push_back(calibration);
-  }
-  for (const std::string &file : files) {
-    Tensor t;
-    std::string error;
-    if (!rt::readNpy(file, t, error))
-      return func.emitError(kPrefix) << "calibration: " << error;
-    batches.push_back({std::move(t)});
-  }
-  return success();
+  return loadCalibrationBatches(func, calibration, kPrefix, batches);
 }
 
 LogicalResult

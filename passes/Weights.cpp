@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/FileSystem.h"
 
 namespace mlir::slim {
 
@@ -39,6 +40,37 @@ Value makeWeightI8(OpBuilder &b, Location loc, llvm::StringRef name,
   auto attr = DenseResourceElementsAttr::get(
       type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<int8_t>(data));
   return b.create<arith::ConstantOp>(loc, attr);
+}
+
+LogicalResult loadCalibrationBatches(
+    func::FuncOp func, llvm::StringRef path, llvm::StringRef prefix,
+    std::vector<std::vector<::slim::rt::NpyArray>> &batches) {
+  if (func.getNumArguments() != 1)
+    return func.emitError(prefix)
+           << "calibration supports models with one input; @"
+           << func.getSymName() << " has " << func.getNumArguments();
+  std::vector<std::string> files;
+  if (llvm::sys::fs::is_directory(path)) {
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(path, ec), end;
+         it != end && !ec; it.increment(ec))
+      if (llvm::StringRef(it->path()).ends_with(".npy"))
+        files.push_back(it->path());
+    llvm::sort(files);
+    if (files.empty())
+      return func.emitError(prefix) << "the calibration directory '" << path
+                                    << "' holds no .npy files";
+  } else {
+    files.push_back(path.str());
+  }
+  for (const std::string &file : files) {
+    ::slim::rt::NpyArray t;
+    std::string error;
+    if (!::slim::rt::readNpy(file, t, error))
+      return func.emitError(prefix) << "calibration: " << error;
+    batches.push_back({std::move(t)});
+  }
+  return success();
 }
 
 void eraseDeadConstants(Operation *root) {

@@ -3,7 +3,9 @@
 #ifndef PASSES_WEIGHTS_H
 #define PASSES_WEIGHTS_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "runtime/Npy.h"
 #include "mlir/IR/Value.h"
 
 #include <optional>
@@ -28,6 +30,12 @@ std::string weightName(Value v);
 /// Erases the constants under `root` that nothing reads any more (the
 /// weights a rewrite replaced).
 void eraseDeadConstants(Operation *root);
+
+/// Calibration batches for a one-input model: `path` is a .npy file or a
+/// directory of them (sorted by name); errors start with `prefix`.
+LogicalResult loadCalibrationBatches(
+    func::FuncOp func, llvm::StringRef path, llvm::StringRef prefix,
+    std::vector<std::vector<::slim::rt::NpyArray>> &batches);
 
 /// "'slim.gelu' (node /h.0/mlp/Mul_5)": an op, and the ONNX node it came
 /// from, for the passes' messages.
