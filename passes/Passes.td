@@ -173,9 +173,11 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     `slim.linear` with a constant f32 weight becomes `slim.qlinear` with
     int8 weights, symmetric per output channel
     (s_o = max(max_i |W[o,i]|, 1e-5) / 127, q = round(W / s_o) in
-    [−127, 127], so |W − q·s_o| ≤ s_o / 2), and `act = dynamic`: the kernel
-    quantizes each token's activations with s_t = max|x_t| / 127 and
-    accumulates in int32 with AVX-512 VNNI (vpdpbusd).
+    [−127, 127], so |W − q·s_o| ≤ s_o / 2). Activations: `act = dynamic`
+    (default): the kernel quantizes each token with s_t = max|x_t| / 127;
+    `act = static`: one scale per linear input, max |x| / 127 over the
+    `calibration` batches (run by the reference executor on the unmodified
+    model). Sums in int32 with AVX-512 VNNI (vpdpbusd).
 
     The head (a linear whose result is a graph output) stays in float
     unless `head`; norms, softmax, activations, residual adds and the
@@ -188,7 +190,11 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     Option<"weights", "weights", "std::string", /*default=*/"\"int8\"",
            "weight format: int8 (per output channel)">,
     Option<"act", "act", "std::string", /*default=*/"\"dynamic\"",
-           "activations: dynamic (per-token scales at run time)">,
+           "activations: dynamic (per-token scales at run time) or static "
+           "(one scale per linear input, max |x| / 127 over the calibration "
+           "set)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "with act=static: a .npy batch or a directory of them">,
     Option<"head", "head", "bool", /*default=*/"false",
            "quantize the head (the linear producing a graph output) too">,
     Option<"print", "print", "bool", /*default=*/"false",

@@ -12,13 +12,16 @@
 #include "passes/Passes.h"
 #include "passes/Weights.h"
 
+#include "codegen/exec/Executor.h"
 #include "dialects/slim/IR/SlimOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 
@@ -61,15 +64,14 @@ struct SlimQuantizePass
                                 << " is not implemented (int8 only)";
       return signalPassFailure();
     }
-    if (act == "static") {
+    if (act == "static" && calibration.empty()) {
       module.emitError(kPrefix)
-          << "static activation quantization requires a calibration set "
-             "(not implemented yet: use act=dynamic)";
+          << "static activation quantization requires a calibration set";
       return signalPassFailure();
     }
-    if (act != "dynamic") {
+    if (act != "dynamic" && act != "static") {
       module.emitError(kPrefix) << "act=" << act
-                                << " is not implemented (dynamic only)";
+                                << " is not one of dynamic, static";
       return signalPassFailure();
     }
     // Check every candidate first: a failure changes nothing.
@@ -94,6 +96,42 @@ struct SlimQuantizePass
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
+
+    // Static: max |x| of every quantized linear's input over the
+    // calibration batches (the reference executor, unmodified model).
+    llvm::DenseMap<Value, float> amax;
+    if (act == "static") {
+      llvm::DenseSet<Value> inputs;
+      for (LinearOp lin : todo)
+        inputs.insert(lin.getInput());
+      for (auto func : module.getOps<func::FuncOp>()) {
+        std::vector<std::vector<Tensor>> batches;
+        if (failed(loadCalibrationBatches(func, calibration, kPrefix, batches)))
+          return signalPassFailure();
+        Executor exec;
+        exec.onValue = [&](Operation *op, const Tensor &t) {
+          Value v = op->getResult(0);
+          if (!inputs.contains(v) || t.dtype != ::slim::rt::DType::F32)
+            return;
+          const float *p = reinterpret_cast<const float *>(t.data.data());
+          float &m = amax[v];
+          for (int64_t i = 0; i < t.numElements(); ++i)
+            m = std::max(m, std::fabs(p[i]));
+        };
+        for (const auto &batch : batches) {
+          std::vector<Tensor> outputs;
+          if (failed(exec.run(func, batch, outputs)))
+            return signalPassFailure();
+        }
+      }
+      for (LinearOp lin : todo)
+        if (!amax.count(lin.getInput())) {
+          lin.emitError(kPrefix) << describeOp(lin)
+                                 << ": the calibration run did not see its "
+                                    "input (act=static)";
+          return signalPassFailure();
+        }
+    }
 
     OpBuilder b(module.getContext());
     for (LinearOp lin : todo) {
@@ -122,15 +160,26 @@ struct SlimQuantizePass
         base = "linear";
       Value qw = makeWeightI8(b, lin.getLoc(), base + ".int8", {out, in}, q);
       Value qs = makeWeight(b, lin.getLoc(), base + ".scale", {out}, scales);
+      bool isStatic = act == "static";
+      FloatAttr actScale;
+      if (isStatic)
+        actScale = b.getF32FloatAttr(
+            std::max(amax.lookup(lin.getInput()), 1e-30f) / 127.0f);
       auto ql = b.create<QLinearOp>(
           lin.getLoc(), lin.getType(), lin.getInput(), qw, qs, Value(),
           lin.getBias(),
-          QuantActivationAttr::get(b.getContext(), QuantActivation::dynamic),
-          b.getI64IntegerAttr(0), FloatAttr());
+          QuantActivationAttr::get(b.getContext(),
+                                   isStatic ? QuantActivation::static_
+                                            : QuantActivation::dynamic),
+          b.getI64IntegerAttr(0), actScale);
       if (print)
         llvm::errs() << "ptq: " << describeOp(lin) << " [" << out << ", "
                      << in << "] -> int8 per channel, max |W - q*s| = "
-                     << llvm::format("%.4f", worst) << " s\n";
+                     << llvm::format("%.4f", worst) << " s"
+                     << (isStatic ? ", activation scale " +
+                                        std::to_string(actScale.getValueAsDouble())
+                                  : std::string())
+                     << "\n";
       lin.getResult().replaceAllUsesWith(ql.getResult());
       lin.erase();
     }

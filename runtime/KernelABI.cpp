@@ -39,8 +39,9 @@ int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
 
 int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
                    const uint8_t *packed, const float *scales,
-                   const float *bias, int64_t out, float *y) {
-  rt::qlinear(x, rows, in, packed, scales, bias, out, y);
+                   const float *bias, int64_t out, float act_scale, float *y) {
+  rt::qlinear(x, rows, in, packed, scales, bias, out, y, rt::LinearAct::None,
+              act_scale);
   return 0;
 }
 

@@ -50,14 +50,15 @@ void packQLinearWeight(const int8_t *w, int64_t out, int64_t in,
 /// Per row: s = max|x|/127, q = round(x/s) stored as q + 128 (rows padded
 /// to a multiple of 4 with 128).
 void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
-                  float *scales);
+                  float *scales, float staticScale = 0.0f);
 /// The exact int32 sums Σ_k q_x[r,k] · W_q[o,k] (acc [rows, out]).
 void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
                 const uint8_t *packed, int64_t out, int32_t *acc);
-/// y = act((Σ q_x·W_q) · s_row · s_o + b).
+/// y = act((Σ q_x·W_q) · s_row · s_o + b); with `staticScale` > 0 every
+/// row uses that calibrated scale (values beyond ±127·s saturate).
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
              const float *wscales, const float *bias, int64_t out, float *y,
-             LinearAct act = LinearAct::None);
+             LinearAct act = LinearAct::None, float staticScale = 0.0f);
 
 /// Normalizes each of `rows` rows of `d` elements; `bias` may be null.
 bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,

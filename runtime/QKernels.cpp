@@ -69,14 +69,16 @@ void packQLinearWeight(const int8_t *w, int64_t out, int64_t in,
 }
 
 void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
-                  float *scales) {
+                  float *scales, float staticScale) {
   const int64_t kp = roundUp(in, 4);
   for (int64_t r = 0; r < rows; ++r) {
     const float *row = x + r * in;
     float amax = 0.0f;
     for (int64_t k = 0; k < in; ++k)
       amax = std::max(amax, std::fabs(row[k]));
-    float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+    float s = staticScale > 0.0f ? staticScale
+              : amax > 0.0f    ? amax / 127.0f
+                               : 1.0f;
     float inv = 1.0f / s;
     uint8_t *q = xq + r * kp;
     for (int64_t k = 0; k < in; ++k) {
@@ -192,11 +194,11 @@ void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
 
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
              const float *wscales, const float *bias, int64_t out, float *y,
-             LinearAct act) {
+             LinearAct act, float staticScale) {
   const int64_t kp = roundUp(in, 4);
   std::vector<uint8_t> xq(size_t(rows * kp));
   std::vector<float> xs(rows);
-  quantizeRows(x, rows, in, xq.data(), xs.data());
+  quantizeRows(x, rows, in, xq.data(), xs.data(), staticScale);
   // The sums go straight to floats in each tile (no int32 buffer).
   QGemm job{xq.data(), rows, in, out, packed};
   job.y = y;

@@ -339,18 +339,21 @@ LogicalResult Executor::runOp(Operation *op) {
             return success();
           })
           .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
-            if (q.getAct() != QuantActivation::dynamic ||
+            if (q.getAct() == QuantActivation::none ||
                 q.getGroupSize() != 0 || q.getZeroPoints() ||
                 !q.getWeight().getType().getElementType().isInteger(8))
               return q.emitError("the reference executor runs int8 qlinear "
                                  "with per-channel weights and act = dynamic "
-                                 "only");
+                                 "or static only");
             const Tensor &x = get(q.getInput());
             auto w = q.getWeight().getType().getShape();
             const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;
             rt::qlinear(f32(x), x.numElements() / w[1], w[1],
                         packedQ(q.getWeight()).data(),
-                        f32(get(q.getScales())), bias, w[0], f32(out));
+                        f32(get(q.getScales())), bias, w[0], f32(out),
+                        rt::LinearAct::None,
+                        q.getActScale() ? q.getActScale()->convertToFloat()
+                                        : 0.0f);
             return success();
           })
           .Case<AttentionOp>([&](AttentionOp a) {

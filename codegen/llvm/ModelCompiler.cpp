@@ -502,11 +502,11 @@ LogicalResult Compiler::emitStep(const Step &step) {
                              ptr(result)});
       })
       .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
-        if (q.getAct() != QuantActivation::dynamic || q.getGroupSize() != 0 ||
+        if (q.getAct() == QuantActivation::none || q.getGroupSize() != 0 ||
             q.getZeroPoints() ||
             !q.getWeight().getType().getElementType().isInteger(8))
           return q.emitError("codegen supports int8 qlinear with per-channel "
-                             "weights and act = dynamic only");
+                             "weights and act = dynamic or static only");
         if (!q.getWeight().getDefiningOp<arith::ConstantOp>())
           return q.emitError("codegen needs constant qlinear weights");
         auto w = q.getWeight().getType().getShape();
@@ -515,6 +515,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
                     {ptr(q.getInput()), i64(rows), i64(w[1]),
                      weightPtr(q.getWeight(), /*packed=*/true),
                      ptr(q.getScales()), opt(q.getBias()), i64(w[0]),
+                     f32(q.getActScale() ? q.getActScale()->convertToFloat()
+                                         : 0.0f),
                      ptr(result)});
       })
       .Case<CrmsNormOp>([&](CrmsNormOp cn) {

@@ -90,7 +90,7 @@ func.func @main(%x: tensor<1x4x8xf32>, %k: tensor<1x4x2xf32>, %s: tensor<1x4xf32
 func.func @main(%x: tensor<4x64xf32>) -> tensor<4x32xf32> {
   %w8 = arith.constant dense<1> : tensor<32x64xi8>
   %s8 = arith.constant dense<0.5> : tensor<32xf32>
-  // expected-error @+1 {{codegen supports int8 qlinear with per-channel weights and act = dynamic only}}
+  // expected-error @+1 {{codegen supports int8 qlinear with per-channel weights and act = dynamic or static only}}
   %a = slim.qlinear %x, %w8, %s8 act = none : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
   return %a : tensor<4x32xf32>
 }

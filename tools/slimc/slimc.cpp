@@ -128,7 +128,7 @@ static cl::opt<std::string> quantize(
              "output channel with dynamic per-token activations; options "
              "after commas: act=dynamic, head=0|1 (also quantize the head); "
              "prints every quantized op and its weight error"),
-    cl::value_desc("int8[,act=dynamic][,head=1]"), cl::cat(category));
+    cl::value_desc("int8[,act=dynamic|static][,head=1]"), cl::cat(category));
 static cl::opt<std::string> logits(
     "logits", cl::init("all"),
     cl::desc("which positions get logits: 'all' (default) or 'last' "
@@ -402,6 +402,7 @@ int run(int argc, char **argv) {
     if (!quantize.empty()) {
       mlir::slim::SlimQuantizePassOptions q;
       q.print = true;
+      q.calibration = calibrationPath; // act=static uses --calibration
       auto [format, rest] = StringRef(quantize).split(',');
       q.weights = format.str();
       for (StringRef item : llvm::split(rest, ',')) {
@@ -410,11 +411,14 @@ int run(int argc, char **argv) {
         auto [key, value] = item.split('=');
         if (key == "act")
           q.act = value.str();
+        else if (key == "calibration")
+          q.calibration = value.str();
         else if (key == "head" && (value == "0" || value == "1"))
           q.head = value == "1";
         else
           return fail("--quantize=" + quantize + ": '" + item.str() +
-                      "' is not act=dynamic or head=0|1");
+                      "' is not act=dynamic|static, head=0|1 or "
+                      "calibration=PATH");
       }
       pm.addPass(mlir::slim::createSlimQuantizePass(q));
     }
