@@ -102,7 +102,7 @@ static cl::opt<std::string> dropLayers(
 static cl::opt<std::string> calibrationPath(
     "calibration",
     cl::desc("calibration batch (.npy for the model's input) or a directory "
-             "of them"),
+             "of them, for --drop-layers and --quantize=int8,act=static"),
     cl::value_desc("PATH"), cl::cat(category));
 static cl::opt<std::string> dropMode(
     "drop-mode", cl::init("one-shot"),
@@ -125,9 +125,10 @@ static cl::opt<std::string> mergeTokens(
 static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("post-training quantization (slim-quantize): int8 weights per "
-             "output channel with dynamic per-token activations; options "
-             "after commas: act=dynamic, head=0|1 (also quantize the head); "
-             "prints every quantized op and its weight error"),
+             "output channel; options after commas: act=dynamic (per-token "
+             "scales, default) or act=static (scales from --calibration), "
+             "head=0|1 (also quantize the head); prints every quantized op "
+             "and its weight error"),
     cl::value_desc("int8[,act=dynamic|static][,head=1]"), cl::cat(category));
 static cl::opt<std::string> logits(
     "logits", cl::init("all"),
