@@ -178,3 +178,30 @@ func.func @mixing(%x: tensor<1x6x4xf32>) -> tensor<1x4xf32> {
   %m = slim.reduce_mean %x1 [1] keepdims = false : tensor<1x6x4xf32>
   return %m : tensor<1x4xf32>
 }
+
+// -----
+
+// Tests keys sliced from a fused qkv projection (as timm's ViT exports
+// them): the metric averages the key rows [2, 4) of the fused weight over
+// the 2 heads of dim 1: ([2, 4] + [6, 8]) / 2 = [4, 6].
+// CHECK-LABEL: func.func @fused_qkv
+// CHECK: slim.token_merge {{.*}} r = 2 protected = 0 : tensor<1x6x2xf32>, tensor<1x6x1xf32>, tensor<1x6xf32>
+// CHECK: tome.metric.weight.l0: "0x04000000000080400000C040"
+func.func @fused_qkv(%x: tensor<1x6x2xf32>) -> tensor<1x2xf32> {
+  %g = arith.constant dense<1.0> : tensor<2xf32>
+  %wqkv = arith.constant dense<[[1.0, 0.0], [0.0, 1.0], [2.0, 4.0], [6.0, 8.0], [0.5, 0.5], [0.25, 0.25]]> : tensor<6x2xf32>
+  %w = arith.constant dense<0.5> : tensor<2x2xf32>
+  %x1 = slim.residual attention layer 0 (%x) : tensor<1x6x2xf32> {
+  ^bb0(%a: tensor<1x6x2xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x6x2xf32>, tensor<2xf32>
+    %qkv = slim.linear %n, %wqkv : tensor<1x6x2xf32>, tensor<6x2xf32>
+    %q = slim.slice %qkv offsets [0, 0, 0] sizes [1, 6, 2] strides [1, 1, 1] : tensor<1x6x6xf32>
+    %k = slim.slice %qkv offsets [0, 0, 2] sizes [1, 6, 2] strides [1, 1, 1] : tensor<1x6x6xf32>
+    %v = slim.slice %qkv offsets [0, 0, 4] sizes [1, 6, 2] strides [1, 1, 1] : tensor<1x6x6xf32>
+    %o = slim.attention %q, %k, %v heads(2, 2) : tensor<1x6x2xf32>, tensor<1x6x2xf32>, tensor<1x6x2xf32>
+    %d = slim.linear %o, %w : tensor<1x6x2xf32>, tensor<2x2xf32>
+    slim.yield %d : tensor<1x6x2xf32>
+  }
+  %m = slim.reduce_mean %x1 [1] keepdims = false : tensor<1x6x2xf32>
+  return %m : tensor<1x2xf32>
+}
