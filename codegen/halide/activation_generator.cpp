@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Activations.h"
+#include "RowSchedule.h"
 
 namespace {
 
@@ -69,13 +70,8 @@ public:
     output.set_estimates({{0, 128}, {0, 1536}});
 
     const int vec = natural_vector_size<float>();
-    Var ro("ro"), ri("ri");
-    output.split(r, ro, ri, 8, TailStrategy::GuardWithIf)
-        .parallel(ro)
-        .vectorize(c, vec, TailStrategy::GuardWithIf);
-    mx.compute_at(output, ri);
-    ex.compute_at(output, ri).vectorize(c, vec, TailStrategy::GuardWithIf);
-    total.compute_at(output, ri);
+    slim::halide::scheduleRowwise(output, c, r, vec, {mx, ex, total});
+    ex.vectorize(c, vec, TailStrategy::GuardWithIf);
   }
 
 private:

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Halide.h"
+#include "RowSchedule.h"
 
 namespace {
 
@@ -58,19 +58,13 @@ public:
     output.set_estimates({{0, 768}, {0, 128}});
 
     // --- Schedule (host) -------------------------------------------------
-    // One task per block of 8 rows; the reductions and the output row are
-    // computed per row, vectorized along d. Tuned later against the
-    // benchmarks (issue [Perf]); this schedule is the correct baseline.
-    const int vec = natural_vector_size<float>();
-    Var ro("ro"), ri("ri");
-    output.split(r, ro, ri, 8, TailStrategy::GuardWithIf)
-        .parallel(ro)
-        .vectorize(c, vec, TailStrategy::GuardWithIf);
-    inv.compute_at(output, ri);
-    sumsq.compute_at(output, ri);
-    if (!rms) {
-      mean.compute_at(output, ri);
-    }
+    // One task per block of 8 rows; the reductions per row.
+    if (rms)
+      slim::halide::scheduleRowwise(output, c, r, natural_vector_size<float>(),
+                                    {inv, sumsq});
+    else
+      slim::halide::scheduleRowwise(output, c, r, natural_vector_size<float>(),
+                                    {inv, sumsq, mean});
   }
 
 private:
@@ -103,13 +97,8 @@ public:
     input.set_estimates({{0, 767}, {0, 128}});
     output.set_estimates({{0, 767}, {0, 128}});
 
-    const int vec = natural_vector_size<float>();
-    Var ro("ro"), ri("ri");
-    output.split(r, ro, ri, 8, TailStrategy::GuardWithIf)
-        .parallel(ro)
-        .vectorize(c, vec, TailStrategy::GuardWithIf);
-    inv.compute_at(output, ri);
-    sums.compute_at(output, ri);
+    slim::halide::scheduleRowwise(output, c, r, natural_vector_size<float>(),
+                                  {inv, sums});
   }
 
 private:
