@@ -15,7 +15,6 @@ oversubscribes the cores.
 import json
 import os
 import statistics
-import struct
 import sys
 import time
 
@@ -23,6 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures"))
 import make_models as mm  # noqa: E402
+from safetensors_io import read_safetensors  # noqa: E402
 
 model_dir, threads, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 int8 = "--int8" in sys.argv
@@ -30,16 +30,8 @@ torch.set_num_threads(threads)
 torch.set_grad_enabled(False)
 hf = os.path.join(model_dir, "hf")
 config = json.load(open(os.path.join(hf, "config.json")))
-raw = open(os.path.join(hf, "model.safetensors"), "rb").read()
-n = struct.unpack("<Q", raw[:8])[0]
-header = json.loads(raw[8:8 + n])
-state = {}
-for name, info in header.items():
-    if name == "__metadata__":
-        continue
-    a, b = info["data_offsets"]
-    state[name] = torch.frombuffer(bytearray(raw[8 + n + a:8 + n + b]),
-                                   dtype=torch.float32).reshape(info["shape"])
+state = {name: torch.frombuffer(bytearray(data), dtype=torch.float32).reshape(shape)
+         for name, (shape, data) in read_safetensors(os.path.join(hf, "model.safetensors")).items()}
 if config["model_type"] == "gpt2":
     model = mm.GPT2LMHeadModel(config)
     make = lambda: torch.randint(0, config["vocab_size"], (1, 128))

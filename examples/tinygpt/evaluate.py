@@ -9,7 +9,6 @@ them. Updates metrics.json beside this file.
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
@@ -18,6 +17,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "fixtures"))
 import make_models as mm  # noqa: E402
+from safetensors_io import read_safetensors  # noqa: E402
 
 CONTEXT = 128
 
@@ -25,16 +25,9 @@ CONTEXT = 128
 def load():
     config = json.load(open(os.path.join(HERE, "hf", "config.json")))
     model = mm.GPT2LMHeadModel(config)
-    raw = open(os.path.join(HERE, "hf", "model.safetensors"), "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    state = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        state[name] = torch.frombuffer(bytearray(raw[8 + n + begin:8 + n + end]),
-                                       dtype=torch.float32).reshape(info["shape"])
+    tensors = read_safetensors(os.path.join(HERE, "hf", "model.safetensors"))
+    state = {name: torch.frombuffer(bytearray(data), dtype=torch.float32).reshape(shape)
+             for name, (shape, data) in tensors.items()}
     model.load_state_dict(state, strict=False)  # the tied head has no tensor
     model.eval()
     return model

@@ -15,24 +15,19 @@ largest difference relative to the largest magnitude, the token sizes, and
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures"))
+from safetensors_io import read_safetensors  # noqa: E402
 
 hf, pixels_path, r, dump = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 prop_attn = "--prop-attn" not in sys.argv or sys.argv[sys.argv.index("--prop-attn") + 1] == "1"
 
 cfg = json.load(open(os.path.join(hf, "config.json")))
-raw = open(os.path.join(hf, "model.safetensors"), "rb").read()
-n = struct.unpack("<Q", raw[:8])[0]
-header = json.loads(raw[8:8 + n])
-W = {}
-for name, info in header.items():
-    if name == "__metadata__":
-        continue
-    a, b = info["data_offsets"]
-    W[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=np.float32).reshape(info["shape"]).astype(np.float64)
+W = {name: np.frombuffer(data, dtype=np.float32).reshape(shape).astype(np.float64)
+     for name, (shape, data) in read_safetensors(os.path.join(hf, "model.safetensors")).items()}
 
 d, H = cfg["hidden_size"], cfg["num_attention_heads"]
 P, eps = cfg["patch_size"], cfg["layer_norm_eps"]
