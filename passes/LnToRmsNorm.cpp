@@ -170,7 +170,7 @@ LogicalResult Rewriter::checkReaders(Value v, int64_t afterBlock) {
 }
 
 LogicalResult Rewriter::foldableConstant(Value w, Operation *user) {
-  if (!w.getDefiningOp<arith::ConstantOp>() || !floatValues(w))
+  if (!w.getDefiningOp<arith::ConstantOp>() || !isFloatConstant(w))
     return user->emitError(kPrefix)
            << describeValue(w) << " (operand of " << describeOp(user)
            << ") is not a foldable constant (run before quantization)";

@@ -128,8 +128,8 @@ LogicalResult Merger::findKeys(Block &block) {
   if (!lin || !norm || !isa<LayerNormOp, RmsNormOp, CrmsNormOp>(norm) ||
       norm->getOperand(0) != arg ||
       !lin.getWeight().getDefiningOp<arith::ConstantOp>() ||
-      !floatValues(lin.getWeight()) ||
-      (lin.getBias() && !floatValues(lin.getBias())))
+      !isFloatConstant(lin.getWeight()) ||
+      (lin.getBias() && !isFloatConstant(lin.getBias())))
     return block.attn.emitError(kPrefix)
            << "the keys of " << describeOp(block.attn) << " in block "
            << block.attention.getLayer()

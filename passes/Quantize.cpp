@@ -80,7 +80,7 @@ struct SlimQuantizePass
       if (isHead(lin) && !head)
         return WalkResult::advance();
       if (!lin.getWeight().getDefiningOp<arith::ConstantOp>() ||
-          !floatValues(lin.getWeight())) {
+          !isFloatConstant(lin.getWeight())) {
         lin.emitError(kPrefix) << describeOp(lin)
                                << " weight is not a constant";
         return WalkResult::interrupt();

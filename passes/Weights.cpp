@@ -26,6 +26,17 @@ std::optional<std::vector<float>> floatValues(Value v) {
   return std::nullopt;
 }
 
+bool isFloatConstant(Value v) {
+  Attribute attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return false;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return dense.getElementType().isF32();
+  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(attr))
+    return res.tryGetAsArrayRef().has_value();
+  return false;
+}
+
 Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
                  llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data) {
   auto type = RankedTensorType::get(shape, b.getF32Type());

@@ -16,6 +16,9 @@ namespace mlir::slim {
 /// The elements of an f32 constant (dense or dense_resource), or nullopt.
 std::optional<std::vector<float>> floatValues(Value v);
 
+/// Whether floatValues(v) would succeed, without copying the elements.
+bool isFloatConstant(Value v);
+
 /// A new f32 dense_resource constant named `name` (made unique).
 Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
                  llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data);

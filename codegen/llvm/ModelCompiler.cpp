@@ -423,14 +423,9 @@ std::string profileName(const Step &step) {
 static int64_t stepFlops(const Step &step) {
   if (step.residualAdd)
     return 0;
-  if (auto l = dyn_cast<LinearOp>(step.op)) {
-    auto w = l.getWeight().getType().getShape();
-    int64_t rows = tensorType(l.getInput()).getNumElements() / w[1];
-    return 2 * rows * w[0] * w[1];
-  }
-  if (auto l = dyn_cast<QLinearOp>(step.op)) { // integer multiply-adds
-    auto w = l.getWeight().getType().getShape();
-    int64_t rows = tensorType(l.getInput()).getNumElements() / w[1];
+  if (isa<LinearOp, QLinearOp>(step.op)) { // qlinear: integer multiply-adds
+    auto w = tensorType(step.op->getOperand(1)).getShape();
+    int64_t rows = tensorType(step.op->getOperand(0)).getNumElements() / w[1];
     return 2 * rows * w[0] * w[1];
   }
   if (auto a = dyn_cast<AttentionOp>(step.op)) {
