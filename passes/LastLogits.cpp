@@ -29,6 +29,9 @@ struct SlimLastLogitsPass
     : public mlir::slim::impl::SlimLastLogitsPassBase<SlimLastLogitsPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>()) {
+      // Step functions (slim-decode-step) select their logits row already.
+      if (func->hasAttr("slim.kv_capacity"))
+        continue;
       auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
       bool changed = false;
       for (OpOperand &operand : ret->getOpOperands()) {

@@ -213,6 +213,37 @@ def SlimLastLogitsPass : Pass<"slim-last-logits", "::mlir::ModuleOp"> {
   }];
 }
 
+def SlimDecodeStepPass : Pass<"slim-decode-step", "::mlir::ModuleOp"> {
+  let summary = "builds a KV-cache step function from a causal decoder";
+  let description = [{
+    Clones `@source` (a causal decoder over a window of N tokens:
+    input_ids [1, N] -> logits [1, N, V]) into `@name`, a step over
+    `tokens` = C new tokens: (input_ids [1, C], positions [1, C],
+    logits_row [1, 1]) -> logits [1, 1, V]. Every causal self-attention
+    becomes `slim.kv_attention` (cache slots numbered in order, capacity
+    N); RoPE positions, position-embedding gathers and a [1, N, d]
+    position table added to the embeddings read `positions`; the head
+    reads row `logits_row` of the C. slimc builds `@prefill` (C = the
+    prefill chunk) and `@decode` (C = 1) for `--max-seq-len`. An op that
+    depends on the window otherwise (a constant mask, a token-axis slice)
+    is refused, named.
+
+    ```mlir
+    // slim-opt --slim-decode-step="tokens=1 name=decode"
+    func.func @decode(%ids: tensor<1x1xi64>, %pos: tensor<1x1xi64>,
+                      %row: tensor<1x1xi64>) -> tensor<1x1x128xf32>
+    ```
+  }];
+  let options = [
+    Option<"source", "source", "std::string", /*default=*/"\"main\"",
+           "the decoder function to build the step from">,
+    Option<"name", "name", "std::string", /*default=*/"\"decode\"",
+           "the name of the new step function">,
+    Option<"tokens", "tokens", "int64_t", /*default=*/"1",
+           "new tokens per call (1 for decoding, the chunk for prefill)">,
+  ];
+}
+
 def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
   let summary = "fuses GELU / SiLU into the linear that feeds them";
   let description = [{

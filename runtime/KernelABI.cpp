@@ -90,6 +90,18 @@ int slim_k_attention(const float *q, const float *k, const float *v,
                 error);
 }
 
+int slim_k_kv_attention(const float *q, const float *k, const float *v,
+                        const int64_t *positions, int64_t tokens,
+                        int64_t heads, int64_t kv_heads, int64_t head_dim,
+                        int64_t value_dim, int64_t capacity, float *slot,
+                        float scale, float *out) {
+  std::string error;
+  return status(rt::kvAttention(q, k, v, positions, tokens, heads, kv_heads,
+                                head_dim, value_dim, capacity, slot, scale,
+                                out, error),
+                error);
+}
+
 int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
                        int64_t batch, int64_t tokens, int64_t dim,
                        int64_t mdim, int64_t r, int64_t protected_tokens,

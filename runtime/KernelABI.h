@@ -39,6 +39,11 @@ int slim_k_attention(const float *q, const float *k, const float *v,
                      int64_t keys, int64_t heads, int64_t kv_heads,
                      int64_t head_dim, int64_t value_dim, int32_t causal,
                      float scale, float *out);
+int slim_k_kv_attention(const float *q, const float *k, const float *v,
+                        const int64_t *positions, int64_t tokens,
+                        int64_t heads, int64_t kv_heads, int64_t head_dim,
+                        int64_t value_dim, int64_t capacity, float *slot,
+                        float scale, float *out);
 int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
                        int64_t batch, int64_t tokens, int64_t dim,
                        int64_t mdim, int64_t r, int64_t protected_tokens,

@@ -255,6 +255,34 @@ bool attention(const float *q, const float *k, const float *v,
                     "attention", error);
 }
 
+bool kvAttention(const float *q, const float *k, const float *v,
+                 const int64_t *positions, int64_t tokens, int64_t heads,
+                 int64_t kvHeads, int64_t headDim, int64_t valueDim,
+                 int64_t capacity, float *slot, float scale, float *out,
+                 std::string &error) {
+  const int64_t p = positions[0];
+  for (int64_t t = 0; t < tokens; ++t)
+    if (positions[t] != p + t) {
+      error = "kv_attention: positions must be consecutive, got " +
+              std::to_string(positions[t]) + " after " +
+              std::to_string(positions[t > 0 ? t - 1 : 0]);
+      return false;
+    }
+  if (p < 0 || p + tokens > capacity) {
+    error = "the KV cache holds " + std::to_string(capacity) +
+            " positions; positions " + std::to_string(p) + " to " +
+            std::to_string(p + tokens - 1) + " do not fit";
+    return false;
+  }
+  const int64_t kw = kvHeads * headDim, vw = kvHeads * valueDim;
+  float *keys = slot, *values = slot + capacity * kw;
+  std::memcpy(keys + p * kw, k, size_t(tokens * kw) * sizeof(float));
+  std::memcpy(values + p * vw, v, size_t(tokens * vw) * sizeof(float));
+  return attention(q, keys, values, nullptr,
+                   {1, tokens, p + tokens, heads, kvHeads, headDim, valueDim},
+                   /*causal=*/true, scale, out, error);
+}
+
 void tokenMerge(const float *x, const float *metric, const float *sizes,
                 int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
                 int64_t r, int64_t protectedTokens, float *y, float *ySizes) {

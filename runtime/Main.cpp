@@ -2,6 +2,9 @@
 //
 //   MODEL --input NAME=FILE.npy ... [--output NAME=FILE.npy ...]
 //         [--output-dir DIR] [--threads N] [--bench N] [--weights FILE]
+//   MODEL --generate N (--prompt-ids FILE.npy | --prompt TEXT)
+//         [--temperature T --top-k K --seed S] [--output ids=FILE.npy]
+//         [--output logits=FILE.npy] ...       (generating decoders)
 //
 // Every output is written (DIR/NAME.npy unless --output names it). Bad
 // inputs exit with code 2 and write nothing; outputs are written to a
@@ -16,7 +19,9 @@
 #include "HalideRuntime.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +47,28 @@ std::string describe(int32_t dtype, int32_t rank, const int64_t *shape) {
 }
 
 void usage() {
+  if (slim_model.prefill)
+    std::printf(
+        "usage: %s --generate N (--prompt-ids FILE.npy%s)\n"
+        "          [--temperature T] [--top-k K] [--seed S] "
+        "[--output ids=FILE.npy]\n"
+        "          [--output logits=FILE.npy] [--output-dir DIR] "
+        "[--threads N] [--bench R]\n\n"
+        "Generates N tokens after the prompt (int64 ids [P] or [1, P]) with "
+        "the KV cache\n(%lld positions: P + N must fit; %lld bytes, %d "
+        "layers); greedy unless\n--temperature > 0 (then sampled from the "
+        "top K, all when K = 0, with seed S,\ndefault 0). Writes the ids "
+        "as DIR/ids.npy (int64 [1, N])%s; --output logits=FILE\nalso "
+        "writes the [N, %lld] logits each token was picked from. Prints "
+        "prefill ms and\ndecode ms per token on stderr; --bench R repeats "
+        "the generation R times and\nprints the medians.\n\n"
+        "Without --generate, the one-pass forward below:\n",
+        slim_model.name,
+        slim_model.byte_tokens ? " | --prompt TEXT" : "",
+        (long long)slim_model.max_seq_len,
+        (long long)slim_model.kv_cache_bytes, slim_model.kv_layers,
+        slim_model.byte_tokens ? " (--prompt: prints the text)" : "",
+        (long long)slim_model.vocab_size);
   std::printf("usage: %s --input NAME=FILE.npy ... [--output NAME=FILE.npy]\n"
               "          [--output-dir DIR] [--threads N] [--bench N] "
               "[--profile [--peak-gflops G]] [--weights FILE]\n\n"
@@ -61,6 +88,13 @@ void usage() {
   }
 }
 
+int runGenerate(int64_t count, const std::string &promptIds,
+                const std::string &promptText, bool hasText,
+                const Model::Sampling &sampling,
+                std::map<std::string, std::string> &outputFiles,
+                const std::string &outputDir, const char *weightsPath,
+                int bench);
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -70,6 +104,10 @@ int main(int argc, char **argv) {
   int threads = 0, bench = 0;
   double peakGflops = 0;
   bool profile = false;
+  int64_t generate = -1;
+  std::string promptIds, promptText;
+  bool hasText = false;
+  Model::Sampling sampling;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -104,6 +142,32 @@ int main(int argc, char **argv) {
       (a == "--threads" ? threads : bench) = int(n);
     } else if (a == "--weights") {
       weightsPath = v;
+    } else if (a == "--generate" || a == "--top-k" || a == "--seed") {
+      char *end;
+      errno = 0;
+      long long n = std::strtoll(v, &end, 10);
+      if (*end || !*v || errno || n < (a == "--generate" ? 1 : 0))
+        return fail(2, a + " needs a " +
+                           (a == "--generate" ? "positive" : "non-negative") +
+                           " integer, got '" + s + "'");
+      if (a == "--generate")
+        generate = n;
+      else if (a == "--top-k")
+        sampling.topK = n;
+      else
+        sampling.seed = uint64_t(n);
+    } else if (a == "--temperature") {
+      char *end;
+      sampling.temperature = std::strtod(v, &end);
+      if (*end || !*v || !(sampling.temperature >= 0) ||
+          !std::isfinite(sampling.temperature))
+        return fail(2, "--temperature needs a non-negative number, got '" +
+                           s + "'");
+    } else if (a == "--prompt-ids") {
+      promptIds = s;
+    } else if (a == "--prompt") {
+      promptText = s;
+      hasText = true;
     } else if (a == "--peak-gflops") {
       char *end;
       peakGflops = std::strtod(v, &end);
@@ -113,6 +177,23 @@ int main(int argc, char **argv) {
       return fail(2, "unknown option '" + a + "' (see --help)");
     }
   }
+
+  if (generate >= 0 || !promptIds.empty() || hasText) {
+    if (generate < 0)
+      return fail(2, "--prompt-ids and --prompt go with --generate N");
+    if (!inputFiles.empty())
+      return fail(2, "--generate takes the prompt from --prompt-ids (or "
+                     "--prompt), not --input");
+    if (profile)
+      return fail(2, "--profile profiles the one-pass forward; it does not "
+                     "combine with --generate");
+    if (threads > 0)
+      halide_set_num_threads(threads);
+    return runGenerate(generate, promptIds, promptText, hasText, sampling,
+                       outputFiles, outputDir, weightsPath, bench);
+  }
+  if (sampling.temperature > 0 || sampling.topK > 0 || sampling.seed)
+    return fail(2, "--temperature, --top-k and --seed go with --generate N");
 
   // Inputs: every one given, with the right dtype and shape.
   std::vector<NpyArray> in(slim_model.num_inputs);
@@ -204,3 +285,118 @@ int main(int argc, char **argv) {
     }
   return 0;
 }
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int runGenerate(int64_t count, const std::string &promptIds,
+                const std::string &promptText, bool hasText,
+                const Model::Sampling &sampling,
+                std::map<std::string, std::string> &outputFiles,
+                const std::string &outputDir, const char *weightsPath,
+                int bench) {
+  const slim_model_desc &d = slim_model;
+  if (!d.prefill)
+    return fail(2, "--generate: this model has no KV-cache step functions "
+                   "(compile a causal decoder with slimc --max-seq-len N)");
+  if (promptIds.empty() == !hasText)
+    return fail(2, "--generate needs the prompt: --prompt-ids FILE.npy" +
+                       std::string(d.byte_tokens ? " or --prompt TEXT" : ""));
+  std::vector<int64_t> prompt;
+  if (hasText) {
+    if (!d.byte_tokens)
+      return fail(2, "--prompt: this model's tokens are not bytes (compile "
+                     "with slimc --tokenizer=bytes for a byte-level model); "
+                     "pass --prompt-ids");
+    for (unsigned char c : promptText)
+      prompt.push_back(c);
+  } else {
+    NpyArray a;
+    std::string err;
+    if (!readNpy(promptIds, a, err))
+      return fail(2, "--prompt-ids: " + err);
+    bool shapeOk = a.shape.size() == 1 ||
+                   (a.shape.size() == 2 && a.shape[0] == 1);
+    if (!shapeOk || (a.dtype != DType::I64 && a.dtype != DType::I32))
+      return fail(2, "--prompt-ids (" + promptIds +
+                         ") must be int64 or int32 ids [P] or [1, P], got " +
+                         describe(int32_t(a.dtype), int32_t(a.shape.size()),
+                                  a.shape.data()));
+    for (int64_t i = 0; i < a.numElements(); ++i)
+      prompt.push_back(a.dtype == DType::I64
+                           ? reinterpret_cast<const int64_t *>(a.data.data())[i]
+                           : reinterpret_cast<const int32_t *>(a.data.data())[i]);
+  }
+  // Outputs: ids (always), logits (when asked for).
+  std::string idsPath = outputDir + "/ids.npy", logitsPath;
+  for (auto &[name, file] : outputFiles) {
+    if (name == "ids")
+      idsPath = file;
+    else if (name == "logits")
+      logitsPath = file;
+    else
+      return fail(2, "--generate writes 'ids' and 'logits', not '" + name +
+                         "'");
+  }
+  if (int64_t(prompt.size()) + count > d.max_seq_len)
+    return fail(2, "the prompt (" + std::to_string(prompt.size()) +
+                       " tokens) and " + std::to_string(count) +
+                       " new tokens need " +
+                       std::to_string(int64_t(prompt.size()) + count) +
+                       " positions; the KV cache holds " +
+                       std::to_string(d.max_seq_len) +
+                       " (compile with a larger slimc --max-seq-len)");
+
+  std::string err;
+  std::unique_ptr<Model> model = Model::load(weightsPath, err);
+  if (!model)
+    return fail(1, err);
+  std::vector<int64_t> tokens;
+  std::vector<float> logits;
+  Model::GenerateStats stats;
+  std::vector<double> prefill, decode;
+  for (int r = 0; r < std::max(bench, 1); ++r) {
+    if (!model->generate(prompt, count, sampling, tokens,
+                         logitsPath.empty() ? nullptr : &logits, &stats, err))
+      return fail(err.rfind("prompt", 0) == 0 ? 2 : 1, err);
+    prefill.push_back(stats.prefillMs);
+    decode.push_back(stats.decodeSteps ? stats.decodeMs / stats.decodeSteps
+                                       : 0.0);
+  }
+  std::fprintf(stderr,
+               "%s: prompt %zu tokens, generated %lld; prefill_ms=%.3f "
+               "decode_ms_per_token=%.3f%s (KV cache %lld bytes)\n",
+               d.name, prompt.size(), (long long)count, median(prefill),
+               median(decode), bench > 1 ? " (medians)" : "",
+               (long long)d.kv_cache_bytes);
+  if (hasText) {
+    std::string text(tokens.begin(), tokens.end());
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+  }
+  NpyArray ids;
+  ids.dtype = DType::I64;
+  ids.shape = {1, count};
+  ids.data.resize(size_t(count) * sizeof(int64_t));
+  std::memcpy(ids.data.data(), tokens.data(), ids.data.size());
+  if (!writeNpy(idsPath, ids, err))
+    return fail(1, err);
+  if (!logitsPath.empty()) {
+    NpyArray l;
+    l.dtype = DType::F32;
+    l.shape = {count, d.vocab_size};
+    l.data.resize(logits.size() * sizeof(float));
+    std::memcpy(l.data.data(), logits.data(), l.data.size());
+    if (!writeNpy(logitsPath, l, err)) {
+      std::remove(idsPath.c_str());
+      return fail(1, err);
+    }
+  }
+  return 0;
+}
+
+} // namespace

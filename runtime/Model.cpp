@@ -4,7 +4,11 @@
 #include "runtime/HalideErrors.h"
 #include "runtime/KernelABI.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <numeric>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -82,6 +86,7 @@ Model::~Model() {
   if (mapping)
     munmap(mapping, mappingSize);
   std::free(arena);
+  std::free(kvCache);
 }
 
 bool Model::run(void *const *inputs, void *const *outputs,
@@ -92,6 +97,166 @@ bool Model::run(void *const *inputs, void *const *outputs,
     error = slim_last_error();
     return false;
   }
+  return true;
+}
+
+} // namespace slim::rt
+
+namespace slim::rt {
+
+namespace {
+
+/// A uniform double in [0, 1) from 53 bits of the generator (the same on
+/// every platform, unlike std::uniform_real_distribution).
+double uniform(uint64_t &state) {
+  // splitmix64
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return double(z >> 11) * 0x1.0p-53;
+}
+
+int64_t pick(const float *logits, int64_t vocab,
+             const Model::Sampling &sampling, uint64_t &rng) {
+  if (sampling.temperature <= 0.0) // greedy: the first largest
+    return int64_t(std::max_element(logits, logits + vocab) - logits);
+  std::vector<int64_t> order(vocab);
+  std::iota(order.begin(), order.end(), 0);
+  int64_t k = sampling.topK > 0 ? std::min(sampling.topK, vocab) : vocab;
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](int64_t a, int64_t b) {
+                      return logits[a] > logits[b] ||
+                             (logits[a] == logits[b] && a < b);
+                    });
+  std::vector<double> p(k);
+  double top = logits[order[0]], sum = 0;
+  for (int64_t i = 0; i < k; ++i)
+    sum += p[i] = std::exp((double(logits[order[i]]) - top) /
+                           sampling.temperature);
+  double u = uniform(rng) * sum;
+  for (int64_t i = 0; i < k; ++i) {
+    u -= p[i];
+    if (u < 0)
+      return order[i];
+  }
+  return order[k - 1];
+}
+
+double msSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+} // namespace
+
+bool Model::step(slim_step_fn fn, const std::vector<int64_t> &ids,
+                 int64_t position, int64_t row, float *logits,
+                 std::string &error) {
+  std::vector<int64_t> positions(ids.size());
+  std::iota(positions.begin(), positions.end(), position);
+  void *inputs[] = {const_cast<int64_t *>(ids.data()), positions.data(), &row};
+  void *outputs[] = {logits};
+  if (fn(inputs, outputs, arena, weights, kvCache) != 0) {
+    error = slim_last_error();
+    return false;
+  }
+  return true;
+}
+
+bool Model::generate(const std::vector<int64_t> &prompt, int64_t count,
+                     const Sampling &sampling, std::vector<int64_t> &tokens,
+                     std::vector<float> *logits, GenerateStats *stats,
+                     std::string &error) {
+  const slim_model_desc &d = slim_model;
+  if (!d.prefill || !d.decode) {
+    error = "this model does not generate (compile a causal decoder with "
+            "slimc --max-seq-len N)";
+    return false;
+  }
+  const int64_t vocab = d.vocab_size, chunk = d.prefill_tokens;
+  const int64_t n = int64_t(prompt.size());
+  if (n == 0) {
+    error = "the prompt is empty";
+    return false;
+  }
+  if (count < 1) {
+    error = "the number of tokens to generate must be positive, got " +
+            std::to_string(count);
+    return false;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    if (prompt[i] < 0 || prompt[i] >= vocab) {
+      error = "prompt token " + std::to_string(i) + " is " +
+              std::to_string(prompt[i]) + ", outside the vocabulary [0, " +
+              std::to_string(vocab) + ")";
+      return false;
+    }
+  if (n + count > d.max_seq_len) {
+    error = "the prompt (" + std::to_string(n) + " tokens) and " +
+            std::to_string(count) + " new tokens need " +
+            std::to_string(n + count) + " positions; the KV cache holds " +
+            std::to_string(d.max_seq_len) +
+            " (compile with a larger slimc --max-seq-len)";
+    return false;
+  }
+  if (!kvCache) {
+    kvCache = static_cast<uint8_t *>(std::aligned_alloc(
+        64, size_t((d.kv_cache_bytes + 63) / 64 * 64)));
+    if (!kvCache) {
+      error = "cannot allocate the " + std::to_string(d.kv_cache_bytes) +
+              "-byte KV cache";
+      return false;
+    }
+    std::memset(kvCache, 0, size_t(d.kv_cache_bytes));
+  }
+  tokens.clear();
+  if (logits)
+    logits->assign(size_t(count * vocab), 0.0f);
+  std::vector<float> row(vocab);
+  uint64_t rng = sampling.seed;
+  GenerateStats st;
+
+  // Prefill in chunks: 0, C, 2C, … and, when the prompt is not a multiple
+  // of C, a last chunk ending at the prompt's end (re-writing the same
+  // cache rows). A prompt shorter than C is padded with id 0 after its
+  // end: causal attention keeps the padding out of the real rows, and the
+  // decode steps overwrite its cache rows before anything reads them.
+  auto t0 = std::chrono::steady_clock::now();
+  int64_t start = 0;
+  while (true) {
+    int64_t begin = n <= chunk ? 0 : std::min(start, n - chunk);
+    std::vector<int64_t> ids(chunk, 0);
+    std::copy(prompt.begin() + begin,
+              prompt.begin() + std::min(n, begin + chunk), ids.begin());
+    int64_t last = std::min(n, begin + chunk) - 1 - begin;
+    if (!step(d.prefill, ids, begin, last, row.data(), error))
+      return false;
+    ++st.prefillSteps;
+    start = begin + chunk;
+    if (start >= n)
+      break;
+  }
+  st.prefillMs = msSince(t0);
+  int64_t next = pick(row.data(), vocab, sampling, rng);
+  tokens.push_back(next);
+  if (logits)
+    std::copy(row.begin(), row.end(), logits->begin());
+
+  t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 1; i < count; ++i) {
+    if (!step(d.decode, {next}, n + i - 1, 0, row.data(), error))
+      return false;
+    ++st.decodeSteps;
+    next = pick(row.data(), vocab, sampling, rng);
+    tokens.push_back(next);
+    if (logits)
+      std::copy(row.begin(), row.end(), logits->begin() + i * vocab);
+  }
+  st.decodeMs = msSince(t0);
+  if (stats)
+    *stats = st;
   return true;
 }
 

@@ -24,6 +24,10 @@ typedef struct slim_tensor_desc {
   const int64_t *shape;
 } slim_tensor_desc;
 
+/* A step function of a generating decoder (see slim_model_desc.prefill). */
+typedef int32_t (*slim_step_fn)(void **inputs, void **outputs, uint8_t *arena,
+                                const uint8_t *weights, uint8_t *kv_cache);
+
 typedef struct slim_model_desc {
   const char *name;
   int32_t num_inputs;
@@ -41,6 +45,21 @@ typedef struct slim_model_desc {
   const char *const *op_names;
   /* Floating-point operations per step (0 where not counted). */
   const int64_t *op_flops;
+  /* Generation: causal decoders compiled with --max-seq-len have two step
+     functions sharing a KV cache of kv_cache_bytes (kv_layers slots of
+     max_seq_len positions). Each takes input_ids and positions (int64
+     [1, C], C = prefill_tokens or 1; positions consecutive) and logits_row
+     (int64 [1, 1]: which of the C rows gets logits) and writes logits
+     (float [1, 1, vocab_size]). NULL for other models. */
+  slim_step_fn prefill;
+  slim_step_fn decode;
+  int64_t prefill_tokens;
+  int64_t max_seq_len;
+  int64_t vocab_size;
+  int64_t kv_cache_bytes;
+  int32_t kv_layers;
+  /* Token ids are bytes (UTF-8 text in, text out: --prompt). */
+  int32_t byte_tokens;
 } slim_model_desc;
 
 extern const slim_model_desc slim_model;

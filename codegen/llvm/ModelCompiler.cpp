@@ -10,7 +10,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -67,9 +69,23 @@ struct Step {
   bool residualAdd = false;
 };
 
+/// The identity of a weight: its blob (functions cloned from one another
+/// and reshaped views share it) or, for inline constants, its attribute.
+const void *weightKey(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
+    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+      return blob->getData().data();
+  return cst.getValue().getAsOpaquePointer();
+}
+
 class Compiler {
 public:
-  Compiler(func::FuncOp func, CompiledModel &out) : func(func), out(out) {}
+  /// `entry` is the symbol of the generated function; step functions
+  /// (`withCache`) take the KV cache as a fifth argument.
+  Compiler(func::FuncOp func, CompiledModel &out,
+           StringRef entry = "slim_model_compute", bool withCache = false)
+      : func(func), out(out), entry(entry), withCache(withCache) {}
   /// Plans buffers and weights and appends the LLVM-dialect code to `into`.
   LogicalResult lower(ModuleOp into);
 
@@ -105,18 +121,21 @@ private:
 
   func::FuncOp func;
   CompiledModel &out;
+  std::string entry;
+  bool withCache;
   std::vector<Step> steps;
   llvm::DenseMap<Operation *, int64_t> stepOf;     // op -> step index
   llvm::DenseMap<Operation *, int64_t> residualEnd; // residual -> add step
   llvm::DenseMap<Value, Storage> storage;
-  std::map<std::pair<void *, bool>, int64_t> weightOffset; // (value, packed)
   llvm::SmallPtrSet<Value, 16> packedWeights;
+  /// Byte offset of each KV cache slot (slim.kv_attention).
+  llvm::DenseMap<int64_t, int64_t> slotOffset;
 
   // Emission state.
   OpBuilder *b = nullptr;
   Location loc = UnknownLoc::get(func.getContext());
   ModuleOp llvmModule;
-  Value argInputs, argOutputs, argArena, argWeights;
+  Value argInputs, argOutputs, argArena, argWeights, argCache;
   Block *errorBlock = nullptr;
   llvm::DenseMap<int64_t, Value> inputPtrs;
   llvm::StringMap<LLVM::LLVMFuncOp> declared;
@@ -153,8 +172,8 @@ LogicalResult Compiler::planWeights() {
   func.walk([&](LinearOp op) { packedWeights.insert(op.getWeight()); });
   func.walk([&](QLinearOp op) { packedWeights.insert(op.getWeight()); });
   auto add = [&](arith::ConstantOp cst, bool packed) -> LogicalResult {
-    auto key = std::make_pair(cst.getResult().getAsOpaquePointer(), packed);
-    if (weightOffset.count(key))
+    auto key = std::make_pair(weightKey(cst.getResult()), packed);
+    if (out.weightIndex.count(key))
       return success();
     FailureOr<Tensor> t = constantTensor(cst);
     if (failed(t))
@@ -178,7 +197,7 @@ LogicalResult Compiler::planWeights() {
     } else {
       std::memcpy(out.weights.data() + offset, t->data.data(), t->data.size());
     }
-    weightOffset[key] = offset;
+    out.weightIndex[key] = offset;
     return success();
   };
   LogicalResult status = success();
@@ -267,19 +286,22 @@ void Compiler::planArena() {
       boost::make_iterator_property_map(
           vertexOrder.begin(), boost::identity_property_map()),
       colorMap);
-  std::vector<int64_t> slot(numColors, 0), slotOffset(numColors, 0);
+  std::vector<int64_t> slot(numColors, 0), colorOffset(numColors, 0);
+  int64_t unplanned = 0;
   for (size_t k = 0; k < vals.size(); ++k) {
     slot[colors[k]] = std::max(slot[colors[k]], vals[k].bytes);
-    out.unplannedBytes += alignUp(vals[k].bytes);
+    unplanned += alignUp(vals[k].bytes);
   }
   int64_t offset = 0;
   for (size_t c = 0; c < numColors; ++c) {
-    slotOffset[c] = offset;
+    colorOffset[c] = offset;
     offset += alignUp(slot[c]);
   }
-  out.arenaBytes = std::max<int64_t>(offset, kAlign);
+  // Entry points run one at a time: one arena serves the largest.
+  out.arenaBytes = std::max<int64_t>({out.arenaBytes, offset, kAlign});
+  out.unplannedBytes = std::max(out.unplannedBytes, unplanned);
   for (size_t k = 0; k < vals.size(); ++k)
-    storage[vals[k].v] = {Storage::Arena, slotOffset[colors[k]]};
+    storage[vals[k].v] = {Storage::Arena, colorOffset[colors[k]]};
 }
 
 //===----------------------------------------------------------------------===//
@@ -320,7 +342,9 @@ Value Compiler::shapeArray(ArrayRef<int64_t> values) {
         ArrayRef<int64_t>(key));
     global = b->create<LLVM::GlobalOp>(
         loc, arrTy, /*isConstant=*/true, LLVM::Linkage::Internal,
-        "slim_shape" + std::to_string(shapeGlobals.size()), attr);
+        (entry == "slim_model_compute" ? std::string("slim") : entry) +
+            "_shape" + std::to_string(shapeGlobals.size()),
+        attr);
     shapeGlobals[key] = global;
   }
   return b->create<LLVM::AddressOfOp>(loc, global);
@@ -330,6 +354,9 @@ LLVM::LLVMFuncOp Compiler::declare(StringRef name, ArrayRef<Type> args) {
   auto it = declared.find(name);
   if (it != declared.end())
     return it->second;
+  // Declared already by another entry point's lowering.
+  if (auto fn = llvmModule.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return declared[name] = fn;
   OpBuilder::InsertionGuard guard(*b);
   b->setInsertionPointToStart(llvmModule.getBody());
   auto fn = b->create<LLVM::LLVMFuncOp>(
@@ -393,7 +420,7 @@ Value Compiler::ptr(Value v) {
 
 Value Compiler::weightPtr(Value v, bool packed) {
   auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
-  int64_t offset = weightOffset.at({v.getAsOpaquePointer(), packed});
+  int64_t offset = out.weightIndex.at({weightKey(v), packed});
   return b->create<LLVM::GEPOp>(loc, ptrTy, b->getI8Type(), argWeights,
                                 ArrayRef<LLVM::GEPArg>{i64(offset)});
 }
@@ -409,9 +436,15 @@ SmallVector<int64_t> shapeOf(Value v) {
 /// "slim.linear /h.0/attn/c_attn/Gemm": the op and, when the model came
 /// from ONNX, the node it was made from.
 std::string profileName(const Step &step) {
-  std::string name = step.op->getName().getStringRef().str();
+  // Step functions' ops are told apart by their entry point.
+  std::string prefix;
+  auto fn = step.op->getParentOfType<func::FuncOp>();
+  if (fn && fn.getSymName() != "main")
+    prefix = fn.getSymName().str() + ": ";
+  std::string name = prefix + step.op->getName().getStringRef().str();
   if (auto res = dyn_cast<ResidualOp>(step.op))
-    return "slim.residual add, layer " + std::to_string(res.getLayer()) + " " +
+    return prefix + "slim.residual add, layer " +
+           std::to_string(res.getLayer()) + " " +
            stringifyResidualKind(res.getKind()).str();
   Location l = step.op->getLoc();
   if (auto n = dyn_cast<NameLoc>(l))
@@ -545,6 +578,24 @@ LogicalResult Compiler::emitStep(const Step &step) {
                      i32(a.getCausal()), f32(a.getEffectiveScale()),
                      ptr(result)});
       })
+      .Case<KvAttentionOp>([&](KvAttentionOp a) -> LogicalResult {
+        if (!withCache)
+          return a.emitError("slim.kv_attention belongs in a step function "
+                             "(@prefill or @decode)");
+        auto q = a.getQuery().getType().getShape();
+        auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
+        Value slotPtr = b->create<LLVM::GEPOp>(
+            loc, ptrTy, b->getI8Type(), argCache,
+            ArrayRef<LLVM::GEPArg>{i64(slotOffset.at(a.getSlot()))});
+        return call("slim_k_kv_attention",
+                    {ptr(a.getQuery()), ptr(a.getKey()), ptr(a.getValue()),
+                     ptr(a.getPositions()), i64(q[1]),
+                     i64(static_cast<int64_t>(a.getNumHeads())),
+                     i64(static_cast<int64_t>(a.getNumKvHeads())),
+                     i64(a.getHeadDim()), i64(a.getValueDim()),
+                     i64(static_cast<int64_t>(a.getCapacity())), slotPtr,
+                     f32(a.getEffectiveScale()), ptr(result)});
+      })
       .Case<TokenMergeOp>([&](TokenMergeOp tm) {
         auto x = tensorType(tm.getInput()).getShape();
         return call("slim_k_token_merge",
@@ -662,21 +713,23 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
   llvmModule = module;
   auto ptrTy = LLVM::LLVMPointerType::get(ctx);
   builder.setInsertionPointToEnd(module.getBody());
+  SmallVector<Type> params(withCache ? 5 : 4, ptrTy);
   auto fn = builder.create<LLVM::LLVMFuncOp>(
-      loc, "slim_model_compute",
-      LLVM::LLVMFunctionType::get(builder.getI32Type(),
-                                  {ptrTy, ptrTy, ptrTy, ptrTy}));
-  Block *entry = fn.addEntryBlock(builder);
-  argInputs = entry->getArgument(0);
-  argOutputs = entry->getArgument(1);
-  argArena = entry->getArgument(2);
-  argWeights = entry->getArgument(3);
+      loc, entry,
+      LLVM::LLVMFunctionType::get(builder.getI32Type(), params));
+  Block *entryBlock = fn.addEntryBlock(builder);
+  argInputs = entryBlock->getArgument(0);
+  argOutputs = entryBlock->getArgument(1);
+  argArena = entryBlock->getArgument(2);
+  argWeights = entryBlock->getArgument(3);
+  if (withCache)
+    argCache = entryBlock->getArgument(4);
   errorBlock = builder.createBlock(&fn.getBody(), {}, {builder.getI32Type()},
                                    {loc});
   builder.create<LLVM::ReturnOp>(loc, errorBlock->getArgument(0));
   // The entry block only loads input pointers; the code starts in `body`.
   Block *body = builder.createBlock(&fn.getBody());
-  builder.setInsertionPointToEnd(entry);
+  builder.setInsertionPointToEnd(entryBlock);
   builder.create<LLVM::BrOp>(loc, body);
   builder.setInsertionPointToStart(body);
 
@@ -703,6 +756,30 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
 
 LogicalResult Compiler::lower(ModuleOp into) {
   Block &entry = func.getBody().front();
+  // Step functions: the cache layout (one slot per kv_attention, keys then
+  // values, capacity rows each), the same for every entry point.
+  int64_t cacheBytes = 0;
+  std::map<int64_t, KvAttentionOp> slots;
+  func.walk([&](KvAttentionOp a) { slots[a.getSlot()] = a; });
+  for (auto &[slot, a] : slots) {
+    slotOffset[slot] = cacheBytes;
+    auto k = a.getKey().getType(), v = a.getValue().getType();
+    cacheBytes += alignUp(int64_t(a.getCapacity()) *
+                          (k.getDimSize(2) + v.getDimSize(2)) *
+                          int64_t(sizeof(float)));
+  }
+  if (withCache) {
+    if (slots.empty())
+      return func.emitError("a step function without slim.kv_attention");
+    if (out.kvCacheBytes && out.kvCacheBytes != cacheBytes)
+      return func.emitError("the KV cache of @")
+             << func.getSymName() << " (" << cacheBytes
+             << " bytes) differs from the other step function's ("
+             << out.kvCacheBytes << ")";
+    out.kvCacheBytes = cacheBytes;
+    out.kvLayers = int64_t(slots.size());
+    out.kvCapacity = int64_t(slots.begin()->second.getCapacity());
+  }
   for (auto [k, arg] : llvm::enumerate(entry.getArguments())) {
     auto type = tensorType(arg);
     auto d = dtypeOf(type.getElementType());
@@ -710,9 +787,10 @@ LogicalResult Compiler::lower(ModuleOp into) {
       return func.emitError("input '")
              << argumentName(func, k) << "' has an unsupported element type "
              << type.getElementType();
-    out.inputs.push_back({argumentName(func, k), *d,
-                          std::vector<int64_t>(type.getShape().begin(),
-                                               type.getShape().end())});
+    if (!withCache)
+      out.inputs.push_back({argumentName(func, k), *d,
+                            std::vector<int64_t>(type.getShape().begin(),
+                                                 type.getShape().end())});
     storage[arg] = {Storage::Input, int64_t(k)};
   }
   for (unsigned k = 0; k < func.getNumResults(); ++k) {
@@ -721,9 +799,10 @@ LogicalResult Compiler::lower(ModuleOp into) {
     if (!d)
       return func.emitError("output '")
              << resultName(func, k) << "' has an unsupported element type";
-    out.outputs.push_back({resultName(func, k), *d,
-                           std::vector<int64_t>(type.getShape().begin(),
-                                                type.getShape().end())});
+    if (!withCache)
+      out.outputs.push_back({resultName(func, k), *d,
+                             std::vector<int64_t>(type.getShape().begin(),
+                                                  type.getShape().end())});
   }
   if (failed(linearize(entry)) || failed(planWeights()))
     return failure();
@@ -796,12 +875,57 @@ LogicalResult mlir::slim::emitObject(ModuleOp module, unsigned optLevel,
   return success();
 }
 
-LogicalResult mlir::slim::compileModel(func::FuncOp func,
+LogicalResult mlir::slim::lowerModuleToLLVM(ModuleOp source, ModuleOp into,
+                                            CompiledModel &out) {
+  auto main = source.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return source.emitError("the model has no function @main");
+  if (failed(Compiler(main, out).lower(into)))
+    return failure();
+  auto prefill = source.lookupSymbol<func::FuncOp>("prefill");
+  auto decode = source.lookupSymbol<func::FuncOp>("decode");
+  if (!prefill && !decode)
+    return success();
+  if (!prefill || !decode)
+    return source.emitError("generation needs both @prefill and @decode "
+                            "step functions (slim-decode-step)");
+  // The step signature the runtime calls: ids, positions, logits row ->
+  // logits [1, 1, V].
+  for (func::FuncOp f : {prefill, decode}) {
+    auto ins = f.getArgumentTypes();
+    auto res = f.getResultTypes();
+    if (ins.size() != 3 || res.size() != 1 ||
+        cast<RankedTensorType>(res[0]).getRank() != 3 ||
+        cast<RankedTensorType>(res[0]).getDimSize(1) != 1)
+      return f.emitError("@")
+             << f.getSymName()
+             << " is not a step function (input_ids, positions, logits_row) "
+                "-> logits [1, 1, V]";
+  }
+  if (cast<RankedTensorType>(decode.getArgumentTypes()[0]).getDimSize(1) != 1)
+    return decode.emitError("@decode must take one token at a time");
+  if (failed(Compiler(prefill, out, "slim_model_prefill", true).lower(into)) ||
+      failed(Compiler(decode, out, "slim_model_decode", true).lower(into)))
+    return failure();
+  out.generates = true;
+  out.prefillTokens =
+      cast<RankedTensorType>(prefill.getArgumentTypes()[0]).getDimSize(1);
+  out.vocabSize =
+      cast<RankedTensorType>(decode.getResultTypes()[0]).getDimSize(2);
+  if (cast<RankedTensorType>(prefill.getResultTypes()[0]).getDimSize(2) !=
+      out.vocabSize)
+    return prefill.emitError("@prefill and @decode have different "
+                             "vocabularies");
+  return success();
+}
+
+LogicalResult mlir::slim::compileModel(ModuleOp source,
                                        const CompileOptions &options,
                                        CompiledModel &out) {
-  OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
-  if (failed(lowerModelToLLVM(func, *module, out)) ||
+  OwningOpRef<ModuleOp> module = ModuleOp::create(source.getLoc());
+  if (failed(lowerModuleToLLVM(source, *module, out)) ||
       failed(mlir::verify(*module)))
     return failure();
   return emitObject(*module, options.optLevel, out.object);
 }
+

@@ -21,6 +21,7 @@
 #include "mlir/Support/LogicalResult.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,19 @@ struct CompiledModel {
   /// Floating-point operations of each profiled step (multiply-adds count
   /// 2; 0 where not counted: data movement, elementwise ops).
   std::vector<int64_t> opFlops;
-  /// The object file with slim_model_compute.
+  /// The object file with slim_model_compute (and the step functions).
   llvm::SmallVector<char, 0> object;
+
+  /// Generation (a causal decoder with @prefill and @decode step functions,
+  /// slim-decode-step): the KV cache the runtime allocates for them, its
+  /// capacity in positions, the prefill chunk and the vocabulary.
+  bool generates = false;
+  int64_t kvCacheBytes = 0, kvCapacity = 0, kvLayers = 0;
+  int64_t prefillTokens = 0, vocabSize = 0;
+
+  /// Where each weight was stored (planning state shared by the entry
+  /// points: (blob or attribute, packed) -> byte offset).
+  std::map<std::pair<const void *, bool>, int64_t> weightIndex;
 };
 
 struct CompileOptions {
@@ -61,13 +73,23 @@ struct CompileOptions {
 LogicalResult lowerModelToLLVM(func::FuncOp func, ModuleOp into,
                                CompiledModel &out);
 
+/// Lowers @main to slim_model_compute and, when the module has them, the
+/// step functions @prefill and @decode (slim-decode-step) to
+///   int32_t slim_model_prefill / slim_model_decode(void **inputs,
+///       void **outputs, uint8_t *arena, const uint8_t *weights,
+///       uint8_t *kv_cache);
+/// sharing one weight blob and one arena (sized for the largest).
+LogicalResult lowerModuleToLLVM(ModuleOp source, ModuleOp into,
+                                CompiledModel &out);
+
 /// Translates an LLVM-dialect module to an object file for this machine.
 LogicalResult emitObject(ModuleOp module, unsigned optLevel,
                          llvm::SmallVectorImpl<char> &object);
 
-/// Compiles `func` (raised or not; every slim op the runtime has a kernel
-/// for). Errors are emitted at the offending op.
-LogicalResult compileModel(func::FuncOp func, const CompileOptions &options,
+/// Compiles @main and the step functions of `module` (raised or not; every
+/// slim op the runtime has a kernel for). Errors are emitted at the
+/// offending op.
+LogicalResult compileModel(ModuleOp module, const CompileOptions &options,
                            CompiledModel &out);
 
 } // namespace mlir::slim

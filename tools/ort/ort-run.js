@@ -99,4 +99,7 @@ async function main() {
   }
 }
 
-main().catch(e => { console.error(`ort-run: error: ${e.message}`); process.exit(1); });
+module.exports = { readNpy, writeNpy };
+
+if (require.main === module)
+  main().catch(e => { console.error(`ort-run: error: ${e.message}`); process.exit(1); });

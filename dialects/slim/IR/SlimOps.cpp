@@ -367,6 +367,88 @@ float AttentionOp::getEffectiveScale() {
 }
 
 //===----------------------------------------------------------------------===//
+// KvAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KvAttentionOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<KvAttentionOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType q = tensorType(adaptor.getQuery()),
+                   k = tensorType(adaptor.getKey()),
+                   v = tensorType(adaptor.getValue());
+  if (q.getRank() != 3 || k.getRank() != 3 || v.getRank() != 3)
+    return fail<KvAttentionOp>(loc,
+                               "query, key and value must have rank 3 ([1, "
+                               "tokens, heads * head_dim]), got ",
+                               q, ", ", k, ", ", v);
+  if (failed(sameElementType<KvAttentionOp>(
+          loc, {adaptor.getQuery(), adaptor.getKey(), adaptor.getValue()},
+          {"query", "key", "value"})))
+    return failure();
+  int64_t t = q.getDimSize(1);
+  if (q.getDimSize(0) != 1 || k.getDimSize(0) != 1 || v.getDimSize(0) != 1)
+    return fail<KvAttentionOp>(loc, "the KV cache holds one sequence: batch "
+                               "must be 1, got ", q.getDimSize(0));
+  if (k.getDimSize(1) != t || v.getDimSize(1) != t)
+    return fail<KvAttentionOp>(loc, "query, key and value must have the same "
+                               "tokens, got ", t, ", ", k.getDimSize(1), ", ",
+                               v.getDimSize(1));
+  int64_t h = static_cast<int64_t>(adaptor.getNumHeads());
+  int64_t hkv = static_cast<int64_t>(adaptor.getNumKvHeads());
+  if (h <= 0 || hkv <= 0 || h % hkv != 0)
+    return fail<KvAttentionOp>(loc, "num_heads ", h,
+                               " must be a positive multiple of num_kv_heads ",
+                               hkv);
+  if (q.getDimSize(2) % h != 0 || k.getDimSize(2) % hkv != 0 ||
+      v.getDimSize(2) % hkv != 0 ||
+      q.getDimSize(2) / h != k.getDimSize(2) / hkv)
+    return fail<KvAttentionOp>(loc, "query width ", q.getDimSize(2),
+                               " / ", h, " heads must equal key width ",
+                               k.getDimSize(2), " / ", hkv, " heads");
+  int64_t dv = v.getDimSize(2) / hkv;
+  inferred.push_back(RankedTensorType::get({1, t, h * dv}, q.getElementType()));
+  return success();
+}
+
+LogicalResult KvAttentionOp::verify() {
+  int64_t t = getQuery().getType().getDimSize(1);
+  if (getPositions().getType().getShape() != ArrayRef<int64_t>{1, t} ||
+      !getPositions().getType().getElementType().isInteger(64))
+    return emitOpError("positions must be tensor<1x")
+           << t << "xi64>, got " << getPositions().getType();
+  if (getSlot() < 0)
+    return emitOpError("slot must be non-negative, got ") << getSlot();
+  if (getCapacity() < t)
+    return emitOpError("capacity ")
+           << getCapacity() << " is smaller than the " << t << " new tokens";
+  if (auto scale = getScale()) {
+    float x = scale->convertToFloat();
+    if (!(x > 0.0f) || !std::isfinite(x))
+      return emitOpError("scale must be positive and finite, got ") << x;
+  }
+  return success();
+}
+
+int64_t KvAttentionOp::getHeadDim() {
+  return getQuery().getType().getDimSize(2) /
+         static_cast<int64_t>(getNumHeads());
+}
+
+int64_t KvAttentionOp::getValueDim() {
+  return getValue().getType().getDimSize(2) /
+         static_cast<int64_t>(getNumKvHeads());
+}
+
+float KvAttentionOp::getEffectiveScale() {
+  if (auto scale = getScale())
+    return scale->convertToFloat();
+  return 1.0f / std::sqrt(static_cast<float>(getHeadDim()));
+}
+
+//===----------------------------------------------------------------------===//
 // RopeOp
 //===----------------------------------------------------------------------===//
 

@@ -294,6 +294,56 @@ def Slim_AttentionOp : Slim_Op<"attention", [Pure, InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
+def Slim_KvAttentionOp : Slim_Op<"kv_attention", [
+    InferTypeOpAdaptor,
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "causal attention of new tokens against a KV cache";
+  let description = [{
+    One step of incremental decoding. `query` `[1, T, H·d]`, `key`
+    `[1, T, Hkv·d]` and `value` `[1, T, Hkv·dv]` are the projections of T
+    new tokens at the consecutive positions `positions` `[1, T]` (p, p+1, …).
+    The op first writes `key` and `value` into rows p … p+T−1 of cache slot
+    `slot` (a `[capacity, Hkv·d]` key and a `[capacity, Hkv·dv]` value
+    buffer held by the runtime, one slot per attention layer), then returns
+    the causal attention of the queries over cache rows 0 … p+T−1:
+    query i sees key j iff j ≤ p + i. A write past `capacity` is a run-time
+    error. The cache persists across calls of the functions of one module
+    (the prefill and decode entry points share it), so the op has memory
+    effects and is never folded away.
+
+    ```mlir
+    %o = slim.kv_attention %q, %k, %v, %pos heads(12, 12) slot(0) capacity(1024)
+        : tensor<1x1x768xf32>, tensor<1x1x768xf32>, tensor<1x1x768xf32>, tensor<1x1xi64>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$query,
+    Slim_FloatTensor:$key,
+    Slim_FloatTensor:$value,
+    Slim_IndexTensor:$positions,
+    I64Attr:$num_heads,
+    I64Attr:$num_kv_heads,
+    I64Attr:$slot,
+    I64Attr:$capacity,
+    OptionalAttr<F32Attr>:$scale);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $positions
+    `heads` `(` $num_heads `,` $num_kv_heads `)` `slot` `(` $slot `)`
+    `capacity` `(` $capacity `)` attr-dict `:` type($query) `,` type($key)
+    `,` type($value) `,` type($positions)
+  }];
+  let extraClassDeclaration = [{
+    /// The per-head size of queries and keys.
+    int64_t getHeadDim();
+    /// The per-head size of values.
+    int64_t getValueDim();
+    /// The scale applied to q·kᵀ: the `scale` attribute or 1/sqrt(head dim).
+    float getEffectiveScale();
+  }];
+  let hasVerifier = 1;
+}
+
 def Slim_RopeOp : Slim_Op<"rope", [
     Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "rotary position embedding applied to packed heads";
