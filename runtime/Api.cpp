@@ -2,7 +2,9 @@
 
 #include "runtime/Model.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 using slim::rt::Model;
 
@@ -17,6 +19,10 @@ extern "C" {
 slim_model_handle *slim_model_create(const char *weights_path);
 int slim_model_run(slim_model_handle *m, void *const *inputs,
                    void *const *outputs);
+int slim_model_generate(slim_model_handle *m, const int64_t *prompt,
+                        int64_t prompt_len, int64_t count, double temperature,
+                        int64_t top_k, uint64_t seed, int64_t *tokens,
+                        float *logits);
 const char *slim_model_error(const slim_model_handle *m);
 void slim_model_destroy(slim_model_handle *m);
 const slim_model_desc *slim_model_describe(void);
@@ -39,6 +45,30 @@ int slim_model_run(slim_model_handle *m, void *const *inputs,
   if (!m)
     return 1;
   return m->model->run(inputs, outputs, m->error) ? 0 : 1;
+}
+
+int slim_model_generate(slim_model_handle *m, const int64_t *prompt,
+                        int64_t prompt_len, int64_t count, double temperature,
+                        int64_t top_k, uint64_t seed, int64_t *tokens,
+                        float *logits) {
+  if (!m)
+    return 1;
+  if (!prompt || prompt_len < 0 || !tokens || temperature < 0 || top_k < 0) {
+    m->error = "slim_model_generate: invalid arguments (prompt and tokens "
+               "must be non-NULL, prompt_len, temperature and top_k "
+               "non-negative)";
+    return 1;
+  }
+  std::vector<int64_t> ids(prompt, prompt + prompt_len), out;
+  std::vector<float> all;
+  Model::Sampling sampling{temperature, top_k, seed};
+  if (!m->model->generate(ids, count, sampling, out, logits ? &all : nullptr,
+                          nullptr, m->error))
+    return 1;
+  std::copy(out.begin(), out.end(), tokens);
+  if (logits)
+    std::copy(all.begin(), all.end(), logits);
+  return 0;
 }
 
 const char *slim_model_error(const slim_model_handle *m) {

@@ -13,6 +13,7 @@
 // [1, N]) and DIR/logits.npy (float32 [N, V], the logits each token was
 // picked from), like the Slim binary's --output ids= / logits=.
 'use strict';
+const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
 const { readNpy, writeNpy } = require('./ort-run.js');
@@ -57,6 +58,7 @@ async function main() {
   }
   const flat = new Float32Array(count * vocab);
   logits.forEach((r, i) => flat.set(r, i * vocab));
+  fs.mkdirSync(outDir, { recursive: true });
   writeNpy(path.join(outDir, 'ids.npy'), new ort.Tensor('int64', BigInt64Array.from(out), [1, count]));
   writeNpy(path.join(outDir, 'logits.npy'), new ort.Tensor('float32', flat, [count, vocab]));
 }
