@@ -56,7 +56,7 @@ void usage() {
         "[--threads N] [--bench R]\n\n"
         "Generates N tokens after the prompt (int64 ids [P] or [1, P]) with "
         "the KV cache\n(%lld positions: P + N must fit; %lld bytes, %d "
-        "layers); greedy unless\n--temperature > 0 (then sampled from the "
+        "attention layer%s); greedy unless\n--temperature > 0 (then sampled from the "
         "top K, all when K = 0, with seed S,\ndefault 0). Writes the ids "
         "as DIR/ids.npy (int64 [1, N])%s; --output logits=FILE\nalso "
         "writes the [N, %lld] logits each token was picked from. Prints "
@@ -67,6 +67,7 @@ void usage() {
         slim_model.byte_tokens ? " | --prompt TEXT" : "",
         (long long)slim_model.max_seq_len,
         (long long)slim_model.kv_cache_bytes, slim_model.kv_layers,
+        slim_model.kv_layers == 1 ? "" : "s",
         slim_model.byte_tokens ? " (--prompt: prints the text)" : "",
         (long long)slim_model.vocab_size);
   std::printf("usage: %s --input NAME=FILE.npy ... [--output NAME=FILE.npy]\n"
@@ -373,8 +374,8 @@ int runGenerate(int64_t count, const std::string &promptIds,
                d.name, prompt.size(), (long long)count, median(prefill),
                median(decode), bench > 1 ? " (medians)" : "",
                (long long)d.kv_cache_bytes);
-  if (hasText) {
-    std::string text(tokens.begin(), tokens.end());
+  if (hasText) { // the prompt, then what follows it
+    std::string text = promptText + std::string(tokens.begin(), tokens.end());
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
   }

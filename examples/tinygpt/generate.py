@@ -3,12 +3,14 @@
 
     python3 examples/tinygpt/generate.py libtinygpt.so "prompt" [--tokens N]
 
-The compiled model takes a fixed window of T token ids and returns logits
-for every position; with no KV cache yet ([Generate] adds one), each new
-byte re-runs the window (full recompute): the prompt and what was generated
-so far sit at the start of the window, the rest is padding the causal mask
+A library compiled with a KV cache (slimc --max-seq-len N --emit=lib)
+generates through slim_model_generate: the prompt runs through the prefill
+step, then one decode step per byte. Without one, each new byte re-runs
+the fixed window (full recompute): the prompt and what was generated so
+far sit at the start of the window, the rest is padding the causal mask
 never lets the last position see. Prints the text and the time per byte.
-Only the Python standard library (ctypes on the model's C API).
+Only the Python standard library (ctypes on the model's C API). (The
+executable does the same with --generate N --prompt TEXT.)
 """
 import ctypes
 import sys
@@ -51,6 +53,21 @@ def main():
     text = list(args[1].encode())
     if not text or len(text) >= t:
         sys.exit("generate: the prompt must have 1 to %d bytes" % (t - 1))
+    lib.slim_model_generate.argtypes = [
+        ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, ctypes.c_int64,
+        ctypes.c_double, ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int64),
+        ctypes.c_void_p]
+    prompt = (ctypes.c_int64 * len(text))(*text)
+    out = (ctypes.c_int64 * tokens)()
+    start = time.perf_counter()
+    if lib.slim_model_generate(handle, prompt, len(text), tokens, 0.0, 0, 0, out, None) == 0:
+        elapsed = time.perf_counter() - start
+        print(bytes(text + list(out)).decode("utf-8", "replace"))
+        print("--- %d bytes in %.1f ms: %.2f ms per byte (KV cache)"
+              % (tokens, elapsed * 1e3, elapsed * 1e3 / tokens))
+        return
+    if b"does not generate" not in lib.slim_model_error(handle):
+        sys.exit("generate: " + lib.slim_model_error(handle).decode())
     ids = (ctypes.c_int64 * t)()
     logits = (ctypes.c_float * (t * vocab))()
     ins = (ctypes.c_void_p * 1)(ctypes.addressof(ids))
