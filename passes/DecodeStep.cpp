@@ -203,8 +203,9 @@ LogicalResult StepBuilder::rewrite() {
               cst.getLoc(),
               DenseResourceElementsAttr::get(tableType, res.getRawHandle()));
         else
-          rows = makeWeight(b, cst.getLoc(), "position_table", rowsShape,
-                            *floatValues(table));
+          rows = b.create<arith::ConstantOp>(
+              cst.getLoc(),
+              cast<DenseElementsAttr>(cst.getValue()).reshape(tableType));
         Value gathered =
             b.create<EmbeddingOp>(op->getLoc(), rows, positions);
         op->setOperand(k, gathered);
@@ -231,7 +232,7 @@ LogicalResult StepBuilder::rewrite() {
   if (!head || !isa<LinearOp, QLinearOp>(head) ||
       tensorType(head->getOperand(0)).getRank() != 3 ||
       tensorType(head->getOperand(0)).getDimSize(1) != window)
-    return step.emitError(kPrefix)
+    return ret.emitError(kPrefix)
            << "the output of @" << src.getSymName()
            << " must be logits [1, " << window
            << ", vocab] from a linear head (not restricted to the last "

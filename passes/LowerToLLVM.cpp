@@ -26,13 +26,24 @@ struct SlimLowerToLLVMPass
       return signalPassFailure();
     }
     CompiledModel plan;
-    if (failed(lowerModelToLLVM(main, module, plan)))
+    // Lowered into a scratch module first: the source functions and the
+    // LLVM functions must not share one symbol table while lowering.
+    OwningOpRef<ModuleOp> lowered = ModuleOp::create(module.getLoc());
+    if (failed(lowerModuleToLLVM(module, *lowered, plan)))
       return signalPassFailure();
     Builder b(module.getContext());
     module->setAttr("slim.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));
     module->setAttr("slim.weights_bytes",
                     b.getI64IntegerAttr(plan.weights.size()));
-    main.erase();
+    if (plan.generates)
+      module->setAttr("slim.kv_cache_bytes",
+                      b.getI64IntegerAttr(plan.kvCacheBytes));
+    for (StringRef name : {"main", "prefill", "decode"})
+      if (auto f = module.lookupSymbol<func::FuncOp>(name))
+        f.erase();
+    // Constants the functions read became offsets into the weight blob.
+    for (Operation &op : llvm::make_early_inc_range(*lowered->getBody()))
+      op.moveBefore(module.getBody(), module.getBody()->end());
   }
 };
 

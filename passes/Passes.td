@@ -324,6 +324,10 @@ def SlimLowerToLLVMPass : Pass<"slim-lower-to-llvm", "::mlir::ModuleOp"> {
     are offsets into the weight blob (linear weights packed [in, out]);
     shapes are `llvm.mlir.global` constants. The module gets the attributes
     `slim.arena_bytes` and `slim.weights_bytes`, and @main is removed.
+    Step functions @prefill and @decode (slim-decode-step) become
+    `slim_model_prefill` / `slim_model_decode` with the KV cache as a fifth
+    pointer; each `slim.kv_attention` passes its slot's byte offset in it
+    (attribute `slim.kv_cache_bytes`: the whole cache).
 
     ```mlir
     %r = llvm.call @slim_k_linear(%x, %rows, %in, %wt, %bias, %out, %y)

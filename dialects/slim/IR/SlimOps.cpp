@@ -419,11 +419,14 @@ LogicalResult KvAttentionOp::verify() {
       !getPositions().getType().getElementType().isInteger(64))
     return emitOpError("positions must be tensor<1x")
            << t << "xi64>, got " << getPositions().getType();
-  if (getSlot() < 0)
-    return emitOpError("slot must be non-negative, got ") << getSlot();
-  if (getCapacity() < t)
+  // I64Attr getters are unsigned.
+  int64_t slot = static_cast<int64_t>(getSlot());
+  int64_t capacity = static_cast<int64_t>(getCapacity());
+  if (slot < 0)
+    return emitOpError("slot must be non-negative, got ") << slot;
+  if (capacity < t)
     return emitOpError("capacity ")
-           << getCapacity() << " is smaller than the " << t << " new tokens";
+           << capacity << " is smaller than the " << t << " new tokens";
   if (auto scale = getScale()) {
     float x = scale->convertToFloat();
     if (!(x > 0.0f) || !std::isfinite(x))

@@ -305,6 +305,58 @@ func.func @qlinear_float_weight(%x: tensor<2x64xf32>, %w: tensor<8x64xf32>, %s: 
 }
 
 //===----------------------------------------------------------------------===//
+// slim.kv_attention
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @kv_batch(%q: tensor<2x1x64xf32>, %pos: tensor<1x1xi64>) {
+  // expected-error @+1 {{'slim.kv_attention' op the KV cache holds one sequence: batch must be 1, got 2}}
+  %o = slim.kv_attention %q, %q, %q, %pos heads(4, 4) slot(0) capacity(8) : tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<1x1xi64>
+  return
+}
+
+// -----
+
+func.func @kv_tokens(%q: tensor<1x2x64xf32>, %k: tensor<1x3x64xf32>, %pos: tensor<1x2xi64>) {
+  // expected-error @+1 {{'slim.kv_attention' op query, key and value must have the same tokens, got 2, 3, 3}}
+  %o = slim.kv_attention %q, %k, %k, %pos heads(4, 4) slot(0) capacity(8) : tensor<1x2x64xf32>, tensor<1x3x64xf32>, tensor<1x3x64xf32>, tensor<1x2xi64>
+  return
+}
+
+// -----
+
+func.func @kv_heads(%q: tensor<1x1x64xf32>, %k: tensor<1x1x48xf32>, %pos: tensor<1x1xi64>) {
+  // expected-error @+1 {{'slim.kv_attention' op query width 64 / 4 heads must equal key width 48 / 2 heads}}
+  %o = slim.kv_attention %q, %k, %k, %pos heads(4, 2) slot(0) capacity(8) : tensor<1x1x64xf32>, tensor<1x1x48xf32>, tensor<1x1x48xf32>, tensor<1x1xi64>
+  return
+}
+
+// -----
+
+func.func @kv_positions(%q: tensor<1x2x64xf32>, %pos: tensor<2xi64>) {
+  // expected-error @+1 {{'slim.kv_attention' op positions must be tensor<1x2xi64>, got 'tensor<2xi64>'}}
+  %o = slim.kv_attention %q, %q, %q, %pos heads(4, 4) slot(0) capacity(8) : tensor<1x2x64xf32>, tensor<1x2x64xf32>, tensor<1x2x64xf32>, tensor<2xi64>
+  return
+}
+
+// -----
+
+func.func @kv_capacity(%q: tensor<1x4x64xf32>, %pos: tensor<1x4xi64>) {
+  // expected-error @+1 {{'slim.kv_attention' op capacity 2 is smaller than the 4 new tokens}}
+  %o = slim.kv_attention %q, %q, %q, %pos heads(4, 4) slot(0) capacity(2) : tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+func.func @kv_slot(%q: tensor<1x1x64xf32>, %pos: tensor<1x1xi64>) {
+  // expected-error @+1 {{'slim.kv_attention' op slot must be non-negative, got -1}}
+  %o = slim.kv_attention %q, %q, %q, %pos heads(4, 4) slot(-1) capacity(8) : tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1xi64>
+  return
+}
+
+//===----------------------------------------------------------------------===//
 // slim.attention
 //===----------------------------------------------------------------------===//
 
