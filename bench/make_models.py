@@ -6,8 +6,13 @@ DeiT-Small (224x224, patch 16, d=384, 6 heads, 12 layers, 197 tokens) and
 DeiT-Tiny (d=192, 3 heads) shapes, exported to ONNX opset 17 with the same
 module code as the test fixtures.
 
-    /usr/bin/python3 bench/make_models.py OUT_DIR
+    /usr/bin/python3 bench/make_models.py OUT_DIR [NAME ...]
+
+NAME: gpt2-small, bert-base, deit-small, deit-tiny (the default set) or
+gpt2-small-decode (GPT-2-small as one KV-cache decode step, for
+bench/decode.py).
 """
+import math
 import os
 import sys
 
@@ -23,13 +28,7 @@ torch.set_grad_enabled(False)
 
 
 def gpt2_small():
-    c = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"],
-         "vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12,
-         "n_head": 12, "n_inner": None, "activation_function": "gelu_new",
-         "layer_norm_epsilon": 1e-5, "tie_word_embeddings": True}
-    torch.manual_seed(11)
-    m = mm.GPT2LMHeadModel(c)
-    mm.randomize(m, std=0.02)
+    m, c = gpt2_small_model()
     ids = torch.randint(0, c["vocab_size"], (1, mm.T))
     mm.save("gpt2-small", m, c, (ids,), ["input_ids"], ["logits"], dict(m.state_dict()))
 
@@ -77,10 +76,71 @@ def deit_small():
     mm.save("deit-small", m, c, (px,), ["pixel_values"], ["logits"], dict(m.state_dict()))
 
 
+class GPT2Step(torch.nn.Module):
+    """GPT-2 decoding T new tokens after P cached positions, the Hugging Face
+    `past_key_values` way: past_key / past_value [layers, 1, heads, P,
+    head_dim] are concatenated with the new keys and values, which are
+    returned as present_key / present_value. The attention needs no mask
+    for one new token (it sees every cached position)."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, past_key, past_value):
+        tr = self.m.transformer
+        p = past_key.shape[3]
+        pos = torch.arange(p, p + input_ids.shape[1]).unsqueeze(0)
+        x = tr.wte(input_ids) + tr.wpe(pos)
+        ks, vs = [], []
+        for i, blk in enumerate(tr.h):
+            a = blk.attn
+            q, k, v = a.c_attn(blk.ln_1(x)).split(a.d, dim=2)
+            q, k, v = mm.split_heads(q, a.h), mm.split_heads(k, a.h), mm.split_heads(v, a.h)
+            k = torch.cat([past_key[i], k], dim=2)
+            v = torch.cat([past_value[i], v], dim=2)
+            ks.append(k)
+            vs.append(v)
+            w = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(v.size(-1)), dim=-1)
+            x = x + a.c_proj(mm.merge_heads(torch.matmul(w, v)))
+            x = x + blk.mlp(blk.ln_2(x))
+        logits = torch.nn.functional.linear(tr.ln_f(x), tr.wte.weight)
+        return logits, torch.stack(ks), torch.stack(vs)
+
+
+def gpt2_small_model():
+    c = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"],
+         "vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12,
+         "n_head": 12, "n_inner": None, "activation_function": "gelu_new",
+         "layer_norm_epsilon": 1e-5, "tie_word_embeddings": True}
+    torch.manual_seed(11)
+    m = mm.GPT2LMHeadModel(c)
+    mm.randomize(m, std=0.02)
+    return m, c
+
+
+def gpt2_small_decode(past=128):
+    """gpt2-small/decode-past128.onnx: the GPT-2-small benchmark model (same
+    seed, same weights) as one decode step with 128 cached positions, for
+    ONNX Runtime's KV-cache decode timing (bench/decode.py)."""
+    m, c = gpt2_small_model()
+    m.eval()
+    ids = torch.zeros(1, 1, dtype=torch.long)
+    kv = torch.zeros(c["n_layer"], 1, c["n_head"], past, c["n_embd"] // c["n_head"])
+    d = os.path.join(out, "gpt2-small")
+    os.makedirs(d, exist_ok=True)
+    torch.onnx.export(GPT2Step(m), (ids, kv, kv), os.path.join(d, "decode-past%d.onnx" % past),
+                      opset_version=17, input_names=["input_ids", "past_key", "past_value"],
+                      output_names=["logits", "present_key", "present_value"],
+                      do_constant_folding=True)
+
+
 if __name__ == "__main__":
     which = sys.argv[2:] or ["gpt2-small", "bert-base", "deit-small", "deit-tiny"]
     if "gpt2-small" in which:
         gpt2_small()
+    if "gpt2-small-decode" in which:
+        gpt2_small_decode()
     if "bert-base" in which:
         bert_base()
     if "deit-small" in which:

@@ -3,7 +3,8 @@
 // The peaks kernel efficiencies are reported against (`--peak-gflops` of
 // the compiled binaries' --profile, bench/run.py): fp32 fused multiply-add
 // and, where the CPU has AVX-512 VNNI, int8 dot products (vpdpbusd), each on
-// 1 thread and on every core, as the median of 7 runs of ~0.2 s.
+// 1 thread and on every core, as the median of 7 runs of ~0.2 s; and the
+// streaming memory read bandwidth (the bound of memory-bound decode steps).
 //
 //   build/bin/slim-peak [--json]
 //
@@ -86,6 +87,44 @@ double measure(Loop loop, double opsPerIteration, int threads) {
   return rates[rates.size() / 2];
 }
 
+/// Streaming read bandwidth (GB/s) of `threads` threads, each summing its
+/// own 256 MB buffer (far beyond the caches) with 8 vector accumulators:
+/// the bound of memory-bound kernels such as a decode step's weight
+/// stream. Median of 7 passes after one to fault the pages in.
+double readBandwidth(int threads) {
+  const size_t n = (256u << 20) / sizeof(float);
+  std::vector<std::vector<F16>> bufs(threads,
+                                     std::vector<F16>(n / 16, F16{} + 1.0f));
+  auto pass = [&](int t) {
+    const F16 *p = bufs[t].data();
+    F16 acc[8] = {};
+    for (size_t i = 0; i + 8 <= n / 16; i += 8)
+      for (int j = 0; j < 8; ++j)
+        acc[j] += p[i + j];
+    F16 sum = F16{};
+    for (int j = 0; j < 8; ++j)
+      sum += acc[j];
+    return sum[0];
+  };
+  std::vector<double> rates;
+  for (int run = 0; run < 8; ++run) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    std::vector<float> sink(threads);
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] { sink[t] = pass(t); });
+    for (auto &th : pool)
+      th.join();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                   .count();
+    if (run > 0)
+      rates.push_back(double(n) * sizeof(float) * threads / s / 1e9 +
+                      0.0 * sink[0]);
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -98,10 +137,12 @@ int main(int argc, char **argv) {
   v1 = measure(vnniLoop, kOpsPerVnniIteration, 1);
   vn = measure(vnniLoop, kOpsPerVnniIteration, cores);
 #endif
+  double b1 = readBandwidth(1), bn = readBandwidth(cores);
   if (json) {
     std::printf("{\"cores\": %d, \"fp32_gflops_1\": %.1f, \"fp32_gflops_all\": "
-                "%.1f, \"int8_vnni_gops_1\": %.1f, \"int8_vnni_gops_all\": %.1f}\n",
-                cores, f1, fn, v1, vn);
+                "%.1f, \"int8_vnni_gops_1\": %.1f, \"int8_vnni_gops_all\": %.1f, "
+                "\"read_gbs_1\": %.1f, \"read_gbs_all\": %.1f}\n",
+                cores, f1, fn, v1, vn, b1, bn);
     return 0;
   }
   std::printf("fp32 FMA:   %7.1f GFLOP/s on 1 thread, %7.1f on %d\n", f1, fn,
@@ -111,5 +152,7 @@ int main(int argc, char **argv) {
                 cores);
   else
     std::printf("int8 VNNI:  not available on this CPU\n");
+  std::printf("memory read: %6.1f GB/s on 1 thread, %7.1f on %d\n", b1, bn,
+              cores);
   return 0;
 }

@@ -255,6 +255,78 @@ bool attention(const float *q, const float *k, const float *v,
                     "attention", error);
 }
 
+namespace {
+
+/// Σ a[e]·b[e] in 16 independent lanes (vectorized; a single running sum
+/// would be one long chain of dependent multiply-adds).
+float dot(const float *a, const float *b, int64_t n) {
+  float acc[16] = {};
+  int64_t e = 0;
+  for (; e + 16 <= n; e += 16)
+    for (int l = 0; l < 16; ++l)
+      acc[l] += a[e + l] * b[e + l];
+  float s = 0.0f;
+  for (int l = 0; l < 16; ++l)
+    s += acc[l];
+  for (; e < n; ++e)
+    s += a[e] * b[e];
+  return s;
+}
+
+/// Causal attention of a few queries (a decode step) over a cache: plain
+/// loops that stream each cached key and value row once (all heads of a
+/// row together). The tiled Halide kernel is built for blocks of 8 queries
+/// and transposes every head's keys per call, which for one query costs
+/// more than the S·d multiply-adds themselves.
+void fewQueryAttention(const float *q, const float *keys, const float *values,
+                       int64_t tokens, int64_t first, int64_t heads,
+                       int64_t kvHeads, int64_t d, int64_t dv, float scale,
+                       float *out) {
+  const int64_t group = heads / kvHeads, kw = kvHeads * d, vw = kvHeads * dv;
+  const int64_t keysMax = first + tokens;
+  std::vector<float> w(size_t(heads * keysMax)), top(heads), sum(heads);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const int64_t limit = first + t + 1; // keys 0 … p+t
+    const float *qt = q + t * heads * d;
+    std::fill(top.begin(), top.end(),
+              -std::numeric_limits<float>::infinity());
+    for (int64_t j = 0; j < limit; ++j) {
+      const float *row = keys + j * kw;
+      for (int64_t h = 0; h < heads; ++h) {
+        float s = dot(qt + h * d, row + (h / group) * d, d) * scale;
+        w[h * keysMax + j] = s;
+        top[h] = std::max(top[h], s);
+      }
+    }
+    for (int64_t h = 0; h < heads; ++h) {
+      float total = 0.0f;
+      float *wh = w.data() + h * keysMax;
+      for (int64_t j = 0; j < limit; ++j)
+        total += wh[j] = std::exp(wh[j] - top[h]);
+      sum[h] = total;
+    }
+    float *ot = out + t * heads * dv;
+    std::fill(ot, ot + heads * dv, 0.0f);
+    for (int64_t j = 0; j < limit; ++j) {
+      const float *row = values + j * vw;
+      for (int64_t h = 0; h < heads; ++h) {
+        const float a = w[h * keysMax + j];
+        const float *vv = row + (h / group) * dv;
+        float *o = ot + h * dv;
+        for (int64_t e = 0; e < dv; ++e)
+          o[e] += a * vv[e];
+      }
+    }
+    for (int64_t h = 0; h < heads; ++h) {
+      const float inv = 1.0f / sum[h];
+      for (int64_t e = 0; e < dv; ++e)
+        ot[h * dv + e] *= inv;
+    }
+  }
+}
+
+} // namespace
+
 bool kvAttention(const float *q, const float *k, const float *v,
                  const int64_t *positions, int64_t tokens, int64_t heads,
                  int64_t kvHeads, int64_t headDim, int64_t valueDim,
@@ -278,6 +350,11 @@ bool kvAttention(const float *q, const float *k, const float *v,
   float *keys = slot, *values = slot + capacity * kw;
   std::memcpy(keys + p * kw, k, size_t(tokens * kw) * sizeof(float));
   std::memcpy(values + p * vw, v, size_t(tokens * vw) * sizeof(float));
+  if (tokens < 4) {
+    fewQueryAttention(q, keys, values, tokens, p, heads, kvHeads, headDim,
+                      valueDim, scale, out);
+    return true;
+  }
   return attention(q, keys, values, nullptr,
                    {1, tokens, p + tokens, heads, kvHeads, headDim, valueDim},
                    /*causal=*/true, scale, out, error);

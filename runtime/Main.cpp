@@ -94,7 +94,7 @@ int runGenerate(int64_t count, const std::string &promptIds,
                 const Model::Sampling &sampling,
                 std::map<std::string, std::string> &outputFiles,
                 const std::string &outputDir, const char *weightsPath,
-                int bench);
+                int bench, bool profile, double peakGflops);
 
 } // namespace
 
@@ -185,13 +185,11 @@ int main(int argc, char **argv) {
     if (!inputFiles.empty())
       return fail(2, "--generate takes the prompt from --prompt-ids (or "
                      "--prompt), not --input");
-    if (profile)
-      return fail(2, "--profile profiles the one-pass forward; it does not "
-                     "combine with --generate");
     if (threads > 0)
       halide_set_num_threads(threads);
     return runGenerate(generate, promptIds, promptText, hasText, sampling,
-                       outputFiles, outputDir, weightsPath, bench);
+                       outputFiles, outputDir, weightsPath, bench, profile,
+                       peakGflops);
   }
   if (sampling.temperature > 0 || sampling.topK > 0 || sampling.seed)
     return fail(2, "--temperature, --top-k and --seed go with --generate N");
@@ -299,7 +297,7 @@ int runGenerate(int64_t count, const std::string &promptIds,
                 const Model::Sampling &sampling,
                 std::map<std::string, std::string> &outputFiles,
                 const std::string &outputDir, const char *weightsPath,
-                int bench) {
+                int bench, bool profile, double peakGflops) {
   const slim_model_desc &d = slim_model;
   if (!d.prefill)
     return fail(2, "--generate: this model has no KV-cache step functions "
@@ -360,14 +358,25 @@ int runGenerate(int64_t count, const std::string &promptIds,
   std::vector<float> logits;
   Model::GenerateStats stats;
   std::vector<double> prefill, decode;
-  for (int r = 0; r < std::max(bench, 1); ++r) {
+  // --profile: the steps of every generation (after a warm-up one when
+  // benchmarking), per generation.
+  if (profile && bench <= 1)
+    profileEnable(d.num_ops);
+  for (int r = 0; r < std::max(bench, 1) + (bench > 1 ? 1 : 0); ++r) {
+    if (profile && bench > 1 && r == 1)
+      profileEnable(d.num_ops);
     if (!model->generate(prompt, count, sampling, tokens,
                          logitsPath.empty() ? nullptr : &logits, &stats, err))
       return fail(err.rfind("prompt", 0) == 0 ? 2 : 1, err);
+    if (bench > 1 && r == 0)
+      continue; // the warm-up
     prefill.push_back(stats.prefillMs);
     decode.push_back(stats.decodeSteps ? stats.decodeMs / stats.decodeSteps
                                        : 0.0);
   }
+  if (profile)
+    profilePrint(stdout, std::max(bench, 1), d.op_names, d.op_flops,
+                 d.num_ops, peakGflops);
   std::fprintf(stderr,
                "%s: prompt %zu tokens, generated %lld; prefill_ms=%.3f "
                "decode_ms_per_token=%.3f%s (KV cache %lld bytes)\n",

@@ -38,10 +38,12 @@ void profilePrint(std::FILE *out, int runs, const char *const *names,
   std::sort(order.begin(), order.end(),
             [](int a, int b) { return totalNs[a] > totalNs[b]; });
   // "  123.4 GFLOP/s  98.1% of peak" for ops with known FLOPs.
+  // f: the FLOPs done (each op's per-call FLOPs times its calls: a decode
+  // step runs once per token).
   auto rate = [&](double f, double ns) {
     if (f <= 0 || ns <= 0)
       return std::string();
-    double g = f * runs / ns;
+    double g = f / ns;
     char buf[64];
     if (peakGflops > 0)
       std::snprintf(buf, sizeof buf, "  %7.1f GFLOP/s %5.1f%% of peak", g,
@@ -57,15 +59,23 @@ void profilePrint(std::FILE *out, int runs, const char *const *names,
     int k = order[i];
     std::fprintf(out, "  %9.3f %6.1f%%  %s%s\n", totalNs[k] / runs / 1e6,
                  all > 0 ? 100.0 * totalNs[k] / all : 0.0, names[k],
-                 rate(flops ? double(flops[k]) : 0, totalNs[k]).c_str());
+                 rate(flops ? double(flops[k]) * double(calls[k]) : 0,
+                      totalNs[k])
+                     .c_str());
   }
-  // Per kind: the op name up to the first space.
+  // Per kind: the op name up to the first space ("decode: slim.linear"
+  // for the step functions' ops); kinds that did not run are left out.
   std::map<std::string, std::pair<double, double>> kinds; // ns, flops
   for (int i = 0; i < numOps; ++i) {
+    if (totalNs[i] <= 0)
+      continue;
     std::string n = names[i];
-    auto &kind = kinds[n.substr(0, n.find(' '))];
+    size_t cut = n.find(' ');
+    if (cut != std::string::npos && cut > 0 && n[cut - 1] == ':')
+      cut = n.find(' ', cut + 1);
+    auto &kind = kinds[n.substr(0, cut)];
     kind.first += totalNs[i];
-    kind.second += flops ? double(flops[i]) : 0;
+    kind.second += flops ? double(flops[i]) * double(calls[i]) : 0;
   }
   std::vector<std::pair<std::string, std::pair<double, double>>> byKind(
       kinds.begin(), kinds.end());

@@ -117,6 +117,55 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{{2, 23, 23, 3, 3, 20, 12}, false, true},
                       AttentionCase{{1, 12, 20, 2, 2, 16, 16}, true, true}));
 
+// kvAttention, step by step: a prompt of 5 tokens (the tiled kernel), then
+// single tokens and a pair (the few-query loops), each against the float64
+// reference over the whole sequence so far; GQA (4 heads over 2) and a
+// value width unlike the key width. The cache rows the steps wrote are the
+// keys and values given, and a write past the capacity is refused.
+TEST(KvAttention, StepsMatchFloat64ReferenceOverTheWholeSequence) {
+  const int64_t H = 4, Hkv = 2, d = 24, dv = 8, capacity = 12, total = 10;
+  auto q = randomVector(total * H * d, 11);
+  auto k = randomVector(total * Hkv * d, 12);
+  auto v = randomVector(total * Hkv * dv, 13);
+  std::vector<float> slot(capacity * Hkv * (d + dv), NAN);
+  float scale = 1.0f / std::sqrt(float(d));
+  std::string error;
+  int64_t p = 0;
+  for (int64_t tokens : {5, 1, 1, 2, 1}) {
+    std::vector<int64_t> pos(tokens);
+    for (int64_t t = 0; t < tokens; ++t)
+      pos[t] = p + t;
+    std::vector<float> out(tokens * H * dv, NAN);
+    ASSERT_TRUE(kvAttention(q.data() + p * H * d, k.data() + p * Hkv * d,
+                            v.data() + p * Hkv * dv, pos.data(), tokens, H,
+                            Hkv, d, dv, capacity, slot.data(), scale,
+                            out.data(), error))
+        << error;
+    // The reference: all p + tokens keys, the last `tokens` queries.
+    std::vector<float> qs(q.begin() + p * H * d,
+                          q.begin() + (p + tokens) * H * d);
+    std::vector<float> ks(k.begin(), k.begin() + (p + tokens) * Hkv * d);
+    std::vector<float> vs(v.begin(), v.begin() + (p + tokens) * Hkv * dv);
+    expectClose(out,
+                attentionReference(qs, ks, vs, nullptr,
+                                   {1, tokens, p + tokens, H, Hkv, d, dv},
+                                   true, scale),
+                "kv_attention");
+    p += tokens;
+  }
+  for (int64_t i = 0; i < total * Hkv * d; ++i)
+    ASSERT_EQ(slot[i], k[i]) << "cached key " << i;
+  for (int64_t i = 0; i < total * Hkv * dv; ++i)
+    ASSERT_EQ(slot[capacity * Hkv * d + i], v[i]) << "cached value " << i;
+  std::vector<int64_t> pos = {11, 12};
+  std::vector<float> out(2 * H * dv);
+  EXPECT_FALSE(kvAttention(q.data(), k.data(), v.data(), pos.data(), 2, H, Hkv,
+                           d, dv, capacity, slot.data(), scale, out.data(),
+                           error));
+  EXPECT_EQ(error, "the KV cache holds 12 positions; positions 11 to 12 do "
+                   "not fit");
+}
+
 double geluErf(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
 double geluTanh(double x) {
   return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
