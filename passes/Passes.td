@@ -167,34 +167,64 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
 }
 
 def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
-  let summary = "int8 weights per output channel, dynamic per-token activations (W8A8)";
+  let summary = "post-training quantization: int8 W8A8, int4 group-wise weights, SmoothQuant";
   let description = [{
     Post-training quantization (shared/spec/PASSES.md §4): every
-    `slim.linear` with a constant f32 weight becomes `slim.qlinear` with
-    int8 weights, symmetric per output channel
+    `slim.linear` with a constant f32 weight becomes `slim.qlinear`.
+
+    `weights = int8` (default): symmetric per output channel
     (s_o = max(max_i |W[o,i]|, 1e-5) / 127, q = round(W / s_o) in
-    [−127, 127], so |W − q·s_o| ≤ s_o / 2). Activations: `act = dynamic`
-    (default): the kernel quantizes each token with s_t = max|x_t| / 127;
-    `act = static`: one scale per linear input, max |x| / 127 over the
-    `calibration` batches (run by the reference executor on the unmodified
-    model). Sums in int32 with AVX-512 VNNI (vpdpbusd).
+    [−127, 127], so |W − q·s_o| ≤ s_o / 2), activations quantized too:
+    `act = dynamic` (default; the kernel quantizes each token with
+    s_t = max|x_t| / 127) or `act = static` (one scale per linear input
+    from the `calibration` batches, run by the reference executor on the
+    float model: max |x| with `calib = minmax`, the `percentile`-th
+    percentile of |x| with `calib = percentile`). Sums in int32 with
+    AVX-512 VNNI (vpdpbusd).
+
+    `weights = int4`: groups of `group` (32, 64 or 128) inputs, Q4_0
+    (`symmetric`, default: d = m / −8 with m the group's element of largest
+    magnitude, q = min(15, trunc(w/d + 8.5)), w ≈ (q − 8)·d, error ≤ |d|)
+    or min/max (`symmetric=false`: s = (max − min)/15 over the range widened
+    to 0, zero point z = round(−min/s), error ≤ s/2); weight-only
+    (`act = none`, the default for int4): the kernel dequantizes in
+    registers and multiplies float activations.
+
+    `alpha` > 0 applies SmoothQuant first (needs `calibration`): for each
+    LayerNorm/RMSNorm whose output only linears read, s_j = max|X_j|^α /
+    max_o|W[o,j]|^(1−α) over all of them; the norm's gain and bias are
+    divided by s and the linears' columns multiplied by it — the same
+    function in float. `weights = none` stops there (smoothing only).
 
     The head (a linear whose result is a graph output) stays in float
     unless `head`; norms, softmax, activations, residual adds and the
     embedding gather always do. `print` lists every quantized op with its
-    largest weight error in units of its scale. Every candidate is checked
-    before anything changes (a non-constant weight, or K · 127² ≥ 2³¹,
-    fails with the spec's message).
+    largest weight error. Every candidate is checked before anything
+    changes (spec §4.9 messages).
   }];
   let options = [
     Option<"weights", "weights", "std::string", /*default=*/"\"int8\"",
-           "weight format: int8 (per output channel)">,
-    Option<"act", "act", "std::string", /*default=*/"\"dynamic\"",
-           "activations: dynamic (per-token scales at run time) or static "
-           "(one scale per linear input, max |x| / 127 over the calibration "
-           "set)">,
+           "weight format: int8 (per output channel), int4 (group-wise), or "
+           "none (only SmoothQuant)">,
+    Option<"act", "act", "std::string", /*default=*/"\"\"",
+           "activations: dynamic (per-token scales at run time; int8's "
+           "default), static (one calibrated scale per linear input) or none "
+           "(weight-only; int4's default)">,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
-           "with act=static: a .npy batch or a directory of them">,
+           "for act=static and SmoothQuant: a .npy batch or a directory of "
+           "them">,
+    Option<"calib", "calib", "std::string", /*default=*/"\"minmax\"",
+           "static scales from max |x| (minmax) or its percentile "
+           "(percentile)">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "with calib=percentile: the percentile of |x| that maps to 127">,
+    Option<"group", "group", "int64_t", /*default=*/"32",
+           "int4: inputs per group (32, 64 or 128)">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "int4: Q4_0 (symmetric, z = 8) or min/max with zero points">,
+    Option<"alpha", "smoothquant", "double", /*default=*/"0.0",
+           "SmoothQuant migration strength (0 = off; the paper's default "
+           "0.5)">,
     Option<"head", "head", "bool", /*default=*/"false",
            "quantize the head (the linear producing a graph output) too">,
     Option<"print", "print", "bool", /*default=*/"false",

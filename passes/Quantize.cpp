@@ -13,6 +13,7 @@
 #include "passes/Weights.h"
 
 #include "codegen/exec/Executor.h"
+#include "runtime/Kernels.h"
 #include "dialects/slim/IR/SlimOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,10 +21,13 @@
 #include "mlir/IR/Builders.h"
 
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMQUANTIZEPASS
@@ -53,91 +57,348 @@ bool isHead(LinearOp lin) {
   return false;
 }
 
+/// Calibration statistics of the values a pass asks for, over every batch
+/// (the reference executor on the current float model).
+struct Calibration {
+  /// max |x| over the whole tensor.
+  llvm::DenseMap<Value, float> amax;
+  /// max |x[..., j]| per channel (last axis), for SmoothQuant.
+  llvm::DenseMap<Value, std::vector<float>> channelMax;
+  /// The K largest |x| (a min-heap), K = ⌈(1 − p/100) · N⌉, for the p-th
+  /// percentile.
+  llvm::DenseMap<Value, std::vector<float>> top;
+};
+
+LogicalResult calibrate(ModuleOp module, StringRef path,
+                        const llvm::DenseSet<Value> &tensors,
+                        const llvm::DenseSet<Value> &channels,
+                        double percentile, Calibration &c) {
+  for (auto func : module.getOps<func::FuncOp>()) {
+    std::vector<std::vector<Tensor>> batches;
+    if (failed(loadCalibrationBatches(func, path, kPrefix, batches)))
+      return failure();
+    Executor exec;
+    exec.onValue = [&](Operation *op, const Tensor &t) {
+      Value v = op->getResult(0);
+      if (t.dtype != ::slim::rt::DType::F32)
+        return;
+      const float *p = reinterpret_cast<const float *>(t.data.data());
+      int64_t n = t.numElements();
+      if (tensors.contains(v)) {
+        float &m = c.amax[v];
+        for (int64_t i = 0; i < n; ++i)
+          m = std::max(m, std::fabs(p[i]));
+        if (percentile > 0) {
+          double total = double(n) * double(batches.size());
+          size_t k = size_t(std::max(
+              1.0, std::ceil((1.0 - percentile / 100.0) * total)));
+          std::vector<float> &heap = c.top[v];
+          for (int64_t i = 0; i < n; ++i) {
+            float a = std::fabs(p[i]);
+            if (heap.size() < k) {
+              heap.push_back(a);
+              std::push_heap(heap.begin(), heap.end(), std::greater<float>());
+            } else if (a > heap.front()) {
+              std::pop_heap(heap.begin(), heap.end(), std::greater<float>());
+              heap.back() = a;
+              std::push_heap(heap.begin(), heap.end(), std::greater<float>());
+            }
+          }
+        }
+      }
+      if (channels.contains(v) && !t.shape.empty()) {
+        int64_t d = t.shape.back();
+        std::vector<float> &m = c.channelMax[v];
+        m.resize(d, 0.0f);
+        for (int64_t i = 0; i < n; ++i)
+          m[i % d] = std::max(m[i % d], std::fabs(p[i]));
+      }
+    };
+    for (const auto &batch : batches) {
+      std::vector<Tensor> outputs;
+      if (failed(exec.run(func, batch, outputs)))
+        return failure();
+    }
+  }
+  return success();
+}
+
 struct SlimQuantizePass
     : public mlir::slim::impl::SlimQuantizePassBase<SlimQuantizePass> {
   using SlimQuantizePassBase::SlimQuantizePassBase;
 
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    if (weights != "int8") {
-      module.emitError(kPrefix) << "weights=" << weights
-                                << " is not implemented (int8 only)";
-      return signalPassFailure();
+  /// SmoothQuant (§4.3): per channel j of every norm output X read only by
+  /// linears, s_j = max|X_j|^α / max_o |W[o,j]|^(1−α) (≥ 1e-5, the max over
+  /// every linear reading X); g' = g / s, b' = b / s, W'[:, j] = W[:, j]·s_j.
+  LogicalResult smooth(ModuleOp module, ArrayRef<LinearOp> todo);
+
+  void runOnOperation() override;
+};
+
+LogicalResult SlimQuantizePass::smooth(ModuleOp module,
+                                       ArrayRef<LinearOp> todo) {
+  // The norms to smooth and the linears reading each.
+  llvm::MapVector<Operation *, SmallVector<LinearOp>> groups;
+  llvm::DenseSet<Operation *> candidates;
+  for (LinearOp lin : todo)
+    candidates.insert(lin);
+  for (LinearOp lin : todo) {
+    Value x = lin.getInput();
+    // A residual body's argument is the residual's input: a norm there
+    // (Post-LN) also feeds the residual add.
+    bool throughResidual = false;
+    while (auto arg = dyn_cast<BlockArgument>(x)) {
+      auto res = dyn_cast<ResidualOp>(arg.getOwner()->getParentOp());
+      if (!res)
+        break;
+      x = res.getInput();
+      throughResidual = true;
     }
-    if (act == "static" && calibration.empty()) {
-      module.emitError(kPrefix)
-          << "static activation quantization requires a calibration set";
-      return signalPassFailure();
+    Operation *p = x.getDefiningOp();
+    if (!p || !isa<LayerNormOp, RmsNormOp, CrmsNormOp>(p))
+      continue; // o / down projections: not smoothed
+    if (throughResidual) {
+      lin.emitError(kPrefix)
+          << "smoothquant cannot fold scales for " << describeOp(lin)
+          << " (producer " << describeOp(p) << " is not an exclusive norm)";
+      return failure();
     }
-    if (act != "dynamic" && act != "static") {
-      module.emitError(kPrefix) << "act=" << act
-                                << " is not one of dynamic, static";
-      return signalPassFailure();
+    bool exclusive = isa<LayerNormOp, RmsNormOp>(p);
+    for (Operation *user : p->getResult(0).getUsers())
+      if (!candidates.contains(user) ||
+          cast<LinearOp>(user).getInput() != p->getResult(0))
+        exclusive = false;
+    Value gain = p->getNumOperands() > 1 ? p->getOperand(1) : Value();
+    if (auto ln = dyn_cast<LayerNormOp>(p))
+      exclusive &= ln.getNormalizedAxis() ==
+                   cast<RankedTensorType>(ln.getInput().getType()).getRank() - 1;
+    if (!exclusive || !gain || !isFloatConstant(gain) ||
+        (p->getNumOperands() > 2 && !isFloatConstant(p->getOperand(2)))) {
+      lin.emitError(kPrefix)
+          << "smoothquant cannot fold scales for " << describeOp(lin)
+          << " (producer " << describeOp(p) << " is not an exclusive norm)";
+      return failure();
     }
-    // Check every candidate first: a failure changes nothing.
-    SmallVector<LinearOp> todo;
-    WalkResult walk = module.walk([&](LinearOp lin) {
-      if (isHead(lin) && !head)
-        return WalkResult::advance();
-      if (!lin.getWeight().getDefiningOp<arith::ConstantOp>() ||
-          !isFloatConstant(lin.getWeight())) {
-        lin.emitError(kPrefix) << describeOp(lin)
-                               << " weight is not a constant";
-        return WalkResult::interrupt();
-      }
-      int64_t k = lin.getWeight().getType().getShape()[1];
-      if (k * 127 * 127 >= (int64_t(1) << 31)) {
-        lin.emitError(kPrefix)
-            << describeOp(lin) << " K=" << k << " risks int32 overflow";
-        return WalkResult::interrupt();
-      }
-      todo.push_back(lin);
+    groups[p].push_back(lin);
+  }
+  if (groups.empty())
+    return success();
+  llvm::DenseSet<Value> channels;
+  for (auto &[norm, lins] : groups)
+    channels.insert(norm->getResult(0));
+  Calibration stats;
+  if (failed(calibrate(module, calibration, {}, channels, 0, stats)))
+    return failure();
+  OpBuilder b(module.getContext());
+  for (auto &[norm, lins] : groups) {
+    const std::vector<float> &xmax = stats.channelMax.lookup(norm->getResult(0));
+    int64_t d = int64_t(xmax.size());
+    std::vector<float> wmax(d, 0.0f);
+    std::vector<std::vector<float>> ws;
+    for (LinearOp lin : lins) {
+      ws.push_back(*floatValues(lin.getWeight()));
+      int64_t out = lin.getWeight().getType().getShape()[0];
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t j = 0; j < d; ++j)
+          wmax[j] = std::max(wmax[j], std::fabs(ws.back()[o * d + j]));
+    }
+    std::vector<float> s(d);
+    for (int64_t j = 0; j < d; ++j)
+      s[j] = std::max(1e-5f, float(std::pow(double(xmax[j]), alpha) /
+                                   std::pow(std::max(double(wmax[j]), 1e-30),
+                                            1.0 - alpha)));
+    b.setInsertionPoint(norm);
+    for (unsigned k = 1; k < norm->getNumOperands(); ++k) {
+      std::vector<float> v = *floatValues(norm->getOperand(k));
+      for (int64_t j = 0; j < d; ++j)
+        v[j] /= s[j];
+      std::string name = weightName(norm->getOperand(k));
+      norm->setOperand(k, makeWeight(b, norm->getLoc(),
+                                     (name.empty() ? "norm" : name) + ".smooth",
+                                     {d}, v));
+    }
+    for (auto [lin, w] : llvm::zip(lins, ws)) {
+      int64_t out = lin.getWeight().getType().getShape()[0];
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t j = 0; j < d; ++j)
+          w[o * d + j] *= s[j];
+      b.setInsertionPoint(lin);
+      std::string name = weightName(lin.getWeight());
+      lin.getWeightMutable().assign(
+          makeWeight(b, lin.getLoc(),
+                     (name.empty() ? "linear" : name) + ".smooth", {out, d}, w));
+    }
+    if (print) {
+      float lo = *std::min_element(s.begin(), s.end()),
+            hi = *std::max_element(s.begin(), s.end());
+      llvm::errs() << "ptq: smoothquant " << describeOp(norm) << " -> "
+                   << lins.size() << " linear(s), alpha "
+                   << llvm::format("%.2f", double(alpha)) << ", scales "
+                   << llvm::format("%.3g", lo) << " … "
+                   << llvm::format("%.3g", hi) << "\n";
+    }
+  }
+  eraseDeadConstants(module);
+  return success();
+}
+
+void SlimQuantizePass::runOnOperation() {
+  ModuleOp module = getOperation();
+  bool int4 = weights == "int4", smoothOnly = weights == "none";
+  if (weights != "int8" && !int4 && !smoothOnly) {
+    module.emitError(kPrefix) << "weights=" << weights
+                              << " is not one of int8, int4, none";
+    return signalPassFailure();
+  }
+  std::string mode = act.empty() ? (int4 ? "none" : "dynamic") : act.getValue();
+  if (mode != "dynamic" && mode != "static" && mode != "none") {
+    module.emitError(kPrefix) << "act=" << mode
+                              << " is not one of dynamic, static, none";
+    return signalPassFailure();
+  }
+  if (int4 && mode != "none") {
+    module.emitError(kPrefix) << "int4 weights run weight-only (act=none); "
+                              << "act=" << mode << " is not implemented";
+    return signalPassFailure();
+  }
+  if (weights == "int8" && mode == "none") {
+    module.emitError(kPrefix) << "int8 weights need quantized activations "
+                                 "(act=dynamic or static); weight-only is "
+                                 "int4";
+    return signalPassFailure();
+  }
+  if (mode == "static" && calibration.empty()) {
+    module.emitError(kPrefix)
+        << "static activation quantization requires a calibration set";
+    return signalPassFailure();
+  }
+  if (calib != "minmax" && calib != "percentile") {
+    module.emitError(kPrefix) << "calib=" << calib
+                              << " is not one of minmax, percentile";
+    return signalPassFailure();
+  }
+  if (!(percentile > 0 && percentile <= 100)) {
+    module.emitError(kPrefix) << "percentile=" << double(percentile)
+                              << " is not in (0, 100]";
+    return signalPassFailure();
+  }
+  if (alpha != 0 && !(alpha > 0 && alpha < 1)) {
+    module.emitError(kPrefix) << "smoothquant alpha " << double(alpha)
+                              << " is not in (0, 1)";
+    return signalPassFailure();
+  }
+  if (alpha > 0 && calibration.empty()) {
+    module.emitError(kPrefix)
+        << "smoothquant needs activation statistics: a calibration set";
+    return signalPassFailure();
+  }
+  if (int4 && group != 32 && group != 64 && group != 128) {
+    module.emitError(kPrefix) << "group_size=" << int64_t(group)
+                              << " is not one of 32, 64, 128";
+    return signalPassFailure();
+  }
+  // Check every candidate first: a failure changes nothing.
+  SmallVector<LinearOp> todo;
+  WalkResult walk = module.walk([&](LinearOp lin) {
+    if (isHead(lin) && !head)
       return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
-      return signalPassFailure();
-
-    // Static: max |x| of every quantized linear's input over the
-    // calibration batches (the reference executor, unmodified model).
-    llvm::DenseMap<Value, float> amax;
-    if (act == "static") {
-      llvm::DenseSet<Value> inputs;
-      for (LinearOp lin : todo)
-        inputs.insert(lin.getInput());
-      for (auto func : module.getOps<func::FuncOp>()) {
-        std::vector<std::vector<Tensor>> batches;
-        if (failed(loadCalibrationBatches(func, calibration, kPrefix, batches)))
-          return signalPassFailure();
-        Executor exec;
-        exec.onValue = [&](Operation *op, const Tensor &t) {
-          Value v = op->getResult(0);
-          if (!inputs.contains(v) || t.dtype != ::slim::rt::DType::F32)
-            return;
-          const float *p = reinterpret_cast<const float *>(t.data.data());
-          float &m = amax[v];
-          for (int64_t i = 0; i < t.numElements(); ++i)
-            m = std::max(m, std::fabs(p[i]));
-        };
-        for (const auto &batch : batches) {
-          std::vector<Tensor> outputs;
-          if (failed(exec.run(func, batch, outputs)))
-            return signalPassFailure();
-        }
-      }
-      for (LinearOp lin : todo)
-        if (!amax.count(lin.getInput())) {
-          lin.emitError(kPrefix) << describeOp(lin)
-                                 << ": the calibration run did not see its "
-                                    "input (act=static)";
-          return signalPassFailure();
-        }
+    if (!lin.getWeight().getDefiningOp<arith::ConstantOp>() ||
+        !isFloatConstant(lin.getWeight())) {
+      lin.emitError(kPrefix) << describeOp(lin) << " weight is not a constant";
+      return WalkResult::interrupt();
     }
+    int64_t k = lin.getWeight().getType().getShape()[1];
+    if (int4 && k % group != 0) {
+      lin.emitError(kPrefix) << describeOp(lin) << " in_features=" << k
+                             << " not divisible by group_size=" << int64_t(group);
+      return WalkResult::interrupt();
+    }
+    if (!int4 && k * 127 * 127 >= (int64_t(1) << 31)) {
+      lin.emitError(kPrefix) << describeOp(lin) << " K=" << k
+                             << " risks int32 overflow";
+      return WalkResult::interrupt();
+    }
+    todo.push_back(lin);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return signalPassFailure();
 
-    OpBuilder b(module.getContext());
-    for (LinearOp lin : todo) {
-      auto shape = lin.getWeight().getType().getShape();
-      int64_t out = shape[0], in = shape[1];
-      std::vector<float> w = *floatValues(lin.getWeight());
+  if (alpha > 0 && failed(smooth(module, todo)))
+    return signalPassFailure();
+  if (smoothOnly)
+    return;
+
+  // Static: one scale per linear input, max |x| (or its percentile) over
+  // the calibration batches, on the (smoothed) float model.
+  Calibration stats;
+  if (mode == "static") {
+    llvm::DenseSet<Value> inputs;
+    for (LinearOp lin : todo)
+      inputs.insert(lin.getInput());
+    if (failed(calibrate(module, calibration, inputs, {},
+                         calib == "percentile" ? double(percentile) : 0.0,
+                         stats)))
+      return signalPassFailure();
+    for (LinearOp lin : todo)
+      if (!stats.amax.count(lin.getInput())) {
+        lin.emitError(kPrefix) << describeOp(lin)
+                               << ": the calibration run did not see its "
+                                  "input (act=static)";
+        return signalPassFailure();
+      }
+  }
+
+  OpBuilder b(module.getContext());
+  for (LinearOp lin : todo) {
+    auto shape = lin.getWeight().getType().getShape();
+    int64_t out = shape[0], in = shape[1];
+    std::vector<float> w = *floatValues(lin.getWeight());
+    b.setInsertionPoint(lin);
+    std::string base = weightName(lin.getWeight());
+    if (base.empty())
+      base = "linear";
+    Operation *ql;
+    if (int4) {
+      int64_t groups = in / group;
+      std::vector<uint8_t> q(w.size()), zeros(out * groups, 8);
+      std::vector<float> scales(out * groups);
+      ::slim::rt::quantizeQ4(w.data(), out, in, group, symmetric, q.data(),
+                             scales.data(), zeros.data());
+      double worst = 0; // max |W − deq| / |d| over the layer
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t i = 0; i < in; ++i) {
+          int64_t g = o * groups + i / group;
+          double d = std::fabs(scales[g]);
+          double deq = (double(q[o * in + i]) - zeros[g]) * scales[g];
+          if (d > 0)
+            worst = std::max(worst, std::fabs(deq - w[o * in + i]) / d);
+        }
+      Value qw = makeWeightI8(
+          b, lin.getLoc(), base + ".int4", {out, in},
+          ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(q.data()),
+                           q.size()),
+          4);
+      Value qs = makeWeight(b, lin.getLoc(), base + ".scale", {out, groups},
+                            scales);
+      Value qz;
+      if (!symmetric)
+        qz = makeWeightI8(
+            b, lin.getLoc(), base + ".zero", {out, groups},
+            ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(zeros.data()),
+                             zeros.size()));
+      ql = b.create<QLinearOp>(
+          lin.getLoc(), lin.getType(), lin.getInput(), qw, qs, qz,
+          lin.getBias(),
+          QuantActivationAttr::get(b.getContext(), QuantActivation::none),
+          b.getI64IntegerAttr(group), FloatAttr());
+      if (print)
+        llvm::errs() << "ptq: " << describeOp(lin) << " [" << out << ", "
+                     << in << "] -> int4 g" << group
+                     << (symmetric ? " Q4_0" : " min/max")
+                     << ", max |W - deq| = " << llvm::format("%.4f", worst)
+                     << (symmetric ? " |d|" : " s") << "\n";
+    } else {
       std::vector<int8_t> q(w.size());
       std::vector<float> scales(out);
       double worst = 0; // max |W − q·s| / s over the layer
@@ -154,18 +415,20 @@ struct SlimQuantizePass
           worst = std::max(worst, std::fabs(double(w[o * in + i]) - v * s) / s);
         }
       }
-      b.setInsertionPoint(lin);
-      std::string base = weightName(lin.getWeight());
-      if (base.empty())
-        base = "linear";
       Value qw = makeWeightI8(b, lin.getLoc(), base + ".int8", {out, in}, q);
       Value qs = makeWeight(b, lin.getLoc(), base + ".scale", {out}, scales);
-      bool isStatic = act == "static";
+      bool isStatic = mode == "static";
       FloatAttr actScale;
-      if (isStatic)
-        actScale = b.getF32FloatAttr(
-            std::max(amax.lookup(lin.getInput()), 1e-30f) / 127.0f);
-      auto ql = b.create<QLinearOp>(
+      if (isStatic) {
+        float range = stats.amax.lookup(lin.getInput());
+        if (calib == "percentile") {
+          const std::vector<float> &heap = stats.top.lookup(lin.getInput());
+          if (!heap.empty())
+            range = heap.front();
+        }
+        actScale = b.getF32FloatAttr(std::max(range, 1e-30f) / 127.0f);
+      }
+      ql = b.create<QLinearOp>(
           lin.getLoc(), lin.getType(), lin.getInput(), qw, qs, Value(),
           lin.getBias(),
           QuantActivationAttr::get(b.getContext(),
@@ -180,12 +443,12 @@ struct SlimQuantizePass
                                         std::to_string(actScale.getValueAsDouble())
                                   : std::string())
                      << "\n";
-      lin.getResult().replaceAllUsesWith(ql.getResult());
-      lin.erase();
     }
-    // Float weights no longer read.
-    eraseDeadConstants(module);
+    lin.getResult().replaceAllUsesWith(ql->getResult(0));
+    lin.erase();
   }
-};
+  // Float weights no longer read.
+  eraseDeadConstants(module);
+}
 
 } // namespace

@@ -46,8 +46,9 @@ Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
 }
 
 Value makeWeightI8(OpBuilder &b, Location loc, llvm::StringRef name,
-                   llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int8_t> data) {
-  auto type = RankedTensorType::get(shape, b.getIntegerType(8));
+                   llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int8_t> data,
+                   unsigned bits) {
+  auto type = RankedTensorType::get(shape, b.getIntegerType(bits));
   auto attr = DenseResourceElementsAttr::get(
       type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<int8_t>(data));
   return b.create<arith::ConstantOp>(loc, attr);

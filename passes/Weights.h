@@ -23,9 +23,11 @@ bool isFloatConstant(Value v);
 Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
                  llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data);
 
-/// A new i8 dense_resource constant named `name` (made unique).
+/// A new i8 dense_resource constant named `name` (made unique); with
+/// `bits` = 4 an i4 tensor, still one value per byte.
 Value makeWeightI8(OpBuilder &b, Location loc, llvm::StringRef name,
-                   llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int8_t> data);
+                   llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int8_t> data,
+                   unsigned bits = 8);
 
 /// The resource key of a dense_resource constant, or "".
 std::string weightName(Value v);

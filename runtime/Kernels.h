@@ -60,6 +60,28 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
              const float *wscales, const float *bias, int64_t out, float *y,
              LinearAct act = LinearAct::None, float staticScale = 0.0f);
 
+/// int4 group-wise weight-only linear layers (see Q4Kernels.cpp): q [out,
+/// in] (one value 0…15 per byte), scales and zero points [out, in / group]
+/// (zeros null: Q4_0's z = 8), w = (q − z) · d, packed once into
+/// packedQ4Bytes(out, in, group) bytes; `in` must be a multiple of `group`.
+/// Quantizes w [out, in] in groups: `symmetric` is Q4_0 (d = m / −8, m the
+/// element of largest magnitude; q = min(15, trunc(w/d + 8.5)); z = 8, so
+/// |w − (q−8)·d| ≤ |d|), otherwise min/max (s = (max − min)/15 over the
+/// range widened to 0, z = round(−min/s) ∈ [0, 15], error ≤ s/2 in range).
+/// `zeros` is written only for the asymmetric variant.
+void quantizeQ4(const float *w, int64_t out, int64_t in, int64_t group,
+                bool symmetric, uint8_t *q, float *scales, uint8_t *zeros);
+int64_t packedQ4Bytes(int64_t out, int64_t in, int64_t group);
+void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
+                  int64_t out, int64_t in, int64_t group, uint8_t *packed);
+/// The q values back from a packed weight (for tests).
+void unpackQ4Weight(const uint8_t *packed, int64_t out, int64_t in,
+                    uint8_t *q);
+/// y = act(x · dequant(W)ᵀ + b), activations in float.
+void q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
+              int64_t group, const float *bias, int64_t out, float *y,
+              LinearAct act = LinearAct::None);
+
 /// Normalizes each of `rows` rows of `d` elements; `bias` may be null.
 bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
                const float *bias, float eps, float *y, std::string &error);

@@ -31,6 +31,9 @@ std::optional<rt::DType> mlir::slim::dtypeOf(Type elt) {
     return rt::DType::Bool;
   if (elt.isInteger(8))
     return rt::DType::I8;
+  // int4 weights are held one value per byte (0 … 15).
+  if (elt.isInteger(4))
+    return rt::DType::I8;
   return std::nullopt;
 }
 
@@ -339,12 +342,34 @@ LogicalResult Executor::runOp(Operation *op) {
             return success();
           })
           .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
+            if (q.getWeight().getType().getElementType().isInteger(4) &&
+                q.getAct() == QuantActivation::none && q.getGroupSize() > 0) {
+              const Tensor &x = get(q.getInput());
+              auto w = q.getWeight().getType().getShape();
+              int64_t group = static_cast<int64_t>(q.getGroupSize());
+              auto &packed = packedQ4Weights[q.getWeight()];
+              if (packed.empty()) {
+                const Tensor &qt = get(q.getWeight());
+                const Tensor &st = get(q.getScales());
+                packed.resize(rt::packedQ4Bytes(w[0], w[1], group));
+                rt::packQ4Weight(qt.data.data(), f32(st),
+                                 q.getZeroPoints()
+                                     ? get(q.getZeroPoints()).data.data()
+                                     : nullptr,
+                                 w[0], w[1], group, packed.data());
+              }
+              const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;
+              rt::q4linear(f32(x), x.numElements() / w[1], w[1], packed.data(),
+                           group, bias, w[0], f32(out));
+              return success();
+            }
             if (q.getAct() == QuantActivation::none ||
                 q.getGroupSize() != 0 || q.getZeroPoints() ||
                 !q.getWeight().getType().getElementType().isInteger(8))
               return q.emitError("the reference executor runs int8 qlinear "
                                  "with per-channel weights and act = dynamic "
-                                 "or static only");
+                                 "or static, and int4 group-wise with act = "
+                                 "none");
             const Tensor &x = get(q.getInput());
             auto w = q.getWeight().getType().getShape();
             const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;

@@ -55,6 +55,7 @@ private:
   llvm::DenseMap<Value, Tensor> values;
   llvm::DenseMap<Value, std::vector<float>> packedWeights;
   llvm::DenseMap<Value, std::vector<uint8_t>> packedQWeights;
+  llvm::DenseMap<Value, std::vector<uint8_t>> packedQ4Weights;
 };
 
 /// The runtime dtype of an element type (f32, i64, i32, i1, i8).

@@ -170,7 +170,36 @@ LogicalResult Compiler::linearize(Block &block) {
 LogicalResult Compiler::planWeights() {
   // Linear weights are stored packed for the kernel (rt::packLinearWeight).
   func.walk([&](LinearOp op) { packedWeights.insert(op.getWeight()); });
-  func.walk([&](QLinearOp op) { packedWeights.insert(op.getWeight()); });
+  // int4 weights: packed with their group scales and zero points.
+  llvm::DenseMap<Value, QLinearOp> int4Of;
+  func.walk([&](QLinearOp op) {
+    if (op.getWeight().getType().getElementType().isInteger(4))
+      int4Of[op.getWeight()] = op;
+    else
+      packedWeights.insert(op.getWeight());
+  });
+  for (auto &[w, op] : int4Of) {
+    auto key = std::make_pair(weightKey(w), true);
+    if (out.weightIndex.count(key))
+      continue;
+    auto shape = op.getWeight().getType().getShape();
+    int64_t group = static_cast<int64_t>(op.getGroupSize());
+    FailureOr<Tensor> q = constantTensor(w.getDefiningOp<arith::ConstantOp>());
+    FailureOr<Tensor> sc =
+        constantTensor(op.getScales().getDefiningOp<arith::ConstantOp>());
+    FailureOr<Tensor> zp = failure();
+    if (op.getZeroPoints())
+      zp = constantTensor(op.getZeroPoints().getDefiningOp<arith::ConstantOp>());
+    if (failed(q) || failed(sc) || (op.getZeroPoints() && failed(zp)))
+      return failure();
+    int64_t offset = alignUp(out.weights.size());
+    out.weights.resize(offset + rt::packedQ4Bytes(shape[0], shape[1], group));
+    rt::packQ4Weight(q->data.data(),
+                     reinterpret_cast<const float *>(sc->data.data()),
+                     op.getZeroPoints() ? zp->data.data() : nullptr, shape[0],
+                     shape[1], group, out.weights.data() + offset);
+    out.weightIndex[key] = offset;
+  }
   auto add = [&](arith::ConstantOp cst, bool packed) -> LogicalResult {
     auto key = std::make_pair(weightKey(cst.getResult()), packed);
     if (out.weightIndex.count(key))
@@ -210,9 +239,16 @@ LogicalResult Compiler::planWeights() {
     for (OpOperand &use : v.getUses()) {
       bool weightUse = use.getOperandNumber() == 1 &&
                        isa<LinearOp, QLinearOp>(use.getOwner());
+      // An int4 linear's weight, scales and zero points live in its packed
+      // weight only.
+      auto q = dyn_cast<QLinearOp>(use.getOwner());
+      if (q && int4Of.count(q.getWeight()) && use.getOperandNumber() <= 3)
+        weightUse = true;
       if (!weightUse)
         linearOnly = false;
     }
+    if (int4Of.count(v) && linearOnly)
+      return;
     if (packed && failed(add(cst, true)))
       status = failure();
     if ((!packed || !linearOnly) && failed(add(cst, false)))
@@ -456,7 +492,7 @@ std::string profileName(const Step &step) {
 static int64_t stepFlops(const Step &step) {
   if (step.residualAdd)
     return 0;
-  if (isa<LinearOp, QLinearOp>(step.op)) { // qlinear: integer multiply-adds
+  if (isa<LinearOp, QLinearOp>(step.op)) { // int8 qlinear: integer ops
     auto w = tensorType(step.op->getOperand(1)).getShape();
     int64_t rows = tensorType(step.op->getOperand(0)).getNumElements() / w[1];
     return 2 * rows * w[0] * w[1];
@@ -530,6 +566,24 @@ LogicalResult Compiler::emitStep(const Step &step) {
                              ptr(result)});
       })
       .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
+        if (q.getWeight().getType().getElementType().isInteger(4)) {
+          if (q.getAct() != QuantActivation::none || q.getGroupSize() == 0)
+            return q.emitError("codegen supports int4 qlinear with group-wise "
+                               "weights and act = none only");
+          if (!q.getWeight().getDefiningOp<arith::ConstantOp>() ||
+              !q.getScales().getDefiningOp<arith::ConstantOp>() ||
+              (q.getZeroPoints() &&
+               !q.getZeroPoints().getDefiningOp<arith::ConstantOp>()))
+            return q.emitError("codegen needs constant int4 weights, scales "
+                               "and zero points");
+          auto w = q.getWeight().getType().getShape();
+          int64_t rows = tensorType(q.getInput()).getNumElements() / w[1];
+          return call("slim_k_q4linear",
+                      {ptr(q.getInput()), i64(rows), i64(w[1]),
+                       weightPtr(q.getWeight(), /*packed=*/true),
+                       i64(static_cast<int64_t>(q.getGroupSize())),
+                       opt(q.getBias()), i64(w[0]), i32(0), ptr(result)});
+        }
         if (q.getAct() == QuantActivation::none || q.getGroupSize() != 0 ||
             q.getZeroPoints() ||
             !q.getWeight().getType().getElementType().isInteger(8))

@@ -419,3 +419,55 @@ TEST(BinaryKernel, FastPathsAgreeWithBroadcastRule) {
 }
 
 } // namespace
+
+// int4 group-wise weights: Q4_0 within |d| of the weight and min/max within
+// s/2 (the range includes every weight), pack -> unpack gives back q bit for
+// bit, and the kernel equals a float64 product with the dequantized weights
+// for every row-block size (1 … 9 rows, the one-row decode path included),
+// outputs not a multiple of the 32-wide tile, groups of 32, 64 and 128.
+TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
+  for (bool symmetric : {true, false})
+    for (int64_t group : {32, 64, 128}) {
+      const int64_t out = 45, in = 256;
+      auto w = randomVector(out * in, 21 + group, 0.1f);
+      w[7] = 0.9f; // an outlier
+      std::vector<uint8_t> q(out * in), zeros(out * (in / group), 0);
+      std::vector<float> scales(out * (in / group));
+      quantizeQ4(w.data(), out, in, group, symmetric, q.data(), scales.data(),
+                 zeros.data());
+      std::vector<double> deq(out * in);
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t k = 0; k < in; ++k) {
+          int64_t g = o * (in / group) + k / group;
+          double d = scales[g], z = symmetric ? 8 : zeros[g];
+          ASSERT_LE(q[o * in + k], 15);
+          deq[o * in + k] = (double(q[o * in + k]) - z) * d;
+          double bound = symmetric ? std::fabs(d) : 0.5 * d + 1e-7;
+          ASSERT_LE(std::fabs(deq[o * in + k] - w[o * in + k]), bound * 1.0001)
+              << (symmetric ? "Q4_0" : "min/max") << " g" << group
+              << " element " << o << "," << k;
+        }
+      std::vector<uint8_t> packed(packedQ4Bytes(out, in, group)),
+          back(out * in);
+      packQ4Weight(q.data(), scales.data(), symmetric ? nullptr : zeros.data(),
+                   out, in, group, packed.data());
+      unpackQ4Weight(packed.data(), out, in, back.data());
+      ASSERT_EQ(back, q);
+      auto bias = randomVector(out, 5);
+      for (int64_t rows : {1, 2, 3, 7, 8, 9}) {
+        auto x = randomVector(rows * in, 40 + rows);
+        std::vector<float> y(rows * out, NAN);
+        q4linear(x.data(), rows, in, packed.data(), group, bias.data(), out,
+                 y.data());
+        std::vector<double> want(rows * out);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t o = 0; o < out; ++o) {
+            double acc = bias[o];
+            for (int64_t k = 0; k < in; ++k)
+              acc += double(x[r * in + k]) * deq[o * in + k];
+            want[r * out + o] = acc;
+          }
+        expectClose(y, want, "q4linear");
+      }
+    }
+}

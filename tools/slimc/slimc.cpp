@@ -124,12 +124,16 @@ static cl::opt<std::string> mergeTokens(
     cl::value_desc("r:N[,...]"), cl::cat(category));
 static cl::opt<std::string> quantize(
     "quantize",
-    cl::desc("post-training quantization (slim-quantize): int8 weights per "
-             "output channel; options after commas: act=dynamic (per-token "
-             "scales, default) or act=static (scales from --calibration), "
-             "head=0|1 (also quantize the head); prints every quantized op "
-             "and its weight error"),
-    cl::value_desc("int8[,act=dynamic|static][,head=1]"), cl::cat(category));
+    cl::desc("post-training quantization (slim-quantize): 'int8' weights per "
+             "output channel with int8 activations: act=dynamic (per-token "
+             "scales, default) or act=static (scales from --calibration; "
+             "calib=minmax or calib=percentile[,percentile=99.99]); 'int4' "
+             "group-wise weight-only: group=32|64|128 (default 32), sym=1 "
+             "(Q4_0, default) or sym=0 (min/max with zero points); "
+             "smoothquant[=ALPHA] (0.5) migrates activation outliers into "
+             "the weights first (needs --calibration); head=1 also quantizes "
+             "the head. Prints every quantized op and its weight error"),
+    cl::value_desc("int8|int4[,...]"), cl::cat(category));
 static cl::opt<std::string> logits(
     "logits", cl::init("all"),
     cl::desc("which positions get logits: 'all' (default) or 'last' "
@@ -506,15 +510,29 @@ int run(int argc, char **argv) {
         if (item.empty())
           continue;
         auto [key, value] = item.split('=');
+        double number = 0;
+        bool numeric = !value.getAsDouble(number);
         if (key == "act")
           q.act = value.str();
         else if (key == "calibration")
           q.calibration = value.str();
+        else if (key == "calib")
+          q.calib = value.str();
+        else if (key == "percentile" && numeric)
+          q.percentile = number;
+        else if (key == "group" && numeric && number == int64_t(number))
+          q.group = int64_t(number);
+        else if (key == "sym" && (value == "0" || value == "1"))
+          q.symmetric = value == "1";
+        else if (key == "smoothquant" && (numeric || value.empty()))
+          q.alpha = value.empty() ? 0.5 : number;
         else if (key == "head" && (value == "0" || value == "1"))
           q.head = value == "1";
         else
           return fail("--quantize=" + quantize + ": '" + item.str() +
-                      "' is not act=dynamic|static, head=0|1 or "
+                      "' is not act=dynamic|static|none, "
+                      "calib=minmax|percentile, percentile=P, group=32|64|128, "
+                      "sym=0|1, smoothquant[=ALPHA], head=0|1 or "
                       "calibration=PATH");
       }
       pm.addPass(mlir::slim::createSlimQuantizePass(q));

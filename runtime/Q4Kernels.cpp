@@ -1,0 +1,291 @@
+//===- Q4Kernels.cpp - int4 group-wise weight-only linear layers ----------===//
+//
+// Weights quantized to 4 bits in groups of g consecutive inputs
+// (shared/spec/PASSES.md §4.4), activations in float (act = none):
+//
+//   w[o,k] = (q[o,k] − z[o,k/g]) · d[o,k/g],   q ∈ [0, 15]
+//   y[r,o] = Σ_k x[r,k] · w[o,k] + b[o]
+//
+// Q4_0 is the symmetric case z = 8; the min/max variant stores z per group.
+//
+// Packed weight (packQ4Weight): tiles of 32 outputs. Per tile, per input k,
+// 16 bytes: byte b holds output b of the tile in its low nibble and output
+// b + 16 in its high nibble — one 16-byte load gives both vectors of 16
+// outputs. Then, per tile and group, d and z·d for the 32 outputs (floats),
+// so the kernel dequantizes with one fused multiply-subtract per vector:
+// w = q·d − z·d. Outputs are padded to a multiple of 32 with zero weights.
+//
+// The kernel (AVX-512): per tile, blocks of up to 8 rows share each
+// unpacked weight vector (16 accumulators); a single row (a decode step)
+// splits the reduction over 4 accumulator pairs so it is not bound by the
+// multiply-add latency. One task per tile on Halide's thread pool. Without
+// AVX-512 the same formula runs in plain loops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Kernels.h"
+
+#include "HalideRuntime.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define SLIM_HAVE_AVX512 1
+#endif
+
+namespace slim::rt {
+
+namespace {
+
+constexpr int64_t kTile = 32; // outputs per tile (2 vectors of 16)
+
+int64_t tiles(int64_t out) { return (out + kTile - 1) / kTile; }
+
+/// Bytes of the nibbles of one tile (all inputs).
+int64_t tileNibbleBytes(int64_t in) { return in * 16; }
+
+} // namespace
+
+void quantizeQ4(const float *w, int64_t out, int64_t in, int64_t group,
+                bool symmetric, uint8_t *q, float *scales, uint8_t *zeros) {
+  const int64_t groups = in / group;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t g = 0; g < groups; ++g) {
+      const float *x = w + o * in + g * group;
+      uint8_t *qg = q + o * in + g * group;
+      if (symmetric) {
+        // Q4_0: d = m / −8 with m the element of largest magnitude (kept
+        // exactly: q = 0), q = min(15, trunc(x/d + 8.5)).
+        float m = 0.0f;
+        for (int64_t i = 0; i < group; ++i)
+          if (std::fabs(x[i]) > std::fabs(m))
+            m = x[i];
+        float d = m / -8.0f, inv = d != 0.0f ? 1.0f / d : 0.0f;
+        for (int64_t i = 0; i < group; ++i)
+          qg[i] = uint8_t(std::min(15, int(std::trunc(x[i] * inv + 8.5f))));
+        scales[o * groups + g] = d;
+        continue;
+      }
+      // Min/max: the range widened to include 0, s = (max − min) / 15,
+      // z = round(−min / s) ∈ [0, 15], q = clamp(round(x/s) + z, 0, 15).
+      float lo = 0.0f, hi = 0.0f;
+      for (int64_t i = 0; i < group; ++i) {
+        lo = std::min(lo, x[i]);
+        hi = std::max(hi, x[i]);
+      }
+      float s = (hi - lo) / 15.0f;
+      int z = s > 0.0f ? int(std::nearbyint(-lo / s)) : 0;
+      z = std::min(15, std::max(0, z));
+      float inv = s > 0.0f ? 1.0f / s : 0.0f;
+      for (int64_t i = 0; i < group; ++i)
+        qg[i] = uint8_t(std::min(
+            15, std::max(0, int(std::nearbyint(x[i] * inv)) + z)));
+      scales[o * groups + g] = s;
+      zeros[o * groups + g] = uint8_t(z);
+    }
+}
+
+int64_t packedQ4Bytes(int64_t out, int64_t in, int64_t group) {
+  int64_t groups = in / group;
+  return tiles(out) * (tileNibbleBytes(in) +
+                       groups * 2 * kTile * int64_t(sizeof(float)));
+}
+
+void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
+                  int64_t out, int64_t in, int64_t group, uint8_t *packed) {
+  const int64_t groups = in / group, nt = tiles(out);
+  std::memset(packed, 0, size_t(packedQ4Bytes(out, in, group)));
+  uint8_t *nib = packed;
+  float *dz = reinterpret_cast<float *>(packed + nt * tileNibbleBytes(in));
+  for (int64_t o = 0; o < out; ++o) {
+    int64_t t = o / kTile, b = o % 16, high = (o % kTile) / 16;
+    uint8_t *tile = nib + t * tileNibbleBytes(in);
+    for (int64_t k = 0; k < in; ++k)
+      tile[k * 16 + b] |= uint8_t((q[o * in + k] & 15) << (high ? 4 : 0));
+    for (int64_t g = 0; g < groups; ++g) {
+      float d = scales[o * groups + g];
+      float z = zeros ? float(zeros[o * groups + g]) : 8.0f;
+      float *p = dz + (t * groups + g) * 2 * kTile;
+      p[o % kTile] = d;
+      p[kTile + o % kTile] = z * d;
+    }
+  }
+}
+
+void unpackQ4Weight(const uint8_t *packed, int64_t out, int64_t in,
+                    uint8_t *q) {
+  for (int64_t o = 0; o < out; ++o) {
+    int64_t t = o / kTile, b = o % 16, high = (o % kTile) / 16;
+    const uint8_t *tile = packed + t * tileNibbleBytes(in);
+    for (int64_t k = 0; k < in; ++k)
+      q[o * in + k] = high ? tile[k * 16 + b] >> 4 : tile[k * 16 + b] & 15;
+  }
+}
+
+namespace {
+
+struct Q4Gemm {
+  const float *x;
+  int64_t rows, in, out, group;
+  const uint8_t *packed;
+  const float *bias;
+  float *y;
+  void tile(int64_t t) const;
+#ifdef SLIM_HAVE_AVX512
+  template <int R> void rowsBlock(int64_t t, int64_t r) const;
+  void oneRow(int64_t t, int64_t r) const;
+#endif
+  void store(int64_t t, int64_t r, const float *acc) const {
+    for (int64_t l = 0; l < kTile && t * kTile + l < out; ++l) {
+      int64_t o = t * kTile + l;
+      y[r * out + o] = acc[l] + (bias ? bias[o] : 0.0f);
+    }
+  }
+};
+
+#ifdef SLIM_HAVE_AVX512
+/// Rows r … r+R−1 of tile t: each unpacked weight vector feeds R rows.
+template <int R> void Q4Gemm::rowsBlock(int64_t t, int64_t r) const {
+  const int64_t groups = in / group;
+  const uint8_t *nib = packed + t * tileNibbleBytes(in);
+  const float *dz = reinterpret_cast<const float *>(
+                        packed + tiles(out) * tileNibbleBytes(in)) +
+                    t * groups * 2 * kTile;
+  const __m512i mask = _mm512_set1_epi32(15);
+  __m512 acc[R][2];
+  for (int i = 0; i < R; ++i)
+    acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    const float *p = dz + g * 2 * kTile;
+    __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
+    __m512 z0 = _mm512_loadu_ps(p + 32), z1 = _mm512_loadu_ps(p + 48);
+    for (int64_t k = g * group; k < (g + 1) * group; ++k) {
+      __m512i e = _mm512_cvtepu8_epi32(
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(nib + k * 16)));
+      __m512 w0 = _mm512_fmsub_ps(
+          _mm512_cvtepi32_ps(_mm512_and_si512(e, mask)), d0, z0);
+      __m512 w1 =
+          _mm512_fmsub_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e, 4)), d1, z1);
+      for (int i = 0; i < R; ++i) {
+        __m512 xb = _mm512_set1_ps(x[(r + i) * in + k]);
+        acc[i][0] = _mm512_fmadd_ps(xb, w0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(xb, w1, acc[i][1]);
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    alignas(64) float tmp[kTile];
+    _mm512_store_ps(tmp, acc[i][0]);
+    _mm512_store_ps(tmp + 16, acc[i][1]);
+    store(t, r + i, tmp);
+  }
+}
+
+/// One row (a decode step): memory-bound, so the reduction runs in 4
+/// independent accumulator pairs to keep the loads in flight.
+void Q4Gemm::oneRow(int64_t t, int64_t r) const {
+  const int64_t groups = in / group;
+  const uint8_t *nib = packed + t * tileNibbleBytes(in);
+  const float *dz = reinterpret_cast<const float *>(
+                        packed + tiles(out) * tileNibbleBytes(in)) +
+                    t * groups * 2 * kTile;
+  const float *xr = x + r * in;
+  const __m512i mask = _mm512_set1_epi32(15);
+  __m512 acc[4][2];
+  for (auto &a : acc)
+    a[0] = a[1] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    const float *p = dz + g * 2 * kTile;
+    __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
+    __m512 z0 = _mm512_loadu_ps(p + 32), z1 = _mm512_loadu_ps(p + 48);
+    int64_t k = g * group;
+    const int64_t end = (g + 1) * group;
+    for (; k + 4 <= end; k += 4)
+      for (int u = 0; u < 4; ++u) {
+        __m512i e = _mm512_cvtepu8_epi32(_mm_loadu_si128(
+            reinterpret_cast<const __m128i *>(nib + (k + u) * 16)));
+        __m512 w0 = _mm512_fmsub_ps(
+            _mm512_cvtepi32_ps(_mm512_and_si512(e, mask)), d0, z0);
+        __m512 w1 = _mm512_fmsub_ps(
+            _mm512_cvtepi32_ps(_mm512_srli_epi32(e, 4)), d1, z1);
+        __m512 xb = _mm512_set1_ps(xr[k + u]);
+        acc[u][0] = _mm512_fmadd_ps(xb, w0, acc[u][0]);
+        acc[u][1] = _mm512_fmadd_ps(xb, w1, acc[u][1]);
+      }
+    for (; k < end; ++k) {
+      __m512i e = _mm512_cvtepu8_epi32(
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(nib + k * 16)));
+      __m512 w0 = _mm512_fmsub_ps(
+          _mm512_cvtepi32_ps(_mm512_and_si512(e, mask)), d0, z0);
+      __m512 w1 =
+          _mm512_fmsub_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e, 4)), d1, z1);
+      __m512 xb = _mm512_set1_ps(xr[k]);
+      acc[0][0] = _mm512_fmadd_ps(xb, w0, acc[0][0]);
+      acc[0][1] = _mm512_fmadd_ps(xb, w1, acc[0][1]);
+    }
+  }
+  alignas(64) float tmp[kTile];
+  _mm512_store_ps(tmp, _mm512_add_ps(_mm512_add_ps(acc[0][0], acc[1][0]),
+                                     _mm512_add_ps(acc[2][0], acc[3][0])));
+  _mm512_store_ps(tmp + 16,
+                  _mm512_add_ps(_mm512_add_ps(acc[0][1], acc[1][1]),
+                                _mm512_add_ps(acc[2][1], acc[3][1])));
+  store(t, r, tmp);
+}
+#endif
+
+void Q4Gemm::tile(int64_t t) const {
+#ifdef SLIM_HAVE_AVX512
+  int64_t r = 0;
+  for (; r + 8 <= rows; r += 8)
+    rowsBlock<8>(t, r);
+  switch (rows - r) {
+  case 7: rowsBlock<7>(t, r); break;
+  case 6: rowsBlock<6>(t, r); break;
+  case 5: rowsBlock<5>(t, r); break;
+  case 4: rowsBlock<4>(t, r); break;
+  case 3: rowsBlock<3>(t, r); break;
+  case 2: rowsBlock<2>(t, r); break;
+  case 1: oneRow(t, r); break;
+  default: break;
+  }
+#else
+  const int64_t groups = in / group;
+  const uint8_t *nib = packed + t * tileNibbleBytes(in);
+  const float *dz = reinterpret_cast<const float *>(
+                        packed + tiles(out) * tileNibbleBytes(in)) +
+                    t * groups * 2 * kTile;
+  for (int64_t r = 0; r < rows; ++r) {
+    float acc[kTile] = {};
+    for (int64_t k = 0; k < in; ++k) {
+      const float *p = dz + (k / group) * 2 * kTile;
+      for (int64_t l = 0; l < kTile; ++l) {
+        int q = l < 16 ? nib[k * 16 + l] & 15 : nib[k * 16 + l - 16] >> 4;
+        acc[l] += x[r * in + k] * (float(q) * p[l] - p[kTile + l]);
+      }
+    }
+    store(t, r, acc);
+  }
+#endif
+}
+
+int q4Task(void *, int t, uint8_t *closure) {
+  reinterpret_cast<const Q4Gemm *>(closure)->tile(t);
+  return 0;
+}
+
+} // namespace
+
+void q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
+              int64_t group, const float *bias, int64_t out, float *y,
+              LinearAct act) {
+  Q4Gemm job{x, rows, in, out, group, packed, bias, y};
+  halide_do_par_for(nullptr, q4Task, 0, int(tiles(out)),
+                    reinterpret_cast<uint8_t *>(&job));
+  applyLinearAct(act, y, rows * out);
+}
+
+} // namespace slim::rt
