@@ -7,7 +7,8 @@ PyTorch eager (the same step, bench/torch_decode.py), in the same run.
     python3 bench/decode.py /tmp/bench-models [--threads 1] [--runs 20] [--rounds 3]
 
 Slim: `slimc gpt2-small/hf --max-seq-len 256` (fp32; --quantize=int8 with
-the head float; and with head=1), run as `--generate 17 --prompt-ids
+the head float, and with head=1; --quantize=int4 in groups of 32 and 128,
+weight-only, and g32 with head=1), run as `--generate 17 --prompt-ids
 (128 ids) --bench RUNS`: the medians of the prefill (128 tokens, one
 chunk) and of the decode ms per token (16 steps at 128 … 143 cached
 positions). ORT and PyTorch: one step at 128 cached positions, median of
@@ -53,7 +54,9 @@ def main():
          "np.save('%s/dec_ids.npy', np.array([[42]])); "
          "np.save('%s/dec_past.npy', (r.standard_normal((12, 1, 12, 128, 64)) * 0.5).astype(np.float32))"
          % (root, root, root, root)])
-    variants = {"fp32": [], "int8": ["--quantize=int8"], "int8+head": ["--quantize=int8,head=1"]}
+    variants = {"fp32": [], "int8": ["--quantize=int8"], "int8+head": ["--quantize=int8,head=1"],
+                "int4-g32": ["--quantize=int4"], "int4-g128": ["--quantize=int4,group=128"],
+                "int4-g32+head": ["--quantize=int4,head=1"]}
     for name, flags in variants.items():
         run([SLIMC, os.path.join(root, "hf"), "--max-seq-len", "256", "--weights=external",
              "-o", os.path.join(root, "gen-" + name)] + flags)

@@ -4,11 +4,16 @@ slim-drop-layers, each variant next to the unoptimized binary in the same
 run. Calibration batches come from the training split (never the held-out
 set).
 
-    /usr/bin/python3 bench/drop_quality.py tinyvit|tinygpt [--windows N]
+    /usr/bin/python3 bench/drop_quality.py tinyvit|tinygpt [--windows N] [--rounds R]
 
 Prints a markdown table: variant, dropped modules, accuracy (ViT) or
 held-out perplexity (GPT), top-1 agreement and mean KL against the
-unoptimized model, --bench median ms and the speed-up.
+unoptimized model, the forward pass's --bench median ms (1 thread) and
+speed-up; for the GPT also generation with the KV cache (--max-seq-len
+128, --prefill-chunk 64: prefill of a 64-byte prompt, decode ms per
+byte over 63 steps) and
+the cache's size. Speeds: ROUNDS (default 5) rounds alternating the
+variants, median of the round medians.
 """
 import importlib.util
 import json
@@ -66,14 +71,17 @@ def main():
         quality = ["lm", "--data", os.path.join(ROOT, "examples", example, "heldout.bin")]
         if windows:
             quality += ["--windows", windows]
-        compile_extra, metric, feed = ["--seq-len", "128"], "perplexity", ("input_ids", "<i8", [1, 128])
+        compile_extra, metric, feed = ["--max-seq-len", "128", "--prefill-chunk", "64"], "perplexity", ("input_ids", "<i8", [1, 128])
+        write_npy(os.path.join(work, "prompt.npy"), "<i8", [1, 64],
+                  struct.pack("<64q", *data[:64]))
         layers = 6
     bench_input = os.path.join(calib, "00.npy")
     variants = [("unoptimized", None)]
     variants += [("attention:%d" % n, "attention:%d" % n) for n in range(1, layers // 2 + 1)]
     variants += [("block:%d" % n, "block:%d" % n) for n in (1, 2)]
-    rows = []
-    base_lib, base_ms = None, None
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
+    rows, exes = [], []
+    base_lib = None
     for name, drop in variants:
         out = os.path.join(work, name.replace(":", "-"))
         args = [SLIMC, hf] + compile_extra
@@ -89,18 +97,43 @@ def main():
         if base_lib:
             q += ["--reference", base_lib]
         result = json.loads(subprocess.run(q, capture_output=True, text=True, check=True).stdout)
-        bench = subprocess.run([out + "-exe", "--input", "%s=%s" % (feed[0], bench_input),
-                                "--output-dir", work, "--bench", "300", "--threads", "1"],
-                               capture_output=True, text=True, check=True).stdout
-        ms = float(re.search(r"median_ms=([0-9.]+)", bench).group(1))
         if not base_lib:
-            base_lib, base_ms = lib, ms
-        rows.append((name, " ".join(dropped) or "-", result[metric],
-                     result.get("top1_agreement", 1.0), result.get("mean_kl", 0.0), ms, base_ms / ms))
-    print("| variant | dropped (layer, a=attention, b=block) | %s | top-1 agreement | mean KL | ms (1 thread) | speed-up |" % metric)
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        print("| %s | %s | %.4f | %.4f | %.4f | %.3f | %.2fx |" % r)
+            base_lib = lib
+        exes.append(out + "-exe")
+        rows.append([name, " ".join(dropped) or "-", result[metric],
+                     result.get("top1_agreement", 1.0), result.get("mean_kl", 0.0)])
+    # Speed: rounds alternating the variants.
+    fwd = [[] for _ in exes]
+    gen = [[] for _ in exes]
+    cache = [0] * len(exes)
+    for _ in range(rounds):
+        for i, exe in enumerate(exes):
+            bench = subprocess.run([exe, "--input", "%s=%s" % (feed[0], bench_input),
+                                    "--output-dir", work, "--bench", "100", "--threads", "1"],
+                                   capture_output=True, text=True, check=True).stdout
+            fwd[i].append(float(re.search(r"median_ms=([0-9.]+)", bench).group(1)))
+            if example == "tinygpt":
+                g = subprocess.run([exe, "--generate", "64", "--prompt-ids", os.path.join(work, "prompt.npy"),
+                                    "--output", "ids=" + os.path.join(work, "ids.npy"), "--bench", "20",
+                                    "--threads", "1"], capture_output=True, text=True, check=True).stderr
+                gen[i].append((float(re.search(r"prefill_ms=([0-9.]+)", g).group(1)),
+                               float(re.search(r"decode_ms_per_token=([0-9.]+)", g).group(1))))
+                cache[i] = int(re.search(r"KV cache ([0-9]+) bytes", g).group(1))
+    med = lambda xs: sorted(xs)[len(xs) // 2]
+    base_ms = med(fwd[0])
+    header = "| variant | dropped (layer, a=attention, b=block) | %s | top-1 agreement | mean KL | forward ms | speed-up |" % metric
+    if example == "tinygpt":
+        header += " prefill ms (64 B) | decode ms/byte | decode speed-up | KV cache KB |"
+    print(header)
+    print("|---" * (header.count("|") - 1) + "|")
+    base_dec = med([d for _, d in gen[0]]) if gen[0] else None
+    for i, r in enumerate(rows):
+        ms = med(fwd[i])
+        line = "| %s | %s | %.4f | %.4f | %.4f | %.3f | %.2fx |" % (tuple(r) + (ms, base_ms / ms))
+        if example == "tinygpt":
+            pre, dec = med([p for p, _ in gen[i]]), med([d for _, d in gen[i]])
+            line += " %.2f | %.3f | %.2fx | %d |" % (pre, dec, base_dec / dec, cache[i] // 1024)
+        print(line)
 
 
 if __name__ == "__main__":

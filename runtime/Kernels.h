@@ -63,7 +63,7 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
 /// int4 group-wise weight-only linear layers (see Q4Kernels.cpp): q [out,
 /// in] (one value 0…15 per byte), scales and zero points [out, in / group]
 /// (zeros null: Q4_0's z = 8), w = (q − z) · d, packed once into
-/// packedQ4Bytes(out, in, group) bytes; `in` must be a multiple of `group`.
+/// packedQ4Bytes(out, in, group, zeros != null) bytes; `in` must be a multiple of `group`.
 /// Quantizes w [out, in] in groups: `symmetric` is Q4_0 (d = m / −8, m the
 /// element of largest magnitude; q = min(15, trunc(w/d + 8.5)); z = 8, so
 /// |w − (q−8)·d| ≤ |d|), otherwise min/max (s = (max − min)/15 over the
@@ -71,16 +71,18 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
 /// `zeros` is written only for the asymmetric variant.
 void quantizeQ4(const float *w, int64_t out, int64_t in, int64_t group,
                 bool symmetric, uint8_t *q, float *scales, uint8_t *zeros);
-int64_t packedQ4Bytes(int64_t out, int64_t in, int64_t group);
+int64_t packedQ4Bytes(int64_t out, int64_t in, int64_t group,
+                      bool asymmetric);
 void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
                   int64_t out, int64_t in, int64_t group, uint8_t *packed);
 /// The q values back from a packed weight (for tests).
 void unpackQ4Weight(const uint8_t *packed, int64_t out, int64_t in,
                     uint8_t *q);
-/// y = act(x · dequant(W)ᵀ + b), activations in float.
-void q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
+/// y = act(x · dequant(W)ᵀ + b), activations in float. Fails when the
+/// packed weight's header does not match [out, in] and `group`.
+bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
               int64_t group, const float *bias, int64_t out, float *y,
-              LinearAct act = LinearAct::None);
+              std::string &error, LinearAct act = LinearAct::None);
 
 /// Normalizes each of `rows` rows of `d` elements; `bias` may be null.
 bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,

@@ -8,18 +8,22 @@
 //
 // Q4_0 is the symmetric case z = 8; the min/max variant stores z per group.
 //
-// Packed weight (packQ4Weight): tiles of 32 outputs. Per tile, per input k,
+// Packed weight (packQ4Weight): a 64-byte header (out, in, group, whether
+// zero points are stored), then tiles of 32 outputs. Per tile, per input k,
 // 16 bytes: byte b holds output b of the tile in its low nibble and output
 // b + 16 in its high nibble — one 16-byte load gives both vectors of 16
-// outputs. Then, per tile and group, d and z·d for the 32 outputs (floats),
-// so the kernel dequantizes with one fused multiply-subtract per vector:
-// w = q·d − z·d. Outputs are padded to a multiple of 32 with zero weights.
+// outputs. Then, per tile and group, d for the 32 outputs (floats) and,
+// for the min/max variant only, z·d: 4.5 bits per weight in groups of 64,
+// 5 in groups of 32 (Q4_0; the min/max variant 6). Outputs are padded to a
+// multiple of 32 with zero weights.
 //
-// The kernel (AVX-512): per tile, blocks of up to 8 rows share each
-// unpacked weight vector (16 accumulators); a single row (a decode step)
-// splits the reduction over 4 accumulator pairs so it is not bound by the
-// multiply-add latency. One task per tile on Halide's thread pool. Without
-// AVX-512 the same formula runs in plain loops.
+// The kernel (AVX-512): per tile, blocks of up to 8 rows share each weight
+// vector, dequantized once with a fused multiply-subtract (w = q·d − z·d;
+// 16 accumulators). A single row (a decode step, memory-bound) does not
+// dequantize: per group it sums q·x in 4 accumulator pairs (the reduction
+// split so it is not bound by the multiply-add latency) and then adds
+// d·Σq·x − z·d·Σx, Σx the group's sum of x. One task per tile on Halide's
+// thread pool. Without AVX-512 the same formula runs in plain loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +34,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -41,11 +46,20 @@ namespace slim::rt {
 namespace {
 
 constexpr int64_t kTile = 32; // outputs per tile (2 vectors of 16)
+constexpr int64_t kHeader = 64;
 
 int64_t tiles(int64_t out) { return (out + kTile - 1) / kTile; }
 
 /// Bytes of the nibbles of one tile (all inputs).
 int64_t tileNibbleBytes(int64_t in) { return in * 16; }
+
+struct Q4Header {
+  int64_t magic, out, in, group, asymmetric;
+};
+constexpr int64_t kMagic = 0x3451534c494d53; // "SMILSQ4"
+
+/// Floats per tile and group: d, and z·d when zero points are stored.
+int64_t scaleFloats(bool asymmetric) { return (asymmetric ? 2 : 1) * kTile; }
 
 } // namespace
 
@@ -88,18 +102,24 @@ void quantizeQ4(const float *w, int64_t out, int64_t in, int64_t group,
     }
 }
 
-int64_t packedQ4Bytes(int64_t out, int64_t in, int64_t group) {
+int64_t packedQ4Bytes(int64_t out, int64_t in, int64_t group,
+                      bool asymmetric) {
   int64_t groups = in / group;
-  return tiles(out) * (tileNibbleBytes(in) +
-                       groups * 2 * kTile * int64_t(sizeof(float)));
+  return kHeader +
+         tiles(out) * (tileNibbleBytes(in) + groups * scaleFloats(asymmetric) *
+                                                 int64_t(sizeof(float)));
 }
 
 void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
                   int64_t out, int64_t in, int64_t group, uint8_t *packed) {
   const int64_t groups = in / group, nt = tiles(out);
-  std::memset(packed, 0, size_t(packedQ4Bytes(out, in, group)));
-  uint8_t *nib = packed;
-  float *dz = reinterpret_cast<float *>(packed + nt * tileNibbleBytes(in));
+  const bool asym = zeros != nullptr;
+  const int64_t sf = scaleFloats(asym);
+  std::memset(packed, 0, size_t(packedQ4Bytes(out, in, group, asym)));
+  Q4Header h{kMagic, out, in, group, asym};
+  std::memcpy(packed, &h, sizeof h);
+  uint8_t *nib = packed + kHeader;
+  float *dz = reinterpret_cast<float *>(nib + nt * tileNibbleBytes(in));
   for (int64_t o = 0; o < out; ++o) {
     int64_t t = o / kTile, b = o % 16, high = (o % kTile) / 16;
     uint8_t *tile = nib + t * tileNibbleBytes(in);
@@ -107,10 +127,10 @@ void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
       tile[k * 16 + b] |= uint8_t((q[o * in + k] & 15) << (high ? 4 : 0));
     for (int64_t g = 0; g < groups; ++g) {
       float d = scales[o * groups + g];
-      float z = zeros ? float(zeros[o * groups + g]) : 8.0f;
-      float *p = dz + (t * groups + g) * 2 * kTile;
+      float *p = dz + (t * groups + g) * sf;
       p[o % kTile] = d;
-      p[kTile + o % kTile] = z * d;
+      if (asym)
+        p[kTile + o % kTile] = float(zeros[o * groups + g]) * d;
     }
   }
 }
@@ -119,7 +139,7 @@ void unpackQ4Weight(const uint8_t *packed, int64_t out, int64_t in,
                     uint8_t *q) {
   for (int64_t o = 0; o < out; ++o) {
     int64_t t = o / kTile, b = o % 16, high = (o % kTile) / 16;
-    const uint8_t *tile = packed + t * tileNibbleBytes(in);
+    const uint8_t *tile = packed + kHeader + t * tileNibbleBytes(in);
     for (int64_t k = 0; k < in; ++k)
       q[o * in + k] = high ? tile[k * 16 + b] >> 4 : tile[k * 16 + b] & 15;
   }
@@ -130,9 +150,16 @@ namespace {
 struct Q4Gemm {
   const float *x;
   int64_t rows, in, out, group;
-  const uint8_t *packed;
+  const uint8_t *packed; // past the header
+  bool asym;
   const float *bias;
   float *y;
+  const float *groupSums; // Σx per row and group (one-row path)
+  const float *scalesOf(int64_t t) const {
+    return reinterpret_cast<const float *>(packed +
+                                           tiles(out) * tileNibbleBytes(in)) +
+           t * (in / group) * scaleFloats(asym);
+  }
   void tile(int64_t t) const;
 #ifdef SLIM_HAVE_AVX512
   template <int R> void rowsBlock(int64_t t, int64_t r) const;
@@ -149,19 +176,19 @@ struct Q4Gemm {
 #ifdef SLIM_HAVE_AVX512
 /// Rows r … r+R−1 of tile t: each unpacked weight vector feeds R rows.
 template <int R> void Q4Gemm::rowsBlock(int64_t t, int64_t r) const {
-  const int64_t groups = in / group;
+  const int64_t groups = in / group, sf = scaleFloats(asym);
   const uint8_t *nib = packed + t * tileNibbleBytes(in);
-  const float *dz = reinterpret_cast<const float *>(
-                        packed + tiles(out) * tileNibbleBytes(in)) +
-                    t * groups * 2 * kTile;
+  const float *dz = scalesOf(t);
   const __m512i mask = _mm512_set1_epi32(15);
+  const __m512 eight = _mm512_set1_ps(8.0f);
   __m512 acc[R][2];
   for (int i = 0; i < R; ++i)
     acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (int64_t g = 0; g < groups; ++g) {
-    const float *p = dz + g * 2 * kTile;
+    const float *p = dz + g * sf;
     __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
-    __m512 z0 = _mm512_loadu_ps(p + 32), z1 = _mm512_loadu_ps(p + 48);
+    __m512 z0 = asym ? _mm512_loadu_ps(p + 32) : _mm512_mul_ps(d0, eight);
+    __m512 z1 = asym ? _mm512_loadu_ps(p + 48) : _mm512_mul_ps(d1, eight);
     for (int64_t k = g * group; k < (g + 1) * group; ++k) {
       __m512i e = _mm512_cvtepu8_epi32(
           _mm_loadu_si128(reinterpret_cast<const __m128i *>(nib + k * 16)));
@@ -184,55 +211,48 @@ template <int R> void Q4Gemm::rowsBlock(int64_t t, int64_t r) const {
   }
 }
 
-/// One row (a decode step): memory-bound, so the reduction runs in 4
-/// independent accumulator pairs to keep the loads in flight.
+/// One row (a decode step): memory-bound, so no dequantization per weight:
+/// per group Σ q·x in 4 independent accumulator pairs, then
+/// d·Σq·x − z·d·Σx.
 void Q4Gemm::oneRow(int64_t t, int64_t r) const {
-  const int64_t groups = in / group;
+  const int64_t groups = in / group, sf = scaleFloats(asym);
   const uint8_t *nib = packed + t * tileNibbleBytes(in);
-  const float *dz = reinterpret_cast<const float *>(
-                        packed + tiles(out) * tileNibbleBytes(in)) +
-                    t * groups * 2 * kTile;
+  const float *dz = scalesOf(t);
   const float *xr = x + r * in;
+  const float *sums = groupSums + r * groups;
   const __m512i mask = _mm512_set1_epi32(15);
-  __m512 acc[4][2];
-  for (auto &a : acc)
-    a[0] = a[1] = _mm512_setzero_ps();
+  const __m512 eight = _mm512_set1_ps(8.0f);
+  __m512 total0 = _mm512_setzero_ps(), total1 = _mm512_setzero_ps();
   for (int64_t g = 0; g < groups; ++g) {
-    const float *p = dz + g * 2 * kTile;
-    __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
-    __m512 z0 = _mm512_loadu_ps(p + 32), z1 = _mm512_loadu_ps(p + 48);
-    int64_t k = g * group;
+    __m512 acc[4][2];
+    for (auto &a : acc)
+      a[0] = a[1] = _mm512_setzero_ps();
     const int64_t end = (g + 1) * group;
-    for (; k + 4 <= end; k += 4)
+    for (int64_t k = g * group; k < end; k += 4) // group % 4 == 0
       for (int u = 0; u < 4; ++u) {
         __m512i e = _mm512_cvtepu8_epi32(_mm_loadu_si128(
             reinterpret_cast<const __m128i *>(nib + (k + u) * 16)));
-        __m512 w0 = _mm512_fmsub_ps(
-            _mm512_cvtepi32_ps(_mm512_and_si512(e, mask)), d0, z0);
-        __m512 w1 = _mm512_fmsub_ps(
-            _mm512_cvtepi32_ps(_mm512_srli_epi32(e, 4)), d1, z1);
         __m512 xb = _mm512_set1_ps(xr[k + u]);
-        acc[u][0] = _mm512_fmadd_ps(xb, w0, acc[u][0]);
-        acc[u][1] = _mm512_fmadd_ps(xb, w1, acc[u][1]);
+        acc[u][0] = _mm512_fmadd_ps(
+            xb, _mm512_cvtepi32_ps(_mm512_and_si512(e, mask)), acc[u][0]);
+        acc[u][1] = _mm512_fmadd_ps(
+            xb, _mm512_cvtepi32_ps(_mm512_srli_epi32(e, 4)), acc[u][1]);
       }
-    for (; k < end; ++k) {
-      __m512i e = _mm512_cvtepu8_epi32(
-          _mm_loadu_si128(reinterpret_cast<const __m128i *>(nib + k * 16)));
-      __m512 w0 = _mm512_fmsub_ps(
-          _mm512_cvtepi32_ps(_mm512_and_si512(e, mask)), d0, z0);
-      __m512 w1 =
-          _mm512_fmsub_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e, 4)), d1, z1);
-      __m512 xb = _mm512_set1_ps(xr[k]);
-      acc[0][0] = _mm512_fmadd_ps(xb, w0, acc[0][0]);
-      acc[0][1] = _mm512_fmadd_ps(xb, w1, acc[0][1]);
-    }
+    const float *p = dz + g * sf;
+    __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
+    __m512 z0 = asym ? _mm512_loadu_ps(p + 32) : _mm512_mul_ps(d0, eight);
+    __m512 z1 = asym ? _mm512_loadu_ps(p + 48) : _mm512_mul_ps(d1, eight);
+    __m512 sx = _mm512_set1_ps(sums[g]);
+    __m512 a0 = _mm512_add_ps(_mm512_add_ps(acc[0][0], acc[1][0]),
+                              _mm512_add_ps(acc[2][0], acc[3][0]));
+    __m512 a1 = _mm512_add_ps(_mm512_add_ps(acc[0][1], acc[1][1]),
+                              _mm512_add_ps(acc[2][1], acc[3][1]));
+    total0 = _mm512_fnmadd_ps(z0, sx, _mm512_fmadd_ps(d0, a0, total0));
+    total1 = _mm512_fnmadd_ps(z1, sx, _mm512_fmadd_ps(d1, a1, total1));
   }
   alignas(64) float tmp[kTile];
-  _mm512_store_ps(tmp, _mm512_add_ps(_mm512_add_ps(acc[0][0], acc[1][0]),
-                                     _mm512_add_ps(acc[2][0], acc[3][0])));
-  _mm512_store_ps(tmp + 16,
-                  _mm512_add_ps(_mm512_add_ps(acc[0][1], acc[1][1]),
-                                _mm512_add_ps(acc[2][1], acc[3][1])));
+  _mm512_store_ps(tmp, total0);
+  _mm512_store_ps(tmp + 16, total1);
   store(t, r, tmp);
 }
 #endif
@@ -253,18 +273,16 @@ void Q4Gemm::tile(int64_t t) const {
   default: break;
   }
 #else
-  const int64_t groups = in / group;
   const uint8_t *nib = packed + t * tileNibbleBytes(in);
-  const float *dz = reinterpret_cast<const float *>(
-                        packed + tiles(out) * tileNibbleBytes(in)) +
-                    t * groups * 2 * kTile;
+  const float *dz = scalesOf(t);
   for (int64_t r = 0; r < rows; ++r) {
     float acc[kTile] = {};
     for (int64_t k = 0; k < in; ++k) {
-      const float *p = dz + (k / group) * 2 * kTile;
+      const float *p = dz + (k / group) * scaleFloats(asym);
       for (int64_t l = 0; l < kTile; ++l) {
         int q = l < 16 ? nib[k * 16 + l] & 15 : nib[k * 16 + l - 16] >> 4;
-        acc[l] += x[r * in + k] * (float(q) * p[l] - p[kTile + l]);
+        float zd = asym ? p[kTile + l] : 8.0f * p[l];
+        acc[l] += x[r * in + k] * (float(q) * p[l] - zd);
       }
     }
     store(t, r, acc);
@@ -279,13 +297,35 @@ int q4Task(void *, int t, uint8_t *closure) {
 
 } // namespace
 
-void q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
+bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
               int64_t group, const float *bias, int64_t out, float *y,
-              LinearAct act) {
-  Q4Gemm job{x, rows, in, out, group, packed, bias, y};
+              std::string &error, LinearAct act) {
+  Q4Header h;
+  std::memcpy(&h, packed, sizeof h);
+  if (h.magic != kMagic || h.out != out || h.in != in || h.group != group ||
+      group % 4 != 0) {
+    error = "q4linear: the packed weight is not [" + std::to_string(out) +
+            ", " + std::to_string(in) + "] in groups of " +
+            std::to_string(group);
+    return false;
+  }
+  // Σx per row and group, for the one-row path (a single row, or the last
+  // of 8k + 1).
+  const int64_t groups = in / group;
+  std::vector<float> sums(rows % 8 == 1 ? rows * groups : 0);
+  for (int64_t i = 0; i < int64_t(sums.size()); ++i) {
+    const float *xs = x + (i / groups) * in + (i % groups) * group;
+    float s = 0.0f;
+    for (int64_t k = 0; k < group; ++k)
+      s += xs[k];
+    sums[i] = s;
+  }
+  Q4Gemm job{x, rows, in, out, group, packed + kHeader, h.asymmetric != 0,
+             bias, y, sums.data()};
   halide_do_par_for(nullptr, q4Task, 0, int(tiles(out)),
                     reinterpret_cast<uint8_t *>(&job));
   applyLinearAct(act, y, rows * out);
+  return true;
 }
 
 } // namespace slim::rt

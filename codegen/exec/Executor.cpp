@@ -351,7 +351,8 @@ LogicalResult Executor::runOp(Operation *op) {
               if (packed.empty()) {
                 const Tensor &qt = get(q.getWeight());
                 const Tensor &st = get(q.getScales());
-                packed.resize(rt::packedQ4Bytes(w[0], w[1], group));
+                packed.resize(rt::packedQ4Bytes(w[0], w[1], group,
+                                                bool(q.getZeroPoints())));
                 rt::packQ4Weight(qt.data.data(), f32(st),
                                  q.getZeroPoints()
                                      ? get(q.getZeroPoints()).data.data()
@@ -359,8 +360,10 @@ LogicalResult Executor::runOp(Operation *op) {
                                  w[0], w[1], group, packed.data());
               }
               const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;
-              rt::q4linear(f32(x), x.numElements() / w[1], w[1], packed.data(),
-                           group, bias, w[0], f32(out));
+              if (!rt::q4linear(f32(x), x.numElements() / w[1], w[1],
+                                packed.data(), group, bias, w[0], f32(out),
+                                error))
+                return kernelError();
               return success();
             }
             if (q.getAct() == QuantActivation::none ||

@@ -193,7 +193,8 @@ LogicalResult Compiler::planWeights() {
     if (failed(q) || failed(sc) || (op.getZeroPoints() && failed(zp)))
       return failure();
     int64_t offset = alignUp(out.weights.size());
-    out.weights.resize(offset + rt::packedQ4Bytes(shape[0], shape[1], group));
+    out.weights.resize(offset + rt::packedQ4Bytes(shape[0], shape[1], group,
+                                                  bool(op.getZeroPoints())));
     rt::packQ4Weight(q->data.data(),
                      reinterpret_cast<const float *>(sc->data.data()),
                      op.getZeroPoints() ? zp->data.data() : nullptr, shape[0],

@@ -447,7 +447,7 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
               << (symmetric ? "Q4_0" : "min/max") << " g" << group
               << " element " << o << "," << k;
         }
-      std::vector<uint8_t> packed(packedQ4Bytes(out, in, group)),
+      std::vector<uint8_t> packed(packedQ4Bytes(out, in, group, !symmetric)),
           back(out * in);
       packQ4Weight(q.data(), scales.data(), symmetric ? nullptr : zeros.data(),
                    out, in, group, packed.data());
@@ -457,8 +457,10 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
       for (int64_t rows : {1, 2, 3, 7, 8, 9}) {
         auto x = randomVector(rows * in, 40 + rows);
         std::vector<float> y(rows * out, NAN);
-        q4linear(x.data(), rows, in, packed.data(), group, bias.data(), out,
-                 y.data());
+        std::string error;
+        ASSERT_TRUE(q4linear(x.data(), rows, in, packed.data(), group,
+                             bias.data(), out, y.data(), error))
+            << error;
         std::vector<double> want(rows * out);
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t o = 0; o < out; ++o) {
