@@ -227,6 +227,9 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
            "0.5)">,
     Option<"head", "head", "bool", /*default=*/"false",
            "quantize the head (the linear producing a graph output) too">,
+    ListOption<"keep", "keep", "std::string",
+               "per-op float fallbacks: linears whose weight name or ONNX "
+               "node name contains one of these stay in float">,
     Option<"print", "print", "bool", /*default=*/"false",
            "print every quantized op and its weight error">,
   ];

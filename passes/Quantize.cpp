@@ -302,6 +302,14 @@ void SlimQuantizePass::runOnOperation() {
   WalkResult walk = module.walk([&](LinearOp lin) {
     if (isHead(lin) && !head)
       return WalkResult::advance();
+    std::string names = weightName(lin.getWeight()) + " " + describeOp(lin);
+    for (const std::string &k : keep)
+      if (!k.empty() && names.find(k) != std::string::npos) {
+        if (print)
+          llvm::errs() << "ptq: " << describeOp(lin) << " stays float (keep="
+                       << k << ")\n";
+        return WalkResult::advance();
+      }
     if (!lin.getWeight().getDefiningOp<arith::ConstantOp>() ||
         !isFloatConstant(lin.getWeight())) {
       lin.emitError(kPrefix) << describeOp(lin) << " weight is not a constant";

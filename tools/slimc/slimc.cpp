@@ -132,7 +132,9 @@ static cl::opt<std::string> quantize(
              "(Q4_0, default) or sym=0 (min/max with zero points); "
              "smoothquant[=ALPHA] (0.5) migrates activation outliers into "
              "the weights first (needs --calibration); head=1 also quantizes "
-             "the head. Prints every quantized op and its weight error"),
+             "the head; keep=NAME[:NAME...] keeps the linears whose weight or "
+             "ONNX node name contains NAME in float. Prints every quantized "
+             "op and its weight error"),
     cl::value_desc("int8|int4[,...]"), cl::cat(category));
 static cl::opt<std::string> logits(
     "logits", cl::init("all"),
@@ -502,6 +504,7 @@ int run(int argc, char **argv) {
       pm.addPass(mlir::slim::createSlimLastLogitsPass());
     if (!quantize.empty()) {
       mlir::slim::SlimQuantizePassOptions q;
+      static std::vector<std::string> keepList; // q.keep refers to it
       q.print = true;
       q.calibration = calibrationPath; // act=static uses --calibration
       auto [format, rest] = StringRef(quantize).split(',');
@@ -528,13 +531,17 @@ int run(int argc, char **argv) {
           q.alpha = value.empty() ? 0.5 : number;
         else if (key == "head" && (value == "0" || value == "1"))
           q.head = value == "1";
+        else if (key == "keep" && !value.empty())
+          for (StringRef k : llvm::split(value, ':'))
+            keepList.push_back(k.str());
         else
           return fail("--quantize=" + quantize + ": '" + item.str() +
                       "' is not act=dynamic|static|none, "
                       "calib=minmax|percentile, percentile=P, group=32|64|128, "
-                      "sym=0|1, smoothquant[=ALPHA], head=0|1 or "
-                      "calibration=PATH");
+                      "sym=0|1, smoothquant[=ALPHA], head=0|1, "
+                      "keep=NAME[:NAME...] or calibration=PATH");
       }
+      q.keep = keepList;
       pm.addPass(mlir::slim::createSlimQuantizePass(q));
     }
     if (optLevel > 0)
