@@ -7,7 +7,9 @@ the format of the Slim binaries' --bench: `median_ms=... min_ms=...`.
 
 A new random input per run (the PyTorch int8 path looks faster when the
 same input is fed every call). --int8 applies
-torch.ao.quantization.quantize_dynamic to the nn.Linear layers. Set
+torch.ao.quantization.quantize_dynamic to the nn.Linear layers (GPT-2's
+Conv1D projections are converted to nn.Linear first; its tied head is an
+F.linear on the embedding and stays float). Set
 OMP_WAIT_POLICY=PASSIVE (2 threads) and OPENBLAS_NUM_THREADS=THREADS in
 the environment (bench/run.py does): Debian's PyTorch otherwise
 oversubscribes the cores.
@@ -49,6 +51,16 @@ if config.get("tie_word_embeddings") and hasattr(model, "lm_head"):
     model.lm_head.weight = model.transformer.wte.weight
 model.eval()
 if int8:
+    # GPT-2's projections are Conv1D modules (x·W + b with W [in, out]),
+    # which quantize_dynamic leaves alone: swap them for the equivalent
+    # nn.Linear first, so every projection runs PyTorch's int8 kernels.
+    for parent in list(model.modules()):
+        for child_name, child in list(parent.named_children()):
+            if isinstance(child, mm.Conv1D):
+                lin = torch.nn.Linear(child.weight.shape[0], child.weight.shape[1])
+                lin.weight = torch.nn.Parameter(child.weight.t().contiguous())
+                lin.bias = torch.nn.Parameter(child.bias.detach().clone())
+                setattr(parent, child_name, lin)
     model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 inputs = [make() for _ in range(runs + 1)]
 model(inputs[0])  # warm-up
