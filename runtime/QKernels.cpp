@@ -149,12 +149,26 @@ void QGemm::tile(int64_t t) const {
       for (int i = 0; i < valid; ++i)
         for (int v = 0; v < 4; ++v) {
           int64_t o0 = t * kTileO + v * 16;
+          if (o0 >= out)
+            break;
           __m512i cs = _mm512_loadu_si512(colsum + o0);
           __m512i res = _mm512_sub_epi32(a[i][v], _mm512_slli_epi32(cs, 7));
-          int32_t tmp[16];
-          _mm512_storeu_si512(tmp, res);
-          for (int lane = 0; lane < 16 && o0 + lane < out; ++lane)
-            store(r + i, o0 + lane, tmp[lane]);
+          // Lanes past `out` (the padded last tile) are neither read nor
+          // written.
+          __mmask16 m = o0 + 16 <= out ? __mmask16(0xFFFF)
+                                       : __mmask16((1u << (out - o0)) - 1);
+          if (!y) {
+            _mm512_mask_storeu_epi32(acc + (r + i) * out + o0, m, res);
+            continue;
+          }
+          // y = sum · (s_row · s_o) + b, 16 outputs at a time.
+          __m512 scale = _mm512_mul_ps(_mm512_set1_ps(xs[r + i]),
+                                       _mm512_maskz_loadu_ps(m, ws + o0));
+          __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + o0)
+                          : _mm512_setzero_ps();
+          _mm512_mask_storeu_ps(
+              y + (r + i) * out + o0, m,
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(res), scale, b));
         }
     }
 #endif
