@@ -8,7 +8,8 @@ PyTorch eager (the same step, bench/torch_decode.py), in the same run.
 
 Slim: `slimc gpt2-small/hf --max-seq-len 256` (fp32; --quantize=int8 with
 the head float, and with head=1; --quantize=int4 in groups of 32 and 128,
-weight-only, and g32 with head=1), run as `--generate 17 --prompt-ids
+weight-only, and g32 with head=1; fp32 with the six odd attention
+sublayers dropped, --drop-list), run as `--generate 17 --prompt-ids
 (128 ids) --bench RUNS`: the medians of the prefill (128 tokens, one
 chunk) and of the decode ms per token (16 steps at 128 … 143 cached
 positions). ORT and PyTorch: one step at 128 cached positions, median of
@@ -31,6 +32,10 @@ SLIMC = os.path.join(ROOT, "build", "bin", "slimc")
 ORT_RUN = os.path.join(ROOT, "tools", "ort", "ort-run.js")
 ORT_GEN = os.path.join(ROOT, "tools", "ort", "ort-generate.js")
 PY = "/usr/bin/python3"
+
+
+def slug(name):
+    return "".join(c if c.isalnum() else "-" for c in name)
 
 
 def run(cmd, env=None):
@@ -56,10 +61,12 @@ def main():
          % (root, root, root, root)])
     variants = {"fp32": [], "int8": ["--quantize=int8"], "int8+head": ["--quantize=int8,head=1"],
                 "int4-g32": ["--quantize=int4"], "int4-g128": ["--quantize=int4,group=128"],
-                "int4-g32+head": ["--quantize=int4,head=1"]}
+                "int4-g32+head": ["--quantize=int4,head=1"],
+                "fp32, half attention dropped": ["--drop-list", ",".join(
+                    "attention:%d" % i for i in range(1, 12, 2))]}
     for name, flags in variants.items():
         run([SLIMC, os.path.join(root, "hf"), "--max-seq-len", "256", "--weights=external",
-             "-o", os.path.join(root, "gen-" + name)] + flags)
+             "-o", os.path.join(root, "gen-" + slug(name))] + flags)
     # Correctness first: greedy tokens equal ONNX Runtime's.
     gen = os.path.join(root, "gen-check")
     os.makedirs(gen + "/ort", exist_ok=True)
@@ -76,15 +83,15 @@ def main():
         torch_env["OMP_WAIT_POLICY"] = "PASSIVE"
     times = {k: [] for k in ["ort", "torch"] + ["slim-" + v for v in variants]}
     prefill = {v: [] for v in variants}
-    cache_bytes = 0
+    cache_bytes = {}
     for _ in range(rounds):
         for v in variants:
-            out = run([os.path.join(root, "gen-" + v), "--generate", "17", "--prompt-ids",
+            out = run([os.path.join(root, "gen-" + slug(v)), "--generate", "17", "--prompt-ids",
                        root + "/prompt128.npy", "--output", "ids=%s/ids.npy" % gen,
                        "--threads", str(threads), "--bench", str(max(3, runs // 4))])
             times["slim-" + v].append(float(re.search(r"decode_ms_per_token=([0-9.]+)", out).group(1)))
             prefill[v].append(float(re.search(r"prefill_ms=([0-9.]+)", out).group(1)))
-            cache_bytes = int(re.search(r"KV cache ([0-9]+) bytes", out).group(1))
+            cache_bytes[v] = int(re.search(r"KV cache ([0-9]+) bytes", out).group(1))
         out = run(["node", ORT_RUN, root + "/decode-past128.onnx", "--input",
                    "input_ids=%s/dec_ids.npy" % root, "--input", "past_key=%s/dec_past.npy" % root,
                    "--input", "past_value=%s/dec_past.npy" % root, "--output-dir", gen + "/ort-step",
@@ -98,22 +105,22 @@ def main():
     # (one row each) -- the .weights file less the token and position tables.
     rows = []
     for v in variants:
-        weights = os.path.getsize(os.path.join(root, "gen-%s.weights" % v))
+        weights = os.path.getsize(os.path.join(root, "gen-%s.weights" % slug(v)))
         streamed = weights - (50257 + 1024) * 768 * 4
         ms = med["slim-" + v]
         rows.append({"variant": v, "threads": threads, "decode_ms": ms,
                      "prefill_ms": statistics.median(prefill[v]),
                      "ort_over_slim": med["ort"] / ms, "torch_over_slim": med["torch"] / ms,
                      "streamed_mb": streamed / 1e6, "gbs": streamed / ms / 1e6,
+                     "kv_cache_mb": cache_bytes[v] / 2**20,
                      "read_bandwidth_gbs": bandwidth})
     print("| Slim | threads | decode ms/token | ORT ms | ORT/Slim | PyTorch ms | PyTorch/Slim | "
-          "prefill ms (128) | MB streamed/token | GB/s (peak %.1f) |" % bandwidth)
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "prefill ms (128) | MB streamed/token | GB/s (peak %.1f) | KV cache MiB |" % bandwidth)
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %d | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.0f | %.1f |" % (
+        print("| %s | %d | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.0f | %.1f | %.1f |" % (
             r["variant"], threads, r["decode_ms"], med["ort"], r["ort_over_slim"], med["torch"],
-            r["torch_over_slim"], r["prefill_ms"], r["streamed_mb"], r["gbs"]))
-    print("KV cache: %d bytes (12 layers x 256 positions x 2 x 768 floats)" % cache_bytes)
+            r["torch_over_slim"], r["prefill_ms"], r["streamed_mb"], r["gbs"], r["kv_cache_mb"]))
     with open("decode-results.json", "w") as f:
         json.dump({"peak": peak, "check": check, "ort_ms": med["ort"], "torch_ms": med["torch"],
                    "kv_cache_bytes": cache_bytes, "rows": rows}, f, indent=2)
