@@ -1,0 +1,137 @@
+//===- qlinear_bench.cpp - decode-shaped linear throughput by format ------===//
+//
+// One-row (T = 1, a decode step) linear layers of GPT-2-small's shapes
+// ([2304, 768], [768, 768], [3072, 768], [768, 3072]), 12 layers of each so
+// the weights (≈ 340 MB in fp32) stream from memory as in a real decode
+// step, in fp32 (the packed Halide kernel), int8 (W8A8, VNNI) and int4
+// weight-only (Q4_0 in groups of 32 and 128). Prints, per format, the
+// median over 9 passes of ms per pass, weights per second and the bytes
+// streamed per second.
+//
+//   build/bin/slim-qlinear-bench [--threads N]
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Kernels.h"
+
+#include "HalideRuntime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace slim::rt;
+
+namespace {
+
+struct LinearShape {
+  int64_t out, in;
+};
+const LinearShape kShapes[] = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
+constexpr int kLayers = 12;
+
+template <typename F> double medianMs(F pass) {
+  pass(); // warm-up
+  std::vector<double> ms;
+  for (int r = 0; r < 9; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    pass();
+    ms.push_back(std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int threads = 1;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], "--threads") == 0)
+      threads = std::atoi(argv[i + 1]);
+  halide_set_num_threads(threads);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.0f, 0.02f);
+  int64_t weights = 0;
+  std::vector<std::vector<float>> wf;  // packed fp32
+  std::vector<std::vector<uint8_t>> w8, w4, w4b;
+  std::vector<std::vector<float>> s8;
+  std::vector<LinearShape> shapes;
+  for (int l = 0; l < kLayers; ++l)
+    for (const LinearShape &s : kShapes) {
+      std::vector<float> w(s.out * s.in);
+      for (float &v : w)
+        v = dist(rng);
+      shapes.push_back(s);
+      weights += s.out * s.in;
+      wf.emplace_back(packedLinearSize(s.out, s.in));
+      packLinearWeight(w.data(), s.out, s.in, wf.back().data());
+      std::vector<int8_t> q(w.size());
+      std::vector<float> sc(s.out);
+      for (int64_t o = 0; o < s.out; ++o) {
+        float m = 1e-5f;
+        for (int64_t i = 0; i < s.in; ++i)
+          m = std::max(m, std::fabs(w[o * s.in + i]));
+        sc[o] = m / 127.0f;
+        for (int64_t i = 0; i < s.in; ++i)
+          q[o * s.in + i] = int8_t(std::nearbyint(w[o * s.in + i] / sc[o]));
+      }
+      w8.emplace_back(packedQLinearBytes(s.out, s.in));
+      packQLinearWeight(q.data(), s.out, s.in, w8.back().data());
+      s8.push_back(sc);
+      for (int64_t group : {32, 128}) {
+        std::vector<uint8_t> q4(w.size());
+        std::vector<float> d(s.out * (s.in / group));
+        quantizeQ4(w.data(), s.out, s.in, group, true, q4.data(), d.data(),
+                   nullptr);
+        auto &dst = group == 32 ? w4 : w4b;
+        dst.emplace_back(packedQ4Bytes(s.out, s.in, group, false));
+        packQ4Weight(q4.data(), d.data(), nullptr, s.out, s.in, group,
+                     dst.back().data());
+      }
+    }
+  std::vector<float> x(3072), y(3072);
+  for (float &v : x)
+    v = dist(rng) * 50;
+  std::string error;
+  auto report = [&](const char *name, double ms, double bytes) {
+    std::printf("%-16s %8.2f ms  %6.2f G weights/s  %6.2f GB/s\n", name, ms,
+                double(weights) / ms / 1e6, bytes / ms / 1e6);
+  };
+  auto total = [](const auto &v) {
+    double b = 0;
+    for (const auto &e : v)
+      b += double(e.size()) * sizeof(e[0]);
+    return b;
+  };
+  std::printf("%d layers x 4 GPT-2-small shapes, one row, %d thread(s)\n",
+              kLayers, threads);
+  report("fp32", medianMs([&] {
+           for (size_t i = 0; i < shapes.size(); ++i)
+             linear(x.data(), 1, shapes[i].in, wf[i].data(), nullptr,
+                    shapes[i].out, y.data(), error);
+         }),
+         total(wf));
+  report("int8 (W8A8)", medianMs([&] {
+           for (size_t i = 0; i < shapes.size(); ++i)
+             qlinear(x.data(), 1, shapes[i].in, w8[i].data(), s8[i].data(),
+                     nullptr, shapes[i].out, y.data());
+         }),
+         total(w8) + total(s8));
+  for (int64_t group : {32, 128})
+    report(group == 32 ? "int4 Q4_0 g32" : "int4 Q4_0 g128", medianMs([&] {
+             auto &w = group == 32 ? w4 : w4b;
+             for (size_t i = 0; i < shapes.size(); ++i)
+               q4linear(x.data(), 1, shapes[i].in, w[i].data(), group, nullptr,
+                        shapes[i].out, y.data(), error);
+           }),
+           total(group == 32 ? w4 : w4b));
+  return 0;
+}
