@@ -58,8 +58,8 @@ int64_t byteSize(Value v) {
 
 /// Where a value lives at run time.
 struct Storage {
-  enum Kind { Input, Arena, Weight } kind;
-  int64_t index = 0; // input number, or byte offset
+  enum Kind { Input, Arena, Weight, Output } kind;
+  int64_t index = 0; // input or output number, or byte offset
 };
 
 /// One step of the linearized program: an op, or the add that closes a
@@ -136,6 +136,7 @@ private:
   Location loc = UnknownLoc::get(func.getContext());
   ModuleOp llvmModule;
   Value argInputs, argOutputs, argArena, argWeights, argCache;
+  llvm::DenseMap<int64_t, Value> outputPtrs;
   Block *errorBlock = nullptr;
   llvm::DenseMap<int64_t, Value> inputPtrs;
   llvm::StringMap<LLVM::LLVMFuncOp> declared;
@@ -271,6 +272,8 @@ void Compiler::planArena() {
   int64_t end = steps.size();
   for (auto [k, step] : llvm::enumerate(steps)) {
     for (Value r : step.op->getResults()) {
+      if (storage.count(r))
+        continue; // computed straight into the caller's output buffer
       int64_t last = int64_t(k);
       for (OpOperand &use : r.getUses()) {
         Operation *user = use.getOwner();
@@ -438,6 +441,18 @@ Value Compiler::ptr(Value v) {
   auto it = storage.find(v);
   assert(it != storage.end() && "value without storage");
   Storage s = it->second;
+  if (s.kind == Storage::Output) {
+    auto out = outputPtrs.find(s.index);
+    if (out != outputPtrs.end())
+      return out->second;
+    OpBuilder::InsertionGuard guard(*b);
+    b->setInsertionPoint(argOutputs.getParentBlock()->getTerminator());
+    Value slot = b->create<LLVM::GEPOp>(loc, ptrTy, ptrTy, argOutputs,
+                                        ArrayRef<LLVM::GEPArg>{s.index});
+    Value p = b->create<LLVM::LoadOp>(loc, ptrTy, slot);
+    outputPtrs[s.index] = p;
+    return p;
+  }
   if (s.kind == Storage::Input) {
     auto in = inputPtrs.find(s.index);
     if (in != inputPtrs.end())
@@ -799,6 +814,10 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
   out.opFlops.push_back(0);
   for (auto [k, v] : llvm::enumerate(ret.getOperands())) {
     loc = ret.getLoc();
+    auto st = storage.find(resolve(v));
+    if (st != storage.end() && st->second.kind == Storage::Output &&
+        st->second.index == int64_t(k))
+      continue; // already there
     Value slot = builder.create<LLVM::GEPOp>(
         loc, ptrTy, ptrTy, argOutputs, ArrayRef<LLVM::GEPArg>{int32_t(k)});
     Value dst = builder.create<LLVM::LoadOp>(loc, ptrTy, slot);
@@ -861,6 +880,15 @@ LogicalResult Compiler::lower(ModuleOp into) {
   }
   if (failed(linearize(entry)) || failed(planWeights()))
     return failure();
+  // A result computed by a step is written straight into its output
+  // buffer (the first output it is returned as), not copied out of the
+  // arena at the end.
+  auto ret = cast<func::ReturnOp>(entry.getTerminator());
+  for (auto [k, v] : llvm::enumerate(ret.getOperands())) {
+    Operation *def = v.getDefiningOp();
+    if (def && stepOf.count(def) && !storage.count(v))
+      storage[v] = {Storage::Output, int64_t(k)};
+  }
   planArena();
 
   func.getContext()->loadDialect<LLVM::LLVMDialect>();
