@@ -8,7 +8,9 @@
 // median over 9 passes of ms per pass, weights per second and the bytes
 // streamed per second.
 //
-//   build/bin/slim-qlinear-bench [--threads N]
+//   build/bin/slim-qlinear-bench [--threads N] [--rows R]
+//
+// --rows R (default 1) times R rows instead (R = 128: prefill-shaped).
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,10 +54,13 @@ template <typename F> double medianMs(F pass) {
 } // namespace
 
 int main(int argc, char **argv) {
-  int threads = 1;
-  for (int i = 1; i + 1 < argc; ++i)
+  int threads = 1, rows = 1;
+  for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--threads") == 0)
       threads = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--rows") == 0)
+      rows = std::max(1, std::atoi(argv[i + 1]));
+  }
   halide_set_num_threads(threads);
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 0.02f);
@@ -97,13 +102,13 @@ int main(int argc, char **argv) {
                      dst.back().data());
       }
     }
-  std::vector<float> x(3072), y(3072);
+  std::vector<float> x(size_t(rows) * 3072), y(size_t(rows) * 3072);
   for (float &v : x)
     v = dist(rng) * 50;
   std::string error;
   auto report = [&](const char *name, double ms, double bytes) {
-    std::printf("%-16s %8.2f ms  %6.2f G weights/s  %6.2f GB/s\n", name, ms,
-                double(weights) / ms / 1e6, bytes / ms / 1e6);
+    std::printf("%-16s %8.2f ms  %7.2f G multiply-adds/s  %6.2f GB/s\n",
+                name, ms, double(weights) * rows / ms / 1e6, bytes / ms / 1e6);
   };
   auto total = [](const auto &v) {
     double b = 0;
@@ -111,17 +116,17 @@ int main(int argc, char **argv) {
       b += double(e.size()) * sizeof(e[0]);
     return b;
   };
-  std::printf("%d layers x 4 GPT-2-small shapes, one row, %d thread(s)\n",
-              kLayers, threads);
+  std::printf("%d layers x 4 GPT-2-small shapes, %d row(s), %d thread(s)\n",
+              kLayers, rows, threads);
   report("fp32", medianMs([&] {
            for (size_t i = 0; i < shapes.size(); ++i)
-             linear(x.data(), 1, shapes[i].in, wf[i].data(), nullptr,
+             linear(x.data(), rows, shapes[i].in, wf[i].data(), nullptr,
                     shapes[i].out, y.data(), error);
          }),
          total(wf));
   report("int8 (W8A8)", medianMs([&] {
            for (size_t i = 0; i < shapes.size(); ++i)
-             qlinear(x.data(), 1, shapes[i].in, w8[i].data(), s8[i].data(),
+             qlinear(x.data(), rows, shapes[i].in, w8[i].data(), s8[i].data(),
                      nullptr, shapes[i].out, y.data());
          }),
          total(w8) + total(s8));
@@ -129,7 +134,7 @@ int main(int argc, char **argv) {
     report(group == 32 ? "int4 Q4_0 g32" : "int4 Q4_0 g128", medianMs([&] {
              auto &w = group == 32 ? w4 : w4b;
              for (size_t i = 0; i < shapes.size(); ++i)
-               q4linear(x.data(), 1, shapes[i].in, w[i].data(), group, nullptr,
+               q4linear(x.data(), rows, shapes[i].in, w[i].data(), group, nullptr,
                         shapes[i].out, y.data(), error);
            }),
            total(group == 32 ? w4 : w4b));

@@ -47,8 +47,8 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
 int64_t packedQLinearBytes(int64_t out, int64_t in);
 void packQLinearWeight(const int8_t *w, int64_t out, int64_t in,
                        uint8_t *packed);
-/// Per row: s = max|x|/127, q = round(x/s) stored as q + 128 (rows padded
-/// to a multiple of 4 with 128).
+/// Per row: s = max|x|/127, q = round(x/s) stored as q + 128 (each row
+/// padded to a multiple of 4 inputs with 128, i.e. zero).
 void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
                   float *scales, float staticScale = 0.0f);
 /// The exact int32 sums Σ_k q_x[r,k] · W_q[o,k] (acc [rows, out]).
