@@ -36,7 +36,6 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMDECODESTEPPASS
@@ -251,70 +250,48 @@ LogicalResult StepBuilder::rewrite() {
 }
 
 LogicalResult StepBuilder::reinfer(Block &body) {
-  for (Operation &op : body) {
-    if (auto res = dyn_cast<ResidualOp>(op)) {
-      Block &inner = res.getBody().front();
-      inner.getArgument(0).setType(res.getInput().getType());
-      if (failed(reinfer(inner)))
-        return failure();
-      res.getResult().setType(res.getInput().getType());
-      continue;
-    }
-    if (op.getNumResults() == 0 || isa<arith::ConstantOp>(op))
-      continue;
-    auto refuse = [&]() {
-      return op.emitError(kPrefix)
-             << describeOp(&op) << " depends on the " << window
-             << "-token window (a constant or a static shape of that "
-                "length); it cannot run on "
-             << tokens << " token(s) at a time";
-    };
+  auto refuse = [&](Operation &op) -> LogicalResult {
+    return op.emitError(kPrefix)
+           << describeOp(&op) << " depends on the " << window
+           << "-token window (a constant or a static shape of that "
+              "length); it cannot run on "
+           << tokens << " token(s) at a time";
+  };
+  auto adjust = [&](Operation &op) -> FailureOr<bool> {
     if (auto sl = dyn_cast<SliceOp>(op)) {
       auto in = tensorType(sl.getInput());
       SmallVector<int64_t> sizes(sl.getSizes());
       if (in.getRank() >= 2 && in.getDimSize(1) != window &&
           sizes[1] == window) {
         if (sl.getOffsets()[1] != 0 || sl.getStrides()[1] != 1)
-          return refuse();
+          return refuse(op);
         sizes[1] = in.getDimSize(1);
         sl.setSizesAttr(DenseI64ArrayAttr::get(op.getContext(), sizes));
       }
+      return false;
     }
-    if (isa<ReshapeOp, BroadcastOp>(op)) {
-      auto in = tensorType(op.getOperand(0));
-      auto outType = tensorType(op.getResult(0));
-      SmallVector<int64_t> shape(outType.getShape());
-      bool reshape = isa<ReshapeOp>(op);
-      if (reshape ? in.getNumElements() != outType.getNumElements()
-                  : in.getRank() >= 2 && in.getDimSize(1) != window &&
-                        shape.size() >= 2 && shape[1] == window) {
-        // The token axis: the first one of the window's length.
-        auto it = llvm::find(shape, window);
-        if (it == shape.end())
-          return refuse();
-        *it = in.getRank() >= 2 ? in.getDimSize(1) : tokens;
-        auto t = RankedTensorType::get(shape, outType.getElementType());
-        if (reshape && t.getNumElements() != in.getNumElements())
-          return refuse();
-        op.getResult(0).setType(t);
-      }
-      continue;
+    if (!isa<ReshapeOp, BroadcastOp>(op))
+      return false;
+    auto in = tensorType(op.getOperand(0));
+    auto outType = tensorType(op.getResult(0));
+    SmallVector<int64_t> shape(outType.getShape());
+    bool reshape = isa<ReshapeOp>(op);
+    if (reshape ? in.getNumElements() != outType.getNumElements()
+                : in.getRank() >= 2 && in.getDimSize(1) != window &&
+                      shape.size() >= 2 && shape[1] == window) {
+      // The token axis: the first one of the window's length.
+      auto it = llvm::find(shape, window);
+      if (it == shape.end())
+        return refuse(op);
+      *it = in.getRank() >= 2 ? in.getDimSize(1) : tokens;
+      auto t = RankedTensorType::get(shape, outType.getElementType());
+      if (reshape && t.getNumElements() != in.getNumElements())
+        return refuse(op);
+      op.getResult(0).setType(t);
     }
-    if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
-      SmallVector<Type> types;
-      if (failed(infer.inferReturnTypes(
-              op.getContext(), std::nullopt, op.getOperands(),
-              op.getRawDictionaryAttrs(), op.getPropertiesStorage(),
-              op.getRegions(), types)))
-        return refuse();
-      for (auto [r, t] : llvm::zip(op.getResults(), types))
-        r.setType(t);
-      continue;
-    }
-    // Norms, unary elementwise ops: the result has the input's type.
-    op.getResult(0).setType(op.getOperand(0).getType());
-  }
-  return success();
+    return true;
+  };
+  return reinferTypes(body, adjust, refuse);
 }
 
 LogicalResult StepBuilder::build() {

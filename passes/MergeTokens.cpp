@@ -276,32 +276,11 @@ LogicalResult Merger::analyze() {
 /// Re-infers the result types of every op in `body` (in order) from their
 /// operands, after token counts changed upstream.
 LogicalResult Merger::reinfer(mlir::Block &body) {
-  for (Operation &op : body) {
-    if (auto res = dyn_cast<ResidualOp>(op)) {
-      mlir::Block &inner = res.getBody().front();
-      inner.getArgument(0).setType(res.getInput().getType());
-      if (failed(reinfer(inner)))
-        return failure();
-      res.getResult().setType(res.getInput().getType());
-      continue;
-    }
-    if (op.getNumResults() == 0 || isa<arith::ConstantOp>(op))
-      continue;
+  return reinferTypes(body, [&](Operation &op) -> FailureOr<bool> {
     if (auto sl = dyn_cast<SliceOp>(op); sl && fullTokenSlices.contains(sl)) {
       SmallVector<int64_t> sizes(sl.getSizes());
       sizes[1] = sl.getInput().getType().getDimSize(1);
       sl.setSizesAttr(DenseI64ArrayAttr::get(op.getContext(), sizes));
-    }
-    if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
-      SmallVector<Type> types;
-      if (failed(infer.inferReturnTypes(
-              op.getContext(), op.getLoc(), op.getOperands(),
-              op.getRawDictionaryAttrs(), op.getPropertiesStorage(),
-              op.getRegions(), types)))
-        return failure();
-      for (auto [r, t] : llvm::zip(op.getResults(), types))
-        r.setType(t);
-      continue;
     }
     if (isa<ReshapeOp>(op)) {
       if (cast<RankedTensorType>(op.getOperand(0).getType()).getNumElements() !=
@@ -309,12 +288,10 @@ LogicalResult Merger::reinfer(mlir::Block &body) {
         return op.emitError(kPrefix)
                << describeOp(&op) << " reshapes the token axis; it cannot "
                << "follow a merge";
-      continue;
+      return true;
     }
-    // Norms, unary elementwise ops: the result has the input's type.
-    op.getResult(0).setType(op.getOperand(0).getType());
-  }
-  return success();
+    return false;
+  });
 }
 
 LogicalResult Merger::apply() {

@@ -6,6 +6,9 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+
+#include "dialects/slim/IR/SlimOps.h"
 #include "llvm/Support/FileSystem.h"
 
 namespace mlir::slim {
@@ -109,6 +112,45 @@ std::string weightName(Value v) {
   if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
     return res.getRawHandle().getKey().str();
   return "";
+}
+
+LogicalResult reinferTypes(
+    Block &body, llvm::function_ref<FailureOr<bool>(Operation &)> adjust,
+    llvm::function_ref<LogicalResult(Operation &)> refuse) {
+  for (Operation &op : body) {
+    if (auto res = dyn_cast<ResidualOp>(op)) {
+      Block &inner = res.getBody().front();
+      inner.getArgument(0).setType(res.getInput().getType());
+      if (failed(reinferTypes(inner, adjust, refuse)))
+        return failure();
+      res.getResult().setType(res.getInput().getType());
+      continue;
+    }
+    if (op.getNumResults() == 0 || isa<arith::ConstantOp>(op))
+      continue;
+    FailureOr<bool> handled = adjust(op);
+    if (failed(handled))
+      return failure();
+    if (*handled)
+      continue;
+    if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
+      SmallVector<Type> types;
+      std::optional<Location> loc;
+      if (!refuse)
+        loc = op.getLoc();
+      if (failed(infer.inferReturnTypes(
+              op.getContext(), loc, op.getOperands(),
+              op.getRawDictionaryAttrs(), op.getPropertiesStorage(),
+              op.getRegions(), types)))
+        return refuse ? refuse(op) : failure();
+      for (auto [r, t] : llvm::zip(op.getResults(), types))
+        r.setType(t);
+      continue;
+    }
+    // Norms, unary elementwise ops: the result has the input's type.
+    op.getResult(0).setType(op.getOperand(0).getType());
+  }
+  return success();
 }
 
 } // namespace mlir::slim

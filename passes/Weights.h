@@ -46,6 +46,18 @@ LogicalResult loadCalibrationBatches(
 /// from, for the passes' messages.
 std::string describeOp(Operation *op);
 
+/// Re-infers the result types of the ops of `body`, in order and through
+/// slim.residual bodies, after token counts changed upstream (token
+/// merging, decode steps). `adjust` sees every op with results first
+/// (constants excepted): it may fix attributes and return false (then the
+/// op's types are inferred), set the types itself and return true, or
+/// fail. Ops that cannot infer keep their first operand's type (norms,
+/// unary ops). When inference fails, `refuse` reports it (null: the op's
+/// own inference message).
+LogicalResult reinferTypes(
+    Block &body, llvm::function_ref<FailureOr<bool>(Operation &)> adjust,
+    llvm::function_ref<LogicalResult(Operation &)> refuse = nullptr);
+
 } // namespace mlir::slim
 
 #endif // PASSES_WEIGHTS_H
