@@ -441,30 +441,20 @@ Value Compiler::ptr(Value v) {
   auto it = storage.find(v);
   assert(it != storage.end() && "value without storage");
   Storage s = it->second;
-  if (s.kind == Storage::Output) {
-    auto out = outputPtrs.find(s.index);
-    if (out != outputPtrs.end())
-      return out->second;
+  if (s.kind == Storage::Input || s.kind == Storage::Output) {
+    // The caller's buffer pointer, loaded once in the entry block so it
+    // dominates every use.
+    bool input = s.kind == Storage::Input;
+    auto &cache = input ? inputPtrs : outputPtrs;
+    auto hit = cache.find(s.index);
+    if (hit != cache.end())
+      return hit->second;
+    Value array = input ? argInputs : argOutputs;
     OpBuilder::InsertionGuard guard(*b);
-    b->setInsertionPoint(argOutputs.getParentBlock()->getTerminator());
-    Value slot = b->create<LLVM::GEPOp>(loc, ptrTy, ptrTy, argOutputs,
+    b->setInsertionPoint(array.getParentBlock()->getTerminator());
+    Value slot = b->create<LLVM::GEPOp>(loc, ptrTy, ptrTy, array,
                                         ArrayRef<LLVM::GEPArg>{s.index});
-    Value p = b->create<LLVM::LoadOp>(loc, ptrTy, slot);
-    outputPtrs[s.index] = p;
-    return p;
-  }
-  if (s.kind == Storage::Input) {
-    auto in = inputPtrs.find(s.index);
-    if (in != inputPtrs.end())
-      return in->second;
-    // Loaded in the entry block, so it dominates every use.
-    OpBuilder::InsertionGuard guard(*b);
-    b->setInsertionPoint(argInputs.getParentBlock()->getTerminator());
-    Value slot = b->create<LLVM::GEPOp>(loc, ptrTy, ptrTy, argInputs,
-                                        ArrayRef<LLVM::GEPArg>{s.index});
-    Value p = b->create<LLVM::LoadOp>(loc, ptrTy, slot);
-    inputPtrs[s.index] = p;
-    return p;
+    return cache[s.index] = b->create<LLVM::LoadOp>(loc, ptrTy, slot);
   }
   return b->create<LLVM::GEPOp>(loc, ptrTy, b->getI8Type(), argArena,
                                 ArrayRef<LLVM::GEPArg>{i64(s.index)});

@@ -360,10 +360,15 @@ int64_t AttentionOp::getHeadDim() {
          static_cast<int64_t>(getNumHeads());
 }
 
-float AttentionOp::getEffectiveScale() {
-  if (auto scale = getScale())
+/// The `scale` attribute of an attention op, or 1/sqrt(head dim).
+static float attentionScale(std::optional<APFloat> scale, int64_t headDim) {
+  if (scale)
     return scale->convertToFloat();
-  return 1.0f / std::sqrt(static_cast<float>(getHeadDim()));
+  return 1.0f / std::sqrt(static_cast<float>(headDim));
+}
+
+float AttentionOp::getEffectiveScale() {
+  return attentionScale(getScale(), getHeadDim());
 }
 
 //===----------------------------------------------------------------------===//
@@ -446,9 +451,7 @@ int64_t KvAttentionOp::getValueDim() {
 }
 
 float KvAttentionOp::getEffectiveScale() {
-  if (auto scale = getScale())
-    return scale->convertToFloat();
-  return 1.0f / std::sqrt(static_cast<float>(getHeadDim()));
+  return attentionScale(getScale(), getHeadDim());
 }
 
 //===----------------------------------------------------------------------===//
