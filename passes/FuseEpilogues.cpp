@@ -36,12 +36,20 @@ struct SlimFuseEpiloguesPass
         act = LinearActivation::silu;
       if (!act)
         return;
-      auto lin = op->getOperand(0).getDefiningOp<LinearOp>();
-      if (!lin || lin.getActivation() || !lin->hasOneUse())
+      Operation *producer = op->getOperand(0).getDefiningOp();
+      auto attr = LinearActivationAttr::get(op->getContext(), *act);
+      if (auto lin = dyn_cast_or_null<LinearOp>(producer)) {
+        if (lin.getActivation() || !lin->hasOneUse())
+          return;
+        lin.setActivationAttr(attr);
+      } else if (auto q = dyn_cast_or_null<QLinearOp>(producer)) {
+        if (q.getEpilogue() || !q->hasOneUse())
+          return;
+        q.setEpilogueAttr(attr);
+      } else {
         return;
-      lin.setActivationAttr(
-          LinearActivationAttr::get(op->getContext(), *act));
-      op->getResult(0).replaceAllUsesWith(lin.getResult());
+      }
+      op->getResult(0).replaceAllUsesWith(producer->getResult(0));
       fused.push_back(op);
     });
     for (Operation *op : fused)

@@ -278,12 +278,13 @@ def SlimDecodeStepPass : Pass<"slim-decode-step", "::mlir::ModuleOp"> {
 }
 
 def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
-  let summary = "fuses GELU / SiLU into the linear that feeds them";
+  let summary = "fuses GELU / SiLU into the linear (or qlinear) that feeds them";
   let description = [{
     `act(linear(x, W, b))` with act = GELU (exact or tanh) or SiLU becomes
     `linear(x, W, b) act = ...` when the linear has no other user: the
     linear kernel applies the activation in its epilogue, so the product
-    is not written and read back. slimc runs it last, at -O1 and above
+    is not written and read back. A `slim.qlinear` (int8 or int4) gets the
+    same as its `epilogue`. slimc runs it last, at -O1 and above
     (the other passes match the unfused ops).
 
     ```mlir

@@ -399,7 +399,7 @@ void SlimQuantizePass::runOnOperation() {
           lin.getLoc(), lin.getType(), lin.getInput(), qw, qs, qz,
           lin.getBias(),
           QuantActivationAttr::get(b.getContext(), QuantActivation::none),
-          b.getI64IntegerAttr(group), FloatAttr());
+          b.getI64IntegerAttr(group), FloatAttr(), lin.getActivationAttr());
       if (print)
         llvm::errs() << "ptq: " << describeOp(lin) << " [" << out << ", "
                      << in << "] -> int4 g" << group
@@ -442,7 +442,7 @@ void SlimQuantizePass::runOnOperation() {
           QuantActivationAttr::get(b.getContext(),
                                    isStatic ? QuantActivation::static_
                                             : QuantActivation::dynamic),
-          b.getI64IntegerAttr(0), actScale);
+          b.getI64IntegerAttr(0), actScale, lin.getActivationAttr());
       if (print)
         llvm::errs() << "ptq: " << describeOp(lin) << " [" << out << ", "
                      << in << "] -> int8 per channel, max |W - q*s| = "

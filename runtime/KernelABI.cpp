@@ -39,9 +39,10 @@ int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
 
 int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
                    const uint8_t *packed, const float *scales,
-                   const float *bias, int64_t out, float act_scale, float *y) {
-  rt::qlinear(x, rows, in, packed, scales, bias, out, y, rt::LinearAct::None,
-              act_scale);
+                   const float *bias, int64_t out, float act_scale,
+                   int32_t act, float *y) {
+  rt::qlinear(x, rows, in, packed, scales, bias, out, y,
+              static_cast<rt::LinearAct>(act), act_scale);
   return 0;
 }
 

@@ -24,7 +24,8 @@ int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
                       float *y);
 int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
                    const uint8_t *packed, const float *scales,
-                   const float *bias, int64_t out, float act_scale, float *y);
+                   const float *bias, int64_t out, float act_scale,
+                   int32_t act, float *y);
 int slim_k_crms_norm(const float *x, int64_t rows, int64_t width, float eps,
                      float *y);
 int slim_k_rms_norm(const float *x, int64_t rows, int64_t d,

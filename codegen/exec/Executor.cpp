@@ -114,10 +114,10 @@ FailureOr<Tensor> mlir::slim::constantTensor(arith::ConstantOp op) {
   return t;
 }
 
-rt::LinearAct mlir::slim::linearAct(LinearOp op) {
-  if (!op.getActivation())
+rt::LinearAct mlir::slim::linearAct(std::optional<LinearActivation> act) {
+  if (!act)
     return rt::LinearAct::None;
-  switch (*op.getActivation()) {
+  switch (*act) {
   case LinearActivation::gelu_exact:
     return rt::LinearAct::GeluExact;
   case LinearActivation::gelu_tanh:
@@ -126,6 +126,14 @@ rt::LinearAct mlir::slim::linearAct(LinearOp op) {
     return rt::LinearAct::Silu;
   }
   return rt::LinearAct::None;
+}
+
+rt::LinearAct mlir::slim::linearAct(LinearOp op) {
+  return linearAct(op.getActivation());
+}
+
+rt::LinearAct mlir::slim::linearAct(QLinearOp op) {
+  return linearAct(op.getEpilogue());
 }
 
 rt::Unary mlir::slim::unaryKind(Operation *op) {
@@ -362,7 +370,7 @@ LogicalResult Executor::runOp(Operation *op) {
               const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;
               if (!rt::q4linear(f32(x), x.numElements() / w[1], w[1],
                                 packed.data(), group, bias, w[0], f32(out),
-                                error))
+                                error, linearAct(q)))
                 return kernelError();
               return success();
             }
@@ -379,7 +387,7 @@ LogicalResult Executor::runOp(Operation *op) {
             rt::qlinear(f32(x), x.numElements() / w[1], w[1],
                         packedQ(q.getWeight()).data(),
                         f32(get(q.getScales())), bias, w[0], f32(out),
-                        rt::LinearAct::None,
+                        linearAct(q),
                         q.getActScale() ? q.getActScale()->convertToFloat()
                                         : 0.0f);
             return success();

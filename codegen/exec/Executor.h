@@ -67,6 +67,8 @@ FailureOr<Tensor> constantTensor(arith::ConstantOp op);
 
 /// The runtime's fused epilogue for a linear's activation attribute.
 ::slim::rt::LinearAct linearAct(LinearOp op);
+::slim::rt::LinearAct linearAct(QLinearOp op);
+::slim::rt::LinearAct linearAct(std::optional<LinearActivation> act);
 /// The runtime kernel for an elementwise slim op (gelu, silu, erf, tanh,
 /// sqrt, exp, sigmoid, neg / add, sub, mul, div, pow).
 ::slim::rt::Unary unaryKind(Operation *op);

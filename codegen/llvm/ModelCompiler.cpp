@@ -588,7 +588,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
                       {ptr(q.getInput()), i64(rows), i64(w[1]),
                        weightPtr(q.getWeight(), /*packed=*/true),
                        i64(static_cast<int64_t>(q.getGroupSize())),
-                       opt(q.getBias()), i64(w[0]), i32(0), ptr(result)});
+                       opt(q.getBias()), i64(w[0]), i32(int(linearAct(q))),
+                       ptr(result)});
         }
         if (q.getAct() == QuantActivation::none || q.getGroupSize() != 0 ||
             q.getZeroPoints() ||
@@ -605,7 +606,7 @@ LogicalResult Compiler::emitStep(const Step &step) {
                      ptr(q.getScales()), opt(q.getBias()), i64(w[0]),
                      f32(q.getActScale() ? q.getActScale()->convertToFloat()
                                          : 0.0f),
-                     ptr(result)});
+                     i32(int(linearAct(q))), ptr(result)});
       })
       .Case<CrmsNormOp>([&](CrmsNormOp cn) {
         Value x = cn.getInput();

@@ -25,3 +25,18 @@ func.func @mlp(%x: tensor<2x4xf32>, %w1: tensor<8x4xf32>, %w2: tensor<4x8xf32>, 
   %other = slim.silu %x : tensor<2x4xf32>
   return %sum, %other : tensor<2x4xf32>, tensor<2x4xf32>
 }
+
+// -----
+
+// Tests that an activation also folds into a quantized linear (int8 or
+// int4) as its epilogue.
+// CHECK-LABEL: func.func @quantized
+// CHECK: %[[Q:.*]] = slim.qlinear %arg0, %arg1, %arg2 act = dynamic epilogue = gelu_tanh : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+// CHECK: slim.qlinear %[[Q]], %arg3, %arg4 act = none epilogue = silu {group_size = 8 : i64} : tensor<2x8xf32>, tensor<64x8xi4>, tensor<64x1xf32>
+func.func @quantized(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>, %w4: tensor<64x8xi4>, %s4: tensor<64x1xf32>) -> tensor<2x64xf32> {
+  %q = slim.qlinear %x, %w, %s act = dynamic : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  %g = slim.gelu tanh %q : tensor<2x8xf32>
+  %q4 = slim.qlinear %g, %w4, %s4 act = none {group_size = 8 : i64} : tensor<2x8xf32>, tensor<64x8xi4>, tensor<64x1xf32>
+  %y = slim.silu %q4 : tensor<2x64xf32>
+  return %y : tensor<2x64xf32>
+}

@@ -55,3 +55,17 @@ func.func @overflow(%x: tensor<1x133200xf32>) -> tensor<1x2xf32> {
   %y = slim.linear %h, %w2 : tensor<1x2xf32>, tensor<2x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+
+// Tests that an activation already fused into a linear (slim-fuse-epilogues
+// before quantization) stays as the quantized linear's epilogue.
+// CHECK-LABEL: func.func @fused
+// CHECK: slim.qlinear %arg0, %{{.*}}, %{{.*}} act = dynamic epilogue = gelu_tanh : tensor<4x3xf32>, tensor<2x3xi8>, tensor<2xf32>
+func.func @fused(%x: tensor<4x3xf32>) -> tensor<4x5xf32> {
+  %w1 = arith.constant dense<0.5> : tensor<2x3xf32>
+  %w2 = arith.constant dense<0.25> : tensor<5x2xf32>
+  %h = slim.linear %x, %w1 act = gelu_tanh : tensor<4x3xf32>, tensor<2x3xf32>
+  %y = slim.linear %h, %w2 : tensor<4x2xf32>, tensor<5x2xf32>
+  return %y : tensor<4x5xf32>
+}

@@ -225,7 +225,9 @@ def Slim_QLinearOp : Slim_Op<"qlinear", [
 
     `act` says how the activations are quantized: `none` (weight-only, the
     kernel dequantizes the weights), `dynamic` (a scale per token computed at
-    run time) or `static` (one scale, `act_scale`, from calibration).
+    run time) or `static` (one scale, `act_scale`, from calibration). An
+    `epilogue` activation (set by `slim-fuse-epilogues`) is applied to the
+    result in the same kernel, as for `slim.linear`.
 
     ```mlir
     %y = slim.qlinear %x, %q, %s bias(%b : tensor<768xf32>) act = dynamic
@@ -240,13 +242,15 @@ def Slim_QLinearOp : Slim_Op<"qlinear", [
     Optional<Slim_FloatTensor>:$bias,
     Slim_QuantActivationAttr:$act,
     DefaultValuedAttr<ConfinedAttr<I64Attr, [IntNonNegative]>, "0">:$group_size,
-    OptionalAttr<F32Attr>:$act_scale);
+    OptionalAttr<F32Attr>:$act_scale,
+    OptionalAttr<Slim_LinearActivationAttr>:$epilogue);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $scales
     (`zero_points` `(` $zero_points^ `:` type($zero_points) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
-    `act` `=` $act attr-dict `:` type($input) `,` type($weight) `,` type($scales)
+    `act` `=` $act (`epilogue` `=` $epilogue^)? attr-dict `:` type($input)
+    `,` type($weight) `,` type($scales)
   }];
   let hasVerifier = 1;
 }
