@@ -27,6 +27,9 @@ import statistics
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as bench  # noqa: E402  (options)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLIMC = os.path.join(ROOT, "build", "bin", "slimc")
 ORT_RUN = os.path.join(ROOT, "tools", "ort", "ort-run.js")
@@ -48,9 +51,7 @@ def run(cmd, env=None):
 def main():
     args = sys.argv[1:]
     root = os.path.join(args[0], "gpt2-small")
-    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 1
-    runs = int(args[args.index("--runs") + 1]) if "--runs" in args else 20
-    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+    threads, runs, rounds = bench.options(args, runs=20)
     peak = json.loads(run([os.path.join(ROOT, "build", "bin", "slim-peak"), "--json"]))
     bandwidth = peak["read_gbs_1"] if threads == 1 else peak["read_gbs_all"]
     run([PY, "-c", "import numpy as np; r = np.random.default_rng(0); "

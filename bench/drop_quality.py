@@ -45,14 +45,14 @@ def write_npy(path, descr, shape, raw):
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + raw)
 
 
-def main():
-    example = sys.argv[1]
-    windows = sys.argv[sys.argv.index("--windows") + 1] if "--windows" in sys.argv else None
-    work = tempfile.mkdtemp(prefix="slim-drop-")
+def prepare(example, work, windows):
+    """The calibration batches (16 from the training split, in WORK/calib)
+    and the tools/slim-quality arguments for an example; returns (calib
+    directory, quality arguments, metric name, the GPT's training bytes or
+    None)."""
     calib = os.path.join(work, "calib")
     os.makedirs(calib)
     train = load_train(example)
-    hf = os.path.join(ROOT, "examples", example, "hf")
     if example == "tinyvit":
         (xt, _), _ = train.images()
         for i in range(16):
@@ -60,21 +60,32 @@ def main():
                       xt[i:i + 1].contiguous().numpy().astype("<f4").tobytes())
         quality = ["cls", "--images", os.path.join(ROOT, "examples", example, "heldout_images.bin"),
                    "--labels", os.path.join(ROOT, "examples", example, "heldout_labels.bin")]
-        compile_extra, metric, feed = [], "accuracy", ("pixel_values", "<f4", [1, 1, 32, 32])
-        layers = 6
+        return calib, quality, "accuracy", None
+    data, _ = train.corpus()
+    for i in range(16):
+        s = i * 100003 % (len(data) - 129)
+        write_npy(os.path.join(calib, "%02d.npy" % i), "<i8", [1, 128],
+                  struct.pack("<128q", *data[s:s + 128]))
+    quality = ["lm", "--data", os.path.join(ROOT, "examples", example, "heldout.bin")]
+    if windows:
+        quality += ["--windows", windows]
+    return calib, quality, "perplexity", data
+
+
+def main():
+    example = sys.argv[1]
+    windows = sys.argv[sys.argv.index("--windows") + 1] if "--windows" in sys.argv else None
+    work = tempfile.mkdtemp(prefix="slim-drop-")
+    calib, quality, metric, data = prepare(example, work, windows)
+    hf = os.path.join(ROOT, "examples", example, "hf")
+    layers = 6
+    if example == "tinyvit":
+        compile_extra, feed = [], ("pixel_values", "<f4", [1, 1, 32, 32])
     else:
-        data, _ = train.corpus()
-        for i in range(16):
-            s = i * 100003 % (len(data) - 129)
-            write_npy(os.path.join(calib, "%02d.npy" % i), "<i8", [1, 128],
-                      struct.pack("<128q", *data[s:s + 128]))
-        quality = ["lm", "--data", os.path.join(ROOT, "examples", example, "heldout.bin")]
-        if windows:
-            quality += ["--windows", windows]
-        compile_extra, metric, feed = ["--max-seq-len", "128", "--prefill-chunk", "64"], "perplexity", ("input_ids", "<i8", [1, 128])
+        compile_extra = ["--max-seq-len", "128", "--prefill-chunk", "64"]
+        feed = ("input_ids", "<i8", [1, 128])
         write_npy(os.path.join(work, "prompt.npy"), "<i8", [1, 64],
                   struct.pack("<64q", *data[:64]))
-        layers = 6
     bench_input = os.path.join(calib, "00.npy")
     variants = [("unoptimized", None)]
     variants += [("attention:%d" % n, "attention:%d" % n) for n in range(1, layers // 2 + 1)]

@@ -34,29 +34,9 @@ def main():
     example = sys.argv[1]
     windows = sys.argv[sys.argv.index("--windows") + 1] if "--windows" in sys.argv else None
     work = tempfile.mkdtemp(prefix="slim-quant-")
-    calib = os.path.join(work, "calib")
-    os.makedirs(calib)
-    train = dq.load_train(example)
+    calib, quality, metric, _ = dq.prepare(example, work, windows)
     hf = os.path.join(ROOT, "examples", example, "hf")
-    if example == "tinyvit":
-        (xt, _), _ = train.images()
-        for i in range(16):
-            dq.write_npy(os.path.join(calib, "%02d.npy" % i), "<f4", [1, 1, 32, 32],
-                         xt[i:i + 1].contiguous().numpy().astype("<f4").tobytes())
-        quality = ["cls", "--images", os.path.join(ROOT, "examples", example, "heldout_images.bin"),
-                   "--labels", os.path.join(ROOT, "examples", example, "heldout_labels.bin")]
-        extra, metric = [], "accuracy"
-    else:
-        import struct
-        data, _ = train.corpus()
-        for i in range(16):
-            s = i * 100003 % (len(data) - 129)
-            dq.write_npy(os.path.join(calib, "%02d.npy" % i), "<i8", [1, 128],
-                         struct.pack("<128q", *data[s:s + 128]))
-        quality = ["lm", "--data", os.path.join(ROOT, "examples", example, "heldout.bin")]
-        if windows:
-            quality += ["--windows", windows]
-        extra, metric = ["--seq-len", "128"], "perplexity"
+    extra = [] if example == "tinyvit" else ["--seq-len", "128"]
     variants = [("fp32", None), ("int8 dynamic", "int8"),
                 ("int8 static (minmax)", "int8,act=static"),
                 ("int8 static (percentile 99.99)", "int8,act=static,calib=percentile"),

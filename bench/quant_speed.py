@@ -29,9 +29,7 @@ ROOT = os.path.dirname(HERE)
 def main():
     args = sys.argv[1:]
     root = args[0]
-    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 1
-    runs = int(args[args.index("--runs") + 1]) if "--runs" in args else 10
-    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+    threads, runs, rounds = bench.options(args)
     torch_env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     if threads > 1:
         torch_env["OMP_WAIT_POLICY"] = "PASSIVE"

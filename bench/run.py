@@ -49,12 +49,18 @@ def median_ms(out):
     return float(re.search(r"median_ms=([0-9.]+)", out).group(1))
 
 
+def options(args, runs=10):
+    """--threads (1), --runs (`runs`) and --rounds (3) of a benchmark
+    driver's command line."""
+    def value(flag, default):
+        return int(args[args.index(flag) + 1]) if flag in args else default
+    return value("--threads", 1), value("--runs", runs), value("--rounds", 3)
+
+
 def main():
     args = sys.argv[1:]
     root = args[0]
-    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 1
-    runs = int(args[args.index("--runs") + 1]) if "--runs" in args else 10
-    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+    threads, runs, rounds = options(args)
     global skip_torch
     skip_torch = "--no-torch" in args
     rows = []

@@ -12,7 +12,6 @@ OMP_WAIT_POLICY=PASSIVE (2 threads) and OPENBLAS_NUM_THREADS=THREADS
 (bench/decode.py does).
 """
 import importlib.util
-import json
 import os
 import statistics
 import sys
@@ -23,15 +22,13 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "fixtures"))
 import make_models as mm  # noqa: E402
-from safetensors_io import read_safetensors  # noqa: E402
+sys.path.insert(0, HERE)
+from torch_models import load_hf  # noqa: E402
 
 model_dir, threads, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.set_grad_enabled(False)
-hf = os.path.join(model_dir, "hf")
-config = json.load(open(os.path.join(hf, "config.json")))
-state = {name: torch.frombuffer(bytearray(data), dtype=torch.float32).reshape(shape)
-         for name, (shape, data) in read_safetensors(os.path.join(hf, "model.safetensors")).items()}
+config, state = load_hf(model_dir)
 model = mm.GPT2LMHeadModel(config)
 missing, unexpected = model.load_state_dict(state, strict=False)
 if unexpected or missing:

@@ -14,7 +14,6 @@ OMP_WAIT_POLICY=PASSIVE (2 threads) and OPENBLAS_NUM_THREADS=THREADS in
 the environment (bench/run.py does): Debian's PyTorch otherwise
 oversubscribes the cores.
 """
-import json
 import os
 import statistics
 import sys
@@ -24,16 +23,14 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures"))
 import make_models as mm  # noqa: E402
-from safetensors_io import read_safetensors  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_models import load_hf  # noqa: E402
 
 model_dir, threads, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 int8 = "--int8" in sys.argv
 torch.set_num_threads(threads)
 torch.set_grad_enabled(False)
-hf = os.path.join(model_dir, "hf")
-config = json.load(open(os.path.join(hf, "config.json")))
-state = {name: torch.frombuffer(bytearray(data), dtype=torch.float32).reshape(shape)
-         for name, (shape, data) in read_safetensors(os.path.join(hf, "model.safetensors")).items()}
+config, state = load_hf(model_dir)
 if config["model_type"] == "gpt2":
     model = mm.GPT2LMHeadModel(config)
     make = lambda: torch.randint(0, config["vocab_size"], (1, 128))
