@@ -65,26 +65,36 @@ int vnniLoop(long iterations) {
 constexpr double kOpsPerVnniIteration = 24 * 64 * 2;
 #endif
 
-/// Median over 7 runs of the rate (G ops/s) of `threads` copies of `loop`.
-template <typename Loop>
-double measure(Loop loop, double opsPerIteration, int threads) {
-  const long iterations = 2000000;
+/// The median rate (units per ns, i.e. G/s) of `threads` threads each
+/// doing `work(t)` (`perThread` units) at once, over `runs` runs after
+/// `skip` untimed ones.
+template <typename Work>
+double medianRate(int threads, int runs, int skip, double perThread,
+                  Work work) {
   std::vector<double> rates;
-  for (int run = 0; run < 7; ++run) {
+  for (int run = 0; run < skip + runs; ++run) {
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> pool;
     std::vector<double> sink(threads);
     for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] { sink[t] = double(loop(iterations)); });
+      pool.emplace_back([&, t] { sink[t] = double(work(t)); });
     for (auto &th : pool)
       th.join();
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
                    .count();
-    rates.push_back(opsPerIteration * iterations * threads / s / 1e9 +
-                    0.0 * sink[0]);
+    if (run >= skip) // sink keeps the work from being optimized away
+      rates.push_back(perThread * threads / s / 1e9 + 0.0 * sink[0]);
   }
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
+}
+
+/// Median over 7 runs of the rate (G ops/s) of `threads` copies of `loop`.
+template <typename Loop>
+double measure(Loop loop, double opsPerIteration, int threads) {
+  const long iterations = 2000000;
+  return medianRate(threads, 7, 0, opsPerIteration * iterations,
+                    [&](int) { return loop(iterations); });
 }
 
 /// Streaming read bandwidth (GB/s) of `threads` threads, each summing its
@@ -95,7 +105,7 @@ double readBandwidth(int threads) {
   const size_t n = (256u << 20) / sizeof(float);
   std::vector<std::vector<F16>> bufs(threads,
                                      std::vector<F16>(n / 16, F16{} + 1.0f));
-  auto pass = [&](int t) {
+  return medianRate(threads, 7, 1, double(n) * sizeof(float), [&](int t) {
     const F16 *p = bufs[t].data();
     F16 acc[8] = {};
     for (size_t i = 0; i + 8 <= n / 16; i += 8)
@@ -105,24 +115,7 @@ double readBandwidth(int threads) {
     for (int j = 0; j < 8; ++j)
       sum += acc[j];
     return sum[0];
-  };
-  std::vector<double> rates;
-  for (int run = 0; run < 8; ++run) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> pool;
-    std::vector<float> sink(threads);
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] { sink[t] = pass(t); });
-    for (auto &th : pool)
-      th.join();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                   .count();
-    if (run > 0)
-      rates.push_back(double(n) * sizeof(float) * threads / s / 1e9 +
-                      0.0 * sink[0]);
-  }
-  std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
+  });
 }
 
 } // namespace
