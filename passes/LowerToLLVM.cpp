@@ -18,6 +18,7 @@ namespace {
 
 struct SlimLowerToLLVMPass
     : public mlir::slim::impl::SlimLowerToLLVMPassBase<SlimLowerToLLVMPass> {
+  using SlimLowerToLLVMPassBase::SlimLowerToLLVMPassBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto main = module.lookupSymbol<func::FuncOp>("main");
@@ -25,11 +26,22 @@ struct SlimLowerToLLVMPass
       module.emitError("slim-lower-to-llvm: the module has no @main");
       return signalPassFailure();
     }
+    GlueModule::Stage stage = GlueModule::Stage::LLVM;
+    if (glueStage == "linalg")
+      stage = GlueModule::Stage::Linalg;
+    else if (glueStage == "buffers")
+      stage = GlueModule::Stage::Buffers;
+    else if (glueStage != "llvm") {
+      module.emitError("slim-lower-to-llvm: glue-stage must be linalg, "
+                       "buffers or llvm, not '")
+          << glueStage << "'";
+      return signalPassFailure();
+    }
     CompiledModel plan;
     // Lowered into a scratch module first: the source functions and the
     // LLVM functions must not share one symbol table while lowering.
     OwningOpRef<ModuleOp> lowered = ModuleOp::create(module.getLoc());
-    if (failed(lowerModuleToLLVM(module, *lowered, plan)))
+    if (failed(lowerModuleToLLVM(module, *lowered, plan, stage)))
       return signalPassFailure();
     Builder b(module.getContext());
     module->setAttr("slim.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));

@@ -367,7 +367,20 @@ def SlimLowerToLLVMPass : Pass<"slim-lower-to-llvm", "::mlir::ModuleOp"> {
     %r = llvm.call @slim_k_linear(%x, %rows, %in, %wt, %bias, %out, %y)
         : (!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr) -> i32
     ```
+
+    Glue ops (broadcasting elementwise arithmetic, where, reduce_mean,
+    transpose, reshape, slice, concat, and the copies into the output
+    buffers) are generated code instead (codegen/llvm/Glue.h): each becomes
+    a function on tensors (linalg / tensor / arith / math), one-shot
+    bufferized with its result written into an out-parameter, lowered to
+    loops and to `llvm.func @slim_glue_N(ptr...) -> i32` in the same module,
+    called like a kernel. `glue-stage=linalg|buffers` stops that lowering
+    early and nests the functions as `module @slim_glue` (for tests).
   }];
+  let options = [
+    Option<"glueStage", "glue-stage", "std::string", /*default=*/"\"llvm\"",
+           "how far to lower the glue functions: linalg, buffers or llvm">,
+  ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 

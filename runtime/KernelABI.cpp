@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace rt = slim::rt;
 
@@ -35,6 +36,15 @@ int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
   return status(rt::linear(x, rows, in, wt, bias, out, y, error,
                            static_cast<rt::LinearAct>(act)),
                 error);
+}
+
+int slim_k_linear_runtime_weight(const float *x, int64_t rows, int64_t in,
+                                 const float *w, const float *bias,
+                                 int64_t out, int32_t act, float *y) {
+  // A weight computed at run time is packed on every call.
+  std::vector<float> wt(rt::packedLinearSize(out, in));
+  rt::packLinearWeight(w, out, in, wt.data());
+  return slim_k_linear(x, rows, in, wt.data(), bias, out, act, y);
 }
 
 int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
@@ -131,6 +141,16 @@ int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,
 
 int slim_k_unary(int32_t op, const float *x, int64_t n, float *y) {
   rt::unary(static_cast<rt::Unary>(op), x, n, y);
+  return 0;
+}
+
+int slim_k_add(const float *a, const float *b, int64_t n, float *y) {
+  rt::addFlat(a, b, n, y);
+  return 0;
+}
+
+int slim_k_silu_mul(const float *a, const float *b, int64_t n, float *y) {
+  rt::siluMul(a, b, n, y);
   return 0;
 }
 

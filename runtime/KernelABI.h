@@ -19,6 +19,10 @@ const char *slim_last_error(void);
 
 int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
                   const float *bias, int64_t out, int32_t act, float *y);
+/* The same with a weight w [out, in] computed at run time (not packed). */
+int slim_k_linear_runtime_weight(const float *x, int64_t rows, int64_t in,
+                                 const float *w, const float *bias,
+                                 int64_t out, int32_t act, float *y);
 int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
                       const float *scale, const float *bias, float eps,
                       float *y);
@@ -55,6 +59,9 @@ int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
 int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,
                 int64_t b, int64_t t, int64_t heads, int64_t head_dim,
                 float theta, int32_t interleaved, float *y);
+/* y = a + b and y = SiLU(a) * b over n elements (Halide kernels). */
+int slim_k_add(const float *a, const float *b, int64_t n, float *y);
+int slim_k_silu_mul(const float *a, const float *b, int64_t n, float *y);
 /* op: the slim::rt::Unary / Binary enumerator. */
 int slim_k_unary(int32_t op, const float *x, int64_t n, float *y);
 int slim_k_binary(int32_t op, const float *a, const int64_t *as, int32_t ar,

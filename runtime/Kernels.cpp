@@ -3,8 +3,10 @@
 #include "runtime/Kernels.h"
 #include "runtime/HalideErrors.h"
 
+#include "slim_kernel_add.h"
 #include "slim_kernel_attention.h"
 #include "slim_kernel_crms_norm.h"
+#include "slim_kernel_embedding.h"
 #include "slim_kernel_gelu_erf.h"
 #include "slim_kernel_gelu_tanh.h"
 #include "slim_kernel_layer_norm.h"
@@ -15,6 +17,7 @@
 #include "slim_kernel_linear_packed_silu.h"
 #include "slim_kernel_rms_norm.h"
 #include "slim_kernel_silu.h"
+#include "slim_kernel_silu_mul.h"
 #include "slim_kernel_softmax.h"
 
 #include "HalideBuffer.h"
@@ -228,9 +231,43 @@ bool embedding(const float *table, int64_t vocab, int64_t d,
               std::to_string(vocab) + ")";
       return false;
     }
-    std::memcpy(y + i * d, table + row * d, d * sizeof(float));
   }
+  // The Halide gather (ids checked above); tables past Halide's 2^31
+  // extents are copied row by row.
+  constexpr int64_t kMax = int64_t(1) << 31;
+  if (n > 0 && d > 0 && vocab < kMax && d < kMax && n < kMax &&
+      vocab * d < kMax && n * d < kMax) {
+    installHalideErrorHandler();
+    Buffer<int64_t, 1> ib(const_cast<int64_t *>(idx), int(n));
+    if (slim_kernel_embedding(view2(table, d, vocab), ib, view2(y, d, n)) == 0)
+      return true;
+    (void)takeHalideError();
+  }
+  for (int64_t i = 0; i < n; ++i)
+    std::memcpy(y + i * d, table + idx[i] * d, d * sizeof(float));
   return true;
+}
+
+void addFlat(const float *a, const float *b, int64_t n, float *y) {
+  if (n > 0 && n < (int64_t(1) << 31)) {
+    installHalideErrorHandler();
+    if (slim_kernel_add(view1(a, n), view1(b, n), view1(y, n)) == 0)
+      return;
+    (void)takeHalideError();
+  }
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = a[i] + b[i];
+}
+
+void siluMul(const float *a, const float *b, int64_t n, float *y) {
+  if (n > 0 && n < (int64_t(1) << 31)) {
+    installHalideErrorHandler();
+    if (slim_kernel_silu_mul(view1(a, n), view1(b, n), view1(y, n)) == 0)
+      return;
+    (void)takeHalideError();
+  }
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = a[i] / (1.0f + std::exp(-a[i])) * b[i];
 }
 
 bool attention(const float *q, const float *k, const float *v,
@@ -581,6 +618,8 @@ bool isTrailing(const Shape &xs, const Shape &ys) {
 void binary(Binary op, const float *a, const Shape &as, const float *b,
             const Shape &bs, float *y, const Shape &ys) {
   int64_t n = numElements(ys), na = numElements(as), nb = numElements(bs);
+  if (op == Binary::Add && na == n && nb == n)
+    return addFlat(a, b, n, y);
   // Flat fast path: both operands trailing-aligned with the output and at
   // least one of them the full output (e.g. x + bias, x + residual).
   if (n > 0 && isTrailing(as, ys) && isTrailing(bs, ys) &&

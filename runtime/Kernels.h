@@ -138,6 +138,10 @@ void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
           bool interleaved, float *y);
 
 enum class Unary { GeluExact, GeluTanh, Silu, Erf, Tanh, Sqrt, Exp, Sigmoid, Neg };
+/// y = a + b over n elements (the Halide `add` kernel).
+void addFlat(const float *a, const float *b, int64_t n, float *y);
+/// y = SiLU(a) · b over n elements (the Halide `silu_mul` kernel).
+void siluMul(const float *a, const float *b, int64_t n, float *y);
 void unary(Unary op, const float *x, int64_t n, float *y);
 /// A fused linear activation applied as a separate pass (act != None).
 inline void applyLinearAct(LinearAct act, float *y, int64_t n) {

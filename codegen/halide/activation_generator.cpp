@@ -4,6 +4,9 @@
 //   gelu_erf:   y = x/2 · (1 + erf(x/√2))
 //   gelu_tanh:  y = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))
 //   silu:       y = x · sigmoid(x)
+// `binary` (GeneratorParam kind), over two flat f32 buffers of one length:
+//   add:        y = a + b              (residual adds, same-shape adds)
+//   silu_mul:   y = a · sigmoid(a) · b (the gated MLP's SiLU(gate) · up)
 // `softmax`, over the last axis of a row-major [rows, d] matrix.
 //
 // Halide's erf is a vectorizable polynomial; exp-based forms use fast_exp
@@ -51,6 +54,73 @@ private:
   Var i{"i"};
 };
 
+enum class BinaryKind { Add, SiluMul };
+
+class BinaryGenerator : public Generator<BinaryGenerator> {
+public:
+  GeneratorParam<BinaryKind> kind{
+      "kind",
+      BinaryKind::Add,
+      {{"add", BinaryKind::Add}, {"silu_mul", BinaryKind::SiluMul}}};
+  Input<Buffer<float, 1>> a{"a"};
+  Input<Buffer<float, 1>> b{"b"};
+  Output<Buffer<float, 1>> output{"output"};
+
+  void generate() {
+    output(i) = kind == BinaryKind::Add
+                    ? a(i) + b(i)
+                    : activate(Activation::Silu, a(i)) * b(i);
+    for (auto *in : {&a, &b}) {
+      in->dim(0).set_min(0);
+      in->set_estimates({{0, 1 << 20}});
+    }
+    output.dim(0).set_min(0);
+    output.set_estimates({{0, 1 << 20}});
+
+    // The activation's schedule: 16 Ki-element parallel chunks, vectorized.
+    const int vec = natural_vector_size<float>();
+    Var io("io"), ii("ii");
+    output.split(i, io, ii, 16384, TailStrategy::GuardWithIf)
+        .parallel(io)
+        .vectorize(ii, vec, TailStrategy::GuardWithIf);
+  }
+
+private:
+  Var i{"i"};
+};
+
+/// `embedding`: rows of a [vocab, d] table gathered by int64 ids (Halide
+/// (c, row) / (c, n)). The caller checks every id against the vocabulary
+/// first (the kernel clamps, so a bad id can never read outside the table).
+class EmbeddingGenerator : public Generator<EmbeddingGenerator> {
+public:
+  Input<Buffer<float, 2>> table{"table"};
+  Input<Buffer<int64_t, 1>> ids{"ids"};
+  Output<Buffer<float, 2>> output{"output"};
+
+  void generate() {
+    Expr row = clamp(cast<int>(ids(n)), 0, table.dim(1).extent() - 1);
+    output(c, n) = table(c, row);
+    table.dim(0).set_min(0);
+    table.dim(1).set_min(0);
+    ids.dim(0).set_min(0);
+    output.dim(0).set_min(0);
+    output.dim(1).set_min(0);
+    table.set_estimates({{0, 768}, {0, 50257}});
+    ids.set_estimates({{0, 128}});
+    output.set_estimates({{0, 768}, {0, 128}});
+
+    const int vec = natural_vector_size<float>();
+    Var no("no"), ni("ni");
+    output.split(n, no, ni, 16, TailStrategy::GuardWithIf)
+        .parallel(no)
+        .vectorize(c, vec, TailStrategy::GuardWithIf);
+  }
+
+private:
+  Var c{"c"}, n{"n"};
+};
+
 class SoftmaxGenerator : public Generator<SoftmaxGenerator> {
 public:
   Input<Buffer<float, 2>> input{"input"};   // (c, r)
@@ -82,4 +152,6 @@ private:
 } // namespace
 
 HALIDE_REGISTER_GENERATOR(ActivationGenerator, activation)
+HALIDE_REGISTER_GENERATOR(BinaryGenerator, binary)
+HALIDE_REGISTER_GENERATOR(EmbeddingGenerator, embedding)
 HALIDE_REGISTER_GENERATOR(SoftmaxGenerator, softmax)

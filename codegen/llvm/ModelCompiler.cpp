@@ -3,6 +3,7 @@
 #include "codegen/llvm/ModelCompiler.h"
 
 #include "codegen/exec/Executor.h"
+#include "codegen/llvm/Glue.h"
 #include "dialects/slim/IR/ShapeUtils.h"
 #include "dialects/slim/IR/SlimOps.h"
 #include "runtime/Kernels.h"
@@ -83,9 +84,9 @@ class Compiler {
 public:
   /// `entry` is the symbol of the generated function; step functions
   /// (`withCache`) take the KV cache as a fifth argument.
-  Compiler(func::FuncOp func, CompiledModel &out,
+  Compiler(func::FuncOp func, CompiledModel &out, GlueModule &glue,
            StringRef entry = "slim_model_compute", bool withCache = false)
-      : func(func), out(out), entry(entry), withCache(withCache) {}
+      : func(func), out(out), glue(glue), entry(entry), withCache(withCache) {}
   /// Plans buffers and weights and appends the LLVM-dialect code to `into`.
   LogicalResult lower(ModuleOp into);
 
@@ -121,11 +122,14 @@ private:
 
   func::FuncOp func;
   CompiledModel &out;
+  GlueModule &glue;
   std::string entry;
   bool withCache;
   std::vector<Step> steps;
   llvm::DenseMap<Operation *, int64_t> stepOf;     // op -> step index
   llvm::DenseMap<Operation *, int64_t> residualEnd; // residual -> add step
+  /// slim.mul -> the slim.silu it computes with (one silu_mul kernel).
+  llvm::DenseMap<Operation *, SiluOp> fusedSilu;
   llvm::DenseMap<Value, Storage> storage;
   llvm::SmallPtrSet<Value, 16> packedWeights;
   /// Byte offset of each KV cache slot (slim.kv_attention).
@@ -162,8 +166,21 @@ LogicalResult Compiler::linearize(Block &block) {
     }
     if (op.getNumRegions())
       return op.emitError("codegen does not handle this region op");
+    // SiLU(gate) · up, both of one shape: one silu_mul kernel at the mul.
+    if (auto silu = dyn_cast<SiluOp>(op); silu && silu->hasOneUse()) {
+      auto mul = dyn_cast<MulOp>(*silu->user_begin());
+      if (mul && mul->getBlock() == &block &&
+          mul.getLhs().getType() == mul.getRhs().getType() &&
+          mul.getLhs().getType() == mul.getResult().getType() &&
+          mul.getLhs() != mul.getRhs()) {
+        fusedSilu[mul] = silu;
+        continue;
+      }
+    }
     stepOf[&op] = steps.size();
     steps.push_back({&op});
+    if (auto silu = fusedSilu.lookup(&op))
+      stepOf[silu] = stepOf[&op]; // its input is read at the mul
   }
   return success();
 }
@@ -523,6 +540,12 @@ LogicalResult Compiler::emitStep(const Step &step) {
   if (step.residualAdd) {
     auto res = cast<ResidualOp>(op);
     Value branch = res.getBranch();
+    if (res.getInput().getType() == branch.getType() &&
+        branch.getType() == res.getResult().getType())
+      return call("slim_k_add",
+                  {ptr(res.getInput()), ptr(branch),
+                   i64(tensorType(branch).getNumElements()),
+                   ptr(res.getResult())});
     return call("slim_k_binary",
                 {i32(int(rt::Binary::Add)), ptr(res.getInput()),
                  shapeArray(shapeOf(res.getInput())),
@@ -536,12 +559,40 @@ LogicalResult Compiler::emitStep(const Step &step) {
   auto opt = [&](Value v) { return v ? ptr(v) : nullPtr(); };
   Value result = op->getNumResults() ? op->getResult(0) : Value();
 
+  if (auto mul = dyn_cast<MulOp>(op)) {
+    if (SiluOp silu = fusedSilu.lookup(op)) {
+      Value up = mul.getLhs() == silu.getResult() ? mul.getRhs() : mul.getLhs();
+      return call("slim_k_silu_mul",
+                  {ptr(silu.getInput()), ptr(up),
+                   i64(tensorType(result).getNumElements()), ptr(result)});
+    }
+  }
+  if (auto add = dyn_cast<AddOp>(op))
+    if (add.getLhs().getType() == result.getType() &&
+        add.getRhs().getType() == result.getType())
+      return call("slim_k_add", {ptr(add.getLhs()), ptr(add.getRhs()),
+                                 i64(tensorType(result).getNumElements()),
+                                 ptr(result)});
+  if (isGlueOp(op)) {
+    FailureOr<std::string> fn = glue.outline(op);
+    if (failed(fn))
+      return failure();
+    SmallVector<Value> args;
+    for (Value v : op->getOperands())
+      args.push_back(ptr(v));
+    args.push_back(ptr(result));
+    return call(*fn, args);
+  }
+
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<LinearOp>([&](LinearOp l) -> LogicalResult {
         auto w = l.getWeight().getType().getShape();
         int64_t rows = tensorType(l.getInput()).getNumElements() / w[1];
         if (!l.getWeight().getDefiningOp<arith::ConstantOp>())
-          return l.emitError("codegen needs constant linear weights");
+          return call("slim_k_linear_runtime_weight",
+                      {ptr(l.getInput()), i64(rows), i64(w[1]),
+                       ptr(l.getWeight()), opt(l.getBias()), i64(w[0]),
+                       i32(int(linearAct(l))), ptr(result)});
         return call("slim_k_linear",
                     {ptr(l.getInput()), i64(rows), i64(w[1]),
                      weightPtr(l.getWeight(), /*packed=*/true),
@@ -679,24 +730,11 @@ LogicalResult Compiler::emitStep(const Step &step) {
                      f32(r.getTheta().convertToFloat()),
                      i32(r.getInterleaved()), ptr(result)});
       })
-      .Case<GeluOp, SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp>(
-          [&](Operation *u) {
-            return call("slim_k_unary",
-                        {i32(int(unaryKind(u))), ptr(u->getOperand(0)),
-                         i64(tensorType(result).getNumElements()),
-                         ptr(result)});
-          })
-      .Case<AddOp, SubOp, MulOp, DivOp, PowOp>([&](Operation *bop) {
-        Value l = bop->getOperand(0), r = bop->getOperand(1);
-        return call("slim_k_binary",
-                    {i32(int(binaryKind(bop))), ptr(l), shp(l), rank(l), ptr(r), shp(r),
-                     rank(r), ptr(result), shp(result), rank(result)});
-      })
-      .Case<WhereOp>([&](WhereOp w) {
-        Value c = w.getCondition(), l = w.getLhs(), r = w.getRhs();
-        return call("slim_k_where",
-                    {ptr(c), shp(c), rank(c), ptr(l), shp(l), rank(l), ptr(r),
-                     shp(r), rank(r), ptr(result), shp(result), rank(result)});
+      .Case<GeluOp, SiluOp>([&](Operation *u) {
+        return call("slim_k_unary", {i32(int(unaryKind(u))),
+                                     ptr(u->getOperand(0)),
+                                     i64(tensorType(result).getNumElements()),
+                                     ptr(result)});
       })
       .Case<SoftmaxOp>([&](SoftmaxOp s) {
         int64_t axis = *normalizeAxis(static_cast<int64_t>(s.getAxis()),
@@ -704,62 +742,11 @@ LogicalResult Compiler::emitStep(const Step &step) {
         return call("slim_k_softmax", {ptr(s.getInput()), shp(result),
                                        rank(result), i64(axis), ptr(result)});
       })
-      .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
-        SmallVector<int64_t> axes;
-        for (int64_t a : r.getAxes())
-          axes.push_back(*normalizeAxis(a, tensorType(r.getInput()).getRank()));
-        llvm::sort(axes);
-        return call("slim_k_reduce_mean",
-                    {ptr(r.getInput()), shp(r.getInput()), rank(r.getInput()),
-                     shapeArray(axes), i32(axes.size()), ptr(result)});
-      })
       .Case<MatMulOp>([&](MatMulOp m) {
         Value l = m.getLhs(), r = m.getRhs();
         return call("slim_k_matmul",
                     {ptr(l), shp(l), rank(l), ptr(r), shp(r), rank(r),
                      ptr(result), shp(result), rank(result)});
-      })
-      .Case<TransposeOp>([&](TransposeOp t) {
-        Value x = t.getInput();
-        return call("slim_k_transpose",
-                    {ptr(x), i64(elemSize(x)), shp(x), rank(x),
-                     shapeArray(t.getPermutation()), ptr(result)});
-      })
-      .Case<ReshapeOp>([&](ReshapeOp r) {
-        return call("slim_k_copy",
-                    {ptr(r.getInput()), i64(byteSize(result)), ptr(result)});
-      })
-      .Case<BroadcastOp>([&](BroadcastOp bc) {
-        Value x = bc.getInput();
-        return call("slim_k_broadcast",
-                    {ptr(x), i64(elemSize(x)), shp(x), rank(x), ptr(result),
-                     shp(result), rank(result)});
-      })
-      .Case<SliceOp>([&](SliceOp s) {
-        Value x = s.getInput();
-        return call("slim_k_slice",
-                    {ptr(x), i64(elemSize(x)), shp(x), rank(x),
-                     shapeArray(s.getOffsets()), shapeArray(s.getSizes()),
-                     shapeArray(s.getStrides()), ptr(result)});
-      })
-      .Case<ConcatOp>([&](ConcatOp c) {
-        // The input pointers go through a stack array.
-        auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
-        int64_t n = c.getInputs().size(), r = tensorType(result).getRank();
-        Value arr = b->create<LLVM::AllocaOp>(
-            loc, ptrTy, LLVM::LLVMArrayType::get(ptrTy, n), i64(1));
-        SmallVector<int64_t> shapes;
-        for (auto [k, in] : llvm::enumerate(c.getInputs())) {
-          Value slot = b->create<LLVM::GEPOp>(
-              loc, ptrTy, ptrTy, arr, ArrayRef<LLVM::GEPArg>{int32_t(k)});
-          b->create<LLVM::StoreOp>(loc, ptr(in), slot);
-          auto s = tensorType(in).getShape();
-          shapes.append(s.begin(), s.end());
-        }
-        int64_t axis = *normalizeAxis(static_cast<int64_t>(c.getAxis()), r);
-        return call("slim_k_concat",
-                    {arr, shapeArray(shapes), i32(n), i32(r),
-                     i64(elemSize(result)), i64(axis), ptr(result)});
       })
       .Default([&](Operation *other) -> LogicalResult {
         return other->emitError("codegen does not support '")
@@ -812,7 +799,7 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
     Value slot = builder.create<LLVM::GEPOp>(
         loc, ptrTy, ptrTy, argOutputs, ArrayRef<LLVM::GEPArg>{int32_t(k)});
     Value dst = builder.create<LLVM::LoadOp>(loc, ptrTy, slot);
-    if (failed(call("slim_k_copy", {ptr(v), i64(byteSize(v)), dst})))
+    if (failed(call(glue.outlineCopy(tensorType(v)), {ptr(v), dst})))
       return failure();
   }
   builder.create<LLVM::ReturnOp>(loc, i32(0));
@@ -888,9 +875,51 @@ LogicalResult Compiler::lower(ModuleOp into) {
 
 } // namespace
 
+/// Lowers the glue functions the entry points call and puts them into
+/// `into`: as LLVM functions replacing their declarations, or, stopped at an
+/// earlier stage (tests), as a nested module @slim_glue.
+static LogicalResult finishGlue(GlueModule &glue, ModuleOp into,
+                                GlueModule::Stage stage) {
+  if (failed(glue.lower(stage)))
+    return failure();
+  ModuleOp mod = glue.module();
+  if (stage != GlueModule::Stage::LLVM) {
+    mod.setSymName("slim_glue");
+    Operation *nested = mod->clone();
+    into.getBody()->push_back(nested);
+    return success();
+  }
+  SymbolTable symbols(into);
+  for (Operation &op : llvm::make_early_inc_range(*mod.getBody())) {
+    auto fn = dyn_cast<LLVM::LLVMFuncOp>(op);
+    if (!fn) {
+      if (auto sym = dyn_cast<SymbolOpInterface>(op);
+          sym && symbols.lookup(sym.getNameAttr()))
+        continue;
+      op.moveBefore(into.getBody(), into.getBody()->end());
+      continue;
+    }
+    auto existing = symbols.lookup<LLVM::LLVMFuncOp>(fn.getName());
+    if (existing && (fn.isExternal() || !existing.isExternal()))
+      continue; // a library declaration (erff) both have
+    if (existing)
+      existing.erase();
+    // Local to the model's object (a shared library exports only the API).
+    if (!fn.isExternal()) {
+      fn.setLinkage(LLVM::Linkage::Internal);
+      fn->removeAttr(SymbolTable::getVisibilityAttrName());
+    }
+    op.moveBefore(into.getBody(), into.getBody()->end());
+  }
+  return success();
+}
+
 LogicalResult mlir::slim::lowerModelToLLVM(func::FuncOp func, ModuleOp into,
                                            CompiledModel &out) {
-  return Compiler(func, out).lower(into);
+  GlueModule glue(func.getContext());
+  if (failed(Compiler(func, out, glue).lower(into)))
+    return failure();
+  return finishGlue(glue, into, GlueModule::Stage::LLVM);
 }
 
 LogicalResult mlir::slim::emitObject(ModuleOp module, unsigned optLevel,
@@ -950,16 +979,18 @@ LogicalResult mlir::slim::emitObject(ModuleOp module, unsigned optLevel,
 }
 
 LogicalResult mlir::slim::lowerModuleToLLVM(ModuleOp source, ModuleOp into,
-                                            CompiledModel &out) {
+                                            CompiledModel &out,
+                                            GlueModule::Stage glueStage) {
   auto main = source.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return source.emitError("the model has no function @main");
-  if (failed(Compiler(main, out).lower(into)))
+  GlueModule glue(source.getContext());
+  if (failed(Compiler(main, out, glue).lower(into)))
     return failure();
   auto prefill = source.lookupSymbol<func::FuncOp>("prefill");
   auto decode = source.lookupSymbol<func::FuncOp>("decode");
   if (!prefill && !decode)
-    return success();
+    return finishGlue(glue, into, glueStage);
   if (!prefill || !decode)
     return source.emitError("generation needs both @prefill and @decode "
                             "step functions (slim-decode-step)");
@@ -978,8 +1009,10 @@ LogicalResult mlir::slim::lowerModuleToLLVM(ModuleOp source, ModuleOp into,
   }
   if (cast<RankedTensorType>(decode.getArgumentTypes()[0]).getDimSize(1) != 1)
     return decode.emitError("@decode must take one token at a time");
-  if (failed(Compiler(prefill, out, "slim_model_prefill", true).lower(into)) ||
-      failed(Compiler(decode, out, "slim_model_decode", true).lower(into)))
+  if (failed(Compiler(prefill, out, glue, "slim_model_prefill", true)
+                 .lower(into)) ||
+      failed(Compiler(decode, out, glue, "slim_model_decode", true)
+                 .lower(into)))
     return failure();
   out.generates = true;
   out.prefillTokens =
@@ -990,7 +1023,7 @@ LogicalResult mlir::slim::lowerModuleToLLVM(ModuleOp source, ModuleOp into,
       out.vocabSize)
     return prefill.emitError("@prefill and @decode have different "
                              "vocabularies");
-  return success();
+  return finishGlue(glue, into, glueStage);
 }
 
 LogicalResult mlir::slim::compileModel(ModuleOp source,

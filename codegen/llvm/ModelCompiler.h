@@ -14,6 +14,7 @@
 #ifndef CODEGEN_LLVM_MODELCOMPILER_H
 #define CODEGEN_LLVM_MODELCOMPILER_H
 
+#include "codegen/llvm/Glue.h"
 #include "runtime/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -79,8 +80,11 @@ LogicalResult lowerModelToLLVM(func::FuncOp func, ModuleOp into,
 ///       void **outputs, uint8_t *arena, const uint8_t *weights,
 ///       uint8_t *kv_cache);
 /// sharing one weight blob and one arena (sized for the largest).
-LogicalResult lowerModuleToLLVM(ModuleOp source, ModuleOp into,
-                                CompiledModel &out);
+/// `glueStage` < LLVM stops the glue functions early and nests them in
+/// `into` as module @slim_glue (for tests; `into` then cannot be emitted).
+LogicalResult lowerModuleToLLVM(
+    ModuleOp source, ModuleOp into, CompiledModel &out,
+    GlueModule::Stage glueStage = GlueModule::Stage::LLVM);
 
 /// Translates an LLVM-dialect module to an object file for this machine.
 LogicalResult emitObject(ModuleOp module, unsigned optLevel,

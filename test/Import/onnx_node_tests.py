@@ -2,6 +2,7 @@
 """ONNX backend node tests (Debian's libonnx-testdata) through Slim.
 
 Usage: onnx_node_tests.py SLIM_IMPORT [NODE_TEST_DIR] [--list] [--import-only]
+                          [--compiled]
 
 For every node test: import the model (slim-import --no-raise), then run it
 with the reference executor (slim-run, Slim's kernels) on each
@@ -9,7 +10,10 @@ test_data_set_N and compare every output with the expected one, with the
 ONNX backend's tolerance (|a - b| <= 1e-7 + 1e-3 |b|). A test whose op type
 Slim does not support at all is "not applicable" (slim-import lists it as
 unsupported); every other test must pass, except the expected failures
-below, each with its reason. An expected failure that starts passing is
+below, each with its reason. With --compiled, each model is compiled by
+slimc into an executable instead and the executable runs the data sets (the
+generated code: kernel calls and the linalg-lowered glue ops).
+An expected failure that starts passing is
 reported so the list stays true. Prints "N passed, N failed" and exits 1 on
 any unexpected result. SLIM_IMPORT's directory must also hold slim-run.
 """
@@ -185,10 +189,11 @@ def close(a, b):
     return abs(a - b) <= 1e-7 + 1e-3 * abs(b)
 
 
-def run(tools, path, execute):
+def run(tools, path, execute, compiled=False):
     """(status, message): status is 'pass', 'unsupported' or 'fail'."""
     slim_import = tools
     slim_run = os.path.join(os.path.dirname(tools), "slim-run")
+    slimc = os.path.join(os.path.dirname(tools), "slimc")
     work = tempfile.mkdtemp(prefix="slim-node-")
     try:
         mlir = os.path.join(work, "model.mlir")
@@ -206,6 +211,14 @@ def run(tools, path, execute):
         arrow = signature.index("->") if "->" in signature else len(signature)
         in_names = re.findall(r'slim.name = "([^"]*)"', signature[:arrow])
         out_names = re.findall(r'slim.name = "([^"]*)"', signature[arrow:])
+        runner = [slim_run, mlir]
+        if compiled:
+            exe = os.path.join(work, "model")
+            c = subprocess.run([slimc, mlir, "-o", exe], capture_output=True, text=True)
+            if c.returncode:
+                err = c.stderr.strip().splitlines()
+                return "fail", "slimc: " + ([l for l in err if "error" in l] or err or ["exit %d" % c.returncode])[0]
+            runner = [exe]
         data_sets = sorted(d for d in os.listdir(path) if d.startswith("test_data_set_"))
         if not out_names or not data_sets:
             return "fail", "no outputs or no test data to compare"
@@ -226,7 +239,7 @@ def run(tools, path, execute):
                 args += ["--input", "%s=%s" % (name, npy)]
             out_dir = os.path.join(work, "out")
             os.makedirs(out_dir, exist_ok=True)
-            r = subprocess.run([slim_run, mlir, "--output-dir", out_dir] + args,
+            r = subprocess.run(runner + ["--output-dir", out_dir] + args,
                                capture_output=True, text=True)
             if r.returncode:
                 return "fail", "run: " + (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[0]
@@ -257,9 +270,10 @@ def main():
     tests = sorted(d for d in os.listdir(root)
                    if os.path.exists(os.path.join(root, d, "model.onnx")))
     execute = "--import-only" not in sys.argv
+    compiled = "--compiled" in sys.argv
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         results = dict(zip(tests, pool.map(
-            lambda t: run(slim_import, os.path.join(root, t), execute), tests)))
+            lambda t: run(slim_import, os.path.join(root, t), execute, compiled), tests)))
     passed, xfailed, not_applicable, failures, unexpected_passes = [], [], [], [], []
     for t in tests:
         status, err = results[t]
@@ -276,7 +290,8 @@ def main():
             print("FAIL %s: %s" % (t, err))
     print("ONNX node tests: %d in %s" % (len(tests), root))
     print("  %s: %d, expected failures: %d, op not supported: %d"
-          % ("imported and ran within tolerance" if execute else "imported",
+          % ("compiled and ran within tolerance" if compiled
+             else "imported and ran within tolerance" if execute else "imported",
              len(passed), len(xfailed), len(not_applicable)))
     for t, err in failures:
         print("  unexpected failure: %s: %s" % (t, err))

@@ -1,7 +1,8 @@
 //===- KernelTest.cpp - attention, activations, softmax vs float64 ---------===//
 //
 // The runtime's Halide-backed kernels (rt::attention, rt::unary for the
-// GELU forms and SiLU, rt::softmax over the last axis) against float64
+// GELU forms and SiLU, rt::softmax over the last axis, the flat add,
+// SiLU·mul and the embedding gather) against float64
 // references written from the formulas. Tolerance: 2e-6 absolute + 2e-5
 // relative per element (fast_exp and Halide's erf are exact to a few
 // float ulp; the rest is float rounding of sums of ≤ 200 terms).
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace slim::rt;
@@ -195,6 +197,45 @@ TEST(ActivationKernels, MatchFloat64Reference) {
       want[i] = c.ref(x[i]);
     expectClose(y, want, c.name);
   }
+}
+
+TEST(ElementwiseKernels, AddAndSiluMulMatchFloat64Reference) {
+  auto a = randomVector(70001, 11, 4.0f), b = randomVector(70001, 12);
+  a[1] = 90.0f;
+  a[2] = -90.0f;
+  std::vector<float> y(a.size(), NAN);
+  std::vector<double> want(a.size());
+  addFlat(a.data(), b.data(), int64_t(a.size()), y.data());
+  for (size_t i = 0; i < a.size(); ++i)
+    want[i] = double(a[i]) + double(b[i]);
+  expectClose(y, want, "add");
+  std::fill(y.begin(), y.end(), NAN);
+  siluMul(a.data(), b.data(), int64_t(a.size()), y.data());
+  for (size_t i = 0; i < a.size(); ++i)
+    want[i] = silu(a[i]) * double(b[i]);
+  expectClose(y, want, "silu_mul");
+}
+
+TEST(EmbeddingKernel, GathersRowsAndRefusesIdsOutsideTheVocabulary) {
+  const int64_t vocab = 37, d = 21; // d not a vector multiple
+  auto table = randomVector(vocab * d, 13);
+  std::vector<int64_t> ids = {0, 36, 5, 5, 17, 1, 36, 0, 2, 30,
+                              11, 12, 13, 14, 15, 16, 3}; // 17: a tail
+  std::vector<float> y(ids.size() * d, NAN);
+  std::string error;
+  ASSERT_TRUE(embedding(table.data(), vocab, d, ids.data(),
+                        int64_t(ids.size()), y.data(), error))
+      << error;
+  for (size_t n = 0; n < ids.size(); ++n)
+    for (int64_t c = 0; c < d; ++c)
+      ASSERT_EQ(y[n * d + c], table[ids[n] * d + c]) << "id " << n;
+  ids[9] = vocab;
+  std::fill(y.begin(), y.end(), NAN);
+  EXPECT_FALSE(embedding(table.data(), vocab, d, ids.data(),
+                         int64_t(ids.size()), y.data(), error));
+  EXPECT_EQ(error, "embedding index 37 at position 9 is outside the "
+                   "vocabulary [0, 37)");
+  EXPECT_TRUE(std::isnan(y[0])) << "nothing is written before the check";
 }
 
 TEST(SoftmaxKernel, LastAxisMatchesFloat64Reference) {
