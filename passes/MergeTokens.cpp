@@ -61,6 +61,8 @@ private:
   SmallVector<Block> blocks;
   Value x0;
   SmallVector<ReduceMeanOp> meanPools;
+  /// Returned per-token values (with `unmerge`).
+  SmallVector<OpOperand *> perTokenOutputs;
   llvm::SmallPtrSet<Operation *, 8> fullTokenSlices;
   int64_t protectedTokens = 0;
 };
@@ -146,9 +148,13 @@ LogicalResult Merger::findKeys(Block &block) {
 LogicalResult Merger::checkReadout(Value v) {
   for (OpOperand &use : v.getUses()) {
     Operation *user = use.getOwner();
-    if (isa<func::ReturnOp>(user))
-      return user->emitError(kPrefix)
-             << "graph output is per-token; set unmerge_outputs=true";
+    if (isa<func::ReturnOp>(user)) {
+      if (!options.unmerge)
+        return user->emitError(kPrefix)
+               << "graph output is per-token; set unmerge_outputs=true";
+      perTokenOutputs.push_back(&use); // unmerged before the return
+      continue;
+    }
     if (auto sl = dyn_cast<SliceOp>(user)) {
       auto in = sl.getInput().getType();
       if (in.getRank() == 3 && sl.getOffsets()[1] + sl.getSizes()[1] <=
@@ -304,6 +310,9 @@ LogicalResult Merger::apply() {
   int64_t tokens = cast<RankedTensorType>(x0.getType()).getDimSize(1);
   int64_t batch = cast<RankedTensorType>(x0.getType()).getDimSize(0);
   Value sizes; // null while every size is 1
+  // With per-token outputs to unmerge: the current row of every original
+  // token (iota before the first merge).
+  Value source;
   bool merged = false;
   for (auto [l, block] : llvm::enumerate(blocks)) {
     // Proportional attention for every block after a merge.
@@ -361,12 +370,25 @@ LogicalResult Merger::apply() {
       sizes = b.create<arith::ConstantOp>(
           res.getLoc(), DenseElementsAttr::get(st, 1.0f));
     }
+    if (!source && !perTokenOutputs.empty()) {
+      int64_t t0 = cast<RankedTensorType>(x0.getType()).getDimSize(1);
+      std::vector<int64_t> iota(batch * t0);
+      for (int64_t k = 0; k < batch * t0; ++k)
+        iota[k] = k % t0;
+      source = b.create<arith::ConstantOp>(
+          res.getLoc(),
+          DenseElementsAttr::get(
+              RankedTensorType::get({batch, t0}, b.getI64Type()),
+              ArrayRef<int64_t>(iota)));
+    }
     auto tm = b.create<TokenMergeOp>(
-        res.getLoc(), res.getResult(), metric, sizes, b.getI64IntegerAttr(r),
-        b.getI64IntegerAttr(protectedTokens),
+        res.getLoc(), res.getResult(), metric, sizes, source,
+        b.getI64IntegerAttr(r), b.getI64IntegerAttr(protectedTokens),
         MergeMethodAttr::get(b.getContext(), MergeMethod::tome));
     res.getResult().replaceAllUsesExcept(tm.getResult(), tm.getOperation());
     sizes = tm.getResultSizes();
+    if (source)
+      source = tm.getResultSource();
     tokens -= r;
     merged = true;
     // Later ops see T − r tokens from here on (the next merge is built on
@@ -394,6 +416,12 @@ LogicalResult Merger::apply() {
     rm.getResult().replaceAllUsesWith(pooled);
     rm.erase();
   }
+  // Per-token outputs: every original token gets its merged token's row.
+  for (OpOperand *use : perTokenOutputs) {
+    b.setInsertionPoint(use->getOwner());
+    use->set(b.create<UnmergeOp>(use->getOwner()->getLoc(), use->get(),
+                                 source));
+  }
   return reinfer(func.getBody().front());
 }
 
@@ -420,6 +448,7 @@ struct SlimMergeTokensPass
     opts.method = method;
     opts.propAttn = propAttn;
     opts.protectedTokens = protectedTokens;
+    opts.unmerge = unmerge;
     bool all0 = schedule.empty() ? r == 0
                                  : llvm::all_of(schedule, [](int64_t x) {
                                      return x == 0;

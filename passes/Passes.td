@@ -130,7 +130,10 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     key to its logits (proportional attention). CLS and distillation tokens
     (`protected`, detected from the constant tokens concatenated in front
     of the patches) never merge. Mean-pooling readouts become size-weighted
-    means; a per-token graph output is refused.
+    means; a per-token graph output is refused unless `unmerge` is set: then
+    every token_merge also tracks, for each original token, the row holding
+    it, and `slim.unmerge` copies each merged token back to all the
+    positions it holds before the return.
 
     Schedule: `r` for every layer, or `(r, inflect)`:
     min = ⌊r(1 − inflect)⌋, max = 2r − min, r_l = ⌊min + l·(max − min)/(L − 1)⌋,
@@ -163,6 +166,9 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     Option<"protectedTokens", "protected", "int64_t", /*default=*/"-1",
            "tokens at the front that never merge (-1: detect CLS and "
            "distillation tokens)">,
+    Option<"unmerge", "unmerge", "bool", /*default=*/"false",
+           "per-token graph outputs get one row per original token "
+           "(slim.unmerge), instead of being refused">,
   ];
 }
 

@@ -125,10 +125,21 @@ int slim_k_kv_attention(const float *q, const float *k, const float *v,
 int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
                        int64_t batch, int64_t tokens, int64_t dim,
                        int64_t mdim, int64_t r, int64_t protected_tokens,
-                       float *y, float *y_sizes) {
+                       float *y, float *y_sizes, const int64_t *source,
+                       int64_t original_tokens, int64_t *y_source) {
   rt::tokenMerge(x, metric, sizes, batch, tokens, dim, mdim, r,
-                 protected_tokens, y, y_sizes);
+                 protected_tokens, y, y_sizes, source, original_tokens,
+                 y_source);
   return 0;
+}
+
+int slim_k_unmerge(const float *x, const int64_t *source, int64_t batch,
+                   int64_t tokens, int64_t original_tokens, int64_t dim,
+                   float *y) {
+  std::string error;
+  return status(rt::unmerge(x, source, batch, tokens, original_tokens, dim, y,
+                            error),
+                error);
 }
 
 int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,

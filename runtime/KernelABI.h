@@ -55,7 +55,12 @@ int slim_k_kv_attention(const float *q, const float *k, const float *v,
 int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
                        int64_t batch, int64_t tokens, int64_t dim,
                        int64_t mdim, int64_t r, int64_t protected_tokens,
-                       float *y, float *y_sizes);
+                       float *y, float *y_sizes, const int64_t *source,
+                       int64_t original_tokens, int64_t *y_source);
+/* source: null, or [batch, original_tokens]; then y_source is written. */
+int slim_k_unmerge(const float *x, const int64_t *source, int64_t batch,
+                   int64_t tokens, int64_t original_tokens, int64_t dim,
+                   float *y);
 int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,
                 int64_t b, int64_t t, int64_t heads, int64_t head_dim,
                 float theta, int32_t interleaved, float *y);

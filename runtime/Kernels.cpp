@@ -399,8 +399,11 @@ bool kvAttention(const float *q, const float *k, const float *v,
 
 void tokenMerge(const float *x, const float *metric, const float *sizes,
                 int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
-                int64_t r, int64_t protectedTokens, float *y, float *ySizes) {
+                int64_t r, int64_t protectedTokens, float *y, float *ySizes,
+                const int64_t *source, int64_t originalTokens,
+                int64_t *ySource) {
   const int64_t T = tokens, nA = (T + 1) / 2, nB = T / 2;
+  std::vector<int64_t> newIndex(T); // input token -> output row
   const float ninf = -std::numeric_limits<float>::infinity();
   std::vector<float> unit(T * mdim), score(nA);
   std::vector<int64_t> best(nA), order(nA), dest(nA, -1);
@@ -475,11 +478,13 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
     int64_t row = 0;
     auto emitA = [&](int64_t i) {
       std::memcpy(yb + row * dim, xb + 2 * i * dim, dim * sizeof(float));
+      newIndex[2 * i] = row;
       ysb[row++] = sb[2 * i];
     };
     auto emitB = [&](int64_t j) {
       for (int64_t e = 0; e < dim; ++e)
         yb[row * dim + e] = float(acc[j * dim + e] / accSize[j]);
+      newIndex[2 * j + 1] = row;
       ysb[row++] = float(accSize[j]);
     };
     for (int64_t t = 0; t < protectedTokens; ++t)
@@ -489,7 +494,35 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
     for (int64_t j = 0; j < nB; ++j)
       if (2 * j + 1 >= protectedTokens)
         emitB(j);
+    if (!ySource)
+      continue;
+    // The source map: a merged source now lives in its destination's row.
+    for (int64_t i = 0; i < nA; ++i)
+      if (dest[i] >= 0)
+        newIndex[2 * i] = newIndex[2 * dest[i] + 1];
+    const int64_t *mb0 = source + b * originalTokens;
+    int64_t *ymb = ySource + b * originalTokens;
+    for (int64_t t = 0; t < originalTokens; ++t)
+      ymb[t] = newIndex[std::clamp<int64_t>(mb0[t], 0, T - 1)];
   }
+}
+
+bool unmerge(const float *x, const int64_t *source, int64_t batch,
+             int64_t tokens, int64_t originalTokens, int64_t dim, float *y,
+             std::string &error) {
+  for (int64_t k = 0; k < batch * originalTokens; ++k)
+    if (source[k] < 0 || source[k] >= tokens) {
+      error = "unmerge: source index " + std::to_string(source[k]) +
+              " at position " + std::to_string(k) + " is outside [0, " +
+              std::to_string(tokens) + ")";
+      return false;
+    }
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t t = 0; t < originalTokens; ++t)
+      std::memcpy(y + (b * originalTokens + t) * dim,
+                  x + (b * tokens + source[b * originalTokens + t]) * dim,
+                  dim * sizeof(float));
+  return true;
 }
 
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,

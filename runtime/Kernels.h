@@ -128,9 +128,18 @@ bool kvAttention(const float *q, const float *k, const float *v,
 /// the protected tokens, the unmerged A tokens (index order when tokens are
 /// protected, otherwise ToMe's order: by descending score), then B.
 /// Ties in score go to the lower index. Requires 2r ≤ T − protected.
+/// With `source` [batch, originalTokens] (the current row of every
+/// original token), also writes the map after this merge to `ySource`.
 void tokenMerge(const float *x, const float *metric, const float *sizes,
                 int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
-                int64_t r, int64_t protectedTokens, float *y, float *ySizes);
+                int64_t r, int64_t protectedTokens, float *y, float *ySizes,
+                const int64_t *source = nullptr, int64_t originalTokens = 0,
+                int64_t *ySource = nullptr);
+/// y[b, t, :] = x[b, source[b, t], :] (ToMe's unmerge); fails on an index
+/// outside [0, tokens).
+bool unmerge(const float *x, const int64_t *source, int64_t batch,
+             int64_t tokens, int64_t originalTokens, int64_t dim, float *y,
+             std::string &error);
 
 /// Rotary embedding on x[B,T,H·d]; positions are [T] or [B,T].
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,

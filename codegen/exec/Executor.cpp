@@ -279,15 +279,28 @@ LogicalResult Executor::runOp(Operation *op) {
     const Tensor &x = get(tm.getInput()), &m = get(tm.getMetric());
     Tensor out = allocateFor(tm.getResult());
     Tensor outSizes = allocateFor(tm.getResultSizes());
+    // With a source map, a third result: the map after this merge.
+    std::vector<int64_t> source;
+    Tensor outSource;
+    if (tm.getSource()) {
+      source = indices(get(tm.getSource()));
+      outSource = allocateFor(tm.getResultSource());
+    }
     rt::tokenMerge(f32(x), f32(m), f32(get(tm.getSizes())), x.shape[0],
                    x.shape[1], x.shape[2], m.shape[2],
                    static_cast<int64_t>(tm.getR()),
                    static_cast<int64_t>(tm.getProtectedTokens()), f32(out),
-                   f32(outSizes));
+                   f32(outSizes), source.empty() ? nullptr : source.data(),
+                   int64_t(source.size()) / x.shape[0],
+                   source.empty() ? nullptr
+                                  : reinterpret_cast<int64_t *>(
+                                        outSource.data.data()));
     if (onValue)
       onValue(op, out);
     values[tm.getResult()] = std::move(out);
     values[tm.getResultSizes()] = std::move(outSizes);
+    if (tm.getSource())
+      values[tm.getResultSource()] = std::move(outSource);
     return success();
   }
 
@@ -302,6 +315,14 @@ LogicalResult Executor::runOp(Operation *op) {
             std::vector<int64_t> idx = indices(get(e.getIndices()));
             if (!rt::embedding(f32(table), table.shape[0], table.shape[1],
                                idx.data(), idx.size(), f32(out), error))
+              return kernelError();
+            return success();
+          })
+          .Case<UnmergeOp>([&](UnmergeOp u) {
+            const Tensor &x = get(u.getInput());
+            std::vector<int64_t> source = indices(get(u.getSource()));
+            if (!rt::unmerge(f32(x), source.data(), x.shape[0], x.shape[1],
+                             out.shape[1], x.shape[2], f32(out), error))
               return kernelError();
             return success();
           })

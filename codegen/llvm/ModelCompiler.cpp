@@ -710,13 +710,23 @@ LogicalResult Compiler::emitStep(const Step &step) {
       })
       .Case<TokenMergeOp>([&](TokenMergeOp tm) {
         auto x = tensorType(tm.getInput()).getShape();
+        Value source = tm.getSource();
+        int64_t t0 = source ? tensorType(source).getDimSize(1) : 0;
         return call("slim_k_token_merge",
                     {ptr(tm.getInput()), ptr(tm.getMetric()), ptr(tm.getSizes()),
                      i64(x[0]), i64(x[1]), i64(x[2]),
                      i64(tensorType(tm.getMetric()).getShape()[2]),
                      i64(static_cast<int64_t>(tm.getR())),
                      i64(static_cast<int64_t>(tm.getProtectedTokens())),
-                     ptr(tm.getResult()), ptr(tm.getResultSizes())});
+                     ptr(tm.getResult()), ptr(tm.getResultSizes()),
+                     opt(source), i64(t0), opt(tm.getResultSource())});
+      })
+      .Case<UnmergeOp>([&](UnmergeOp u) {
+        auto x = tensorType(u.getInput()).getShape();
+        return call("slim_k_unmerge",
+                    {ptr(u.getInput()), ptr(u.getSource()), i64(x[0]),
+                     i64(x[1]), i64(tensorType(u.getSource()).getDimSize(1)),
+                     i64(x[2]), ptr(result)});
       })
       .Case<RopeOp>([&](RopeOp r) -> LogicalResult {
         auto x = r.getInput().getType().getShape();

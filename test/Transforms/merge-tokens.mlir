@@ -1,6 +1,7 @@
 // RUN: slim-opt %s -slim-merge-tokens="r=2" -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: slim-opt %s -slim-merge-tokens="r=0" -split-input-file | FileCheck %s --check-prefix=ZERO
 // RUN: not slim-opt %s -slim-merge-tokens="schedule=1,3" -split-input-file 2>&1 | FileCheck %s --check-prefix=SCHED
+// RUN: not slim-opt %s -slim-merge-tokens="r=2 unmerge=1" -split-input-file 2>&1 | FileCheck %s --check-prefix=UNMERGE
 
 // Tests ToMe on a two-block ViT-shaped model (CLS + 8 patch tokens, d = 4,
 // 2 heads of 2): after each attention residual, norm1 of the block input
@@ -142,7 +143,16 @@ func.func @rope(%x: tensor<1x6x4xf32>, %pos: tensor<6xi64>) -> tensor<1x4xf32> {
 
 // -----
 
-// Tests that a per-token graph output (no CLS or mean readout) is refused.
+// Tests that a per-token graph output (no CLS or mean readout) is refused,
+// and with unmerge=1 gets one row per original token: the merge tracks the
+// row of each of the 6 original tokens (iota at first), and slim.unmerge
+// copies the final norm's 4 merged rows back to the 6 positions.
+// UNMERGE-LABEL: func.func @per_token
+// UNMERGE: %[[IOTA:.*]] = arith.constant dense<{{\[\[}}0, 1, 2, 3, 4, 5]]> : tensor<1x6xi64>
+// UNMERGE: %{{.*}}, %{{.*}}, %[[MAP:.*]] = slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} source %[[IOTA]] r = 2 protected = 0 : tensor<1x6x4xf32>, tensor<1x6x4xf32>, tensor<1x6xf32>, tensor<1x6xi64>
+// UNMERGE: %[[F:.*]] = slim.layer_norm %{{.*}} : tensor<1x4x4xf32>, tensor<4xf32>
+// UNMERGE: %[[U:.*]] = slim.unmerge %[[F]], %[[MAP]] : tensor<1x4x4xf32>, tensor<1x6xi64>
+// UNMERGE: return %[[U]] : tensor<1x6x4xf32>
 func.func @per_token(%x: tensor<1x6x4xf32>) -> tensor<1x6x4xf32> {
   %g = arith.constant dense<1.0> : tensor<4xf32>
   %w = arith.constant dense<0.5> : tensor<4x4xf32>

@@ -120,7 +120,8 @@ static cl::opt<std::string> mergeTokens(
     cl::desc("ToMe token merging (slim-merge-tokens), comma-separated: r:N "
              "tokens per layer, inflect:F (schedule shape), schedule:A/B/... "
              "(r per layer), prop_attn:0|1, protected:N (-1 detects CLS), "
-             "method:tome; e.g. --merge-tokens=r:13"),
+             "unmerge:0|1 (per-token outputs get one row per original "
+             "token), method:tome; e.g. --merge-tokens=r:13"),
     cl::value_desc("r:N[,...]"), cl::cat(category));
 static cl::opt<std::string> quantize(
     "quantize",
@@ -437,7 +438,7 @@ int run(int argc, char **argv) {
     auto bad = [&]() {
       return fail("--merge-tokens=" + mergeTokens + ": '" + item.str() +
                   "' is not one of r:N, inflect:F, schedule:A/B/..., "
-                  "prop_attn:0|1, protected:N, method:tome");
+                  "prop_attn:0|1, protected:N, unmerge:0|1, method:tome");
     };
     double number;
     if (key == "method") {
@@ -458,6 +459,8 @@ int run(int argc, char **argv) {
       mergeOptions.inflect = number;
     } else if (key == "prop_attn" && (number == 0 || number == 1)) {
       mergeOptions.propAttn = number == 1;
+    } else if (key == "unmerge" && (number == 0 || number == 1)) {
+      mergeOptions.unmerge = number == 1;
     } else if (key == "protected" && number == int64_t(number)) {
       mergeOptions.protectedTokens = int64_t(number);
     } else {

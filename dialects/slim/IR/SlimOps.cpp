@@ -542,6 +542,40 @@ LogicalResult TokenMergeOp::inferReturnTypes(MLIRContext *,
   inferred.push_back(RankedTensorType::get({b, t - r, x.getDimSize(2)}, elt));
   inferred.push_back(RankedTensorType::get(
       {b, t - r}, tensorType(adaptor.getSizes()).getElementType()));
+  if (Value source = adaptor.getSource()) {
+    RankedTensorType st = tensorType(source);
+    if (st.getRank() != 2 || st.getDimSize(0) != b ||
+        !st.getElementType().isInteger(64) || st.getDimSize(1) < t)
+      return fail<TokenMergeOp>(loc, "source must be an int64 [", b,
+                                ", T0] map with T0 >= ", t, ", got ",
+                                source.getType());
+    inferred.push_back(st);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// UnmergeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult UnmergeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<UnmergeOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType x = tensorType(adaptor.getInput());
+  RankedTensorType m = tensorType(adaptor.getSource());
+  if (x.getRank() != 3)
+    return fail<UnmergeOp>(
+        loc, "input must have rank 3 ([batch, tokens, dim]), got ", x);
+  if (m.getRank() != 2 || m.getDimSize(0) != x.getDimSize(0) ||
+      !m.getElementType().isInteger(64))
+    return fail<UnmergeOp>(loc, "source must be an int64 [",
+                           x.getDimSize(0), ", T0] map, got ", m);
+  inferred.push_back(RankedTensorType::get(
+      {x.getDimSize(0), m.getDimSize(1), x.getDimSize(2)},
+      x.getElementType()));
   return success();
 }
 

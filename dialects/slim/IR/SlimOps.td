@@ -418,24 +418,56 @@ def Slim_TokenMergeOp : Slim_Op<"token_merge", [Pure, InferTypeOpAdaptor]> {
     The algorithm, tie-breaking and output order are those of
     shared/spec/PASSES.md §2.
 
+    With a `source` map `[B, T0]` (int64: for each original token, the
+    index of the current token that holds it), the op also returns the map
+    after this merge, for `slim.unmerge`.
+
     ```mlir
     %h2, %s2 = slim.token_merge %h, %k, %s r = 13
         : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
     // %h2 : tensor<1x184x384xf32>, %s2 : tensor<1x184xf32>
+    %h3, %s3, %m3 = slim.token_merge %h2, %k2, %s2 source %m2 r = 13
+        : tensor<1x184x384xf32>, tensor<1x184x64xf32>, tensor<1x184xf32>,
+          tensor<1x197xi64>
+    // %m3 : tensor<1x197xi64>, each value in [0, 171)
     ```
   }];
   let arguments = (ins
     Slim_FloatTensor:$input,
     Slim_FloatTensor:$metric,
     Slim_FloatTensor:$sizes,
+    Optional<Slim_IndexTensor>:$source,
     I64Attr:$r,
     DefaultValuedAttr<I64Attr, "1">:$protected_tokens,
     DefaultValuedAttr<Slim_MergeMethodAttr, "::mlir::slim::MergeMethod::tome">:$method);
-  let results = (outs Slim_FloatTensor:$result, Slim_FloatTensor:$result_sizes);
+  let results = (outs Slim_FloatTensor:$result, Slim_FloatTensor:$result_sizes,
+                      Optional<Slim_IndexTensor>:$result_source);
   let assemblyFormat = [{
-    $input `,` $metric `,` $sizes `r` `=` $r
+    $input `,` $metric `,` $sizes (`source` $source^)? `r` `=` $r
     (`protected` `=` $protected_tokens^)? (`method` `=` $method^)?
     attr-dict `:` type($input) `,` type($metric) `,` type($sizes)
+    (`,` type($source)^)?
+  }];
+}
+
+def Slim_UnmergeOp : Slim_Op<"unmerge", [Pure, InferTypeOpAdaptor]> {
+  let summary = "copies merged tokens back to every original position they hold";
+  let description = [{
+    `result[b, t, :] = input[b, source[b, t], :]`: the per-token output of a
+    model whose tokens were merged (slim.token_merge), one row per original
+    token, each the value of the merged token it went into (ToMe's unmerge).
+    `source` is the map the last token_merge returned; an index outside
+    `[0, T')` is an error at run time.
+
+    ```mlir
+    %y = slim.unmerge %h, %m : tensor<1x171x384xf32>, tensor<1x197xi64>
+    // %y : tensor<1x197x384xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_IndexTensor:$source);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $source attr-dict `:` type($input) `,` type($source)
   }];
 }
 

@@ -572,6 +572,22 @@ func.func @merge_too_many(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %
   return
 }
 
+// -----
+
+func.func @merge_source(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>, %m: tensor<1x196xi64>) {
+  // expected-error @+1 {{'slim.token_merge' op source must be an int64 [1, T0] map with T0 >= 197, got 'tensor<1x196xi64>'}}
+  %a, %b, %c = slim.token_merge %h, %k, %s source %m r = 1 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>, tensor<1x196xi64>
+  return
+}
+
+// -----
+
+func.func @unmerge_source(%h: tensor<1x171x384xf32>, %m: tensor<197xi64>) {
+  // expected-error @+1 {{'slim.unmerge' op source must be an int64 [1, T0] map, got 'tensor<197xi64>'}}
+  %u = slim.unmerge %h, %m : tensor<1x171x384xf32>, tensor<197xi64>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//

@@ -92,6 +92,17 @@ func.func @quantized(%x: tensor<4x64xf32>, %w8: tensor<32x64xi8>, %s8: tensor<32
   return %a, %c, %d : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>
 }
 
+// CHECK-LABEL: func.func @unmerge
+func.func @unmerge(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>,
+                   %s: tensor<1x197xf32>, %m: tensor<1x197xi64>)
+    -> tensor<1x197x384xf32> {
+  // CHECK: slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} source %{{.*}} r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>, tensor<1x197xi64>
+  %h2, %s2, %m2 = slim.token_merge %h, %k, %s source %m r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>, tensor<1x197xi64>
+  // CHECK: slim.unmerge %{{.*}}, %{{.*}} : tensor<1x184x384xf32>, tensor<1x197xi64>
+  %u = slim.unmerge %h2, %m2 : tensor<1x184x384xf32>, tensor<1x197xi64>
+  return %u : tensor<1x197x384xf32>
+}
+
 // CHECK-LABEL: func.func @token_merge
 func.func @token_merge(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>,
                        %s: tensor<1x197xf32>, %v: tensor<1x197x384xf32>)

@@ -6,11 +6,16 @@ the paper's algorithm, to check Slim's slim-merge-tokens + token_merge
 kernel. Runs in float64.
 
     tome_reference.py HF_DIR PIXELS.npy R DUMP_DIR [--prop-attn 0|1]
+                      [--unmerge HIDDEN.npy]
 
 Compares its hidden state after every residual (DUMP_DIR/layer<L>.<kind>.npy
 from `slim-run --dump-layers`) and prints one line per layer with the
 largest difference relative to the largest magnitude, the token sizes, and
-"OK" when every layer is within 1e-5. Exits 1 otherwise.
+"OK" when every layer is within 1e-5. Exits 1 otherwise. With --unmerge,
+also checks HIDDEN.npy, the model's per-token output (the final LayerNorm
+of every original token, unmerged), against the reference's final
+LayerNorm copied back to the original tokens by its own record of where
+each token went.
 """
 import json
 import math
@@ -24,6 +29,7 @@ from safetensors_io import read_safetensors  # noqa: E402
 
 hf, pixels_path, r, dump = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 prop_attn = "--prop-attn" not in sys.argv or sys.argv[sys.argv.index("--prop-attn") + 1] == "1"
+unmerged_path = sys.argv[sys.argv.index("--unmerge") + 1] if "--unmerge" in sys.argv else None
 
 cfg = json.load(open(os.path.join(hf, "config.json")))
 W = {name: np.frombuffer(data, dtype=np.float32).reshape(shape).astype(np.float64)
@@ -62,7 +68,13 @@ def bipartite_merge(x, metric, size, r):
         xb[t] += xa[s]
         sb[t] += sa[s]
     x = np.concatenate([xa[unm_idx], xb]) / np.concatenate([sa[unm_idx], sb])
-    return x, np.concatenate([sa[unm_idx], sb])
+    # Where every input row went: kept A rows first, then B; a source joins
+    # its destination.
+    where = np.empty(metric.shape[0], dtype=np.int64)
+    where[2 * unm_idx] = np.arange(len(unm_idx))
+    where[1::2] = len(unm_idx) + np.arange(b.shape[0])
+    where[2 * src_idx] = len(unm_idx) + dst_idx
+    return x, np.concatenate([sa[unm_idx], sb]), where
 
 
 px = np.load(pixels_path).astype(np.float64)[0]           # [C, S, S]
@@ -73,6 +85,7 @@ wp = W["vit.embeddings.patch_embeddings.projection.weight"].reshape(d, -1)
 x = patches @ wp.T + W["vit.embeddings.patch_embeddings.projection.bias"]
 x = np.concatenate([W["vit.embeddings.cls_token"][0], x]) + W["vit.embeddings.position_embeddings"][0]
 size = np.ones((x.shape[0], 1))
+source = np.arange(x.shape[0])  # the current row of every original token
 
 worst = 0.0
 def check(name, value):
@@ -102,7 +115,8 @@ for l in range(cfg["num_hidden_layers"]):
     check("layer%d.attention" % l, x)
     rl = min(r, (x.shape[0] - 1) // 2)
     if rl > 0:
-        x, size = bipartite_merge(x, k.mean(1), size, rl)
+        x, size, where = bipartite_merge(x, k.mean(1), size, rl)
+        source = where[source]
     h = layer_norm(x, W[p + "layernorm_after.weight"], W[p + "layernorm_after.bias"])
     m = linear(h, p + "intermediate.dense")
     m = 0.5 * m * (1 + erf(m / math.sqrt(2)))
@@ -110,5 +124,16 @@ for l in range(cfg["num_hidden_layers"]):
     check("layer%d.mlp" % l, x)
     print("  sizes after layer %d: %s (sum %d)" % (l, " ".join(str(int(s)) for s in size[:, 0]), int(size.sum())))
 
+if unmerged_path:
+    final = layer_norm(x, W["vit.layernorm.weight"], W["vit.layernorm.bias"])[source]
+    got = np.load(unmerged_path).astype(np.float64)[0]
+    if got.shape != final.shape:
+        print("unmerged output: shape %s, reference %s" % (got.shape, final.shape))
+        worst = math.inf
+    else:
+        rel = np.abs(got - final).max() / np.abs(final).max()
+        worst = max(worst, rel)
+        print("unmerged output: %d rows from %d tokens, max|d|/max|ref| %.2e"
+              % (final.shape[0], x.shape[0], rel))
 print("max over layers %.2e (tolerance 1e-5) %s" % (worst, "OK" if worst <= 1e-5 else "FAIL"))
 sys.exit(0 if worst <= 1e-5 else 1)
