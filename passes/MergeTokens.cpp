@@ -19,6 +19,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 
+#include "llvm/ADT/SetVector.h"
+
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMMERGETOKENSPASS
 #include "passes/Passes.h.inc"
@@ -261,7 +263,7 @@ LogicalResult Merger::analyze() {
                << "attention residual of block " << res.getLayer()
                << " has no slim.attention";
       blocks.push_back({res, attn});
-      if (failed(findKeys(blocks.back())))
+      if (options.method != "mctf" && failed(findKeys(blocks.back())))
         return failure();
     }
     // Besides the next residual, a main-branch value may only feed norms
@@ -322,7 +324,10 @@ LogicalResult Merger::apply() {
     if (r < 0)
       return block.attention.emitError(kPrefix)
              << "r_" << l << "=" << r << " is negative";
+    bool mctf = options.method == "mctf";
     int64_t cap = (tokens - protectedTokens) / 2;
+    if (mctf) // MCTF also keeps at least 10 tokens
+      cap = std::max<int64_t>(0, std::min(cap, tokens - 10));
     if (r > cap) {
       block.attention.emitWarning(kPrefix)
           << "r_" << l << "=" << r << " clamped to " << cap;
@@ -330,9 +335,75 @@ LogicalResult Merger::apply() {
     }
     if (r == 0)
       continue;
-    // The metric: norm1 of the block input again, then the key weights
-    // averaged over the kv heads ([head_dim, d]).
     ResidualOp res = block.attention;
+    if (!sizes) {
+      auto st = RankedTensorType::get({batch, tokens}, b.getF32Type());
+      b.setInsertionPoint(res);
+      sizes = b.create<arith::ConstantOp>(
+          res.getLoc(), DenseElementsAttr::get(st, 1.0f));
+    }
+    if (!source && !perTokenOutputs.empty()) {
+      int64_t t0 = cast<RankedTensorType>(x0.getType()).getDimSize(1);
+      std::vector<int64_t> iota(batch * t0);
+      for (int64_t k = 0; k < batch * t0; ++k)
+        iota[k] = k % t0;
+      b.setInsertionPoint(res);
+      source = b.create<arith::ConstantOp>(
+          res.getLoc(),
+          DenseElementsAttr::get(
+              RankedTensorType::get({batch, t0}, b.getI64Type()),
+              ArrayRef<int64_t>(iota)));
+    }
+    if (mctf) {
+      // MCTF: the metric is the hidden states, and the attention each token
+      // received in this block is needed. The ops computing the
+      // attention's queries and keys from the block input move in front of
+      // the residual, where slim.attention_received reads them too.
+      mlir::Block &body = res.getBody().front();
+      llvm::SetVector<Operation *> slice;
+      SmallVector<Value> work = {block.attn.getQuery(), block.attn.getKey()};
+      while (!work.empty()) {
+        Operation *def = work.pop_back_val().getDefiningOp();
+        if (!def || def->getBlock() != &body || !slice.insert(def))
+          continue;
+        if (def->getNumRegions())
+          return block.attn.emitError(kPrefix)
+                 << "mctf needs attention probabilities at block "
+                 << res.getLayer();
+        work.append(def->operand_begin(), def->operand_end());
+      }
+      for (Operation &op : llvm::make_early_inc_range(body))
+        if (slice.contains(&op)) {
+          op.moveBefore(res);
+          op.replaceUsesOfWith(body.getArgument(0), res.getInput());
+        }
+      b.setInsertionPoint(res);
+      auto received = b.create<AttentionReceivedOp>(
+          block.attn.getLoc(), block.attn.getQuery(), block.attn.getKey(),
+          block.attn.getSizes(), block.attn.getNumHeadsAttr(),
+          block.attn.getNumKvHeadsAttr(), block.attn.getScaleAttr());
+      b.setInsertionPointAfter(res);
+      auto tm = b.create<TokenMergeOp>(
+          res.getLoc(), res.getResult(), res.getResult(), sizes, source,
+          received.getResult(), b.getI64IntegerAttr(r),
+          b.getI64IntegerAttr(protectedTokens),
+          MergeMethodAttr::get(b.getContext(), MergeMethod::mctf),
+          b.getF32FloatAttr(float(options.tauSim)),
+          b.getF32FloatAttr(float(options.tauInfo)),
+          b.getF32FloatAttr(float(options.tauSize)),
+          b.getBoolAttr(options.bidirectional));
+      res.getResult().replaceAllUsesExcept(tm.getResult(), tm.getOperation());
+      sizes = tm.getResultSizes();
+      if (source)
+        source = tm.getResultSource();
+      tokens -= r;
+      merged = true;
+      if (failed(reinfer(func.getBody().front())))
+        return failure();
+      continue;
+    }
+    // ToMe's metric: norm1 of the block input again, then the key weights
+    // averaged over the kv heads ([head_dim, d]).
     b.setInsertionPointAfter(res);
     IRMapping map;
     map.map(res.getBody().front().getArgument(0), res.getInput());
@@ -365,26 +436,12 @@ LogicalResult Merger::apply() {
                             {dh, d}, avg);
     Value metric = b.create<LinearOp>(res.getLoc(), norm->getResult(0), avgW,
                                       avgB);
-    if (!sizes) {
-      auto st = RankedTensorType::get({batch, tokens}, b.getF32Type());
-      sizes = b.create<arith::ConstantOp>(
-          res.getLoc(), DenseElementsAttr::get(st, 1.0f));
-    }
-    if (!source && !perTokenOutputs.empty()) {
-      int64_t t0 = cast<RankedTensorType>(x0.getType()).getDimSize(1);
-      std::vector<int64_t> iota(batch * t0);
-      for (int64_t k = 0; k < batch * t0; ++k)
-        iota[k] = k % t0;
-      source = b.create<arith::ConstantOp>(
-          res.getLoc(),
-          DenseElementsAttr::get(
-              RankedTensorType::get({batch, t0}, b.getI64Type()),
-              ArrayRef<int64_t>(iota)));
-    }
     auto tm = b.create<TokenMergeOp>(
-        res.getLoc(), res.getResult(), metric, sizes, source,
+        res.getLoc(), res.getResult(), metric, sizes, source, Value(),
         b.getI64IntegerAttr(r), b.getI64IntegerAttr(protectedTokens),
-        MergeMethodAttr::get(b.getContext(), MergeMethod::tome));
+        MergeMethodAttr::get(b.getContext(), MergeMethod::tome),
+        b.getF32FloatAttr(1.0f), b.getF32FloatAttr(20.0f),
+        b.getF32FloatAttr(40.0f), b.getBoolAttr(true));
     res.getResult().replaceAllUsesExcept(tm.getResult(), tm.getOperation());
     sizes = tm.getResultSizes();
     if (source)
@@ -430,11 +487,14 @@ struct SlimMergeTokensPass
   using SlimMergeTokensPassBase::SlimMergeTokensPassBase;
 
   void runOnOperation() override {
-    if (method != "tome") {
+    if (method != "tome" && method != "mctf") {
       getOperation().emitError(kPrefix)
-          << "method=" << method
-          << " is not implemented (only 'tome'); MCTF needs the attention "
-             "probabilities, which the fused attention kernel does not keep";
+          << "method=" << method << ": expected 'tome' or 'mctf'";
+      return signalPassFailure();
+    }
+    if (!(tauSim > 0) || !(tauInfo > 0) || !(tauSize > 0)) {
+      getOperation().emitError(kPrefix) << "tau_sim, tau_info and tau_size "
+                                           "must be positive";
       return signalPassFailure();
     }
     if (r < 0) {
@@ -449,6 +509,10 @@ struct SlimMergeTokensPass
     opts.propAttn = propAttn;
     opts.protectedTokens = protectedTokens;
     opts.unmerge = unmerge;
+    opts.tauSim = tauSim;
+    opts.tauInfo = tauInfo;
+    opts.tauSize = tauSize;
+    opts.bidirectional = bidirectional;
     bool all0 = schedule.empty() ? r == 0
                                  : llvm::all_of(schedule, [](int64_t x) {
                                      return x == 0;

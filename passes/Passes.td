@@ -135,6 +135,17 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     it, and `slim.unmerge` copies each merged token back to all the
     positions it holds before the return.
 
+    `method=mctf` (MCTF, spec §2.2; one-step-ahead attention is not
+    implemented): the metric is the hidden states after the attention
+    residual; the ops computing that attention's queries and keys move in
+    front of the residual, where `slim.attention_received` computes the
+    attention each token received (averaged over heads and queries, with
+    the same log-size bias); the pair score is W_sim·W_info·W_size
+    (`tau_sim`, `tau_info`, `tau_size`: 1, 20, 40); `bidirectional` merges
+    ⌊r/2⌋ tokens A → B and the rest from the updated B into A; merged
+    tokens are averages weighted by received attention × size; r is also
+    capped so that at least 10 tokens remain.
+
     Schedule: `r` for every layer, or `(r, inflect)`:
     min = ⌊r(1 − inflect)⌋, max = 2r − min, r_l = ⌊min + l·(max − min)/(L − 1)⌋,
     or an explicit `schedule` list. Each r_l is clamped to ⌊(T_l − p)/2⌋ with
@@ -160,7 +171,16 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     ListOption<"schedule", "schedule", "int64_t",
                "an explicit r per layer (overrides r and inflect)">,
     Option<"method", "method", "std::string", /*default=*/"\"tome\"",
-           "'tome' (keys averaged over heads as the metric)">,
+           "'tome' (keys averaged over heads as the metric) or 'mctf' "
+           "(multi-criteria: hidden states, received attention, size)">,
+    Option<"tauSim", "tau_sim", "double", /*default=*/"1.0",
+           "MCTF: temperature of the similarity criterion">,
+    Option<"tauInfo", "tau_info", "double", /*default=*/"20.0",
+           "MCTF: temperature of the informativeness criterion">,
+    Option<"tauSize", "tau_size", "double", /*default=*/"40.0",
+           "MCTF: temperature of the size criterion">,
+    Option<"bidirectional", "bidirectional", "bool", /*default=*/"true",
+           "MCTF: merge half A → B, then the rest from B into A">,
     Option<"propAttn", "prop_attn", "bool", /*default=*/"true",
            "proportional attention: later attentions add log(size) of each key">,
     Option<"protectedTokens", "protected", "int64_t", /*default=*/"-1",

@@ -126,11 +126,36 @@ int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
                        int64_t batch, int64_t tokens, int64_t dim,
                        int64_t mdim, int64_t r, int64_t protected_tokens,
                        float *y, float *y_sizes, const int64_t *source,
-                       int64_t original_tokens, int64_t *y_source) {
-  rt::tokenMerge(x, metric, sizes, batch, tokens, dim, mdim, r,
-                 protected_tokens, y, y_sizes, source, original_tokens,
-                 y_source);
+                       int64_t original_tokens, int64_t *y_source,
+                       const float *received, float tau_sim, float tau_info,
+                       float tau_size, int32_t bidirectional) {
+  rt::MergeOptions o;
+  o.r = r;
+  o.protectedTokens = protected_tokens;
+  o.mctf = received != nullptr;
+  o.received = received;
+  o.tauSim = tau_sim;
+  o.tauInfo = tau_info;
+  o.tauSize = tau_size;
+  o.bidirectional = bidirectional != 0;
+  o.source = source;
+  o.originalTokens = original_tokens;
+  o.ySource = y_source;
+  rt::tokenMerge(x, metric, sizes, batch, tokens, dim, mdim, o, y, y_sizes);
   return 0;
+}
+
+int slim_k_attention_received(const float *q, const float *k,
+                              const float *sizes, int64_t batch,
+                              int64_t queries, int64_t keys, int64_t heads,
+                              int64_t kv_heads, int64_t head_dim, float scale,
+                              float *out) {
+  std::string error;
+  return status(rt::attentionReceived(q, k, sizes,
+                                      {batch, queries, keys, heads, kv_heads,
+                                       head_dim, head_dim},
+                                      scale, out, error),
+                error);
 }
 
 int slim_k_unmerge(const float *x, const int64_t *source, int64_t batch,

@@ -56,8 +56,16 @@ int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
                        int64_t batch, int64_t tokens, int64_t dim,
                        int64_t mdim, int64_t r, int64_t protected_tokens,
                        float *y, float *y_sizes, const int64_t *source,
-                       int64_t original_tokens, int64_t *y_source);
-/* source: null, or [batch, original_tokens]; then y_source is written. */
+                       int64_t original_tokens, int64_t *y_source,
+                       const float *received, float tau_sim, float tau_info,
+                       float tau_size, int32_t bidirectional);
+/* source: null, or [batch, original_tokens]; then y_source is written.
+   received: null (ToMe), or [batch, tokens] (MCTF). */
+int slim_k_attention_received(const float *q, const float *k,
+                              const float *sizes, int64_t batch,
+                              int64_t queries, int64_t keys, int64_t heads,
+                              int64_t kv_heads, int64_t head_dim, float scale,
+                              float *out);
 int slim_k_unmerge(const float *x, const int64_t *source, int64_t batch,
                    int64_t tokens, int64_t original_tokens, int64_t dim,
                    float *y);

@@ -5,6 +5,7 @@
 
 #include "slim_kernel_add.h"
 #include "slim_kernel_attention.h"
+#include "slim_kernel_attention_received.h"
 #include "slim_kernel_crms_norm.h"
 #include "slim_kernel_embedding.h"
 #include "slim_kernel_gelu_erf.h"
@@ -292,6 +293,37 @@ bool attention(const float *q, const float *k, const float *v,
                     "attention", error);
 }
 
+bool attentionReceived(const float *q, const float *k, const float *sizes,
+                       const AttentionShape &s, float scale, float *out,
+                       std::string &error) {
+  installHalideErrorHandler();
+  std::vector<float> logSize(s.batch * s.keys, 0.0f);
+  if (sizes)
+    for (size_t j = 0; j < logSize.size(); ++j)
+      logSize[j] = std::log(sizes[j]);
+  Buffer<float, 4> qb(const_cast<float *>(q), int(s.headDim), int(s.heads),
+                      int(s.queries), int(s.batch));
+  Buffer<float, 4> kb(const_cast<float *>(k), int(s.headDim), int(s.kvHeads),
+                      int(s.keys), int(s.batch));
+  Buffer<float, 2> lb(logSize.data(), int(s.keys), int(s.batch));
+  std::vector<float> partial(s.batch * s.heads * s.keys);
+  Buffer<float, 3> pb(partial.data(), int(s.keys), int(s.heads),
+                      int(s.batch));
+  if (!halideCall(slim_kernel_attention_received(qb, kb, lb, scale, pb),
+                  "attention_received", error))
+    return false;
+  // The mean over heads and queries.
+  const double n = double(s.heads) * double(s.queries);
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t j = 0; j < s.keys; ++j) {
+      double sum = 0.0;
+      for (int64_t h = 0; h < s.heads; ++h)
+        sum += partial[(b * s.heads + h) * s.keys + j];
+      out[b * s.keys + j] = float(sum / n);
+    }
+  return true;
+}
+
 namespace {
 
 /// Σ a[e]·b[e] in 16 independent lanes (vectorized; a single running sum
@@ -399,20 +431,21 @@ bool kvAttention(const float *q, const float *k, const float *v,
 
 void tokenMerge(const float *x, const float *metric, const float *sizes,
                 int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
-                int64_t r, int64_t protectedTokens, float *y, float *ySizes,
-                const int64_t *source, int64_t originalTokens,
-                int64_t *ySource) {
-  const int64_t T = tokens, nA = (T + 1) / 2, nB = T / 2;
-  std::vector<int64_t> newIndex(T); // input token -> output row
+                const MergeOptions &o, float *y, float *ySizes) {
+  const int64_t T = tokens, nA = (T + 1) / 2, nB = T / 2, r = o.r;
+  const int64_t p = o.protectedTokens;
+  // MCTF: ⌊r/2⌋ A → B, then the rest from the updated B into A.
+  const int64_t r1 = o.mctf && o.bidirectional ? r / 2 : r, r2 = r - r1;
   const float ninf = -std::numeric_limits<float>::infinity();
-  std::vector<float> unit(T * mdim), score(nA);
-  std::vector<int64_t> best(nA), order(nA), dest(nA, -1);
-  std::vector<double> acc(nB * dim), accSize(nB);
+  std::vector<float> unit(T * mdim), score(nA * nB), nodeMax(nA), bMax(nB);
+  std::vector<int64_t> best(nA), order(nA), dest(nA), bestA(nB), orderB(nB),
+      destA(nB), group(T), newIndex(T);
+  std::vector<double> info(T), small(T), weight(T);
   for (int64_t b = 0; b < batch; ++b) {
     const float *xb = x + b * T * dim, *mb = metric + b * T * mdim;
     const float *sb = sizes + b * T;
     float *yb = y + b * (T - r) * dim, *ysb = ySizes + b * (T - r);
-    // k̂ = k / ‖k‖ (as ToMe: in float).
+    // x̂ = x / ‖x‖ (as ToMe: in float).
     for (int64_t t = 0; t < T; ++t) {
       float norm = 0.0f;
       for (int64_t e = 0; e < mdim; ++e)
@@ -421,89 +454,131 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
       for (int64_t e = 0; e < mdim; ++e)
         unit[t * mdim + e] = mb[t * mdim + e] / norm;
     }
-    // For each a ∈ A (token 2i): its best partner in B (token 2j+1);
-    // protected tokens are never a source (row −inf) nor a destination
-    // (column skipped).
-    for (int64_t i = 0; i < nA; ++i) {
-      score[i] = ninf;
-      best[i] = -1;
-      if (2 * i < protectedTokens)
+    // Per-token MCTF factors: ĩ = min ā / ā and s̃ = min s / s, each to
+    // its 1/τ; fusion weights ā·s / max s. ToMe weighs by size.
+    double maxSize = 0.0, minSize = INFINITY, minRecv = INFINITY;
+    for (int64_t t = 0; t < T; ++t) {
+      maxSize = std::max(maxSize, double(sb[t]));
+      minSize = std::min(minSize, double(sb[t]));
+      if (o.mctf)
+        minRecv = std::min(minRecv, double(o.received[b * T + t]));
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      if (!o.mctf) {
+        weight[t] = sb[t];
         continue;
-      const float *ka = unit.data() + 2 * i * mdim;
-      for (int64_t j = 0; j < nB; ++j) {
-        if (2 * j + 1 < protectedTokens)
+      }
+      double recv = o.received[b * T + t];
+      info[t] = std::pow(minRecv / recv, 1.0 / o.tauInfo);
+      small[t] = std::pow(minSize / sb[t], 1.0 / o.tauSize);
+      weight[t] = recv * sb[t] / maxSize;
+    }
+    // Scores of every (a ∈ A = token 2i, b ∈ B = token 2j+1); protected
+    // tokens are never a source (row −inf) nor a destination (column −inf).
+    for (int64_t i = 0; i < nA; ++i)
+      for (int64_t jb = 0; jb < nB; ++jb) {
+        float &sc = score[i * nB + jb];
+        if (2 * i < p || 2 * jb + 1 < p) {
+          sc = ninf;
           continue;
-        const float *kb = unit.data() + (2 * j + 1) * mdim;
-        float s = 0.0f;
+        }
+        const float *ka = unit.data() + 2 * i * mdim;
+        const float *kb = unit.data() + (2 * jb + 1) * mdim;
+        float dotp = 0.0f;
         for (int64_t e = 0; e < mdim; ++e)
-          s += ka[e] * kb[e];
-        if (best[i] < 0 || s > score[i]) {
-          score[i] = s;
-          best[i] = j;
+          dotp += ka[e] * kb[e];
+        if (!o.mctf) {
+          sc = dotp;
+          continue;
+        }
+        double sim = std::pow((double(dotp) + 1.0) / 2.0, 1.0 / o.tauSim);
+        sc = float(sim * info[2 * i] * info[2 * jb + 1] * small[2 * i] *
+                   small[2 * jb + 1]);
+      }
+    // Step 1: every a's best b; the r1 best-scoring a merge (ties: lower
+    // index first).
+    for (int64_t i = 0; i < nA; ++i) {
+      nodeMax[i] = ninf;
+      best[i] = -1;
+      for (int64_t jb = 0; jb < nB; ++jb) {
+        float sc = score[i * nB + jb];
+        if (sc != ninf && (best[i] < 0 || sc > nodeMax[i])) {
+          nodeMax[i] = sc;
+          best[i] = jb;
         }
       }
     }
-    // Sources: the r highest scores (ties: lower index first).
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t c) {
-      return score[a] > score[c];
+      return nodeMax[a] > nodeMax[c];
     });
     std::fill(dest.begin(), dest.end(), -1);
-    for (int64_t k = 0; k < r; ++k)
+    for (int64_t k = 0; k < r1; ++k)
       dest[order[k]] = best[order[k]];
-    // B tokens accumulate s·x of themselves and their sources.
-    for (int64_t j = 0; j < nB; ++j) {
-      double s = sb[2 * j + 1];
-      accSize[j] = s;
-      for (int64_t e = 0; e < dim; ++e)
-        acc[j * dim + e] = s * xb[(2 * j + 1) * dim + e];
-    }
-    for (int64_t i = 0; i < nA; ++i)
-      if (dest[i] >= 0) {
-        double s = sb[2 * i];
-        accSize[dest[i]] += s;
-        for (int64_t e = 0; e < dim; ++e)
-          acc[dest[i] * dim + e] += s * xb[2 * i * dim + e];
+    // Step 2 (bidirectional MCTF): every b's best unmerged a, same scores.
+    std::fill(destA.begin(), destA.end(), -1);
+    if (r2 > 0) {
+      for (int64_t jb = 0; jb < nB; ++jb) {
+        bMax[jb] = ninf;
+        bestA[jb] = -1;
+        for (int64_t i = 0; i < nA; ++i) {
+          float sc = score[i * nB + jb];
+          if (dest[i] < 0 && sc != ninf && (bestA[jb] < 0 || sc > bMax[jb])) {
+            bMax[jb] = sc;
+            bestA[jb] = i;
+          }
+        }
       }
-    // Output order: protected tokens (index order), unmerged A, then B.
-    std::vector<int64_t> unmergedA;
-    if (protectedTokens > 0) {
-      for (int64_t i = 0; i < nA; ++i)
-        if (dest[i] < 0 && 2 * i >= protectedTokens)
-          unmergedA.push_back(i);
-    } else {
-      for (int64_t k = r; k < nA; ++k)
-        unmergedA.push_back(order[k]);
+      std::iota(orderB.begin(), orderB.end(), 0);
+      std::stable_sort(orderB.begin(), orderB.end(),
+                       [&](int64_t a, int64_t c) { return bMax[a] > bMax[c]; });
+      for (int64_t k = 0; k < r2; ++k)
+        destA[orderB[k]] = bestA[orderB[k]];
     }
+    // Where every token ends: its own row, or the token it merged into.
+    auto finalToken = [&](int64_t t) {
+      if (t % 2 == 0 && dest[t / 2] >= 0)
+        t = 2 * dest[t / 2] + 1;
+      if (t % 2 == 1 && destA[t / 2] >= 0)
+        t = 2 * destA[t / 2];
+      return t;
+    };
+    // Output rows: protected tokens (index order), the kept A (index order
+    // with a protected token, else ToMe's edge order), then the kept B.
     int64_t row = 0;
-    auto emitA = [&](int64_t i) {
-      std::memcpy(yb + row * dim, xb + 2 * i * dim, dim * sizeof(float));
-      newIndex[2 * i] = row;
-      ysb[row++] = sb[2 * i];
-    };
-    auto emitB = [&](int64_t j) {
+    std::fill(newIndex.begin(), newIndex.end(), -1);
+    for (int64_t t = 0; t < p; ++t)
+      newIndex[t] = row++;
+    for (int64_t k = 0; k < nA; ++k) {
+      int64_t i = p > 0 ? k : order[k];
+      if (2 * i >= p && dest[i] < 0)
+        newIndex[2 * i] = row++;
+    }
+    for (int64_t jb = 0; jb < nB; ++jb)
+      if (2 * jb + 1 >= p && destA[jb] < 0)
+        newIndex[2 * jb + 1] = row++;
+    // Each row: Σ w·x / Σ w over its members, size Σ s.
+    std::vector<double> acc((T - r) * dim, 0.0), accW(T - r, 0.0),
+        accS(T - r, 0.0);
+    for (int64_t t = 0; t < T; ++t) {
+      int64_t out = newIndex[finalToken(t)];
+      group[t] = out;
+      accW[out] += weight[t];
+      accS[out] += sb[t];
       for (int64_t e = 0; e < dim; ++e)
-        yb[row * dim + e] = float(acc[j * dim + e] / accSize[j]);
-      newIndex[2 * j + 1] = row;
-      ysb[row++] = float(accSize[j]);
-    };
-    for (int64_t t = 0; t < protectedTokens; ++t)
-      t % 2 == 0 ? emitA(t / 2) : emitB(t / 2);
-    for (int64_t i : unmergedA)
-      emitA(i);
-    for (int64_t j = 0; j < nB; ++j)
-      if (2 * j + 1 >= protectedTokens)
-        emitB(j);
-    if (!ySource)
+        acc[out * dim + e] += weight[t] * double(xb[t * dim + e]);
+    }
+    for (int64_t k = 0; k < T - r; ++k) {
+      for (int64_t e = 0; e < dim; ++e)
+        yb[k * dim + e] = float(acc[k * dim + e] / accW[k]);
+      ysb[k] = float(accS[k]);
+    }
+    if (!o.ySource)
       continue;
-    // The source map: a merged source now lives in its destination's row.
-    for (int64_t i = 0; i < nA; ++i)
-      if (dest[i] >= 0)
-        newIndex[2 * i] = newIndex[2 * dest[i] + 1];
-    const int64_t *mb0 = source + b * originalTokens;
-    int64_t *ymb = ySource + b * originalTokens;
-    for (int64_t t = 0; t < originalTokens; ++t)
-      ymb[t] = newIndex[std::clamp<int64_t>(mb0[t], 0, T - 1)];
+    const int64_t *mb0 = o.source + b * o.originalTokens;
+    int64_t *ymb = o.ySource + b * o.originalTokens;
+    for (int64_t t = 0; t < o.originalTokens; ++t)
+      ymb[t] = group[std::clamp<int64_t>(mb0[t], 0, T - 1)];
   }
 }
 

@@ -102,6 +102,11 @@ bool embedding(const float *table, int64_t vocab, int64_t d,
 struct AttentionShape {
   int64_t batch, queries, keys, heads, kvHeads, headDim, valueDim;
 };
+/// out[B,S]: the probabilities of the non-causal attention of q over k
+/// (+ log sizes when given) averaged over heads and queries (MCTF).
+bool attentionReceived(const float *q, const float *k, const float *sizes,
+                       const AttentionShape &shape, float scale, float *out,
+                       std::string &error);
 /// out[B,T,H·dv] = softmax(q·kᵀ·scale [+ log sizes] [causal]) · v.
 /// Only a tile of the scores exists at a time (Halide kernel).
 bool attention(const float *q, const float *k, const float *v,
@@ -128,13 +133,26 @@ bool kvAttention(const float *q, const float *k, const float *v,
 /// the protected tokens, the unmerged A tokens (index order when tokens are
 /// protected, otherwise ToMe's order: by descending score), then B.
 /// Ties in score go to the lower index. Requires 2r ≤ T − protected.
-/// With `source` [batch, originalTokens] (the current row of every
-/// original token), also writes the map after this merge to `ySource`.
+/// What tokenMerge does besides the tokens: ToMe (keys averaged over heads
+/// as the metric, size-weighted merging) or MCTF (`received`: the attention
+/// each token received, [batch, tokens]; scores W_sim·W_info·W_size with
+/// exponents 1/τ; bidirectional; weights received × size).
+struct MergeOptions {
+  int64_t r = 0, protectedTokens = 1;
+  bool mctf = false;
+  const float *received = nullptr;
+  double tauSim = 1.0, tauInfo = 20.0, tauSize = 40.0;
+  bool bidirectional = true;
+  /// With `source` [batch, originalTokens] (the current row of every
+  /// original token), the map after this merge is written to `ySource`.
+  const int64_t *source = nullptr;
+  int64_t originalTokens = 0;
+  int64_t *ySource = nullptr;
+};
+/// Bipartite soft matching of r token pairs (shared/spec/PASSES.md §2).
 void tokenMerge(const float *x, const float *metric, const float *sizes,
                 int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
-                int64_t r, int64_t protectedTokens, float *y, float *ySizes,
-                const int64_t *source = nullptr, int64_t originalTokens = 0,
-                int64_t *ySource = nullptr);
+                const MergeOptions &options, float *y, float *ySizes);
 /// y[b, t, :] = x[b, source[b, t], :] (ToMe's unmerge); fails on an index
 /// outside [0, tokens).
 bool unmerge(const float *x, const int64_t *source, int64_t batch,

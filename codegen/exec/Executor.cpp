@@ -286,15 +286,23 @@ LogicalResult Executor::runOp(Operation *op) {
       source = indices(get(tm.getSource()));
       outSource = allocateFor(tm.getResultSource());
     }
+    rt::MergeOptions o;
+    o.r = static_cast<int64_t>(tm.getR());
+    o.protectedTokens = static_cast<int64_t>(tm.getProtectedTokens());
+    o.mctf = tm.getMethod() == MergeMethod::mctf;
+    o.received = tm.getReceived() ? f32(get(tm.getReceived())) : nullptr;
+    o.tauSim = tm.getTauSim().convertToFloat();
+    o.tauInfo = tm.getTauInfo().convertToFloat();
+    o.tauSize = tm.getTauSize().convertToFloat();
+    o.bidirectional = tm.getBidirectional();
+    if (!source.empty()) {
+      o.source = source.data();
+      o.originalTokens = int64_t(source.size()) / x.shape[0];
+      o.ySource = reinterpret_cast<int64_t *>(outSource.data.data());
+    }
     rt::tokenMerge(f32(x), f32(m), f32(get(tm.getSizes())), x.shape[0],
-                   x.shape[1], x.shape[2], m.shape[2],
-                   static_cast<int64_t>(tm.getR()),
-                   static_cast<int64_t>(tm.getProtectedTokens()), f32(out),
-                   f32(outSizes), source.empty() ? nullptr : source.data(),
-                   int64_t(source.size()) / x.shape[0],
-                   source.empty() ? nullptr
-                                  : reinterpret_cast<int64_t *>(
-                                        outSource.data.data()));
+                   x.shape[1], x.shape[2], m.shape[2], o, f32(out),
+                   f32(outSizes));
     if (onValue)
       onValue(op, out);
     values[tm.getResult()] = std::move(out);
@@ -315,6 +323,19 @@ LogicalResult Executor::runOp(Operation *op) {
             std::vector<int64_t> idx = indices(get(e.getIndices()));
             if (!rt::embedding(f32(table), table.shape[0], table.shape[1],
                                idx.data(), idx.size(), f32(out), error))
+              return kernelError();
+            return success();
+          })
+          .Case<AttentionReceivedOp>([&](AttentionReceivedOp a) {
+            const Tensor &q = get(a.getQuery()), &k = get(a.getKey());
+            int64_t heads = static_cast<int64_t>(a.getNumHeads());
+            int64_t kv = static_cast<int64_t>(a.getNumKvHeads());
+            int64_t dh = a.getHeadDim();
+            if (!rt::attentionReceived(
+                    f32(q), f32(k),
+                    a.getSizes() ? f32(get(a.getSizes())) : nullptr,
+                    {q.shape[0], q.shape[1], k.shape[1], heads, kv, dh, dh},
+                    a.getEffectiveScale(), f32(out), error))
               return kernelError();
             return success();
           })

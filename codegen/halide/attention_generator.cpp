@@ -133,6 +133,87 @@ private:
       denom{"denom"}, acc{"acc"};
 };
 
+/// `attention_received`: the attention probabilities of the same
+/// (non-causal) attention, summed over queries per head:
+///   partial[b,h,j] = Σ_t p(j | t, h) / Σ_j p(j | t, h)
+/// (MCTF's informativeness; the runtime averages over heads and queries).
+/// Same score tiles as `attention`: 8 query rows × all keys at a time.
+class AttentionReceivedGenerator
+    : public Generator<AttentionReceivedGenerator> {
+public:
+  Input<Buffer<float, 4>> q{"q"};               // (e, h, t, b)
+  Input<Buffer<float, 4>> k{"k"};               // (e, kh, j, b)
+  Input<Buffer<float, 2>> log_size{"log_size"}; // (j, b)
+  Input<float> scale{"scale"};
+  Output<Buffer<float, 3>> partial{"partial"};  // (j, h, b)
+
+  void generate() {
+    Expr dh = q.dim(0).extent(), heads = q.dim(1).extent();
+    Expr queries = q.dim(2).extent(), keys = k.dim(2).extent();
+    Expr group = heads / k.dim(1).extent();
+    RDom re(0, dh, "re"), rj(0, keys, "rj"), rt(0, queries, "rt");
+
+    kt(j, e, h, b) = k(e, h / group, j, b);
+    scores(j, t, h, b) = 0.0f;
+    scores(j, t, h, b) += q(re, h, t, b) * kt(j, re, h, b);
+    logits(j, t, h, b) = scores(j, t, h, b) * scale + log_size(j, b);
+    mx(t, h, b) = Float(32).min();
+    mx(t, h, b) = max(mx(t, h, b), logits(rj, t, h, b));
+    p(j, t, h, b) = fast_exp(max(logits(j, t, h, b) - mx(t, h, b), -87.0f));
+    denom(t, h, b) = 0.0f;
+    denom(t, h, b) += p(rj, t, h, b);
+    inv(t, h, b) = 1.0f / denom(t, h, b);
+    partial(j, h, b) = 0.0f;
+    partial(j, h, b) += p(j, rt, h, b) * inv(rt, h, b);
+
+    for (auto *buf : {&q, &k})
+      for (int d = 0; d < 4; ++d)
+        buf->dim(d).set_min(0);
+    k.dim(0).set_extent(dh);
+    k.dim(3).set_extent(q.dim(3).extent());
+    log_size.dim(0).set_min(0).set_extent(keys);
+    log_size.dim(1).set_min(0).set_extent(q.dim(3).extent());
+    for (int d = 0; d < 3; ++d)
+      partial.dim(d).set_min(0);
+    partial.dim(0).set_extent(keys);
+    partial.dim(1).set_extent(heads);
+    partial.dim(2).set_extent(q.dim(3).extent());
+    q.set_estimates({{0, 64}, {0, 6}, {0, 197}, {0, 1}});
+    k.set_estimates({{0, 64}, {0, 6}, {0, 197}, {0, 1}});
+    log_size.set_estimates({{0, 197}, {0, 1}});
+    partial.set_estimates({{0, 197}, {0, 6}, {0, 1}});
+
+    // Heads (× batch) in parallel; per tile of 8 queries: scores, softmax
+    // statistics and the probabilities, added into the head's row.
+    const int vec = natural_vector_size<float>();
+    Var hb("hb"), jo("jo"), ji("ji");
+    RVar rto("rto"), rti("rti");
+    partial.compute_root().vectorize(j, vec, TailStrategy::GuardWithIf);
+    partial.update()
+        .split(rt, rto, rti, 8, TailStrategy::GuardWithIf)
+        .reorder(j, rti, rto, h, b)
+        .fuse(h, b, hb)
+        .parallel(hb)
+        .vectorize(j, vec, TailStrategy::GuardWithIf);
+    kt.compute_at(partial, hb).vectorize(j, vec, TailStrategy::GuardWithIf);
+    scores.compute_at(partial, rto).vectorize(j, vec, TailStrategy::GuardWithIf);
+    scores.update()
+        .split(j, jo, ji, vec, TailStrategy::GuardWithIf)
+        .reorder(ji, t, re, jo)
+        .vectorize(ji);
+    mx.compute_at(partial, rto);
+    p.compute_at(partial, rto).vectorize(j, vec, TailStrategy::GuardWithIf);
+    denom.compute_at(partial, rto);
+    inv.compute_at(partial, rto);
+  }
+
+private:
+  Var e{"e"}, h{"h"}, t{"t"}, b{"b"}, j{"j"};
+  Func kt{"kt"}, scores{"scores"}, logits{"logits"}, mx{"mx"}, p{"p"},
+      denom{"denom"}, inv{"inv"};
+};
+
 } // namespace
 
 HALIDE_REGISTER_GENERATOR(AttentionGenerator, attention)
+HALIDE_REGISTER_GENERATOR(AttentionReceivedGenerator, attention_received)

@@ -719,7 +719,23 @@ LogicalResult Compiler::emitStep(const Step &step) {
                      i64(static_cast<int64_t>(tm.getR())),
                      i64(static_cast<int64_t>(tm.getProtectedTokens())),
                      ptr(tm.getResult()), ptr(tm.getResultSizes()),
-                     opt(source), i64(t0), opt(tm.getResultSource())});
+                     opt(source), i64(t0), opt(tm.getResultSource()),
+                     opt(tm.getReceived()),
+                     f32(tm.getTauSim().convertToFloat()),
+                     f32(tm.getTauInfo().convertToFloat()),
+                     f32(tm.getTauSize().convertToFloat()),
+                     i32(tm.getBidirectional())});
+      })
+      .Case<AttentionReceivedOp>([&](AttentionReceivedOp a) {
+        auto q = a.getQuery().getType().getShape();
+        auto k = a.getKey().getType().getShape();
+        return call("slim_k_attention_received",
+                    {ptr(a.getQuery()), ptr(a.getKey()), opt(a.getSizes()),
+                     i64(q[0]), i64(q[1]), i64(k[1]),
+                     i64(static_cast<int64_t>(a.getNumHeads())),
+                     i64(static_cast<int64_t>(a.getNumKvHeads())),
+                     i64(a.getHeadDim()), f32(a.getEffectiveScale()),
+                     ptr(result)});
       })
       .Case<UnmergeOp>([&](UnmergeOp u) {
         auto x = tensorType(u.getInput()).getShape();

@@ -2,6 +2,9 @@
 // RUN: slim-opt %s -slim-merge-tokens="r=0" -split-input-file | FileCheck %s --check-prefix=ZERO
 // RUN: not slim-opt %s -slim-merge-tokens="schedule=1,3" -split-input-file 2>&1 | FileCheck %s --check-prefix=SCHED
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 unmerge=1" -split-input-file 2>&1 | FileCheck %s --check-prefix=UNMERGE
+// RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf" -split-input-file 2>&1 | FileCheck %s --check-prefix=MCTF
+// RUN: not slim-opt %s -slim-merge-tokens="method=dct" 2>&1 | FileCheck %s --check-prefix=BADMETHOD
+// BADMETHOD: token-merge: method=dct: expected 'tome' or 'mctf'
 
 // Tests ToMe on a two-block ViT-shaped model (CLS + 8 patch tokens, d = 4,
 // 2 heads of 2): after each attention residual, norm1 of the block input
@@ -143,13 +146,60 @@ func.func @rope(%x: tensor<1x6x4xf32>, %pos: tensor<6xi64>) -> tensor<1x4xf32> {
 
 // -----
 
+// Tests MCTF on one block with CLS + 13 tokens: the norm and the query and
+// key linears move in front of the attention residual (the value linear
+// stays inside), slim.attention_received reads the same queries and keys,
+// and token_merge uses the hidden states as its metric and the received
+// attention. (The two-block @vit above has 9 tokens: MCTF keeps at least
+// 10, so r is clamped to 0 there, with the warning.)
+// MCTF: warning: token-merge: r_0=2 clamped to 0
+// MCTF-LABEL: func.func @mctf
+// MCTF: %[[N:.*]] = slim.layer_norm %[[X:.*]], %{{.*}} : tensor<1x14x4xf32>
+// MCTF-NEXT: %[[Q:.*]] = slim.linear %[[N]]
+// MCTF-NEXT: %[[K:.*]] = slim.linear %[[N]]
+// MCTF-NEXT: %[[A:.*]] = slim.attention_received %[[Q]], %[[K]] heads(2, 2) : tensor<1x14x4xf32>, tensor<1x14x4xf32>
+// MCTF-NEXT: %[[R:.*]] = slim.residual attention layer 0 (%[[X]]) : tensor<1x14x4xf32> {
+// MCTF-NEXT: ^bb0(%{{.*}}: tensor<1x14x4xf32>):
+// MCTF-NEXT: %[[V:.*]] = slim.linear %[[N]]
+// MCTF-NEXT: slim.attention %[[Q]], %[[K]], %[[V]] heads(2, 2)
+// MCTF: %{{.*}}, %{{.*}} = slim.token_merge %[[R]], %[[R]], %{{.*}} received(%[[A]] : tensor<1x14xf32>) r = 2 method = mctf : tensor<1x14x4xf32>, tensor<1x14x4xf32>, tensor<1x14xf32>
+// MCTF: slim.residual mlp layer 0 (%{{.*}}) : tensor<1x12x4xf32>
+func.func @mctf(%p: tensor<1x13x4xf32>) -> tensor<1x4xf32> {
+  %cls = arith.constant dense<[[[1.0, 0.0, 0.0, 0.0]]]> : tensor<1x1x4xf32>
+  %g = arith.constant dense<1.0> : tensor<4xf32>
+  %w = arith.constant dense<0.5> : tensor<4x4xf32>
+  %wk = arith.constant dense<0.25> : tensor<4x4xf32>
+  %x0 = slim.concat %cls, %p axis = 1 : tensor<1x1x4xf32>, tensor<1x13x4xf32>
+  %x1 = slim.residual attention layer 0 (%x0) : tensor<1x14x4xf32> {
+  ^bb0(%a: tensor<1x14x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x14x4xf32>, tensor<4xf32>
+    %q = slim.linear %n, %w : tensor<1x14x4xf32>, tensor<4x4xf32>
+    %k = slim.linear %n, %wk : tensor<1x14x4xf32>, tensor<4x4xf32>
+    %v = slim.linear %n, %w : tensor<1x14x4xf32>, tensor<4x4xf32>
+    %o = slim.attention %q, %k, %v heads(2, 2) : tensor<1x14x4xf32>, tensor<1x14x4xf32>, tensor<1x14x4xf32>
+    %d = slim.linear %o, %w : tensor<1x14x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x14x4xf32>
+  }
+  %x2 = slim.residual mlp layer 0 (%x1) : tensor<1x14x4xf32> {
+  ^bb0(%a: tensor<1x14x4xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x14x4xf32>, tensor<4xf32>
+    %d = slim.linear %n, %w : tensor<1x14x4xf32>, tensor<4x4xf32>
+    slim.yield %d : tensor<1x14x4xf32>
+  }
+  %c = slim.slice %x2 offsets [0, 0, 0] sizes [1, 1, 4] strides [1, 1, 1] : tensor<1x14x4xf32>
+  %r = slim.reshape %c : tensor<1x1x4xf32> -> tensor<1x4xf32>
+  return %r : tensor<1x4xf32>
+}
+
+// -----
+
 // Tests that a per-token graph output (no CLS or mean readout) is refused,
 // and with unmerge=1 gets one row per original token: the merge tracks the
 // row of each of the 6 original tokens (iota at first), and slim.unmerge
 // copies the final norm's 4 merged rows back to the 6 positions.
 // UNMERGE-LABEL: func.func @per_token
 // UNMERGE: %[[IOTA:.*]] = arith.constant dense<{{\[\[}}0, 1, 2, 3, 4, 5]]> : tensor<1x6xi64>
-// UNMERGE: %{{.*}}, %{{.*}}, %[[MAP:.*]] = slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} source %[[IOTA]] r = 2 protected = 0 : tensor<1x6x4xf32>, tensor<1x6x4xf32>, tensor<1x6xf32>, tensor<1x6xi64>
+// UNMERGE: %{{.*}}, %{{.*}}, %[[MAP:.*]] = slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} source(%[[IOTA]] : tensor<1x6xi64>) r = 2 protected = 0 : tensor<1x6x4xf32>, tensor<1x6x4xf32>, tensor<1x6xf32>
 // UNMERGE: %[[F:.*]] = slim.layer_norm %{{.*}} : tensor<1x4x4xf32>, tensor<4xf32>
 // UNMERGE: %[[U:.*]] = slim.unmerge %[[F]], %[[MAP]] : tensor<1x4x4xf32>, tensor<1x6xi64>
 // UNMERGE: return %[[U]] : tensor<1x6x4xf32>

@@ -199,6 +199,54 @@ TEST(ActivationKernels, MatchFloat64Reference) {
   }
 }
 
+TEST(AttentionReceivedKernel, MatchesFloat64Reference) {
+  // GQA (6 heads over 2 kv heads), token counts that are not tile or
+  // vector multiples, with and without log-size bias; the result is a
+  // probability average, so it sums to 1 per batch item.
+  const int64_t B = 2, T = 19, S = 19, H = 6, Hkv = 2, dh = 8;
+  auto q = randomVector(B * T * H * dh, 21), k = randomVector(B * S * Hkv * dh, 22);
+  std::vector<float> sizes(B * S);
+  for (size_t j = 0; j < sizes.size(); ++j)
+    sizes[j] = float(1 + j % 4);
+  const float scale = 0.35f;
+  for (bool withSizes : {false, true}) {
+    std::vector<float> got(B * S, NAN);
+    std::string error;
+    ASSERT_TRUE(attentionReceived(q.data(), k.data(),
+                                  withSizes ? sizes.data() : nullptr,
+                                  {B, T, S, H, Hkv, dh, dh}, scale, got.data(),
+                                  error))
+        << error;
+    std::vector<double> want(B * S, 0.0);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t t = 0; t < T; ++t) {
+          std::vector<double> logit(S);
+          double mx = -INFINITY, sum = 0.0;
+          for (int64_t j = 0; j < S; ++j) {
+            double dot = 0.0;
+            for (int64_t e = 0; e < dh; ++e)
+              dot += double(q[((b * T + t) * H + h) * dh + e]) *
+                     k[((b * S + j) * Hkv + h / (H / Hkv)) * dh + e];
+            logit[j] = dot * scale +
+                       (withSizes ? std::log(double(sizes[b * S + j])) : 0.0);
+            mx = std::max(mx, logit[j]);
+          }
+          for (int64_t j = 0; j < S; ++j)
+            sum += std::exp(logit[j] - mx);
+          for (int64_t j = 0; j < S; ++j)
+            want[b * S + j] += std::exp(logit[j] - mx) / sum / double(H * T);
+        }
+    expectClose(got, want, withSizes ? "received (sizes)" : "received");
+    for (int64_t b = 0; b < B; ++b) {
+      double total = 0.0;
+      for (int64_t j = 0; j < S; ++j)
+        total += got[b * S + j];
+      EXPECT_NEAR(total, 1.0, 1e-5);
+    }
+  }
+}
+
 TEST(ElementwiseKernels, AddAndSiluMulMatchFloat64Reference) {
   auto a = randomVector(70001, 11, 4.0f), b = randomVector(70001, 12);
   a[1] = 90.0f;
@@ -378,8 +426,11 @@ TEST(TokenMerge, DuplicateTokenWithProportionalAttentionChangesNoOtherOutput) {
   auto x = randomVector(T * d, 41);
   std::copy(x.begin() + 2 * d, x.begin() + 3 * d, x.begin() + 5 * d);
   std::vector<float> ones(T, 1.0f), y((T - 1) * d), sizes(T - 1);
-  tokenMerge(x.data(), x.data(), ones.data(), 1, T, d, d, /*r=*/1,
-             /*protected=*/1, y.data(), sizes.data());
+  MergeOptions merge;
+  merge.r = 1;
+  merge.protectedTokens = 1;
+  tokenMerge(x.data(), x.data(), ones.data(), 1, T, d, d, merge, y.data(),
+             sizes.data());
   float total = 0;
   for (float s : sizes)
     total += s;

@@ -121,7 +121,9 @@ static cl::opt<std::string> mergeTokens(
              "tokens per layer, inflect:F (schedule shape), schedule:A/B/... "
              "(r per layer), prop_attn:0|1, protected:N (-1 detects CLS), "
              "unmerge:0|1 (per-token outputs get one row per original "
-             "token), method:tome; e.g. --merge-tokens=r:13"),
+             "token), method:tome|mctf (MCTF: tau_sim:F, tau_info:F, "
+             "tau_size:F, bidirectional:0|1); e.g. --merge-tokens=r:13 or "
+             "--merge-tokens=r:16,method:mctf"),
     cl::value_desc("r:N[,...]"), cl::cat(category));
 static cl::opt<std::string> quantize(
     "quantize",
@@ -438,10 +440,14 @@ int run(int argc, char **argv) {
     auto bad = [&]() {
       return fail("--merge-tokens=" + mergeTokens + ": '" + item.str() +
                   "' is not one of r:N, inflect:F, schedule:A/B/..., "
-                  "prop_attn:0|1, protected:N, unmerge:0|1, method:tome");
+                  "prop_attn:0|1, protected:N, unmerge:0|1, "
+                  "method:tome|mctf, tau_sim:F, tau_info:F, tau_size:F, "
+                  "bidirectional:0|1");
     };
     double number;
     if (key == "method") {
+      if (value != "tome" && value != "mctf")
+        return bad();
       mergeOptions.method = value.str();
     } else if (key == "schedule") {
       for (StringRef r : llvm::split(value, '/')) {
@@ -459,6 +465,14 @@ int run(int argc, char **argv) {
       mergeOptions.inflect = number;
     } else if (key == "prop_attn" && (number == 0 || number == 1)) {
       mergeOptions.propAttn = number == 1;
+    } else if (key == "tau_sim" && number > 0) {
+      mergeOptions.tauSim = number;
+    } else if (key == "tau_info" && number > 0) {
+      mergeOptions.tauInfo = number;
+    } else if (key == "tau_size" && number > 0) {
+      mergeOptions.tauSize = number;
+    } else if (key == "bidirectional" && (number == 0 || number == 1)) {
+      mergeOptions.bidirectional = number == 1;
     } else if (key == "unmerge" && (number == 0 || number == 1)) {
       mergeOptions.unmerge = number == 1;
     } else if (key == "protected" && number == int64_t(number)) {

@@ -542,6 +542,11 @@ LogicalResult TokenMergeOp::inferReturnTypes(MLIRContext *,
   inferred.push_back(RankedTensorType::get({b, t - r, x.getDimSize(2)}, elt));
   inferred.push_back(RankedTensorType::get(
       {b, t - r}, tensorType(adaptor.getSizes()).getElementType()));
+  if (Value received = adaptor.getReceived()) {
+    if (tensorType(received).getShape() != ArrayRef<int64_t>{b, t})
+      return fail<TokenMergeOp>(loc, "received must have shape [", b, ", ", t,
+                                "], got ", received.getType());
+  }
   if (Value source = adaptor.getSource()) {
     RankedTensorType st = tensorType(source);
     if (st.getRank() != 2 || st.getDimSize(0) != b ||
@@ -552,6 +557,68 @@ LogicalResult TokenMergeOp::inferReturnTypes(MLIRContext *,
     inferred.push_back(st);
   }
   return success();
+}
+
+LogicalResult TokenMergeOp::verify() {
+  if (getMethod() == MergeMethod::mctf) {
+    if (!getReceived())
+      return emitOpError("method = mctf needs the attention each token "
+                         "received (received operand)");
+    for (auto [name, tau] : {std::make_pair("tau_sim", getTauSim()),
+                             std::make_pair("tau_info", getTauInfo()),
+                             std::make_pair("tau_size", getTauSize())})
+      if (!(tau.convertToFloat() > 0.0f))
+        return emitOpError(name) << " must be positive, got "
+                                 << tau.convertToFloat();
+  } else if (getReceived()) {
+    return emitOpError("received is used by method = mctf only");
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionReceivedOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionReceivedOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<AttentionReceivedOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType q = tensorType(adaptor.getQuery()),
+                   k = tensorType(adaptor.getKey());
+  if (q.getRank() != 3 || k.getRank() != 3)
+    return fail<AttentionReceivedOp>(
+        loc, "query and key must have rank 3 ([batch, tokens, heads * "
+             "head_dim]), got ", q, ", ", k);
+  int64_t b = q.getDimSize(0), s = k.getDimSize(1);
+  int64_t h = static_cast<int64_t>(adaptor.getNumHeads());
+  int64_t hkv = static_cast<int64_t>(adaptor.getNumKvHeads());
+  if (k.getDimSize(0) != b)
+    return fail<AttentionReceivedOp>(loc, "batch sizes differ: query ", b,
+                                     ", key ", k.getDimSize(0));
+  if (h <= 0 || hkv <= 0 || h % hkv != 0 || q.getDimSize(2) % h != 0 ||
+      k.getDimSize(2) % hkv != 0 ||
+      q.getDimSize(2) / h != k.getDimSize(2) / hkv)
+    return fail<AttentionReceivedOp>(
+        loc, "heads (", h, ", ", hkv, ") do not split query width ",
+        q.getDimSize(2), " and key width ", k.getDimSize(2),
+        " into one head dim");
+  if (Value sizes = adaptor.getSizes())
+    if (tensorType(sizes).getShape() != ArrayRef<int64_t>{b, s})
+      return fail<AttentionReceivedOp>(loc, "sizes must have shape [", b,
+                                       ", ", s, "], got ", sizes.getType());
+  inferred.push_back(RankedTensorType::get({b, s}, q.getElementType()));
+  return success();
+}
+
+int64_t AttentionReceivedOp::getHeadDim() {
+  return getQuery().getType().getDimSize(2) /
+         static_cast<int64_t>(getNumHeads());
+}
+
+float AttentionReceivedOp::getEffectiveScale() {
+  return attentionScale(getScale(), getHeadDim());
 }
 
 //===----------------------------------------------------------------------===//

@@ -407,7 +407,8 @@ def Slim_SoftmaxOp : Slim_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def Slim_TokenMergeOp : Slim_Op<"token_merge", [Pure, InferTypeOpAdaptor]> {
+def Slim_TokenMergeOp : Slim_Op<"token_merge", [
+    Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
   let summary = "merges r token pairs by bipartite soft matching (ToMe, MCTF)";
   let description = [{
     Takes the tokens `input` `[B, T, D]`, a similarity `metric` `[B, T, M]`
@@ -422,14 +423,25 @@ def Slim_TokenMergeOp : Slim_Op<"token_merge", [Pure, InferTypeOpAdaptor]> {
     index of the current token that holds it), the op also returns the map
     after this merge, for `slim.unmerge`.
 
+    `method = mctf` (Multi-criteria token fusion) needs `received` `[B, T]`,
+    the attention each token received (slim.attention_received). The score
+    of a pair is then W_sim·W_info·W_size with the exponents 1/`tau_sim`,
+    1/`tau_info`, 1/`tau_size`; with `bidirectional`, ⌊r/2⌋ tokens merge
+    A → B and the other r − ⌊r/2⌋ from the updated B into the unmerged A;
+    merged tokens are averages weighted by received attention × size
+    (shared/spec/PASSES.md §2.2).
+
     ```mlir
     %h2, %s2 = slim.token_merge %h, %k, %s r = 13
         : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
     // %h2 : tensor<1x184x384xf32>, %s2 : tensor<1x184xf32>
-    %h3, %s3, %m3 = slim.token_merge %h2, %k2, %s2 source %m2 r = 13
-        : tensor<1x184x384xf32>, tensor<1x184x64xf32>, tensor<1x184xf32>,
-          tensor<1x197xi64>
+    %h3, %s3, %m3 = slim.token_merge %h2, %k2, %s2
+        source(%m2 : tensor<1x197xi64>) r = 13
+        : tensor<1x184x384xf32>, tensor<1x184x64xf32>, tensor<1x184xf32>
     // %m3 : tensor<1x197xi64>, each value in [0, 171)
+    %h4, %s4 = slim.token_merge %h, %h, %s received(%a : tensor<1x197xf32>)
+        r = 16 method = mctf
+        : tensor<1x197x384xf32>, tensor<1x197x384xf32>, tensor<1x197xf32>
     ```
   }];
   let arguments = (ins
@@ -437,16 +449,59 @@ def Slim_TokenMergeOp : Slim_Op<"token_merge", [Pure, InferTypeOpAdaptor]> {
     Slim_FloatTensor:$metric,
     Slim_FloatTensor:$sizes,
     Optional<Slim_IndexTensor>:$source,
+    Optional<Slim_FloatTensor>:$received,
     I64Attr:$r,
     DefaultValuedAttr<I64Attr, "1">:$protected_tokens,
-    DefaultValuedAttr<Slim_MergeMethodAttr, "::mlir::slim::MergeMethod::tome">:$method);
+    DefaultValuedAttr<Slim_MergeMethodAttr, "::mlir::slim::MergeMethod::tome">:$method,
+    DefaultValuedAttr<F32Attr, "1.0f">:$tau_sim,
+    DefaultValuedAttr<F32Attr, "20.0f">:$tau_info,
+    DefaultValuedAttr<F32Attr, "40.0f">:$tau_size,
+    DefaultValuedAttr<BoolAttr, "true">:$bidirectional);
   let results = (outs Slim_FloatTensor:$result, Slim_FloatTensor:$result_sizes,
                       Optional<Slim_IndexTensor>:$result_source);
   let assemblyFormat = [{
-    $input `,` $metric `,` $sizes (`source` $source^)? `r` `=` $r
+    $input `,` $metric `,` $sizes
+    (`source` `(` $source^ `:` type($source) `)`)?
+    (`received` `(` $received^ `:` type($received) `)`)?
+    `r` `=` $r
     (`protected` `=` $protected_tokens^)? (`method` `=` $method^)?
     attr-dict `:` type($input) `,` type($metric) `,` type($sizes)
-    (`,` type($source)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Slim_AttentionReceivedOp : Slim_Op<"attention_received",
+                                       [Pure, InferTypeOpAdaptor]> {
+  let summary = "the attention each key receives, averaged over heads and queries";
+  let description = [{
+    `result[b, j]` = the mean over heads h and queries i of
+    `softmax_j(q_i·k_jᵀ · scale + log(sizes[b, j]))`: the attention
+    probabilities of the non-causal `slim.attention` with the same query,
+    key, sizes and heads (`scale = 1/sqrt(d)` unless given), as MCTF's
+    informativeness criterion needs (slim.token_merge method = mctf).
+
+    ```mlir
+    %a = slim.attention_received %q, %k sizes(%s : tensor<1x184xf32>)
+        heads(6, 6) : tensor<1x184x384xf32>, tensor<1x184x384xf32>
+    // %a : tensor<1x184xf32>
+    ```
+  }];
+  let arguments = (ins
+    Slim_FloatTensor:$query,
+    Slim_FloatTensor:$key,
+    Optional<Slim_FloatTensor>:$sizes,
+    I64Attr:$num_heads,
+    I64Attr:$num_kv_heads,
+    OptionalAttr<F32Attr>:$scale);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key (`sizes` `(` $sizes^ `:` type($sizes) `)`)?
+    `heads` `(` $num_heads `,` $num_kv_heads `)`
+    attr-dict `:` type($query) `,` type($key)
+  }];
+  let extraClassDeclaration = [{
+    int64_t getHeadDim();
+    float getEffectiveScale();
   }];
 }
 

@@ -576,7 +576,39 @@ func.func @merge_too_many(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %
 
 func.func @merge_source(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>, %m: tensor<1x196xi64>) {
   // expected-error @+1 {{'slim.token_merge' op source must be an int64 [1, T0] map with T0 >= 197, got 'tensor<1x196xi64>'}}
-  %a, %b, %c = slim.token_merge %h, %k, %s source %m r = 1 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>, tensor<1x196xi64>
+  %a, %b, %c = slim.token_merge %h, %k, %s source(%m : tensor<1x196xi64>) r = 1 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  return
+}
+
+// -----
+
+func.func @mctf_without_received(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op method = mctf needs the attention each token received (received operand)}}
+  %a, %b = slim.token_merge %h, %h, %s r = 1 method = mctf : tensor<1x197x384xf32>, tensor<1x197x384xf32>, tensor<1x197xf32>
+  return
+}
+
+// -----
+
+func.func @mctf_tau(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op tau_size must be positive, got 0}}
+  %a, %b = slim.token_merge %h, %h, %s received(%s : tensor<1x197xf32>) r = 1 method = mctf {tau_size = 0.0 : f32} : tensor<1x197x384xf32>, tensor<1x197x384xf32>, tensor<1x197xf32>
+  return
+}
+
+// -----
+
+func.func @tome_received(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32>) {
+  // expected-error @+1 {{'slim.token_merge' op received is used by method = mctf only}}
+  %a, %b = slim.token_merge %h, %h, %s received(%s : tensor<1x197xf32>) r = 1 : tensor<1x197x384xf32>, tensor<1x197x384xf32>, tensor<1x197xf32>
+  return
+}
+
+// -----
+
+func.func @received_heads(%q: tensor<1x197x384xf32>) {
+  // expected-error @+1 {{'slim.attention_received' op heads (5, 5) do not split query width 384 and key width 384 into one head dim}}
+  %a = slim.attention_received %q, %q heads(5, 5) : tensor<1x197x384xf32>, tensor<1x197x384xf32>
   return
 }
 

@@ -96,11 +96,21 @@ func.func @quantized(%x: tensor<4x64xf32>, %w8: tensor<32x64xi8>, %s8: tensor<32
 func.func @unmerge(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>,
                    %s: tensor<1x197xf32>, %m: tensor<1x197xi64>)
     -> tensor<1x197x384xf32> {
-  // CHECK: slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} source %{{.*}} r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>, tensor<1x197xi64>
-  %h2, %s2, %m2 = slim.token_merge %h, %k, %s source %m r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>, tensor<1x197xi64>
+  // CHECK: slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} source(%{{.*}} : tensor<1x197xi64>) r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  %h2, %s2, %m2 = slim.token_merge %h, %k, %s source(%m : tensor<1x197xi64>) r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
   // CHECK: slim.unmerge %{{.*}}, %{{.*}} : tensor<1x184x384xf32>, tensor<1x197xi64>
   %u = slim.unmerge %h2, %m2 : tensor<1x184x384xf32>, tensor<1x197xi64>
   return %u : tensor<1x197x384xf32>
+}
+
+// CHECK-LABEL: func.func @mctf
+func.func @mctf(%h: tensor<1x197x384xf32>, %q: tensor<1x197x384xf32>,
+                %s: tensor<1x197xf32>) -> (tensor<1x181x384xf32>, tensor<1x181xf32>) {
+  // CHECK: %[[A:.*]] = slim.attention_received %{{.*}}, %{{.*}} sizes(%{{.*}} : tensor<1x197xf32>) heads(6, 6) : tensor<1x197x384xf32>, tensor<1x197x384xf32>
+  %a = slim.attention_received %q, %q sizes(%s : tensor<1x197xf32>) heads(6, 6) : tensor<1x197x384xf32>, tensor<1x197x384xf32>
+  // CHECK: slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} received(%[[A]] : tensor<1x197xf32>) r = 16 method = mctf {bidirectional = false, tau_info = 1.000000e+01 : f32} :
+  %h2, %s2 = slim.token_merge %h, %h, %s received(%a : tensor<1x197xf32>) r = 16 method = mctf {bidirectional = false, tau_info = 10.0 : f32} : tensor<1x197x384xf32>, tensor<1x197x384xf32>, tensor<1x197xf32>
+  return %h2, %s2 : tensor<1x181x384xf32>, tensor<1x181xf32>
 }
 
 // CHECK-LABEL: func.func @token_merge
@@ -109,8 +119,8 @@ func.func @token_merge(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>,
     -> (tensor<1x184x384xf32>, tensor<1x184xf32>, tensor<1x184x384xf32>) {
   // CHECK: slim.token_merge %{{.*}}, %{{.*}}, %{{.*}} r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
   %h2, %s2 = slim.token_merge %h, %k, %s r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
-  // CHECK: slim.token_merge {{.*}} r = 13 protected = 2 method = mctf :
-  %h3, %s3 = slim.token_merge %h, %k, %s r = 13 protected = 2 method = mctf : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
+  // CHECK: slim.token_merge {{.*}} received({{.*}}) r = 13 protected = 2 method = mctf :
+  %h3, %s3 = slim.token_merge %h, %k, %s received(%s : tensor<1x197xf32>) r = 13 protected = 2 method = mctf : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
   // CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} sizes(%{{.*}} : tensor<1x184xf32>) heads(6, 6) : tensor<1x184x384xf32>, tensor<1x184x384xf32>, tensor<1x184x384xf32>
   %o = slim.attention %h2, %h2, %h2 sizes(%s2 : tensor<1x184xf32>) heads(6, 6) : tensor<1x184x384xf32>, tensor<1x184x384xf32>, tensor<1x184x384xf32>
   return %o, %s3, %h3 : tensor<1x184x384xf32>, tensor<1x184xf32>, tensor<1x184x384xf32>

@@ -6,7 +6,15 @@ the paper's algorithm, to check Slim's slim-merge-tokens + token_merge
 kernel. Runs in float64.
 
     tome_reference.py HF_DIR PIXELS.npy R DUMP_DIR [--prop-attn 0|1]
-                      [--unmerge HIDDEN.npy]
+                      [--unmerge HIDDEN.npy] [--method tome|mctf]
+                      [--tau SIM,INFO,SIZE] [--bidirectional 0|1]
+
+--method mctf: Multi-criteria token fusion (MCTF, without one-step-ahead
+attention) from shared/spec/PASSES.md §2.2, written from the formulas: the
+hidden states after the attention residual as the metric, the attention
+each token received (this block's probabilities averaged over heads and
+queries), scores W_sim·W_info·W_size, bidirectional merging, weights
+received × size, r capped so that 10 tokens remain.
 
 Compares its hidden state after every residual (DUMP_DIR/layer<L>.<kind>.npy
 from `slim-run --dump-layers`) and prints one line per layer with the
@@ -30,6 +38,10 @@ from safetensors_io import read_safetensors  # noqa: E402
 hf, pixels_path, r, dump = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 prop_attn = "--prop-attn" not in sys.argv or sys.argv[sys.argv.index("--prop-attn") + 1] == "1"
 unmerged_path = sys.argv[sys.argv.index("--unmerge") + 1] if "--unmerge" in sys.argv else None
+method = sys.argv[sys.argv.index("--method") + 1] if "--method" in sys.argv else "tome"
+taus = [float(t) for t in (sys.argv[sys.argv.index("--tau") + 1].split(",")
+                           if "--tau" in sys.argv else ["1", "20", "40"])]
+bidirectional = "--bidirectional" not in sys.argv or sys.argv[sys.argv.index("--bidirectional") + 1] == "1"
 
 cfg = json.load(open(os.path.join(hf, "config.json")))
 W = {name: np.frombuffer(data, dtype=np.float32).reshape(shape).astype(np.float64)
@@ -77,6 +89,46 @@ def bipartite_merge(x, metric, size, r):
     return x, np.concatenate([sa[unm_idx], sb]), where
 
 
+def mctf_merge(x, received, size, r):
+    """MCTF with CLS (index 0) protected; returns x, sizes, where (row of
+    every input token)."""
+    tau_sim, tau_info, tau_size = taus
+    T = x.shape[0]
+    ia, ib = np.arange(0, T, 2), np.arange(1, T, 2)
+    unit = x / np.linalg.norm(x, axis=-1, keepdims=True)
+    w_sim = ((unit[ia] @ unit[ib].T + 1) / 2) ** (1 / tau_sim)
+    info = (1 / received) / (1 / received).max()
+    small = (1 / size[:, 0]) / (1 / size[:, 0]).max()
+    w_info = np.outer(info[ia], info[ib]) ** (1 / tau_info)
+    w_size = np.outer(small[ia], small[ib]) ** (1 / tau_size)
+    score = w_sim * w_info * w_size
+    score[0, :] = -np.inf                       # CLS: never a source
+    r1 = r // 2 if bidirectional else r
+    owner = np.arange(T)                        # the token each one joins
+    best = score.argmax(1)
+    src = np.argsort(-score.max(1), kind="stable")[:r1]
+    owner[ia[src]] = ib[best[src]]
+    if r - r1:
+        free = np.array([i for i in range(len(ia)) if i not in set(src) and ia[i] != 0])
+        sub = score[free]                       # the same scores, transposed use
+        moved = np.argsort(-sub.max(0), kind="stable")[:r - r1]
+        for j in moved:
+            target = ia[free[sub[:, j].argmax()]]
+            owner[owner == ib[j]] = target      # b and everything merged into it
+    kept_a = [t for t in ia if owner[t] == t]
+    kept_b = [t for t in ib if owner[t] == t]
+    rows = kept_a + kept_b                      # CLS is kept_a[0]
+    where = np.array([rows.index(owner[t]) for t in range(T)])
+    w = received * size[:, 0] / size.max()
+    out = np.zeros((len(rows), x.shape[1]))
+    wsum, ssum = np.zeros(len(rows)), np.zeros(len(rows))
+    for t in range(T):
+        out[where[t]] += w[t] * x[t]
+        wsum[where[t]] += w[t]
+        ssum[where[t]] += size[t, 0]
+    return out / wsum[:, None], ssum[:, None], where
+
+
 px = np.load(pixels_path).astype(np.float64)[0]           # [C, S, S]
 C, S, _ = px.shape
 g = S // P
@@ -114,7 +166,12 @@ for l in range(cfg["num_hidden_layers"]):
     x = x + linear(o, p + "attention.output.dense")
     check("layer%d.attention" % l, x)
     rl = min(r, (x.shape[0] - 1) // 2)
-    if rl > 0:
+    if method == "mctf":
+        rl = max(0, min(rl, x.shape[0] - 10))
+    if rl > 0 and method == "mctf":
+        x, size, where = mctf_merge(x, att.mean(axis=(0, 1)), size, rl)
+        source = where[source]
+    elif rl > 0:
         x, size, where = bipartite_merge(x, k.mean(1), size, rl)
         source = where[source]
     h = layer_norm(x, W[p + "layernorm_after.weight"], W[p + "layernorm_after.bias"])
