@@ -437,7 +437,8 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
   // MCTF: ⌊r/2⌋ A → B, then the rest from the updated B into A.
   const int64_t r1 = o.mctf && o.bidirectional ? r / 2 : r, r2 = r - r1;
   const float ninf = -std::numeric_limits<float>::infinity();
-  std::vector<float> unit(T * mdim), score(nA * nB), nodeMax(nA), bMax(nB);
+  std::vector<float> unit(T * mdim), unitBT(mdim * nB), score(nA * nB),
+      nodeMax(nA), bMax(nB);
   std::vector<int64_t> best(nA), order(nA), dest(nA), bestA(nB), orderB(nB),
       destA(nB), group(T), newIndex(T);
   std::vector<double> info(T), small(T), weight(T);
@@ -447,10 +448,7 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
     float *yb = y + b * (T - r) * dim, *ysb = ySizes + b * (T - r);
     // x̂ = x / ‖x‖ (as ToMe: in float).
     for (int64_t t = 0; t < T; ++t) {
-      float norm = 0.0f;
-      for (int64_t e = 0; e < mdim; ++e)
-        norm += mb[t * mdim + e] * mb[t * mdim + e];
-      norm = std::sqrt(norm);
+      float norm = std::sqrt(dot(mb + t * mdim, mb + t * mdim, mdim));
       for (int64_t e = 0; e < mdim; ++e)
         unit[t * mdim + e] = mb[t * mdim + e] / norm;
     }
@@ -473,8 +471,24 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
       small[t] = std::pow(minSize / sb[t], 1.0 / o.tauSize);
       weight[t] = recv * sb[t] / maxSize;
     }
-    // Scores of every (a ∈ A = token 2i, b ∈ B = token 2j+1); protected
-    // tokens are never a source (row −inf) nor a destination (column −inf).
+    // Cosine similarities of every (a ∈ A = token 2i, b ∈ B = token 2j+1):
+    // B transposed so the products run along contiguous memory (vectorized
+    // over b).
+    for (int64_t jb = 0; jb < nB; ++jb)
+      for (int64_t e = 0; e < mdim; ++e)
+        unitBT[e * nB + jb] = unit[(2 * jb + 1) * mdim + e];
+    for (int64_t i = 0; i < nA; ++i) {
+      float *row = score.data() + i * nB;
+      std::fill(row, row + nB, 0.0f);
+      const float *ka = unit.data() + 2 * i * mdim;
+      for (int64_t e = 0; e < mdim; ++e) {
+        const float ke = ka[e], *bt = unitBT.data() + e * nB;
+        for (int64_t jb = 0; jb < nB; ++jb)
+          row[jb] += ke * bt[jb];
+      }
+    }
+    // Scores; protected tokens are never a source (row −inf) nor a
+    // destination (column −inf).
     for (int64_t i = 0; i < nA; ++i)
       for (int64_t jb = 0; jb < nB; ++jb) {
         float &sc = score[i * nB + jb];
@@ -482,16 +496,12 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
           sc = ninf;
           continue;
         }
-        const float *ka = unit.data() + 2 * i * mdim;
-        const float *kb = unit.data() + (2 * jb + 1) * mdim;
-        float dotp = 0.0f;
-        for (int64_t e = 0; e < mdim; ++e)
-          dotp += ka[e] * kb[e];
-        if (!o.mctf) {
-          sc = dotp;
+        float dotp = sc;
+        if (!o.mctf)
           continue;
-        }
-        double sim = std::pow((double(dotp) + 1.0) / 2.0, 1.0 / o.tauSim);
+        double sim = (double(dotp) + 1.0) / 2.0;
+        if (o.tauSim != 1.0)
+          sim = std::pow(sim, 1.0 / o.tauSim);
         sc = float(sim * info[2 * i] * info[2 * jb + 1] * small[2 * i] *
                    small[2 * jb + 1]);
       }
@@ -557,21 +567,34 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
     for (int64_t jb = 0; jb < nB; ++jb)
       if (2 * jb + 1 >= p && destA[jb] < 0)
         newIndex[2 * jb + 1] = row++;
-    // Each row: Σ w·x / Σ w over its members, size Σ s.
-    std::vector<double> acc((T - r) * dim, 0.0), accW(T - r, 0.0),
-        accS(T - r, 0.0);
-    for (int64_t t = 0; t < T; ++t) {
+    // Each row: Σ w·x / Σ w over its members (in double), size Σ s; a row
+    // of one token is that token.
+    std::vector<int64_t> first(T - r, -1), next(T, -1);
+    for (int64_t t = T - 1; t >= 0; --t) {
       int64_t out = newIndex[finalToken(t)];
       group[t] = out;
-      accW[out] += weight[t];
-      accS[out] += sb[t];
-      for (int64_t e = 0; e < dim; ++e)
-        acc[out * dim + e] += weight[t] * double(xb[t * dim + e]);
+      next[t] = first[out];
+      first[out] = t;
     }
+    std::vector<double> acc(dim);
     for (int64_t k = 0; k < T - r; ++k) {
+      int64_t t = first[k];
+      if (next[t] < 0) {
+        std::memcpy(yb + k * dim, xb + t * dim, dim * sizeof(float));
+        ysb[k] = sb[t];
+        continue;
+      }
+      std::fill(acc.begin(), acc.end(), 0.0);
+      double sumW = 0.0, sumS = 0.0;
+      for (; t >= 0; t = next[t]) {
+        sumW += weight[t];
+        sumS += sb[t];
+        for (int64_t e = 0; e < dim; ++e)
+          acc[e] += weight[t] * double(xb[t * dim + e]);
+      }
       for (int64_t e = 0; e < dim; ++e)
-        yb[k * dim + e] = float(acc[k * dim + e] / accW[k]);
-      ysb[k] = float(accS[k]);
+        yb[k * dim + e] = float(acc[e] / sumW);
+      ysb[k] = float(sumS);
     }
     if (!o.ySource)
       continue;
