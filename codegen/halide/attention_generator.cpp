@@ -137,7 +137,9 @@ private:
 /// (non-causal) attention, summed over queries per head:
 ///   partial[b,h,j] = Σ_t p(j | t, h) / Σ_j p(j | t, h)
 /// (MCTF's informativeness; the runtime averages over heads and queries).
-/// Same score tiles as `attention`: 8 query rows × all keys at a time.
+/// The probabilities are computed as in `attention` (per head, tiles of 8
+/// query rows × all keys, the rows unrolled), stored per head (T×S floats,
+/// in L2), then summed over the queries.
 class AttentionReceivedGenerator
     : public Generator<AttentionReceivedGenerator> {
 public:
@@ -162,9 +164,9 @@ public:
     p(j, t, h, b) = fast_exp(max(logits(j, t, h, b) - mx(t, h, b), -87.0f));
     denom(t, h, b) = 0.0f;
     denom(t, h, b) += p(rj, t, h, b);
-    inv(t, h, b) = 1.0f / denom(t, h, b);
+    prob(j, t, h, b) = p(j, t, h, b) / denom(t, h, b);
     partial(j, h, b) = 0.0f;
-    partial(j, h, b) += p(j, rt, h, b) * inv(rt, h, b);
+    partial(j, h, b) += prob(j, rt, h, b);
 
     for (auto *buf : {&q, &k})
       for (int d = 0; d < 4; ++d)
@@ -183,34 +185,42 @@ public:
     log_size.set_estimates({{0, 197}, {0, 1}});
     partial.set_estimates({{0, 197}, {0, 6}, {0, 1}});
 
-    // Heads (× batch) in parallel; per tile of 8 queries: scores, softmax
-    // statistics and the probabilities, added into the head's row.
     const int vec = natural_vector_size<float>();
-    Var hb("hb"), jo("jo"), ji("ji");
-    RVar rto("rto"), rti("rti");
-    partial.compute_root().vectorize(j, vec, TailStrategy::GuardWithIf);
+    const int tile = 8;
+    Var to("to"), ti("ti"), hb("hb"), jo("jo"), ji("ji");
+    Expr full = queries >= tile;
+    // One task per head: its probabilities, then their sum over queries.
+    partial.reorder(j, h, b).fuse(h, b, hb).parallel(hb).vectorize(
+        j, vec, TailStrategy::GuardWithIf);
     partial.update()
-        .split(rt, rto, rti, 8, TailStrategy::GuardWithIf)
-        .reorder(j, rti, rto, h, b)
+        .reorder(j, rt, h, b)
         .fuse(h, b, hb)
         .parallel(hb)
         .vectorize(j, vec, TailStrategy::GuardWithIf);
+    prob.compute_at(partial, hb).vectorize(j, vec, TailStrategy::GuardWithIf);
+    prob.specialize(full).split(t, to, ti, tile, TailStrategy::ShiftInwards);
+    prob.split(t, to, ti, 1);
     kt.compute_at(partial, hb).vectorize(j, vec, TailStrategy::GuardWithIf);
-    scores.compute_at(partial, rto).vectorize(j, vec, TailStrategy::GuardWithIf);
+    scores.compute_at(prob, to).vectorize(j, vec, TailStrategy::GuardWithIf);
+    scores.update().specialize(full)
+        .split(j, jo, ji, 3 * vec, TailStrategy::GuardWithIf)
+        .reorder(ji, t, re, jo)
+        .vectorize(ji, vec)
+        .unroll(ji)
+        .unroll(t);
     scores.update()
         .split(j, jo, ji, vec, TailStrategy::GuardWithIf)
         .reorder(ji, t, re, jo)
         .vectorize(ji);
-    mx.compute_at(partial, rto);
-    p.compute_at(partial, rto).vectorize(j, vec, TailStrategy::GuardWithIf);
-    denom.compute_at(partial, rto);
-    inv.compute_at(partial, rto);
+    mx.compute_at(prob, to);
+    p.compute_at(prob, to).vectorize(j, vec, TailStrategy::GuardWithIf);
+    denom.compute_at(prob, to);
   }
 
 private:
   Var e{"e"}, h{"h"}, t{"t"}, b{"b"}, j{"j"};
   Func kt{"kt"}, scores{"scores"}, logits{"logits"}, mx{"mx"}, p{"p"},
-      denom{"denom"}, inv{"inv"};
+      denom{"denom"}, prob{"prob"};
 };
 
 } // namespace
