@@ -315,7 +315,7 @@ LogicalResult Merger::apply() {
   // With per-token outputs to unmerge: the current row of every original
   // token (iota before the first merge).
   Value source;
-  bool merged = false;
+  bool anyMerge = false;
   for (auto [l, block] : llvm::enumerate(blocks)) {
     // Proportional attention for every block after a merge.
     if (sizes && options.propAttn)
@@ -356,9 +356,8 @@ LogicalResult Merger::apply() {
     }
     if (mctf) {
       // MCTF: the metric is the hidden states, and the attention each token
-      // received in this block is needed. The ops computing the
-      // attention's queries and keys from the block input move in front of
-      // the residual, where slim.attention_received reads them too.
+      // received is needed: the ops computing the attention's queries and
+      // keys from the block input.
       mlir::Block &body = res.getBody().front();
       llvm::SetVector<Operation *> slice;
       SmallVector<Value> work = {block.attn.getQuery(), block.attn.getKey()};
@@ -372,19 +371,45 @@ LogicalResult Merger::apply() {
                  << res.getLayer();
         work.append(def->operand_begin(), def->operand_end());
       }
-      for (Operation &op : llvm::make_early_inc_range(body))
-        if (slice.contains(&op)) {
-          op.moveBefore(res);
-          op.replaceUsesOfWith(body.getArgument(0), res.getInput());
+      // Program order (the worklist found them backwards).
+      SmallVector<Operation *> ordered;
+      for (Operation &op : body)
+        if (slice.contains(&op))
+          ordered.push_back(&op);
+      Value merged = res.getResult(), q = block.attn.getQuery(),
+            k = block.attn.getKey();
+      if (options.oneStepAhead == 2) {
+        // One step ahead: a look-ahead attention on the block input gives
+        // the received attention, the input merges, and the block (its
+        // attention too) runs on the merged tokens. The queries and keys
+        // are computed once more, outside, for the look-ahead.
+        IRMapping map;
+        map.map(body.getArgument(0), res.getInput());
+        b.setInsertionPoint(res);
+        for (Operation *op : ordered)
+          b.clone(*op, map);
+        q = map.lookup(q);
+        k = map.lookup(k);
+        merged = res.getInput();
+      } else {
+        // After the attention: its queries and keys move in front of the
+        // residual, where slim.attention_received reads them too.
+        for (Operation *op : ordered) {
+          op->moveBefore(res);
+          op->replaceUsesOfWith(body.getArgument(0), res.getInput());
         }
+      }
       b.setInsertionPoint(res);
       auto received = b.create<AttentionReceivedOp>(
-          block.attn.getLoc(), block.attn.getQuery(), block.attn.getKey(),
-          block.attn.getSizes(), block.attn.getNumHeadsAttr(),
-          block.attn.getNumKvHeadsAttr(), block.attn.getScaleAttr());
-      b.setInsertionPointAfter(res);
+          block.attn.getLoc(), q, k, block.attn.getSizes(),
+          block.attn.getNumHeadsAttr(), block.attn.getNumKvHeadsAttr(),
+          block.attn.getScaleAttr());
+      if (options.oneStepAhead == 2)
+        b.setInsertionPoint(res);
+      else
+        b.setInsertionPointAfter(res);
       auto tm = b.create<TokenMergeOp>(
-          res.getLoc(), res.getResult(), res.getResult(), sizes, source,
+          res.getLoc(), merged, merged, sizes, source,
           received.getResult(), b.getI64IntegerAttr(r),
           b.getI64IntegerAttr(protectedTokens),
           MergeMethodAttr::get(b.getContext(), MergeMethod::mctf),
@@ -392,12 +417,18 @@ LogicalResult Merger::apply() {
           b.getF32FloatAttr(float(options.tauInfo)),
           b.getF32FloatAttr(float(options.tauSize)),
           b.getBoolAttr(options.bidirectional));
-      res.getResult().replaceAllUsesExcept(tm.getResult(), tm.getOperation());
+      if (options.oneStepAhead == 2)
+        res.getInputMutable().assign(tm.getResult()); // not the look-ahead's
+      else
+        merged.replaceAllUsesExcept(tm.getResult(), tm.getOperation());
       sizes = tm.getResultSizes();
       if (source)
         source = tm.getResultSource();
+      // The block's own attention now sees the merged tokens' sizes.
+      if (options.oneStepAhead == 2 && options.propAttn)
+        block.attn.getSizesMutable().assign(sizes);
       tokens -= r;
-      merged = true;
+      anyMerge = true;
       if (failed(reinfer(func.getBody().front())))
         return failure();
       continue;
@@ -447,13 +478,13 @@ LogicalResult Merger::apply() {
     if (source)
       source = tm.getResultSource();
     tokens -= r;
-    merged = true;
+    anyMerge = true;
     // Later ops see T − r tokens from here on (the next merge is built on
     // their new types).
     if (failed(reinfer(func.getBody().front())))
       return failure();
   }
-  if (!merged)
+  if (!anyMerge)
     return success(); // r = 0 everywhere: nothing inserted
   // Mean pooling over tokens becomes Σ s·h / Σ s.
   for (ReduceMeanOp rm : meanPools) {
@@ -492,6 +523,20 @@ struct SlimMergeTokensPass
           << "method=" << method << ": expected 'tome' or 'mctf'";
       return signalPassFailure();
     }
+    if (oneStepAhead == 1) {
+      getOperation().emitError(kPrefix)
+          << "one_step_ahead=1 (MCTF's approximated attention: merged rows "
+             "and columns of the look-ahead probabilities) is not "
+             "implemented; use 0 (merge after the attention) or 2 (merge "
+             "before it, recomputing the attention on the merged tokens)";
+      return signalPassFailure();
+    }
+    if (oneStepAhead != 0 && (oneStepAhead != 2 || method != "mctf")) {
+      getOperation().emitError(kPrefix)
+          << "one_step_ahead=" << int64_t(oneStepAhead)
+          << ": expected 0, or 2 with method=mctf";
+      return signalPassFailure();
+    }
     if (!(tauSim > 0) || !(tauInfo > 0) || !(tauSize > 0)) {
       getOperation().emitError(kPrefix) << "tau_sim, tau_info and tau_size "
                                            "must be positive";
@@ -513,6 +558,7 @@ struct SlimMergeTokensPass
     opts.tauInfo = tauInfo;
     opts.tauSize = tauSize;
     opts.bidirectional = bidirectional;
+    opts.oneStepAhead = oneStepAhead;
     bool all0 = schedule.empty() ? r == 0
                                  : llvm::all_of(schedule, [](int64_t x) {
                                      return x == 0;

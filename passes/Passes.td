@@ -135,12 +135,16 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     it, and `slim.unmerge` copies each merged token back to all the
     positions it holds before the return.
 
-    `method=mctf` (MCTF, spec §2.2; one-step-ahead attention is not
-    implemented): the metric is the hidden states after the attention
-    residual; the ops computing that attention's queries and keys move in
-    front of the residual, where `slim.attention_received` computes the
-    attention each token received (averaged over heads and queries, with
-    the same log-size bias); the pair score is W_sim·W_info·W_size
+    `method=mctf` (MCTF, spec §2.2): the metric is the hidden states after
+    the attention residual; the ops computing that attention's queries and
+    keys move in front of the residual, where `slim.attention_received`
+    computes the attention each token received (averaged over heads and
+    queries, with the same log-size bias). With `one_step_ahead=2` the
+    merge happens at the start of the block instead: the queries and keys
+    of the block input are computed once more for a look-ahead
+    `slim.attention_received`, the input merges, and the whole block runs
+    on the merged tokens (MCTF's mode 2; its mode 1, the approximated
+    attention, is not implemented); the pair score is W_sim·W_info·W_size
     (`tau_sim`, `tau_info`, `tau_size`: 1, 20, 40); `bidirectional` merges
     ⌊r/2⌋ tokens A → B and the rest from the updated B into A; merged
     tokens are averages weighted by received attention × size; r is also
@@ -181,6 +185,10 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
            "MCTF: temperature of the size criterion">,
     Option<"bidirectional", "bidirectional", "bool", /*default=*/"true",
            "MCTF: merge half A → B, then the rest from B into A">,
+    Option<"oneStepAhead", "one_step_ahead", "int64_t", /*default=*/"0",
+           "MCTF: 0 merges after the block's attention, 2 at the start of "
+           "the block with a look-ahead attention (the block's attention "
+           "then runs on the merged tokens); 1 is not implemented">,
     Option<"propAttn", "prop_attn", "bool", /*default=*/"true",
            "proportional attention: later attentions add log(size) of each key">,
     Option<"protectedTokens", "protected", "int64_t", /*default=*/"-1",

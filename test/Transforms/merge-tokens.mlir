@@ -4,6 +4,9 @@
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 unmerge=1" -split-input-file 2>&1 | FileCheck %s --check-prefix=UNMERGE
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf" -split-input-file 2>&1 | FileCheck %s --check-prefix=MCTF
 // RUN: not slim-opt %s -slim-merge-tokens="method=dct" 2>&1 | FileCheck %s --check-prefix=BADMETHOD
+// RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf one_step_ahead=2" -split-input-file 2>&1 | FileCheck %s --check-prefix=AHEAD
+// RUN: not slim-opt %s -slim-merge-tokens="r=2 one_step_ahead=2" 2>&1 | FileCheck %s --check-prefix=AHEADTOME
+// AHEADTOME: token-merge: one_step_ahead=2: expected 0, or 2 with method=mctf
 // BADMETHOD: token-merge: method=dct: expected 'tome' or 'mctf'
 
 // Tests ToMe on a two-block ViT-shaped model (CLS + 8 patch tokens, d = 4,
@@ -164,6 +167,20 @@ func.func @rope(%x: tensor<1x6x4xf32>, %pos: tensor<6xi64>) -> tensor<1x4xf32> {
 // MCTF-NEXT: slim.attention %[[Q]], %[[K]], %[[V]] heads(2, 2)
 // MCTF: %{{.*}}, %{{.*}} = slim.token_merge %[[R]], %[[R]], %{{.*}} received(%[[A]] : tensor<1x14xf32>) r = 2 method = mctf : tensor<1x14x4xf32>, tensor<1x14x4xf32>, tensor<1x14xf32>
 // MCTF: slim.residual mlp layer 0 (%{{.*}}) : tensor<1x12x4xf32>
+// With one_step_ahead=2 the norm and the query and key linears are cloned
+// in front of the residual for a look-ahead attention_received on the
+// block input, which merges first; the block (its own norm, queries, keys,
+// values, and the attention with the new sizes) runs on 12 tokens.
+// AHEAD-LABEL: func.func @mctf
+// AHEAD: %[[N:.*]] = slim.layer_norm %[[X:.*]], %{{.*}} : tensor<1x14x4xf32>
+// AHEAD-NEXT: %[[Q:.*]] = slim.linear %[[N]]
+// AHEAD-NEXT: %[[K:.*]] = slim.linear %[[N]]
+// AHEAD-NEXT: %[[A:.*]] = slim.attention_received %[[Q]], %[[K]] heads(2, 2)
+// AHEAD-NEXT: %[[M:.*]], %[[S:.*]] = slim.token_merge %[[X]], %[[X]], %{{.*}} received(%[[A]] : tensor<1x14xf32>) r = 2 method = mctf
+// AHEAD-NEXT: slim.residual attention layer 0 (%[[M]]) : tensor<1x12x4xf32> {
+// AHEAD: slim.layer_norm %{{.*}} : tensor<1x12x4xf32>
+// AHEAD: slim.attention %{{.*}}, %{{.*}}, %{{.*}} sizes(%[[S]] : tensor<1x12xf32>) heads(2, 2) : tensor<1x12x4xf32>
+// AHEAD: slim.residual mlp layer 0 (%{{.*}}) : tensor<1x12x4xf32>
 func.func @mctf(%p: tensor<1x13x4xf32>) -> tensor<1x4xf32> {
   %cls = arith.constant dense<[[[1.0, 0.0, 0.0, 0.0]]]> : tensor<1x1x4xf32>
   %g = arith.constant dense<1.0> : tensor<4xf32>

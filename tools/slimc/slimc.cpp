@@ -122,7 +122,8 @@ static cl::opt<std::string> mergeTokens(
              "(r per layer), prop_attn:0|1, protected:N (-1 detects CLS), "
              "unmerge:0|1 (per-token outputs get one row per original "
              "token), method:tome|mctf (MCTF: tau_sim:F, tau_info:F, "
-             "tau_size:F, bidirectional:0|1); e.g. --merge-tokens=r:13 or "
+             "tau_size:F, bidirectional:0|1, one_step_ahead:0|2); e.g. "
+             "--merge-tokens=r:13 or "
              "--merge-tokens=r:16,method:mctf"),
     cl::value_desc("r:N[,...]"), cl::cat(category));
 static cl::opt<std::string> quantize(
@@ -442,7 +443,7 @@ int run(int argc, char **argv) {
                   "' is not one of r:N, inflect:F, schedule:A/B/..., "
                   "prop_attn:0|1, protected:N, unmerge:0|1, "
                   "method:tome|mctf, tau_sim:F, tau_info:F, tau_size:F, "
-                  "bidirectional:0|1");
+                  "bidirectional:0|1, one_step_ahead:0|1|2");
     };
     double number;
     if (key == "method") {
@@ -471,6 +472,9 @@ int run(int argc, char **argv) {
       mergeOptions.tauInfo = number;
     } else if (key == "tau_size" && number > 0) {
       mergeOptions.tauSize = number;
+    } else if (key == "one_step_ahead" &&
+               (number == 0 || number == 1 || number == 2)) {
+      mergeOptions.oneStepAhead = int64_t(number);
     } else if (key == "bidirectional" && (number == 0 || number == 1)) {
       mergeOptions.bidirectional = number == 1;
     } else if (key == "unmerge" && (number == 0 || number == 1)) {

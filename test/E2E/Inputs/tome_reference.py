@@ -8,13 +8,17 @@ kernel. Runs in float64.
     tome_reference.py HF_DIR PIXELS.npy R DUMP_DIR [--prop-attn 0|1]
                       [--unmerge HIDDEN.npy] [--method tome|mctf]
                       [--tau SIM,INFO,SIZE] [--bidirectional 0|1]
+                      [--one-step-ahead 0|2]
 
 --method mctf: Multi-criteria token fusion (MCTF, without one-step-ahead
 attention) from shared/spec/PASSES.md §2.2, written from the formulas: the
 hidden states after the attention residual as the metric, the attention
 each token received (this block's probabilities averaged over heads and
 queries), scores W_sim·W_info·W_size, bidirectional merging, weights
-received × size, r capped so that 10 tokens remain.
+received × size, r capped so that 10 tokens remain. --one-step-ahead 2:
+the merge happens at the start of each block, with the received attention
+of a look-ahead attention on the block input; the block then runs on the
+merged tokens.
 
 Compares its hidden state after every residual (DUMP_DIR/layer<L>.<kind>.npy
 from `slim-run --dump-layers`) and prints one line per layer with the
@@ -42,6 +46,7 @@ method = sys.argv[sys.argv.index("--method") + 1] if "--method" in sys.argv else
 taus = [float(t) for t in (sys.argv[sys.argv.index("--tau") + 1].split(",")
                            if "--tau" in sys.argv else ["1", "20", "40"])]
 bidirectional = "--bidirectional" not in sys.argv or sys.argv[sys.argv.index("--bidirectional") + 1] == "1"
+ahead = "--one-step-ahead" in sys.argv and sys.argv[sys.argv.index("--one-step-ahead") + 1] == "2"
 
 cfg = json.load(open(os.path.join(hf, "config.json")))
 W = {name: np.frombuffer(data, dtype=np.float32).reshape(shape).astype(np.float64)
@@ -151,24 +156,37 @@ def check(name, value):
     worst = max(worst, rel)
     print("%s: tokens %d, max|d|/max|ref| %.2e" % (name, value.shape[0], rel))
 
-for l in range(cfg["num_hidden_layers"]):
-    p = "vit.encoder.layer.%d." % l
-    h = layer_norm(x, W[p + "layernorm_before.weight"], W[p + "layernorm_before.bias"])
+def attention_probs(h, p, size):
     q = linear(h, p + "attention.attention.query").reshape(-1, H, dh)
     k = linear(h, p + "attention.attention.key").reshape(-1, H, dh)
-    v = linear(h, p + "attention.attention.value").reshape(-1, H, dh)
     logits = np.einsum("thd,shd->hts", q, k) / math.sqrt(dh)
     if prop_attn:
         logits = logits + np.log(size[:, 0])[None, None, :]
     att = np.exp(logits - logits.max(-1, keepdims=True))
-    att /= att.sum(-1, keepdims=True)
+    return k, att / att.sum(-1, keepdims=True)
+
+
+for l in range(cfg["num_hidden_layers"]):
+    p = "vit.encoder.layer.%d." % l
+    if ahead:  # MCTF one step ahead: merge the block input first
+        rl = max(0, min(r, (x.shape[0] - 1) // 2, x.shape[0] - 10))
+        if rl > 0:
+            h = layer_norm(x, W[p + "layernorm_before.weight"], W[p + "layernorm_before.bias"])
+            _, att = attention_probs(h, p, size)
+            x, size, where = mctf_merge(x, att.mean(axis=(0, 1)), size, rl)
+            source = where[source]
+    h = layer_norm(x, W[p + "layernorm_before.weight"], W[p + "layernorm_before.bias"])
+    k, att = attention_probs(h, p, size)
+    v = linear(h, p + "attention.attention.value").reshape(-1, H, dh)
     o = np.einsum("hts,shd->thd", att, v).reshape(-1, d)
     x = x + linear(o, p + "attention.output.dense")
     check("layer%d.attention" % l, x)
     rl = min(r, (x.shape[0] - 1) // 2)
     if method == "mctf":
         rl = max(0, min(rl, x.shape[0] - 10))
-    if rl > 0 and method == "mctf":
+    if ahead:
+        pass
+    elif rl > 0 and method == "mctf":
         x, size, where = mctf_merge(x, att.mean(axis=(0, 1)), size, rl)
         source = where[source]
     elif rl > 0:
