@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/SetVector.h"
 
@@ -378,7 +379,7 @@ LogicalResult Merger::apply() {
           ordered.push_back(&op);
       Value merged = res.getResult(), q = block.attn.getQuery(),
             k = block.attn.getKey();
-      if (options.oneStepAhead == 2) {
+      if (options.oneStepAhead != 0) {
         // One step ahead: a look-ahead attention on the block input gives
         // the received attention, the input merges, and the block (its
         // attention too) runs on the merged tokens. The queries and keys
@@ -404,12 +405,29 @@ LogicalResult Merger::apply() {
           block.attn.getLoc(), q, k, block.attn.getSizes(),
           block.attn.getNumHeadsAttr(), block.attn.getNumKvHeadsAttr(),
           block.attn.getScaleAttr());
-      if (options.oneStepAhead == 2)
+      if (options.oneStepAhead != 0)
         b.setInsertionPoint(res);
       else
         b.setInsertionPointAfter(res);
+      // Mode 1 needs the row of every token of this block (its groups):
+      // the merge's map, started from iota here.
+      Value groupsIn;
+      if (options.oneStepAhead == 1) {
+        if (source)
+          return block.attention.emitError(kPrefix)
+                 << "one_step_ahead=1 cannot be combined with unmerge";
+        std::vector<int64_t> iota(batch * tokens);
+        for (int64_t t = 0; t < batch * tokens; ++t)
+          iota[t] = t % tokens;
+        groupsIn = b.create<arith::ConstantOp>(
+            res.getLoc(),
+            DenseElementsAttr::get(
+                RankedTensorType::get({batch, tokens}, b.getI64Type()),
+                ArrayRef<int64_t>(iota)));
+      }
+      Value sizesIn = sizes;
       auto tm = b.create<TokenMergeOp>(
-          res.getLoc(), merged, merged, sizes, source,
+          res.getLoc(), merged, merged, sizes, groupsIn ? groupsIn : source,
           received.getResult(), b.getI64IntegerAttr(r),
           b.getI64IntegerAttr(protectedTokens),
           MergeMethodAttr::get(b.getContext(), MergeMethod::mctf),
@@ -417,16 +435,40 @@ LogicalResult Merger::apply() {
           b.getF32FloatAttr(float(options.tauInfo)),
           b.getF32FloatAttr(float(options.tauSize)),
           b.getBoolAttr(options.bidirectional));
-      if (options.oneStepAhead == 2)
+      if (options.oneStepAhead != 0)
         res.getInputMutable().assign(tm.getResult()); // not the look-ahead's
       else
         merged.replaceAllUsesExcept(tm.getResult(), tm.getOperation());
       sizes = tm.getResultSizes();
       if (source)
         source = tm.getResultSource();
-      // The block's own attention now sees the merged tokens' sizes.
+      // Mode 2: the block's own attention sees the merged tokens' sizes.
       if (options.oneStepAhead == 2 && options.propAttn)
         block.attn.getSizesMutable().assign(sizes);
+      if (options.oneStepAhead == 1) {
+        // Mode 1: the block's attention becomes the look-ahead
+        // probabilities with merged rows and columns applied to the merged
+        // tokens' values: Â·V̂ = group_mean over each row's queries of
+        // (A · V̂ gathered back to every key token), weights ā·s.
+        AttentionOp attn = block.attn;
+        Value groups = tm.getResultSource();
+        b.setInsertionPoint(attn);
+        Location loc = attn.getLoc();
+        Value vFull = b.create<UnmergeOp>(loc, attn.getValue(), groups);
+        Value full = b.create<AttentionOp>(
+            loc, q, k, vFull, options.propAttn ? sizesIn : Value(),
+            attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), UnitAttr(),
+            attn.getScaleAttr());
+        Value w = b.create<MulOp>(loc, received.getResult(), sizesIn);
+        Value rows = b.create<GroupMeanOp>(loc, full, groups, w,
+                                           b.getI64IntegerAttr(tokens - r));
+        attn.getResult().replaceAllUsesWith(rows);
+        attn.erase();
+        // The block's own queries and keys are dead now.
+        for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+          if (isOpTriviallyDead(&op))
+            op.erase();
+      }
       tokens -= r;
       anyMerge = true;
       if (failed(reinfer(func.getBody().front())))
@@ -523,18 +565,11 @@ struct SlimMergeTokensPass
           << "method=" << method << ": expected 'tome' or 'mctf'";
       return signalPassFailure();
     }
-    if (oneStepAhead == 1) {
-      getOperation().emitError(kPrefix)
-          << "one_step_ahead=1 (MCTF's approximated attention: merged rows "
-             "and columns of the look-ahead probabilities) is not "
-             "implemented; use 0 (merge after the attention) or 2 (merge "
-             "before it, recomputing the attention on the merged tokens)";
-      return signalPassFailure();
-    }
-    if (oneStepAhead != 0 && (oneStepAhead != 2 || method != "mctf")) {
+    if (oneStepAhead != 0 &&
+        ((oneStepAhead != 1 && oneStepAhead != 2) || method != "mctf")) {
       getOperation().emitError(kPrefix)
           << "one_step_ahead=" << int64_t(oneStepAhead)
-          << ": expected 0, or 2 with method=mctf";
+          << ": expected 0, or 1 or 2 with method=mctf";
       return signalPassFailure();
     }
     if (!(tauSim > 0) || !(tauInfo > 0) || !(tauSize > 0)) {

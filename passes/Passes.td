@@ -143,8 +143,13 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     merge happens at the start of the block instead: the queries and keys
     of the block input are computed once more for a look-ahead
     `slim.attention_received`, the input merges, and the whole block runs
-    on the merged tokens (MCTF's mode 2; its mode 1, the approximated
-    attention, is not implemented); the pair score is W_sim·W_info·W_size
+    on the merged tokens (MCTF's mode 2). `one_step_ahead=1` merges the
+    same way but reuses the look-ahead probabilities A instead of a new
+    attention: the block's attention becomes Â·V̂ (rows of merged queries
+    averaged with weights received × size, columns of merged keys summed),
+    computed as `slim.unmerge` of the merged values to every key, the
+    attention with the look-ahead queries and keys, and `slim.group_mean`
+    of its rows; the pair score is W_sim·W_info·W_size
     (`tau_sim`, `tau_info`, `tau_size`: 1, 20, 40); `bidirectional` merges
     ⌊r/2⌋ tokens A → B and the rest from the updated B into A; merged
     tokens are averages weighted by received attention × size; r is also
@@ -186,9 +191,10 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     Option<"bidirectional", "bidirectional", "bool", /*default=*/"true",
            "MCTF: merge half A → B, then the rest from B into A">,
     Option<"oneStepAhead", "one_step_ahead", "int64_t", /*default=*/"0",
-           "MCTF: 0 merges after the block's attention, 2 at the start of "
-           "the block with a look-ahead attention (the block's attention "
-           "then runs on the merged tokens); 1 is not implemented">,
+           "MCTF: 0 merges after the block's attention; 1 and 2 at the "
+           "start of the block with a look-ahead attention: 1 reuses its "
+           "probabilities (merged rows and columns), 2 recomputes the "
+           "attention on the merged tokens">,
     Option<"propAttn", "prop_attn", "bool", /*default=*/"true",
            "proportional attention: later attentions add log(size) of each key">,
     Option<"protectedTokens", "protected", "int64_t", /*default=*/"-1",

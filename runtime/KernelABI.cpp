@@ -158,6 +158,15 @@ int slim_k_attention_received(const float *q, const float *k,
                 error);
 }
 
+int slim_k_group_mean(const float *x, const int64_t *groups,
+                      const float *weights, int64_t batch, int64_t tokens,
+                      int64_t num_groups, int64_t dim, float *y) {
+  std::string error;
+  return status(rt::groupMean(x, groups, weights, batch, tokens, num_groups,
+                              dim, y, error),
+                error);
+}
+
 int slim_k_unmerge(const float *x, const int64_t *source, int64_t batch,
                    int64_t tokens, int64_t original_tokens, int64_t dim,
                    float *y) {

@@ -66,6 +66,9 @@ int slim_k_attention_received(const float *q, const float *k,
                               int64_t queries, int64_t keys, int64_t heads,
                               int64_t kv_heads, int64_t head_dim, float scale,
                               float *out);
+int slim_k_group_mean(const float *x, const int64_t *groups,
+                      const float *weights, int64_t batch, int64_t tokens,
+                      int64_t num_groups, int64_t dim, float *y);
 int slim_k_unmerge(const float *x, const int64_t *source, int64_t batch,
                    int64_t tokens, int64_t original_tokens, int64_t dim,
                    float *y);

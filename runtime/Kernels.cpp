@@ -605,6 +605,40 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
   }
 }
 
+bool groupMean(const float *x, const int64_t *groups, const float *weights,
+               int64_t batch, int64_t tokens, int64_t numGroups, int64_t dim,
+               float *y, std::string &error) {
+  std::vector<double> acc(numGroups * dim), total(numGroups);
+  for (int64_t b = 0; b < batch; ++b) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    std::fill(total.begin(), total.end(), 0.0);
+    for (int64_t t = 0; t < tokens; ++t) {
+      int64_t g = groups[b * tokens + t];
+      if (g < 0 || g >= numGroups) {
+        error = "group_mean: group " + std::to_string(g) + " of token " +
+                std::to_string(t) + " is outside [0, " +
+                std::to_string(numGroups) + ")";
+        return false;
+      }
+      double w = weights[b * tokens + t];
+      total[g] += w;
+      const float *xt = x + (b * tokens + t) * dim;
+      for (int64_t e = 0; e < dim; ++e)
+        acc[g * dim + e] += w * double(xt[e]);
+    }
+    for (int64_t g = 0; g < numGroups; ++g) {
+      if (!(total[g] > 0.0)) {
+        error = "group_mean: group " + std::to_string(g) +
+                " has no member with positive weight";
+        return false;
+      }
+      for (int64_t e = 0; e < dim; ++e)
+        y[(b * numGroups + g) * dim + e] = float(acc[g * dim + e] / total[g]);
+    }
+  }
+  return true;
+}
+
 bool unmerge(const float *x, const int64_t *source, int64_t batch,
              int64_t tokens, int64_t originalTokens, int64_t dim, float *y,
              std::string &error) {

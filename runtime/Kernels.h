@@ -153,6 +153,12 @@ struct MergeOptions {
 void tokenMerge(const float *x, const float *metric, const float *sizes,
                 int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
                 const MergeOptions &options, float *y, float *ySizes);
+/// y[b, g, :] = Σ w·x / Σ w over the tokens of group g (MCTF's
+/// one-step-ahead rows); fails on a group outside [0, numGroups) or one
+/// without positive weight.
+bool groupMean(const float *x, const int64_t *groups, const float *weights,
+               int64_t batch, int64_t tokens, int64_t numGroups, int64_t dim,
+               float *y, std::string &error);
 /// y[b, t, :] = x[b, source[b, t], :] (ToMe's unmerge); fails on an index
 /// outside [0, tokens).
 bool unmerge(const float *x, const int64_t *source, int64_t batch,

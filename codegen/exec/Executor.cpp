@@ -339,6 +339,15 @@ LogicalResult Executor::runOp(Operation *op) {
               return kernelError();
             return success();
           })
+          .Case<GroupMeanOp>([&](GroupMeanOp g) {
+            const Tensor &x = get(g.getInput());
+            std::vector<int64_t> groups = indices(get(g.getGroups()));
+            if (!rt::groupMean(f32(x), groups.data(), f32(get(g.getWeights())),
+                               x.shape[0], x.shape[1], out.shape[1],
+                               x.shape[2], f32(out), error))
+              return kernelError();
+            return success();
+          })
           .Case<UnmergeOp>([&](UnmergeOp u) {
             const Tensor &x = get(u.getInput());
             std::vector<int64_t> source = indices(get(u.getSource()));

@@ -737,6 +737,14 @@ LogicalResult Compiler::emitStep(const Step &step) {
                      i64(a.getHeadDim()), f32(a.getEffectiveScale()),
                      ptr(result)});
       })
+      .Case<GroupMeanOp>([&](GroupMeanOp g) {
+        auto x = tensorType(g.getInput()).getShape();
+        return call("slim_k_group_mean",
+                    {ptr(g.getInput()), ptr(g.getGroups()),
+                     ptr(g.getWeights()), i64(x[0]), i64(x[1]),
+                     i64(static_cast<int64_t>(g.getNumGroups())), i64(x[2]),
+                     ptr(result)});
+      })
       .Case<UnmergeOp>([&](UnmergeOp u) {
         auto x = tensorType(u.getInput()).getShape();
         return call("slim_k_unmerge",

@@ -122,7 +122,7 @@ static cl::opt<std::string> mergeTokens(
              "(r per layer), prop_attn:0|1, protected:N (-1 detects CLS), "
              "unmerge:0|1 (per-token outputs get one row per original "
              "token), method:tome|mctf (MCTF: tau_sim:F, tau_info:F, "
-             "tau_size:F, bidirectional:0|1, one_step_ahead:0|2); e.g. "
+             "tau_size:F, bidirectional:0|1, one_step_ahead:0|1|2); e.g. "
              "--merge-tokens=r:13 or "
              "--merge-tokens=r:16,method:mctf"),
     cl::value_desc("r:N[,...]"), cl::cat(category));

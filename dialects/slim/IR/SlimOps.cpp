@@ -622,6 +622,37 @@ float AttentionReceivedOp::getEffectiveScale() {
 }
 
 //===----------------------------------------------------------------------===//
+// GroupMeanOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GroupMeanOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<GroupMeanOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType x = tensorType(adaptor.getInput());
+  if (x.getRank() != 3)
+    return fail<GroupMeanOp>(
+        loc, "input must have rank 3 ([batch, tokens, dim]), got ", x);
+  ArrayRef<int64_t> bt = x.getShape().take_front(2);
+  RankedTensorType g = tensorType(adaptor.getGroups());
+  if (g.getShape() != bt || !g.getElementType().isInteger(64))
+    return fail<GroupMeanOp>(loc, "groups must be int64 [", bt[0], ", ",
+                             bt[1], "], got ", g);
+  if (tensorType(adaptor.getWeights()).getShape() != bt)
+    return fail<GroupMeanOp>(loc, "weights must have shape [", bt[0], ", ",
+                             bt[1], "], got ", adaptor.getWeights().getType());
+  int64_t n = static_cast<int64_t>(adaptor.getNumGroups());
+  if (n <= 0 || n > bt[1])
+    return fail<GroupMeanOp>(loc, "num_groups must be in [1, ", bt[1],
+                             "], got ", n);
+  inferred.push_back(
+      RankedTensorType::get({bt[0], n, x.getDimSize(2)}, x.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // UnmergeOp
 //===----------------------------------------------------------------------===//
 

@@ -505,6 +505,31 @@ def Slim_AttentionReceivedOp : Slim_Op<"attention_received",
   }];
 }
 
+def Slim_GroupMeanOp : Slim_Op<"group_mean", [Pure, InferTypeOpAdaptor]> {
+  let summary = "weighted means of groups of tokens";
+  let description = [{
+    `result[b, g, :] = Σ_t w[b, t]·input[b, t, :] / Σ_t w[b, t]` over the
+    tokens t with `groups[b, t] = g`, for `g < num_groups`: the rows of an
+    attention output averaged over the tokens merged into each row (MCTF's
+    one-step-ahead attention: the merged queries' rows of Â). Every group
+    must have a member with positive weight; a group index outside
+    `[0, num_groups)` or an empty group is an error at run time.
+
+    ```mlir
+    %o = slim.group_mean %x, %g, %w num_groups = 181
+        : tensor<1x197x384xf32>, tensor<1x197xi64>, tensor<1x197xf32>
+    // %o : tensor<1x181x384xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_IndexTensor:$groups,
+                       Slim_FloatTensor:$weights, I64Attr:$num_groups);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $groups `,` $weights `num_groups` `=` $num_groups attr-dict
+    `:` type($input) `,` type($groups) `,` type($weights)
+  }];
+}
+
 def Slim_UnmergeOp : Slim_Op<"unmerge", [Pure, InferTypeOpAdaptor]> {
   let summary = "copies merged tokens back to every original position they hold";
   let description = [{

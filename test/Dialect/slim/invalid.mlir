@@ -614,6 +614,22 @@ func.func @received_heads(%q: tensor<1x197x384xf32>) {
 
 // -----
 
+func.func @group_mean_groups(%x: tensor<1x17x8xf32>, %g: tensor<1x17xi32>, %w: tensor<1x17xf32>) {
+  // expected-error @+1 {{'slim.group_mean' op groups must be int64 [1, 17], got 'tensor<1x17xi32>'}}
+  %y = slim.group_mean %x, %g, %w num_groups = 14 : tensor<1x17x8xf32>, tensor<1x17xi32>, tensor<1x17xf32>
+  return
+}
+
+// -----
+
+func.func @group_mean_count(%x: tensor<1x17x8xf32>, %g: tensor<1x17xi64>, %w: tensor<1x17xf32>) {
+  // expected-error @+1 {{'slim.group_mean' op num_groups must be in [1, 17], got 18}}
+  %y = slim.group_mean %x, %g, %w num_groups = 18 : tensor<1x17x8xf32>, tensor<1x17xi64>, tensor<1x17xf32>
+  return
+}
+
+// -----
+
 func.func @unmerge_source(%h: tensor<1x171x384xf32>, %m: tensor<197xi64>) {
   // expected-error @+1 {{'slim.unmerge' op source must be an int64 [1, T0] map, got 'tensor<197xi64>'}}
   %u = slim.unmerge %h, %m : tensor<1x171x384xf32>, tensor<197xi64>

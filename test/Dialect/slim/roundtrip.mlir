@@ -113,6 +113,13 @@ func.func @mctf(%h: tensor<1x197x384xf32>, %q: tensor<1x197x384xf32>,
   return %h2, %s2 : tensor<1x181x384xf32>, tensor<1x181xf32>
 }
 
+// CHECK-LABEL: func.func @group_mean
+func.func @group_mean(%x: tensor<1x17x8xf32>, %g: tensor<1x17xi64>, %w: tensor<1x17xf32>) -> tensor<1x14x8xf32> {
+  // CHECK: slim.group_mean %{{.*}}, %{{.*}}, %{{.*}} num_groups = 14 : tensor<1x17x8xf32>, tensor<1x17xi64>, tensor<1x17xf32>
+  %y = slim.group_mean %x, %g, %w num_groups = 14 : tensor<1x17x8xf32>, tensor<1x17xi64>, tensor<1x17xf32>
+  return %y : tensor<1x14x8xf32>
+}
+
 // CHECK-LABEL: func.func @token_merge
 func.func @token_merge(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>,
                        %s: tensor<1x197xf32>, %v: tensor<1x197x384xf32>)

@@ -8,7 +8,7 @@ kernel. Runs in float64.
     tome_reference.py HF_DIR PIXELS.npy R DUMP_DIR [--prop-attn 0|1]
                       [--unmerge HIDDEN.npy] [--method tome|mctf]
                       [--tau SIM,INFO,SIZE] [--bidirectional 0|1]
-                      [--one-step-ahead 0|2]
+                      [--one-step-ahead 0|1|2]
 
 --method mctf: Multi-criteria token fusion (MCTF, without one-step-ahead
 attention) from shared/spec/PASSES.md §2.2, written from the formulas: the
@@ -18,7 +18,10 @@ queries), scores W_sim·W_info·W_size, bidirectional merging, weights
 received × size, r capped so that 10 tokens remain. --one-step-ahead 2:
 the merge happens at the start of each block, with the received attention
 of a look-ahead attention on the block input; the block then runs on the
-merged tokens.
+merged tokens. --one-step-ahead 1: the same merge, and the block's
+attention output is Â·V(norm1(x̂)), Â the look-ahead probabilities with
+the rows of merged queries averaged (weights received × size) and the
+columns of merged keys summed.
 
 Compares its hidden state after every residual (DUMP_DIR/layer<L>.<kind>.npy
 from `slim-run --dump-layers`) and prints one line per layer with the
@@ -46,7 +49,7 @@ method = sys.argv[sys.argv.index("--method") + 1] if "--method" in sys.argv else
 taus = [float(t) for t in (sys.argv[sys.argv.index("--tau") + 1].split(",")
                            if "--tau" in sys.argv else ["1", "20", "40"])]
 bidirectional = "--bidirectional" not in sys.argv or sys.argv[sys.argv.index("--bidirectional") + 1] == "1"
-ahead = "--one-step-ahead" in sys.argv and sys.argv[sys.argv.index("--one-step-ahead") + 1] == "2"
+ahead = int(sys.argv[sys.argv.index("--one-step-ahead") + 1]) if "--one-step-ahead" in sys.argv else 0
 
 cfg = json.load(open(os.path.join(hf, "config.json")))
 W = {name: np.frombuffer(data, dtype=np.float32).reshape(shape).astype(np.float64)
@@ -168,15 +171,26 @@ def attention_probs(h, p, size):
 
 for l in range(cfg["num_hidden_layers"]):
     p = "vit.encoder.layer.%d." % l
+    approx = None
     if ahead:  # MCTF one step ahead: merge the block input first
         rl = max(0, min(r, (x.shape[0] - 1) // 2, x.shape[0] - 10))
         if rl > 0:
             h = layer_norm(x, W[p + "layernorm_before.weight"], W[p + "layernorm_before.bias"])
             _, att = attention_probs(h, p, size)
-            x, size, where = mctf_merge(x, att.mean(axis=(0, 1)), size, rl)
+            received = att.mean(axis=(0, 1))
+            old_size = size
+            x, size, where = mctf_merge(x, received, size, rl)
             source = where[source]
+            if ahead == 1:  # Â: rows of merged queries averaged, columns summed
+                w = received * old_size[:, 0]
+                member = np.zeros((x.shape[0], len(where)))
+                member[where, np.arange(len(where))] = 1.0
+                rows = np.einsum("gt,hts->hgs", member * w, att) / (member @ w)[None, :, None]
+                approx = np.einsum("hgs,Gs->hgG", rows, member)
     h = layer_norm(x, W[p + "layernorm_before.weight"], W[p + "layernorm_before.bias"])
     k, att = attention_probs(h, p, size)
+    if approx is not None:
+        att = approx
     v = linear(h, p + "attention.attention.value").reshape(-1, H, dh)
     o = np.einsum("hts,shd->thd", att, v).reshape(-1, d)
     x = x + linear(o, p + "attention.output.dense")
