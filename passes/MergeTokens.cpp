@@ -415,7 +415,8 @@ LogicalResult Merger::apply() {
       if (options.oneStepAhead == 1) {
         if (source)
           return block.attention.emitError(kPrefix)
-                 << "one_step_ahead=1 cannot be combined with unmerge";
+                 << "one_step_ahead=1 (MCTF's default) cannot be combined "
+                    "with unmerge; set one_step_ahead=0 or 2";
         std::vector<int64_t> iota(batch * tokens);
         for (int64_t t = 0; t < batch * tokens; ++t)
           iota[t] = t % tokens;
@@ -565,8 +566,10 @@ struct SlimMergeTokensPass
           << "method=" << method << ": expected 'tome' or 'mctf'";
       return signalPassFailure();
     }
-    if (oneStepAhead != 0 &&
-        ((oneStepAhead != 1 && oneStepAhead != 2) || method != "mctf")) {
+    int64_t ahead = oneStepAhead;
+    if (ahead == -1) // the spec's default: 1 for MCTF
+      ahead = method == "mctf" ? 1 : 0;
+    if (ahead != 0 && ((ahead != 1 && ahead != 2) || method != "mctf")) {
       getOperation().emitError(kPrefix)
           << "one_step_ahead=" << int64_t(oneStepAhead)
           << ": expected 0, or 1 or 2 with method=mctf";
@@ -593,7 +596,7 @@ struct SlimMergeTokensPass
     opts.tauInfo = tauInfo;
     opts.tauSize = tauSize;
     opts.bidirectional = bidirectional;
-    opts.oneStepAhead = oneStepAhead;
+    opts.oneStepAhead = ahead;
     bool all0 = schedule.empty() ? r == 0
                                  : llvm::all_of(schedule, [](int64_t x) {
                                      return x == 0;

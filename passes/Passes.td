@@ -190,11 +190,12 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
            "MCTF: temperature of the size criterion">,
     Option<"bidirectional", "bidirectional", "bool", /*default=*/"true",
            "MCTF: merge half A → B, then the rest from B into A">,
-    Option<"oneStepAhead", "one_step_ahead", "int64_t", /*default=*/"0",
+    Option<"oneStepAhead", "one_step_ahead", "int64_t", /*default=*/"-1",
            "MCTF: 0 merges after the block's attention; 1 and 2 at the "
            "start of the block with a look-ahead attention: 1 reuses its "
            "probabilities (merged rows and columns), 2 recomputes the "
-           "attention on the merged tokens">,
+           "attention on the merged tokens. Default: 1 for mctf (the "
+           "spec's), 0 for tome">,
     Option<"propAttn", "prop_attn", "bool", /*default=*/"true",
            "proportional attention: later attentions add log(size) of each key">,
     Option<"protectedTokens", "protected", "int64_t", /*default=*/"-1",

@@ -2,7 +2,7 @@
 // RUN: slim-opt %s -slim-merge-tokens="r=0" -split-input-file | FileCheck %s --check-prefix=ZERO
 // RUN: not slim-opt %s -slim-merge-tokens="schedule=1,3" -split-input-file 2>&1 | FileCheck %s --check-prefix=SCHED
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 unmerge=1" -split-input-file 2>&1 | FileCheck %s --check-prefix=UNMERGE
-// RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf" -split-input-file 2>&1 | FileCheck %s --check-prefix=MCTF
+// RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf one_step_ahead=0" -split-input-file 2>&1 | FileCheck %s --check-prefix=MCTF
 // RUN: not slim-opt %s -slim-merge-tokens="method=dct" 2>&1 | FileCheck %s --check-prefix=BADMETHOD
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf one_step_ahead=2" -split-input-file 2>&1 | FileCheck %s --check-prefix=AHEAD
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 one_step_ahead=2" 2>&1 | FileCheck %s --check-prefix=AHEADTOME
