@@ -4,7 +4,7 @@
 the same run.
 
     /usr/bin/python3 bench/merge_quality.py [--r 2,4,6,8] [--runs 300]
-                                            [--methods tome,mctf]
+                                            [--methods tome,mctf,mctf-after]
 
 Prints a markdown table: method, r, tokens after each block, held-out
 accuracy, top-1 agreement and mean KL against the unmerged model, --bench
@@ -30,12 +30,15 @@ def main():
     subprocess.run([sys.executable, os.path.join(ROOT, "test", "E2E", "Inputs", "npy.py"),
                     os.path.join(work, "px.npy"), "float32", "1,1,32,32"], check=True)
     methods = (sys.argv[sys.argv.index("--methods") + 1] if "--methods" in sys.argv
-               else "tome,mctf").split(",")
+               else "tome,mctf,mctf-after").split(",")
     rows, base_lib, base_ms = [], None, None
     for method, r in [("-", 0)] + [(m, r) for m in methods for r in rs]:
         out = os.path.join(work, "%s-r%d" % (method, r))
+        # mctf: the spec's default (one step ahead, mode 1); mctf-after:
+        # merging after the attention (one_step_ahead 0).
+        spec = "method:mctf,one_step_ahead:0" if method == "mctf-after" else "method:" + method
         args = [SLIMC, os.path.join(EX, "hf")] + (
-            ["--merge-tokens=r:%d,method:%s" % (r, method)] if r else [])
+            ["--merge-tokens=r:%d,%s" % (r, spec)] if r else [])
         subprocess.run(args + ["--emit=lib", "-o", out], capture_output=True, check=True)
         subprocess.run(args + ["-o", out + "-exe"], capture_output=True, check=True)
         mlir = subprocess.run(args + ["--emit=mlir", "-o", "-"], capture_output=True, text=True, check=True).stdout
