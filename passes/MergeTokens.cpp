@@ -325,6 +325,9 @@ LogicalResult Merger::apply() {
     if (r < 0)
       return block.attention.emitError(kPrefix)
              << "r_" << l << "=" << r << " is negative";
+    if (r > 0 && options.fraction > 0.0)
+      r = int64_t(std::floor(options.fraction *
+                             double(tokens - protectedTokens)));
     bool mctf = options.method == "mctf";
     int64_t cap = (tokens - protectedTokens) / 2;
     if (mctf) // MCTF also keeps at least 10 tokens
@@ -586,6 +589,12 @@ struct SlimMergeTokensPass
     }
     SlimMergeTokensPassOptions opts;
     opts.r = r;
+    opts.fraction = fraction;
+    if (!(fraction >= 0.0 && fraction < 1.0)) {
+      getOperation().emitError(kPrefix)
+          << "fraction=" << double(fraction) << " must be in [0, 1)";
+      return signalPassFailure();
+    }
     opts.inflect = inflect;
     opts.schedule = schedule;
     opts.method = method;

@@ -179,6 +179,9 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
            "schedule shape: 0 constant, > 0 increasing, -1 decreasing">,
     ListOption<"schedule", "schedule", "int64_t",
                "an explicit r per layer (overrides r and inflect)">,
+    Option<"fraction", "fraction", "double", /*default=*/"0.0",
+           "0 < f < 1: every layer the schedule merges in (r_l > 0) merges "
+           "⌊f·(T_l − protected)⌋ tokens instead (MCTF's fractional r)">,
     Option<"method", "method", "std::string", /*default=*/"\"tome\"",
            "'tome' (keys averaged over heads as the metric) or 'mctf' "
            "(multi-criteria: hidden states, received attention, size)">,

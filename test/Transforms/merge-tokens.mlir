@@ -4,6 +4,13 @@
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 unmerge=1" -split-input-file 2>&1 | FileCheck %s --check-prefix=UNMERGE
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf one_step_ahead=0" -split-input-file 2>&1 | FileCheck %s --check-prefix=MCTF
 // RUN: not slim-opt %s -slim-merge-tokens="method=dct" 2>&1 | FileCheck %s --check-prefix=BADMETHOD
+// RUN: not slim-opt %s -slim-merge-tokens="r=1 fraction=0.3" -split-input-file 2>&1 | FileCheck %s --check-prefix=FRACTION
+// RUN: not slim-opt %s -slim-merge-tokens="fraction=1.5" 2>&1 | FileCheck %s --check-prefix=BADFRACTION
+// BADFRACTION: token-merge: fraction=1.500000e+00 must be in [0, 1)
+// fraction=0.3 on @vit (CLS + 8 tokens): ⌊0.3·8⌋ = 2, then ⌊0.3·6⌋ = 1.
+// FRACTION-LABEL: func.func @vit
+// FRACTION: slim.token_merge {{.*}} r = 2 : tensor<1x9x4xf32>
+// FRACTION: slim.token_merge {{.*}} r = 1 : tensor<1x7x4xf32>
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf one_step_ahead=2" -split-input-file 2>&1 | FileCheck %s --check-prefix=AHEAD
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 one_step_ahead=2" 2>&1 | FileCheck %s --check-prefix=AHEADTOME
 // AHEADTOME: token-merge: one_step_ahead=2: expected 0, or 1 or 2 with method=mctf

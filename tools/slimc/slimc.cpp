@@ -118,7 +118,9 @@ static cl::list<std::string> dropList(
 static cl::opt<std::string> mergeTokens(
     "merge-tokens",
     cl::desc("ToMe token merging (slim-merge-tokens), comma-separated: r:N "
-             "tokens per layer, inflect:F (schedule shape), schedule:A/B/... "
+             "tokens per layer (or r:F, F < 1: that fraction of each layer's "
+             "tokens), inflect:F (schedule shape), schedule:A/B/... "
+             "(with fraction:F, the layers with A > 0 merge that fraction) "
              "(r per layer), prop_attn:0|1, protected:N (-1 detects CLS), "
              "unmerge:0|1 (per-token outputs get one row per original "
              "token), method:tome|mctf (MCTF: tau_sim:F, tau_info:F, "
@@ -440,7 +442,8 @@ int run(int argc, char **argv) {
     StringRef value = cut == StringRef::npos ? "" : item.substr(cut + 1).trim();
     auto bad = [&]() {
       return fail("--merge-tokens=" + mergeTokens + ": '" + item.str() +
-                  "' is not one of r:N, inflect:F, schedule:A/B/..., "
+                  "' is not one of r:N, r:F (F < 1), inflect:F, "
+                  "schedule:A/B/..., fraction:F, "
                   "prop_attn:0|1, protected:N, unmerge:0|1, "
                   "method:tome|mctf, tau_sim:F, tau_info:F, tau_size:F, "
                   "bidirectional:0|1, one_step_ahead:0|1|2");
@@ -462,6 +465,11 @@ int run(int argc, char **argv) {
       return bad();
     } else if (key == "r" && number == int64_t(number)) {
       mergeOptions.r = int64_t(number);
+    } else if (key == "r" && number > 0 && number < 1) {
+      mergeOptions.r = 1; // every layer, each ⌊f·(T_l − p)⌋
+      mergeOptions.fraction = number;
+    } else if (key == "fraction" && number > 0 && number < 1) {
+      mergeOptions.fraction = number;
     } else if (key == "inflect") {
       mergeOptions.inflect = number;
     } else if (key == "prop_attn" && (number == 0 || number == 1)) {
