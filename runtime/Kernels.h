@@ -95,6 +95,13 @@ bool rmsNorm(const float *x, int64_t rows, int64_t d, const float *scale,
 bool crmsNorm(const float *x, int64_t rows, int64_t width, float eps, float *y,
               std::string &error);
 
+/// The packed linear (out ≥ kLinearTile) with an AVX-512 register-tiled
+/// C++ kernel, bias required, no activation; false when not built for
+/// AVX-512 (runtime/LinearKernel.cpp).
+bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
+                        const float *wt, const float *bias, int64_t out,
+                        float *y);
+
 /// y[n, d] = table[idx[n], :]; fails on an index outside [0, vocab).
 bool embedding(const float *table, int64_t vocab, int64_t d,
                const int64_t *idx, int64_t n, float *y, std::string &error);
