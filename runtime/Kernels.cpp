@@ -286,6 +286,9 @@ bool attention(const float *q, const float *k, const float *v,
   if (sizes)
     for (size_t j = 0; j < logSize.size(); ++j)
       logSize[j] = std::log(sizes[j]);
+  // AVX-512 hosts: the register-tiled C++ kernel (runtime/AttentionKernel.cpp).
+  if (attentionAvx512(q, k, v, logSize.data(), s, causal, scale, out))
+    return true;
   auto view4 = [](const float *p, int64_t d0, int64_t d1, int64_t d2,
                   int64_t d3) {
     return Buffer<float, 4>(const_cast<float *>(p), int(d0), int(d1), int(d2),

@@ -109,6 +109,12 @@ bool embedding(const float *table, int64_t vocab, int64_t d,
 struct AttentionShape {
   int64_t batch, queries, keys, heads, kvHeads, headDim, valueDim;
 };
+/// attention() on AVX-512 hosts (runtime/AttentionKernel.cpp), `logSize`
+/// [B,S] log sizes or zeros; false when not applicable (value head dim not
+/// a multiple of 16, or not built for AVX-512).
+bool attentionAvx512(const float *q, const float *k, const float *v,
+                     const float *logSize, const AttentionShape &s,
+                     bool causal, float scale, float *out);
 /// out[B,S]: the probabilities of the non-causal attention of q over k
 /// (+ log sizes when given) averaged over heads and queries (MCTF).
 bool attentionReceived(const float *q, const float *k, const float *sizes,

@@ -1,0 +1,210 @@
+//===- AttentionKernel.cpp - fused attention, AVX-512 register tiles ------===//
+//
+// out[b,t,h,:] = Σ_j p(j)·v[b,j,h/g,:] / Σ_j p(j),
+// p(j) = exp(s(j) − max s), s(j) = scale·q·k_j + log_size[b,j] (−∞ where
+// causal masking hides key j from query t: j > t + S − T).
+//
+// One task per (batch, head) on Halide's thread pool. Per head the keys are
+// transposed once to [Dh, S]; per tile of 8 queries the scores of all keys
+// are computed 32 keys at a time in 16 accumulators (each broadcast query
+// element times two key vectors), the softmax runs over each row
+// with a vectorized exp (range reduction + degree-6 polynomial + vscalefps,
+// relative error ~1e-7), and the product with V runs 32 value columns at a
+// time in 16 accumulators. Only the tile's 8 × S scores exist (the T×T
+// matrix never does). The Halide attention kernel, the fallback, reached
+// ~20% of the FMA peak on DeiT-S.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Kernels.h"
+
+#include "HalideRuntime.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace slim::rt {
+
+#if defined(__AVX512F__)
+namespace {
+
+/// e^x for x ≤ 0 (x < −87 gives ~0, as the softmax needs).
+inline __m512 exp512(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 n = _mm512_roundscale_ps(
+      _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 f = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  f = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), f);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+constexpr int kRows = 8;
+
+struct Job {
+  const float *q, *k, *v, *logSize;
+  float *out;
+  AttentionShape s;
+  bool causal;
+  float scale;
+
+  void head(int task) const {
+    const int64_t b = task / s.heads, h = task % s.heads;
+    const int64_t g = h / (s.heads / s.kvHeads);
+    const int64_t S = s.keys, T = s.queries, dh = s.headDim, dv = s.valueDim;
+    const int64_t Sp = (S + 31) / 32 * 32;
+    const int64_t qStride = s.heads * dh, kStride = s.kvHeads * dh,
+                  vStride = s.kvHeads * dv, oStride = s.heads * dv;
+    // Keys of this kv head, transposed to [dh, Sp] (zero padding).
+    std::vector<float> kt(dh * Sp, 0.0f), scores(kRows * Sp), ls(Sp, 0.0f);
+    for (int64_t j = 0; j < S; ++j) {
+      const float *kj = k + (b * S + j) * kStride + g * dh;
+      for (int64_t e = 0; e < dh; ++e)
+        kt[e * Sp + j] = kj[e];
+      ls[j] = logSize[b * S + j];
+    }
+    const float *qb = q + b * T * qStride + h * dh;
+    const float *vb = v + b * S * vStride + g * dv;
+    float *ob = out + b * T * oStride + h * dv;
+    // The last tile shifts inwards (recomputing rows is harmless); fewer
+    // than 8 queries take one row per tile.
+    if (T >= kRows) {
+      for (int64_t t0 = 0; t0 < T; t0 += kRows)
+        tile(std::min(t0, T - kRows), kRows, qb, qStride, vb, vStride, ob,
+             oStride, kt.data(), Sp, ls.data(), scores.data());
+    } else {
+      for (int64_t t = 0; t < T; ++t)
+        tile(t, 1, qb, qStride, vb, vStride, ob, oStride, kt.data(), Sp,
+             ls.data(), scores.data());
+    }
+  }
+
+  void tile(int64_t start, int64_t rows, const float *qb, int64_t qStride,
+            const float *vb, int64_t vStride, float *ob, int64_t oStride,
+            const float *kt, int64_t Sp, const float *ls,
+            float *scores) const {
+    const int64_t S = s.keys, T = s.queries, dh = s.headDim, dv = s.valueDim;
+    const float ninf = -std::numeric_limits<float>::infinity();
+    // Scores, 32 keys at a time (each broadcast query element feeds two
+    // FMAs).
+    for (int64_t j = 0; j < Sp; j += 32) {
+      __m512 acc[kRows][2];
+      for (int r = 0; r < kRows; ++r)
+        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+      for (int64_t e = 0; e < dh; ++e) {
+        const __m512 k0 = _mm512_loadu_ps(kt + e * Sp + j);
+        const __m512 k1 = _mm512_loadu_ps(kt + e * Sp + j + 16);
+        for (int r = 0; r < kRows; ++r)
+          if (r < rows) {
+            const __m512 qe = _mm512_set1_ps(qb[(start + r) * qStride + e]);
+            acc[r][0] = _mm512_fmadd_ps(qe, k0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(qe, k1, acc[r][1]);
+          }
+      }
+      const __m512 sc = _mm512_set1_ps(scale);
+      const __m512 l0 = _mm512_loadu_ps(ls + j), l1 = _mm512_loadu_ps(ls + j + 16);
+      for (int r = 0; r < kRows; ++r)
+        if (r < rows) {
+          _mm512_storeu_ps(scores + r * Sp + j,
+                           _mm512_fmadd_ps(acc[r][0], sc, l0));
+          _mm512_storeu_ps(scores + r * Sp + j + 16,
+                           _mm512_fmadd_ps(acc[r][1], sc, l1));
+        }
+    }
+    // Softmax numerators per row; masked and padding keys are 0.
+    float inv[kRows];
+    for (int64_t r = 0; r < rows; ++r) {
+      float *row = scores + r * Sp;
+      const int64_t visible =
+          causal ? std::min(S, start + r + S - T + 1) : S;
+      for (int64_t j = visible; j < Sp; ++j)
+        row[j] = ninf;
+      __m512 mxv = _mm512_set1_ps(ninf);
+      for (int64_t j = 0; j < Sp; j += 16)
+        mxv = _mm512_max_ps(mxv, _mm512_loadu_ps(row + j));
+      const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mxv));
+      __m512 sum = _mm512_setzero_ps();
+      for (int64_t j = 0; j < Sp; j += 16) {
+        __m512 x = _mm512_loadu_ps(row + j);
+        __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(ninf), _CMP_NEQ_OQ);
+        __m512 p = _mm512_maskz_mov_ps(ok, exp512(_mm512_sub_ps(x, mx)));
+        _mm512_storeu_ps(row + j, p);
+        sum = _mm512_add_ps(sum, p);
+      }
+      inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+    }
+    // · V, 32 value columns at a time (16 accumulators), then 16.
+    for (int64_t c = 0; c < dv; c += 32) {
+      const bool two = c + 32 <= dv;
+      __m512 acc[kRows][2];
+      for (int r = 0; r < kRows; ++r)
+        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+      for (int64_t j = 0; j < S; ++j) {
+        const float *vj = vb + j * vStride + c;
+        const __m512 v0 = _mm512_loadu_ps(vj);
+        const __m512 v1 = two ? _mm512_loadu_ps(vj + 16) : v0;
+        for (int r = 0; r < kRows; ++r)
+          if (r < rows) {
+            const __m512 p = _mm512_set1_ps(scores[r * Sp + j]);
+            acc[r][0] = _mm512_fmadd_ps(p, v0, acc[r][0]);
+            if (two)
+              acc[r][1] = _mm512_fmadd_ps(p, v1, acc[r][1]);
+          }
+      }
+      for (int r = 0; r < kRows; ++r)
+        if (r < rows) {
+          float *o = ob + (start + r) * oStride + c;
+          const __m512 iv = _mm512_set1_ps(inv[r]);
+          _mm512_storeu_ps(o, _mm512_mul_ps(acc[r][0], iv));
+          if (two)
+            _mm512_storeu_ps(o + 16, _mm512_mul_ps(acc[r][1], iv));
+        }
+      if (!two)
+        c -= 16; // the next chunk starts 16 further on
+    }
+  }
+};
+
+int task(void *, int t, uint8_t *closure) {
+  reinterpret_cast<const Job *>(closure)->head(t);
+  return 0;
+}
+
+} // namespace
+
+bool attentionAvx512(const float *q, const float *k, const float *v,
+                     const float *logSize, const AttentionShape &s,
+                     bool causal, float scale, float *out) {
+  if (s.valueDim % 16 != 0 || s.queries < 1 || s.keys < 1 ||
+      s.heads % s.kvHeads != 0)
+    return false;
+  Job job{q, k, v, logSize, out, s, causal, scale};
+  halide_do_par_for(nullptr, task, 0, int(s.batch * s.heads),
+                    reinterpret_cast<uint8_t *>(&job));
+  return true;
+}
+
+#else
+
+bool attentionAvx512(const float *, const float *, const float *,
+                     const float *, const AttentionShape &, bool, float,
+                     float *) {
+  return false;
+}
+
+#endif
+
+} // namespace slim::rt
