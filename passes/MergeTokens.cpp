@@ -479,40 +479,38 @@ LogicalResult Merger::apply() {
         return failure();
       continue;
     }
-    // ToMe's metric: norm1 of the block input again, then the key weights
-    // averaged over the kv heads ([head_dim, d]).
+    // ToMe's metric: this attention's keys averaged over the kv heads. The
+    // ops computing the keys from the block input (its norm, the key or
+    // fused qkv linear, a slice) move in front of the residual, so the
+    // keys are computed once and also read outside: reshaped to
+    // [B, T, Hkv, dh] and averaged over the heads.
+    mlir::Block &body = res.getBody().front();
+    llvm::SetVector<Operation *> slice;
+    SmallVector<Value> work = {block.attn.getKey()};
+    while (!work.empty()) {
+      Operation *def = work.pop_back_val().getDefiningOp();
+      if (!def || def->getBlock() != &body || !slice.insert(def))
+        continue;
+      work.append(def->operand_begin(), def->operand_end());
+    }
+    for (Operation &op : llvm::make_early_inc_range(body))
+      if (slice.contains(&op)) {
+        op.moveBefore(res);
+        op.replaceUsesOfWith(body.getArgument(0), res.getInput());
+      }
     b.setInsertionPointAfter(res);
-    IRMapping map;
-    map.map(res.getBody().front().getArgument(0), res.getInput());
-    Operation *norm = b.clone(*block.norm, map);
-    norm->getResult(0).setType(res.getInput().getType());
+    Value keys = block.attn.getKey();
+    auto kt = cast<RankedTensorType>(keys.getType());
     int64_t kvHeads = static_cast<int64_t>(block.attn.getNumKvHeads());
     int64_t dh = block.attn.getHeadDim();
-    auto wt = block.keyLinear.getWeight().getType();
-    int64_t d = wt.getDimSize(1);
-    std::vector<float> w = *floatValues(block.keyLinear.getWeight());
-    std::vector<float> avg(dh * d, 0.0f), avgBias(dh, 0.0f);
-    for (int64_t h = 0; h < kvHeads; ++h)
-      for (int64_t e = 0; e < dh; ++e)
-        for (int64_t i = 0; i < d; ++i)
-          avg[e * d + i] +=
-              w[(block.keyRow + h * dh + e) * d + i] / float(kvHeads);
-    Value avgB;
-    if (block.keyLinear.getBias()) {
-      std::vector<float> bias = *floatValues(block.keyLinear.getBias());
-      for (int64_t h = 0; h < kvHeads; ++h)
-        for (int64_t e = 0; e < dh; ++e)
-          avgBias[e] += bias[block.keyRow + h * dh + e] / float(kvHeads);
-      avgB = makeWeight(b, res.getLoc(),
-                        "tome.metric.bias.l" + std::to_string(res.getLayer()),
-                        {dh}, avgBias);
-    }
-    Value avgW = makeWeight(b, res.getLoc(),
-                            "tome.metric.weight.l" +
-                                std::to_string(res.getLayer()),
-                            {dh, d}, avg);
-    Value metric = b.create<LinearOp>(res.getLoc(), norm->getResult(0), avgW,
-                                      avgB);
+    Value heads = b.create<ReshapeOp>(
+        res.getLoc(),
+        RankedTensorType::get(
+            {kt.getDimSize(0), kt.getDimSize(1), kvHeads, dh},
+            kt.getElementType()),
+        keys);
+    Value metric = b.create<ReduceMeanOp>(
+        res.getLoc(), heads, b.getDenseI64ArrayAttr({2}), false);
     auto tm = b.create<TokenMergeOp>(
         res.getLoc(), res.getResult(), metric, sizes, source, Value(),
         b.getI64IntegerAttr(r), b.getI64IntegerAttr(protectedTokens),

@@ -122,9 +122,10 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     of that attention averaged over heads, and the r_l best-matched ones are
     merged into their partners (size-weighted averages; sizes add up). The
     sequence gets r_l shorter, so every later op runs on fewer tokens; the
-    shapes are re-inferred (static per layer). The metric is recomputed
-    outside the attention sublayer as one small linear of its normalized
-    input (the key weights averaged over heads: [head_dim, d]).
+    shapes are re-inferred (static per layer). The ops computing the keys
+    from the block input (norm, key or fused qkv linear, slice) move in
+    front of the residual, so the keys are computed once and the metric is
+    their mean over the kv heads (reshape + reduce_mean).
 
     With `prop_attn` (default) every later attention adds log(size) of each
     key to its logits (proportional attention). CLS and distillation tokens
@@ -165,10 +166,12 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     %h = slim.residual attention layer 3 (%x) ...
     %y = slim.residual mlp layer 3 (%h) ...
     // ->
-    %h = slim.residual attention layer 3 (%x) ...       // attention ... sizes(%s)
-    %n = slim.layer_norm %x, ...                        // norm1, again
-    %k = slim.linear %n, %wk_avg, %bk_avg               // keys averaged over heads
-    %h2, %s2 = slim.token_merge %h, %k, %s r = 13 protected = 1
+    %n = slim.layer_norm %x, ...                        // norm1, moved out
+    %k = slim.linear %n, %wk, %bk                       // the keys, moved out
+    %h = slim.residual attention layer 3 (%x) ...       // attention(q, %k, v) sizes(%s)
+    %kh = slim.reshape %k : ... -> tensor<1xTx6x64xf32>
+    %m = slim.reduce_mean %kh [2] keepdims = false      // keys averaged over heads
+    %h2, %s2 = slim.token_merge %h, %m, %s r = 13 protected = 1
     %y = slim.residual mlp layer 3 (%h2) ...
     ```
   }];
