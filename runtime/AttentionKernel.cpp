@@ -98,9 +98,12 @@ struct Job {
             float *scores) const {
     const int64_t S = s.keys, T = s.queries, dh = s.headDim, dv = s.valueDim;
     const float ninf = -std::numeric_limits<float>::infinity();
+    // Causal: no row of the tile sees keys past its last row's horizon.
+    const int64_t seen = causal ? std::min(S, start + rows + S - T) : S;
+    const int64_t Sp32 = std::min(Sp, (seen + 31) / 32 * 32);
     // Scores, 32 keys at a time (each broadcast query element feeds two
     // FMAs).
-    for (int64_t j = 0; j < Sp; j += 32) {
+    for (int64_t j = 0; j < Sp32; j += 32) {
       __m512 acc[kRows][2];
       for (int r = 0; r < kRows; ++r)
         acc[r][0] = acc[r][1] = _mm512_setzero_ps();
@@ -130,14 +133,14 @@ struct Job {
       float *row = scores + r * Sp;
       const int64_t visible =
           causal ? std::min(S, start + r + S - T + 1) : S;
-      for (int64_t j = visible; j < Sp; ++j)
+      for (int64_t j = visible; j < Sp32; ++j)
         row[j] = ninf;
       __m512 mxv = _mm512_set1_ps(ninf);
-      for (int64_t j = 0; j < Sp; j += 16)
+      for (int64_t j = 0; j < Sp32; j += 16)
         mxv = _mm512_max_ps(mxv, _mm512_loadu_ps(row + j));
       const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mxv));
       __m512 sum = _mm512_setzero_ps();
-      for (int64_t j = 0; j < Sp; j += 16) {
+      for (int64_t j = 0; j < Sp32; j += 16) {
         __m512 x = _mm512_loadu_ps(row + j);
         __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(ninf), _CMP_NEQ_OQ);
         __m512 p = _mm512_maskz_mov_ps(ok, exp512(_mm512_sub_ps(x, mx)));
@@ -152,7 +155,7 @@ struct Job {
       __m512 acc[kRows][2];
       for (int r = 0; r < kRows; ++r)
         acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-      for (int64_t j = 0; j < S; ++j) {
+      for (int64_t j = 0; j < seen; ++j) {
         const float *vj = vb + j * vStride + c;
         const __m512 v0 = _mm512_loadu_ps(vj);
         const __m512 v1 = two ? _mm512_loadu_ps(vj + 16) : v0;
