@@ -207,25 +207,9 @@ int slim_k_binary(int32_t op, const float *a, const int64_t *as, int32_t ar,
   return 0;
 }
 
-int slim_k_where(const uint8_t *c, const int64_t *cs, int32_t cr,
-                 const float *a, const int64_t *as, int32_t ar, const float *b,
-                 const int64_t *bs, int32_t br, float *y, const int64_t *ys,
-                 int32_t yr) {
-  rt::where(c, shape(cs, cr), a, shape(as, ar), b, shape(bs, br), y,
-            shape(ys, yr));
-  return 0;
-}
-
 int slim_k_softmax(const float *x, const int64_t *s, int32_t rank,
                    int64_t axis, float *y) {
   rt::softmax(x, shape(s, rank), axis, y);
-  return 0;
-}
-
-int slim_k_reduce_mean(const float *x, const int64_t *s, int32_t rank,
-                       const int64_t *axes, int32_t naxes, float *y) {
-  rt::reduceMean(x, shape(s, rank), std::vector<int64_t>(axes, axes + naxes),
-                 y);
   return 0;
 }
 
@@ -233,45 +217,6 @@ int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
                   const float *b, const int64_t *bs, int32_t br, float *y,
                   const int64_t *ys, int32_t yr) {
   rt::matmul(a, shape(as, ar), b, shape(bs, br), y, shape(ys, yr));
-  return 0;
-}
-
-int slim_k_transpose(const void *x, int64_t elem_size, const int64_t *s,
-                     int32_t rank, const int64_t *perm, void *y) {
-  rt::transpose(x, elem_size, shape(s, rank),
-                std::vector<int64_t>(perm, perm + rank), y);
-  return 0;
-}
-
-int slim_k_slice(const void *x, int64_t elem_size, const int64_t *s,
-                 int32_t rank, const int64_t *offsets, const int64_t *sizes,
-                 const int64_t *strides, void *y) {
-  rt::slice(x, elem_size, shape(s, rank),
-            std::vector<int64_t>(offsets, offsets + rank),
-            std::vector<int64_t>(sizes, sizes + rank),
-            std::vector<int64_t>(strides, strides + rank), y);
-  return 0;
-}
-
-int slim_k_concat(const void *const *inputs, const int64_t *shapes, int32_t n,
-                  int32_t rank, int64_t elem_size, int64_t axis, void *y) {
-  std::vector<const void *> xs(inputs, inputs + n);
-  std::vector<rt::Shape> ss;
-  for (int32_t i = 0; i < n; ++i)
-    ss.push_back(shape(shapes + i * rank, rank));
-  rt::concat(xs, ss, elem_size, axis, y);
-  return 0;
-}
-
-int slim_k_broadcast(const void *x, int64_t elem_size, const int64_t *xs,
-                     int32_t xr, void *y, const int64_t *ys, int32_t yr) {
-  rt::broadcastTo(x, elem_size, shape(xs, xr), y, shape(ys, yr));
-  return 0;
-}
-
-int slim_k_copy(const void *x, int64_t bytes, void *y) {
-  if (x != y)
-    std::memmove(y, x, bytes);
   return 0;
 }
 

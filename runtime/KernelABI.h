@@ -83,28 +83,11 @@ int slim_k_unary(int32_t op, const float *x, int64_t n, float *y);
 int slim_k_binary(int32_t op, const float *a, const int64_t *as, int32_t ar,
                   const float *b, const int64_t *bs, int32_t br, float *y,
                   const int64_t *ys, int32_t yr);
-int slim_k_where(const uint8_t *c, const int64_t *cs, int32_t cr,
-                 const float *a, const int64_t *as, int32_t ar, const float *b,
-                 const int64_t *bs, int32_t br, float *y, const int64_t *ys,
-                 int32_t yr);
 int slim_k_softmax(const float *x, const int64_t *shape, int32_t rank,
                    int64_t axis, float *y);
-int slim_k_reduce_mean(const float *x, const int64_t *shape, int32_t rank,
-                       const int64_t *axes, int32_t naxes, float *y);
 int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
                   const float *b, const int64_t *bs, int32_t br, float *y,
                   const int64_t *ys, int32_t yr);
-int slim_k_transpose(const void *x, int64_t elem_size, const int64_t *shape,
-                     int32_t rank, const int64_t *perm, void *y);
-int slim_k_slice(const void *x, int64_t elem_size, const int64_t *shape,
-                 int32_t rank, const int64_t *offsets, const int64_t *sizes,
-                 const int64_t *strides, void *y);
-/* inputs: `n` pointers; shapes: n × rank int64s, row after row. */
-int slim_k_concat(const void *const *inputs, const int64_t *shapes, int32_t n,
-                  int32_t rank, int64_t elem_size, int64_t axis, void *y);
-int slim_k_broadcast(const void *x, int64_t elem_size, const int64_t *xs,
-                     int32_t xr, void *y, const int64_t *ys, int32_t yr);
-int slim_k_copy(const void *x, int64_t bytes, void *y);
 
 #ifdef __cplusplus
 }

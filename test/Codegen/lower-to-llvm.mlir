@@ -39,7 +39,7 @@
 // CHECK: %[[N3:.*]] = llvm.mlir.constant(3 : i64)
 // CHECK: %[[ACT:.*]] = llvm.mlir.constant(0 : i32)
 // CHECK: llvm.call @slim_k_linear(%{{.*}}, %{{.*}}, %{{.*}}, %[[WT]], %[[NB]], %[[N3]], %[[ACT]], %[[O]])
-// CHECK-NOT: llvm.call @slim_k_copy
+// CHECK-NOT: llvm.call @slim_glue
 // CHECK: llvm.return %{{.*}} : i32
 // CHECK-NOT: func.func @main
 func.func @main(%x: tensor<2x4xf32> {slim.name = "x"}) -> (tensor<2x3xf32> {slim.name = "y"}) {
