@@ -34,15 +34,43 @@ namespace {
 
 constexpr llvm::StringLiteral kPrefix = "token-merge: ";
 
-/// One Pre-norm block: its attention residual, the norm that feeds the
-/// attention and the linear (+ row offset, for fused qkv) producing the keys.
+/// One block: its attention residual and the attention in it.
 struct Block {
   ResidualOp attention;
   AttentionOp attn;
-  Operation *norm = nullptr;
-  LinearOp keyLinear;
-  int64_t keyRow = 0; // first row of the keys in keyLinear's weight
 };
+
+/// The ops of `res`'s body that compute `roots` (in program order), or
+/// failure when one has regions.
+FailureOr<SmallVector<Operation *>> bodySlice(ResidualOp res,
+                                              ArrayRef<Value> roots) {
+  mlir::Block &body = res.getBody().front();
+  llvm::SetVector<Operation *> slice;
+  SmallVector<Value> work(roots.begin(), roots.end());
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val().getDefiningOp();
+    if (!def || def->getBlock() != &body || !slice.insert(def))
+      continue;
+    if (def->getNumRegions())
+      return failure();
+    work.append(def->operand_begin(), def->operand_end());
+  }
+  SmallVector<Operation *> ordered;
+  for (Operation &op : body)
+    if (slice.contains(&op))
+      ordered.push_back(&op);
+  return ordered;
+}
+
+/// Moves `ops` of `res`'s body in front of it, reading its input instead
+/// of the block argument.
+void hoist(ArrayRef<Operation *> ops, ResidualOp res) {
+  Value arg = res.getBody().front().getArgument(0);
+  for (Operation *op : ops) {
+    op->moveBefore(res);
+    op->replaceUsesOfWith(arg, res.getInput());
+  }
+}
 
 class Merger {
 public:
@@ -117,16 +145,13 @@ LogicalResult Merger::checkBody(ResidualOp res, int64_t layer) {
   return success();
 }
 
-/// The attention's keys must be a linear (or a last-axis slice of one) of
-/// the norm that reads the block input: that norm and the key weights
-/// averaged over heads give ToMe's metric outside the block.
+/// ToMe's metric reads the attention's keys, which must be a linear (or a
+/// last-axis slice of one) of the norm that reads the block input (a Pre-LN
+/// block): those ops move in front of the residual.
 LogicalResult Merger::findKeys(Block &block) {
   Value k = block.attn.getKey();
-  int64_t row = 0;
-  if (auto sl = k.getDefiningOp<SliceOp>()) {
-    row = sl.getOffsets().back();
+  if (auto sl = k.getDefiningOp<SliceOp>())
     k = sl.getInput();
-  }
   auto lin = k.getDefiningOp<LinearOp>();
   Operation *norm = lin ? lin.getInput().getDefiningOp() : nullptr;
   Value arg = block.attention.getBody().front().getArgument(0);
@@ -140,9 +165,6 @@ LogicalResult Merger::findKeys(Block &block) {
            << block.attention.getLayer()
            << " are not a constant linear of the normalized block input; "
               "ToMe's metric (keys averaged over heads) cannot be formed";
-  block.keyLinear = lin;
-  block.norm = norm;
-  block.keyRow = row;
   return success();
 }
 
@@ -363,23 +385,12 @@ LogicalResult Merger::apply() {
       // received is needed: the ops computing the attention's queries and
       // keys from the block input.
       mlir::Block &body = res.getBody().front();
-      llvm::SetVector<Operation *> slice;
-      SmallVector<Value> work = {block.attn.getQuery(), block.attn.getKey()};
-      while (!work.empty()) {
-        Operation *def = work.pop_back_val().getDefiningOp();
-        if (!def || def->getBlock() != &body || !slice.insert(def))
-          continue;
-        if (def->getNumRegions())
-          return block.attn.emitError(kPrefix)
-                 << "mctf needs attention probabilities at block "
-                 << res.getLayer();
-        work.append(def->operand_begin(), def->operand_end());
-      }
-      // Program order (the worklist found them backwards).
-      SmallVector<Operation *> ordered;
-      for (Operation &op : body)
-        if (slice.contains(&op))
-          ordered.push_back(&op);
+      FailureOr<SmallVector<Operation *>> ordered =
+          bodySlice(res, {block.attn.getQuery(), block.attn.getKey()});
+      if (failed(ordered))
+        return block.attn.emitError(kPrefix)
+               << "mctf needs attention probabilities at block "
+               << res.getLayer();
       Value merged = res.getResult(), q = block.attn.getQuery(),
             k = block.attn.getKey();
       if (options.oneStepAhead != 0) {
@@ -390,7 +401,7 @@ LogicalResult Merger::apply() {
         IRMapping map;
         map.map(body.getArgument(0), res.getInput());
         b.setInsertionPoint(res);
-        for (Operation *op : ordered)
+        for (Operation *op : *ordered)
           b.clone(*op, map);
         q = map.lookup(q);
         k = map.lookup(k);
@@ -398,10 +409,7 @@ LogicalResult Merger::apply() {
       } else {
         // After the attention: its queries and keys move in front of the
         // residual, where slim.attention_received reads them too.
-        for (Operation *op : ordered) {
-          op->moveBefore(res);
-          op->replaceUsesOfWith(body.getArgument(0), res.getInput());
-        }
+        hoist(*ordered, res);
       }
       b.setInsertionPoint(res);
       auto received = b.create<AttentionReceivedOp>(
@@ -484,20 +492,8 @@ LogicalResult Merger::apply() {
     // fused qkv linear, a slice) move in front of the residual, so the
     // keys are computed once and also read outside: reshaped to
     // [B, T, Hkv, dh] and averaged over the heads.
-    mlir::Block &body = res.getBody().front();
-    llvm::SetVector<Operation *> slice;
-    SmallVector<Value> work = {block.attn.getKey()};
-    while (!work.empty()) {
-      Operation *def = work.pop_back_val().getDefiningOp();
-      if (!def || def->getBlock() != &body || !slice.insert(def))
-        continue;
-      work.append(def->operand_begin(), def->operand_end());
-    }
-    for (Operation &op : llvm::make_early_inc_range(body))
-      if (slice.contains(&op)) {
-        op.moveBefore(res);
-        op.replaceUsesOfWith(body.getArgument(0), res.getInput());
-      }
+    // (findKeys checked that norm, linear and slice are all there is.)
+    hoist(*bodySlice(res, {block.attn.getKey()}), res);
     b.setInsertionPointAfter(res);
     Value keys = block.attn.getKey();
     auto kt = cast<RankedTensorType>(keys.getType());
