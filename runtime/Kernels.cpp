@@ -256,26 +256,35 @@ bool embedding(const float *table, int64_t vocab, int64_t d,
   return true;
 }
 
-void addFlat(const float *a, const float *b, int64_t n, float *y) {
+namespace {
+
+/// y = f(a, b) over n elements with a flat Halide `kernel`; should it refuse
+/// the buffers (more than 2^31 elements), the loop does it.
+template <typename Kernel, typename F>
+void flatBinary(Kernel kernel, F f, const float *a, const float *b, int64_t n,
+                float *y) {
   if (n > 0 && n < (int64_t(1) << 31)) {
     installHalideErrorHandler();
-    if (slim_kernel_add(view1(a, n), view1(b, n), view1(y, n)) == 0)
+    if (kernel(view1(a, n), view1(b, n), view1(y, n)) == 0)
       return;
     (void)takeHalideError();
   }
   for (int64_t i = 0; i < n; ++i)
-    y[i] = a[i] + b[i];
+    y[i] = f(a[i], b[i]);
+}
+
+} // namespace
+
+void addFlat(const float *a, const float *b, int64_t n, float *y) {
+  flatBinary(slim_kernel_add, [](float l, float r) { return l + r; }, a, b, n,
+             y);
 }
 
 void siluMul(const float *a, const float *b, int64_t n, float *y) {
-  if (n > 0 && n < (int64_t(1) << 31)) {
-    installHalideErrorHandler();
-    if (slim_kernel_silu_mul(view1(a, n), view1(b, n), view1(y, n)) == 0)
-      return;
-    (void)takeHalideError();
-  }
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = a[i] / (1.0f + std::exp(-a[i])) * b[i];
+  flatBinary(
+      slim_kernel_silu_mul,
+      [](float l, float r) { return l / (1.0f + std::exp(-l)) * r; }, a, b, n,
+      y);
 }
 
 bool attention(const float *q, const float *k, const float *v,

@@ -29,6 +29,16 @@ inline void scheduleRowwise(Halide::Func output, Halide::Var c, Halide::Var r,
     f.compute_at(output, ri);
 }
 
+/// The elementwise kernels over a flat buffer: chunks of 16 Ki elements are
+/// the parallel tasks, vectorized, tails guarded.
+inline void scheduleFlat(Halide::Func output, Halide::Var i, int vec) {
+  using namespace Halide;
+  Var io("io"), ii("ii");
+  output.split(i, io, ii, 16384, TailStrategy::GuardWithIf)
+      .parallel(io)
+      .vectorize(ii, vec, TailStrategy::GuardWithIf);
+}
+
 } // namespace slim::halide
 
 #endif // SLIM_CODEGEN_HALIDE_ROWSCHEDULE_H

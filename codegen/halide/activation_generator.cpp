@@ -41,13 +41,7 @@ public:
     input.set_estimates({{0, 1 << 20}});
     output.set_estimates({{0, 1 << 20}});
 
-    // Chunks of 16 Ki elements are the parallel tasks; vectorized, tails
-    // guarded.
-    const int vec = natural_vector_size<float>();
-    Var io("io"), ii("ii");
-    output.split(i, io, ii, 16384, TailStrategy::GuardWithIf)
-        .parallel(io)
-        .vectorize(ii, vec, TailStrategy::GuardWithIf);
+    slim::halide::scheduleFlat(output, i, natural_vector_size<float>());
   }
 
 private:
@@ -77,12 +71,7 @@ public:
     output.dim(0).set_min(0);
     output.set_estimates({{0, 1 << 20}});
 
-    // The activation's schedule: 16 Ki-element parallel chunks, vectorized.
-    const int vec = natural_vector_size<float>();
-    Var io("io"), ii("ii");
-    output.split(i, io, ii, 16384, TailStrategy::GuardWithIf)
-        .parallel(io)
-        .vectorize(ii, vec, TailStrategy::GuardWithIf);
+    slim::halide::scheduleFlat(output, i, natural_vector_size<float>());
   }
 
 private:
