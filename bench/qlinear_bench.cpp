@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
     if (std::strcmp(argv[i], "--layers") == 0)
       kLayers = std::max(1, std::atoi(argv[i + 1]));
   }
-  halide_set_num_threads(threads);
+  setThreadCount(threads);
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 0.02f);
   int64_t weights = 0;

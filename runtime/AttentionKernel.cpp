@@ -4,7 +4,7 @@
 // p(j) = exp(s(j) − max s), s(j) = scale·q·k_j + log_size[b,j] (−∞ where
 // causal masking hides key j from query t: j > t + S − T).
 //
-// One task per (batch, head) on Halide's thread pool. Per head the keys are
+// One task per (batch, head, run of query tiles) on Halide's thread pool. Per head the keys are
 // transposed once to [Dh, S]; per tile of 8 queries the scores of all keys
 // are computed 32 keys at a time in 16 accumulators (each broadcast query
 // element times two key vectors), the softmax runs over each row
@@ -61,8 +61,11 @@ struct Job {
   bool causal;
   float scale;
 
+  int64_t chunks; // tasks per (batch, head), each a run of query tiles
+
   void head(int task) const {
-    const int64_t b = task / s.heads, h = task % s.heads;
+    const int64_t chunk = task % chunks, bh = task / chunks;
+    const int64_t b = bh / s.heads, h = bh % s.heads;
     const int64_t g = h / (s.heads / s.kvHeads);
     const int64_t S = s.keys, T = s.queries, dh = s.headDim, dv = s.valueDim;
     const int64_t Sp = (S + 31) / 32 * 32;
@@ -80,14 +83,15 @@ struct Job {
     const float *vb = v + b * S * vStride + g * dv;
     float *ob = out + b * T * oStride + h * dv;
     // The last tile shifts inwards (recomputing rows is harmless); fewer
-    // than 8 queries take one row per tile.
-    if (T >= kRows) {
-      for (int64_t t0 = 0; t0 < T; t0 += kRows)
-        tile(std::min(t0, T - kRows), kRows, qb, qStride, vb, vStride, ob,
-             oStride, kt.data(), Sp, ls.data(), scores.data());
-    } else {
-      for (int64_t t = 0; t < T; ++t)
-        tile(t, 1, qb, qStride, vb, vStride, ob, oStride, kt.data(), Sp,
+    // than 8 queries take one row per tile. This task's tiles: its run.
+    const int64_t tiles = T >= kRows ? (T + kRows - 1) / kRows : T;
+    const int64_t per = (tiles + chunks - 1) / chunks;
+    for (int64_t i = chunk * per; i < std::min(tiles, (chunk + 1) * per); ++i) {
+      if (T >= kRows)
+        tile(std::min(i * kRows, T - kRows), kRows, qb, qStride, vb, vStride,
+             ob, oStride, kt.data(), Sp, ls.data(), scores.data());
+      else
+        tile(i, 1, qb, qStride, vb, vStride, ob, oStride, kt.data(), Sp,
              ls.data(), scores.data());
     }
   }
@@ -194,8 +198,24 @@ bool attentionAvx512(const float *q, const float *k, const float *v,
   if (s.valueDim % 16 != 0 || s.queries < 1 || s.keys < 1 ||
       s.heads % s.kvHeads != 0)
     return false;
-  Job job{q, k, v, logSize, out, s, causal, scale};
-  halide_do_par_for(nullptr, task, 0, int(s.batch * s.heads),
+  // Heads alone leave threads idle when there are few of them (DeiT-Tiny:
+  // 3 heads on 2 threads); split each head's query tiles into runs so that
+  // there are at least two tasks per thread, a multiple of the thread count
+  // when a small split gives one. Each run transposes its head's keys
+  // again (dh × S copies next to T/runs × S × dh multiply-adds).
+  const int64_t threads = threadCount(), bh = s.batch * s.heads;
+  const int64_t tiles = s.queries >= kRows ? (s.queries + kRows - 1) / kRows
+                                           : s.queries;
+  int64_t chunks = 1;
+  while (chunks < tiles && bh * chunks < 2 * threads)
+    ++chunks;
+  for (int64_t c = chunks; c <= std::min<int64_t>(tiles, 2 * chunks); ++c)
+    if ((bh * c) % threads == 0) {
+      chunks = c;
+      break;
+    }
+  Job job{q, k, v, logSize, out, s, causal, scale, chunks};
+  halide_do_par_for(nullptr, task, 0, int(bh * chunks),
                     reinterpret_cast<uint8_t *>(&job));
   return true;
 }

@@ -24,6 +24,9 @@
 #include "HalideBuffer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -32,6 +35,25 @@
 namespace slim::rt {
 
 using Halide::Runtime::Buffer;
+
+namespace {
+std::atomic<int> poolThreads{0};
+} // namespace
+
+void setThreadCount(int n) {
+  halide_set_num_threads(n);
+  poolThreads = n;
+}
+
+int threadCount() {
+  if (int n = poolThreads.load())
+    return n;
+  for (const char *var : {"HL_NUM_THREADS", "HL_NUMTHREADS"})
+    if (const char *v = std::getenv(var))
+      if (int n = std::atoi(v); n > 0)
+        return n;
+  return int(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 int64_t numElements(const Shape &shape) {
   int64_t n = 1;

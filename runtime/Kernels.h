@@ -22,6 +22,14 @@ using Shape = std::vector<int64_t>;
 
 int64_t numElements(const Shape &shape);
 
+/// Sets the size of Halide's thread pool, which runs every parallel kernel
+/// (Halide's and the C++ ones), and remembers it for the kernels that split
+/// their work by thread count.
+void setThreadCount(int n);
+/// The pool size: the last setThreadCount, else Halide's default
+/// (HL_NUM_THREADS, else the number of CPUs).
+int threadCount();
+
 /// The linear kernels read weights packed once (at compile time, or when
 /// slim-run first needs them): with out ≥ kLinearTile, tile-major — tiles of
 /// 48 consecutive outputs, each stored [in, 48] contiguously, the last tile

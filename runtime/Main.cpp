@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/Kernels.h"
 #include "runtime/Model.h"
 #include "runtime/Npy.h"
 #include "runtime/Profile.h"
@@ -186,7 +187,7 @@ int main(int argc, char **argv) {
       return fail(2, "--generate takes the prompt from --prompt-ids (or "
                      "--prompt), not --input");
     if (threads > 0)
-      halide_set_num_threads(threads);
+      setThreadCount(threads);
     return runGenerate(generate, promptIds, promptText, hasText, sampling,
                        outputFiles, outputDir, weightsPath, bench, profile,
                        peakGflops);
@@ -235,7 +236,7 @@ int main(int argc, char **argv) {
     return fail(2, "the model has no output '" + outputFiles.begin()->first + "'");
 
   if (threads > 0)
-    halide_set_num_threads(threads);
+    setThreadCount(threads);
   std::string err;
   std::unique_ptr<Model> model = Model::load(weightsPath, err);
   if (!model)

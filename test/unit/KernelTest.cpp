@@ -96,13 +96,21 @@ TEST_P(AttentionTest, MatchesFloat64Reference) {
     sizes[j] = float(1 + j % 4);
   const float *sz = c.sizes ? sizes.data() : nullptr;
   float scale = 1.0f / std::sqrt(float(s.headDim));
-  std::vector<float> out(s.batch * s.queries * s.heads * s.valueDim, NAN);
-  std::string error;
-  ASSERT_TRUE(attention(q.data(), k.data(), v.data(), sz, s, c.causal, scale,
-                        out.data(), error))
-      << error;
-  expectClose(out, attentionReference(q, k, v, sz, s, c.causal, scale),
-              "attention");
+  const std::vector<double> want =
+      attentionReference(q, k, v, sz, s, c.causal, scale);
+  // The kernel splits heads into runs of query tiles by the thread count.
+  const int before = threadCount();
+  for (int threads : {1, 2, 5}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    setThreadCount(threads);
+    std::vector<float> out(s.batch * s.queries * s.heads * s.valueDim, NAN);
+    std::string error;
+    ASSERT_TRUE(attention(q.data(), k.data(), v.data(), sz, s, c.causal,
+                          scale, out.data(), error))
+        << error;
+    expectClose(out, want, "attention");
+  }
+  setThreadCount(before);
 }
 
 // {batch, queries, keys, heads, kvHeads, headDim, valueDim}: DeiT-like
@@ -348,12 +356,7 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
     auto b = randomVector(c.out, 53);
     std::vector<float> wt(packedLinearSize(c.out, c.in), NAN);
     packLinearWeight(w.data(), c.out, c.in, wt.data());
-    std::vector<float> y(c.rows * c.out, NAN);
-    std::string error;
-    ASSERT_TRUE(linear(x.data(), c.rows, c.in, wt.data(),
-                       c.bias ? b.data() : nullptr, c.out, y.data(), error))
-        << error;
-    std::vector<double> want(y.size());
+    std::vector<double> want(c.rows * c.out);
     for (int64_t r = 0; r < c.rows; ++r)
       for (int64_t o = 0; o < c.out; ++o) {
         double acc = c.bias ? b[o] : 0.0;
@@ -361,11 +364,22 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
           acc += double(x[r * c.in + k]) * w[o * c.in + k];
         want[r * c.out + o] = acc;
       }
-    // Sums of up to 384 products of N(0,1) values: float rounding ~1e-5.
-    for (size_t i = 0; i < y.size(); ++i)
-      ASSERT_NEAR(y[i], want[i], 1e-4 + 1e-5 * std::abs(want[i]))
-          << "rows " << c.rows << " in " << c.in << " out " << c.out
-          << " element " << i;
+    // Tasks take runs of tiles, sized by the thread count.
+    const int before = threadCount();
+    for (int threads : {1, 2, 3}) {
+      setThreadCount(threads);
+      std::vector<float> y(c.rows * c.out, NAN);
+      std::string error;
+      ASSERT_TRUE(linear(x.data(), c.rows, c.in, wt.data(),
+                         c.bias ? b.data() : nullptr, c.out, y.data(), error))
+          << error;
+      // Sums of up to 384 products of N(0,1) values: float rounding ~1e-5.
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], want[i], 1e-4 + 1e-5 * std::abs(want[i]))
+            << "rows " << c.rows << " in " << c.in << " out " << c.out
+            << " threads " << threads << " element " << i;
+    }
+    setThreadCount(before);
   }
 }
 
