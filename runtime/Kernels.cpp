@@ -24,9 +24,6 @@
 #include "HalideBuffer.h"
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
-#include <thread>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -35,25 +32,6 @@
 namespace slim::rt {
 
 using Halide::Runtime::Buffer;
-
-namespace {
-std::atomic<int> poolThreads{0};
-} // namespace
-
-void setThreadCount(int n) {
-  halide_set_num_threads(n);
-  poolThreads = n;
-}
-
-int threadCount() {
-  if (int n = poolThreads.load())
-    return n;
-  for (const char *var : {"HL_NUM_THREADS", "HL_NUMTHREADS"})
-    if (const char *v = std::getenv(var))
-      if (int n = std::atoi(v); n > 0)
-        return n;
-  return int(std::max(1u, std::thread::hardware_concurrency()));
-}
 
 int64_t numElements(const Shape &shape) {
   int64_t n = 1;
@@ -470,6 +448,23 @@ bool kvAttention(const float *q, const float *k, const float *v,
                    /*causal=*/true, scale, out, error);
 }
 
+namespace {
+/// out[l] = Σ_e a[e] · bt[e·stride + l] for l < L: the L sums stay in
+/// registers over the whole reduction (a running row in memory would be
+/// loaded and stored again for every e).
+template <int L>
+void dotColumns(const float *a, const float *bt, int64_t stride, int64_t n,
+                float *out) {
+  float acc[L] = {};
+  for (int64_t e = 0; e < n; ++e) {
+    const float ae = a[e], *b = bt + e * stride;
+    for (int l = 0; l < L; ++l)
+      acc[l] += ae * b[l];
+  }
+  std::copy(acc, acc + L, out);
+}
+} // namespace
+
 void tokenMerge(const float *x, const float *metric, const float *sizes,
                 int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
                 const MergeOptions &o, float *y, float *ySizes) {
@@ -478,8 +473,10 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
   // MCTF: ⌊r/2⌋ A → B, then the rest from the updated B into A.
   const int64_t r1 = o.mctf && o.bidirectional ? r / 2 : r, r2 = r - r1;
   const float ninf = -std::numeric_limits<float>::infinity();
-  std::vector<float> unit(T * mdim), unitBT(mdim * nB), score(nA * nB),
-      nodeMax(nA), bMax(nB);
+  // B's columns padded to a multiple of 16 (zeros): score rows of nBp.
+  const int64_t nBp = (nB + 15) / 16 * 16;
+  std::vector<float> unit(T * mdim), unitBT(mdim * nBp, 0.0f),
+      score(nA * nBp), nodeMax(nA), bMax(nB);
   std::vector<int64_t> best(nA), order(nA), dest(nA), bestA(nB), orderB(nB),
       destA(nB), group(T), newIndex(T);
   std::vector<double> info(T), small(T), weight(T);
@@ -517,22 +514,21 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
     // over b).
     for (int64_t jb = 0; jb < nB; ++jb)
       for (int64_t e = 0; e < mdim; ++e)
-        unitBT[e * nB + jb] = unit[(2 * jb + 1) * mdim + e];
+        unitBT[e * nBp + jb] = unit[(2 * jb + 1) * mdim + e];
     for (int64_t i = 0; i < nA; ++i) {
-      float *row = score.data() + i * nB;
-      std::fill(row, row + nB, 0.0f);
+      float *row = score.data() + i * nBp;
       const float *ka = unit.data() + 2 * i * mdim;
-      for (int64_t e = 0; e < mdim; ++e) {
-        const float ke = ka[e], *bt = unitBT.data() + e * nB;
-        for (int64_t jb = 0; jb < nB; ++jb)
-          row[jb] += ke * bt[jb];
-      }
+      int64_t jb = 0;
+      for (; jb + 64 <= nBp; jb += 64)
+        dotColumns<64>(ka, unitBT.data() + jb, nBp, mdim, row + jb);
+      for (; jb < nBp; jb += 16)
+        dotColumns<16>(ka, unitBT.data() + jb, nBp, mdim, row + jb);
     }
     // Scores; protected tokens are never a source (row −inf) nor a
     // destination (column −inf).
     for (int64_t i = 0; i < nA; ++i)
       for (int64_t jb = 0; jb < nB; ++jb) {
-        float &sc = score[i * nB + jb];
+        float &sc = score[i * nBp + jb];
         if (2 * i < p || 2 * jb + 1 < p) {
           sc = ninf;
           continue;
@@ -552,7 +548,7 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
       nodeMax[i] = ninf;
       best[i] = -1;
       for (int64_t jb = 0; jb < nB; ++jb) {
-        float sc = score[i * nB + jb];
+        float sc = score[i * nBp + jb];
         if (sc != ninf && (best[i] < 0 || sc > nodeMax[i])) {
           nodeMax[i] = sc;
           best[i] = jb;
@@ -573,7 +569,7 @@ void tokenMerge(const float *x, const float *metric, const float *sizes,
         bMax[jb] = ninf;
         bestA[jb] = -1;
         for (int64_t i = 0; i < nA; ++i) {
-          float sc = score[i * nB + jb];
+          float sc = score[i * nBp + jb];
           if (dest[i] < 0 && sc != ninf && (bestA[jb] < 0 || sc > bMax[jb])) {
             bMax[jb] = sc;
             bestA[jb] = i;

@@ -22,9 +22,9 @@ using Shape = std::vector<int64_t>;
 
 int64_t numElements(const Shape &shape);
 
-/// Sets the size of Halide's thread pool, which runs every parallel kernel
-/// (Halide's and the C++ ones), and remembers it for the kernels that split
-/// their work by thread count.
+/// Sets the size of the thread pool every parallel kernel runs on (Halide's
+/// and the C++ ones; runtime/ThreadPool.cpp), counting the calling thread.
+/// Not while a kernel runs.
 void setThreadCount(int n);
 /// The pool size: the last setThreadCount, else Halide's default
 /// (HL_NUM_THREADS, else the number of CPUs).
