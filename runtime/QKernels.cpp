@@ -133,11 +133,12 @@ struct QGemm {
   int32_t *acc = nullptr;
   float *y = nullptr;
   const float *xs = nullptr, *ws = nullptr, *bias = nullptr;
-  void tile(int64_t t) const;
+  int64_t perTask = 1; // tiles per task: a run, see qgemmTask
+  void tile(int64_t t, bool nextIsOurs) const;
 #ifdef SLIM_HAVE_VNNI
   template <int R>
-  void block(const int8_t *tile, const int32_t *colsum, int64_t t,
-             int64_t r) const;
+  void block(const int8_t *tile, const int32_t *colsum, int64_t t, int64_t r,
+             const char *prefetch) const;
 #endif
   void store(int64_t r, int64_t o, int32_t sum) const {
     if (y)
@@ -152,7 +153,7 @@ struct QGemm {
 /// each 64-byte weight vector feeds R vpdpbusd.
 template <int R>
 void QGemm::block(const int8_t *tile, const int32_t *colsum, int64_t t,
-                  int64_t r) const {
+                  int64_t r, const char *prefetch) const {
   const int64_t kp = roundUp(in, 4), k4n = kp / 4;
   __m512i a[R][kVecs];
   for (auto &row : a)
@@ -164,6 +165,7 @@ void QGemm::block(const int8_t *tile, const int32_t *colsum, int64_t t,
   for (int64_t k4 = 0; k4 < k4n; ++k4) {
     const int8_t *w = tile + k4 * kVecs * 64;
     __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 64);
+    _mm_prefetch(prefetch + k4 * 64, _MM_HINT_T1);
     for (int i = 0; i < R; ++i) {
       int32_t bytes;
       std::memcpy(&bytes, xr[i] + k4 * 4, 4);
@@ -198,7 +200,7 @@ void QGemm::block(const int8_t *tile, const int32_t *colsum, int64_t t,
 }
 #endif
 
-void QGemm::tile(int64_t t) const {
+void QGemm::tile(int64_t t, bool nextIsOurs) const {
   const int64_t kp = roundUp(in, 4), k4n = kp / 4, op = roundUp(out, kTileO);
   const int8_t *wq = reinterpret_cast<const int8_t *>(packed);
   const int32_t *colsum = reinterpret_cast<const int32_t *>(packed + op * kp);
@@ -206,17 +208,25 @@ void QGemm::tile(int64_t t) const {
     const int8_t *tile = wq + t * k4n * kVecs * 64;
     int64_t r = 0;
 #ifdef SLIM_HAVE_VNNI
+    // As the fp32 kernel (LinearKernel.cpp): while a row block runs, each
+    // step prefetches one line of the next tile into L2 (a tile is 2 lines
+    // a step; row block i takes its half i mod 2).
+    const char *next = reinterpret_cast<const char *>(
+        nextIsOurs ? tile + k4n * kVecs * 64 : tile);
+    int64_t blockIndex = 0;
+    auto prefetch = [&]() { return next + (blockIndex++ % 2) * k4n * 64; };
     // Blocks of 8 rows, then one block of the 1 … 7 left.
     for (; r + kRows <= rows; r += kRows)
-      block<kRows>(tile, colsum, t, r);
+      block<kRows>(tile, colsum, t, r, prefetch());
+    const char *p = prefetch();
     switch (rows - r) {
-    case 7: block<7>(tile, colsum, t, r); break;
-    case 6: block<6>(tile, colsum, t, r); break;
-    case 5: block<5>(tile, colsum, t, r); break;
-    case 4: block<4>(tile, colsum, t, r); break;
-    case 3: block<3>(tile, colsum, t, r); break;
-    case 2: block<2>(tile, colsum, t, r); break;
-    case 1: block<1>(tile, colsum, t, r); break;
+    case 7: block<7>(tile, colsum, t, r, p); break;
+    case 6: block<6>(tile, colsum, t, r, p); break;
+    case 5: block<5>(tile, colsum, t, r, p); break;
+    case 4: block<4>(tile, colsum, t, r, p); break;
+    case 3: block<3>(tile, colsum, t, r, p); break;
+    case 2: block<2>(tile, colsum, t, r, p); break;
+    case 1: block<1>(tile, colsum, t, r, p); break;
     default: break;
     }
     r = rows;
@@ -237,22 +247,34 @@ void QGemm::tile(int64_t t) const {
   }
 }
 
-int qgemmTask(void *, int t, uint8_t *closure) {
-  reinterpret_cast<const QGemm *>(closure)->tile(t);
+/// Task i: the run of tiles [i·perTask, (i+1)·perTask), so that the tile
+/// a block prefetches is the one this task does next.
+int qgemmTask(void *, int i, uint8_t *closure) {
+  const QGemm *job = reinterpret_cast<const QGemm *>(closure);
+  const int64_t tiles = roundUp(job->out, kTileO) / kTileO;
+  const int64_t end = std::min(tiles, (i + 1) * job->perTask);
+  for (int64_t t = i * job->perTask; t < end; ++t)
+    job->tile(t, t + 1 < end);
   return 0;
+}
+
+/// Runs `job` on the pool: two runs of tiles per thread.
+void runQGemm(QGemm &job) {
+  const int64_t tiles = roundUp(job.out, kTileO) / kTileO;
+  const int64_t runs = std::min<int64_t>(tiles, 2 * threadCount());
+  job.perTask = (tiles + runs - 1) / runs;
+  halide_do_par_for(nullptr, qgemmTask, 0,
+                    int((tiles + job.perTask - 1) / job.perTask),
+                    reinterpret_cast<uint8_t *>(&job));
 }
 
 } // namespace
 
 void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
                 const uint8_t *packed, int64_t out, int32_t *acc) {
-  // One task per 32-output tile, on Halide's thread pool (the one
-  // --threads sizes for every kernel).
   QGemm job{xq, rows, in, out, packed};
   job.acc = acc;
-  int tiles = int(roundUp(out, kTileO) / kTileO);
-  halide_do_par_for(nullptr, qgemmTask, 0, tiles,
-                    reinterpret_cast<uint8_t *>(&job));
+  runQGemm(job);
 }
 
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
@@ -268,9 +290,7 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   job.xs = xs.data();
   job.ws = wscales;
   job.bias = bias;
-  int tiles = int(roundUp(out, kTileO) / kTileO);
-  halide_do_par_for(nullptr, qgemmTask, 0, tiles,
-                    reinterpret_cast<uint8_t *>(&job));
+  runQGemm(job);
   applyLinearAct(act, y, rows * out);
 }
 

@@ -384,11 +384,13 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
 }
 
 TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
-  // Shapes: rows below/above the 4-row block, inputs not a multiple of 4,
-  // outputs not a multiple of the 64-wide tile.
+  // Shapes: rows below/above the 8-row block, inputs not a multiple of 4,
+  // outputs not a multiple of the 32-wide tile; 11 tiles in runs of
+  // several per task.
   struct Case {
     int64_t rows, in, out;
-  } cases[] = {{1, 7, 5}, {4, 64, 64}, {6, 130, 100}, {9, 768, 200}};
+  } cases[] = {{1, 7, 5},      {4, 64, 64},   {6, 130, 100},
+               {9, 768, 200}, {17, 96, 330}};
   std::mt19937 rng(5);
   for (const Case &c : cases) {
     std::vector<int8_t> w(c.out * c.in);
@@ -403,7 +405,18 @@ TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
     std::vector<float> xs(c.rows);
     quantizeRows(x.data(), c.rows, c.in, xq.data(), xs.data());
     std::vector<int32_t> acc(c.rows * c.out);
-    qgemmInt32(xq.data(), c.rows, c.in, packed.data(), c.out, acc.data());
+    // Every thread count gives the same integers (tasks take runs of tiles
+    // sized by it).
+    const int before = threadCount();
+    for (int threads : {3, 1, 2}) {
+      std::vector<int32_t> sums(c.rows * c.out, -1);
+      setThreadCount(threads);
+      qgemmInt32(xq.data(), c.rows, c.in, packed.data(), c.out, sums.data());
+      if (threads != 3)
+        ASSERT_EQ(sums, acc) << "threads " << threads;
+      acc = sums;
+    }
+    setThreadCount(before);
     for (int64_t r = 0; r < c.rows; ++r) {
       // Quantization: |x − q·s| ≤ s/2 and |q| ≤ 127.
       for (int64_t k = 0; k < c.in; ++k) {
