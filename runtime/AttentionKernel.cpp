@@ -72,13 +72,19 @@ struct Job {
     const int64_t qStride = s.heads * dh, kStride = s.kvHeads * dh,
                   vStride = s.kvHeads * dv, oStride = s.heads * dv;
     // Keys of this kv head, transposed to [dh, Sp] (zero padding).
+    // In blocks of 16 keys: the block's rows stay in L1 while each of the
+    // dh rows of kt gets 16 contiguous values.
     std::vector<float> kt(dh * Sp, 0.0f), scores(kRows * Sp), ls(Sp, 0.0f);
-    for (int64_t j = 0; j < S; ++j) {
-      const float *kj = k + (b * S + j) * kStride + g * dh;
-      for (int64_t e = 0; e < dh; ++e)
-        kt[e * Sp + j] = kj[e];
-      ls[j] = logSize[b * S + j];
+    const float *kb = k + b * S * kStride + g * dh;
+    for (int64_t j0 = 0; j0 < S; j0 += 16) {
+      const int64_t n = std::min<int64_t>(16, S - j0);
+      for (int64_t e = 0; e < dh; ++e) {
+        float *dst = kt.data() + e * Sp + j0;
+        for (int64_t j = 0; j < n; ++j)
+          dst[j] = kb[(j0 + j) * kStride + e];
+      }
     }
+    std::copy(logSize + b * S, logSize + (b + 1) * S, ls.begin());
     const float *qb = q + b * T * qStride + h * dh;
     const float *vb = v + b * S * vStride + g * dv;
     float *ob = out + b * T * oStride + h * dv;
