@@ -283,7 +283,26 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   const int64_t kp = roundUp(in, 4);
   std::vector<uint8_t> xq(size_t(rows * kp));
   std::vector<float> xs(rows);
-  quantizeRows(x, rows, in, xq.data(), xs.data(), staticScale);
+  // The rows quantized in parallel too (serial, it was 5% of DeiT-S int8
+  // at 1 thread and twice that share at 2).
+  struct Quantize {
+    const float *x;
+    int64_t rows, in, kp, per;
+    uint8_t *xq;
+    float *xs, staticScale;
+  } qj{x, rows, in, kp, 0, xq.data(), xs.data(), staticScale};
+  const int64_t runs = std::min<int64_t>(rows, 2 * threadCount());
+  qj.per = (rows + runs - 1) / runs;
+  halide_do_par_for(
+      nullptr,
+      [](void *, int i, uint8_t *closure) {
+        const Quantize *j = reinterpret_cast<const Quantize *>(closure);
+        const int64_t r0 = i * j->per, n = std::min(j->per, j->rows - r0);
+        quantizeRows(j->x + r0 * j->in, n, j->in, j->xq + r0 * j->kp,
+                     j->xs + r0, j->staticScale);
+        return 0;
+      },
+      0, int((rows + qj.per - 1) / qj.per), reinterpret_cast<uint8_t *>(&qj));
   // The sums go straight to floats in each tile (no int32 buffer).
   QGemm job{xq.data(), rows, in, out, packed};
   job.y = y;
