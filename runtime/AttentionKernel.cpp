@@ -62,6 +62,9 @@ struct Job {
   float scale;
 
   int64_t chunks; // tasks per (batch, head), each a run of query tiles
+  /// attention_received: per task, Σ over its queries of the probabilities
+  /// of every key ([tasks, Sp]); then valueDim is 0 and there is no ·V.
+  float *received = nullptr;
 
   void head(int task) const {
     const int64_t chunk = task % chunks, bh = task / chunks;
@@ -92,20 +95,24 @@ struct Job {
     // than 8 queries take one row per tile. This task's tiles: its run.
     const int64_t tiles = T >= kRows ? (T + kRows - 1) / kRows : T;
     const int64_t per = (tiles + chunks - 1) / chunks;
+    float *recv = received ? received + task * Sp : nullptr;
     for (int64_t i = chunk * per; i < std::min(tiles, (chunk + 1) * per); ++i) {
+      // Rows before i·8 belong to the tile before (the shifted last tile
+      // recomputes some): they are not counted again in `recv`.
       if (T >= kRows)
         tile(std::min(i * kRows, T - kRows), kRows, qb, qStride, vb, vStride,
-             ob, oStride, kt.data(), Sp, ls.data(), scores.data());
+             ob, oStride, kt.data(), Sp, ls.data(), scores.data(), recv,
+             i * kRows);
       else
         tile(i, 1, qb, qStride, vb, vStride, ob, oStride, kt.data(), Sp,
-             ls.data(), scores.data());
+             ls.data(), scores.data(), recv, i);
     }
   }
 
   void tile(int64_t start, int64_t rows, const float *qb, int64_t qStride,
             const float *vb, int64_t vStride, float *ob, int64_t oStride,
-            const float *kt, int64_t Sp, const float *ls,
-            float *scores) const {
+            const float *kt, int64_t Sp, const float *ls, float *scores,
+            float *recv, int64_t countFrom) const {
     const int64_t S = s.keys, T = s.queries, dh = s.headDim, dv = s.valueDim;
     const float ninf = -std::numeric_limits<float>::infinity();
     // Causal: no row of the tile sees keys past its last row's horizon.
@@ -158,6 +165,13 @@ struct Job {
         sum = _mm512_add_ps(sum, p);
       }
       inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+      if (recv && start + r >= countFrom) {
+        const __m512 iv = _mm512_set1_ps(inv[r]);
+        for (int64_t j = 0; j < Sp32; j += 16)
+          _mm512_storeu_ps(recv + j,
+                           _mm512_fmadd_ps(_mm512_loadu_ps(row + j), iv,
+                                           _mm512_loadu_ps(recv + j)));
+      }
     }
     // · V, 32 value columns at a time (16 accumulators), then 16.
     for (int64_t c = 0; c < dv; c += 32) {
@@ -191,6 +205,24 @@ struct Job {
   }
 };
 
+/// Heads alone leave threads idle when there are few of them (DeiT-Tiny:
+/// 3 heads on 2 threads): each head's query tiles are split into runs so
+/// that there are at least two tasks per thread, a multiple of the thread
+/// count when a small split gives one. Each run transposes its head's keys
+/// again (dh × S copies next to T/runs × S × dh multiply-adds).
+int64_t runsPerHead(const AttentionShape &s) {
+  const int64_t threads = threadCount(), bh = s.batch * s.heads;
+  const int64_t tiles =
+      s.queries >= kRows ? (s.queries + kRows - 1) / kRows : s.queries;
+  int64_t chunks = 1;
+  while (chunks < tiles && bh * chunks < 2 * threads)
+    ++chunks;
+  for (int64_t c = chunks; c <= std::min<int64_t>(tiles, 2 * chunks); ++c)
+    if ((bh * c) % threads == 0)
+      return c;
+  return chunks;
+}
+
 int task(void *, int t, uint8_t *closure) {
   reinterpret_cast<const Job *>(closure)->head(t);
   return 0;
@@ -204,29 +236,46 @@ bool attentionAvx512(const float *q, const float *k, const float *v,
   if (s.valueDim % 16 != 0 || s.queries < 1 || s.keys < 1 ||
       s.heads % s.kvHeads != 0)
     return false;
-  // Heads alone leave threads idle when there are few of them (DeiT-Tiny:
-  // 3 heads on 2 threads); split each head's query tiles into runs so that
-  // there are at least two tasks per thread, a multiple of the thread count
-  // when a small split gives one. Each run transposes its head's keys
-  // again (dh × S copies next to T/runs × S × dh multiply-adds).
-  const int64_t threads = threadCount(), bh = s.batch * s.heads;
-  const int64_t tiles = s.queries >= kRows ? (s.queries + kRows - 1) / kRows
-                                           : s.queries;
-  int64_t chunks = 1;
-  while (chunks < tiles && bh * chunks < 2 * threads)
-    ++chunks;
-  for (int64_t c = chunks; c <= std::min<int64_t>(tiles, 2 * chunks); ++c)
-    if ((bh * c) % threads == 0) {
-      chunks = c;
-      break;
-    }
+  const int64_t chunks = runsPerHead(s);
   Job job{q, k, v, logSize, out, s, causal, scale, chunks};
-  halide_do_par_for(nullptr, task, 0, int(bh * chunks),
+  halide_do_par_for(nullptr, task, 0, int(s.batch * s.heads * chunks),
                     reinterpret_cast<uint8_t *>(&job));
   return true;
 }
 
+bool attentionReceivedAvx512(const float *q, const float *k,
+                             const float *logSize, const AttentionShape &s,
+                             float scale, float *out) {
+  if (s.queries < 1 || s.keys < 1 || s.heads % s.kvHeads != 0)
+    return false;
+  AttentionShape shape = s;
+  shape.valueDim = 0; // no values: probabilities only
+  const int64_t Sp = (s.keys + 31) / 32 * 32, bh = s.batch * s.heads;
+  const int64_t chunks = runsPerHead(shape);
+  std::vector<float> partial(bh * chunks * Sp, 0.0f);
+  Job job{q, k, nullptr, logSize, nullptr, shape, false, scale, chunks,
+          partial.data()};
+  halide_do_par_for(nullptr, task, 0, int(bh * chunks),
+                    reinterpret_cast<uint8_t *>(&job));
+  // The mean over heads and queries (in double, as the reference).
+  const double n = double(s.heads) * double(s.queries);
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t j = 0; j < s.keys; ++j) {
+      double sum = 0.0;
+      for (int64_t t = b * s.heads * chunks; t < (b + 1) * s.heads * chunks;
+           ++t)
+        sum += partial[t * Sp + j];
+      out[b * s.keys + j] = float(sum / n);
+    }
+  return true;
+}
+
 #else
+
+bool attentionReceivedAvx512(const float *, const float *, const float *,
+                             const AttentionShape &, float, float *) {
+  return false;
+}
 
 bool attentionAvx512(const float *, const float *, const float *,
                      const float *, const AttentionShape &, bool, float,

@@ -320,6 +320,8 @@ bool attentionReceived(const float *q, const float *k, const float *sizes,
   if (sizes)
     for (size_t j = 0; j < logSize.size(); ++j)
       logSize[j] = std::log(sizes[j]);
+  if (attentionReceivedAvx512(q, k, logSize.data(), s, scale, out))
+    return true;
   Buffer<float, 4> qb(const_cast<float *>(q), int(s.headDim), int(s.heads),
                       int(s.queries), int(s.batch));
   Buffer<float, 4> kb(const_cast<float *>(k), int(s.headDim), int(s.kvHeads),

@@ -209,9 +209,17 @@ TEST(ActivationKernels, MatchFloat64Reference) {
 
 TEST(AttentionReceivedKernel, MatchesFloat64Reference) {
   // GQA (6 heads over 2 kv heads), token counts that are not tile or
-  // vector multiples, with and without log-size bias; the result is a
-  // probability average, so it sums to 1 per batch item.
-  const int64_t B = 2, T = 19, S = 19, H = 6, Hkv = 2, dh = 8;
+  // vector multiples (19: the last 8-query tile overlaps the one before,
+  // whose rows must not count twice) and fewer queries than a tile, with
+  // and without log-size bias, at thread counts that split heads
+  // differently; the result is a probability average, so it sums to 1 per
+  // batch item.
+  const int before = threadCount();
+  for (auto [T, S] : {std::pair<int64_t, int64_t>{19, 19}, {5, 7}})
+  for (int threads : {1, 2, 5}) {
+  SCOPED_TRACE("T " + std::to_string(T) + " threads " + std::to_string(threads));
+  setThreadCount(threads);
+  const int64_t B = 2, H = 6, Hkv = 2, dh = 8;
   auto q = randomVector(B * T * H * dh, 21), k = randomVector(B * S * Hkv * dh, 22);
   std::vector<float> sizes(B * S);
   for (size_t j = 0; j < sizes.size(); ++j)
@@ -253,6 +261,8 @@ TEST(AttentionReceivedKernel, MatchesFloat64Reference) {
       EXPECT_NEAR(total, 1.0, 1e-5);
     }
   }
+  }
+  setThreadCount(before);
 }
 
 TEST(ElementwiseKernels, AddAndSiluMulMatchFloat64Reference) {
