@@ -29,8 +29,11 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 #include <vector>
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -43,7 +46,7 @@ inline void cpuRelax() {
 #if defined(__x86_64__)
   _mm_pause();
 #else
-  std::this_thread::yield();
+  sched_yield();
 #endif
 }
 
@@ -55,8 +58,20 @@ thread_local bool inTask = false;
 class Pool {
 public:
   explicit Pool(int threads) {
-    for (int i = 1; i < threads; ++i)
-      workers.emplace_back([this] { work(); });
+    // pthreads rather than std::thread: std::thread's state is a class with
+    // virtual functions, whose UBSan vptr checks need the C++ sanitizer
+    // runtime, which a C program linking a Slim shared library lacks.
+    for (int i = 1; i < threads; ++i) {
+      pthread_t t;
+      if (pthread_create(
+              &t, nullptr,
+              [](void *self) -> void * {
+                static_cast<Pool *>(self)->work();
+                return nullptr;
+              },
+              this) == 0)
+        workers.push_back(t);
+    }
   }
 
   ~Pool() {
@@ -65,8 +80,8 @@ public:
       stop = true;
     }
     wake.notify_all();
-    for (std::thread &t : workers)
-      t.join();
+    for (pthread_t t : workers)
+      pthread_join(t, nullptr);
   }
 
   int size() const { return int(workers.size()) + 1; }
@@ -177,7 +192,7 @@ private:
     }
   }
 
-  std::vector<std::thread> workers;
+  std::vector<pthread_t> workers;
   std::mutex callMutex;
   Job job;
   uint64_t generation = 0;
@@ -198,7 +213,7 @@ int defaultThreads() {
     if (const char *v = std::getenv(var))
       if (int n = std::atoi(v); n > 0)
         return n;
-  return int(std::max(1u, std::thread::hardware_concurrency()));
+  return int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
 }
 
 Pool &thePool() {
