@@ -4,15 +4,18 @@
 // p(j) = exp(s(j) − max s), s(j) = scale·q·k_j + log_size[b,j] (−∞ where
 // causal masking hides key j from query t: j > t + S − T).
 //
-// One task per (batch, head, run of query tiles) on Halide's thread pool. Per head the keys are
-// transposed once to [Dh, S]; per tile of 8 queries the scores of all keys
+// One task per (batch, head, run of query tiles) on the runtime's thread
+// pool (ThreadPool.cpp). Per task the head's keys are transposed to
+// [Dh, S]; per tile of 8 queries the scores of all keys
 // are computed 32 keys at a time in 16 accumulators (each broadcast query
 // element times two key vectors), the softmax runs over each row
 // with a vectorized exp (range reduction + degree-6 polynomial + vscalefps,
 // relative error ~1e-7), and the product with V runs 32 value columns at a
 // time in 16 accumulators. Only the tile's 8 × S scores exist (the T×T
 // matrix never does). The Halide attention kernel, the fallback, reached
-// ~20% of the FMA peak on DeiT-S.
+// ~20% of the FMA peak on DeiT-S. attentionReceivedAvx512 (MCTF) runs the
+// same scores and softmax and sums each row's probabilities per key
+// instead of multiplying by V.
 //
 //===----------------------------------------------------------------------===//
 

@@ -3,8 +3,8 @@
 // y[r, c] = bias[c] + Σ_k x[r, k] · W[c, k], W packed tile-major at compile
 // time (packLinearWeight: tiles of 48 outputs, each [in, 48] contiguous;
 // the last tile of a width that is not a multiple of 48 overlaps the one
-// before it). Per tile (runs of tiles are the tasks on Halide's thread
-// pool, see below) and per block of 8 rows, the whole reduction runs in 24
+// before it). Per tile (runs of tiles are the tasks on the runtime's
+// thread pool, see below) and per block of 8 rows, the whole reduction runs in 24
 // AVX-512 accumulators: each step loads one 48-wide weight row and 8
 // broadcast inputs and issues 24 FMAs.
 // The row pointers live in general registers, so the inner loop has no
