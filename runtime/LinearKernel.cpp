@@ -79,9 +79,10 @@ void block(const float *x, int64_t in, const float *tile, const float *bias,
 struct Job {
   const float *x, *wt, *bias;
   float *y;
-  int64_t rows, in, out, tiles, perTask;
+  int64_t rows, in, out, tiles, perTask, rowsPerTask, tileRuns;
 
-  void tile(int64_t j, bool nextIsOurs) const {
+  /// Rows [r0, r1) of tile j.
+  void tile(int64_t j, bool nextIsOurs, int64_t r0, int64_t r1) const {
     const int64_t col = std::min(j * kLinearTile, out - kLinearTile);
     const float *tw = wt + j * in * kLinearTile;
     const float *b = bias + col;
@@ -93,13 +94,13 @@ struct Job {
     auto prefetch = [&]() {
       return next + (blockIndex++ % 3) * in * 64;
     };
-    int64_t r = 0;
-    for (; r + 8 <= rows; r += 8)
+    int64_t r = r0;
+    for (; r + 8 <= r1; r += 8)
       block<8>(x + r * in, in, tw, b, y + r * out + col, out, prefetch());
     const float *xr = x + r * in;
     float *yr = y + r * out + col;
     const char *p = prefetch();
-    switch (rows - r) {
+    switch (r1 - r) {
     case 7: return block<7>(xr, in, tw, b, yr, out, p);
     case 6: return block<6>(xr, in, tw, b, yr, out, p);
     case 5: return block<5>(xr, in, tw, b, yr, out, p);
@@ -112,11 +113,16 @@ struct Job {
   }
 };
 
+/// Task t: the run of tiles t mod tileRuns, for the run of rows
+/// t / tileRuns.
 int task(void *, int t, uint8_t *closure) {
   const Job *job = reinterpret_cast<const Job *>(closure);
-  const int64_t end = std::min(job->tiles, (t + 1) * job->perTask);
-  for (int64_t j = t * job->perTask; j < end; ++j)
-    job->tile(j, j + 1 < end);
+  const int64_t run = t % job->tileRuns, rowRun = t / job->tileRuns;
+  const int64_t r0 = rowRun * job->rowsPerTask,
+                r1 = std::min(job->rows, r0 + job->rowsPerTask);
+  const int64_t end = std::min(job->tiles, (run + 1) * job->perTask);
+  for (int64_t j = run * job->perTask; j < end; ++j)
+    job->tile(j, j + 1 < end, r0, r1);
   return 0;
 }
 
@@ -127,10 +133,23 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
                         float *y) {
   if (out < kLinearTile)
     return false;
+  if (rows <= 0)
+    return true;
   const int64_t tiles = (out + kLinearTile - 1) / kLinearTile;
-  const int64_t perTask = (tiles + 2 * threadCount() - 1) / (2 * threadCount());
-  Job job{x, wt, bias, y, rows, in, out, tiles, perTask};
-  halide_do_par_for(nullptr, task, 0, int((tiles + perTask - 1) / perTask),
+  const int64_t runs = 2 * threadCount();
+  int64_t perTask = (tiles + runs - 1) / runs, rowsPerTask = rows;
+  // Few tiles (a narrow output: DeiT-Tiny's 192 wide, 4 tiles) leave the
+  // tasks coarse: then every task takes all tiles for a run of rows (DeiT-
+  // Tiny at 2 threads 12.5 → 11.6 ms, alternating runs; no change where
+  // no linear is that narrow).
+  if (tiles < 2 * runs && rows >= 8 * runs) {
+    perTask = tiles;
+    rowsPerTask = ((rows + runs - 1) / runs + 7) / 8 * 8;
+  }
+  const int64_t tileRuns = (tiles + perTask - 1) / perTask;
+  const int64_t rowRuns = (rows + rowsPerTask - 1) / rowsPerTask;
+  Job job{x, wt, bias, y, rows, in, out, tiles, perTask, rowsPerTask, tileRuns};
+  halide_do_par_for(nullptr, task, 0, int(tileRuns * rowRuns),
                     reinterpret_cast<uint8_t *>(&job));
   return true;
 }

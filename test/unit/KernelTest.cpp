@@ -358,8 +358,10 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
   struct Case {
     int64_t rows, in, out;
     bool bias;
-  } cases[] = {{1, 16, 10, true},  {5, 64, 48, false}, {9, 128, 96, true},
-               {13, 256, 100, true}, {128, 200, 147, false}, {3, 384, 1001, true}};
+  } cases[] = {{1, 16, 10, true},     {5, 64, 48, false},
+               {9, 128, 96, true},     {13, 256, 100, true},
+               {128, 200, 147, false}, {3, 384, 1001, true},
+               {77, 32, 96, true}};
   for (const Case &c : cases) {
     auto x = randomVector(c.rows * c.in, 51);
     auto w = randomVector(c.out * c.in, 52);
@@ -374,7 +376,8 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
           acc += double(x[r * c.in + k]) * w[o * c.in + k];
         want[r * c.out + o] = acc;
       }
-    // Tasks take runs of tiles, sized by the thread count.
+    // Tasks take runs of tiles, sized by the thread count, or, when there
+    // are few tiles (147 and 96 wide), runs of rows with every tile.
     const int before = threadCount();
     for (int threads : {1, 2, 3}) {
       setThreadCount(threads);
