@@ -29,6 +29,9 @@ void setThreadCount(int n);
 /// The pool size: the last setThreadCount, else Halide's default
 /// (HL_NUM_THREADS, else the number of CPUs).
 int threadCount();
+/// Items per task when n items are split into runs, two per thread (some
+/// balance when a core is busy with something else); at least 1.
+int64_t runLength(int64_t n);
 
 /// The linear kernels read weights packed once (at compile time, or when
 /// slim-run first needs them): with out ≥ kLinearTile, tile-major — tiles of

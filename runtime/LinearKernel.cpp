@@ -137,14 +137,14 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
     return true;
   const int64_t tiles = (out + kLinearTile - 1) / kLinearTile;
   const int64_t runs = 2 * threadCount();
-  int64_t perTask = (tiles + runs - 1) / runs, rowsPerTask = rows;
+  int64_t perTask = runLength(tiles), rowsPerTask = rows;
   // Few tiles (a narrow output: DeiT-Tiny's 192 wide, 4 tiles) leave the
   // tasks coarse: then every task takes all tiles for a run of rows (DeiT-
   // Tiny at 2 threads 12.5 → 11.6 ms, alternating runs; no change where
   // no linear is that narrow).
   if (tiles < 2 * runs && rows >= 8 * runs) {
     perTask = tiles;
-    rowsPerTask = ((rows + runs - 1) / runs + 7) / 8 * 8;
+    rowsPerTask = (runLength(rows) + 7) / 8 * 8;
   }
   const int64_t tileRuns = (tiles + perTask - 1) / perTask;
   const int64_t rowRuns = (rows + rowsPerTask - 1) / rowsPerTask;

@@ -261,8 +261,7 @@ int qgemmTask(void *, int i, uint8_t *closure) {
 /// Runs `job` on the pool: two runs of tiles per thread.
 void runQGemm(QGemm &job) {
   const int64_t tiles = roundUp(job.out, kTileO) / kTileO;
-  const int64_t runs = std::min<int64_t>(tiles, 2 * threadCount());
-  job.perTask = (tiles + runs - 1) / runs;
+  job.perTask = runLength(tiles);
   halide_do_par_for(nullptr, qgemmTask, 0,
                     int((tiles + job.perTask - 1) / job.perTask),
                     reinterpret_cast<uint8_t *>(&job));
@@ -291,8 +290,7 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
     uint8_t *xq;
     float *xs, staticScale;
   } qj{x, rows, in, kp, 0, xq.data(), xs.data(), staticScale};
-  const int64_t runs = std::min<int64_t>(rows, 2 * threadCount());
-  qj.per = (rows + runs - 1) / runs;
+  qj.per = runLength(rows);
   halide_do_par_for(
       nullptr,
       [](void *, int i, uint8_t *closure) {

@@ -251,4 +251,9 @@ int threadCount() {
   return defaultThreads();
 }
 
+int64_t runLength(int64_t n) {
+  const int64_t runs = 2 * int64_t(threadCount());
+  return std::max<int64_t>(1, (n + runs - 1) / runs);
+}
+
 } // namespace slim::rt
