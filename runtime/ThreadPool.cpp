@@ -98,8 +98,11 @@ public:
     next.store(0, std::memory_order_relaxed);
     done.store(0, std::memory_order_relaxed);
     result.store(0, std::memory_order_relaxed);
-    generation += 1;
-    state.store((generation << kGenShift) | kOpen, std::memory_order_seq_cst);
+    // Only this thread writes the generation bits (workers change the
+    // count of those inside, which is 0 now).
+    const uint64_t gen =
+        (state.load(std::memory_order_relaxed) >> kGenShift) + 1;
+    state.store((gen << kGenShift) | kOpen, std::memory_order_seq_cst);
     if (sleepers.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> lock(sleepMutex);
       wake.notify_all();
@@ -195,7 +198,6 @@ private:
   std::vector<pthread_t> workers;
   std::mutex callMutex;
   Job job;
-  uint64_t generation = 0;
   std::atomic<uint64_t> state{0};
   std::atomic<int> next{0}, done{0}, result{0};
   std::mutex sleepMutex;
