@@ -248,27 +248,25 @@ bool attentionAvx512(const float *q, const float *k, const float *v,
 
 bool attentionReceivedAvx512(const float *q, const float *k,
                              const float *logSize, const AttentionShape &s,
-                             float scale, float *out) {
+                             float scale, float *partial) {
   if (s.queries < 1 || s.keys < 1 || s.heads % s.kvHeads != 0)
     return false;
   AttentionShape shape = s;
   shape.valueDim = 0; // no values: probabilities only
   const int64_t Sp = (s.keys + 31) / 32 * 32, bh = s.batch * s.heads;
   const int64_t chunks = runsPerHead(shape);
-  std::vector<float> partial(bh * chunks * Sp, 0.0f);
+  std::vector<float> runs(bh * chunks * Sp, 0.0f); // per task
   Job job{q, k, nullptr, logSize, nullptr, shape, false, scale, chunks,
-          partial.data()};
+          runs.data()};
   halide_do_par_for(nullptr, task, 0, int(bh * chunks),
                     reinterpret_cast<uint8_t *>(&job));
-  // The mean over heads and queries (in double, as the reference).
-  const double n = double(s.heads) * double(s.queries);
-  for (int64_t b = 0; b < s.batch; ++b)
+  // Each head's runs of queries added up.
+  for (int64_t h = 0; h < bh; ++h)
     for (int64_t j = 0; j < s.keys; ++j) {
-      double sum = 0.0;
-      for (int64_t t = b * s.heads * chunks; t < (b + 1) * s.heads * chunks;
-           ++t)
-        sum += partial[t * Sp + j];
-      out[b * s.keys + j] = float(sum / n);
+      float sum = 0.0f;
+      for (int64_t c = 0; c < chunks; ++c)
+        sum += runs[(h * chunks + c) * Sp + j];
+      partial[h * s.keys + j] = sum;
     }
   return true;
 }

@@ -320,19 +320,22 @@ bool attentionReceived(const float *q, const float *k, const float *sizes,
   if (sizes)
     for (size_t j = 0; j < logSize.size(); ++j)
       logSize[j] = std::log(sizes[j]);
-  if (attentionReceivedAvx512(q, k, logSize.data(), s, scale, out))
-    return true;
-  Buffer<float, 4> qb(const_cast<float *>(q), int(s.headDim), int(s.heads),
-                      int(s.queries), int(s.batch));
-  Buffer<float, 4> kb(const_cast<float *>(k), int(s.headDim), int(s.kvHeads),
-                      int(s.keys), int(s.batch));
-  Buffer<float, 2> lb(logSize.data(), int(s.keys), int(s.batch));
+  // Per head, the probabilities summed over the queries: the C++ kernel on
+  // AVX-512 hosts, else the Halide one.
   std::vector<float> partial(s.batch * s.heads * s.keys);
-  Buffer<float, 3> pb(partial.data(), int(s.keys), int(s.heads),
-                      int(s.batch));
-  if (!halideCall(slim_kernel_attention_received(qb, kb, lb, scale, pb),
-                  "attention_received", error))
-    return false;
+  if (!attentionReceivedAvx512(q, k, logSize.data(), s, scale,
+                               partial.data())) {
+    Buffer<float, 4> qb(const_cast<float *>(q), int(s.headDim), int(s.heads),
+                        int(s.queries), int(s.batch));
+    Buffer<float, 4> kb(const_cast<float *>(k), int(s.headDim),
+                        int(s.kvHeads), int(s.keys), int(s.batch));
+    Buffer<float, 2> lb(logSize.data(), int(s.keys), int(s.batch));
+    Buffer<float, 3> pb(partial.data(), int(s.keys), int(s.heads),
+                        int(s.batch));
+    if (!halideCall(slim_kernel_attention_received(qb, kb, lb, scale, pb),
+                    "attention_received", error))
+      return false;
+  }
   // The mean over heads and queries.
   const double n = double(s.heads) * double(s.queries);
   for (int64_t b = 0; b < s.batch; ++b)

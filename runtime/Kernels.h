@@ -126,12 +126,13 @@ struct AttentionShape {
 bool attentionAvx512(const float *q, const float *k, const float *v,
                      const float *logSize, const AttentionShape &s,
                      bool causal, float scale, float *out);
-/// attentionReceived() on AVX-512 hosts (the attention kernel's scores and
-/// softmax, each row's probabilities summed per key instead of ·V); false
-/// when not built for AVX-512.
+/// attentionReceived()'s per-head sums on AVX-512 hosts (the attention
+/// kernel's scores and softmax, each row's probabilities summed per key
+/// instead of ·V): partial[b, h, j] = Σ_t p_bht(j); false when not built
+/// for AVX-512.
 bool attentionReceivedAvx512(const float *q, const float *k,
                              const float *logSize, const AttentionShape &s,
-                             float scale, float *out);
+                             float scale, float *partial);
 /// out[B,S]: the probabilities of the non-causal attention of q over k
 /// (+ log sizes when given) averaged over heads and queries (MCTF).
 bool attentionReceived(const float *q, const float *k, const float *sizes,
