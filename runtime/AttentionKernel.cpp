@@ -5,15 +5,18 @@
 // causal masking hides key j from query t: j > t + S − T).
 //
 // One task per (batch, head, run of query tiles) on the runtime's thread
-// pool (ThreadPool.cpp). Per task the head's keys are transposed to
-// [Dh, S]; per tile of 8 queries the scores of all keys
-// are computed 32 keys at a time in 16 accumulators (each broadcast query
-// element times two key vectors), the softmax runs over each row
-// with a vectorized exp (range reduction + degree-6 polynomial + vscalefps,
+// pool (ThreadPool.cpp). Per task the head's keys are transposed (gathers
+// of 16 keys) into blocks [dh][32]; per tile of 8 queries the scores of the
+// keys are computed 32 keys at a time in 16 accumulators (each broadcast
+// query element times two key vectors; a last block of 16 when that
+// covers the keys), the softmax runs the 8 rows side by side with a
+// vectorized exp (range reduction + degree-6 polynomial + vscalefps,
 // relative error ~1e-7), and the product with V runs 32 value columns at a
-// time in 16 accumulators. Only the tile's 8 × S scores exist (the T×T
-// matrix never does). The Halide attention kernel, the fallback, reached
-// ~20% of the FMA peak on DeiT-S. attentionReceivedAvx512 (MCTF) runs the
+// time in 16 accumulators (a last 16 in 8). The tile size is a template
+// constant (8, or 1 when there are fewer than 8 queries) so the register
+// loops unroll whole. Only the tile's 8 × S scores exist (the T×T matrix
+// never does). The Halide attention kernel, the fallback, reached ~20% of
+// the FMA peak on DeiT-S. attentionReceivedAvx512 (MCTF) runs the
 // same scores and softmax and sums each row's probabilities per key
 // instead of multiplying by V.
 //
@@ -77,18 +80,34 @@ struct Job {
     const int64_t Sp = (S + 31) / 32 * 32;
     const int64_t qStride = s.heads * dh, kStride = s.kvHeads * dh,
                   vStride = s.kvHeads * dv, oStride = s.heads * dv;
-    // Keys of this kv head, transposed to [dh, Sp] (zero padding).
-    // In blocks of 16 keys: the block's rows stay in L1 while each of the
-    // dh rows of kt gets 16 contiguous values.
-    std::vector<float> kt(dh * Sp, 0.0f), scores(kRows * Sp), ls(Sp, 0.0f);
+    // Keys of this kv head, transposed in blocks of 32: kt[j/32][e][j%32]
+    // (zero padding), so that a block of scores reads dh × 128 contiguous
+    // bytes. Copied 16 keys at a time: the keys' rows stay in L1 while
+    // each of the dh rows of the block gets 16 contiguous values.
+    // Scratch kept per thread between calls (a fresh zeroed allocation per
+    // task cost more than the transposition).
+    thread_local std::vector<float> kt, scores, ls;
+    kt.assign(dh * Sp, 0.0f);
+    scores.resize(kRows * Sp);
+    ls.assign(Sp, 0.0f);
     const float *kb = k + b * S * kStride + g * dh;
     for (int64_t j0 = 0; j0 < S; j0 += 16) {
       const int64_t n = std::min<int64_t>(16, S - j0);
-      for (int64_t e = 0; e < dh; ++e) {
-        float *dst = kt.data() + e * Sp + j0;
-        for (int64_t j = 0; j < n; ++j)
-          dst[j] = kb[(j0 + j) * kStride + e];
+      float *dst = kt.data() + (j0 / 32) * dh * 32 + j0 % 32;
+      if (n == 16 && 15 * kStride < (int64_t(1) << 31) / 4) {
+        // One gather per row of the block: key j0+i's element e to lane i.
+        const __m512i rows = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                              14, 15),
+            _mm512_set1_epi32(int32_t(kStride)));
+        const float *src = kb + j0 * kStride;
+        for (int64_t e = 0; e < dh; ++e)
+          _mm512_storeu_ps(dst + e * 32, _mm512_i32gather_ps(rows, src + e, 4));
+        continue;
       }
+      for (int64_t e = 0; e < dh; ++e)
+        for (int64_t j = 0; j < n; ++j)
+          dst[e * 32 + j] = kb[(j0 + j) * kStride + e];
     }
     std::copy(logSize + b * S, logSize + (b + 1) * S, ls.begin());
     const float *qb = q + b * T * qStride + h * dh;
@@ -103,107 +122,140 @@ struct Job {
       // Rows before i·8 belong to the tile before (the shifted last tile
       // recomputes some): they are not counted again in `recv`.
       if (T >= kRows)
-        tile(std::min(i * kRows, T - kRows), kRows, qb, qStride, vb, vStride,
-             ob, oStride, kt.data(), Sp, ls.data(), scores.data(), recv,
-             i * kRows);
+        tile<kRows>(std::min(i * kRows, T - kRows), qb, qStride, vb, vStride,
+                    ob, oStride, kt.data(), Sp, ls.data(), scores.data(),
+                    recv, i * kRows);
       else
-        tile(i, 1, qb, qStride, vb, vStride, ob, oStride, kt.data(), Sp,
-             ls.data(), scores.data(), recv, i);
+        tile<1>(i, qb, qStride, vb, vStride, ob, oStride, kt.data(), Sp,
+                ls.data(), scores.data(), recv, i);
     }
   }
 
-  void tile(int64_t start, int64_t rows, const float *qb, int64_t qStride,
+  /// Rows start … start+R−1 (R = 8, or 1 when there are fewer than 8
+  /// queries): R is a constant so the register loops unroll whole.
+  template <int R>
+  void tile(int64_t start, const float *qb, int64_t qStride,
             const float *vb, int64_t vStride, float *ob, int64_t oStride,
             const float *kt, int64_t Sp, const float *ls, float *scores,
             float *recv, int64_t countFrom) const {
     const int64_t S = s.keys, T = s.queries, dh = s.headDim, dv = s.valueDim;
     const float ninf = -std::numeric_limits<float>::infinity();
     // Causal: no row of the tile sees keys past its last row's horizon.
-    const int64_t seen = causal ? std::min(S, start + rows + S - T) : S;
-    const int64_t Sp32 = std::min(Sp, (seen + 31) / 32 * 32);
-    // Scores, 32 keys at a time (each broadcast query element feeds two
-    // FMAs).
-    for (int64_t j = 0; j < Sp32; j += 32) {
-      __m512 acc[kRows][2];
-      for (int r = 0; r < kRows; ++r)
-        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-      for (int64_t e = 0; e < dh; ++e) {
-        const __m512 k0 = _mm512_loadu_ps(kt + e * Sp + j);
-        const __m512 k1 = _mm512_loadu_ps(kt + e * Sp + j + 16);
-        for (int r = 0; r < kRows; ++r)
-          if (r < rows) {
-            const __m512 qe = _mm512_set1_ps(qb[(start + r) * qStride + e]);
-            acc[r][0] = _mm512_fmadd_ps(qe, k0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(qe, k1, acc[r][1]);
-          }
-      }
-      const __m512 sc = _mm512_set1_ps(scale);
-      const __m512 l0 = _mm512_loadu_ps(ls + j), l1 = _mm512_loadu_ps(ls + j + 16);
-      for (int r = 0; r < kRows; ++r)
-        if (r < rows) {
-          _mm512_storeu_ps(scores + r * Sp + j,
-                           _mm512_fmadd_ps(acc[r][0], sc, l0));
-          _mm512_storeu_ps(scores + r * Sp + j + 16,
-                           _mm512_fmadd_ps(acc[r][1], sc, l1));
-        }
-    }
-    // Softmax numerators per row; masked and padding keys are 0.
-    float inv[kRows];
-    for (int64_t r = 0; r < rows; ++r) {
-      float *row = scores + r * Sp;
+    const int64_t seen = causal ? std::min(S, start + R + S - T) : S;
+    // Scores of the keys seen, rounded up to 16 (the padding keys' rows of
+    // kt are zero; their scores are masked below).
+    const int64_t Sp16 = std::min(Sp, (seen + 15) / 16 * 16);
+    const float *qr = qb + start * qStride;
+    int64_t j = 0;
+    for (; j + 32 <= Sp16; j += 32)
+      scoreBlock<R, 2>(qr, qStride, kt + j * dh, Sp, ls + j, scores + j);
+    if (j < Sp16) // j is a multiple of 32: the first half of a block
+      scoreBlock<R, 1>(qr, qStride, kt + j * dh, Sp, ls + j, scores + j);
+    // Softmax numerators; masked and padding keys are 0. The rows go
+    // side by side (R independent max and sum chains, not one row's
+    // chain after another).
+    for (int r = 0; r < R; ++r) {
       const int64_t visible =
           causal ? std::min(S, start + r + S - T + 1) : S;
-      for (int64_t j = visible; j < Sp32; ++j)
-        row[j] = ninf;
-      __m512 mxv = _mm512_set1_ps(ninf);
-      for (int64_t j = 0; j < Sp32; j += 16)
-        mxv = _mm512_max_ps(mxv, _mm512_loadu_ps(row + j));
-      const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mxv));
-      __m512 sum = _mm512_setzero_ps();
-      for (int64_t j = 0; j < Sp32; j += 16) {
-        __m512 x = _mm512_loadu_ps(row + j);
-        __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(ninf), _CMP_NEQ_OQ);
-        __m512 p = _mm512_maskz_mov_ps(ok, exp512(_mm512_sub_ps(x, mx)));
-        _mm512_storeu_ps(row + j, p);
-        sum = _mm512_add_ps(sum, p);
+      std::fill(scores + r * Sp + visible, scores + r * Sp + Sp16, ninf);
+    }
+    __m512 mxv[R], sum[R];
+    for (int r = 0; r < R; ++r) {
+      mxv[r] = _mm512_set1_ps(ninf);
+      sum[r] = _mm512_setzero_ps();
+    }
+    for (int64_t j = 0; j < Sp16; j += 16)
+      for (int r = 0; r < R; ++r)
+        mxv[r] = _mm512_max_ps(mxv[r], _mm512_loadu_ps(scores + r * Sp + j));
+    for (int r = 0; r < R; ++r)
+      mxv[r] = _mm512_set1_ps(_mm512_reduce_max_ps(mxv[r]));
+    for (int64_t j = 0; j < Sp16; j += 16)
+      for (int r = 0; r < R; ++r) {
+        float *x = scores + r * Sp + j;
+        const __m512 xv = _mm512_loadu_ps(x);
+        const __mmask16 ok =
+            _mm512_cmp_ps_mask(xv, _mm512_set1_ps(ninf), _CMP_NEQ_OQ);
+        const __m512 p =
+            _mm512_maskz_mov_ps(ok, exp512(_mm512_sub_ps(xv, mxv[r])));
+        _mm512_storeu_ps(x, p);
+        sum[r] = _mm512_add_ps(sum[r], p);
       }
-      inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+    float inv[R];
+    for (int r = 0; r < R; ++r) {
+      inv[r] = 1.0f / _mm512_reduce_add_ps(sum[r]);
       if (recv && start + r >= countFrom) {
+        const float *row = scores + r * Sp;
         const __m512 iv = _mm512_set1_ps(inv[r]);
-        for (int64_t j = 0; j < Sp32; j += 16)
+        for (int64_t j = 0; j < Sp16; j += 16)
           _mm512_storeu_ps(recv + j,
                            _mm512_fmadd_ps(_mm512_loadu_ps(row + j), iv,
                                            _mm512_loadu_ps(recv + j)));
       }
     }
     // · V, 32 value columns at a time (16 accumulators), then 16.
-    for (int64_t c = 0; c < dv; c += 32) {
-      const bool two = c + 32 <= dv;
-      __m512 acc[kRows][2];
-      for (int r = 0; r < kRows; ++r)
-        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-      for (int64_t j = 0; j < seen; ++j) {
-        const float *vj = vb + j * vStride + c;
-        const __m512 v0 = _mm512_loadu_ps(vj);
-        const __m512 v1 = two ? _mm512_loadu_ps(vj + 16) : v0;
-        for (int r = 0; r < kRows; ++r)
-          if (r < rows) {
-            const __m512 p = _mm512_set1_ps(scores[r * Sp + j]);
-            acc[r][0] = _mm512_fmadd_ps(p, v0, acc[r][0]);
-            if (two)
-              acc[r][1] = _mm512_fmadd_ps(p, v1, acc[r][1]);
-          }
+    float *orow = ob + start * oStride;
+    int64_t c = 0;
+    for (; c + 32 <= dv; c += 32)
+      valueBlock<R, 2>(scores, Sp, seen, vb + c, vStride, inv, orow + c,
+                       oStride);
+    if (c < dv)
+      valueBlock<R, 1>(scores, Sp, seen, vb + c, vStride, inv, orow + c,
+                       oStride);
+  }
+
+  /// scores[r, 0 … 16W) = scale · q_r · kt[:, 0 … 16W) + ls for R rows,
+  /// kt a block [dh][32]: each broadcast query element feeds W FMAs.
+  template <int R, int W>
+  void scoreBlock(const float *qr, int64_t qStride, const float *kt,
+                  int64_t Sp, const float *ls, float *scores) const {
+    __m512 acc[R][W];
+    for (auto &row : acc)
+      for (auto &a : row)
+        a = _mm512_setzero_ps();
+    for (int64_t e = 0; e < s.headDim; ++e) {
+      __m512 kv[W];
+      for (int w = 0; w < W; ++w)
+        kv[w] = _mm512_loadu_ps(kt + e * 32 + 16 * w);
+      for (int r = 0; r < R; ++r) {
+        const __m512 qe = _mm512_set1_ps(qr[r * qStride + e]);
+        for (int w = 0; w < W; ++w)
+          acc[r][w] = _mm512_fmadd_ps(qe, kv[w], acc[r][w]);
       }
-      for (int r = 0; r < kRows; ++r)
-        if (r < rows) {
-          float *o = ob + (start + r) * oStride + c;
-          const __m512 iv = _mm512_set1_ps(inv[r]);
-          _mm512_storeu_ps(o, _mm512_mul_ps(acc[r][0], iv));
-          if (two)
-            _mm512_storeu_ps(o + 16, _mm512_mul_ps(acc[r][1], iv));
-        }
-      if (!two)
-        c -= 16; // the next chunk starts 16 further on
+    }
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int w = 0; w < W; ++w) {
+      const __m512 l = _mm512_loadu_ps(ls + 16 * w);
+      for (int r = 0; r < R; ++r)
+        _mm512_storeu_ps(scores + r * Sp + 16 * w,
+                         _mm512_fmadd_ps(acc[r][w], sc, l));
+    }
+  }
+
+  /// out[r, 0 … 16W) = inv[r] · Σ_j scores[r, j] · v[j, 0 … 16W) for R
+  /// rows.
+  template <int R, int W>
+  void valueBlock(const float *scores, int64_t Sp, int64_t seen,
+                  const float *v, int64_t vStride, const float *inv,
+                  float *out, int64_t oStride) const {
+    __m512 acc[R][W];
+    for (auto &row : acc)
+      for (auto &a : row)
+        a = _mm512_setzero_ps();
+    for (int64_t j = 0; j < seen; ++j) {
+      __m512 vv[W];
+      for (int w = 0; w < W; ++w)
+        vv[w] = _mm512_loadu_ps(v + j * vStride + 16 * w);
+      for (int r = 0; r < R; ++r) {
+        const __m512 p = _mm512_set1_ps(scores[r * Sp + j]);
+        for (int w = 0; w < W; ++w)
+          acc[r][w] = _mm512_fmadd_ps(p, vv[w], acc[r][w]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      const __m512 iv = _mm512_set1_ps(inv[r]);
+      for (int w = 0; w < W; ++w)
+        _mm512_storeu_ps(out + r * oStride + 16 * w,
+                         _mm512_mul_ps(acc[r][w], iv));
     }
   }
 };

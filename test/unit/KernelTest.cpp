@@ -116,7 +116,10 @@ TEST_P(AttentionTest, MatchesFloat64Reference) {
 // {batch, queries, keys, heads, kvHeads, headDim, valueDim}: DeiT-like
 // (T=197, not a multiple of the 8-row tile), causal GPT-like, GQA, T < 8
 // (the one-row schedule), decode (T=1 against a longer key sequence),
-// head dims that are not a vector multiple, token sizes (log-size bias).
+// head dims that are not a vector multiple, token sizes (log-size bias),
+// a value width of 48 (a block of 32 value columns, then one of 16) with
+// keys ending in a block of 16 (S = 45: 32 + 16 scores, the last 3 keys
+// past a whole 16 copied one by one).
 INSTANTIATE_TEST_SUITE_P(
     Shapes, AttentionTest,
     ::testing::Values(AttentionCase{{1, 197, 197, 3, 3, 64, 64}, false, false},
@@ -125,7 +128,8 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{{1, 5, 5, 2, 1, 8, 8}, false, true},
                       AttentionCase{{1, 1, 40, 2, 2, 24, 24}, true, false},
                       AttentionCase{{2, 23, 23, 3, 3, 20, 12}, false, true},
-                      AttentionCase{{1, 12, 20, 2, 2, 16, 16}, true, true}));
+                      AttentionCase{{1, 12, 20, 2, 2, 16, 16}, true, true},
+                      AttentionCase{{1, 45, 45, 2, 2, 48, 48}, false, true}));
 
 // kvAttention, step by step: a prompt of 5 tokens (the tiled kernel), then
 // single tokens and a pair (the few-query loops), each against the float64
