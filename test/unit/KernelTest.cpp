@@ -461,6 +461,65 @@ TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
   }
 }
 
+TEST(QLinearKernel, FusedActivationsMatchFloat64Reference) {
+  // The int8 epilogue applies the activation in registers (VecMath.h on
+  // AVX-512 hosts, a separate pass elsewhere): act(y) against the double
+  // reference of the same y without it. Biases span the activations'
+  // range (and ±90, ±1e4: the clamps) while the products stay small; 330
+  // outputs end in a masked part of a tile; 11 rows leave a block of 3.
+  const int64_t rows = 11, in = 40, out = 330;
+  std::mt19937 rng(9);
+  std::vector<int8_t> w(out * in);
+  std::uniform_int_distribution<int> wd(-127, 127);
+  for (auto &v : w)
+    v = int8_t(wd(rng));
+  std::vector<uint8_t> packed(packedQLinearBytes(out, in));
+  packQLinearWeight(w.data(), out, in, packed.data());
+  auto x = randomVector(rows * in, 62, 2.0f);
+  std::vector<float> ws(out, 1e-5f), b(out);
+  for (int64_t o = 0; o < out; ++o)
+    b[o] = -12.0f + 24.0f * float(o) / float(out - 1);
+  b[0] = 90.0f, b[1] = -90.0f, b[2] = 1e4f, b[3] = -1e4f, b[4] = 0.0f;
+  std::vector<float> plain(rows * out);
+  qlinear(x.data(), rows, in, packed.data(), ws.data(), b.data(), out,
+          plain.data());
+  struct {
+    LinearAct act;
+    double (*ref)(double);
+    const char *name;
+  } cases[] = {{LinearAct::GeluExact, geluErf, "gelu_erf"},
+               {LinearAct::GeluTanh, geluTanh, "gelu_tanh"},
+               {LinearAct::Silu, silu, "silu"}};
+  for (auto &c : cases) {
+    std::vector<float> y(rows * out, NAN);
+    qlinear(x.data(), rows, in, packed.data(), ws.data(), b.data(), out,
+            y.data(), c.act);
+    std::vector<double> want(y.size());
+    for (size_t i = 0; i < y.size(); ++i)
+      want[i] = c.ref(plain[i]);
+    expectClose(y, want, c.name);
+  }
+}
+
+TEST(QLinearKernel, StaticScaleClampsToTheInt8Range) {
+  // With a calibrated scale, values past ±127·s (and infinities) clamp to
+  // ±127; within range q = round(x / s). 37 inputs: the vector loop and
+  // the scalar tail.
+  std::vector<float> x(37);
+  for (size_t k = 0; k < x.size(); ++k)
+    x[k] = -3.0f + 0.173f * float(k);
+  x[3] = 1e9f, x[30] = -1e9f, x[35] = INFINITY, x[36] = -INFINITY;
+  std::vector<uint8_t> xq(40);
+  float s = 0.0f;
+  quantizeRows(x.data(), 1, 37, xq.data(), &s, 0.02f);
+  EXPECT_EQ(s, 0.02f);
+  for (size_t k = 0; k < x.size(); ++k) {
+    const float want = std::min(127.0f, std::max(-127.0f, std::nearbyint(x[k] * (1.0f / 0.02f))));
+    EXPECT_EQ(int(xq[k]) - 128, int(want)) << "input " << k << " = " << x[k];
+  }
+  EXPECT_EQ(xq[37], 128); // padding: the zero point
+}
+
 TEST(TokenMerge, DuplicateTokenWithProportionalAttentionChangesNoOtherOutput) {
   // PASSES.md §2.4: token 5 is an exact copy of token 2 (an A/B pair), so
   // ToMe merges exactly that pair into one token of size 2. Attention over

@@ -1,0 +1,107 @@
+//===- VecMath.h - AVX-512 exp and activations for the C++ kernels -*- C++ -*-===//
+//
+// 16 lanes at a time, for the kernels that apply them while the values are
+// still in registers (the attention's softmax, the int8 linear's epilogue):
+//
+//   exp512:      e^x, Cody–Waite range reduction (ln 2 split in two) and a
+//                degree-6 polynomial, 2^n by vscalefps; relative error
+//                ~1e-7 for x ≤ 88 (callers clamp above); x < −87 gives
+//                e^−87 (the callers that need exact zeros mask them).
+//   geluErf512:  x/2 · (1 + erf(x/√2)), erf by Abramowitz & Stegun 7.1.28
+//                (1 − (1 + a₁z + … + a₆z⁶)^−16, |error| ≤ 3e-7), the
+//                reciprocal by vrcp14ps and a Newton step; |error| ≤ 1e-6 ·
+//                max(1, |x|) (unit test against a double reference).
+//   geluTanh512: x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))), tanh(u) =
+//                1 − 2/(e^{2u} + 1) with u clamped to ±9 (±1 in float).
+//   silu512:     x / (1 + e^{−x}), −x clamped to 80.
+//
+// Only with AVX-512F (SLIM_HAVE_VECMATH); the callers keep scalar paths.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RUNTIME_VECMATH_H
+#define RUNTIME_VECMATH_H
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define SLIM_HAVE_VECMATH 1
+
+namespace slim::rt::vec {
+
+inline __m512 exp512(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 n = _mm512_roundscale_ps(
+      _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 f = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  f = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), f);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+/// 1/d for d ≥ 1: vrcp14ps (14 bits) and one Newton step (~1e-7 relative).
+inline __m512 recip512(__m512 d) {
+  const __m512 r = _mm512_rcp14_ps(d);
+  return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+}
+
+inline __m512 geluErf512(__m512 x) {
+  // p = 1 + a1 z + … + a6 z^6, z = |x|/√2; erf(z) = 1 − p^−16. z is
+  // clamped to 6 (erf = 1 in float from 3.9; p^16 stays finite).
+  const __m512 z = _mm512_min_ps(
+      _mm512_set1_ps(6.0f),
+      _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f)));
+  __m512 p = _mm512_set1_ps(0.0000430638f);
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(0.0002765672f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(0.0001520143f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(0.0092705272f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(0.0422820123f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(0.0705230784f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.0f));
+  p = _mm512_mul_ps(p, p); // ^2
+  p = _mm512_mul_ps(p, p); // ^4
+  p = _mm512_mul_ps(p, p); // ^8
+  p = _mm512_mul_ps(p, p); // ^16, ≤ 3.2e15
+  const __m512 r = recip512(p); // 1 − erf(|x|/√2)
+  // x ≥ 0: x/2 · (2 − r); x < 0: x/2 · r.
+  const __mmask16 neg =
+      _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 twoPhi =
+      _mm512_mask_blend_ps(neg, _mm512_sub_ps(_mm512_set1_ps(2.0f), r), r);
+  return _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5f)), twoPhi);
+}
+
+inline __m512 geluTanh512(__m512 x) {
+  const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+  __m512 u = _mm512_mul_ps(
+      _mm512_set1_ps(0.7978845608028654f),
+      _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
+  u = _mm512_min_ps(_mm512_set1_ps(9.0f),
+                    _mm512_max_ps(_mm512_set1_ps(-9.0f), u));
+  // 1 + tanh(u) = 2 − 2/(e^{2u} + 1)
+  const __m512 d = _mm512_add_ps(
+      exp512(_mm512_add_ps(u, u)), _mm512_set1_ps(1.0f));
+  const __m512 onePlusTanh = _mm512_fnmadd_ps(
+      _mm512_set1_ps(2.0f), recip512(d), _mm512_set1_ps(2.0f));
+  return _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5f)), onePlusTanh);
+}
+
+inline __m512 silu512(__m512 x) {
+  // e^−x with −x ≤ 80: 1 + e^80 keeps its reciprocal a normal float.
+  const __m512 d = _mm512_add_ps(
+      exp512(_mm512_min_ps(_mm512_set1_ps(80.0f),
+                           _mm512_sub_ps(_mm512_setzero_ps(), x))),
+      _mm512_set1_ps(1.0f));
+  return _mm512_mul_ps(x, recip512(d));
+}
+
+} // namespace slim::rt::vec
+
+#endif // __AVX512F__
+#endif // RUNTIME_VECMATH_H
