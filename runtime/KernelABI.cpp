@@ -56,6 +56,27 @@ int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
   return 0;
 }
 
+int slim_k_qlinear_shared(const float *x, int64_t rows, int64_t in,
+                          float act_scale, int32_t n, const uint8_t *packed0,
+                          const float *scales0, const float *bias0,
+                          int64_t out0, int32_t act0, float *y0,
+                          const uint8_t *packed1, const float *scales1,
+                          const float *bias1, int64_t out1, int32_t act1,
+                          float *y1, const uint8_t *packed2,
+                          const float *scales2, const float *bias2,
+                          int64_t out2, int32_t act2, float *y2) {
+  if (n < 1 || n > rt::kMaxSharedQLinears)
+    return status(false, "slim_k_qlinear_shared: " + std::to_string(n) +
+                             " linears (1 to 3 share an input)");
+  static_assert(rt::kMaxSharedQLinears == 3, "one argument set per part");
+  const rt::QLinearPart parts[] = {
+      {packed0, scales0, bias0, out0, static_cast<rt::LinearAct>(act0), y0},
+      {packed1, scales1, bias1, out1, static_cast<rt::LinearAct>(act1), y1},
+      {packed2, scales2, bias2, out2, static_cast<rt::LinearAct>(act2), y2}};
+  rt::qlinearShared(x, rows, in, act_scale, parts, n);
+  return 0;
+}
+
 int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
                       const float *scale, const float *bias, float eps,
                       float *y) {

@@ -70,6 +70,20 @@ void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
              const float *wscales, const float *bias, int64_t out, float *y,
              LinearAct act = LinearAct::None, float staticScale = 0.0f);
+/// One of the int8 linears of qlinearShared.
+struct QLinearPart {
+  const uint8_t *packed;
+  const float *scales, *bias;
+  int64_t out;
+  LinearAct act;
+  float *y;
+};
+constexpr int kMaxSharedQLinears = 3;
+/// 1 … kMaxSharedQLinears int8 linears of one input (attention's query,
+/// key and value): x is quantized once and their tiles run as one
+/// parallel loop. Each part's y as qlinear() computes it.
+void qlinearShared(const float *x, int64_t rows, int64_t in,
+                   float staticScale, const QLinearPart *parts, int n);
 
 /// int4 group-wise weight-only linear layers (see Q4Kernels.cpp): q [out,
 /// in] (one value 0…15 per byte), scales and zero points [out, in / group]

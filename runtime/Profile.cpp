@@ -55,8 +55,11 @@ void profilePrint(std::FILE *out, int runs, const char *const *names,
   std::fprintf(out, "profile: %.3f ms per run over %d run(s)\n",
                all / runs / 1e6, runs);
   std::fprintf(out, "  %-9s %7s  %s\n", "ms/run", "%", "op");
-  for (int i = 0; i < std::min(numOps, 25); ++i) {
+  // Every op that ran, slowest first.
+  for (int i = 0; i < numOps; ++i) {
     int k = order[i];
+    if (totalNs[k] <= 0)
+      continue;
     std::fprintf(out, "  %9.3f %6.1f%%  %s%s\n", totalNs[k] / runs / 1e6,
                  all > 0 ? 100.0 * totalNs[k] / all : 0.0, names[k],
                  rate(flops ? double(flops[k]) * double(calls[k]) : 0,

@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
@@ -280,13 +281,31 @@ int qgemmTask(void *, int i, uint8_t *closure) {
   return 0;
 }
 
-/// Runs `job` on the pool: two runs of tiles per thread.
-void runQGemm(QGemm &job) {
-  const int64_t tiles = roundUp(job.out, kTileO) / kTileO;
-  job.perTask = runLength(tiles);
-  halide_do_par_for(nullptr, qgemmTask, 0,
-                    int((tiles + job.perTask - 1) / job.perTask),
-                    reinterpret_cast<uint8_t *>(&job));
+/// Runs `jobs` (GEMMs of one quantized input) as one parallel loop: each
+/// in runs of tiles, two runs per thread per GEMM.
+void runQGemms(QGemm *jobs, int n) {
+  struct Group {
+    QGemm *jobs;
+    int n;
+    int first[kMaxSharedQLinears + 1]; // each GEMM's first task; the total
+  } group{jobs, n, {}};
+  for (int p = 0; p < n; ++p) {
+    const int64_t tiles = roundUp(jobs[p].out, kTileO) / kTileO;
+    jobs[p].perTask = runLength(tiles);
+    group.first[p + 1] =
+        group.first[p] + int((tiles + jobs[p].perTask - 1) / jobs[p].perTask);
+  }
+  halide_do_par_for(
+      nullptr,
+      [](void *, int i, uint8_t *closure) {
+        const Group *g = reinterpret_cast<const Group *>(closure);
+        int p = 0;
+        while (i >= g->first[p + 1])
+          ++p;
+        return qgemmTask(nullptr, i - g->first[p],
+                         reinterpret_cast<uint8_t *>(&g->jobs[p]));
+      },
+      0, group.first[n], reinterpret_cast<uint8_t *>(&group));
 }
 
 } // namespace
@@ -295,12 +314,20 @@ void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
                 const uint8_t *packed, int64_t out, int32_t *acc) {
   QGemm job{xq, rows, in, out, packed};
   job.acc = acc;
-  runQGemm(job);
+  runQGemms(&job, 1);
 }
 
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
              const float *wscales, const float *bias, int64_t out, float *y,
              LinearAct act, float staticScale) {
+  const QLinearPart part{packed, wscales, bias, out, act, y};
+  qlinearShared(x, rows, in, staticScale, &part, 1);
+}
+
+void qlinearShared(const float *x, int64_t rows, int64_t in,
+                   float staticScale, const QLinearPart *parts, int n) {
+  if (n < 1 || n > kMaxSharedQLinears)
+    std::abort(); // a caller's bug (the ABI checks the count)
   const int64_t kp = roundUp(in, 4);
   // Scratch kept per thread between calls (fresh zeroed vectors cost a
   // page-faulting allocation per call for the larger layers).
@@ -328,15 +355,20 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
       },
       0, int((rows + qj.per - 1) / qj.per), reinterpret_cast<uint8_t *>(&qj));
   // The sums go straight to floats in each tile (no int32 buffer).
-  QGemm job{xq.data(), rows, in, out, packed};
-  job.y = y;
-  job.xs = xs.data();
-  job.ws = wscales;
-  job.bias = bias;
-  job.act = act;
-  runQGemm(job);
+  QGemm jobs[kMaxSharedQLinears];
+  for (int p = 0; p < n; ++p) {
+    const QLinearPart &part = parts[p];
+    jobs[p] = QGemm{xq.data(), rows, in, part.out, part.packed};
+    jobs[p].y = part.y;
+    jobs[p].xs = xs.data();
+    jobs[p].ws = part.scales;
+    jobs[p].bias = part.bias;
+    jobs[p].act = part.act;
+  }
+  runQGemms(jobs, n);
 #ifndef SLIM_HAVE_VNNI
-  applyLinearAct(act, y, rows * out); // the plain loops store y without it
+  for (int p = 0; p < n; ++p) // the plain loops store y without it
+    applyLinearAct(parts[p].act, parts[p].y, rows * parts[p].out);
 #endif
 }
 

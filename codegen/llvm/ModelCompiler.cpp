@@ -92,6 +92,7 @@ public:
 
 private:
   LogicalResult linearize(Block &block);
+  void groupSharedQLinears();
   LogicalResult planWeights();
   void planArena();
   LogicalResult emitFunction(ModuleOp module);
@@ -130,6 +131,11 @@ private:
   llvm::DenseMap<Operation *, int64_t> residualEnd; // residual -> add step
   /// slim.mul -> the slim.silu it computes with (one silu_mul kernel).
   llvm::DenseMap<Operation *, SiluOp> fusedSilu;
+  /// Consecutive int8 qlinears of one input (attention's query, key and
+  /// value): the first step runs them all (slim_k_qlinear_shared), the
+  /// others' steps run nothing and their results live from the first's.
+  llvm::DenseMap<Operation *, SmallVector<QLinearOp, 3>> sharedQLinears;
+  llvm::DenseMap<Operation *, int64_t> sharedFrom; // member -> first step
   llvm::DenseMap<Value, Storage> storage;
   llvm::SmallPtrSet<Value, 16> packedWeights;
   /// Byte offset of each KV cache slot (slim.kv_attention).
@@ -183,6 +189,39 @@ LogicalResult Compiler::linearize(Block &block) {
       stepOf[silu] = stepOf[&op]; // its input is read at the mul
   }
   return success();
+}
+
+/// An int8 qlinear codegen runs with slim_k_qlinear(_shared): constant
+/// per-channel int8 weights, dynamic or static activations.
+static bool isPlainInt8QLinear(QLinearOp q) {
+  return q && q.getWeight().getType().getElementType().isInteger(8) &&
+         q.getAct() != QuantActivation::none && q.getGroupSize() == 0 &&
+         !q.getZeroPoints() && q.getWeight().getDefiningOp<arith::ConstantOp>();
+}
+
+void Compiler::groupSharedQLinears() {
+  for (size_t k = 0; k < steps.size(); ++k) {
+    auto first = dyn_cast<QLinearOp>(steps[k].op);
+    if (steps[k].residualAdd || !isPlainInt8QLinear(first))
+      continue;
+    SmallVector<QLinearOp, 3> group{first};
+    while (group.size() < size_t(rt::kMaxSharedQLinears) &&
+           k + group.size() < steps.size()) {
+      const Step &next = steps[k + group.size()];
+      auto q = dyn_cast<QLinearOp>(next.op);
+      if (next.residualAdd || !isPlainInt8QLinear(q) ||
+          q.getInput() != first.getInput() || q.getAct() != first.getAct() ||
+          q.getActScale() != first.getActScale())
+        break;
+      group.push_back(q);
+    }
+    if (group.size() < 2)
+      continue;
+    for (size_t i = 1; i < group.size(); ++i)
+      sharedFrom[group[i]] = int64_t(k);
+    sharedQLinears[first] = group;
+    k += group.size() - 1;
+  }
 }
 
 LogicalResult Compiler::planWeights() {
@@ -305,7 +344,8 @@ void Compiler::planArena() {
         last = std::max(last, stepOf[user]);
       }
       // A residual input is also read through the body's block argument.
-      vals.push_back({r, int64_t(k), last, byteSize(r)});
+      int64_t def = sharedFrom.count(step.op) ? sharedFrom[step.op] : k;
+      vals.push_back({r, def, last, byteSize(r)});
     }
   }
   // Residual inputs stay alive until the residual closes.
@@ -537,6 +577,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
   profileIndex = out.opNames.size();
   out.opNames.push_back(profileName(step));
   out.opFlops.push_back(stepFlops(step));
+  if (sharedFrom.count(op))
+    return success(); // run by the first qlinear of its input
   if (step.residualAdd) {
     auto res = cast<ResidualOp>(op);
     Value branch = res.getBranch();
@@ -651,13 +693,40 @@ LogicalResult Compiler::emitStep(const Step &step) {
           return q.emitError("codegen needs constant qlinear weights");
         auto w = q.getWeight().getType().getShape();
         int64_t rows = tensorType(q.getInput()).getNumElements() / w[1];
+        Value actScale = f32(q.getActScale()
+                                 ? q.getActScale()->convertToFloat()
+                                 : 0.0f);
+        if (auto it = sharedQLinears.find(op); it != sharedQLinears.end()) {
+          // Up to three linears of this input; the profile counts them
+          // as one op.
+          SmallVector<Value> args{ptr(q.getInput()), i64(rows), i64(w[1]),
+                                  actScale, i32(it->second.size())};
+          std::string names;
+          for (size_t i = 0; i < size_t(rt::kMaxSharedQLinears); ++i) {
+            if (i < it->second.size()) {
+              QLinearOp p = it->second[i];
+              args.append({weightPtr(p.getWeight(), /*packed=*/true),
+                           ptr(p.getScales()), opt(p.getBias()),
+                           i64(p.getWeight().getType().getShape()[0]),
+                           i32(int(linearAct(p))), ptr(p.getResult())});
+              if (i > 0) {
+                out.opFlops.back() += stepFlops({p});
+                if (auto n = dyn_cast<NameLoc>(p.getLoc()))
+                  names += " + " + n.getName().str();
+              }
+              continue;
+            }
+            args.append({nullPtr(), nullPtr(), nullPtr(), i64(0), i32(0),
+                         nullPtr()});
+          }
+          out.opNames.back() += names;
+          return call("slim_k_qlinear_shared", args);
+        }
         return call("slim_k_qlinear",
                     {ptr(q.getInput()), i64(rows), i64(w[1]),
                      weightPtr(q.getWeight(), /*packed=*/true),
                      ptr(q.getScales()), opt(q.getBias()), i64(w[0]),
-                     f32(q.getActScale() ? q.getActScale()->convertToFloat()
-                                         : 0.0f),
-                     i32(int(linearAct(q))), ptr(result)});
+                     actScale, i32(int(linearAct(q))), ptr(result)});
       })
       .Case<CrmsNormOp>([&](CrmsNormOp cn) {
         Value x = cn.getInput();
@@ -892,6 +961,7 @@ LogicalResult Compiler::lower(ModuleOp into) {
   }
   if (failed(linearize(entry)) || failed(planWeights()))
     return failure();
+  groupSharedQLinears();
   // A result computed by a step is written straight into its output
   // buffer (the first output it is returned as), not copied out of the
   // arena at the end.

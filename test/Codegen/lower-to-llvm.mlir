@@ -88,6 +88,37 @@ func.func @main(%x: tensor<1x4x8xf32>, %k: tensor<1x4x2xf32>, %s: tensor<1x4xf32
 
 // -----
 
+// Tests that consecutive int8 qlinears of one input run as one kernel call
+// with the input quantized once (attention's query, key and value): the
+// first three make one slim_k_qlinear_shared with n = 3, their weights,
+// scales, sizes and three results (the outputs); a fourth of the same
+// input is a call of its own (three at most), and so is one with a static
+// activation scale (another quantization of the input). The weights: two
+// packed (2 176 bytes each with the column sums; 16 outputs pad to a tile
+// of 32) and their scales.
+// CHECK-LABEL: module attributes {slim.arena_bytes = 64 : i64, slim.weights_bytes = 4544 : i64}
+// CHECK: %[[N:.*]] = llvm.mlir.constant(3 : i32)
+// CHECK: llvm.call @slim_k_qlinear_shared(%[[X:[^,]*]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[N]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}})
+// CHECK-NOT: llvm.call @slim_k_qlinear_shared
+// CHECK: llvm.call @slim_k_qlinear(%[[X]],
+// CHECK-NOT: llvm.call @slim_k_qlinear_shared
+// CHECK: llvm.call @slim_k_qlinear(%[[X]],
+// CHECK-NOT: llvm.call @slim_k_qlinear_shared
+func.func @main(%x: tensor<4x64xf32>) -> (tensor<4x32xf32>, tensor<4x16xf32>, tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>) {
+  %w = arith.constant dense<1> : tensor<32x64xi8>
+  %s = arith.constant dense<0.5> : tensor<32xf32>
+  %w16 = arith.constant dense<2> : tensor<16x64xi8>
+  %s16 = arith.constant dense<0.25> : tensor<16xf32>
+  %a = slim.qlinear %x, %w, %s act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  %b = slim.qlinear %x, %w16, %s16 act = dynamic : tensor<4x64xf32>, tensor<16x64xi8>, tensor<16xf32>
+  %c = slim.qlinear %x, %w, %s act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  %d = slim.qlinear %x, %w, %s act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  %e = slim.qlinear %x, %w, %s act = static {act_scale = 0.1 : f32} : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  return %a, %b, %c, %d, %e : tensor<4x32xf32>, tensor<4x16xf32>, tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>
+}
+
+// -----
+
 // Tests that a form without a kernel is reported: weight-only qlinear.
 func.func @main(%x: tensor<4x64xf32>) -> tensor<4x32xf32> {
   %w8 = arith.constant dense<1> : tensor<32x64xi8>

@@ -501,6 +501,49 @@ TEST(QLinearKernel, FusedActivationsMatchFloat64Reference) {
   }
 }
 
+TEST(QLinearKernel, SharedInputGivesEachLinearsOwnOutput) {
+  // qlinearShared (query, key and value of one input) = three qlinear
+  // calls, bit for bit: other output counts (one of them not a whole
+  // tile), activations and biases, at 1, 2 and 3 threads (one parallel
+  // loop over all their tiles).
+  const int64_t rows = 13, in = 72;
+  const int64_t outs[3] = {64, 40, 96};
+  const LinearAct acts[3] = {LinearAct::None, LinearAct::GeluExact,
+                             LinearAct::Silu};
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int> wd(-127, 127);
+  auto x = randomVector(rows * in, 63, 3.0f);
+  std::vector<std::vector<uint8_t>> packed(3);
+  std::vector<std::vector<float>> scales(3), biases(3), want(3);
+  for (int p = 0; p < 3; ++p) {
+    std::vector<int8_t> w(outs[p] * in);
+    for (auto &v : w)
+      v = int8_t(wd(rng));
+    packed[p].resize(packedQLinearBytes(outs[p], in));
+    packQLinearWeight(w.data(), outs[p], in, packed[p].data());
+    scales[p] = randomVector(outs[p], 70 + p, 0.01f);
+    biases[p] = randomVector(outs[p], 80 + p, 1.0f);
+    want[p].resize(rows * outs[p]);
+    qlinear(x.data(), rows, in, packed[p].data(), scales[p].data(),
+            biases[p].data(), outs[p], want[p].data(), acts[p]);
+  }
+  const int before = threadCount();
+  for (int threads : {1, 2, 3}) {
+    setThreadCount(threads);
+    std::vector<std::vector<float>> got(3);
+    QLinearPart parts[3];
+    for (int p = 0; p < 3; ++p) {
+      got[p].assign(rows * outs[p], NAN);
+      parts[p] = {packed[p].data(), scales[p].data(), biases[p].data(),
+                  outs[p], acts[p], got[p].data()};
+    }
+    qlinearShared(x.data(), rows, in, 0.0f, parts, 3);
+    for (int p = 0; p < 3; ++p)
+      ASSERT_EQ(got[p], want[p]) << "linear " << p << ", threads " << threads;
+  }
+  setThreadCount(before);
+}
+
 TEST(QLinearKernel, StaticScaleClampsToTheInt8Range) {
   // With a calibrated scale, values past ±127·s (and infinities) clamp to
   // ±127; within range q = round(x / s). 37 inputs: the vector loop and
