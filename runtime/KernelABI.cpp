@@ -31,10 +31,11 @@ extern "C" {
 const char *slim_last_error(void) { return lastError.c_str(); }
 
 int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
-                  const float *bias, int64_t out, int32_t act, float *y) {
+                  const float *bias, int64_t out, int32_t act,
+                  const float *residual, float *y) {
   std::string error;
   return status(rt::linear(x, rows, in, wt, bias, out, y, error,
-                           static_cast<rt::LinearAct>(act)),
+                           static_cast<rt::LinearAct>(act), residual),
                 error);
 }
 
@@ -44,15 +45,15 @@ int slim_k_linear_runtime_weight(const float *x, int64_t rows, int64_t in,
   // A weight computed at run time is packed on every call.
   std::vector<float> wt(rt::packedLinearSize(out, in));
   rt::packLinearWeight(w, out, in, wt.data());
-  return slim_k_linear(x, rows, in, wt.data(), bias, out, act, y);
+  return slim_k_linear(x, rows, in, wt.data(), bias, out, act, nullptr, y);
 }
 
 int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
                    const uint8_t *packed, const float *scales,
                    const float *bias, int64_t out, float act_scale,
-                   int32_t act, float *y) {
+                   int32_t act, const float *residual, float *y) {
   rt::qlinear(x, rows, in, packed, scales, bias, out, y,
-              static_cast<rt::LinearAct>(act), act_scale);
+              static_cast<rt::LinearAct>(act), act_scale, residual);
   return 0;
 }
 

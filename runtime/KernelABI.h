@@ -17,8 +17,11 @@ extern "C" {
 
 const char *slim_last_error(void);
 
+/* residual: null, or a residual sublayer's input [rows, out] added after
+ * the activation (the sublayer's add fused into its last linear). */
 int slim_k_linear(const float *x, int64_t rows, int64_t in, const float *wt,
-                  const float *bias, int64_t out, int32_t act, float *y);
+                  const float *bias, int64_t out, int32_t act,
+                  const float *residual, float *y);
 /* The same with a weight w [out, in] computed at run time (not packed). */
 int slim_k_linear_runtime_weight(const float *x, int64_t rows, int64_t in,
                                  const float *w, const float *bias,
@@ -29,7 +32,7 @@ int slim_k_layer_norm(const float *x, int64_t rows, int64_t d,
 int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
                    const uint8_t *packed, const float *scales,
                    const float *bias, int64_t out, float act_scale,
-                   int32_t act, float *y);
+                   int32_t act, const float *residual, float *y);
 /* Up to three int8 linears of one input x (quantized once), part i being
  * (packed_i, scales_i, bias_i, out_i, act_i, y_i); parts past n are not
  * read (null or 0). */

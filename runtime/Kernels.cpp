@@ -137,13 +137,19 @@ void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt) {
 
 bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
             const float *bias, int64_t out, float *y, std::string &error,
-            LinearAct act) {
+            LinearAct act, const float *residual) {
   installHalideErrorHandler();
   std::vector<float> zeros;
   if (!bias) {
     zeros.assign(out, 0.0f);
     bias = zeros.data();
   }
+  // The kernels without a residual operand: it is added as a second pass.
+  auto addResidual = [&]() {
+    if (residual)
+      addFlat(y, residual, rows * out, y);
+    return true;
+  };
   auto xb = view2(x, in, rows);
   if (out < kLinearTile) {
     auto wb = view2(wt, out, in);
@@ -153,15 +159,14 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
       return false;
     // Narrow outputs: the activation as a second pass.
     applyLinearAct(act, y, rows * out);
-    return true;
+    return addResidual();
   }
   // AVX-512 hosts: the register-tiled C++ kernel (runtime/LinearKernel.cpp;
-  // GPT-2-small prefill 335 → 268 ms at 1 thread), the activation as a
-  // second pass; elsewhere the Halide kernel with the activation fused.
-  if (linearPackedAvx512(x, rows, in, wt, bias, out, y)) {
-    applyLinearAct(act, y, rows * out);
+  // GPT-2-small prefill 335 → 268 ms at 1 thread), the activation and the
+  // residual in its epilogue; elsewhere the Halide kernel with the
+  // activation fused.
+  if (linearPackedAvx512(x, rows, in, wt, bias, out, y, act, residual))
     return true;
-  }
   const int T = int(kLinearTile);
   // The packed kernel on `tiles` weight tiles from tile `first`, writing
   // output columns from `col` on.
@@ -186,7 +191,9 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
   int64_t full = out / T;
   if (!run(0, full, 0))
     return false;
-  return out % T == 0 || run(full, 1, out - T);
+  if (out % T != 0 && !run(full, 1, out - T))
+    return false;
+  return addResidual();
 }
 
 namespace {

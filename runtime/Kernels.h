@@ -46,11 +46,14 @@ void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt);
 /// An activation fused into the linear kernel's epilogue.
 enum class LinearAct { None, GeluExact, GeluTanh, Silu };
 
-/// y[rows, out] = act(x[rows, in] · W + b), with `wt` the packed weight
-/// (packLinearWeight) and `bias` [out] or null.
+/// y[rows, out] = act(x[rows, in] · W + b) [+ residual[rows, out]], with
+/// `wt` the packed weight (packLinearWeight) and `bias` [out] or null. The
+/// residual (a residual sublayer's input, its add fused here) must not
+/// alias y.
 bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
             const float *bias, int64_t out, float *y, std::string &error,
-            LinearAct act = LinearAct::None);
+            LinearAct act = LinearAct::None,
+            const float *residual = nullptr);
 
 /// int8 linear layers (W8A8, dynamic per-token activation scales; see
 /// QKernels.cpp). The weight [out, in] int8 is packed once into
@@ -67,9 +70,12 @@ void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
                 const uint8_t *packed, int64_t out, int32_t *acc);
 /// y = act((Σ q_x·W_q) · s_row · s_o + b); with `staticScale` > 0 every
 /// row uses that calibrated scale (values beyond ±127·s saturate).
+/// With `residual` (null: none; must not alias y) it is added after the
+/// activation: a residual sublayer's add fused into its last linear.
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
              const float *wscales, const float *bias, int64_t out, float *y,
-             LinearAct act = LinearAct::None, float staticScale = 0.0f);
+             LinearAct act = LinearAct::None, float staticScale = 0.0f,
+             const float *residual = nullptr);
 /// One of the int8 linears of qlinearShared.
 struct QLinearPart {
   const uint8_t *packed;
@@ -77,6 +83,7 @@ struct QLinearPart {
   int64_t out;
   LinearAct act;
   float *y;
+  const float *residual = nullptr;
 };
 constexpr int kMaxSharedQLinears = 3;
 /// 1 … kMaxSharedQLinears int8 linears of one input (attention's query,
@@ -121,11 +128,13 @@ bool crmsNorm(const float *x, int64_t rows, int64_t width, float eps, float *y,
               std::string &error);
 
 /// The packed linear (out ≥ kLinearTile) with an AVX-512 register-tiled
-/// C++ kernel, bias required, no activation; false when not built for
-/// AVX-512 (runtime/LinearKernel.cpp).
+/// C++ kernel, bias required, the activation and then `residual` (null:
+/// none) added in its epilogue; false when not built for AVX-512
+/// (runtime/LinearKernel.cpp).
 bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
                         const float *wt, const float *bias, int64_t out,
-                        float *y);
+                        float *y, LinearAct act = LinearAct::None,
+                        const float *residual = nullptr);
 
 /// y[n, d] = table[idx[n], :]; fails on an index outside [0, vocab).
 bool embedding(const float *table, int64_t vocab, int64_t d,

@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
+#include "runtime/VecMath.h"
 
 #include "HalideRuntime.h"
 
@@ -43,9 +44,27 @@ namespace {
 constexpr int kT = int(kLinearTile);
 static_assert(kLinearTile == 48, "the block is 3 vectors of 16 wide");
 
+/// The epilogue of a block: the activation, then the residual (the
+/// residual sublayer's input, when its add is fused here).
+struct Epilogue {
+  LinearAct act = LinearAct::None;
+  const float *residual = nullptr; // [rows, out] like y, or null
+
+  __m512 apply(__m512 v, const float *res) const {
+    switch (act) {
+    case LinearAct::None: break;
+    case LinearAct::GeluExact: v = vec::geluErf512(v); break;
+    case LinearAct::GeluTanh: v = vec::geluTanh512(v); break;
+    case LinearAct::Silu: v = vec::silu512(v); break;
+    }
+    return residual ? _mm512_add_ps(v, _mm512_loadu_ps(res)) : v;
+  }
+};
+
 template <int R>
 void block(const float *x, int64_t in, const float *tile, const float *bias,
-           float *y, int64_t ldy, const char *prefetch) {
+           float *y, const float *res, int64_t ldy, const Epilogue &epi,
+           const char *prefetch) {
   __m512 acc[R][3];
   const __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16),
                b2 = _mm512_loadu_ps(bias + 32);
@@ -69,17 +88,23 @@ void block(const float *x, int64_t in, const float *tile, const float *bias,
       acc[r][2] = _mm512_fmadd_ps(xv, w2, acc[r][2]);
     }
   }
-  for (int r = 0; r < R; ++r) {
-    _mm512_storeu_ps(y + r * ldy, acc[r][0]);
-    _mm512_storeu_ps(y + r * ldy + 16, acc[r][1]);
-    _mm512_storeu_ps(y + r * ldy + 32, acc[r][2]);
+  if (epi.act == LinearAct::None && !epi.residual) {
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < 3; ++v)
+        _mm512_storeu_ps(y + r * ldy + 16 * v, acc[r][v]);
+    return;
   }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < 3; ++v)
+      _mm512_storeu_ps(y + r * ldy + 16 * v,
+                       epi.apply(acc[r][v], res + r * ldy + 16 * v));
 }
 
 struct Job {
   const float *x, *wt, *bias;
   float *y;
   int64_t rows, in, out, tiles, perTask, rowsPerTask, tileRuns;
+  Epilogue epi;
 
   /// Rows [r0, r1) of tile j.
   void tile(int64_t j, bool nextIsOurs, int64_t r0, int64_t r1) const {
@@ -94,20 +119,25 @@ struct Job {
     auto prefetch = [&]() {
       return next + (blockIndex++ % 3) * in * 64;
     };
+    // The residual's rows and columns are y's (null: none).
+    auto resAt = [&](int64_t r) {
+      return epi.residual ? epi.residual + r * out + col : nullptr;
+    };
     int64_t r = r0;
     for (; r + 8 <= r1; r += 8)
-      block<8>(x + r * in, in, tw, b, y + r * out + col, out, prefetch());
-    const float *xr = x + r * in;
+      block<8>(x + r * in, in, tw, b, y + r * out + col, resAt(r), out, epi,
+               prefetch());
+    const float *xr = x + r * in, *rr = resAt(r);
     float *yr = y + r * out + col;
     const char *p = prefetch();
     switch (r1 - r) {
-    case 7: return block<7>(xr, in, tw, b, yr, out, p);
-    case 6: return block<6>(xr, in, tw, b, yr, out, p);
-    case 5: return block<5>(xr, in, tw, b, yr, out, p);
-    case 4: return block<4>(xr, in, tw, b, yr, out, p);
-    case 3: return block<3>(xr, in, tw, b, yr, out, p);
-    case 2: return block<2>(xr, in, tw, b, yr, out, p);
-    case 1: return block<1>(xr, in, tw, b, yr, out, p);
+    case 7: return block<7>(xr, in, tw, b, yr, rr, out, epi, p);
+    case 6: return block<6>(xr, in, tw, b, yr, rr, out, epi, p);
+    case 5: return block<5>(xr, in, tw, b, yr, rr, out, epi, p);
+    case 4: return block<4>(xr, in, tw, b, yr, rr, out, epi, p);
+    case 3: return block<3>(xr, in, tw, b, yr, rr, out, epi, p);
+    case 2: return block<2>(xr, in, tw, b, yr, rr, out, epi, p);
+    case 1: return block<1>(xr, in, tw, b, yr, rr, out, epi, p);
     default: return;
     }
   }
@@ -130,7 +160,7 @@ int task(void *, int t, uint8_t *closure) {
 
 bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
                         const float *wt, const float *bias, int64_t out,
-                        float *y) {
+                        float *y, LinearAct act, const float *residual) {
   if (out < kLinearTile)
     return false;
   if (rows <= 0)
@@ -148,7 +178,9 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
   }
   const int64_t tileRuns = (tiles + perTask - 1) / perTask;
   const int64_t rowRuns = (rows + rowsPerTask - 1) / rowsPerTask;
-  Job job{x, wt, bias, y, rows, in, out, tiles, perTask, rowsPerTask, tileRuns};
+  Job job{x,     wt,          bias,     y,
+          rows,  in,          out,      tiles,
+          perTask, rowsPerTask, tileRuns, Epilogue{act, residual}};
   halide_do_par_for(nullptr, task, 0, int(tileRuns * rowRuns),
                     reinterpret_cast<uint8_t *>(&job));
   return true;
@@ -157,7 +189,8 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
 #else
 
 bool linearPackedAvx512(const float *, int64_t, int64_t, const float *,
-                        const float *, int64_t, float *) {
+                        const float *, int64_t, float *, LinearAct,
+                        const float *) {
   return false; // not built for AVX-512: the Halide kernel runs
 }
 

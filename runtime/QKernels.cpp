@@ -17,8 +17,9 @@
 // feeds 8 vpdpbusd, so a tile's weights (32 × K bytes, re-read from L2 for
 // every block of rows) cost half the bandwidth of a 4 × 64 tile.
 //
-// The epilogue scales the int32 sums, adds the bias and applies the
-// activation (VecMath.h) while the 16 outputs are in registers.
+// The epilogue scales the int32 sums, adds the bias, applies the
+// activation (VecMath.h) and adds the residual (when a residual sublayer's
+// add is fused here) while the 16 outputs are in registers.
 //
 // Built with -march=native; without AVX-512 VNNI the same integer
 // arithmetic runs in plain loops (bit-identical sums).
@@ -149,6 +150,7 @@ struct QGemm {
   float *y = nullptr;
   const float *xs = nullptr, *ws = nullptr, *bias = nullptr;
   LinearAct act = LinearAct::None; // applied to y in the VNNI epilogue
+  const float *residual = nullptr; // then added (like y, [rows, out])
   int64_t perTask = 1; // tiles per task: a run, see qgemmTask
   void tile(int64_t t, bool nextIsOurs) const;
 #ifdef SLIM_HAVE_VNNI
@@ -218,6 +220,9 @@ void QGemm::block(const int8_t *tile, const int32_t *colsum, int64_t t,
       case LinearAct::GeluTanh: yv = vec::geluTanh512(yv); break;
       case LinearAct::Silu: yv = vec::silu512(yv); break;
       }
+      if (residual)
+        yv = _mm512_add_ps(
+            yv, _mm512_maskz_loadu_ps(m, residual + (r + i) * out + o0));
       _mm512_mask_storeu_ps(y + (r + i) * out + o0, m, yv);
     }
 }
@@ -319,8 +324,8 @@ void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
 
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
              const float *wscales, const float *bias, int64_t out, float *y,
-             LinearAct act, float staticScale) {
-  const QLinearPart part{packed, wscales, bias, out, act, y};
+             LinearAct act, float staticScale, const float *residual) {
+  const QLinearPart part{packed, wscales, bias, out, act, y, residual};
   qlinearShared(x, rows, in, staticScale, &part, 1);
 }
 
@@ -364,11 +369,16 @@ void qlinearShared(const float *x, int64_t rows, int64_t in,
     jobs[p].ws = part.scales;
     jobs[p].bias = part.bias;
     jobs[p].act = part.act;
+    jobs[p].residual = part.residual;
   }
   runQGemms(jobs, n);
 #ifndef SLIM_HAVE_VNNI
-  for (int p = 0; p < n; ++p) // the plain loops store y without it
+  for (int p = 0; p < n; ++p) { // the plain loops store y without them
     applyLinearAct(parts[p].act, parts[p].y, rows * parts[p].out);
+    if (parts[p].residual)
+      addFlat(parts[p].y, parts[p].residual, rows * parts[p].out,
+              parts[p].y);
+  }
 #endif
 }
 

@@ -93,6 +93,7 @@ public:
 private:
   LogicalResult linearize(Block &block);
   void groupSharedQLinears();
+  void fuseResidualAdds();
   LogicalResult planWeights();
   void planArena();
   LogicalResult emitFunction(ModuleOp module);
@@ -136,6 +137,12 @@ private:
   /// others' steps run nothing and their results live from the first's.
   llvm::DenseMap<Operation *, SmallVector<QLinearOp, 3>> sharedQLinears;
   llvm::DenseMap<Operation *, int64_t> sharedFrom; // member -> first step
+  /// A residual whose add runs in the epilogue of the linear that computes
+  /// its branch: linear -> residual. The linear writes the residual's
+  /// result (which lives from the linear's step); the branch is never
+  /// stored and the add's step runs nothing.
+  llvm::DenseMap<Operation *, ResidualOp> fusedResidual;
+  llvm::DenseSet<Operation *> residualFused; // those residuals
   llvm::DenseMap<Value, Storage> storage;
   llvm::SmallPtrSet<Value, 16> packedWeights;
   /// Byte offset of each KV cache slot (slim.kv_attention).
@@ -221,6 +228,29 @@ void Compiler::groupSharedQLinears() {
       sharedFrom[group[i]] = int64_t(k);
     sharedQLinears[first] = group;
     k += group.size() - 1;
+  }
+}
+
+void Compiler::fuseResidualAdds() {
+  for (const Step &step : steps) {
+    if (!step.residualAdd)
+      continue;
+    auto res = cast<ResidualOp>(step.op);
+    Value branch = res.getBranch();
+    Operation *def = branch.getDefiningOp();
+    // The linears with a residual operand (slim_k_linear with a packed
+    // constant weight, slim_k_qlinear on its own input), the branch used
+    // by the add only, all three of one type (the plain add).
+    bool linear = isa_and_nonnull<LinearOp>(def) &&
+                  cast<LinearOp>(def).getWeight().getDefiningOp<arith::ConstantOp>();
+    bool qlinear = isPlainInt8QLinear(dyn_cast_or_null<QLinearOp>(def)) &&
+                   !sharedQLinears.count(def) && !sharedFrom.count(def);
+    if (!(linear || qlinear) || !branch.hasOneUse() || !stepOf.count(def) ||
+        res.getInput().getType() != branch.getType() ||
+        branch.getType() != res.getResult().getType())
+      continue;
+    fusedResidual[def] = res;
+    residualFused.insert(res);
   }
 }
 
@@ -327,6 +357,8 @@ void Compiler::planArena() {
   std::vector<Interval> vals;
   int64_t end = steps.size();
   for (auto [k, step] : llvm::enumerate(steps)) {
+    if (!step.residualAdd && fusedResidual.count(step.op))
+      continue; // the branch of a fused residual is never stored
     for (Value r : step.op->getResults()) {
       if (storage.count(r))
         continue; // computed straight into the caller's output buffer
@@ -345,6 +377,8 @@ void Compiler::planArena() {
       }
       // A residual input is also read through the body's block argument.
       int64_t def = sharedFrom.count(step.op) ? sharedFrom[step.op] : k;
+      if (step.residualAdd && residualFused.count(step.op))
+        def = stepOf[cast<ResidualOp>(step.op).getBranch().getDefiningOp()];
       vals.push_back({r, def, last, byteSize(r)});
     }
   }
@@ -579,6 +613,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
   out.opFlops.push_back(stepFlops(step));
   if (sharedFrom.count(op))
     return success(); // run by the first qlinear of its input
+  if (step.residualAdd && residualFused.count(op))
+    return success(); // added in its linear's epilogue
   if (step.residualAdd) {
     auto res = cast<ResidualOp>(op);
     Value branch = res.getBranch();
@@ -600,6 +636,12 @@ LogicalResult Compiler::emitStep(const Step &step) {
   auto shp = [&](Value v) { return shapeArray(shapeOf(v)); };
   auto opt = [&](Value v) { return v ? ptr(v) : nullPtr(); };
   Value result = op->getNumResults() ? op->getResult(0) : Value();
+  // A linear with its residual's add: it writes the residual's result.
+  Value residual;
+  if (auto it = fusedResidual.find(op); it != fusedResidual.end()) {
+    residual = it->second.getInput();
+    result = it->second.getResult();
+  }
 
   if (auto mul = dyn_cast<MulOp>(op)) {
     if (SiluOp silu = fusedSilu.lookup(op)) {
@@ -639,7 +681,7 @@ LogicalResult Compiler::emitStep(const Step &step) {
                     {ptr(l.getInput()), i64(rows), i64(w[1]),
                      weightPtr(l.getWeight(), /*packed=*/true),
                      opt(l.getBias()), i64(w[0]), i32(int(linearAct(l))),
-                     ptr(result)});
+                     opt(residual), ptr(result)});
       })
       .Case<LayerNormOp, RmsNormOp>([&](Operation *n) {
         Value x = n->getOperand(0);
@@ -726,7 +768,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
                     {ptr(q.getInput()), i64(rows), i64(w[1]),
                      weightPtr(q.getWeight(), /*packed=*/true),
                      ptr(q.getScales()), opt(q.getBias()), i64(w[0]),
-                     actScale, i32(int(linearAct(q))), ptr(result)});
+                     actScale, i32(int(linearAct(q))), opt(residual),
+                     ptr(result)});
       })
       .Case<CrmsNormOp>([&](CrmsNormOp cn) {
         Value x = cn.getInput();
@@ -962,6 +1005,7 @@ LogicalResult Compiler::lower(ModuleOp into) {
   if (failed(linearize(entry)) || failed(planWeights()))
     return failure();
   groupSharedQLinears();
+  fuseResidualAdds();
   // A result computed by a step is written straight into its output
   // buffer (the first output it is returned as), not copied out of the
   // arena at the end.

@@ -8,7 +8,7 @@
 // output buffer (no copy).
 // CHECK-LABEL: module attributes {slim.arena_bytes = 128 : i64, slim.weights_bytes = 128 : i64}
 // CHECK-DAG: llvm.func @slim_k_layer_norm(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, f32, !llvm.ptr) -> i32
-// CHECK-DAG: llvm.func @slim_k_linear(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, i32, !llvm.ptr) -> i32
+// CHECK-DAG: llvm.func @slim_k_linear(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, i32, !llvm.ptr, !llvm.ptr) -> i32
 // CHECK: llvm.func @slim_model_compute(%[[IN:.*]]: !llvm.ptr, %[[OUT:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr, %[[W:.*]]: !llvm.ptr) -> i32
 // CHECK: %[[XSLOT:.*]] = llvm.getelementptr %[[IN]][0]
 // CHECK: %[[X:.*]] = llvm.load %[[XSLOT]]
@@ -33,12 +33,13 @@
 // CHECK: llvm.mlir.constant(0 : i64)
 // CHECK: llvm.call @slim_k_unary
 // linear: rows 2, in 4, the packed weight (weights+0: the gain is at 64),
-// out 3, no fused activation (0)
+// out 3, no fused activation (0), no residual
 // CHECK: %[[WT:.*]] = llvm.getelementptr %[[W]][%{{.*}}]
 // CHECK: %[[NB:.*]] = llvm.mlir.zero
 // CHECK: %[[N3:.*]] = llvm.mlir.constant(3 : i64)
 // CHECK: %[[ACT:.*]] = llvm.mlir.constant(0 : i32)
-// CHECK: llvm.call @slim_k_linear(%{{.*}}, %{{.*}}, %{{.*}}, %[[WT]], %[[NB]], %[[N3]], %[[ACT]], %[[O]])
+// CHECK: %[[NORES:.*]] = llvm.mlir.zero
+// CHECK: llvm.call @slim_k_linear(%{{.*}}, %{{.*}}, %{{.*}}, %[[WT]], %[[NB]], %[[N3]], %[[ACT]], %[[NORES]], %[[O]])
 // CHECK-NOT: llvm.call @slim_glue
 // CHECK: llvm.return %{{.*}} : i32
 // CHECK-NOT: func.func @main
@@ -84,6 +85,57 @@ func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
 func.func @main(%x: tensor<1x4x8xf32>, %k: tensor<1x4x2xf32>, %s: tensor<1x4xf32>) -> (tensor<1x3x8xf32>, tensor<1x3xf32>) {
   %h, %hs = slim.token_merge %x, %k, %s r = 1 : tensor<1x4x8xf32>, tensor<1x4x2xf32>, tensor<1x4xf32>
   return %h, %hs : tensor<1x3x8xf32>, tensor<1x3xf32>
+}
+
+// -----
+
+// Tests that a residual's add runs in the epilogue of the linear that
+// computes its branch: the linear reads the residual's input and writes the
+// residual's result (here the output), no add is called and the branch has
+// no buffer (the arena holds the norm's 2 × 48 floats only); an int8
+// qlinear likewise. A residual whose branch is also used elsewhere keeps
+// its add.
+// CHECK-LABEL: module attributes {slim.arena_bytes = 384 : i64
+// CHECK: llvm.func @slim_model_compute(%[[IN:[^:]*]]: !llvm.ptr, %[[OUT:[^:]*]]: !llvm.ptr
+// CHECK: %[[XS:.*]] = llvm.getelementptr %[[IN]][0]
+// CHECK-NEXT: %[[X:.*]] = llvm.load %[[XS]]
+// CHECK-NEXT: %[[OS:.*]] = llvm.getelementptr %[[OUT]][0]
+// CHECK-NEXT: %[[O:.*]] = llvm.load %[[OS]]
+// CHECK-NEXT: %[[O2S:.*]] = llvm.getelementptr %[[OUT]][1]
+// CHECK-NEXT: %[[O2:.*]] = llvm.load %[[O2S]]
+// CHECK-NEXT: %[[BS:.*]] = llvm.getelementptr %[[OUT]][3]
+// CHECK-NEXT: %[[B:.*]] = llvm.load %[[BS]]
+// CHECK-NEXT: %[[O3S:.*]] = llvm.getelementptr %[[OUT]][2]
+// CHECK-NEXT: %[[O3:.*]] = llvm.load %[[O3S]]
+// CHECK: llvm.call @slim_k_layer_norm
+// CHECK: llvm.call @slim_k_linear(%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[X]], %[[O]])
+// CHECK-NOT: llvm.call @slim_k_add
+// CHECK: llvm.call @slim_k_qlinear(%[[O]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[O]], %[[O2]])
+// CHECK-NOT: llvm.call @slim_k_add
+// CHECK: llvm.call @slim_k_linear(%[[O2]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[B]])
+// CHECK: llvm.call @slim_k_add(%[[O2]], %[[B]], %{{[^,]*}}, %[[O3]])
+func.func @main(%x: tensor<2x48xf32>) -> (tensor<2x48xf32>, tensor<2x48xf32>, tensor<2x48xf32>, tensor<2x48xf32>) {
+  %w = arith.constant dense<0.5> : tensor<48x48xf32>
+  %g = arith.constant dense<1.0> : tensor<48xf32>
+  %w8 = arith.constant dense<3> : tensor<48x48xi8>
+  %s8 = arith.constant dense<0.25> : tensor<48xf32>
+  %r = slim.residual mlp layer 0 (%x) : tensor<2x48xf32> {
+  ^bb0(%h: tensor<2x48xf32>):
+    %n = slim.layer_norm %h, %g : tensor<2x48xf32>, tensor<48xf32>
+    %l = slim.linear %n, %w : tensor<2x48xf32>, tensor<48x48xf32>
+    slim.yield %l : tensor<2x48xf32>
+  }
+  %r2 = slim.residual mlp layer 1 (%r) : tensor<2x48xf32> {
+  ^bb0(%h: tensor<2x48xf32>):
+    %q = slim.qlinear %h, %w8, %s8 act = dynamic : tensor<2x48xf32>, tensor<48x48xi8>, tensor<48xf32>
+    slim.yield %q : tensor<2x48xf32>
+  }
+  %b = slim.linear %r2, %w : tensor<2x48xf32>, tensor<48x48xf32>
+  %r3 = slim.residual mlp layer 2 (%r2) : tensor<2x48xf32> {
+  ^bb0(%h: tensor<2x48xf32>):
+    slim.yield %b : tensor<2x48xf32>
+  }
+  return %r, %r2, %r3, %b : tensor<2x48xf32>, tensor<2x48xf32>, tensor<2x48xf32>, tensor<2x48xf32>
 }
 
 // -----

@@ -400,6 +400,74 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
   }
 }
 
+TEST(LinearKernel, ActivationThenResidualMatchFloat64Reference) {
+  // y = act(x·W + b) + residual: in the AVX-512 kernel's epilogue (48 wide
+  // and more, incl. the shifted last tile of 147), as second passes below
+  // the tile (10 wide); a few rows (one block of 5) and 19 (8 + 8 + 3).
+  struct Case {
+    int64_t rows, in, out;
+  } cases[] = {{5, 40, 10}, {19, 72, 96}, {19, 64, 147}};
+  struct {
+    LinearAct act;
+    double (*ref)(double);
+    const char *name;
+  } acts[] = {{LinearAct::None, [](double v) { return v; }, "none"},
+              {LinearAct::GeluExact, geluErf, "gelu_erf"},
+              {LinearAct::GeluTanh, geluTanh, "gelu_tanh"},
+              {LinearAct::Silu, silu, "silu"}};
+  for (const Case &c : cases) {
+    auto x = randomVector(c.rows * c.in, 54);
+    auto w = randomVector(c.out * c.in, 55, 0.3f);
+    auto b = randomVector(c.out, 56);
+    auto res = randomVector(c.rows * c.out, 57, 5.0f);
+    std::vector<float> wt(packedLinearSize(c.out, c.in), NAN);
+    packLinearWeight(w.data(), c.out, c.in, wt.data());
+    for (auto &a : acts) {
+      std::vector<double> want(c.rows * c.out);
+      for (int64_t r = 0; r < c.rows; ++r)
+        for (int64_t o = 0; o < c.out; ++o) {
+          double acc = b[o];
+          for (int64_t k = 0; k < c.in; ++k)
+            acc += double(x[r * c.in + k]) * w[o * c.in + k];
+          want[r * c.out + o] = a.ref(acc) + res[r * c.out + o];
+        }
+      std::vector<float> y(c.rows * c.out, NAN);
+      std::string error;
+      ASSERT_TRUE(linear(x.data(), c.rows, c.in, wt.data(), b.data(), c.out,
+                         y.data(), error, a.act, res.data()))
+          << error;
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], want[i], 2e-5 + 1e-5 * std::abs(want[i]))
+            << a.name << " out " << c.out << " element " << i;
+    }
+  }
+}
+
+TEST(QLinearKernel, ResidualIsAddedAfterTheActivation) {
+  // qlinear(..., residual) = qlinear(...) + residual, bit for bit (the
+  // same float add, in the epilogue instead of a second pass); 330
+  // outputs end in a masked part of a tile.
+  const int64_t rows = 11, in = 48, out = 330;
+  std::mt19937 rng(31);
+  std::uniform_int_distribution<int> wd(-127, 127);
+  std::vector<int8_t> w(out * in);
+  for (auto &v : w)
+    v = int8_t(wd(rng));
+  std::vector<uint8_t> packed(packedQLinearBytes(out, in));
+  packQLinearWeight(w.data(), out, in, packed.data());
+  auto x = randomVector(rows * in, 64, 2.0f);
+  auto ws = randomVector(out, 65, 0.01f);
+  auto b = randomVector(out, 66);
+  auto res = randomVector(rows * out, 67, 4.0f);
+  std::vector<float> plain(rows * out), fused(rows * out, NAN);
+  qlinear(x.data(), rows, in, packed.data(), ws.data(), b.data(), out,
+          plain.data(), LinearAct::GeluTanh);
+  qlinear(x.data(), rows, in, packed.data(), ws.data(), b.data(), out,
+          fused.data(), LinearAct::GeluTanh, 0.0f, res.data());
+  for (size_t i = 0; i < plain.size(); ++i)
+    ASSERT_EQ(fused[i], plain[i] + res[i]) << "element " << i;
+}
+
 TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
   // Shapes: rows below/above the 8-row block, inputs not a multiple of 4,
   // outputs not a multiple of the 32-wide tile; 11 tiles in runs of
