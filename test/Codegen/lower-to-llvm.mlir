@@ -146,9 +146,9 @@ func.func @main(%x: tensor<2x48xf32>) -> (tensor<2x48xf32>, tensor<2x48xf32>, te
 // scales, sizes and three results (the outputs); a fourth of the same
 // input is a call of its own (three at most), and so is one with a static
 // activation scale (another quantization of the input). The weights: two
-// packed (2 176 bytes each with the column sums; 16 outputs pad to a tile
-// of 32) and their scales.
-// CHECK-LABEL: module attributes {slim.arena_bytes = 64 : i64, slim.weights_bytes = 4544 : i64}
+// packed (3 264 bytes each with the column sums: 32 and 16 outputs pad to
+// a tile of 48) and their scales.
+// CHECK-LABEL: module attributes {slim.arena_bytes = 64 : i64, slim.weights_bytes = 6720 : i64}
 // CHECK: %[[N:.*]] = llvm.mlir.constant(3 : i32)
 // CHECK: llvm.call @slim_k_qlinear_shared(%[[X:[^,]*]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[N]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}})
 // CHECK-NOT: llvm.call @slim_k_qlinear_shared

@@ -470,7 +470,7 @@ TEST(QLinearKernel, ResidualIsAddedAfterTheActivation) {
 
 TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
   // Shapes: rows below/above the 8-row block, inputs not a multiple of 4,
-  // outputs not a multiple of the 32-wide tile; 11 tiles in runs of
+  // outputs not a multiple of the 48-wide tile; 7 tiles in runs of
   // several per task.
   struct Case {
     int64_t rows, in, out;
