@@ -218,12 +218,16 @@ bool norm(Kernel kernel, const char *name, const float *x, int64_t rows,
 
 bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,
                const float *bias, float eps, float *y, std::string &error) {
+  if (normAvx512(false, x, rows, d, scale, bias, eps, y))
+    return true;
   return norm(slim_kernel_layer_norm, "layer_norm", x, rows, d, scale, bias,
               eps, y, error);
 }
 
 bool rmsNorm(const float *x, int64_t rows, int64_t d, const float *scale,
              const float *bias, float eps, float *y, std::string &error) {
+  if (normAvx512(true, x, rows, d, scale, bias, eps, y))
+    return true;
   return norm(slim_kernel_rms_norm, "rms_norm", x, rows, d, scale, bias, eps,
               y, error);
 }

@@ -136,6 +136,12 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
                         float *y, LinearAct act = LinearAct::None,
                         const float *residual = nullptr);
 
+/// layer_norm (rms = false) or rms_norm of each row of x [rows, d] on
+/// AVX-512 hosts (runtime/NormKernel.cpp), bias null or [d]; false when not
+/// built for AVX-512 (the Halide kernels run).
+bool normAvx512(bool rms, const float *x, int64_t rows, int64_t d,
+                const float *scale, const float *bias, float eps, float *y);
+
 /// y[n, d] = table[idx[n], :]; fails on an index outside [0, vocab).
 bool embedding(const float *table, int64_t vocab, int64_t d,
                const int64_t *idx, int64_t n, float *y, std::string &error);

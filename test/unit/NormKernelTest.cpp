@@ -1,6 +1,7 @@
 //===- NormKernelTest.cpp - the Halide norm kernels against a reference ---===//
 //
-// Compares slim_kernel_layer_norm / slim_kernel_rms_norm with a float64
+// Compares slim_kernel_layer_norm / slim_kernel_rms_norm and the runtime's
+// layerNorm / rmsNorm (AVX-512 rows where built for it) with a float64
 // reference written from the formulas (tolerance: 1e-5 relative + 1e-6
 // absolute), and checks that a bad call reports an error instead of
 // aborting the process.
@@ -8,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/HalideErrors.h"
+#include "runtime/Kernels.h"
 
 #include "slim_kernel_layer_norm.h"
 #include "slim_kernel_rms_norm.h"
@@ -18,6 +20,9 @@
 
 #include <cmath>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 using Halide::Runtime::Buffer;
 
@@ -76,6 +81,43 @@ TEST(NormKernels, RmsNormMatchesReference) {
   slim::rt::installHalideErrorHandler();
   checkAgainstReference(true, 128, 768);
   checkAgainstReference(true, 5, 21);
+}
+
+TEST(NormKernels, RuntimeNormsMatchReferenceAtAnyThreadCount) {
+  // slim::rt::layerNorm / rmsNorm (the AVX-512 rows of NormKernel.cpp on
+  // this machine kind, else the Halide kernels): widths with and without a
+  // tail of 16 and below one vector, without a bias, rows in runs sized by
+  // the thread count.
+  const int before = slim::rt::threadCount();
+  for (int threads : {1, 2, 3})
+    for (bool rms : {false, true})
+      for (auto [rows, d] : {std::pair{197, 384}, {5, 37}, {3, 7}, {9, 80}})
+        for (bool withBias : {true, false}) {
+          slim::rt::setThreadCount(threads);
+          Problem p(rows, d);
+          if (!withBias)
+            p.b.fill(0.0f);
+          std::vector<float> y(size_t(rows) * d, NAN);
+          std::string error;
+          const float eps = 1e-5f;
+          bool ok = rms ? slim::rt::rmsNorm(p.x.data(), rows, d, p.g.data(),
+                                            withBias ? p.b.data() : nullptr,
+                                            eps, y.data(), error)
+                        : slim::rt::layerNorm(p.x.data(), rows, d, p.g.data(),
+                                              withBias ? p.b.data() : nullptr,
+                                              eps, y.data(), error);
+          ASSERT_TRUE(ok) << error;
+          for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < d; ++c) {
+              double want = reference(p, c, r, rms, eps);
+              ASSERT_LE(std::abs(y[size_t(r) * d + c] - want),
+                        1e-6 + 1e-5 * std::abs(want))
+                  << (rms ? "rms_norm " : "layer_norm ") << rows << "x" << d
+                  << (withBias ? "" : " no bias") << " threads " << threads
+                  << " at " << r << "," << c;
+            }
+        }
+  slim::rt::setThreadCount(before);
 }
 
 TEST(NormKernels, BadCallReportsErrorInsteadOfAborting) {
