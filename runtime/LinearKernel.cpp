@@ -20,8 +20,8 @@
 // shapes × 12 layers streaming from DRAM (`slim-qlinear-bench --rows 128`):
 // 64 → 74 G multiply-adds/s on 1 thread (74% → 86% of the 172 GFLOP/s FMA
 // peak), 118 → 141 on 2. For that the next tile must be the same task's:
-// each task takes a contiguous run of tiles, two runs per thread (some
-// balance when a core is busy with something else).
+// each task takes a contiguous run of tiles, one run per thread
+// (runLength).
 //
 //===----------------------------------------------------------------------===//
 
@@ -166,13 +166,13 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
   if (rows <= 0)
     return true;
   const int64_t tiles = (out + kLinearTile - 1) / kLinearTile;
-  const int64_t runs = 2 * threadCount();
+  const int64_t threads = threadCount();
   int64_t perTask = runLength(tiles), rowsPerTask = rows;
-  // Few tiles (a narrow output: DeiT-Tiny's 192 wide, 4 tiles) leave the
-  // tasks coarse: then every task takes all tiles for a run of rows (DeiT-
-  // Tiny at 2 threads 12.5 → 11.6 ms, alternating runs; no change where
-  // no linear is that narrow).
-  if (tiles < 2 * runs && rows >= 8 * runs) {
+  // Few tiles (fewer than four per thread: a narrow output, DeiT-Tiny's 192
+  // wide is 4 tiles) leave the tasks coarse: then every task takes all
+  // tiles for a run of rows (DeiT-Tiny at 2 threads 12.5 → 11.6 ms,
+  // alternating runs; no change where no linear is that narrow).
+  if (tiles < 4 * threads && rows >= 16 * threads) {
     perTask = tiles;
     rowsPerTask = (runLength(rows) + 7) / 8 * 8;
   }

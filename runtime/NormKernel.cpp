@@ -6,7 +6,7 @@
 // over the last axis of [rows, d]. A row's sums run in four vector chains
 // (the mean, then the squares about it: two passes over a row in L1, as the
 // float64 reference), then one pass writes y. Tasks on the runtime's pool
-// are runs of rows (two per thread), so each thread's rows are contiguous.
+// are runs of rows (one per thread), so each thread's rows are contiguous.
 // The Halide norm kernels stay the fallback. DeiT-S's [197, 384] rms_norm,
 // hot in L2: Halide 17 µs at 1 thread, 15 at 2; this 12.4 and 9.7 — about
 // what L2 delivers for reading x and writing y (~28 bytes a cycle), so

@@ -292,7 +292,7 @@ int qgemmTask(void *, int i, uint8_t *closure) {
 }
 
 /// Runs `jobs` (GEMMs of one quantized input) as one parallel loop: each
-/// in runs of tiles, two runs per thread per GEMM.
+/// in runs of tiles, one run per thread per GEMM.
 void runQGemms(QGemm *jobs, int n) {
   struct Group {
     QGemm *jobs;

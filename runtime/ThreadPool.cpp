@@ -254,7 +254,7 @@ int threadCount() {
 }
 
 int64_t runLength(int64_t n) {
-  const int64_t runs = 2 * int64_t(threadCount());
+  const int64_t runs = int64_t(threadCount());
   return std::max<int64_t>(1, (n + runs - 1) / runs);
 }
 
