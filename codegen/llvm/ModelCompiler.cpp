@@ -32,6 +32,7 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/sequential_vertex_coloring.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 using namespace mlir;
@@ -600,7 +601,15 @@ static int64_t stepFlops(const Step &step) {
     int64_t heads = static_cast<int64_t>(a.getNumHeads());
     int64_t dv = a.getValue().getType().getShape()[2] /
                  static_cast<int64_t>(a.getNumKvHeads());
-    return 2 * q[0] * heads * q[1] * k[1] * (a.getHeadDim() + dv);
+    // The (query, key) pairs computed: all, or with a causal mask those
+    // it leaves visible (query t sees keys 0 … t + S − T).
+    int64_t pairs = q[1] * k[1];
+    if (a.getCausal()) {
+      pairs = 0;
+      for (int64_t t = 0; t < q[1]; ++t)
+        pairs += std::clamp<int64_t>(t + k[1] - q[1] + 1, 0, k[1]);
+    }
+    return 2 * q[0] * heads * pairs * (a.getHeadDim() + dv);
   }
   return 0;
 }
