@@ -33,6 +33,7 @@
 #include <boost/graph/sequential_vertex_coloring.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 
 using namespace mlir;
@@ -112,15 +113,21 @@ private:
   LLVM::LLVMFuncOp declare(StringRef name, ArrayRef<Type> args);
 
   /// The value whose storage `v` shares (residual block arguments alias the
-  /// residual's input).
+  /// residual's input, view reshapes theirs).
   Value resolve(Value v) {
-    while (auto arg = dyn_cast<BlockArgument>(v)) {
-      auto res = dyn_cast<ResidualOp>(arg.getOwner()->getParentOp());
-      if (!res)
-        break;
-      v = res.getInput();
+    for (;;) {
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        auto res = dyn_cast<ResidualOp>(arg.getOwner()->getParentOp());
+        if (!res)
+          return v;
+        v = res.getInput();
+        continue;
+      }
+      Operation *def = v.getDefiningOp();
+      if (!def || !viewReshapes.count(def))
+        return v;
+      v = def->getOperand(0); // a view of its input
     }
-    return v;
   }
 
   func::FuncOp func;
@@ -144,6 +151,11 @@ private:
   /// stored and the add's step runs nothing.
   llvm::DenseMap<Operation *, ResidualOp> fusedResidual;
   llvm::DenseSet<Operation *> residualFused; // those residuals
+  /// Reshapes that are views: the result shares its input's storage (row-
+  /// major data does not move), no kernel runs, and the input lives as long
+  /// as the result is used. Not a reshape returned as an output (written
+  /// into the caller's buffer) nor one of a constant.
+  llvm::DenseSet<Operation *> viewReshapes;
   llvm::DenseMap<Value, Storage> storage;
   llvm::SmallPtrSet<Value, 16> packedWeights;
   /// Byte offset of each KV cache slot (slim.kv_attention).
@@ -360,22 +372,32 @@ void Compiler::planArena() {
   for (auto [k, step] : llvm::enumerate(steps)) {
     if (!step.residualAdd && fusedResidual.count(step.op))
       continue; // the branch of a fused residual is never stored
+    if (viewReshapes.count(step.op))
+      continue; // stored in its input's buffer
     for (Value r : step.op->getResults()) {
       if (storage.count(r))
         continue; // computed straight into the caller's output buffer
       int64_t last = int64_t(k);
-      for (OpOperand &use : r.getUses()) {
-        Operation *user = use.getOwner();
-        if (isa<func::ReturnOp>(user)) {
-          last = end;
-          continue;
+      // Uses through view reshapes count as uses of r.
+      std::function<void(Value)> addUses = [&](Value v) {
+        for (OpOperand &use : v.getUses()) {
+          Operation *user = use.getOwner();
+          if (isa<func::ReturnOp>(user)) {
+            last = end;
+            continue;
+          }
+          if (viewReshapes.count(user)) {
+            addUses(user->getResult(0));
+            continue;
+          }
+          if (auto yield = dyn_cast<YieldOp>(user))
+            user = yield->getParentOp(); // read by the closing add
+          while (!stepOf.count(user))
+            user = user->getParentOp();
+          last = std::max(last, stepOf[user]);
         }
-        if (auto yield = dyn_cast<YieldOp>(user))
-          user = yield->getParentOp(); // read by the closing add
-        while (!stepOf.count(user))
-          user = user->getParentOp();
-        last = std::max(last, stepOf[user]);
-      }
+      };
+      addUses(r);
       // A residual input is also read through the body's block argument.
       int64_t def = sharedFrom.count(step.op) ? sharedFrom[step.op] : k;
       if (step.residualAdd && residualFused.count(step.op))
@@ -622,6 +644,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
   out.opFlops.push_back(stepFlops(step));
   if (sharedFrom.count(op))
     return success(); // run by the first qlinear of its input
+  if (viewReshapes.count(op))
+    return success(); // a view: no data moves
   if (step.residualAdd && residualFused.count(op))
     return success(); // added in its linear's epilogue
   if (step.residualAdd) {
@@ -1024,6 +1048,11 @@ LogicalResult Compiler::lower(ModuleOp into) {
     if (def && stepOf.count(def) && !storage.count(v))
       storage[v] = {Storage::Output, int64_t(k)};
   }
+  for (const Step &step : steps)
+    if (auto r = dyn_cast<ReshapeOp>(step.op);
+        r && !storage.count(r.getResult()) &&
+        !r.getInput().getDefiningOp<arith::ConstantOp>())
+      viewReshapes.insert(r);
   planArena();
 
   func.getContext()->loadDialect<LLVM::LLVMDialect>();

@@ -140,6 +140,51 @@ func.func @main(%x: tensor<2x48xf32>) -> (tensor<2x48xf32>, tensor<2x48xf32>, te
 
 // -----
 
+// Tests that a reshape is a view: no kernel runs for it, and its consumer
+// reads the producer's buffer, which stays alive until that consumer (the
+// arena holds the silu's 2 × 8 floats and the gelu's: 128 bytes).
+// CHECK-LABEL: module attributes {slim.arena_bytes = 128 : i64, slim.weights_bytes = 0 : i64}
+// silu into arena+0; gelu reads arena+0 through the view into arena+64;
+// silu into output 0.
+// CHECK: llvm.func @slim_model_compute(%[[IN:[^:]*]]: !llvm.ptr, %[[OUT:[^:]*]]: !llvm.ptr, %[[ARENA:[^:]*]]: !llvm.ptr
+// CHECK: %[[O0S:.*]] = llvm.getelementptr %[[OUT]][0]
+// CHECK-NEXT: %[[O0:.*]] = llvm.load %[[O0S]]
+// CHECK: %[[Z:.*]] = llvm.mlir.constant(0 : i64)
+// CHECK-NEXT: %[[S:.*]] = llvm.getelementptr %[[ARENA]][%[[Z]]]
+// CHECK: llvm.call @slim_k_unary(%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[S]])
+// CHECK: %[[Z2:.*]] = llvm.mlir.constant(0 : i64)
+// CHECK-NEXT: %[[R:.*]] = llvm.getelementptr %[[ARENA]][%[[Z2]]]
+// CHECK: %[[G64:.*]] = llvm.mlir.constant(64 : i64)
+// CHECK-NEXT: %[[G:.*]] = llvm.getelementptr %[[ARENA]][%[[G64]]]
+// CHECK: llvm.call @slim_k_unary(%{{[^,]*}}, %[[R]], %{{[^,]*}}, %[[G]])
+// CHECK: llvm.call @slim_k_unary(%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[O0]])
+// CHECK-NOT: llvm.call @slim_glue
+func.func @main(%x: tensor<2x8xf32>) -> tensor<4x4xf32> {
+  %s = slim.silu %x : tensor<2x8xf32>
+  %r = slim.reshape %s : tensor<2x8xf32> -> tensor<4x4xf32>
+  %g = slim.gelu tanh %r : tensor<4x4xf32>
+  %h = slim.silu %g : tensor<4x4xf32>
+  return %h : tensor<4x4xf32>
+}
+
+// -----
+
+// Tests that a reshape returned as an output is written into the caller's
+// buffer (a copy), not a view.
+// CHECK-LABEL: module attributes {slim.arena_bytes = 64 : i64, slim.weights_bytes = 0 : i64}
+// CHECK: llvm.func @slim_model_compute(%[[IN:[^:]*]]: !llvm.ptr, %[[OUT:[^:]*]]: !llvm.ptr, %[[ARENA:[^:]*]]: !llvm.ptr
+// CHECK: %[[O0S:.*]] = llvm.getelementptr %[[OUT]][0]
+// CHECK-NEXT: %[[O0:.*]] = llvm.load %[[O0S]]
+// CHECK: llvm.call @slim_k_unary
+// CHECK: llvm.call @slim_glue_{{[0-9]+}}(%{{[^,]*}}, %[[O0]])
+func.func @main(%x: tensor<2x8xf32>) -> tensor<16xf32> {
+  %s = slim.silu %x : tensor<2x8xf32>
+  %o = slim.reshape %s : tensor<2x8xf32> -> tensor<16xf32>
+  return %o : tensor<16xf32>
+}
+
+// -----
+
 // Tests that consecutive int8 qlinears of one input run as one kernel call
 // with the input quantized once (attention's query, key and value): the
 // first three make one slim_k_qlinear_shared with n = 3, their weights,
