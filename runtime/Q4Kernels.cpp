@@ -22,8 +22,11 @@
 // 16 accumulators). A single row (a decode step, memory-bound) does not
 // dequantize: per group it sums q·x in 4 accumulator pairs (the reduction
 // split so it is not bound by the multiply-add latency) and then adds
-// d·Σq·x − z·d·Σx, Σx the group's sum of x. One task per tile on Halide's
-// thread pool. Without AVX-512 the same formula runs in plain loops.
+// d·Σq·x − z·d·Σx, Σx the group's sum of x. Tasks on the runtime's pool
+// take runs of tiles, one per thread (one task per tile, the tiles dealt
+// out in turn, left each thread's stream jumping: at 2 threads GPT-2's
+// one-row shapes ran at 18 GB/s where int8's reached 30). Without AVX-512
+// the same formula runs in plain loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -156,6 +159,7 @@ struct Q4Gemm {
   const float *bias;
   float *y;
   const float *groupSums; // Σx per row and group (one-row path)
+  int64_t perTask = 1;     // tiles per task (one run per thread)
   const float *scalesOf(int64_t t) const {
     return reinterpret_cast<const float *>(packed +
                                            tiles(out) * tileNibbleBytes(in)) +
@@ -300,8 +304,14 @@ void Q4Gemm::tile(int64_t t) const {
 #endif
 }
 
-int q4Task(void *, int t, uint8_t *closure) {
-  reinterpret_cast<const Q4Gemm *>(closure)->tile(t);
+/// Task i: the run of tiles [i·perTask, (i+1)·perTask) — contiguous
+/// memory, so each thread's nibbles stream in order (and the prefetch
+/// ahead of one tile's end lands in the next).
+int q4Task(void *, int i, uint8_t *closure) {
+  const Q4Gemm *job = reinterpret_cast<const Q4Gemm *>(closure);
+  const int64_t end = std::min(tiles(job->out), (i + 1) * job->perTask);
+  for (int64_t t = i * job->perTask; t < end; ++t)
+    job->tile(t);
   return 0;
 }
 
@@ -332,7 +342,9 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   }
   Q4Gemm job{x, rows, in, out, group, packed + kHeader, h.asymmetric != 0,
              bias, y, sums.data()};
-  halide_do_par_for(nullptr, q4Task, 0, int(tiles(out)),
+  job.perTask = runLength(tiles(out));
+  halide_do_par_for(nullptr, q4Task, 0,
+                    int((tiles(out) + job.perTask - 1) / job.perTask),
                     reinterpret_cast<uint8_t *>(&job));
   applyLinearAct(act, y, rows * out);
   return true;

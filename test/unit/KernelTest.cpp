@@ -760,13 +760,17 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
       unpackQ4Weight(packed.data(), out, in, back.data());
       ASSERT_EQ(back, q);
       auto bias = randomVector(out, 5);
+      // Tasks take runs of tiles sized by the thread count.
       for (int64_t rows : {1, 2, 3, 7, 8, 9}) {
         auto x = randomVector(rows * in, 40 + rows);
         std::vector<float> y(rows * out, NAN);
         std::string error;
+        const int before = threadCount();
+        setThreadCount(int(1 + rows % 3));
         ASSERT_TRUE(q4linear(x.data(), rows, in, packed.data(), group,
                              bias.data(), out, y.data(), error))
             << error;
+        setThreadCount(before);
         std::vector<double> want(rows * out);
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t o = 0; o < out; ++o) {
