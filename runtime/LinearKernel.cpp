@@ -50,6 +50,7 @@ struct Epilogue {
   LinearAct act = LinearAct::None;
   const float *residual = nullptr; // [rows, out] like y, or null
 
+  /// `res`: the residual's 16 values at this position, or null.
   __m512 apply(__m512 v, const float *res) const {
     switch (act) {
     case LinearAct::None: break;
@@ -57,7 +58,7 @@ struct Epilogue {
     case LinearAct::GeluTanh: v = vec::geluTanh512(v); break;
     case LinearAct::Silu: v = vec::silu512(v); break;
     }
-    return residual ? _mm512_add_ps(v, _mm512_loadu_ps(res)) : v;
+    return res ? _mm512_add_ps(v, _mm512_loadu_ps(res)) : v;
   }
 };
 
@@ -97,7 +98,8 @@ void block(const float *x, int64_t in, const float *tile, const float *bias,
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < 3; ++v)
       _mm512_storeu_ps(y + r * ldy + 16 * v,
-                       epi.apply(acc[r][v], res + r * ldy + 16 * v));
+                       epi.apply(acc[r][v],
+                                 res ? res + r * ldy + 16 * v : nullptr));
 }
 
 struct Job {

@@ -401,9 +401,10 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
 }
 
 TEST(LinearKernel, ActivationThenResidualMatchFloat64Reference) {
-  // y = act(x·W + b) + residual: in the AVX-512 kernel's epilogue (48 wide
-  // and more, incl. the shifted last tile of 147), as second passes below
-  // the tile (10 wide); a few rows (one block of 5) and 19 (8 + 8 + 3).
+  // y = act(x·W + b) [+ residual]: in the AVX-512 kernel's epilogue (48
+  // wide and more, incl. the shifted last tile of 147), as second passes
+  // below the tile (10 wide); a few rows (one block of 5) and 19 (8 + 8 +
+  // 3); with and without the residual.
   struct Case {
     int64_t rows, in, out;
   } cases[] = {{5, 40, 10}, {19, 72, 96}, {19, 64, 147}};
@@ -422,24 +423,28 @@ TEST(LinearKernel, ActivationThenResidualMatchFloat64Reference) {
     auto res = randomVector(c.rows * c.out, 57, 5.0f);
     std::vector<float> wt(packedLinearSize(c.out, c.in), NAN);
     packLinearWeight(w.data(), c.out, c.in, wt.data());
-    for (auto &a : acts) {
-      std::vector<double> want(c.rows * c.out);
-      for (int64_t r = 0; r < c.rows; ++r)
-        for (int64_t o = 0; o < c.out; ++o) {
-          double acc = b[o];
-          for (int64_t k = 0; k < c.in; ++k)
-            acc += double(x[r * c.in + k]) * w[o * c.in + k];
-          want[r * c.out + o] = a.ref(acc) + res[r * c.out + o];
-        }
-      std::vector<float> y(c.rows * c.out, NAN);
-      std::string error;
-      ASSERT_TRUE(linear(x.data(), c.rows, c.in, wt.data(), b.data(), c.out,
-                         y.data(), error, a.act, res.data()))
-          << error;
-      for (size_t i = 0; i < y.size(); ++i)
-        ASSERT_NEAR(y[i], want[i], 2e-5 + 1e-5 * std::abs(want[i]))
-            << a.name << " out " << c.out << " element " << i;
-    }
+    for (auto &a : acts)
+      for (bool withResidual : {true, false}) {
+        std::vector<double> want(c.rows * c.out);
+        for (int64_t r = 0; r < c.rows; ++r)
+          for (int64_t o = 0; o < c.out; ++o) {
+            double acc = b[o];
+            for (int64_t k = 0; k < c.in; ++k)
+              acc += double(x[r * c.in + k]) * w[o * c.in + k];
+            want[r * c.out + o] =
+                a.ref(acc) + (withResidual ? res[r * c.out + o] : 0.0);
+          }
+        std::vector<float> y(c.rows * c.out, NAN);
+        std::string error;
+        ASSERT_TRUE(linear(x.data(), c.rows, c.in, wt.data(), b.data(), c.out,
+                           y.data(), error, a.act,
+                           withResidual ? res.data() : nullptr))
+            << error;
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], want[i], 2e-5 + 1e-5 * std::abs(want[i]))
+              << a.name << (withResidual ? " + residual" : "") << " out "
+              << c.out << " element " << i;
+      }
   }
 }
 
