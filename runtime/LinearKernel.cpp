@@ -52,12 +52,7 @@ struct Epilogue {
 
   /// `res`: the residual's 16 values at this position, or null.
   __m512 apply(__m512 v, const float *res) const {
-    switch (act) {
-    case LinearAct::None: break;
-    case LinearAct::GeluExact: v = vec::geluErf512(v); break;
-    case LinearAct::GeluTanh: v = vec::geluTanh512(v); break;
-    case LinearAct::Silu: v = vec::silu512(v); break;
-    }
+    v = vec::activate512(act, v);
     return res ? _mm512_add_ps(v, _mm512_loadu_ps(res)) : v;
   }
 };

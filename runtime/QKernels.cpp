@@ -215,14 +215,9 @@ void QGemm::block(const int8_t *tile, const int32_t *colsum, int64_t t,
                                    _mm512_maskz_loadu_ps(m, ws + o0));
       __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + o0)
                       : _mm512_setzero_ps();
-      __m512 yv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(res), scale, b);
       // The activation while y is in registers (no second pass over y).
-      switch (act) {
-      case LinearAct::None: break;
-      case LinearAct::GeluExact: yv = vec::geluErf512(yv); break;
-      case LinearAct::GeluTanh: yv = vec::geluTanh512(yv); break;
-      case LinearAct::Silu: yv = vec::silu512(yv); break;
-      }
+      __m512 yv = vec::activate512(
+          act, _mm512_fmadd_ps(_mm512_cvtepi32_ps(res), scale, b));
       if (residual)
         yv = _mm512_add_ps(
             yv, _mm512_maskz_loadu_ps(m, residual + (r + i) * out + o0));

@@ -14,6 +14,7 @@
 //   geluTanh512: x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))), tanh(u) =
 //                1 − 2/(e^{2u} + 1) with u clamped to ±9 (±1 in float).
 //   silu512:     x / (1 + e^{−x}), −x clamped to 80.
+//   activate512: one of those by the linear kernels' LinearAct.
 //
 // Only with AVX-512F (SLIM_HAVE_VECMATH); the callers keep scalar paths.
 //
@@ -21,6 +22,8 @@
 
 #ifndef RUNTIME_VECMATH_H
 #define RUNTIME_VECMATH_H
+
+#include "runtime/Kernels.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -101,6 +104,17 @@ inline __m512 silu512(__m512 x) {
                            _mm512_sub_ps(_mm512_setzero_ps(), x))),
       _mm512_set1_ps(1.0f));
   return _mm512_mul_ps(x, recip512(d));
+}
+
+/// The linear kernels' epilogue activation.
+inline __m512 activate512(LinearAct act, __m512 v) {
+  switch (act) {
+  case LinearAct::None: return v;
+  case LinearAct::GeluExact: return geluErf512(v);
+  case LinearAct::GeluTanh: return geluTanh512(v);
+  case LinearAct::Silu: return silu512(v);
+  }
+  return v;
 }
 
 } // namespace slim::rt::vec
