@@ -17,6 +17,11 @@
 // inside a task, or from a second application thread while the pool is
 // busy, runs serially in its caller: correct, and never a deadlock.
 //
+// Task i goes to thread i mod threads when that thread is there to take it
+// (any thread takes what is left once its own are done): kernels that split
+// rows into one run per thread then give each thread the same rows every
+// time, and what one kernel writes is read by the next on the same core.
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
@@ -57,7 +62,7 @@ thread_local bool inTask = false;
 
 class Pool {
 public:
-  explicit Pool(int threads) {
+  explicit Pool(int threads) : participants(threads) {
     // pthreads rather than std::thread: std::thread's state is a class with
     // virtual functions, whose UBSan vptr checks need the C++ sanitizer
     // runtime, which a C program linking a Slim shared library lacks.
@@ -96,6 +101,8 @@ public:
     // No worker is inside (the last job was closed and drained).
     job = {uc, fn, min, count, closure};
     next.store(0, std::memory_order_relaxed);
+    for (int w = 0; w < (count + 63) / 64 && w < kClaimWords; ++w)
+      claimed[w].store(0, std::memory_order_relaxed);
     done.store(0, std::memory_order_relaxed);
     result.store(0, std::memory_order_relaxed);
     // Only this thread writes the generation bits (workers change the
@@ -107,7 +114,7 @@ public:
       std::lock_guard<std::mutex> lock(sleepMutex);
       wake.notify_all();
     }
-    runTasks();
+    runTasks(0);
     while (done.load(std::memory_order_acquire) < count)
       cpuRelax();
     // Close the job; wait for workers that entered to leave it.
@@ -142,24 +149,51 @@ private:
     return r;
   }
 
-  void runTasks() {
+  void run(int i) {
+    if (int r = job.fn(job.uc, job.min + i, job.closure)) {
+      int expected = 0;
+      result.compare_exchange_strong(expected, r);
+    }
+    done.fetch_add(1, std::memory_order_acq_rel);
+  }
+
+  /// Claims task i (true once per task and job).
+  bool claim(int i) {
+    const uint64_t bit = 1ull << (i % 64);
+    std::atomic<uint64_t> &w = claimed[i / 64];
+    return !(w.load(std::memory_order_relaxed) & bit) &&
+           !(w.fetch_or(bit, std::memory_order_acq_rel) & bit);
+  }
+
+  /// The tasks, as participant `self` (the caller 0, worker k k): first the
+  /// tasks i with i mod threads = self — so that a kernel splitting its
+  /// rows into one run per thread gives each thread the same rows in every
+  /// kernel, and the rows an op writes are in the cache of the core that
+  /// reads them next — then any task still unclaimed (a late worker's).
+  void runTasks(int self) {
     const bool outer = !inTask;
     inTask = true;
-    for (;;) {
-      const int i = next.fetch_add(1, std::memory_order_relaxed);
-      if (i >= job.count)
-        break;
-      if (int r = job.fn(job.uc, job.min + i, job.closure)) {
-        int expected = 0;
-        result.compare_exchange_strong(expected, r);
+    if (job.count <= 64 * kClaimWords) {
+      for (int i = self; i < job.count; i += participants)
+        if (claim(i))
+          run(i);
+      for (int i = 0; i < job.count; ++i)
+        if (claim(i))
+          run(i);
+    } else {
+      for (;;) {
+        const int i = next.fetch_add(1, std::memory_order_relaxed);
+        if (i >= job.count)
+          break;
+        run(i);
       }
-      done.fetch_add(1, std::memory_order_acq_rel);
     }
     if (outer)
       inTask = false;
   }
 
   void work() {
+    const int self = ++workersStarted; // 1 … threads − 1
     uint64_t seen = 0; // generation of the last job this worker saw
     for (;;) {
       uint64_t s = state.load(std::memory_order_acquire);
@@ -189,17 +223,25 @@ private:
              !state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel))
         ;
       if ((s & kOpen) && (s >> kGenShift) == seen) {
-        runTasks();
+        runTasks(self);
         state.fetch_sub(1, std::memory_order_acq_rel);
       }
     }
   }
 
   std::vector<pthread_t> workers;
+  // The caller and the workers asked for (a worker pthread_create refused
+  // leaves its tasks to the others' second loop).
+  const int participants;
   std::mutex callMutex;
   Job job;
   std::atomic<uint64_t> state{0};
   std::atomic<int> next{0}, done{0}, result{0};
+  // Claimed tasks of a job of up to 64 · kClaimWords tasks (larger ones
+  // take the next index from `next`).
+  static constexpr int kClaimWords = 16;
+  std::atomic<uint64_t> claimed[kClaimWords] = {};
+  std::atomic<int> workersStarted{0};
   std::mutex sleepMutex;
   std::condition_variable wake;
   std::atomic<int> sleepers{0};

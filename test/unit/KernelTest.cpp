@@ -11,8 +11,11 @@
 
 #include "runtime/Kernels.h"
 
+#include "HalideRuntime.h"
+
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -365,7 +368,7 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
   } cases[] = {{1, 16, 10, true},     {5, 64, 48, false},
                {9, 128, 96, true},     {13, 256, 100, true},
                {128, 200, 147, false}, {3, 384, 1001, true},
-               {77, 32, 96, true}};
+               {77, 32, 96, true},     {130, 64, 200, true}};
   for (const Case &c : cases) {
     auto x = randomVector(c.rows * c.in, 51);
     auto w = randomVector(c.out * c.in, 52);
@@ -381,7 +384,8 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
         want[r * c.out + o] = acc;
       }
     // Tasks take runs of tiles, sized by the thread count, or, when there
-    // are few tiles (147 and 96 wide), runs of rows with every tile.
+    // are few tiles (147 and 96 wide) or many rows (128 and 130 at 2
+    // threads, 130 at 3), runs of rows with every tile.
     const int before = threadCount();
     for (int threads : {1, 2, 3}) {
       setThreadCount(threads);
@@ -476,11 +480,12 @@ TEST(QLinearKernel, ResidualIsAddedAfterTheActivation) {
 TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
   // Shapes: rows below/above the 8-row block, inputs not a multiple of 4,
   // outputs not a multiple of the 48-wide tile; 7 tiles in runs of
-  // several per task.
+  // several per task; 100 rows split between the threads (2 and 3:
+  // runs of 50 and of 34, 34, 32 rows).
   struct Case {
     int64_t rows, in, out;
   } cases[] = {{1, 7, 5},      {4, 64, 64},   {6, 130, 100},
-               {9, 768, 200}, {17, 96, 330}};
+               {9, 768, 200}, {17, 96, 330}, {100, 96, 150}};
   std::mt19937 rng(5);
   for (const Case &c : cases) {
     std::vector<int8_t> w(c.out * c.in);
@@ -578,43 +583,47 @@ TEST(QLinearKernel, SharedInputGivesEachLinearsOwnOutput) {
   // qlinearShared (query, key and value of one input) = three qlinear
   // calls, bit for bit: other output counts (one of them not a whole
   // tile), activations and biases, at 1, 2 and 3 threads (one parallel
-  // loop over all their tiles).
-  const int64_t rows = 13, in = 72;
-  const int64_t outs[3] = {64, 40, 96};
-  const LinearAct acts[3] = {LinearAct::None, LinearAct::GeluExact,
-                             LinearAct::Silu};
-  std::mt19937 rng(21);
-  std::uniform_int_distribution<int> wd(-127, 127);
-  auto x = randomVector(rows * in, 63, 3.0f);
-  std::vector<std::vector<uint8_t>> packed(3);
-  std::vector<std::vector<float>> scales(3), biases(3), want(3);
-  for (int p = 0; p < 3; ++p) {
-    std::vector<int8_t> w(outs[p] * in);
-    for (auto &v : w)
-      v = int8_t(wd(rng));
-    packed[p].resize(packedQLinearBytes(outs[p], in));
-    packQLinearWeight(w.data(), outs[p], in, packed[p].data());
-    scales[p] = randomVector(outs[p], 70 + p, 0.01f);
-    biases[p] = randomVector(outs[p], 80 + p, 1.0f);
-    want[p].resize(rows * outs[p]);
-    qlinear(x.data(), rows, in, packed[p].data(), scales[p].data(),
-            biases[p].data(), outs[p], want[p].data(), acts[p]);
-  }
-  const int before = threadCount();
-  for (int threads : {1, 2, 3}) {
-    setThreadCount(threads);
-    std::vector<std::vector<float>> got(3);
-    QLinearPart parts[3];
+  // loop over all their tiles; with 99 rows, at 2 and 3 threads, one task
+  // per run of rows doing all three).
+  for (const int64_t rows : {13, 99}) {
+    const int64_t in = 72;
+    const int64_t outs[3] = {64, 40, 96};
+    const LinearAct acts[3] = {LinearAct::None, LinearAct::GeluExact,
+                               LinearAct::Silu};
+    std::mt19937 rng(21);
+    std::uniform_int_distribution<int> wd(-127, 127);
+    auto x = randomVector(rows * in, 63, 3.0f);
+    std::vector<std::vector<uint8_t>> packed(3);
+    std::vector<std::vector<float>> scales(3), biases(3), want(3);
     for (int p = 0; p < 3; ++p) {
-      got[p].assign(rows * outs[p], NAN);
-      parts[p] = {packed[p].data(), scales[p].data(), biases[p].data(),
-                  outs[p], acts[p], got[p].data()};
+      std::vector<int8_t> w(outs[p] * in);
+      for (auto &v : w)
+        v = int8_t(wd(rng));
+      packed[p].resize(packedQLinearBytes(outs[p], in));
+      packQLinearWeight(w.data(), outs[p], in, packed[p].data());
+      scales[p] = randomVector(outs[p], 70 + p, 0.01f);
+      biases[p] = randomVector(outs[p], 80 + p, 1.0f);
+      want[p].resize(rows * outs[p]);
+      qlinear(x.data(), rows, in, packed[p].data(), scales[p].data(),
+              biases[p].data(), outs[p], want[p].data(), acts[p]);
     }
-    qlinearShared(x.data(), rows, in, 0.0f, parts, 3);
-    for (int p = 0; p < 3; ++p)
-      ASSERT_EQ(got[p], want[p]) << "linear " << p << ", threads " << threads;
+    const int before = threadCount();
+    for (int threads : {1, 2, 3}) {
+      setThreadCount(threads);
+      std::vector<std::vector<float>> got(3);
+      QLinearPart parts[3];
+      for (int p = 0; p < 3; ++p) {
+        got[p].assign(rows * outs[p], NAN);
+        parts[p] = {packed[p].data(), scales[p].data(), biases[p].data(),
+                    outs[p], acts[p], got[p].data()};
+      }
+      qlinearShared(x.data(), rows, in, 0.0f, parts, 3);
+      for (int p = 0; p < 3; ++p)
+        ASSERT_EQ(got[p], want[p])
+            << "linear " << p << ", rows " << rows << ", threads " << threads;
+    }
+    setThreadCount(before);
   }
-  setThreadCount(before);
 }
 
 TEST(QLinearKernel, StaticScaleClampsToTheInt8Range) {
@@ -787,4 +796,40 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
         expectClose(y, want, "q4linear");
       }
     }
+}
+
+TEST(ThreadPool, RunsEveryTaskOnceAndReportsAnError) {
+  // Jobs of up to 1024 tasks are claimed one by one (each thread its own
+  // tasks i mod threads first, then any left), larger ones through a
+  // shared counter: every task runs once either way, at 1–3 threads, and
+  // a task's non-zero result is the loop's.
+  struct Closure {
+    std::vector<std::atomic<int>> *hits;
+    int min, failAt;
+  };
+  const int before = threadCount();
+  for (int threads : {1, 2, 3}) {
+    setThreadCount(threads);
+    for (int count : {1, 2, 3, 64, 65, 1024, 1025, 3000}) {
+      std::vector<std::atomic<int>> hits(count);
+      Closure c{&hits, 5, -1};
+      auto task = [](void *, int i, uint8_t *closure) {
+        auto *c = reinterpret_cast<Closure *>(closure);
+        (*c->hits)[i - c->min].fetch_add(1);
+        return i - c->min == c->failAt ? 7 : 0;
+      };
+      ASSERT_EQ(halide_do_par_for(nullptr, task, 5, count,
+                                  reinterpret_cast<uint8_t *>(&c)),
+                0);
+      for (int i = 0; i < count; ++i)
+        ASSERT_EQ(hits[i].load(), 1)
+            << "task " << i << " of " << count << ", threads " << threads;
+      c.failAt = count / 2;
+      EXPECT_EQ(halide_do_par_for(nullptr, task, 5, count,
+                                  reinterpret_cast<uint8_t *>(&c)),
+                7)
+          << count << " tasks, threads " << threads;
+    }
+  }
+  setThreadCount(before);
 }
