@@ -201,34 +201,48 @@ void QGemm::block(const int8_t *tile, const int32_t *colsum, int64_t t,
         a[i][v] = _mm512_dpbusd_epi32(a[i][v], xb, wv[v]);
     }
   }
-  for (int i = 0; i < R; ++i)
-    for (int v = 0; v < kVecs; ++v) {
-      int64_t o0 = t * kTileO + v * 16;
-      if (o0 >= out)
-        break;
-      __m512i cs = _mm512_loadu_si512(colsum + o0);
-      __m512i res = _mm512_sub_epi32(a[i][v], _mm512_slli_epi32(cs, 7));
-      // Lanes past `out` (the padded last tile) are neither read nor
-      // written.
-      __mmask16 m = o0 + 16 <= out ? __mmask16(0xFFFF)
-                                   : __mmask16((1u << (out - o0)) - 1);
+  // What the epilogue needs of each 16 outputs, loaded once for the R
+  // rows: 128 · the column sums, the weight scales, the bias. Lanes past
+  // `out` (the padded last tile) are neither read nor written.
+  int nv = 0;
+  __m512i cs128[kVecs];
+  __m512 wsv[kVecs], bv[kVecs];
+  __mmask16 mk[kVecs];
+  for (int v = 0; v < kVecs; ++v) {
+    const int64_t o0 = t * kTileO + v * 16;
+    if (o0 >= out)
+      break;
+    nv = v + 1;
+    mk[v] = o0 + 16 <= out ? __mmask16(0xFFFF)
+                           : __mmask16((1u << (out - o0)) - 1);
+    cs128[v] = _mm512_slli_epi32(_mm512_loadu_si512(colsum + o0), 7);
+    if (y) {
+      wsv[v] = _mm512_maskz_loadu_ps(mk[v], ws + o0);
+      bv[v] = bias ? _mm512_maskz_loadu_ps(mk[v], bias + o0)
+                   : _mm512_setzero_ps();
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    const int64_t row = r + i;
+    const __m512 xsv = y ? _mm512_set1_ps(xs[row]) : _mm512_setzero_ps();
+    for (int v = 0; v < nv; ++v) {
+      const int64_t o0 = t * kTileO + v * 16;
+      __m512i res = _mm512_sub_epi32(a[i][v], cs128[v]);
       if (!y) {
-        _mm512_mask_storeu_epi32(acc + (r + i) * out + o0, m, res);
+        _mm512_mask_storeu_epi32(acc + row * out + o0, mk[v], res);
         continue;
       }
-      // y = sum · (s_row · s_o) + b, 16 outputs at a time.
-      __m512 scale = _mm512_mul_ps(_mm512_set1_ps(xs[r + i]),
-                                   _mm512_maskz_loadu_ps(m, ws + o0));
-      __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + o0)
-                      : _mm512_setzero_ps();
-      // The activation while y is in registers (no second pass over y).
+      // y = sum · (s_row · s_o) + b, then the activation while y is in
+      // registers (no second pass over y), then the residual.
       __m512 yv = vec::activate512(
-          act, _mm512_fmadd_ps(_mm512_cvtepi32_ps(res), scale, b));
+          act, _mm512_fmadd_ps(_mm512_cvtepi32_ps(res),
+                               _mm512_mul_ps(xsv, wsv[v]), bv[v]));
       if (residual)
         yv = _mm512_add_ps(
-            yv, _mm512_maskz_loadu_ps(m, residual + (r + i) * out + o0));
-      _mm512_mask_storeu_ps(y + (r + i) * out + o0, m, yv);
+            yv, _mm512_maskz_loadu_ps(mk[v], residual + row * out + o0));
+      _mm512_mask_storeu_ps(y + row * out + o0, mk[v], yv);
     }
+  }
 }
 #endif
 
