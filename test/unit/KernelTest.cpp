@@ -518,6 +518,9 @@ TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
         int q = int(xq[r * kp + k]) - 128;
         ASSERT_LE(std::abs(q), 127);
         ASSERT_LE(std::abs(x[r * c.in + k] - q * xs[r]), xs[r] * 0.5f * 1.0001f);
+        // … exactly round-to-nearest-even of x · (1/s), in every loop.
+        ASSERT_EQ(q, int(std::nearbyint(x[r * c.in + k] * (1.0f / xs[r]))))
+            << "row " << r << " input " << k;
       }
       for (int64_t o = 0; o < c.out; ++o) {
         int64_t want = 0; // the plain integer reference
@@ -628,21 +631,24 @@ TEST(QLinearKernel, SharedInputGivesEachLinearsOwnOutput) {
 
 TEST(QLinearKernel, StaticScaleClampsToTheInt8Range) {
   // With a calibrated scale, values past ±127·s (and infinities) clamp to
-  // ±127; within range q = round(x / s). 37 inputs: the vector loop and
-  // the scalar tail.
-  std::vector<float> x(37);
-  for (size_t k = 0; k < x.size(); ++k)
-    x[k] = -3.0f + 0.173f * float(k);
-  x[3] = 1e9f, x[30] = -1e9f, x[35] = INFINITY, x[36] = -INFINITY;
-  std::vector<uint8_t> xq(40);
+  // ±127; within range q = round(x / s). 101 inputs: the 64-wide loop,
+  // the 16-wide one twice and the scalar tail (infinities in each part).
+  const int64_t n = 101;
+  std::vector<float> x(n);
+  for (int64_t k = 0; k < n; ++k)
+    x[k] = -9.0f + 0.173f * float(k);
+  x[3] = 1e9f, x[30] = -1e9f, x[50] = INFINITY, x[70] = -INFINITY,
+  x[99] = INFINITY, x[100] = -INFINITY;
+  std::vector<uint8_t> xq(104);
   float s = 0.0f;
-  quantizeRows(x.data(), 1, 37, xq.data(), &s, 0.02f);
+  quantizeRows(x.data(), 1, n, xq.data(), &s, 0.02f);
   EXPECT_EQ(s, 0.02f);
-  for (size_t k = 0; k < x.size(); ++k) {
+  for (int64_t k = 0; k < n; ++k) {
     const float want = std::min(127.0f, std::max(-127.0f, std::nearbyint(x[k] * (1.0f / 0.02f))));
     EXPECT_EQ(int(xq[k]) - 128, int(want)) << "input " << k << " = " << x[k];
   }
-  EXPECT_EQ(xq[37], 128); // padding: the zero point
+  for (int64_t k = n; k < 104; ++k)
+    EXPECT_EQ(xq[k], 128); // padding: the zero point
 }
 
 TEST(TokenMerge, DuplicateTokenWithProportionalAttentionChangesNoOtherOutput) {
