@@ -65,16 +65,24 @@ int slim_k_qlinear_shared(const float *x, int64_t rows, int64_t in,
                           const float *bias1, int64_t out1, int32_t act1,
                           float *y1, const uint8_t *packed2,
                           const float *scales2, const float *bias2,
-                          int64_t out2, int32_t act2, float *y2) {
+                          int64_t out2, int32_t act2, float *y2, int32_t norm,
+                          const float *norm_scale, const float *norm_bias,
+                          float norm_eps) {
   if (n < 1 || n > rt::kMaxSharedQLinears)
     return status(false, "slim_k_qlinear_shared: " + std::to_string(n) +
                              " linears (1 to 3 share an input)");
+  if (norm < 0 || norm > 2)
+    return status(false, "slim_k_qlinear_shared: norm kind " +
+                             std::to_string(norm) +
+                             " (0 none, 1 rms_norm, 2 layer_norm)");
+  const rt::RowNorm rowNorm{norm == 1, norm_scale, norm_bias, norm_eps};
   static_assert(rt::kMaxSharedQLinears == 3, "one argument set per part");
   const rt::QLinearPart parts[] = {
       {packed0, scales0, bias0, out0, static_cast<rt::LinearAct>(act0), y0},
       {packed1, scales1, bias1, out1, static_cast<rt::LinearAct>(act1), y1},
       {packed2, scales2, bias2, out2, static_cast<rt::LinearAct>(act2), y2}};
-  rt::qlinearShared(x, rows, in, act_scale, parts, n);
+  rt::qlinearShared(x, rows, in, act_scale, parts, n,
+                    norm ? &rowNorm : nullptr);
   return 0;
 }
 

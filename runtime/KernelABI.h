@@ -35,7 +35,8 @@ int slim_k_qlinear(const float *x, int64_t rows, int64_t in,
                    int32_t act, const float *residual, float *y);
 /* Up to three int8 linears of one input x (quantized once), part i being
  * (packed_i, scales_i, bias_i, out_i, act_i, y_i); parts past n are not
- * read (null or 0). */
+ * read (null or 0). norm 1 (rms_norm) or 2 (layer_norm): the linears' input
+ * is that norm of x over its rows of `in` (norm_bias may be null); 0: x. */
 int slim_k_qlinear_shared(const float *x, int64_t rows, int64_t in,
                           float act_scale, int32_t n, const uint8_t *packed0,
                           const float *scales0, const float *bias0,
@@ -44,7 +45,9 @@ int slim_k_qlinear_shared(const float *x, int64_t rows, int64_t in,
                           const float *bias1, int64_t out1, int32_t act1,
                           float *y1, const uint8_t *packed2,
                           const float *scales2, const float *bias2,
-                          int64_t out2, int32_t act2, float *y2);
+                          int64_t out2, int32_t act2, float *y2, int32_t norm,
+                          const float *norm_scale, const float *norm_bias,
+                          float norm_eps);
 int slim_k_crms_norm(const float *x, int64_t rows, int64_t width, float eps,
                      float *y);
 int slim_k_rms_norm(const float *x, int64_t rows, int64_t d,

@@ -88,11 +88,22 @@ struct QLinearPart {
   const float *residual = nullptr;
 };
 constexpr int kMaxSharedQLinears = 3;
+/// A LayerNorm or RMSNorm (over the whole row of `in` values) that
+/// qlinearShared applies to x before quantizing it: the normalized rows
+/// exist one at a time in the thread's cache, never as a tensor.
+struct RowNorm {
+  bool rms;
+  const float *scale, *bias; // bias may be null
+  float eps;
+};
 /// 1 … kMaxSharedQLinears int8 linears of one input (attention's query,
 /// key and value): x is quantized once and their tiles run as one
-/// parallel loop. Each part's y as qlinear() computes it.
+/// parallel loop. Each part's y as qlinear() computes it — of norm(x)
+/// when `norm` is given (the same values as layerNorm()/rmsNorm() then
+/// qlinearShared of their result).
 void qlinearShared(const float *x, int64_t rows, int64_t in,
-                   float staticScale, const QLinearPart *parts, int n);
+                   float staticScale, const QLinearPart *parts, int n,
+                   const RowNorm *norm = nullptr);
 
 /// int4 group-wise weight-only linear layers (see Q4Kernels.cpp): q [out,
 /// in] (one value 0…15 per byte), scales and zero points [out, in / group]
@@ -143,6 +154,10 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
 /// built for AVX-512 (the Halide kernels run).
 bool normAvx512(bool rms, const float *x, int64_t rows, int64_t d,
                 const float *scale, const float *bias, float eps, float *y);
+/// One row of normAvx512 (the same arithmetic); false when not built for
+/// AVX-512.
+bool normRowAvx512(bool rms, const float *x, int64_t d, const float *scale,
+                   const float *bias, float eps, float *y);
 
 /// y[n, d] = table[idx[n], :]; fails on an index outside [0, vocab).
 bool embedding(const float *table, int64_t vocab, int64_t d,

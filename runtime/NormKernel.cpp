@@ -53,53 +53,53 @@ template <typename F> float rowSum(const float *x, int64_t d, F f) {
       _mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])));
 }
 
+/// One row of [rows, d]: y = (x − mean) · inv · g + b (mean 0 for RMSNorm).
+void normRow(bool rms, const float *xr, int64_t d, const float *scale,
+             const float *bias, float eps, float *yr) {
+  float mean = 0.0f;
+  if (!rms)
+    mean = rowSum(xr, d, [](__m512 v, __mmask16) { return v; }) / float(d);
+  const __m512 mv = _mm512_set1_ps(mean);
+  const float sq = rowSum(xr, d, [&](__m512 v, __mmask16 m) {
+    const __m512 c = _mm512_maskz_sub_ps(m, v, mv);
+    return _mm512_mul_ps(c, c);
+  });
+  const __m512 inv = _mm512_set1_ps(1.0f / std::sqrt(sq / float(d) + eps));
+  // y = (x − mean) · inv · g + b: whole vectors, then a masked tail.
+  auto out = [&](int64_t k, __mmask16 m) {
+    const __m512 c =
+        _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + k), mv),
+                      inv);
+    const __m512 b =
+        bias ? _mm512_maskz_loadu_ps(m, bias + k) : _mm512_setzero_ps();
+    _mm512_mask_storeu_ps(
+        yr + k, m, _mm512_fmadd_ps(c, _mm512_maskz_loadu_ps(m, scale + k), b));
+  };
+  int64_t k = 0;
+  if (bias)
+    for (; k + 16 <= d; k += 16)
+      _mm512_storeu_ps(
+          yr + k,
+          _mm512_fmadd_ps(
+              _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + k), mv), inv),
+              _mm512_loadu_ps(scale + k), _mm512_loadu_ps(bias + k)));
+  else
+    for (; k + 16 <= d; k += 16)
+      _mm512_storeu_ps(
+          yr + k,
+          _mm512_mul_ps(
+              _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + k), mv), inv),
+              _mm512_loadu_ps(scale + k)));
+  if (k < d)
+    out(k, firstLanes(d - k));
+}
+
 struct NormJob {
   const float *x, *scale, *bias;
   float *y;
   int64_t rows, d, perTask;
   float eps;
   bool rms;
-
-  void row(int64_t r) const {
-    const float *xr = x + r * d;
-    float *yr = y + r * d;
-    float mean = 0.0f;
-    if (!rms)
-      mean = rowSum(xr, d, [](__m512 v, __mmask16) { return v; }) / float(d);
-    const __m512 mv = _mm512_set1_ps(mean);
-    const float sq = rowSum(xr, d, [&](__m512 v, __mmask16 m) {
-      const __m512 c = _mm512_maskz_sub_ps(m, v, mv);
-      return _mm512_mul_ps(c, c);
-    });
-    const __m512 inv = _mm512_set1_ps(1.0f / std::sqrt(sq / float(d) + eps));
-    // y = (x − mean) · inv · g + b: whole vectors, then a masked tail.
-    auto out = [&](int64_t k, __mmask16 m) {
-      const __m512 c =
-          _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + k), mv),
-                        inv);
-      const __m512 b =
-          bias ? _mm512_maskz_loadu_ps(m, bias + k) : _mm512_setzero_ps();
-      _mm512_mask_storeu_ps(
-          yr + k, m, _mm512_fmadd_ps(c, _mm512_maskz_loadu_ps(m, scale + k), b));
-    };
-    int64_t k = 0;
-    if (bias)
-      for (; k + 16 <= d; k += 16)
-        _mm512_storeu_ps(
-            yr + k,
-            _mm512_fmadd_ps(
-                _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + k), mv), inv),
-                _mm512_loadu_ps(scale + k), _mm512_loadu_ps(bias + k)));
-    else
-      for (; k + 16 <= d; k += 16)
-        _mm512_storeu_ps(
-            yr + k,
-            _mm512_mul_ps(
-                _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + k), mv), inv),
-                _mm512_loadu_ps(scale + k)));
-    if (k < d)
-      out(k, firstLanes(d - k));
-  }
 };
 
 } // namespace
@@ -115,11 +115,18 @@ bool normAvx512(bool rms, const float *x, int64_t rows, int64_t d,
         const NormJob *j = reinterpret_cast<const NormJob *>(closure);
         const int64_t end = std::min(j->rows, (i + 1) * j->perTask);
         for (int64_t r = i * j->perTask; r < end; ++r)
-          j->row(r);
+          normRow(j->rms, j->x + r * j->d, j->d, j->scale, j->bias, j->eps,
+                  j->y + r * j->d);
         return 0;
       },
       0, int((rows + job.perTask - 1) / job.perTask),
       reinterpret_cast<uint8_t *>(&job));
+  return true;
+}
+
+bool normRowAvx512(bool rms, const float *x, int64_t d, const float *scale,
+                   const float *bias, float eps, float *y) {
+  normRow(rms, x, d, scale, bias, eps, y);
   return true;
 }
 
@@ -128,6 +135,11 @@ bool normAvx512(bool rms, const float *x, int64_t rows, int64_t d,
 bool normAvx512(bool, const float *, int64_t, int64_t, const float *,
                 const float *, float, float *) {
   return false; // not built for AVX-512: the Halide kernels run
+}
+
+bool normRowAvx512(bool, const float *, int64_t, const float *,
+                   const float *, float, float *) {
+  return false;
 }
 
 #endif

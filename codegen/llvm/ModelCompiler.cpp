@@ -96,6 +96,7 @@ private:
   LogicalResult linearize(Block &block);
   void groupSharedQLinears();
   void fuseResidualAdds();
+  void fuseNorms();
   LogicalResult planWeights();
   void planArena();
   LogicalResult emitFunction(ModuleOp module);
@@ -151,6 +152,12 @@ private:
   /// stored and the add's step runs nothing.
   llvm::DenseMap<Operation *, ResidualOp> fusedResidual;
   llvm::DenseSet<Operation *> residualFused; // those residuals
+  /// A layer_norm / rms_norm read only by int8 qlinears of one call (one
+  /// qlinear, or a shared group): the call normalizes each row before it
+  /// quantizes it (first qlinear -> norm). The norm's step runs nothing,
+  /// its result is never stored, and its input lives until the call.
+  llvm::DenseMap<Operation *, Operation *> fusedNorm;
+  llvm::DenseSet<Operation *> normFused; // those norms
   /// Reshapes that are views: the result shares its input's storage (row-
   /// major data does not move), no kernel runs, and the input lives as long
   /// as the result is used. Not a reshape returned as an output (written
@@ -267,6 +274,43 @@ void Compiler::fuseResidualAdds() {
   }
 }
 
+/// The rows a norm normalizes: the product of the dims from its axis on.
+static int64_t normWidth(Operation *n) {
+  auto type = tensorType(n->getOperand(0));
+  int64_t from = type.getRank() - 1, d = 1;
+  if (auto ln = dyn_cast<LayerNormOp>(n))
+    from = ln.getNormalizedAxis();
+  for (int64_t a = from; a < type.getRank(); ++a)
+    d *= type.getDimSize(a);
+  return d;
+}
+
+void Compiler::fuseNorms() {
+  for (const Step &step : steps) {
+    auto q = dyn_cast<QLinearOp>(step.op);
+    if (step.residualAdd || !isPlainInt8QLinear(q) || sharedFrom.count(q) ||
+        fusedResidual.count(q))
+      continue;
+    Operation *norm = q.getInput().getDefiningOp();
+    if (!isa_and_nonnull<LayerNormOp, RmsNormOp>(norm) || !stepOf.count(norm))
+      continue;
+    SmallVector<QLinearOp, 3> group{q};
+    if (auto it = sharedQLinears.find(q); it != sharedQLinears.end())
+      group = it->second;
+    // Read by this call only (not returned, not by another op), over rows
+    // of exactly the linears' input width.
+    if (!llvm::all_of(norm->getResult(0).getUsers(),
+                      [&](Operation *u) {
+                        return llvm::is_contained(group, u);
+                      }) ||
+        normWidth(norm) != q.getWeight().getType().getShape()[1])
+      continue;
+    fusedNorm[q] = norm;
+    normFused.insert(norm);
+    stepOf[norm] = stepOf[q]; // its input is read at the call
+  }
+}
+
 LogicalResult Compiler::planWeights() {
   // Linear weights are stored packed for the kernel (rt::packLinearWeight).
   func.walk([&](LinearOp op) { packedWeights.insert(op.getWeight()); });
@@ -374,6 +418,8 @@ void Compiler::planArena() {
       continue; // the branch of a fused residual is never stored
     if (viewReshapes.count(step.op))
       continue; // stored in its input's buffer
+    if (normFused.count(step.op))
+      continue; // normalized row by row inside its qlinear call
     for (Value r : step.op->getResults()) {
       if (storage.count(r))
         continue; // computed straight into the caller's output buffer
@@ -646,6 +692,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
     return success(); // run by the first qlinear of its input
   if (viewReshapes.count(op))
     return success(); // a view: no data moves
+  if (normFused.count(op))
+    return success(); // run row by row by the qlinear that reads it
   if (step.residualAdd && residualFused.count(op))
     return success(); // added in its linear's epilogue
   if (step.residualAdd) {
@@ -771,15 +819,21 @@ LogicalResult Compiler::emitStep(const Step &step) {
         Value actScale = f32(q.getActScale()
                                  ? q.getActScale()->convertToFloat()
                                  : 0.0f);
-        if (auto it = sharedQLinears.find(op); it != sharedQLinears.end()) {
-          // Up to three linears of this input; the profile counts them
-          // as one op.
-          SmallVector<Value> args{ptr(q.getInput()), i64(rows), i64(w[1]),
-                                  actScale, i32(it->second.size())};
+        Operation *norm = fusedNorm.lookup(op);
+        auto shared = sharedQLinears.find(op);
+        if (shared != sharedQLinears.end() || norm) {
+          // Up to three linears of this input, maybe normalized first; the
+          // profile counts them as one op.
+          SmallVector<QLinearOp, 3> group{q};
+          if (shared != sharedQLinears.end())
+            group = shared->second;
+          SmallVector<Value> args{
+              ptr(norm ? norm->getOperand(0) : q.getInput()), i64(rows),
+              i64(w[1]), actScale, i32(group.size())};
           std::string names;
           for (size_t i = 0; i < size_t(rt::kMaxSharedQLinears); ++i) {
-            if (i < it->second.size()) {
-              QLinearOp p = it->second[i];
+            if (i < group.size()) {
+              QLinearOp p = group[i];
               args.append({weightPtr(p.getWeight(), /*packed=*/true),
                            ptr(p.getScales()), opt(p.getBias()),
                            i64(p.getWeight().getType().getShape()[0]),
@@ -793,6 +847,21 @@ LogicalResult Compiler::emitStep(const Step &step) {
             }
             args.append({nullPtr(), nullPtr(), nullPtr(), i64(0), i32(0),
                          nullPtr()});
+          }
+          if (auto ln = dyn_cast_or_null<LayerNormOp>(norm)) {
+            args.append({i32(2), ptr(ln.getScale()), opt(ln.getBias()),
+                         f32(ln.getEpsilon().convertToFloat())});
+          } else if (auto rn = dyn_cast_or_null<RmsNormOp>(norm)) {
+            args.append({i32(1), ptr(rn.getScale()), opt(rn.getBias()),
+                         f32(rn.getEpsilon().convertToFloat())});
+          } else {
+            args.append({i32(0), nullPtr(), nullPtr(), f32(0.0f)});
+          }
+          if (norm) {
+            std::string normName = norm->getName().getStringRef().str();
+            if (auto n = dyn_cast<NameLoc>(norm->getLoc()))
+              normName += " " + n.getName().str();
+            names += " (after " + normName + ")";
           }
           out.opNames.back() += names;
           return call("slim_k_qlinear_shared", args);
@@ -1039,6 +1108,7 @@ LogicalResult Compiler::lower(ModuleOp into) {
     return failure();
   groupSharedQLinears();
   fuseResidualAdds();
+  fuseNorms();
   // A result computed by a step is written straight into its output
   // buffer (the first output it is returned as), not copied out of the
   // arena at the end.

@@ -195,7 +195,7 @@ func.func @main(%x: tensor<2x8xf32>) -> tensor<16xf32> {
 // a tile of 48) and their scales.
 // CHECK-LABEL: module attributes {slim.arena_bytes = 64 : i64, slim.weights_bytes = 6720 : i64}
 // CHECK: %[[N:.*]] = llvm.mlir.constant(3 : i32)
-// CHECK: llvm.call @slim_k_qlinear_shared(%[[X:[^,]*]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[N]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}})
+// CHECK: llvm.call @slim_k_qlinear_shared(%[[X:[^,]*]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[N]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}})
 // CHECK-NOT: llvm.call @slim_k_qlinear_shared
 // CHECK: llvm.call @slim_k_qlinear(%[[X]],
 // CHECK-NOT: llvm.call @slim_k_qlinear_shared
@@ -232,4 +232,32 @@ module {
   func.func @forward(%x: tensor<4xf32>) -> tensor<4xf32> {
     return %x : tensor<4xf32>
   }
+}
+
+// -----
+
+// Tests that a norm read only by int8 qlinears runs inside their call: the
+// two qlinears of the rms_norm's result are one slim_k_qlinear_shared of
+// the norm's input %x (norm kind 1, its scale) and no rms_norm kernel runs.
+// The layer_norm's result is also returned, so it runs on its own (kind 0
+// in the call after it, which reads the stored result).
+// CHECK-LABEL: module attributes
+// CHECK: llvm.func @slim_model_compute(%[[IN:[^:]*]]: !llvm.ptr
+// CHECK: %[[X0S:.*]] = llvm.getelementptr %[[IN]][0]
+// CHECK-NEXT: %[[X:.*]] = llvm.load %[[X0S]]
+// CHECK-NOT: llvm.call @slim_k_rms_norm
+// CHECK: %[[RMS:.*]] = llvm.mlir.constant(1 : i32)
+// CHECK: llvm.call @slim_k_qlinear_shared(%[[X]], {{.*}}, %[[RMS]], %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}})
+// CHECK: llvm.call @slim_k_layer_norm(%[[X]],
+// CHECK: llvm.call @slim_k_qlinear(
+func.func @main(%x: tensor<4x64xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x64xf32>, tensor<4x32xf32>) {
+  %w = arith.constant dense<1> : tensor<32x64xi8>
+  %s = arith.constant dense<0.5> : tensor<32xf32>
+  %g = arith.constant dense<1.5> : tensor<64xf32>
+  %n = slim.rms_norm %x, %g : tensor<4x64xf32>, tensor<64xf32>
+  %a = slim.qlinear %n, %w, %s act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  %b = slim.qlinear %n, %w, %s act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  %l = slim.layer_norm %x, %g : tensor<4x64xf32>, tensor<64xf32>
+  %c = slim.qlinear %l, %w, %s act = dynamic : tensor<4x64xf32>, tensor<32x64xi8>, tensor<32xf32>
+  return %a, %b, %l, %c : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x64xf32>, tensor<4x32xf32>
 }

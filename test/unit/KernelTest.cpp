@@ -629,6 +629,64 @@ TEST(QLinearKernel, SharedInputGivesEachLinearsOwnOutput) {
   }
 }
 
+TEST(QLinearKernel, NormBeforeQuantizationIsTheNormThenTheLinear) {
+  // qlinearShared with a RowNorm = layerNorm / rmsNorm into a tensor, then
+  // qlinearShared of it, bit for bit: LayerNorm with a bias and RMSNorm
+  // without, a width that is not a multiple of 16 (the norm's masked tail
+  // and the quantization's scalar tail), 99 rows at 1–3 threads (row runs
+  // of every thread count, split rows at 2 and 3).
+  const int64_t rows = 99, in = 72;
+  const int64_t outs[2] = {64, 40};
+  std::mt19937 rng(31);
+  std::uniform_int_distribution<int> wd(-127, 127);
+  auto x = randomVector(rows * in, 64, 3.0f);
+  auto g = randomVector(in, 65, 1.0f), beta = randomVector(in, 66, 0.5f);
+  std::vector<std::vector<uint8_t>> packed(2);
+  std::vector<std::vector<float>> scales(2), biases(2);
+  for (int p = 0; p < 2; ++p) {
+    std::vector<int8_t> w(outs[p] * in);
+    for (auto &v : w)
+      v = int8_t(wd(rng));
+    packed[p].resize(packedQLinearBytes(outs[p], in));
+    packQLinearWeight(w.data(), outs[p], in, packed[p].data());
+    scales[p] = randomVector(outs[p], 90 + p, 0.01f);
+    biases[p] = randomVector(outs[p], 95 + p, 1.0f);
+  }
+  const int before = threadCount();
+  for (bool rms : {false, true}) {
+    const float *bias = rms ? nullptr : beta.data();
+    for (float staticScale : {0.0f, 0.05f})
+      for (int threads : {1, 2, 3}) {
+        setThreadCount(threads);
+        std::vector<float> normed(rows * in);
+        std::string error;
+        ASSERT_TRUE((rms ? rmsNorm : layerNorm)(x.data(), rows, in, g.data(),
+                                                bias, 1e-5f, normed.data(),
+                                                error))
+            << error;
+        std::vector<std::vector<float>> want(2), got(2);
+        QLinearPart wantParts[2], gotParts[2];
+        for (int p = 0; p < 2; ++p) {
+          want[p].assign(rows * outs[p], NAN);
+          got[p].assign(rows * outs[p], NAN);
+          wantParts[p] = {packed[p].data(), scales[p].data(),
+                          biases[p].data(), outs[p], LinearAct::None,
+                          want[p].data()};
+          gotParts[p] = wantParts[p];
+          gotParts[p].y = got[p].data();
+        }
+        qlinearShared(normed.data(), rows, in, staticScale, wantParts, 2);
+        const RowNorm norm{rms, g.data(), bias, 1e-5f};
+        qlinearShared(x.data(), rows, in, staticScale, gotParts, 2, &norm);
+        for (int p = 0; p < 2; ++p)
+          ASSERT_EQ(got[p], want[p])
+              << (rms ? "rms_norm" : "layer_norm") << ", static scale "
+              << staticScale << ", linear " << p << ", threads " << threads;
+      }
+  }
+  setThreadCount(before);
+}
+
 TEST(QLinearKernel, StaticScaleClampsToTheInt8Range) {
   // With a calibrated scale, values past ±127·s (and infinities) clamp to
   // ±127; within range q = round(x / s). 101 inputs: the 64-wide loop,
