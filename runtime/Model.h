@@ -59,8 +59,11 @@ private:
             int64_t position, int64_t row, float *logits, std::string &error);
 
   const uint8_t *weights = nullptr;
-  void *mapping = nullptr;
-  size_t mappingSize = 0;
+  // The weights read from their file and the arena: anonymous mappings
+  // (munmap'ed by the destructor), in 2 MB pages where the kernel grants
+  // them.
+  void *mapping = nullptr, *arenaMapping = nullptr;
+  size_t mappingSize = 0, arenaMappingSize = 0;
   uint8_t *arena = nullptr;
   uint8_t *kvCache = nullptr;
 };
