@@ -72,7 +72,14 @@ struct Job {
     // Scratch kept per thread between calls (a fresh zeroed allocation per
     // task cost more than the transposition).
     thread_local std::vector<float> kt, scores, ls;
-    kt.assign(dh * Sp, 0.0f);
+    kt.resize(dh * Sp);
+    // The padding keys of the last block read as zeros (their scores are
+    // masked; every other element is written below).
+    if (S < Sp) {
+      float *last = kt.data() + (Sp / 32 - 1) * dh * 32;
+      for (int64_t e = 0; e < dh; ++e)
+        std::fill(last + e * 32 + S % 32, last + e * 32 + 32, 0.0f);
+    }
     scores.resize(kRows * Sp);
     ls.assign(Sp, 0.0f);
     const float *kb = k + b * S * kStride + g * dh;

@@ -415,8 +415,12 @@ void qlinearShared(const float *x, int64_t rows, int64_t in,
   // page-faulting allocation per call for the larger layers).
   thread_local std::vector<uint8_t> xq;
   thread_local std::vector<float> xs;
-  xq.resize(size_t(rows * kp));
-  xs.resize(size_t(rows));
+  // Grown only: resizing up again after a smaller call would zero the
+  // difference (DeiT-S: 227 KB before every fc2).
+  if (xq.size() < size_t(rows * kp))
+    xq.resize(size_t(rows * kp));
+  if (xs.size() < size_t(rows))
+    xs.resize(size_t(rows));
 #if !defined(__AVX512F__)
   // No row-at-a-time norm here: the whole norm first.
   thread_local std::vector<float> normed;
@@ -455,7 +459,8 @@ void qlinearShared(const float *x, int64_t rows, int64_t in,
           return 0;
         }
         thread_local std::vector<float> row;
-        row.resize(size_t(j->in));
+        if (row.size() < size_t(j->in))
+          row.resize(size_t(j->in));
         for (int64_t r = r0; r < r0 + n; ++r) {
           normRowAvx512(j->norm->rms, j->x + r * j->in, j->in, j->norm->scale,
                         j->norm->bias, j->norm->eps, row.data());
