@@ -9,23 +9,30 @@
 // Q4_0 is the symmetric case z = 8; the min/max variant stores z per group.
 //
 // Packed weight (packQ4Weight): a 64-byte header (out, in, group, whether
-// zero points are stored), then tiles of 32 outputs. Per tile, per input k,
-// 16 bytes: byte b holds output b of the tile in its low nibble and output
-// b + 16 in its high nibble — one 16-byte load gives both vectors of 16
-// outputs. Then, per tile and group, d for the 32 outputs (floats) and,
-// for the min/max variant only, z·d: 4.5 bits per weight in groups of 64,
-// 5 in groups of 32 (Q4_0; the min/max variant 6). Outputs are padded to a
-// multiple of 32 with zero weights.
+// zero points are stored), then tiles of 32 outputs. Per tile, per run of
+// 8 inputs, 128 bytes: two vectors of 16 32-bit words, word l of vector h
+// holding output 16h + l's 8 nibbles for those inputs (input 8m + j at
+// bits 4j … 4j+3) — one 64-byte load gives 8 inputs × 16 outputs, and
+// vpermps, which reads the low 4 bits of each word, turns word >> 4j into
+// the floats of q. Then, per tile and group, d for the 32 outputs (floats)
+// and, for the min/max variant only, z·d: 4.5 bits per weight in groups of
+// 64, 5 in groups of 32 (Q4_0; the min/max variant 6). Outputs are padded
+// to a multiple of 32 with zero weights; `in` is a multiple of the group,
+// so of 8.
 //
 // The kernel (AVX-512): per tile, blocks of up to 8 rows share each weight
 // vector, dequantized once with a fused multiply-subtract (w = q·d − z·d;
-// 16 accumulators). A single row (a decode step, memory-bound) does not
-// dequantize: per group it sums q·x in 4 accumulator pairs (the reduction
-// split so it is not bound by the multiply-add latency) and then adds
-// d·Σq·x − z·d·Σx, Σx the group's sum of x. Tasks on the runtime's pool
-// take runs of tiles, one per thread (one task per tile, the tiles dealt
-// out in turn, left each thread's stream jumping: at 2 threads GPT-2's
-// one-row shapes ran at 18 GB/s where int8's reached 30). Without AVX-512
+// 16 accumulators). A single row (a decode step) does not dequantize: per
+// group it sums q·x in 2 accumulator pairs (the reduction split so it is
+// not bound by the multiply-add latency) and then adds d·Σq·x − z·d·Σx, Σx
+// the group's sum of x. Per input and 32 weights that is two shifts (none
+// for the first of 8), two vpermps and two multiply-adds — one 16-byte row
+// of nibbles per input had taken a zero-extension more: GPT-2-small's 48
+// one-row shapes with the weights in L3, 1 thread, 3.48 → 3.07 ms; with
+// 128 rows 204 → 186 ms. Tasks on the runtime's pool take runs of tiles,
+// one per thread (one task per tile, the tiles dealt out in turn, left
+// each thread's stream jumping: at 2 threads GPT-2's one-row shapes ran at
+// 18 GB/s where int8's reached 30). Without AVX-512
 // the same formula runs in plain loops.
 //
 //===----------------------------------------------------------------------===//
@@ -38,6 +45,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -57,10 +65,28 @@ int64_t tiles(int64_t out) { return (out + kTile - 1) / kTile; }
 /// Bytes of the nibbles of one tile (all inputs).
 int64_t tileNibbleBytes(int64_t in) { return in * 16; }
 
+/// Where weight (o, k)'s nibble is among the packed nibbles: its byte, and
+/// 0 (low nibble) or 4 (high).
+int64_t nibbleByte(int64_t o, int64_t k, int64_t in) {
+  return (o / kTile) * tileNibbleBytes(in) + (k / 8) * 128 +
+         ((o % kTile) / 16) * 64 + (o % 16) * 4 + (k % 8) / 2;
+}
+int nibbleShift(int64_t k) { return int(k % 2) * 4; }
+
+/// f(std::integral_constant<int, j>) for j = 0 … N−1, unrolled: the nibble
+/// shifts 4j are immediates (a shift by a register count costs a second
+/// uop on the shuffle port).
+template <int N, typename F> inline void forEachConstant(F &&f) {
+  if constexpr (N > 0) {
+    forEachConstant<N - 1>(f);
+    f(std::integral_constant<int, N - 1>{});
+  }
+}
+
 struct Q4Header {
   int64_t magic, out, in, group, asymmetric;
 };
-constexpr int64_t kMagic = 0x3451534c494d53; // "SMILSQ4"
+constexpr int64_t kMagic = 0x323451534c494d53; // "SMILSQ42" (layout 2)
 
 /// Floats per tile and group: d, and z·d when zero points are stored.
 int64_t scaleFloats(bool asymmetric) { return (asymmetric ? 2 : 1) * kTile; }
@@ -125,10 +151,10 @@ void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
   uint8_t *nib = packed + kHeader;
   float *dz = reinterpret_cast<float *>(nib + nt * tileNibbleBytes(in));
   for (int64_t o = 0; o < out; ++o) {
-    int64_t t = o / kTile, b = o % 16, high = (o % kTile) / 16;
-    uint8_t *tile = nib + t * tileNibbleBytes(in);
+    const int64_t t = o / kTile;
     for (int64_t k = 0; k < in; ++k)
-      tile[k * 16 + b] |= uint8_t((q[o * in + k] & 15) << (high ? 4 : 0));
+      nib[nibbleByte(o, k, in)] |=
+          uint8_t((q[o * in + k] & 15) << nibbleShift(k));
     for (int64_t g = 0; g < groups; ++g) {
       float d = scales[o * groups + g];
       float *p = dz + (t * groups + g) * sf;
@@ -141,12 +167,10 @@ void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
 
 void unpackQ4Weight(const uint8_t *packed, int64_t out, int64_t in,
                     uint8_t *q) {
-  for (int64_t o = 0; o < out; ++o) {
-    int64_t t = o / kTile, b = o % 16, high = (o % kTile) / 16;
-    const uint8_t *tile = packed + kHeader + t * tileNibbleBytes(in);
+  for (int64_t o = 0; o < out; ++o)
     for (int64_t k = 0; k < in; ++k)
-      q[o * in + k] = high ? tile[k * 16 + b] >> 4 : tile[k * 16 + b] & 15;
-  }
+      q[o * in + k] =
+          (packed[kHeader + nibbleByte(o, k, in)] >> nibbleShift(k)) & 15;
 }
 
 namespace {
@@ -184,7 +208,8 @@ template <int R> void Q4Gemm::rowsBlock(int64_t t, int64_t r) const {
   const int64_t groups = in / group, sf = scaleFloats(asym);
   const uint8_t *nib = packed + t * tileNibbleBytes(in);
   const float *dz = scalesOf(t);
-  const __m512i mask = _mm512_set1_epi32(15);
+  const __m512 values = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                       12, 13, 14, 15);
   const __m512 eight = _mm512_set1_ps(8.0f);
   __m512 acc[R][2];
   for (int i = 0; i < R; ++i)
@@ -194,18 +219,24 @@ template <int R> void Q4Gemm::rowsBlock(int64_t t, int64_t r) const {
     __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
     __m512 z0 = asym ? _mm512_loadu_ps(p + 32) : _mm512_mul_ps(d0, eight);
     __m512 z1 = asym ? _mm512_loadu_ps(p + 48) : _mm512_mul_ps(d1, eight);
-    for (int64_t k = g * group; k < (g + 1) * group; ++k) {
-      __m512i e = _mm512_cvtepu8_epi32(
-          _mm_loadu_si128(reinterpret_cast<const __m128i *>(nib + k * 16)));
-      __m512 w0 = _mm512_fmsub_ps(
-          _mm512_cvtepi32_ps(_mm512_and_si512(e, mask)), d0, z0);
-      __m512 w1 =
-          _mm512_fmsub_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e, 4)), d1, z1);
-      for (int i = 0; i < R; ++i) {
-        __m512 xb = _mm512_set1_ps(x[(r + i) * in + k]);
-        acc[i][0] = _mm512_fmadd_ps(xb, w0, acc[i][0]);
-        acc[i][1] = _mm512_fmadd_ps(xb, w1, acc[i][1]);
-      }
+    for (int64_t k8 = g * group / 8; k8 < (g + 1) * group / 8; ++k8) {
+      const __m512i v0 = _mm512_loadu_si512(nib + k8 * 128),
+                    v1 = _mm512_loadu_si512(nib + k8 * 128 + 64);
+      forEachConstant<8>([&](auto jc) {
+        constexpr int j = decltype(jc)::value;
+        // q as float by a table lookup (vpermps reads the low 4 bits).
+        __m512 w0 = _mm512_fmsub_ps(
+            _mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4 * j), values), d0,
+            z0);
+        __m512 w1 = _mm512_fmsub_ps(
+            _mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4 * j), values), d1,
+            z1);
+        for (int i = 0; i < R; ++i) {
+          __m512 xb = _mm512_set1_ps(x[(r + i) * in + k8 * 8 + j]);
+          acc[i][0] = _mm512_fmadd_ps(xb, w0, acc[i][0]);
+          acc[i][1] = _mm512_fmadd_ps(xb, w1, acc[i][1]);
+        }
+      });
     }
   }
   for (int i = 0; i < R; ++i) {
@@ -216,9 +247,8 @@ template <int R> void Q4Gemm::rowsBlock(int64_t t, int64_t r) const {
   }
 }
 
-/// One row (a decode step): memory-bound, so no dequantization per weight:
-/// per group Σ q·x in 4 independent accumulator pairs, then
-/// d·Σq·x − z·d·Σx.
+/// One row (a decode step): no dequantization per weight: per group Σ q·x
+/// in 2 independent accumulator pairs, then d·Σq·x − z·d·Σx.
 void Q4Gemm::oneRow(int64_t t, int64_t r) const {
   const int64_t groups = in / group, sf = scaleFloats(asym);
   const uint8_t *nib = packed + t * tileNibbleBytes(in);
@@ -230,37 +260,36 @@ void Q4Gemm::oneRow(int64_t t, int64_t r) const {
   const __m512 eight = _mm512_set1_ps(8.0f);
   __m512 total0 = _mm512_setzero_ps(), total1 = _mm512_setzero_ps();
   for (int64_t g = 0; g < groups; ++g) {
-    __m512 acc[4][2];
+    __m512 acc[2][2];
     for (auto &a : acc)
       a[0] = a[1] = _mm512_setzero_ps();
-    const int64_t end = (g + 1) * group;
-    for (int64_t k = g * group; k < end; k += 4) { // group % 4 == 0
-      // The nibbles stream from memory at 16 bytes per 32 multiply-adds:
+    for (int64_t k8 = g * group / 8; k8 < (g + 1) * group / 8; ++k8) {
+      // The nibbles stream from memory at 128 bytes per 256 multiply-adds:
       // fetch ahead, or the loads' latency bounds the loop.
-      _mm_prefetch(reinterpret_cast<const char *>(nib + k * 16 + kPrefetch),
+      const uint8_t *n = nib + k8 * 128;
+      _mm_prefetch(reinterpret_cast<const char *>(n + kPrefetch), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(n + kPrefetch + 64),
                    _MM_HINT_T0);
-      for (int u = 0; u < 4; ++u) {
-        __m512i e = _mm512_cvtepu8_epi32(_mm_loadu_si128(
-            reinterpret_cast<const __m128i *>(nib + (k + u) * 16)));
-        __m512 xb = _mm512_set1_ps(xr[k + u]);
-        // q as float by a table lookup (vpermps reads the low 4 bits of
-        // each lane): a shuffle instead of an and + int→float conversion.
-        acc[u][0] = _mm512_fmadd_ps(xb, _mm512_permutexvar_ps(e, values),
-                                    acc[u][0]);
-        acc[u][1] = _mm512_fmadd_ps(
-            xb, _mm512_permutexvar_ps(_mm512_srli_epi32(e, 4), values),
-            acc[u][1]);
-      }
+      const __m512i v0 = _mm512_loadu_si512(n), v1 = _mm512_loadu_si512(n + 64);
+      const float *xk = xr + k8 * 8;
+      forEachConstant<8>([&](auto jc) {
+        constexpr int j = decltype(jc)::value;
+        __m512 xb = _mm512_set1_ps(xk[j]);
+        acc[j & 1][0] = _mm512_fmadd_ps(
+            xb, _mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4 * j), values),
+            acc[j & 1][0]);
+        acc[j & 1][1] = _mm512_fmadd_ps(
+            xb, _mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4 * j), values),
+            acc[j & 1][1]);
+      });
     }
     const float *p = dz + g * sf;
     __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
     __m512 z0 = asym ? _mm512_loadu_ps(p + 32) : _mm512_mul_ps(d0, eight);
     __m512 z1 = asym ? _mm512_loadu_ps(p + 48) : _mm512_mul_ps(d1, eight);
     __m512 sx = _mm512_set1_ps(sums[g]);
-    __m512 a0 = _mm512_add_ps(_mm512_add_ps(acc[0][0], acc[1][0]),
-                              _mm512_add_ps(acc[2][0], acc[3][0]));
-    __m512 a1 = _mm512_add_ps(_mm512_add_ps(acc[0][1], acc[1][1]),
-                              _mm512_add_ps(acc[2][1], acc[3][1]));
+    __m512 a0 = _mm512_add_ps(acc[0][0], acc[1][0]);
+    __m512 a1 = _mm512_add_ps(acc[0][1], acc[1][1]);
     total0 = _mm512_fnmadd_ps(z0, sx, _mm512_fmadd_ps(d0, a0, total0));
     total1 = _mm512_fnmadd_ps(z1, sx, _mm512_fmadd_ps(d1, a1, total1));
   }
@@ -294,7 +323,7 @@ void Q4Gemm::tile(int64_t t) const {
     for (int64_t k = 0; k < in; ++k) {
       const float *p = dz + (k / group) * scaleFloats(asym);
       for (int64_t l = 0; l < kTile; ++l) {
-        int q = l < 16 ? nib[k * 16 + l] & 15 : nib[k * 16 + l - 16] >> 4;
+        int q = (nib[nibbleByte(l, k, in)] >> nibbleShift(k)) & 15;
         float zd = asym ? p[kTile + l] : 8.0f * p[l];
         acc[l] += x[r * in + k] * (float(q) * p[l] - zd);
       }
@@ -323,7 +352,7 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   Q4Header h;
   std::memcpy(&h, packed, sizeof h);
   if (h.magic != kMagic || h.out != out || h.in != in || h.group != group ||
-      group % 4 != 0) {
+      group % 8 != 0) {
     error = "q4linear: the packed weight is not [" + std::to_string(out) +
             ", " + std::to_string(in) + "] in groups of " +
             std::to_string(group);
