@@ -328,6 +328,11 @@ LogicalResult Compiler::planWeights() {
       continue;
     auto shape = op.getWeight().getType().getShape();
     int64_t group = static_cast<int64_t>(op.getGroupSize());
+    // The packed layout holds 8 inputs per 32-bit word (rt::packQ4Weight).
+    if (group <= 0 || group % 8 != 0)
+      return op.emitError("codegen supports int4 qlinear with groups of a "
+                          "multiple of 8 inputs, not ")
+             << group;
     FailureOr<Tensor> q = constantTensor(w.getDefiningOp<arith::ConstantOp>());
     FailureOr<Tensor> sc =
         constantTensor(op.getScales().getDefiningOp<arith::ConstantOp>());

@@ -227,6 +227,18 @@ func.func @main(%x: tensor<4x64xf32>) -> tensor<4x32xf32> {
 
 // -----
 
+// Tests that int4 groups the packed layout cannot hold (8 inputs per
+// 32-bit word) are reported, not packed out of bounds.
+func.func @main(%x: tensor<4x12xf32>) -> tensor<4x32xf32> {
+  %w4 = arith.constant dense<3> : tensor<32x12xi4>
+  %s4 = arith.constant dense<0.5> : tensor<32x3xf32>
+  // expected-error @+1 {{codegen supports int4 qlinear with groups of a multiple of 8 inputs, not 4}}
+  %a = slim.qlinear %x, %w4, %s4 act = none {group_size = 4 : i64} : tensor<4x12xf32>, tensor<32x12xi4>, tensor<32x3xf32>
+  return %a : tensor<4x32xf32>
+}
+
+// -----
+
 // expected-error @+1 {{slim-lower-to-llvm: the module has no @main}}
 module {
   func.func @forward(%x: tensor<4xf32>) -> tensor<4xf32> {
