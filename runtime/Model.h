@@ -59,9 +59,9 @@ private:
             int64_t position, int64_t row, float *logits, std::string &error);
 
   const uint8_t *weights = nullptr;
-  // The weights read from their file and the arena: anonymous mappings
-  // (munmap'ed by the destructor), in 2 MB pages where the kernel grants
-  // them.
+  // The weights (their file mapped, or read into anonymous memory) and the
+  // arena (anonymous, in 2 MB pages where the kernel grants them);
+  // munmap'ed by the destructor.
   void *mapping = nullptr, *arenaMapping = nullptr;
   size_t mappingSize = 0, arenaMappingSize = 0;
   uint8_t *arena = nullptr;

@@ -60,6 +60,10 @@ typedef struct slim_model_desc {
   int32_t kv_layers;
   /* Token ids are bytes (UTF-8 text in, text out: --prompt). */
   int32_t byte_tokens;
+  /* Every weight is read in full by every run (no embedding table read a
+     few rows at a time): the runtime reads the weights file into 2 MB
+     pages instead of mapping it. */
+  int32_t dense_weights;
 } slim_model_desc;
 
 extern const slim_model_desc slim_model;

@@ -385,6 +385,9 @@ LogicalResult Compiler::planWeights() {
     // Unused constants (weights of dropped layers) are not stored.
     if (!isa<RankedTensorType>(v.getType()) || v.use_empty())
       return;
+    for (Operation *user : v.getUsers())
+      if (auto e = dyn_cast<EmbeddingOp>(user); e && e.getTable() == v)
+        out.sparseWeights = true;
     bool linearOnly = true, packed = packedWeights.contains(v);
     for (OpOperand &use : v.getUses()) {
       bool weightUse = use.getOperandNumber() == 1 &&

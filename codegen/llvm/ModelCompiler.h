@@ -39,6 +39,10 @@ struct CompiledModel {
   /// Every constant the code reads, 64-byte aligned (linear weights packed
   /// as [in, out]).
   std::vector<uint8_t> weights;
+  /// Some weight is read sparsely (an embedding table, a few rows per
+  /// input): the runtime then maps the weights file rather than reading it
+  /// all into memory.
+  bool sparseWeights = false;
   int64_t arenaBytes = 0;
   /// Bytes the arena would need without reuse (for the report).
   int64_t unplannedBytes = 0;

@@ -286,6 +286,7 @@ std::string modelDescSource(const mlir::slim::CompiledModel &m,
     field("kv_layers", std::to_string(m.kvLayers));
     field("byte_tokens", byteTokens ? "1" : "0");
   }
+  field("dense_weights", m.sparseWeights ? "0" : "1");
   s += "};\n";
   return s;
 }
