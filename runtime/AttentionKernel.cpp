@@ -124,7 +124,7 @@ struct Job {
       float *dst = kt.data() + (j0 / 32) * dh * 32 + j0 % 32;
       int64_t e0 = 0;
       // 16 × 16 register transposes (a gather per row of the block cost
-      // more: DeiT-S's 6 heads 524 -> 516 µs at 1 thread), then one by one.
+      // more: DeiT-S's 6 heads 524 → 516 µs at 1 thread), then one by one.
       if (n == 16)
         for (; e0 + 16 <= dh; e0 += 16)
           transpose16(kb + j0 * kStride + e0, kStride, dst + e0 * 32, 32);

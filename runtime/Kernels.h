@@ -34,6 +34,10 @@ int threadCount();
 /// is busy with something else, measured 3–5% slower at 2 threads on
 /// DeiT-S int8 and DeiT-Tiny under the same load); at least 1.
 int64_t runLength(int64_t n);
+/// Rows per thread from which the linear kernels split their rows between
+/// the threads (every thread all output tiles of its run of rows: the rows
+/// its core normalized, quantized or wrote) instead of their output tiles.
+constexpr int64_t kRowSplitRowsPerThread = 32;
 
 /// The linear kernels read weights packed once (at compile time, or when
 /// slim-run first needs them): with out ≥ kLinearTile, tile-major — tiles of

@@ -192,7 +192,8 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
   // weights over 4 MB, which both cores would then read from DRAM (GPT-2's
   // GEMMs in slim-qlinear-bench --rows 128: 148 → 143 G multiply-adds/s
   // with them; their models' times did not move either way).
-  if (threads > 1 && rows >= 32 * threads && in * out <= kRowSplitWeights) {
+  if (threads > 1 && rows >= kRowSplitRowsPerThread * threads &&
+      in * out <= kRowSplitWeights) {
     perTask = tiles;
     rowsPerTask = runLength(rows);
   }

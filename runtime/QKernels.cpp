@@ -53,9 +53,6 @@ namespace {
 constexpr int64_t kTileO = 48; // outputs per tile (3 vectors of 16)
 constexpr int kVecs = int(kTileO / 16);
 constexpr int kRows = 8; // rows per register block
-// Rows per thread from which the threads split the rows rather than the
-// output tiles (runQGemms).
-constexpr int64_t kRowSplitRows = 32;
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -334,7 +331,7 @@ int qgemmTask(void *, int i, uint8_t *closure) {
 /// in runs of tiles, one run per thread per GEMM.
 void runQGemms(QGemm *jobs, int n) {
   const int64_t rows = jobs[0].rows, threads = threadCount();
-  if (threads > 1 && rows >= kRowSplitRows * threads) {
+  if (threads > 1 && rows >= kRowSplitRowsPerThread * threads) {
     // Row split: task i does every tile of every GEMM for the run of rows
     // i — the rows task i quantized, and the rows task i of the next op
     // (a norm, the next linear's quantization) reads: the thread pool gives
