@@ -35,6 +35,19 @@ std::vector<float> randomVector(size_t n, unsigned seed, float sd = 1.0f) {
   return v;
 }
 
+/// A random int8 weight [out, in] (uniform in [−127, 127] from `rng`),
+/// packed for qlinear.
+std::vector<uint8_t> randomPackedQLinear(int64_t out, int64_t in,
+                                         std::mt19937 &rng) {
+  std::uniform_int_distribution<int> wd(-127, 127);
+  std::vector<int8_t> w(out * in);
+  for (auto &v : w)
+    v = int8_t(wd(rng));
+  std::vector<uint8_t> packed(packedQLinearBytes(out, in));
+  packQLinearWeight(w.data(), out, in, packed.data());
+  return packed;
+}
+
 void expectClose(const std::vector<float> &got, const std::vector<double> &want,
                  const char *what) {
   ASSERT_EQ(got.size(), want.size());
@@ -458,12 +471,7 @@ TEST(QLinearKernel, ResidualIsAddedAfterTheActivation) {
   // outputs end in a masked part of a tile.
   const int64_t rows = 11, in = 48, out = 330;
   std::mt19937 rng(31);
-  std::uniform_int_distribution<int> wd(-127, 127);
-  std::vector<int8_t> w(out * in);
-  for (auto &v : w)
-    v = int8_t(wd(rng));
-  std::vector<uint8_t> packed(packedQLinearBytes(out, in));
-  packQLinearWeight(w.data(), out, in, packed.data());
+  const std::vector<uint8_t> packed = randomPackedQLinear(out, in, rng);
   auto x = randomVector(rows * in, 64, 2.0f);
   auto ws = randomVector(out, 65, 0.01f);
   auto b = randomVector(out, 66);
@@ -550,12 +558,7 @@ TEST(QLinearKernel, FusedActivationsMatchFloat64Reference) {
   // outputs end in a masked part of a tile; 11 rows leave a block of 3.
   const int64_t rows = 11, in = 40, out = 330;
   std::mt19937 rng(9);
-  std::vector<int8_t> w(out * in);
-  std::uniform_int_distribution<int> wd(-127, 127);
-  for (auto &v : w)
-    v = int8_t(wd(rng));
-  std::vector<uint8_t> packed(packedQLinearBytes(out, in));
-  packQLinearWeight(w.data(), out, in, packed.data());
+  const std::vector<uint8_t> packed = randomPackedQLinear(out, in, rng);
   auto x = randomVector(rows * in, 62, 2.0f);
   std::vector<float> ws(out, 1e-5f), b(out);
   for (int64_t o = 0; o < out; ++o)
@@ -594,16 +597,11 @@ TEST(QLinearKernel, SharedInputGivesEachLinearsOwnOutput) {
     const LinearAct acts[3] = {LinearAct::None, LinearAct::GeluExact,
                                LinearAct::Silu};
     std::mt19937 rng(21);
-    std::uniform_int_distribution<int> wd(-127, 127);
     auto x = randomVector(rows * in, 63, 3.0f);
     std::vector<std::vector<uint8_t>> packed(3);
     std::vector<std::vector<float>> scales(3), biases(3), want(3);
     for (int p = 0; p < 3; ++p) {
-      std::vector<int8_t> w(outs[p] * in);
-      for (auto &v : w)
-        v = int8_t(wd(rng));
-      packed[p].resize(packedQLinearBytes(outs[p], in));
-      packQLinearWeight(w.data(), outs[p], in, packed[p].data());
+      packed[p] = randomPackedQLinear(outs[p], in, rng);
       scales[p] = randomVector(outs[p], 70 + p, 0.01f);
       biases[p] = randomVector(outs[p], 80 + p, 1.0f);
       want[p].resize(rows * outs[p]);
@@ -638,17 +636,12 @@ TEST(QLinearKernel, NormBeforeQuantizationIsTheNormThenTheLinear) {
   const int64_t rows = 99, in = 72;
   const int64_t outs[2] = {64, 40};
   std::mt19937 rng(31);
-  std::uniform_int_distribution<int> wd(-127, 127);
   auto x = randomVector(rows * in, 64, 3.0f);
   auto g = randomVector(in, 65, 1.0f), beta = randomVector(in, 66, 0.5f);
   std::vector<std::vector<uint8_t>> packed(2);
   std::vector<std::vector<float>> scales(2), biases(2);
   for (int p = 0; p < 2; ++p) {
-    std::vector<int8_t> w(outs[p] * in);
-    for (auto &v : w)
-      v = int8_t(wd(rng));
-    packed[p].resize(packedQLinearBytes(outs[p], in));
-    packQLinearWeight(w.data(), outs[p], in, packed[p].data());
+    packed[p] = randomPackedQLinear(outs[p], in, rng);
     scales[p] = randomVector(outs[p], 90 + p, 0.01f);
     biases[p] = randomVector(outs[p], 95 + p, 1.0f);
   }
