@@ -228,6 +228,7 @@ const char *const kSupportedOps[] = {
     "Exp",       "Expand",    "Gather",     "Gemm",      "Identity",
     "LayerNormalization",     "MatMul",     "Mul",       "Neg",
     "Not",       "Pow",       "Range",      "Reciprocal", "ReduceMean",
+    "Relu",      "Cos",       "Sin",
     "Reshape",   "Shape",     "Sigmoid",    "Slice",     "Softmax",
     "Split",     "Sqrt",      "Squeeze",    "Sub",       "Tanh",
     "Transpose", "Trilu",     "Unsqueeze",  "Where",
@@ -526,7 +527,10 @@ Value OnnxImporter::materialize(const std::string &name, const HostTensor &t,
   }
   auto type = RankedTensorType::get(t.shape, elt);
   Attribute attr;
-  bool weight = initializerNames.contains(name);
+  // Initializers and Constant nodes alike: a scalar (an epsilon, a scale,
+  // a mask value, which optimizers store as initializers) is an inline
+  // attribute; tensors are resource blobs, named after the initializer.
+  bool weight = initializerNames.contains(name) && t.size() > 1;
   if (t.isFloat() && (weight || t.size() > 64)) {
     // Weights: a resource blob named after the initializer.
     std::string key =
@@ -748,14 +752,24 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
       ; // integer results already truncated by set()
     return done();
   }
-  if (op == "Neg" || op == "Not" || op == "Sqrt" || op == "Reciprocal") {
+  static const llvm::StringSet<> unaryOps = {
+      "Neg", "Not", "Sqrt", "Reciprocal", "Relu", "Cos",
+      "Sin", "Exp", "Tanh", "Erf", "Sigmoid"};
+  if (unaryOps.contains(op)) {
     out = *in[0];
     for (int64_t k = 0; k < out.size(); ++k) {
       double v = out.at(k);
-      out.set(k, op == "Neg"    ? -v
-                 : op == "Not"  ? double(v == 0)
-                 : op == "Sqrt" ? std::sqrt(v)
-                                : 1.0 / v);
+      out.set(k, op == "Neg"       ? -v
+                 : op == "Not"     ? double(v == 0)
+                 : op == "Sqrt"    ? std::sqrt(v)
+                 : op == "Relu"    ? std::max(v, 0.0)
+                 : op == "Cos"     ? std::cos(v)
+                 : op == "Sin"     ? std::sin(v)
+                 : op == "Exp"     ? std::exp(v)
+                 : op == "Tanh"    ? std::tanh(v)
+                 : op == "Erf"     ? std::erf(v)
+                 : op == "Sigmoid" ? 1.0 / (1.0 + std::exp(-v))
+                                   : 1.0 / v);
     }
     return done();
   }
@@ -1107,6 +1121,12 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
     return setValue(b.create<SigmoidOp>(loc, in(0)));
   if (op == "Neg")
     return setValue(b.create<NegOp>(loc, in(0)));
+  if (op == "Relu")
+    return setValue(b.create<ReluOp>(loc, in(0)));
+  if (op == "Cos")
+    return setValue(b.create<CosOp>(loc, in(0)));
+  if (op == "Sin")
+    return setValue(b.create<SinOp>(loc, in(0)));
   if (op == "Identity")
     return setValue(in(0));
   if (op == "Dropout") {
@@ -1139,6 +1159,12 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
     int32_t to = intAttr(n, "to", 0);
     if (elementType(to) == typeOf(x).getElementType())
       return setValue(x);
+    // Masks: int64 / int32 / bool inputs made float (attention_mask).
+    if (to == onnx::TensorProto::FLOAT &&
+        isa<IntegerType>(typeOf(x).getElementType()))
+      return setValue(b.create<CastOp>(
+          loc, RankedTensorType::get(typeOf(x).getShape(), b.getF32Type()),
+          x));
     return unsupported(Twine("casting a run-time tensor to ") +
                        dtypeName(to) + " is not supported");
   }

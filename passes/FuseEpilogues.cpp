@@ -34,6 +34,8 @@ struct SlimFuseEpiloguesPass
                   : LinearActivation::gelu_exact;
       else if (isa<SiluOp>(op))
         act = LinearActivation::silu;
+      else if (isa<ReluOp>(op))
+        act = LinearActivation::relu;
       if (!act)
         return;
       Operation *producer = op->getOperand(0).getDefiningOp();

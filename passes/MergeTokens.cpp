@@ -113,7 +113,8 @@ LogicalResult Merger::checkBody(ResidualOp res, int64_t layer) {
              << " applies position-dependent attention (" << describeOp(&op)
              << "); merged tokens have no single position";
     if (isa<arith::ConstantOp, LayerNormOp, RmsNormOp, CrmsNormOp, LinearOp, GeluOp,
-            SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, YieldOp>(
+            SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, ReluOp,
+            CosOp, SinOp, YieldOp>(
             op))
       continue;
     if (isa<AddOp, SubOp, MulOp, DivOp, PowOp>(op)) {

@@ -186,6 +186,9 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
              : act == LinearAct::Silu
                  ? slim_kernel_linear_packed_silu(xb, wb, bb, yb)
                  : slim_kernel_linear_packed(xb, wb, bb, yb);
+    if (rc == 0 && act == LinearAct::Relu) // no Halide variant: a pass
+      for (int64_t r = 0; r < rows; ++r)
+        applyLinearAct(act, y + r * out + col, tiles * T);
     return halideCall(rc, "linear", error);
   };
   int64_t full = out / T;
@@ -786,6 +789,18 @@ void unary(Unary op, const float *x, int64_t n, float *y) {
   case Unary::Neg:
     for (int64_t i = 0; i < n; ++i)
       y[i] = -x[i];
+    break;
+  case Unary::Relu:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    break;
+  case Unary::Cos:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::cos(x[i]);
+    break;
+  case Unary::Sin:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::sin(x[i]);
     break;
   }
 }

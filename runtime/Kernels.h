@@ -50,7 +50,7 @@ int64_t packedLinearSize(int64_t out, int64_t in);
 void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt);
 
 /// An activation fused into the linear kernel's epilogue.
-enum class LinearAct { None, GeluExact, GeluTanh, Silu };
+enum class LinearAct { None, GeluExact, GeluTanh, Silu, Relu };
 
 /// y[rows, out] = act(x[rows, in] · W + b) [+ residual[rows, out]], with
 /// `wt` the packed weight (packLinearWeight) and `bias` [out] or null. The
@@ -251,7 +251,9 @@ void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
           int64_t t, int64_t heads, int64_t headDim, float theta,
           bool interleaved, float *y);
 
-enum class Unary { GeluExact, GeluTanh, Silu, Erf, Tanh, Sqrt, Exp, Sigmoid, Neg };
+enum class Unary {
+  GeluExact, GeluTanh, Silu, Erf, Tanh, Sqrt, Exp, Sigmoid, Neg, Relu, Cos, Sin
+};
 /// y = a + b over n elements (the Halide `add` kernel).
 void addFlat(const float *a, const float *b, int64_t n, float *y);
 /// y = SiLU(a) · b over n elements (the Halide `silu_mul` kernel).
@@ -262,6 +264,7 @@ inline void applyLinearAct(LinearAct act, float *y, int64_t n) {
   if (act != LinearAct::None)
     unary(act == LinearAct::GeluExact  ? Unary::GeluExact
           : act == LinearAct::GeluTanh ? Unary::GeluTanh
+          : act == LinearAct::Relu     ? Unary::Relu
                                        : Unary::Silu,
           y, n, y);
 }

@@ -114,6 +114,7 @@ inline __m512 activate512(LinearAct act, __m512 v) {
   case LinearAct::GeluExact: return geluErf512(v);
   case LinearAct::GeluTanh: return geluTanh512(v);
   case LinearAct::Silu: return silu512(v);
+  case LinearAct::Relu: return _mm512_max_ps(v, _mm512_setzero_ps());
   }
   return v;
 }

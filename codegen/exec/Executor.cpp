@@ -124,6 +124,8 @@ rt::LinearAct mlir::slim::linearAct(std::optional<LinearActivation> act) {
     return rt::LinearAct::GeluTanh;
   case LinearActivation::silu:
     return rt::LinearAct::Silu;
+  case LinearActivation::relu:
+    return rt::LinearAct::Relu;
   }
   return rt::LinearAct::None;
 }
@@ -149,6 +151,9 @@ rt::Unary mlir::slim::unaryKind(Operation *op) {
       .Case<SqrtOp>([](auto) { return rt::Unary::Sqrt; })
       .Case<ExpOp>([](auto) { return rt::Unary::Exp; })
       .Case<SigmoidOp>([](auto) { return rt::Unary::Sigmoid; })
+      .Case<ReluOp>([](auto) { return rt::Unary::Relu; })
+      .Case<CosOp>([](auto) { return rt::Unary::Cos; })
+      .Case<SinOp>([](auto) { return rt::Unary::Sin; })
       .Default([](auto) { return rt::Unary::Neg; });
 }
 
@@ -469,7 +474,7 @@ LogicalResult Executor::runOp(Operation *op) {
             return success();
           })
           .Case<GeluOp, SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp,
-                NegOp>([&](Operation *u) {
+                NegOp, ReluOp, CosOp, SinOp>([&](Operation *u) {
             rt::unary(unaryKind(u), f32(operand(0)), out.numElements(), f32(out));
             return success();
           })

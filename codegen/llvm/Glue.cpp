@@ -156,7 +156,8 @@ Value reduceMean(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
 } // namespace
 
 bool mlir::slim::isGlueOp(Operation *op) {
-  return isa<ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, AddOp, SubOp,
+  return isa<ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, ReluOp, CosOp,
+             SinOp, CastOp, AddOp, SubOp,
              MulOp, DivOp, PowOp, WhereOp, BroadcastOp, ReduceMeanOp,
              TransposeOp, ReshapeOp, SliceOp, ConcatOp>(op);
 }
@@ -283,6 +284,30 @@ FailureOr<std::string> GlueModule::outline(Operation *op) {
           .Case<NegOp>([&](auto) {
             return unary([](OpBuilder &b, Location l, ValueRange a) {
               return b.create<arith::NegFOp>(l, a[0]);
+            });
+          })
+          .Case<ReluOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<arith::MaximumFOp>(
+                  l, a[0], floatConst(b, l, a[0].getType(), 0.0));
+            });
+          })
+          .Case<CosOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<math::CosOp>(l, a[0]);
+            });
+          })
+          .Case<SinOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<math::SinOp>(l, a[0]);
+            });
+          })
+          .Case<CastOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) -> Value {
+              Type f32 = b.getF32Type();
+              if (a[0].getType().isInteger(1))
+                return b.create<arith::UIToFPOp>(l, f32, a[0]);
+              return b.create<arith::SIToFPOp>(l, f32, a[0]);
             });
           })
           .Case<AddOp>([&](auto) {

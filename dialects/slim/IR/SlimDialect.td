@@ -65,7 +65,8 @@ def Slim_LinearActivationAttr : I32EnumAttr<"LinearActivation",
     "an activation fused into a linear layer's epilogue", [
       I32EnumAttrCase<"gelu_exact", 0>,
       I32EnumAttrCase<"gelu_tanh", 1>,
-      I32EnumAttrCase<"silu", 2>]> {
+      I32EnumAttrCase<"silu", 2>,
+      I32EnumAttrCase<"relu", 3>]> {
   let cppNamespace = "::mlir::slim";
 }
 

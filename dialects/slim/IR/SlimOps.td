@@ -572,6 +572,24 @@ def Slim_SqrtOp : Slim_UnaryOp<"sqrt", "sqrt(x)">;
 def Slim_ExpOp : Slim_UnaryOp<"exp", "exp(x)">;
 def Slim_SigmoidOp : Slim_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 def Slim_NegOp : Slim_UnaryOp<"neg", "-x">;
+def Slim_ReluOp : Slim_UnaryOp<"relu", "max(x, 0)">;
+def Slim_CosOp : Slim_UnaryOp<"cos", "cos(x)">;
+def Slim_SinOp : Slim_UnaryOp<"sin", "sin(x)">;
+
+def Slim_CastOp : Slim_Op<"cast", [Pure, SameOperandsAndResultShape]> {
+  let summary = "converts integers or booleans to float";
+  let description = [{
+    Converts each element of an integer (signed) or boolean (0 or 1) tensor
+    to float: how an int64 `attention_mask` input becomes an additive mask.
+
+    ```mlir
+    %m = slim.cast %mask : tensor<2x8xi64> -> tensor<2x8xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[AnySignlessInteger]>:$input);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
 
 class Slim_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
     : Slim_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)> {
