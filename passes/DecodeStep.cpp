@@ -117,7 +117,7 @@ LogicalResult StepBuilder::checkSource() {
   bool anyAttention = false;
   WalkResult w = src.walk([&](AttentionOp a) {
     anyAttention = true;
-    if (!a.getCausal() || a.getSizes() ||
+    if (!a.getCausal() || a.getSizes() || a.getKeyBias() ||
         a.getKey().getType().getDimSize(1) != window ||
         a.getQuery().getType().getDimSize(1) != window) {
       a.emitError(kPrefix)

@@ -105,6 +105,11 @@ LogicalResult Merger::checkBody(ResidualOp res, int64_t layer) {
         return a.emitError(kPrefix)
                << "block " << layer
                << " uses a causal/windowed mask; merging would break it";
+      if (a.getKeyBias())
+        return a.emitError(kPrefix)
+               << "block " << layer
+               << " masks padding keys (key_bias); merged tokens would mix "
+                  "padding with tokens";
       continue;
     }
     if (isa<RopeOp>(op))
@@ -469,7 +474,7 @@ LogicalResult Merger::apply() {
         Location loc = attn.getLoc();
         Value vFull = b.create<UnmergeOp>(loc, attn.getValue(), groups);
         Value full = b.create<AttentionOp>(
-            loc, q, k, vFull, options.propAttn ? sizesIn : Value(),
+            loc, q, k, vFull, options.propAttn ? sizesIn : Value(), Value(),
             attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), UnitAttr(),
             attn.getScaleAttr());
         Value w = b.create<MulOp>(loc, received.getResult(), sizesIn);

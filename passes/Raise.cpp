@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/RaiseUtils.h"
 #include "passes/Weights.h"
 
 #include "dialects/slim/IR/ShapeUtils.h"
@@ -35,39 +36,13 @@ namespace mlir::slim {
 
 using namespace mlir;
 using namespace mlir::slim;
+using namespace mlir::slim::raise;
 
 namespace {
 
 //===----------------------------------------------------------------------===//
 // Constants
 //===----------------------------------------------------------------------===//
-
-/// The value of a constant whose elements are all equal (any shape).
-std::optional<double> splatValue(Value v) {
-  DenseElementsAttr dense;
-  if (v && matchPattern(v, m_Constant(&dense)) &&
-      isa<FloatType>(dense.getElementType())) {
-    if (dense.isSplat())
-      return dense.getSplatValue<APFloat>().convertToDouble();
-    auto vals = dense.getValues<APFloat>();
-    double first = (*vals.begin()).convertToDouble();
-    for (APFloat x : vals)
-      if (x.convertToDouble() != first)
-        return std::nullopt;
-    return first;
-  }
-  return std::nullopt;
-}
-
-bool near(std::optional<double> x, double want, double rel = 1e-4) {
-  return x && std::abs(*x - want) <= rel * std::max(1.0, std::abs(want));
-}
-
-bool isConstant(Value v) { return v && matchPattern(v, m_Constant()); }
-
-RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
 
 /// "layers.0.self_attn.q_proj" from an ONNX node name such as
 /// "/layers.0/self_attn/q_proj/MatMul"; "" when there is none.
@@ -85,12 +60,6 @@ std::string scopeOf(Location loc) {
 }
 
 bool hasOneUse(Value v) { return v && v.hasOneUse(); }
-
-/// If `v` is defined by OpTy, returns it.
-template <typename OpTy>
-OpTy def(Value v) {
-  return v ? v.getDefiningOp<OpTy>() : OpTy();
-}
 
 /// For a binary op whose one operand is a splat constant near `c`, returns
 /// the other operand (either order).
@@ -455,312 +424,9 @@ void raiseActivations(func::FuncOp func) {
 // Attention
 //===----------------------------------------------------------------------===//
 
-/// Why a match failed, for the remark.
-struct Why {
-  std::string text;
-  template <typename T>
-  Why &operator<<(const T &x) {
-    llvm::raw_string_ostream os(text);
-    os << x;
-    return *this;
-  }
-};
+} // namespace
 
-/// x[B,T,H·d] split into heads: transpose(reshape(x, [B,T,H,d]), [0,2,1,3]).
-/// Returns x and H.
-std::optional<std::pair<Value, int64_t>> unheads(Value xh) {
-  auto tr = def<TransposeOp>(xh);
-  if (!tr || tr.getPermutation() != ArrayRef<int64_t>{0, 2, 1, 3})
-    return std::nullopt;
-  auto rs = def<ReshapeOp>(tr.getInput());
-  if (!rs)
-    return std::nullopt;
-  auto x = tensorType(rs.getInput());
-  auto r = tensorType(rs.getResult());
-  if (x.getRank() != 3 || r.getRank() != 4 || r.getDimSize(0) != x.getDimSize(0) ||
-      r.getDimSize(1) != x.getDimSize(1))
-    return std::nullopt;
-  return std::make_pair(rs.getInput(), r.getDimSize(2));
-}
-
-/// RoPE (rotate-half) on heads xh[B,H,T,d]:
-///   xh·cos + concat(-xh[..., d/2:], xh[..., :d/2])·sin
-/// Returns the un-rotated heads, theta, or a reason.
-struct RopeMatch {
-  Value heads;
-  float theta;
-};
-std::optional<RopeMatch> matchRope(Value v, Why &why) {
-  auto add = def<AddOp>(v);
-  if (!add)
-    return std::nullopt;
-  for (auto [p, q] : {std::pair(add.getLhs(), add.getRhs()),
-                      std::pair(add.getRhs(), add.getLhs())}) {
-    auto m1 = def<MulOp>(p), m2 = def<MulOp>(q);
-    if (!m1 || !m2)
-      continue;
-    for (auto [a, cosV] : {std::pair(m1.getLhs(), m1.getRhs()),
-                           std::pair(m1.getRhs(), m1.getLhs())}) {
-      for (auto [rot, sinV] : {std::pair(m2.getLhs(), m2.getRhs()),
-                               std::pair(m2.getRhs(), m2.getLhs())}) {
-        auto cat = def<ConcatOp>(rot);
-        if (!cat || cat.getInputs().size() != 2 || !isConstant(cosV) ||
-            !isConstant(sinV))
-          continue;
-        auto at = tensorType(a);
-        int64_t rank = at.getRank(), d = at.getShape().back();
-        if (normalizeAxis(cat.getAxis(), rank) != rank - 1)
-          continue;
-        auto neg = def<NegOp>(cat.getInputs()[0]);
-        auto hi = neg ? def<SliceOp>(neg.getInput()) : SliceOp();
-        auto lo = def<SliceOp>(cat.getInputs()[1]);
-        if (!hi || !lo || hi.getInput() != a || lo.getInput() != a ||
-            hi.getOffsets().back() != d / 2 || lo.getOffsets().back() != 0 ||
-            lo.getSizes().back() != d / 2 || hi.getSizes().back() != d / 2) {
-          why << "the rotation is not rotate-half (concat(-x[d/2:], x[:d/2]))";
-          return std::nullopt;
-        }
-        auto cosT = floatValues(cosV), sinT = floatValues(sinV);
-        auto ct = tensorType(cosV);
-        int64_t t = at.getDimSize(rank - 2);
-        if (!cosT || !sinT || ct.getNumElements() != t * d ||
-            ct.getShape().back() != d) {
-          why << "the cos/sin tables are not [T, head_dim] constants";
-          return std::nullopt;
-        }
-        // Positions 0..T-1, angle(t, i) = t · theta^(-2i/d).
-        if (t < 2 || d < 4) {
-          why << "too few positions to identify theta";
-          return std::nullopt;
-        }
-        double angle = std::atan2((*sinT)[1 * d + 1], (*cosT)[1 * d + 1]);
-        double theta = std::pow(angle, -double(d) / 2.0);
-        // f32 tables pin theta to ~1e-6 relative: snap to the integer the
-        // model was configured with (10000, 500000, ...) when that close.
-        if (std::abs(theta - std::round(theta)) <= 1e-5 * theta)
-          theta = std::round(theta);
-        for (int64_t pos = 0; pos < t; ++pos)
-          for (int64_t i = 0; i < d; ++i) {
-            double want = pos * std::pow(theta, -2.0 * (i % (d / 2)) / d);
-            if (std::abs((*cosT)[pos * d + i] - std::cos(want)) > 1e-4 ||
-                std::abs((*sinT)[pos * d + i] - std::sin(want)) > 1e-4) {
-              why << "the cos/sin tables are not RoPE for positions 0.."
-                  << t - 1;
-              return std::nullopt;
-            }
-          }
-        return RopeMatch{a, float(theta)};
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-/// A [B,T,H·d] value whose head split (optionally rotated) is `xh`.
-/// May create the slim.rope op.
-struct Projection {
-  Value x;        // [B, T, H·d], after RoPE when there is one
-  int64_t heads;
-};
-std::optional<Projection> projectionOf(Value xh, Why &why) {
-  if (auto u = unheads(xh))
-    return Projection{u->first, u->second};
-  if (auto rope = matchRope(xh, why)) {
-    auto u = unheads(rope->heads);
-    if (!u) {
-      why << "RoPE is applied to something other than a head split";
-      return std::nullopt;
-    }
-    OpBuilder b(xh.getDefiningOp());
-    Location loc = xh.getLoc();
-    int64_t t = tensorType(u->first).getDimSize(1);
-    SmallVector<int64_t> pos(t);
-    for (int64_t i = 0; i < t; ++i)
-      pos[i] = i;
-    Value positions = b.create<arith::ConstantOp>(
-        loc, DenseElementsAttr::get(RankedTensorType::get({t}, b.getI64Type()),
-                                    ArrayRef<int64_t>(pos)));
-    auto r = b.create<RopeOp>(loc, u->first.getType(), u->first, positions,
-                              b.getI64IntegerAttr(u->second),
-                              b.getF32FloatAttr(rope->theta), UnitAttr());
-    return Projection{r.getResult(), u->second};
-  }
-  if (why.text.empty())
-    why << "no head split (reshape to [B, T, H, d] + transpose [0, 2, 1, 3])";
-  return std::nullopt;
-}
-
-/// Grouped-query repeat: reshape(broadcast(reshape(kh, [B,Hkv,1,S,d]),
-/// [B,Hkv,rep,S,d]), [B,H,S,d]). Returns kh.
-Value unrepeat(Value v) {
-  auto r2 = def<ReshapeOp>(v);
-  auto bc = r2 ? def<BroadcastOp>(r2.getInput()) : BroadcastOp();
-  auto r1 = bc ? def<ReshapeOp>(bc.getInput()) : ReshapeOp();
-  if (!r1)
-    return {};
-  auto kh = tensorType(r1.getInput()), mid = tensorType(r1.getResult());
-  auto wide = tensorType(bc.getResult()), out = tensorType(r2.getResult());
-  if (kh.getRank() != 4 || mid.getRank() != 5 || mid.getDimSize(2) != 1 ||
-      wide.getDimSize(1) != kh.getDimSize(1) ||
-      out.getDimSize(1) != wide.getDimSize(1) * wide.getDimSize(2))
-    return {};
-  return r1.getInput();
-}
-
-/// True when mask[i][j] (last two axes, any leading broadcast) allows
-/// exactly j <= i + (S - T).
-bool isCausal(ArrayRef<bool> allowed, ArrayRef<int64_t> shape, int64_t t,
-              int64_t s) {
-  if (shape.size() < 2 || shape[shape.size() - 2] != t || shape.back() != s)
-    return false;
-  for (size_t k = 0; k < allowed.size(); ++k) {
-    int64_t i = (k / s) % t, j = k % s;
-    if (allowed[k] != (j <= i + (s - t)))
-      return false;
-  }
-  return true;
-}
-
-LogicalResult raiseAttention(SoftmaxOp softmax, Why &why) {
-  auto pt = softmax.getType();
-  if (pt.getRank() != 4 ||
-      normalizeAxis(softmax.getAxis(), 4) != std::optional<int64_t>(3))
-    return why << "softmax is not over the keys of [B, H, T, S] scores",
-           failure();
-  if (!softmax->hasOneUse())
-    return why << "the attention probabilities have other users",
-           failure();
-  auto pv = dyn_cast<MatMulOp>(*softmax->getUsers().begin());
-  if (!pv || pv.getLhs() != softmax.getResult())
-    return why << "the probabilities do not multiply V", failure();
-  if (!pv->hasOneUse())
-    return why << "P·V has other users", failure();
-  auto outT = dyn_cast<TransposeOp>(*pv->getUsers().begin());
-  if (!outT || outT.getPermutation() != ArrayRef<int64_t>{0, 2, 1, 3} ||
-      !outT->hasOneUse())
-    return why << "P·V is not transposed back to [B, T, H, d]", failure();
-  // The merge back to [B, T, H·d] may already be folded with a following
-  // reshape (GPT-2's Conv1D flattens to [B·T, H·d]).
-  auto outR = dyn_cast<ReshapeOp>(*outT->getUsers().begin());
-  if (!outR)
-    return why << "the heads are not merged back to [B, T, H·d]", failure();
-
-  // Scores: [mask](scale(q·kᵀ)).
-  Value scores = softmax.getInput();
-  int64_t t = pt.getDimSize(2), s = pt.getDimSize(3);
-  bool causal = false;
-  if (auto where = def<WhereOp>(scores)) {
-    DenseElementsAttr cond;
-    auto neg = splatValue(where.getRhs());
-    if (!matchPattern(where.getCondition(), m_Constant(&cond)) || !neg ||
-        *neg > -1e30)
-      return why << "the mask is not a constant Where(mask, scores, -inf)",
-             failure();
-    SmallVector<bool> allowed(cond.getValues<bool>());
-    if (!isCausal(allowed, cond.getType().getShape(), t, s))
-      return why << "the mask is not causal (only causal masks are raised)",
-             failure();
-    causal = true;
-    scores = where.getLhs();
-  } else if (auto add = def<AddOp>(scores)) {
-    Value m = isConstant(add.getRhs()) ? add.getRhs() : add.getLhs();
-    Value other = m == add.getRhs() ? add.getLhs() : add.getRhs();
-    auto vals = floatValues(m);
-    if (!vals)
-      return why << "an additive mask that is not a constant", failure();
-    SmallVector<bool> allowed;
-    for (float v : *vals) {
-      if (v != 0.0f && v > -1e30f)
-        return why << "the additive mask holds values other than 0 and -inf",
-               failure();
-      allowed.push_back(v == 0.0f);
-    }
-    if (!isCausal(allowed, tensorType(m).getShape(), t, s))
-      return why << "the mask is not causal (only causal masks are raised)",
-             failure();
-    causal = true;
-    scores = other;
-  }
-  double scale = 1.0;
-  if (auto div = def<DivOp>(scores); div && splatValue(div.getRhs())) {
-    scale = 1.0 / *splatValue(div.getRhs());
-    scores = div.getLhs();
-  } else if (auto mul = def<MulOp>(scores)) {
-    if (auto c = splatValue(mul.getRhs())) {
-      scale = *c;
-      scores = mul.getLhs();
-    } else if (auto c2 = splatValue(mul.getLhs())) {
-      scale = *c2;
-      scores = mul.getRhs();
-    }
-  }
-  auto qk = def<MatMulOp>(scores);
-  if (!qk)
-    return why << "the scores are not Q·Kᵀ", failure();
-
-  // Q side.
-  auto q = projectionOf(qk.getLhs(), why);
-  if (!q)
-    return why << " (query)", failure();
-  // K side: transpose [0,1,3,2] of the key heads, or [0,2,3,1] of the
-  // unsplit reshape.
-  Value kx;
-  int64_t kvHeads = 0;
-  auto kt = def<TransposeOp>(qk.getRhs());
-  if (!kt)
-    return why << "Kᵀ is not a transpose", failure();
-  if (kt.getPermutation() == ArrayRef<int64_t>{0, 2, 3, 1}) {
-    auto rs = def<ReshapeOp>(kt.getInput());
-    if (!rs || tensorType(rs.getInput()).getRank() != 3)
-      return why << "the key heads are not a reshape of [B, S, H·d]",
-             failure();
-    kx = rs.getInput();
-    kvHeads = tensorType(rs.getResult()).getDimSize(2);
-  } else if (kt.getPermutation() == ArrayRef<int64_t>{0, 1, 3, 2}) {
-    Value kh = kt.getInput();
-    if (Value base = unrepeat(kh))
-      kh = base;
-    auto k = projectionOf(kh, why);
-    if (!k)
-      return why << " (key)", failure();
-    kx = k->x;
-    kvHeads = k->heads;
-  } else {
-    return why << "Kᵀ has an unexpected permutation", failure();
-  }
-  // V side.
-  Value vh = pv.getRhs();
-  if (Value base = unrepeat(vh))
-    vh = base;
-  auto v = projectionOf(vh, why);
-  if (!v)
-    return why << " (value)", failure();
-  if (v->heads != kvHeads)
-    return why << "key and value have different head counts", failure();
-
-  int64_t heads = q->heads;
-  int64_t headDim = tensorType(q->x).getShape().back() / heads;
-  OpBuilder b(outR);
-  auto qt = tensorType(q->x);
-  int64_t dv = tensorType(v->x).getShape().back() / kvHeads;
-  auto attnType = RankedTensorType::get(
-      {qt.getDimSize(0), qt.getDimSize(1), heads * dv}, qt.getElementType());
-  if (attnType.getNumElements() != outR.getType().getNumElements())
-    return why << "the merged heads do not have the attention's size",
-           failure();
-  auto attn = b.create<AttentionOp>(
-      softmax.getLoc(), attnType, q->x, kx, v->x, Value(),
-      b.getI64IntegerAttr(heads), b.getI64IntegerAttr(kvHeads),
-      causal ? b.getUnitAttr() : UnitAttr(),
-      std::abs(scale * std::sqrt(double(headDim)) - 1.0) < 1e-5
-          ? FloatAttr()
-          : b.getF32FloatAttr(float(scale)));
-  Value result = attn.getResult();
-  if (attnType != outR.getType())
-    result = b.create<ReshapeOp>(outR.getLoc(), outR.getType(), result);
-  outR.replaceAllUsesWith(result);
-  return success();
-}
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Layout chains
@@ -964,6 +630,8 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
       }
       (void)cleanup(func);
       raiseLinear(func); // Conv1D reshape sandwiches around new attention
+      commuteRowPermutations(func); // sequence-first projections
+      (void)cleanup(func);
       simplifyLayoutChains(func);
       (void)cleanup(func);
       raiseResiduals(func);

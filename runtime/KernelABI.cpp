@@ -119,12 +119,12 @@ int slim_k_embedding_i32(const float *table, int64_t vocab, int64_t d,
 }
 
 int slim_k_attention(const float *q, const float *k, const float *v,
-                     const float *sizes, int64_t batch, int64_t queries,
+                     const float *sizes, const float *key_bias, int64_t batch, int64_t queries,
                      int64_t keys, int64_t heads, int64_t kv_heads,
                      int64_t head_dim, int64_t value_dim, int32_t causal,
                      float scale, float *out) {
   std::string error;
-  return status(rt::attention(q, k, v, sizes,
+  return status(rt::attention(q, k, v, sizes, key_bias,
                               {batch, queries, keys, heads, kv_heads, head_dim,
                                value_dim},
                               causal != 0, scale, out, error),

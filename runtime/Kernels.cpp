@@ -302,13 +302,19 @@ void siluMul(const float *a, const float *b, int64_t n, float *y) {
 }
 
 bool attention(const float *q, const float *k, const float *v,
-               const float *sizes, const AttentionShape &s, bool causal,
-               float scale, float *out, std::string &error) {
+               const float *sizes, const float *keyBias,
+               const AttentionShape &s, bool causal, float scale, float *out,
+               std::string &error) {
   installHalideErrorHandler();
+  // One additive per-key term: log sizes (proportional attention) plus the
+  // key bias (padding), both [B, S].
   std::vector<float> logSize(s.batch * s.keys, 0.0f);
   if (sizes)
     for (size_t j = 0; j < logSize.size(); ++j)
       logSize[j] = std::log(sizes[j]);
+  if (keyBias)
+    for (size_t j = 0; j < logSize.size(); ++j)
+      logSize[j] += keyBias[j];
   // AVX-512 hosts: the register-tiled C++ kernel (runtime/AttentionKernel.cpp).
   if (attentionAvx512(q, k, v, logSize.data(), s, causal, scale, out))
     return true;
@@ -462,7 +468,7 @@ bool kvAttention(const float *q, const float *k, const float *v,
                       valueDim, scale, out);
     return true;
   }
-  return attention(q, keys, values, nullptr,
+  return attention(q, keys, values, nullptr, nullptr,
                    {1, tokens, p + tokens, heads, kvHeads, headDim, valueDim},
                    /*causal=*/true, scale, out, error);
 }

@@ -190,9 +190,11 @@ bool attentionReceived(const float *q, const float *k, const float *sizes,
                        std::string &error);
 /// out[B,T,H·dv] = softmax(q·kᵀ·scale [+ log sizes] [causal]) · v.
 /// Only a tile of the scores exists at a time (Halide kernel).
+/// `keyBias` [B,S] (or null) is added to every logit of key j (padding).
 bool attention(const float *q, const float *k, const float *v,
-               const float *sizes, const AttentionShape &s, bool causal,
-               float scale, float *out, std::string &error);
+               const float *sizes, const float *keyBias,
+               const AttentionShape &s, bool causal, float scale, float *out,
+               std::string &error);
 
 /// One step against a KV cache (slim.kv_attention): writes the k/v rows of
 /// `tokens` new tokens at the consecutive positions positions[0], … into

@@ -457,8 +457,11 @@ LogicalResult Executor::runOp(Operation *op) {
                                  a.getHeadDim(),
                                  a.getValue().getType().getShape()[2] / kvHeads};
             const float *sizes = a.getSizes() ? f32(get(a.getSizes())) : nullptr;
+            const float *bias =
+                a.getKeyBias() ? f32(get(a.getKeyBias())) : nullptr;
             if (!rt::attention(f32(get(a.getQuery())), f32(get(a.getKey())),
-                               f32(get(a.getValue())), sizes, s, a.getCausal(),
+                               f32(get(a.getValue())), sizes, bias, s,
+                               a.getCausal(),
                                a.getEffectiveScale(), f32(out), error))
               return kernelError();
             return success();

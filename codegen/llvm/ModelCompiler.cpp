@@ -905,7 +905,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
         int64_t kv = static_cast<int64_t>(a.getNumKvHeads());
         return call("slim_k_attention",
                     {ptr(a.getQuery()), ptr(a.getKey()), ptr(a.getValue()),
-                     opt(a.getSizes()), i64(q[0]), i64(q[1]), i64(k[1]),
+                     opt(a.getSizes()), opt(a.getKeyBias()), i64(q[0]),
+                     i64(q[1]), i64(k[1]),
                      i64(static_cast<int64_t>(a.getNumHeads())), i64(kv),
                      i64(a.getHeadDim()),
                      i64(a.getValue().getType().getShape()[2] / kv),

@@ -136,11 +136,12 @@ func.func @attention(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>) -> tensor<1x4x8xf
 
 // -----
 
-// Tests that an attention whose mask is not causal is left as it was, with
-// a remark saying why.
+// Tests that a constant padding mask (one value per key, the same for every
+// head and query) becomes the attention's key bias.
 // CHECK-LABEL: func.func @padding_mask
-// CHECK: slim.softmax
-// CHECK-NOT: slim.attention
+// CHECK: %[[KB:.*]] = slim.reshape %{{.*}} : tensor<4xf32> -> tensor<1x4xf32>
+// CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} key_bias(%[[KB]] : tensor<1x4xf32>) heads(2, 2) :
+// CHECK-NOT: slim.softmax
 func.func @padding_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   %c2 = arith.constant dense<2.0> : tensor<f32>
   %mask = arith.constant dense<[0.0, 0.0, 0.0, -3.40282347E+38]> : tensor<4xf32>
@@ -150,12 +151,78 @@ func.func @padding_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   %s = slim.matmul %h, %kt : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
   %sd = slim.div %s, %c2 : tensor<1x2x4x4xf32>, tensor<f32>
   %sm = slim.add %sd, %mask : tensor<1x2x4x4xf32>, tensor<4xf32>
-  // expected-remark @+1 {{slim-raise: softmax not raised into slim.attention: the mask is not causal (only causal masks are raised)}}
   %p = slim.softmax %sm : tensor<1x2x4x4xf32>
   %o = slim.matmul %p, %h : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
   %ot = slim.transpose %o [0, 2, 1, 3] : tensor<1x2x4x4xf32>
   %om = slim.reshape %ot : tensor<1x4x2x4xf32> -> tensor<1x4x8xf32>
   return %om : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Tests that a mask that differs between queries and is not causal is left
+// as it was, with a remark saying why.
+// CHECK-LABEL: func.func @per_query_mask
+// CHECK: slim.softmax
+// CHECK-NOT: slim.attention
+func.func @per_query_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  %c2 = arith.constant dense<2.0> : tensor<f32>
+  %mask = arith.constant dense<[[0.0], [0.0], [0.0], [-3.40282347E+38]]> : tensor<4x1xf32>
+  %r = slim.reshape %x : tensor<1x4x8xf32> -> tensor<1x4x2x4xf32>
+  %h = slim.transpose %r [0, 2, 1, 3] : tensor<1x4x2x4xf32>
+  %kt = slim.transpose %r [0, 2, 3, 1] : tensor<1x4x2x4xf32>
+  %s = slim.matmul %h, %kt : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %sd = slim.div %s, %c2 : tensor<1x2x4x4xf32>, tensor<f32>
+  %sm = slim.add %sd, %mask : tensor<1x2x4x4xf32>, tensor<4x1xf32>
+  // expected-remark @+1 {{slim-raise: softmax not raised into slim.attention: a mask that is neither causal nor the same for every head and query (a per-key [B, S] padding term): relative-position biases and per-query masks are not raised}}
+  %p = slim.softmax %sm : tensor<1x2x4x4xf32>
+  %o = slim.matmul %p, %h : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %ot = slim.transpose %o [0, 2, 1, 3] : tensor<1x2x4x4xf32>
+  %om = slim.reshape %ot : tensor<1x4x2x4xf32> -> tensor<1x4x8xf32>
+  return %om : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Tests PyTorch's nn.MultiheadAttention layout: sequence-first rows
+// [T, B, 3E] from one fused in-projection, heads folded into the batch
+// ([B·H, T, d] scores), the scale applied to q, and a run-time boolean
+// key-padding mask expanded over the heads: it becomes one transpose of
+// the projection, slices, and a [B, S] key bias computed from the input.
+// CHECK-LABEL: func.func @mha_seq_first
+// CHECK: %[[BF:.*]] = slim.transpose %[[QKV:.*]] [1, 0, 2] : tensor<4x2x24xf32>
+// CHECK-DAG: %[[Q:.*]] = slim.slice %[[BF]] offsets [0, 0, 0] sizes [2, 4, 8]
+// CHECK-DAG: %[[K:.*]] = slim.slice %[[BF]] offsets [0, 0, 8] sizes [2, 4, 8]
+// CHECK-DAG: %[[V:.*]] = slim.slice %[[BF]] offsets [0, 0, 16] sizes [2, 4, 8]
+// CHECK-DAG: %[[KB:.*]] = slim.where %arg1, %{{.*}}, %{{.*}} : tensor<2x4xi1>, tensor<f32>, tensor<f32>
+// CHECK: %[[A:.*]] = slim.attention %[[Q]], %[[K]], %[[V]] key_bias(%[[KB]] : tensor<2x4xf32>) heads(2, 2) :
+// CHECK: slim.transpose %[[A]] [1, 0, 2] : tensor<2x4x8xf32>
+// CHECK-NOT: slim.softmax
+func.func @mha_seq_first(%qkv: tensor<4x2x24xf32>, %pad: tensor<2x4xi1>) -> tensor<8x8xf32> {
+  %scale = arith.constant dense<2.0> : tensor<f32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<f32>
+  %zero = arith.constant dense<0.0> : tensor<4x1x4xf32>
+  %q0 = slim.slice %qkv offsets [0, 0, 0] sizes [4, 2, 8] strides [1, 1, 1] : tensor<4x2x24xf32>
+  %k0 = slim.slice %qkv offsets [0, 0, 8] sizes [4, 2, 8] strides [1, 1, 1] : tensor<4x2x24xf32>
+  %v0 = slim.slice %qkv offsets [0, 0, 16] sizes [4, 2, 8] strides [1, 1, 1] : tensor<4x2x24xf32>
+  %q1 = slim.reshape %q0 : tensor<4x2x8xf32> -> tensor<4x4x4xf32>
+  %q = slim.transpose %q1 [1, 0, 2] : tensor<4x4x4xf32>
+  %k1 = slim.reshape %k0 : tensor<4x2x8xf32> -> tensor<4x4x4xf32>
+  %v1 = slim.reshape %v0 : tensor<4x2x8xf32> -> tensor<4x4x4xf32>
+  %v = slim.transpose %v1 [1, 0, 2] : tensor<4x4x4xf32>
+  %m1 = slim.reshape %pad : tensor<2x4xi1> -> tensor<2x1x1x4xi1>
+  %m2 = slim.broadcast %m1 : tensor<2x1x1x4xi1> -> tensor<2x2x1x4xi1>
+  %m3 = slim.reshape %m2 : tensor<2x2x1x4xi1> -> tensor<4x1x4xi1>
+  %mask = slim.where %m3, %ninf, %zero : tensor<4x1x4xi1>, tensor<f32>, tensor<4x1x4xf32>
+  %qs = slim.div %q, %scale : tensor<4x4x4xf32>, tensor<f32>
+  %kt = slim.transpose %k1 [1, 2, 0] : tensor<4x4x4xf32>
+  %s = slim.matmul %qs, %kt : tensor<4x4x4xf32>, tensor<4x4x4xf32>
+  %sm = slim.add %s, %mask : tensor<4x4x4xf32>, tensor<4x1x4xf32>
+  %p = slim.softmax %sm : tensor<4x4x4xf32>
+  %o = slim.matmul %p, %v : tensor<4x4x4xf32>, tensor<4x4x4xf32>
+  %ot = slim.transpose %o [1, 0, 2] : tensor<4x4x4xf32>
+  %om = slim.reshape %ot : tensor<4x4x4xf32> -> tensor<8x8xf32>
+  return %om : tensor<8x8xf32>
 }
 
 // -----

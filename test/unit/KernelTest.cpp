@@ -62,7 +62,8 @@ std::vector<double> attentionReference(const std::vector<float> &q,
                                        const std::vector<float> &v,
                                        const float *sizes,
                                        const AttentionShape &s, bool causal,
-                                       double scale) {
+                                       double scale,
+                                       const float *keyBias = nullptr) {
   std::vector<double> out(s.batch * s.queries * s.heads * s.valueDim);
   int64_t group = s.heads / s.kvHeads;
   for (int64_t b = 0; b < s.batch; ++b)
@@ -78,7 +79,8 @@ std::vector<double> attentionReference(const std::vector<float> &q,
           for (int64_t e = 0; e < s.headDim; ++e)
             dot += double(q[((b * s.queries + t) * s.heads + h) * s.headDim + e]) *
                    k[((b * s.keys + j) * s.kvHeads + kh) * s.headDim + e];
-          logit[j] = dot * scale + (sizes ? std::log(double(sizes[b * s.keys + j])) : 0.0);
+          logit[j] = dot * scale + (sizes ? std::log(double(sizes[b * s.keys + j])) : 0.0) +
+                     (keyBias ? double(keyBias[b * s.keys + j]) : 0.0);
           mx = std::max(mx, logit[j]);
         }
         double total = 0;
@@ -97,6 +99,10 @@ std::vector<double> attentionReference(const std::vector<float> &q,
 struct AttentionCase {
   AttentionShape shape;
   bool causal, sizes;
+  // A key bias: 0 none; the last keys of batch row b (b + 1 of them, at
+  // most S - 1) padded with 1 float's lowest value (Hugging Face's
+  // finfo.min), 2 -inf (PyTorch's bool masks); 3 a graded bias.
+  int keyBias = 0;
 };
 
 class AttentionTest : public ::testing::TestWithParam<AttentionCase> {};
@@ -111,9 +117,19 @@ TEST_P(AttentionTest, MatchesFloat64Reference) {
   for (size_t j = 0; j < sizes.size(); ++j)
     sizes[j] = float(1 + j % 4);
   const float *sz = c.sizes ? sizes.data() : nullptr;
+  std::vector<float> bias(s.batch * s.keys, 0.0f);
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t j = 0; j < s.keys; ++j) {
+      bool pad = j >= s.keys - std::min(b + 1, s.keys - 1);
+      bias[b * s.keys + j] = c.keyBias == 1 && pad ? -3.4028234663852886e38f
+                             : c.keyBias == 2 && pad ? -INFINITY
+                             : c.keyBias == 3        ? -0.25f * float(j % 5)
+                                                     : 0.0f;
+    }
+  const float *kb = c.keyBias ? bias.data() : nullptr;
   float scale = 1.0f / std::sqrt(float(s.headDim));
   const std::vector<double> want =
-      attentionReference(q, k, v, sz, s, c.causal, scale);
+      attentionReference(q, k, v, sz, s, c.causal, scale, kb);
   // The kernel splits heads into runs of query tiles by the thread count.
   const int before = threadCount();
   for (int threads : {1, 2, 5}) {
@@ -121,7 +137,7 @@ TEST_P(AttentionTest, MatchesFloat64Reference) {
     setThreadCount(threads);
     std::vector<float> out(s.batch * s.queries * s.heads * s.valueDim, NAN);
     std::string error;
-    ASSERT_TRUE(attention(q.data(), k.data(), v.data(), sz, s, c.causal,
+    ASSERT_TRUE(attention(q.data(), k.data(), v.data(), sz, kb, s, c.causal,
                           scale, out.data(), error))
         << error;
     expectClose(out, want, "attention");
@@ -145,7 +161,12 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{{1, 1, 40, 2, 2, 24, 24}, true, false},
                       AttentionCase{{2, 23, 23, 3, 3, 20, 12}, false, true},
                       AttentionCase{{1, 12, 20, 2, 2, 16, 16}, true, true},
-                      AttentionCase{{1, 45, 45, 2, 2, 48, 48}, false, true}));
+                      AttentionCase{{1, 45, 45, 2, 2, 48, 48}, false, true},
+                      // Key biases: padding masks at batch 2 and 3.
+                      AttentionCase{{2, 13, 13, 4, 4, 8, 8}, false, false, 1},
+                      AttentionCase{{3, 37, 37, 2, 2, 16, 16}, false, false, 2},
+                      AttentionCase{{2, 9, 9, 2, 1, 32, 32}, true, false, 1},
+                      AttentionCase{{2, 45, 45, 2, 2, 48, 48}, false, true, 3}));
 
 // kvAttention, step by step: a prompt of 5 tokens (the tiled kernel), then
 // single tokens and a pair (the few-query loops), each against the float64
@@ -732,16 +753,16 @@ TEST(TokenMerge, DuplicateTokenWithProportionalAttentionChangesNoOtherOutput) {
   AttentionShape merged{1, T - 1, T - 1, 2, 2, d / 2, d / 2};
   std::vector<float> outFull(T * d), outMerged((T - 1) * d);
   std::string error;
-  ASSERT_TRUE(attention(x.data(), x.data(), x.data(), nullptr, full, false,
+  ASSERT_TRUE(attention(x.data(), x.data(), x.data(), nullptr, nullptr, full, false,
                         0.5f, outFull.data(), error));
-  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), sizes.data(), merged,
+  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), sizes.data(), nullptr, merged,
                         false, 0.5f, outMerged.data(), error));
   for (int64_t k = 0; k < T - 1; ++k)
     for (int64_t e = 0; e < d; ++e)
       EXPECT_NEAR(outMerged[k * d + e], outFull[order[k] * d + e], 1e-5)
           << "query " << order[k];
   // Without the log-size bias the duplicate's weight is lost: O(1) error.
-  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), nullptr, merged, false,
+  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), nullptr, nullptr, merged, false,
                         0.5f, outMerged.data(), error));
   double worst = 0;
   for (int64_t k = 0; k < T - 1; ++k)

@@ -335,6 +335,14 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                "] ([batch, key tokens]), got ",
                                sizes.getType());
   }
+  if (Value bias = adaptor.getKeyBias()) {
+    if (tensorType(bias).getShape() != ArrayRef<int64_t>{b, s} ||
+        tensorType(bias).getElementType() != q.getElementType())
+      return fail<AttentionOp>(loc, "key_bias must be a [", b, ", ", s,
+                               "] ([batch, key tokens]) tensor of the "
+                               "query's element type, got ",
+                               bias.getType());
+  }
   int64_t dv = v.getDimSize(2) / hkv;
   inferred.push_back(RankedTensorType::get({b, t, h * dv}, q.getElementType()));
   return success();

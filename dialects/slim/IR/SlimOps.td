@@ -255,7 +255,8 @@ def Slim_QLinearOp : Slim_Op<"qlinear", [
   let hasVerifier = 1;
 }
 
-def Slim_AttentionOp : Slim_Op<"attention", [Pure, InferTypeOpAdaptor]> {
+def Slim_AttentionOp : Slim_Op<"attention", [
+    Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
   let summary = "multi-head scaled dot-product attention (MHA, GQA, MQA)";
   let description = [{
     Query `[B, T, H·d]`, key `[B, S, Hkv·d]`, value `[B, S, Hkv·dv]` with the
@@ -267,7 +268,10 @@ def Slim_AttentionOp : Slim_Op<"attention", [Pure, InferTypeOpAdaptor]> {
     unless given. `causal` masks key `j` for query `i` when
     `j > i + (S - T)` (the query block is the last T positions). The optional
     `sizes` `[B, S]` are token sizes from token merging: proportional
-    attention adds `log(sizes[j])` to every logit of key `j`.
+    attention adds `log(sizes[j])` to every logit of key `j`. The optional
+    `key_bias` `[B, S]` is added to every logit of key `j` of batch row
+    `b` (a padding mask: 0 for tokens, a large negative value or -inf for
+    padding), for every head and query; it is never materialised per head.
 
     ```mlir
     %o = slim.attention %q, %k, %v heads(12, 12) causal
@@ -279,6 +283,7 @@ def Slim_AttentionOp : Slim_Op<"attention", [Pure, InferTypeOpAdaptor]> {
     Slim_FloatTensor:$key,
     Slim_FloatTensor:$value,
     Optional<Slim_FloatTensor>:$sizes,
+    Optional<Slim_FloatTensor>:$key_bias,
     I64Attr:$num_heads,
     I64Attr:$num_kv_heads,
     UnitAttr:$causal,
@@ -286,6 +291,7 @@ def Slim_AttentionOp : Slim_Op<"attention", [Pure, InferTypeOpAdaptor]> {
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`sizes` `(` $sizes^ `:` type($sizes) `)`)?
+    (`key_bias` `(` $key_bias^ `:` type($key_bias) `)`)?
     `heads` `(` $num_heads `,` $num_kv_heads `)` (`causal` $causal^)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
   }];

@@ -22,12 +22,12 @@ def save(name, nodes, inputs, outputs, opset=17, check=True, inits=()):
 x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
 y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
 
-# Two unsupported op types (Relu twice, HardSigmoid once) and a supported one.
+# Two unsupported op types (Selu twice, HardSigmoid once) and a supported one.
 save("two_unsupported", [
-    helper.make_node("Relu", ["x"], ["a"], name="relu_1"),
+    helper.make_node("Selu", ["x"], ["a"], name="selu_1"),
     helper.make_node("Add", ["a", "a"], ["b"], name="add"),
     helper.make_node("HardSigmoid", ["b"], ["c"], name="hsig"),
-    helper.make_node("Relu", ["c"], ["y"], name="relu_2"),
+    helper.make_node("Selu", ["c"], ["y"], name="selu_2"),
 ], [x], [y])
 
 # A dynamic batch dimension.
