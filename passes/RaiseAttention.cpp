@@ -740,7 +740,7 @@ void raise::commuteRowPermutations(func::FuncOp func) {
   SmallVector<LinearOp> linears;
   func.walk([&](LinearOp op) { linears.push_back(op); });
   for (LinearOp lin : linears) {
-    if (!lin->getBlock() || !lin->hasOneUse())
+    if (!lin->getBlock())
       continue;
     int64_t in = tensorType(lin.getInput()).getShape().back();
     int64_t outW = tensorType(lin.getResult()).getShape().back();
@@ -758,8 +758,25 @@ void raise::commuteRowPermutations(func::FuncOp func) {
       for (int64_t c = 0; c < in && ok; ++c)
         ok = inTrace->index[r * in + c] == rowIn[r] * in + c;
     }
-    if (!ok)
+    // A permutation of all the source's rows (not a slice of them).
+    if (!ok || tensorType(inTrace->source).getNumElements() != rows * in)
       continue;
+    bool inOrder = true;
+    for (int64_t r = 0; r < rows && inOrder; ++r)
+      inOrder = rowIn[r] == r;
+    if (inOrder) {
+      // Only rows regrouped (a reshape, or a transpose of a size-1 axis):
+      // the linear runs on the source and its result is reshaped.
+      OpBuilder b(lin);
+      auto nl = b.create<LinearOp>(lin.getLoc(), inTrace->source,
+                                   lin.getWeight(), lin.getBias());
+      nl.setActivationAttr(lin.getActivationAttr());
+      Value r = nl.getResult();
+      if (r.getType() != lin.getType())
+        r = b.create<ReshapeOp>(lin.getLoc(), lin.getType(), r);
+      lin.getResult().replaceAllUsesWith(r);
+      continue;
+    }
     // Follow the output's single-use layout chain; the longest prefix
     // whose rows come back in the source's order.
     SmallVector<Value> outs;
@@ -770,6 +787,8 @@ void raise::commuteRowPermutations(func::FuncOp func) {
       cur = u->getResult(0);
       outs.push_back(cur);
     }
+    if (!lin->hasOneUse())
+      continue;
     for (Value y : llvm::reverse(outs)) {
       auto tr = traceLayout(y, false);
       if (!tr || tr->source != lin.getResult() ||
