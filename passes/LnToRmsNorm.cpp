@@ -536,7 +536,7 @@ struct SlimLnToRmsNormPass
       if (failed(rewriter.analyze()))
         return signalPassFailure();
       if (rewriter.nothingToDo()) {
-        func.emitRemark(kPrefix)
+        func.emitWarning(kPrefix)
             << "no LayerNorm reads the main branch of @" << func.getSymName()
             << "; nothing to rewrite";
         continue;

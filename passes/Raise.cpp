@@ -22,6 +22,9 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -513,6 +516,17 @@ SmallVector<Operation *> branchOps(Value x, Value y, Operation *add) {
   Operation *root = y.getDefiningOp();
   if (!root || root->getBlock() != add->getBlock())
     return {};
+  // The ops computed from x: what does not depend on it (a padding mask
+  // from an input, shared by every layer) stays outside the branch.
+  llvm::SmallPtrSet<Operation *, 32> fromX;
+  SmallVector<Value> frontier = {x};
+  while (!frontier.empty()) {
+    Value v = frontier.pop_back_val();
+    for (Operation *user : v.getUsers())
+      if (user->getBlock() == add->getBlock() && user->isBeforeInBlock(add) &&
+          fromX.insert(user).second)
+        llvm::append_range(frontier, user->getResults());
+  }
   llvm::SetVector<Operation *> slice;
   SmallVector<Operation *> work = {root};
   bool readsX = false;
@@ -532,6 +546,8 @@ SmallVector<Operation *> branchOps(Value x, Value y, Operation *add) {
         continue;
       if (d->getBlock() != add->getBlock())
         return {};
+      if (!fromX.contains(d))
+        continue; // computed from inputs only (a mask): not the stream
       work.push_back(d);
     }
   }
@@ -629,6 +645,11 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
               << why.text;
       }
       (void)cleanup(func);
+      { // one padding mask for all layers (each built its own)
+        IRRewriter rewriter(func.getContext());
+        DominanceInfo dom(func);
+        eliminateCommonSubExpressions(rewriter, dom, func);
+      }
       raiseLinear(func); // Conv1D reshape sandwiches around new attention
       commuteRowPermutations(func); // sequence-first projections
       (void)cleanup(func);

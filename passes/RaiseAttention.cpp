@@ -469,12 +469,31 @@ struct KeyTerm {
   ArrayRef<int64_t> scores; // [B, H, T, S] or [B·H, T, S]
   int64_t B, H, S;
 
+  /// Places the builder right after the latest of `vs` (the mask is built
+  /// once, where its inputs are known, and shared by every layer).
+  void placeAfter(ArrayRef<Value> vs) {
+    Operation *latest = nullptr;
+    Block *block = pk.b.getInsertionBlock();
+    for (Value v : vs) {
+      Operation *d = v.getDefiningOp();
+      while (d && d->getBlock() != block)
+        d = d->getParentOp();
+      if (d && (!latest || latest->isBeforeInBlock(d)))
+        latest = d;
+    }
+    if (latest)
+      pk.b.setInsertionPointAfter(latest);
+    else
+      pk.b.setInsertionPointToStart(block);
+  }
+
   /// The [B, S] value equal to `m` broadcast to the scores at every
   /// (b, h, t, s), a rank-0 constant for a splat, or null.
   Value build(Value m, int depth = 0) {
     if (depth > 12)
       return {};
     if (auto c = splatValue(m)) {
+      placeAfter({});
       auto type = RankedTensorType::get({}, tensorType(m).getElementType());
       return pk.b.create<arith::ConstantOp>(
           pk.loc, DenseElementsAttr::get(type, APFloat(float(*c))));
@@ -492,6 +511,7 @@ struct KeyTerm {
       }
       if (!perKey)
         return {};
+      placeAfter(operands);
       OperationState state(d->getLoc(), d->getName());
       state.addOperands(operands);
       state.addTypes(RankedTensorType::get(
@@ -523,6 +543,7 @@ struct KeyTerm {
         c[a] = 0;
       }
     }
+    placeAfter({tr->source});
     return pk.reshape(tr->source, {B, S});
   }
 };
@@ -676,6 +697,7 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
   Value keyBias;
   for (Value m : keyMasks) {
     KeyTerm term{pk, pt.getShape(), B, H, S};
+    OpBuilder::InsertionGuard guard(b);
     Value kb = term.build(m);
     if (!kb || tensorType(kb).getRank() != 2 ||
         !tensorType(kb).getElementType().isF32())
@@ -684,7 +706,12 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
                     "relative-position biases and per-query masks are not "
                     "raised",
              failure();
-    keyBias = keyBias ? b.create<AddOp>(pk.loc, keyBias, kb).getResult() : kb;
+    if (keyBias) {
+      term.placeAfter({keyBias, kb});
+      keyBias = b.create<AddOp>(pk.loc, keyBias, kb).getResult();
+    } else {
+      keyBias = kb;
+    }
   }
 
   // The output layout: element (b, t, h, i) of [B, T, H·dv] rows.

@@ -205,7 +205,7 @@ func.func @not_constant(%x: tensor<1x2x2xf32>, %w: tensor<2x2xf32>) -> tensor<1x
 // Tests that a model already on RMSNorm is left alone, with a remark.
 // CHECK-LABEL: func.func @already_rms
 // CHECK-NOT: .centered
-// expected-remark @+1 {{ln-to-rms: no LayerNorm reads the main branch of @already_rms; nothing to rewrite}}
+// expected-warning @+1 {{ln-to-rms: no LayerNorm reads the main branch of @already_rms; nothing to rewrite}}
 func.func @already_rms(%x: tensor<1x2x2xf32>) -> tensor<1x2x2xf32> {
   %g = arith.constant dense<1.0> : tensor<2xf32>
   %wc = arith.constant dense<1.0> : tensor<2x2xf32>

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Report.h"
 #include "SlimcPaths.h"
 
 #include "codegen/llvm/ModelCompiler.h"
@@ -389,6 +390,9 @@ int run(int argc, char **argv) {
         pm.addPass(mlir::slim::createSlimRaisePass());
         if (failed(pm.run(*module)))
           return 1;
+        errs() << "slimc: "
+               << slim::tools::raiseSummary(slim::tools::countOps(*module))
+               << "\n";
       }
     }
     if (!module)
@@ -494,6 +498,15 @@ int run(int argc, char **argv) {
       return bad();
     }
   }
+  slim::tools::PassFlags reportFlags;
+  reportFlags.lnToRms = runLnToRms;
+  reportFlags.merge = runMerge;
+  reportFlags.quantize = !quantize.empty();
+  reportFlags.drop = runDrop;
+  reportFlags.dropCountZero =
+      dropList.empty() &&
+      (dropLayers.empty() || StringRef(dropLayers).ends_with(":0"));
+  slim::tools::OpCounts countsBefore = slim::tools::countOps(*module);
   { // the passes (epilogue fusion runs at -O1 and above)
     Stage stage("passes");
     mlir::PassManager pm(&ctx);
@@ -595,6 +608,8 @@ int run(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
+  slim::tools::reportPasses(reportFlags, countsBefore,
+                            slim::tools::countOps(*module));
   if (emit == Emit::Mlir) {
     std::string err = slim::tools::writeOutput(output, [&](raw_ostream &os) {
       module->print(os);
