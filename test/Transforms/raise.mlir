@@ -190,11 +190,11 @@ func.func @per_query_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
 // key-padding mask expanded over the heads: it becomes one transpose of
 // the projection, slices, and a [B, S] key bias computed from the input.
 // CHECK-LABEL: func.func @mha_seq_first
+// CHECK: %[[KB:.*]] = slim.where %arg1, %{{.*}}, %{{.*}} : tensor<2x4xi1>, tensor<f32>, tensor<f32>
 // CHECK: %[[BF:.*]] = slim.transpose %[[QKV:.*]] [1, 0, 2] : tensor<4x2x24xf32>
 // CHECK-DAG: %[[Q:.*]] = slim.slice %[[BF]] offsets [0, 0, 0] sizes [2, 4, 8]
 // CHECK-DAG: %[[K:.*]] = slim.slice %[[BF]] offsets [0, 0, 8] sizes [2, 4, 8]
 // CHECK-DAG: %[[V:.*]] = slim.slice %[[BF]] offsets [0, 0, 16] sizes [2, 4, 8]
-// CHECK-DAG: %[[KB:.*]] = slim.where %arg1, %{{.*}}, %{{.*}} : tensor<2x4xi1>, tensor<f32>, tensor<f32>
 // CHECK: %[[A:.*]] = slim.attention %[[Q]], %[[K]], %[[V]] key_bias(%[[KB]] : tensor<2x4xf32>) heads(2, 2) :
 // CHECK: slim.transpose %[[A]] [1, 0, 2] : tensor<2x4x8xf32>
 // CHECK-NOT: slim.softmax
