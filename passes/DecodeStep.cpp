@@ -95,10 +95,31 @@ private:
 };
 
 LogicalResult StepBuilder::checkSource() {
-  if (src.getNumArguments() != 1)
+  // Token ids, and optionally position ids (Hugging Face's position_ids)
+  // read only by RoPE: the step's positions take their place.
+  if (src.getNumArguments() == 2) {
+    SmallVector<Value> work = {src.getArgument(1)};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      for (Operation *user : v.getUsers()) {
+        if (isa<ReshapeOp>(user)) {
+          work.push_back(user->getResult(0));
+          continue;
+        }
+        if (!isa<RopeOp>(user))
+          return src.emitError(kPrefix)
+                 << "@" << src.getSymName() << "'s second input is read by "
+                 << describeOp(user)
+                 << "; a decoder step takes token ids, and position ids "
+                    "only when RoPE alone reads them";
+      }
+    }
+  } else if (src.getNumArguments() != 1) {
     return src.emitError(kPrefix)
            << "@" << src.getSymName() << " has " << src.getNumArguments()
-           << " inputs; a decoder step takes the token ids only";
+           << " inputs; a decoder step takes the token ids (and position "
+              "ids read only by RoPE)";
+  }
   auto ids = tensorType(src.getArgument(0));
   if (ids.getRank() != 2 || ids.getDimSize(0) != 1 ||
       !ids.getElementType().isSignlessInteger())
@@ -151,6 +172,8 @@ LogicalResult StepBuilder::rewrite() {
                       step.getLoc());
   positions = step.getArgument(1);
   logitsRow = step.getArgument(2);
+  Value givenPositions =
+      step.getNumArguments() == 4 ? step.getArgument(3) : Value();
   step.getArgument(0).setType(RankedTensorType::get({1, tokens},
                                                     tensorType(step.getArgument(0)).getElementType()));
 
@@ -160,6 +183,13 @@ LogicalResult StepBuilder::rewrite() {
   int64_t slot = 0;
   for (Operation *op : ops) {
     if (auto rope = dyn_cast<RopeOp>(op)) {
+      Value p = rope.getPositions();
+      while (auto r = p.getDefiningOp<ReshapeOp>())
+        p = r.getInput();
+      if (givenPositions && p == givenPositions) {
+        rope.getPositionsMutable().assign(positions);
+        continue;
+      }
       if (!isIota(rope.getPositions(), window))
         return rope.emitError(kPrefix)
                << describeOp(op) << " rotates by positions that are not 0 … "
@@ -243,6 +273,26 @@ LogicalResult StepBuilder::rewrite() {
       head->getLoc(), RankedTensorType::get({window, d}, tensorType(x).getElementType()), x);
   Value row = b.create<EmbeddingOp>(head->getLoc(), flat, logitsRow);
   head->setOperand(0, row);
+
+  // The given position ids are replaced by the step's positions.
+  if (givenPositions) {
+    // The reshapes that carried them to RoPE are dead now.
+    for (bool erased = true; erased;) {
+      erased = false;
+      SmallVector<Operation *> dead;
+      step.walk([&](ReshapeOp r) {
+        if (r->use_empty())
+          dead.push_back(r);
+      });
+      for (Operation *op : dead)
+        op->erase();
+      erased = !dead.empty();
+    }
+    if (!givenPositions.use_empty())
+      return step.emitError(kPrefix) << "position ids still read after the "
+                                        "rewrite";
+    step.eraseArgument(3);
+  }
 
   // Re-type for C tokens.
   positions.setType(RankedTensorType::get({1, tokens}, i64));

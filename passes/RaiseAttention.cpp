@@ -122,6 +122,13 @@ std::optional<Trace> traceLayout(Value v, bool scales) {
       cur = d->getOperand(0);
       continue;
     }
+    // A value concatenated with itself (RoPE's concat(freqs, freqs)).
+    if (auto cat = dyn_cast<ConcatOp>(d);
+        cat && llvm::all_equal(cat.getInputs())) {
+      chain.push_back(d);
+      cur = d->getOperand(0);
+      continue;
+    }
     if (scales && isa<MulOp, DivOp>(d)) {
       Value lhs = d->getOperand(0), rhs = d->getOperand(1);
       Type type = d->getResult(0).getType();
@@ -175,6 +182,14 @@ std::optional<Trace> traceLayout(Value v, bool scales) {
           off += (shape[d] == 1 ? 0 : c[lead + d]) * in[d];
         return off;
       });
+    } else if (auto cat = dyn_cast<ConcatOp>(op)) {
+      int64_t axis = *normalizeAxis(cat.getAxis(), int64_t(shape.size()));
+      t.index = remap(t.index, outShape, [&](ArrayRef<int64_t> c) {
+        int64_t off = 0;
+        for (size_t d = 0; d < c.size(); ++d)
+          off += (int64_t(d) == axis ? c[d] % shape[d] : c[d]) * in[d];
+        return off;
+      });
     } // a reshape keeps the order
     shape.assign(outShape.begin(), outShape.end());
   }
@@ -194,7 +209,88 @@ struct Heads {
 struct RopeMatch {
   Value heads;
   float theta;
+  Value positions; // [B, T] integer positions, or null for 0 … T-1
 };
+
+/// theta from inverse frequencies inv[i] = theta^(-2i/d), i < d/2, or 0.
+double thetaOf(ArrayRef<double> inv, int64_t d) {
+  if (inv.size() < 2 || inv[1] <= 0)
+    return 0;
+  double theta = std::pow(inv[1], -double(d) / 2.0);
+  if (std::abs(theta - std::round(theta)) <= 1e-5 * theta)
+    theta = std::round(theta);
+  for (size_t i = 0; i < inv.size(); ++i)
+    if (std::abs(inv[i] - std::pow(theta, -2.0 * double(i) / double(d))) >
+        1e-5 * std::max(1.0, inv[i]))
+      return 0;
+  return theta;
+}
+
+/// Hugging Face's rotary embedding computed in the forward from position
+/// inputs: cos/sin of emb = concat(f, f), f = (inv_freq[:, None] ·
+/// positions[None, :])ᵀ, broadcast over the heads [B, H, T, d].
+std::optional<std::pair<Value, double>>
+ropeFromPositions(Value cosV, Value sinV, int64_t B, int64_t T, int64_t d) {
+  auto tc = traceLayout(cosV, false), ts = traceLayout(sinV, false);
+  auto c = tc ? def<CosOp>(tc->source) : CosOp();
+  auto sn = ts ? def<SinOp>(ts->source) : SinOp();
+  if (!c || !sn || c.getInput() != sn.getInput() || tc->index != ts->index)
+    return std::nullopt;
+  Value emb = c.getInput();
+  auto et = tensorType(emb);
+  if (et.getRank() != 3 || et.getDimSize(1) != T || et.getDimSize(2) != d ||
+      (et.getDimSize(0) != B && et.getDimSize(0) != 1))
+    return std::nullopt;
+  // The tables as the heads read them: [Bc, 1 | H, T, d] -> emb[b, t, i].
+  ArrayRef<int64_t> cs = tensorType(cosV).getShape();
+  int64_t eb = et.getDimSize(0);
+  for (int64_t k = 0, n = int64_t(tc->index.size()); k < n; ++k) {
+    int64_t i = k % d, t = (k / d) % T;
+    int64_t b = cs.size() == 4 ? k / (d * T * cs[1]) : 0;
+    if (tc->index[k] != ((eb == 1 ? 0 : b) * T + t) * d + i)
+      return std::nullopt;
+  }
+  // emb[b, t, i] = f[b, i mod d/2, t] with f = inv_freq · positions,
+  // concatenated with itself and transposed (in either order).
+  int64_t h = d / 2;
+  auto tf = traceLayout(emb, false);
+  auto mm = tf ? def<MatMulOp>(tf->source) : MatMulOp();
+  if (!mm || tensorType(mm.getResult()).getShape() !=
+                 ArrayRef<int64_t>{eb, h, T})
+    return std::nullopt;
+  for (int64_t k = 0, n = int64_t(tf->index.size()); k < n; ++k) {
+    int64_t i = k % d, t = (k / d) % T, b = k / (d * T);
+    if (tf->index[k] != (b * h + i % h) * T + t)
+      return std::nullopt;
+  }
+  // inv_freq [eb, h, 1] (a constant, maybe broadcast) times positions
+  // [eb, 1, T] cast to float.
+  auto ti = traceLayout(mm.getLhs(), false);
+  auto invVals = ti ? floatValues(ti->source) : std::nullopt;
+  if (!invVals || int64_t(ti->index.size()) != eb * h)
+    return std::nullopt;
+  std::vector<double> inv(h);
+  for (int64_t b = 0; b < eb; ++b)
+    for (int64_t i = 0; i < h; ++i) {
+      double x = (*invVals)[ti->index[b * h + i]];
+      if (b > 0 && x != inv[i])
+        return std::nullopt;
+      inv[i] = x;
+    }
+  double theta = thetaOf(inv, d);
+  auto tp = traceLayout(mm.getRhs(), false);
+  auto cast = tp ? def<CastOp>(tp->source) : CastOp();
+  if (!cast || int64_t(tp->index.size()) != eb * T)
+    return std::nullopt;
+  Value pos = cast.getInput();
+  auto pt = tensorType(pos);
+  if (pt.getNumElements() != eb * T || theta <= 0)
+    return std::nullopt;
+  for (int64_t k = 0; k < eb * T; ++k)
+    if (tp->index[k] != k)
+      return std::nullopt;
+  return std::make_pair(pos, theta);
+}
 std::optional<RopeMatch> matchRope(Value v, Why &why) {
   auto add = def<AddOp>(v);
   if (!add)
@@ -225,8 +321,12 @@ std::optional<RopeMatch> matchRope(Value v, Why &why) {
           return std::nullopt;
         }
         if (!isConstant(cosV) || !isConstant(sinV)) {
-          why << "RoPE's cos/sin tables are computed at run time (from "
-                 "position inputs); only tables known at import are raised";
+          if (at.getRank() == 4)
+            if (auto r = ropeFromPositions(cosV, sinV, at.getDimSize(0),
+                                           at.getDimSize(2), d))
+              return RopeMatch{a, float(r->second), r->first};
+          why << "RoPE's cos/sin tables are computed at run time, not as "
+                 "cos/sin of (inv_freq · positions) for integer positions";
           return std::nullopt;
         }
         auto cosT = floatValues(cosV), sinT = floatValues(sinV);
@@ -258,7 +358,7 @@ std::optional<RopeMatch> matchRope(Value v, Why &why) {
               return std::nullopt;
             }
           }
-        return RopeMatch{a, float(theta)};
+        return RopeMatch{a, float(theta), Value()};
       }
     }
   }
@@ -305,12 +405,20 @@ Value packSplit(Value src, Packer &pk, Why &why, StringRef role,
     if (!inner || inner->kvHeads != hs || inner->heads != hs)
       return {};
     scale *= inner->scale;
-    SmallVector<int64_t> pos(t);
-    std::iota(pos.begin(), pos.end(), 0);
-    Value positions = pk.b.create<arith::ConstantOp>(
-        pk.loc, DenseElementsAttr::get(
-                    RankedTensorType::get({t}, pk.b.getI64Type()),
-                    ArrayRef<int64_t>(pos)));
+    Value positions = rope->positions;
+    if (positions) { // [T] when one row serves every batch row, else [B, T]
+      int64_t rows = tensorType(positions).getNumElements() / t;
+      positions = rows == 1 ? pk.reshape(positions, {t})
+                            : pk.reshape(positions, {rows, t});
+    }
+    if (!positions) {
+      SmallVector<int64_t> pos(t);
+      std::iota(pos.begin(), pos.end(), 0);
+      positions = pk.b.create<arith::ConstantOp>(
+          pk.loc, DenseElementsAttr::get(
+                      RankedTensorType::get({t}, pk.b.getI64Type()),
+                      ArrayRef<int64_t>(pos)));
+    }
     return pk.b
         .create<RopeOp>(pk.loc, inner->packed.getType(), inner->packed,
                         positions, pk.b.getI64IntegerAttr(hs),
@@ -768,6 +876,16 @@ void raise::commuteRowPermutations(func::FuncOp func) {
   func.walk([&](LinearOp op) { linears.push_back(op); });
   for (LinearOp lin : linears) {
     if (!lin->getBlock())
+      continue;
+    // Only a layout private to the linear moves: a permuted value that
+    // others read (the residual stream of a sequence-first model) stays.
+    bool privateChain = true;
+    for (Value cur = lin.getInput();
+         isa_and_nonnull<ReshapeOp, TransposeOp, SliceOp, BroadcastOp>(
+             cur.getDefiningOp());
+         cur = cur.getDefiningOp()->getOperand(0))
+      privateChain &= cur.hasOneUse();
+    if (!privateChain)
       continue;
     int64_t in = tensorType(lin.getInput()).getShape().back();
     int64_t outW = tensorType(lin.getResult()).getShape().back();

@@ -5,7 +5,8 @@
 //   node ort-generate.js MODEL.onnx --prompt-ids FILE.npy --generate N
 //       --output-dir DIR [--threads N]
 //
-// MODEL maps input_ids [1, T] to logits [1, T, V]. Every step recomputes
+// MODEL maps input_ids [1, T] (and, if it has a second input, position_ids
+// [1, T], fed 0 … T-1) to logits [1, T, V]. Every step recomputes
 // the whole sequence (no cache): with a dynamic T the input is the ids so
 // far; with a static T (a fixed export) the ids are right-padded with 0 to
 // T, which a causal model cannot see from earlier rows. Token i is the
@@ -35,7 +36,9 @@ async function main() {
     intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
   });
   const meta = session.inputMetadata[0];
-  if (session.inputNames.length !== 1) throw new Error('the model must have one input (input_ids)');
+  const n = session.inputNames.length;
+  if (n !== 1 && !(n === 2 && session.inputNames[1] === 'position_ids'))
+    throw new Error('the model must have one input (input_ids), or input_ids and position_ids');
   const window = typeof meta.shape[1] === 'number' ? meta.shape[1] : 0;
   const ids = Array.from(readNpy(promptFile).data, x => BigInt(x));
   if (window && ids.length + count - 1 > window)
@@ -46,7 +49,10 @@ async function main() {
     const t = window || ids.length;
     const data = new BigInt64Array(t);
     ids.forEach((x, k) => { data[k] = x; });
-    const res = await session.run({ [session.inputNames[0]]: new ort.Tensor('int64', data, [1, t]) });
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('int64', data, [1, t]) };
+    if (n === 2)
+      feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: t }, (_, k) => BigInt(k)), [1, t]);
+    const res = await session.run(feeds);
     const l = res[session.outputNames[0]];
     vocab = l.dims[2];
     const row = l.data.subarray((ids.length - 1) * vocab, ids.length * vocab);
