@@ -99,6 +99,7 @@ LogicalResult StepBuilder::checkSource() {
   // read only by RoPE: the step's positions take their place.
   if (src.getNumArguments() == 2) {
     SmallVector<Value> work = {src.getArgument(1)};
+    bool rope = false;
     while (!work.empty()) {
       Value v = work.pop_back_val();
       for (Operation *user : v.getUsers()) {
@@ -106,6 +107,7 @@ LogicalResult StepBuilder::checkSource() {
           work.push_back(user->getResult(0));
           continue;
         }
+        rope |= isa<RopeOp>(user);
         if (!isa<RopeOp>(user))
           return src.emitError(kPrefix)
                  << "@" << src.getSymName() << "'s second input is read by "
@@ -114,6 +116,11 @@ LogicalResult StepBuilder::checkSource() {
                     "only when RoPE alone reads them";
       }
     }
+    if (!rope)
+      return src.emitError(kPrefix)
+             << "@" << src.getSymName() << " has 2 inputs and RoPE does not "
+                "read the second; a decoder step takes token ids, and "
+                "position ids only when RoPE alone reads them";
   } else if (src.getNumArguments() != 1) {
     return src.emitError(kPrefix)
            << "@" << src.getSymName() << " has " << src.getNumArguments()

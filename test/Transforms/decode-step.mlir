@@ -147,7 +147,7 @@ func.func @main(%ids: tensor<1x2xi64>) -> tensor<1x2x16xf32> {
 
 // -----
 
-// expected-error @+1 {{decode-step: @main has 2 inputs; a decoder step takes the token ids only}}
+// expected-error @+1 {{decode-step: @main has 2 inputs and RoPE does not read the second; a decoder step takes token ids, and position ids only when RoPE alone reads them}}
 func.func @main(%ids: tensor<1x4xi64>, %mask: tensor<1x4xi64>) -> tensor<1x4x16xf32> {
   %emb = arith.constant dense<0.25> : tensor<16x8xf32>
   %x = slim.embedding %emb[%ids] : tensor<16x8xf32>, tensor<1x4xi64>
