@@ -8,9 +8,11 @@ module code as the test fixtures.
 
     /usr/bin/python3 bench/make_models.py OUT_DIR [NAME ...]
 
-NAME: gpt2-small, bert-base, deit-small, deit-tiny (the default set) or
+NAME: gpt2-small, bert-base, deit-small, deit-tiny (the default set),
 gpt2-small-decode (GPT-2-small as one KV-cache decode step, for
-bench/decode.py).
+bench/decode.py) or tv-vit-b16 (torchvision's own vit_b_16 module, random
+weights with the zero-initialised head redrawn, exported as
+torch.onnx.export does by default; for bench/thirdparty.sh).
 """
 import math
 import os
@@ -135,6 +137,20 @@ def gpt2_small_decode(past=128):
                       do_constant_folding=True)
 
 
+def tv_vit_b16():
+    import torchvision
+    torch.manual_seed(16)
+    m = torchvision.models.vit_b_16()
+    mm.randomize(m, std=0.02)
+    m.eval()
+    d = os.path.join(out, "tv-vit-b16")
+    os.makedirs(d, exist_ok=True)
+    # The defaults: opset 14, parameters as they are (no torch.no_grad()).
+    with torch.enable_grad():
+        torch.onnx.export(m, (torch.randn(1, 3, 224, 224),), os.path.join(d, "model.onnx"),
+                          input_names=["image"], output_names=["logits"])
+
+
 if __name__ == "__main__":
     which = sys.argv[2:] or ["gpt2-small", "bert-base", "deit-small", "deit-tiny"]
     if "gpt2-small" in which:
@@ -145,6 +161,8 @@ if __name__ == "__main__":
         bert_base()
     if "deit-small" in which:
         deit_small()
+    if "tv-vit-b16" in which:
+        tv_vit_b16()
     if "deit-tiny" in which:
         deit("deit-tiny", 192, 3, 14)
     print("wrote", out)
