@@ -211,6 +211,10 @@ private:
   bool haveContents = false;
   OpBuilder b;
   std::map<std::string, HostTensor> consts;
+  /// Static types ONNX's shape inference gave the graph's values: a node
+  /// that fails to import leaves a placeholder of its output's type, so the
+  /// nodes after it are still checked (every problem reported at once).
+  std::map<std::string, std::pair<int32_t, std::vector<int64_t>>> inferred;
   llvm::StringSet<> initializerNames;
   std::map<std::string, Value> values;
   std::map<std::string, Value> materialized;
@@ -288,6 +292,19 @@ LogicalResult OnnxImporter::inferShapes(const onnx::ModelProto &model) {
     onnx::shape_inference::InferShapes(
         copy, onnx::OpSchemaRegistry::Instance(),
         onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+    for (const auto &vi : copy.graph().value_info()) {
+      if (!vi.type().has_tensor_type() ||
+          !vi.type().tensor_type().has_shape())
+        continue;
+      std::vector<int64_t> shape;
+      bool known = true;
+      for (const auto &d : vi.type().tensor_type().shape().dim()) {
+        known &= d.has_dim_value() && d.dim_value() > 0;
+        shape.push_back(d.dim_value());
+      }
+      if (known)
+        inferred[vi.name()] = {vi.type().tensor_type().elem_type(), shape};
+    }
   } catch (const std::exception &e) {
     std::string msg = e.what();
     std::replace(msg.begin(), msg.end(), '\n', ' ');
@@ -1653,9 +1670,40 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   b.setInsertionPointToEnd(entry);
 
   // The checker has verified that the nodes are topologically sorted.
-  for (const onnx::NodeProto &n : g.node())
-    if (failed(importNode(n)))
-      return {};
+  // Every node in an unsupported form is reported, not only the first:
+  // what reads a failed node's outputs is skipped without a second error.
+  llvm::StringSet<> failedValues;
+  int64_t failures = 0;
+  for (const onnx::NodeProto &n : g.node()) {
+    bool skip = llvm::any_of(n.input(), [&](const std::string &in) {
+      return failedValues.contains(in);
+    });
+    if (skip || failed(importNode(n))) {
+      failures += !skip;
+      for (const std::string &out : n.output()) {
+        auto it = inferred.find(out);
+        Type elt = it == inferred.end() ? Type() : elementType(it->second.first);
+        if (!elt || !(elt.isF32() || elt.isInteger(64) || elt.isInteger(1))) {
+          failedValues.insert(out);
+          continue;
+        }
+        // A placeholder (zeros) of the inferred type: later nodes are
+        // checked too; the module is discarded.
+        auto type = RankedTensorType::get(it->second.second, elt);
+        Attribute zero = elt.isF32() ? Attribute(b.getF32FloatAttr(0))
+                         : elt.isInteger(1) ? Attribute(b.getBoolAttr(false))
+                                            : Attribute(b.getI64IntegerAttr(0));
+        values[out] = b.create<arith::ConstantOp>(
+            fileLoc, DenseElementsAttr::get(type, zero));
+      }
+    }
+  }
+  if (failures) {
+    emitError(fileLoc) << failures << " node" << (failures == 1 ? "" : "s")
+                       << " in a form Slim does not support (each reported "
+                          "above)";
+    return {};
+  }
 
   SmallVector<Value> results;
   for (const auto &out : g.output()) {

@@ -76,3 +76,16 @@ g = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")]
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
 onnx.save(m, os.path.join(here, "external", "model.onnx"), save_as_external_data=True,
           all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
+
+
+# Three nodes in unsupported forms, one after another: a padded Conv, a
+# 3x3 Conv reading it, a run-time Cast to DOUBLE (all reported at once).
+w = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.1] * 108)
+w2 = helper.make_tensor("w2", TensorProto.FLOAT, [4, 4, 3, 3], [0.1] * 144)
+xi = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+yo = helper.make_tensor_value_info("y", TensorProto.DOUBLE, [1, 4, 6, 6])
+save("unsupported_forms", [
+    helper.make_node("Conv", ["x", "w"], ["a"], name="conv_padded", pads=[1, 1, 1, 1]),
+    helper.make_node("Conv", ["a", "w2"], ["b"], name="conv_3x3"),
+    helper.make_node("Cast", ["b"], ["y"], name="cast_double", to=TensorProto.DOUBLE),
+], [xi], [yo], inits=[w, w2])
