@@ -452,7 +452,8 @@ LogicalResult OnnxImporter::readTensor(const onnx::TensorProto &t,
       if (int64_t(raw.size()) != n * 4)
         return sizeError(raw.size() / 4);
       out.f.resize(n);
-      std::memcpy(out.f.data(), raw.data(), raw.size());
+      if (n > 0) // an empty tensor has no data pointer
+        std::memcpy(out.f.data(), raw.data(), raw.size());
     } else {
       if (t.float_data_size() != n)
         return sizeError(t.float_data_size());
@@ -465,7 +466,8 @@ LogicalResult OnnxImporter::readTensor(const onnx::TensorProto &t,
       if (int64_t(raw.size()) != n * 8)
         return sizeError(raw.size() / 8);
       out.i.resize(n);
-      std::memcpy(out.i.data(), raw.data(), raw.size());
+      if (n > 0)
+        std::memcpy(out.i.data(), raw.data(), raw.size());
     } else {
       if (t.int64_data_size() != n)
         return sizeError(t.int64_data_size());
@@ -1148,11 +1150,17 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
     return setValue(in(0));
   if (op == "Dropout") {
     // Inference: the identity, with an all-true mask if one is asked for.
-    if (n.input_size() > 2 && !n.input(2).empty()) {
+    // The identity unless it would really drop: training mode with a
+    // ratio that is not 0 (a train-mode export of p = 0 is fine).
+    const HostTensor *ratio =
+        n.input_size() > 1 && !n.input(1).empty() ? constant(n.input(1))
+                                                  : nullptr;
+    bool zeroRatio = ratio && ratio->size() == 1 && ratio->at(0) == 0;
+    if (n.input_size() > 2 && !n.input(2).empty() && !zeroRatio) {
       const HostTensor *training = constant(n.input(2));
       if (!training || training->at(0) != 0)
-        return unsupported("training-mode dropout is random; Slim compiles "
-                           "inference graphs");
+        return unsupported("training-mode dropout with a ratio other than 0 "
+                           "is random; Slim compiles inference graphs");
     }
     Value x = in(0);
     if (n.output_size() > 1 && !n.output(1).empty()) {
@@ -1765,12 +1773,14 @@ bool mlir::slim::readOnnxTensorFile(StringRef path, ::slim::rt::NpyArray &out,
   case onnx::TensorProto::FLOAT:
     out.dtype = rt::DType::F32;
     out.data.resize(h.f.size() * 4);
-    std::memcpy(out.data.data(), h.f.data(), out.data.size());
+    if (!out.data.empty())
+      std::memcpy(out.data.data(), h.f.data(), out.data.size());
     return true;
   case onnx::TensorProto::INT64:
     out.dtype = rt::DType::I64;
     out.data.resize(h.i.size() * 8);
-    std::memcpy(out.data.data(), h.i.data(), out.data.size());
+    if (!out.data.empty())
+      std::memcpy(out.data.data(), h.i.data(), out.data.size());
     return true;
   case onnx::TensorProto::INT32:
     out.dtype = rt::DType::I32;

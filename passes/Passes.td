@@ -25,12 +25,26 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
     * `layer_norm` (decomposed ReduceMean/Sub/Pow/Sqrt/Div form; the fused
       op is imported directly) and `rms_norm` (x · 1/sqrt(mean(x²) + eps) · g);
     * `gelu` (erf and tanh forms) and `silu` (x · sigmoid(x));
-    * multi-head and grouped-query `attention`: the head reshapes, Q·Kᵀ and
-      its scale, a causal mask (Where or additive), Softmax, ·V; rotary
-      embeddings (rotate-half) on Q and K become `rope`;
+    * multi-head and grouped-query `attention`, whatever the exporter's
+      layout: the reshapes, transposes, slices and broadcasts between a
+      projection and Q·Kᵀ (or P·V) are run on an index tensor and compared
+      with batch-first and sequence-first `[B, T, H·d]` rows, so head
+      splits, heads folded into the batch (`nn.MultiheadAttention`), fused
+      QKV projections (sliced, split, unflattened) and GQA repeats all
+      raise; the scale on Q or on the scores (Mul or Div); a constant causal
+      mask (Where or additive, -inf or finfo.min) becomes `causal`; a mask
+      that depends only on (batch, key) — a padding mask from an input,
+      however broadcast — is rebuilt at `[B, S]` from the elementwise ops
+      that made it and becomes `key_bias` (built once, shared by the
+      layers); rotary embeddings (rotate-half) on Q and K become `rope`,
+      from constant tables or from position inputs (cos/sin of
+      inv_freq · positions);
+    * linears whose input rows are only permuted by a private layout chain
+      run on the source (sequence-first projections lose their transposes);
     * the residual structure: every `x + branch(x)` whose branch reads only
-      `x` becomes a `slim.residual` with `kind` (attention when the branch
-      holds an attention, else mlp) and `layer`.
+      `x` (and values computed without it, such as masks) becomes a
+      `slim.residual` with `kind` (attention when the branch holds an
+      attention, else mlp) and `layer`.
 
     A pattern that almost matches is reported with a remark naming the op,
     the layer and the part that failed, and is left as it was.

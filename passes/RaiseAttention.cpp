@@ -196,6 +196,20 @@ std::optional<Trace> traceLayout(Value v, bool scales) {
   return t;
 }
 
+/// The values of the chain of single-use reshapes and transposes that
+/// starts at `v`, in order.
+SmallVector<Value> layoutChainFrom(Value v) {
+  SmallVector<Value> chain;
+  for (Value cur = v; cur.hasOneUse();) {
+    Operation *u = *cur.getUsers().begin();
+    if (!isa<ReshapeOp, TransposeOp>(u))
+      break;
+    cur = u->getResult(0);
+    chain.push_back(cur);
+  }
+  return chain;
+}
+
 /// A head tensor [.., T, d] as slim.attention reads it.
 struct Heads {
   Value packed; // [B, T, Hkv·d]: batch-first rows, heads side by side
@@ -762,14 +776,7 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
 
   // The output: P·V's heads merged back into rows, batch- or
   // sequence-first, by the longest chain of single-use layout ops.
-  SmallVector<Value> outs;
-  for (Value cur = pv.getResult(); cur.hasOneUse();) {
-    Operation *u = *cur.getUsers().begin();
-    if (!isa<ReshapeOp, TransposeOp>(u))
-      break;
-    cur = u->getResult(0);
-    outs.push_back(cur);
-  }
+  SmallVector<Value> outs = layoutChainFrom(pv.getResult());
   if (outs.empty())
     return why << "P·V is not merged back into [B, T, H·d] rows", failure();
 
@@ -924,14 +931,7 @@ void raise::commuteRowPermutations(func::FuncOp func) {
     }
     // Follow the output's single-use layout chain; the longest prefix
     // whose rows come back in the source's order.
-    SmallVector<Value> outs;
-    for (Value cur = lin.getResult(); cur.hasOneUse();) {
-      Operation *u = *cur.getUsers().begin();
-      if (!isa<ReshapeOp, TransposeOp>(u))
-        break;
-      cur = u->getResult(0);
-      outs.push_back(cur);
-    }
+    SmallVector<Value> outs = layoutChainFrom(lin.getResult());
     if (!lin->hasOneUse())
       continue;
     for (Value y : llvm::reverse(outs)) {

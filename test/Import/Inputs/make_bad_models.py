@@ -89,3 +89,11 @@ save("unsupported_forms", [
     helper.make_node("Conv", ["a", "w2"], ["b"], name="conv_3x3"),
     helper.make_node("Cast", ["b"], ["y"], name="cast_double", to=TensorProto.DOUBLE),
 ], [xi], [yo], inits=[w, w2])
+
+# Dropout in a train-mode export: the identity with ratio 0, refused when
+# it would really drop.
+for name, p in (("dropout_train_p0", 0.0), ("dropout_train", 0.5)):
+    ratio = helper.make_tensor("ratio", TensorProto.FLOAT, [], [p])
+    training = helper.make_tensor("training", TensorProto.BOOL, [], [True])
+    save(name, [helper.make_node("Dropout", ["x", "ratio", "training"], ["y"], name="drop")],
+         [x], [y], inits=[ratio, training])
