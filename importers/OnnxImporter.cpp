@@ -232,7 +232,9 @@ const char *const kSupportedOps[] = {
     "Exp",       "Expand",    "Gather",     "Gemm",      "Identity",
     "LayerNormalization",     "MatMul",     "Mul",       "Neg",
     "Not",       "Pow",       "Range",      "Reciprocal", "ReduceMean",
-    "Relu",      "Cos",       "Sin",
+    "Relu",      "Cos",       "Sin",        "CumSum",    "Mod",
+    "Less",      "Greater",   "LessOrEqual", "GreaterOrEqual", "And",
+    "Or",
     "Reshape",   "Shape",     "Sigmoid",    "Slice",     "Softmax",
     "Split",     "Sqrt",      "Squeeze",    "Sub",       "Tanh",
     "Transpose", "Trilu",     "Unsqueeze",  "Where",
@@ -737,15 +739,26 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
     return success();
   };
 
-  static const llvm::StringSet<> binary = {"Add", "Sub", "Mul", "Div",
-                                           "Pow", "Equal"};
+  // Binary ops on known values (shape and mask computations); the
+  // comparisons and logic give bool, Mod follows the divisor's sign unless
+  // fmod = 1 (as ONNX and Python do).
+  static const llvm::StringSet<> binary = {
+      "Add",  "Sub",  "Mul",     "Div",  "Pow",        "Equal", "Less",
+      "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Mod"};
+  static const llvm::StringSet<> predicates = {
+      "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And",
+      "Or"};
   if (binary.contains(op)) {
     const HostTensor &x = *in[0], &y = *in[1];
     auto shape = broadcastShapes(x.shape, y.shape);
     if (!shape)
       return error(loc) << op << " node '" << n.name()
                         << "': shapes are not broadcast-compatible";
-    out.dtype = op == "Equal" ? onnx::TensorProto::BOOL : x.dtype;
+    if (n.input_size() != 2 || !in[1])
+      return error(loc) << op << " node '" << n.name()
+                        << "' needs two inputs";
+    out.dtype = predicates.contains(op) ? onnx::TensorProto::BOOL : x.dtype;
+    bool fmod = intAttr(n, "fmod", 0) != 0;
     out.shape.assign(shape->begin(), shape->end());
     out.resize(out.size());
     bool integer = !x.isFloat();
@@ -763,12 +776,59 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
         r = integer ? (c == 0 ? 0 : std::trunc(a / c)) : a / c;
       else if (op == "Pow")
         r = std::pow(a, c);
+      else if (op == "Mod")
+        r = c == 0 ? 0
+            : fmod ? std::fmod(a, c)
+                   : a - std::floor(a / c) * c;
+      else if (op == "Less")
+        r = a < c;
+      else if (op == "Greater")
+        r = a > c;
+      else if (op == "LessOrEqual")
+        r = a <= c;
+      else if (op == "GreaterOrEqual")
+        r = a >= c;
+      else if (op == "And")
+        r = a != 0 && c != 0;
+      else if (op == "Or")
+        r = a != 0 || c != 0;
       else
         r = a == c;
       out.set(k, r);
     });
-    if (!out.isFloat() && op != "Equal" && integer)
-      ; // integer results already truncated by set()
+    return done();
+  }
+  if (op == "CumSum") {
+    // Running sums along a known axis (positions from a mask of known
+    // values); exclusive and reverse as ONNX defines them.
+    const HostTensor &x = *in[0];
+    if (n.input_size() < 2 || !in[1] || in[1]->size() != 1)
+      return error(loc) << "CumSum node '" << n.name()
+                        << "' needs a scalar axis";
+    int64_t rank = x.shape.size();
+    int64_t axis = int64_t(in[1]->at(0));
+    if (axis < -rank || axis >= rank)
+      return error(loc) << "CumSum node '" << n.name() << "': axis " << axis
+                        << " is out of range for rank " << rank;
+    axis = normAxis(axis, rank);
+    bool exclusive = intAttr(n, "exclusive", 0) != 0;
+    bool reverse = intAttr(n, "reverse", 0) != 0;
+    out = x;
+    int64_t len = x.shape[axis], inner = 1;
+    for (int64_t d = axis + 1; d < rank; ++d)
+      inner *= x.shape[d];
+    int64_t outer = len ? x.size() / (len * inner) : 0;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        double acc = 0;
+        for (int64_t step = 0; step < len; ++step) {
+          int64_t j = reverse ? len - 1 - step : step;
+          int64_t k = (o * len + j) * inner + i;
+          double v = x.at(k);
+          out.set(k, exclusive ? acc : acc + v);
+          acc += v;
+        }
+      }
     return done();
   }
   static const llvm::StringSet<> unaryOps = {
@@ -1539,7 +1599,9 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
         {b.getNamedAttr("permutation", b.getDenseI64ArrayAttr({0, 3, 1, 2}))}));
   }
   if (op == "Equal" || op == "Not" || op == "Range" || op == "Trilu" ||
-      op == "ConstantOfShape")
+      op == "ConstantOfShape" || op == "CumSum" || op == "Mod" ||
+      op == "Less" || op == "Greater" || op == "LessOrEqual" ||
+      op == "GreaterOrEqual" || op == "And" || op == "Or")
     return unsupported("it is only supported on values known at import "
                        "time (masks, shapes), not on run-time tensors");
   return unsupported("not supported on run-time tensors");

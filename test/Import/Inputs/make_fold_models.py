@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""Writes fold.onnx: shape-and-mask style computations on constants (Mod
+with and without fmod, CumSum plain / exclusive+reverse, Less, Greater,
+And, Where, Cast) that the importer evaluates at import, added to a
+run-time input. Needs python3-onnx; the output is committed.
+    /usr/bin/python3 test/Import/Inputs/make_fold_models.py
+"""
+import os
+
+import onnx
+from onnx import TensorProto, helper
+
+here = os.path.dirname(os.path.abspath(__file__))
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+c = helper.make_tensor("c", TensorProto.INT64, [4], [5, -7, 8, 2])
+cf = helper.make_tensor("cf", TensorProto.FLOAT, [4], [5, -7, 8, 2])
+three = helper.make_tensor("three", TensorProto.INT64, [], [3])
+threef = helper.make_tensor("threef", TensorProto.FLOAT, [], [3])
+minus10 = helper.make_tensor("minus10", TensorProto.INT64, [], [-10])
+axis = helper.make_tensor("axis", TensorProto.INT64, [], [0])
+one = helper.make_tensor("one", TensorProto.FLOAT, [], [1])
+zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0])
+k10 = helper.make_tensor("k10", TensorProto.FLOAT, [], [10])
+k100 = helper.make_tensor("k100", TensorProto.FLOAT, [], [100])
+k1000 = helper.make_tensor("k1000", TensorProto.FLOAT, [], [1000])
+nodes = [
+    helper.make_node("Mod", ["c", "three"], ["m"], name="mod"),            # [2, 2, 2, 2]
+    helper.make_node("Mod", ["cf", "threef"], ["fm"], name="fmod", fmod=1),  # [2, -1, 2, 2]
+    helper.make_node("CumSum", ["m", "axis"], ["cs"], name="cumsum"),      # [2, 4, 6, 8]
+    helper.make_node("CumSum", ["m", "axis"], ["cse"], name="cumsum_er",
+                     exclusive=1, reverse=1),                              # [6, 4, 2, 0]
+    helper.make_node("Less", ["c", "three"], ["lt"], name="less"),         # [F, T, F, T]
+    helper.make_node("Greater", ["c", "minus10"], ["gt"], name="greater"),  # all T
+    helper.make_node("And", ["lt", "gt"], ["both"], name="and"),
+    helper.make_node("Where", ["both", "one", "zero"], ["w"], name="where"),  # [0, 1, 0, 1]
+    helper.make_node("Cast", ["cs"], ["csf"], name="cast1", to=TensorProto.FLOAT),
+    helper.make_node("Cast", ["cse"], ["csef"], name="cast2", to=TensorProto.FLOAT),
+    helper.make_node("Mul", ["csef", "k10"], ["a1"], name="mul1"),
+    helper.make_node("Mul", ["fm", "k100"], ["a2"], name="mul2"),
+    helper.make_node("Mul", ["w", "k1000"], ["a3"], name="mul3"),
+    helper.make_node("Add", ["csf", "a1"], ["s1"], name="add1"),
+    helper.make_node("Add", ["s1", "a2"], ["s2"], name="add2"),
+    helper.make_node("Add", ["s2", "a3"], ["s3"], name="add3"),            # [262, 944, 226, 1208]
+    helper.make_node("Add", ["x", "s3"], ["y"], name="add_x"),
+]
+g = helper.make_graph(nodes, "fold", [x], [y],
+                      initializer=[c, cf, three, threef, minus10, axis, one, zero, k10, k100, k1000])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+onnx.checker.check_model(m)
+onnx.save(m, os.path.join(here, "fold.onnx"))
