@@ -59,15 +59,13 @@ std::string raiseSummary(const OpCounts &c) {
   return s;
 }
 
-int reportPasses(const PassFlags &f, const OpCounts &before,
-                 const OpCounts &after) {
-  int warnings = 0;
+void reportPasses(const PassFlags &f, const OpCounts &before,
+                  const OpCounts &after) {
   auto line = [](const llvm::Twine &msg) {
     llvm::errs() << "slimc: " << msg << "\n";
   };
-  auto warn = [&](const llvm::Twine &msg) {
+  auto warn = [](const llvm::Twine &msg) {
     llvm::WithColor::warning(llvm::errs(), "slimc") << msg << "\n";
-    ++warnings;
   };
   if (f.drop) {
     int64_t dropped = before["slim.residual"] - after["slim.residual"];
@@ -107,7 +105,6 @@ int reportPasses(const PassFlags &f, const OpCounts &before,
     else
       warn("--quantize changed nothing: no linear was quantized");
   }
-  return warnings;
 }
 
 } // namespace slim::tools

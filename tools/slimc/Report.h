@@ -38,8 +38,8 @@ struct PassFlags {
 };
 
 /// Prints one line per flag in `flags` (to stderr, as slimc), a warning
-/// for a flag that changed nothing; returns the number of warnings.
-int reportPasses(const PassFlags &flags, const OpCounts &before,
+/// for a flag that changed nothing.
+void reportPasses(const PassFlags &flags, const OpCounts &before,
                  const OpCounts &after);
 
 } // namespace slim::tools
