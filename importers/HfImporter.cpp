@@ -257,7 +257,7 @@ Value HfImporter::encoderAttention(Value x, const std::string &qkv,
                    weight(qkv + "value.bias", {d}));
   if (!q || !k || !v)
     return {};
-  Value o = b.create<AttentionOp>(loc, q, k, v, Value(), Value(), heads, heads,
+  Value o = b.create<AttentionOp>(loc, q, k, v, Value(), Value(), Value(), heads, heads,
                                   /*causal=*/false, nullptr);
   return linear(o, weight(out + "attention.output.dense.weight", {d, d}),
                 weight(out + "attention.output.dense.bias", {d}));
@@ -309,7 +309,7 @@ Value HfImporter::gpt2(Value ids) {
         return {};
       Value q = slice(qkv, 2, 0, d), k = slice(qkv, 2, d, d),
             v = slice(qkv, 2, 2 * d, d);
-      Value o = b.create<AttentionOp>(loc, q, k, v, Value(), Value(), heads, heads,
+      Value o = b.create<AttentionOp>(loc, q, k, v, Value(), Value(), Value(), heads, heads,
                                       /*causal=*/true, nullptr);
       return linear(o, weight(p + "attn.c_proj.weight", {d, d}, true),
                     weight(p + "attn.c_proj.bias", {d}));
@@ -397,7 +397,7 @@ Value HfImporter::llama(Value ids) {
         return {};
       q = rope(q, heads);
       k = rope(k, kvHeads);
-      Value o = b.create<AttentionOp>(loc, q, k, v, Value(), Value(), heads, kvHeads,
+      Value o = b.create<AttentionOp>(loc, q, k, v, Value(), Value(), Value(), heads, kvHeads,
                                       /*causal=*/true, nullptr);
       return linear(o, weight(p + "self_attn.o_proj.weight", {d, heads * dh}));
     });

@@ -234,7 +234,7 @@ const char *const kSupportedOps[] = {
     "Not",       "Pow",       "Range",      "Reciprocal", "ReduceMean",
     "Relu",      "Cos",       "Sin",        "CumSum",    "Mod",
     "Less",      "Greater",   "LessOrEqual", "GreaterOrEqual", "And",
-    "Or",
+    "Or",        "ScatterND", "Pad",       "GlobalAveragePool", "Flatten",
     "Reshape",   "Shape",     "Sigmoid",    "Slice",     "Softmax",
     "Split",     "Sqrt",      "Squeeze",    "Sub",       "Tanh",
     "Transpose", "Trilu",     "Unsqueeze",  "Where",
@@ -713,11 +713,11 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
   // Shape parameters (axes, starts, shapes, indices) must be integers.
   static const llvm::StringSet<> intParams = {
       "Unsqueeze", "Squeeze", "Reshape", "Expand", "Slice", "Gather", "Trilu",
-      "ConstantOfShape"};
+      "ConstantOfShape", "Pad"};
   if (intParams.contains(op)) {
     size_t first = op == "ConstantOfShape" ? 0 : 1;
     for (size_t k = first; k < in.size(); ++k)
-      if (in[k] && in[k]->isFloat())
+      if (in[k] && in[k]->isFloat() && !(op == "Pad" && k == 2))
         return error(loc) << op << ": input " << k
                           << " must be an integer tensor";
   }
@@ -910,7 +910,8 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
   }
   if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" ||
       op == "Expand" || op == "Transpose" || op == "Gather" ||
-      op == "Concat" || op == "Slice" || op == "Where" || op == "Trilu") {
+      op == "Concat" || op == "Slice" || op == "Where" || op == "Trilu" ||
+      op == "ScatterND" || op == "Pad") {
     // Shape manipulation on known tensors: evaluated by the same index logic
     // as the emitter would use at run time.
     const HostTensor &x = *in[0];
@@ -1101,15 +1102,25 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
           return error(loc) << "Slice: axis out of range";
         int64_t dim = x.shape[a];
         int64_t st = steps[j];
-        if (st <= 0)
-          return success(); // negative steps: not folded, reported later
-        int64_t s = starts[j] < 0 ? starts[j] + dim : starts[j];
-        int64_t e = ends[j] < 0 ? ends[j] + dim : ends[j];
-        s = std::clamp<int64_t>(s, 0, dim);
-        e = std::clamp<int64_t>(e, 0, dim);
+        if (st == 0)
+          return error(loc) << "Slice: step 0";
+        // ONNX's clamping: [0, dim] going forward, [-1, dim - 1] backward
+        // (exporters reverse lists with ends of -INT64_MAX).
+        auto norm = [&](int64_t v) {
+          return v < -dim ? -1 : v < 0 ? v + dim : std::min(v, dim);
+        };
+        int64_t s = norm(starts[j]), e = norm(ends[j]);
+        if (st > 0) {
+          s = std::clamp<int64_t>(s, 0, dim);
+          e = std::clamp<int64_t>(e, 0, dim);
+          shape[a] = e > s ? (e - s + st - 1) / st : 0;
+        } else {
+          s = std::clamp<int64_t>(s, 0, dim - 1);
+          e = std::clamp<int64_t>(e, -1, dim - 1);
+          shape[a] = s > e ? (s - e - st - 1) / -st : 0;
+        }
         off[a] = s;
         step[a] = st;
-        shape[a] = e > s ? (e - s + st - 1) / st : 0;
       }
       out.dtype = x.dtype;
       out.shape = shape;
@@ -1120,6 +1131,75 @@ LogicalResult OnnxImporter::foldNode(const onnx::NodeProto &n, bool &folded) {
         for (int64_t d = 0; d < rank; ++d)
           o += (off[d] + idx[d] * step[d]) * xs[d];
         out.set(k, x.at(o));
+      });
+      return done();
+    }
+    if (op == "ScatterND") {
+      // data[indices[j]] = updates[j]: the shift masks Swin builds by
+      // slice assignment. Later updates win, as ONNX specifies for
+      // duplicate indices without a reduction.
+      if (findAttr(n, "reduction") && findAttr(n, "reduction")->s() != "none")
+        return error(loc) << "ScatterND: only reduction 'none' is evaluated";
+      if (in.size() != 3 || !in[1] || !in[2] || in[1]->isFloat())
+        return error(loc) << "ScatterND: needs data, integer indices and "
+                             "updates";
+      const HostTensor &ix = *in[1], &up = *in[2];
+      if (ix.shape.empty() || ix.shape.back() > rank)
+        return error(loc) << "ScatterND: index tuples longer than the data's "
+                             "rank";
+      int64_t q = ix.shape.back();
+      int64_t tuples = q ? ix.size() / q : 0, slab = 1;
+      for (int64_t d = q; d < rank; ++d)
+        slab *= x.shape[d];
+      if (up.size() != tuples * slab)
+        return error(loc) << "ScatterND: updates have " << up.size()
+                          << " elements, the indices address "
+                          << tuples * slab;
+      out = x;
+      auto xs = strides(x.shape);
+      for (int64_t t = 0; t < tuples; ++t) {
+        int64_t off = 0;
+        for (int64_t d = 0; d < q; ++d) {
+          int64_t v = ix.i[t * q + d];
+          v = v < 0 ? v + x.shape[d] : v;
+          if (v < 0 || v >= x.shape[d])
+            return error(loc) << "ScatterND: index " << ix.i[t * q + d]
+                              << " is out of range for axis " << d;
+          off += v * xs[d];
+        }
+        for (int64_t e = 0; e < slab; ++e)
+          out.set(off + e, up.at(t * slab + e));
+      }
+      return done();
+    }
+    if (op == "Pad") {
+      std::string mode =
+          findAttr(n, "mode") ? findAttr(n, "mode")->s() : "constant";
+      if (in.size() < 2 || !in[1] || int64_t(in[1]->size()) != 2 * rank)
+        return error(loc) << "Pad: needs 2 x rank pads";
+      if (mode != "constant")
+        return error(loc) << "Pad: only constant padding is evaluated at "
+                             "import time";
+      double fill = in.size() > 2 && in[2] && in[2]->size() ? in[2]->at(0) : 0;
+      const auto &pads = in[1]->i;
+      out.dtype = x.dtype;
+      out.shape = x.shape;
+      for (int64_t d = 0; d < rank; ++d)
+        out.shape[d] += pads[d] + pads[d + rank];
+      if (tooLarge(out.shape))
+        return error(loc) << "Pad: shape " << formatShape(out.shape)
+                          << " is negative or too large";
+      out.resize(out.size());
+      auto xs = strides(x.shape);
+      forEachIndex(out.shape, [&](const std::vector<int64_t> &idx, int64_t k) {
+        int64_t o = 0;
+        bool inside = true;
+        for (int64_t d = 0; d < rank && inside; ++d) {
+          int64_t v = idx[d] - pads[d];
+          inside = v >= 0 && v < x.shape[d];
+          o += v * xs[d];
+        }
+        out.set(k, inside ? x.at(o) : fill);
       });
       return done();
     }
@@ -1479,6 +1559,48 @@ LogicalResult OnnxImporter::emitNode(const onnx::NodeProto &n) {
         {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
          b.getNamedAttr("keepdims",
                         b.getBoolAttr(intAttr(n, "keepdims", 1) != 0))}));
+  }
+  if (op == "GlobalAveragePool") {
+    // The mean over every spatial axis, kept as extent 1.
+    Value x = in(0);
+    int64_t rank = typeOf(x).getRank();
+    if (rank < 3)
+      return unsupported("needs an [N, C, spatial...] input");
+    SmallVector<int64_t> axes;
+    for (int64_t d = 2; d < rank; ++d)
+      axes.push_back(d);
+    return set(build<ReduceMeanOp>(
+        loc, {x},
+        {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
+         b.getNamedAttr("keepdims", b.getBoolAttr(true))}));
+  }
+  if (op == "Flatten") {
+    Value x = in(0);
+    RankedTensorType xt = typeOf(x);
+    int64_t rank = xt.getRank();
+    int64_t axis = normAxis(intAttr(n, "axis", 1), rank);
+    if (axis < 0 || axis > rank)
+      return unsupported("axis " + std::to_string(intAttr(n, "axis", 1)) +
+                         " is out of range");
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < rank; ++d)
+      (d < axis ? outer : inner) *= xt.getDimSize(d);
+    return setValue(b.create<ReshapeOp>(
+        loc, RankedTensorType::get({outer, inner}, xt.getElementType()), x));
+  }
+  if (op == "Pad") {
+    // Padding by zero elements is the identity (Swin pads its feature maps
+    // to a multiple of the window, which is usually nothing); real padding
+    // of run-time tensors is not supported yet.
+    Value x = in(0);
+    const HostTensor *pads = n.input_size() > 1 ? constant(n.input(1)) : nullptr;
+    if (!pads)
+      return unsupported("pads computed at run time");
+    if (llvm::any_of(pads->i, [](int64_t v) { return v != 0; }))
+      return unsupported("padding a run-time tensor by " +
+                         formatShape(pads->i) +
+                         " is not supported (only zero pads)");
+    return setValue(x);
   }
   if (op == "LayerNormalization") {
     for (int k = 1; k < n.output_size(); ++k)

@@ -145,7 +145,7 @@ LogicalResult StepBuilder::checkSource() {
   bool anyAttention = false;
   WalkResult w = src.walk([&](AttentionOp a) {
     anyAttention = true;
-    if (!a.getCausal() || a.getSizes() || a.getKeyBias() ||
+    if (!a.getCausal() || a.getSizes() || a.getKeyBias() || a.getBias() ||
         a.getKey().getType().getDimSize(1) != window ||
         a.getQuery().getType().getDimSize(1) != window) {
       a.emitError(kPrefix)

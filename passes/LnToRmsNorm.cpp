@@ -177,9 +177,47 @@ LogicalResult Rewriter::foldableConstant(Value w, Operation *user) {
   return success();
 }
 
-/// The branch must end in a linear whose weights can be recentred.
+/// The value `v` is a selection and rearrangement of whole rows (the last
+/// axis kept intact) of: reshapes keeping the last axis, transposes that
+/// leave it last, slices and self-concats along other axes (Swin's window
+/// reversal, cyclic shift and unpadding after its out-projection). Such
+/// ops keep every row's mean, so recentring the source recentres `v`.
+static Value rowSource(Value v) {
+  while (Operation *d = v.getDefiningOp()) {
+    auto in = [&](unsigned k) {
+      return cast<RankedTensorType>(d->getOperand(k).getType());
+    };
+    int64_t dim = cast<RankedTensorType>(v.getType()).getShape().back();
+    if (isa<ReshapeOp>(d) && in(0).getShape().back() == dim) {
+      v = d->getOperand(0);
+    } else if (auto t = dyn_cast<TransposeOp>(d);
+               t && t.getPermutation().back() ==
+                        int64_t(t.getPermutation().size()) - 1) {
+      v = t.getInput();
+    } else if (auto s = dyn_cast<SliceOp>(d);
+               s && in(0).getShape().back() == dim &&
+               s.getOffsets().back() == 0 && s.getStrides().back() == 1) {
+      v = s.getInput();
+    } else if (auto c = dyn_cast<ConcatOp>(d)) {
+      int64_t rank = in(0).getRank();
+      if (normalizeAxis(static_cast<int64_t>(c.getAxis()), rank) == rank - 1)
+        return v;
+      Value src = rowSource(c.getInputs().front());
+      for (Value x : c.getInputs())
+        if (rowSource(x) != src)
+          return v;
+      return src;
+    } else {
+      return v;
+    }
+  }
+  return v;
+}
+
+/// The branch must end in a linear whose weights can be recentred (then
+/// possibly rows rearranged, see rowSource).
 LogicalResult Rewriter::branchEnd(ResidualOp res) {
-  Value branch = res.getBranch();
+  Value branch = rowSource(res.getBranch());
   Operation *end = branch.getDefiningOp();
   if (auto q = dyn_cast_or_null<QLinearOp>(end))
     return q.emitError(kPrefix)

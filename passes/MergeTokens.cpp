@@ -110,6 +110,12 @@ LogicalResult Merger::checkBody(ResidualOp res, int64_t layer) {
                << "block " << layer
                << " masks padding keys (key_bias); merged tokens would mix "
                   "padding with tokens";
+      if (a.getBias())
+        return a.emitError(kPrefix)
+               << "block " << layer
+               << " adds a per-position bias to its attention (relative "
+                  "positions or window masks); merged tokens have no single "
+                  "position";
       continue;
     }
     if (isa<RopeOp>(op))
@@ -475,6 +481,7 @@ LogicalResult Merger::apply() {
         Value vFull = b.create<UnmergeOp>(loc, attn.getValue(), groups);
         Value full = b.create<AttentionOp>(
             loc, q, k, vFull, options.propAttn ? sizesIn : Value(), Value(),
+            Value(),
             attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), UnitAttr(),
             attn.getScaleAttr());
         Value w = b.create<MulOp>(loc, received.getResult(), sizesIn);

@@ -36,13 +36,19 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
       that depends only on (batch, key) — a padding mask from an input,
       however broadcast — is rebuilt at `[B, S]` from the elementwise ops
       that made it and becomes `key_bias` (built once, shared by the
-      layers); rotary embeddings (rotate-half) on Q and K become `rope`,
+      layers); any other constant terms — relative-position biases, masks
+      added while the scores are viewed per window (Swin's shifted
+      windows, windows as the batch) — are summed at the scores' shape and
+      become a `[G, H, T, S]` `bias`, G the period of the batch rows (a
+      constant term the same for every head and query becomes `key_bias`
+      instead); rotary embeddings (rotate-half) on Q and K become `rope`,
       from constant tables or from position inputs (cos/sin of
       inv_freq · positions);
     * linears whose input rows are only permuted by a private layout chain
       run on the source (sequence-first projections lose their transposes);
     * the residual structure: every `x + branch(x)` whose branch reads only
-      `x` (and values computed without it, such as masks) becomes a
+      `x` (and values computed without it, such as masks) on a stream of
+      rank 3 or more (`[B, T, D]`, Swin's `[B, H, W, C]`) becomes a
       `slim.residual` with `kind` (attention when the branch holds an
       attention, else mlp) and `layer`.
 

@@ -574,7 +574,7 @@ void raiseResiduals(func::FuncOp func) {
   for (AddOp add : adds) {
     if (add.getLhs().getType() != add.getType() ||
         add.getRhs().getType() != add.getType() ||
-        cast<RankedTensorType>(add.getType()).getRank() != 3)
+        cast<RankedTensorType>(add.getType()).getRank() < 3)
       continue;
     for (auto [x, y] : {std::pair(add.getLhs(), add.getRhs()),
                         std::pair(add.getRhs(), add.getLhs())}) {
@@ -657,8 +657,17 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
       (void)cleanup(func);
       raiseResiduals(func);
       (void)cleanup(func);
-      // What is left of a norm pattern is worth a remark too.
+      // What is left of a norm pattern (a mean of squares or differences,
+      // or one that is subtracted or divided by) is worth a remark too; a
+      // pooling mean is not.
       func.walk([&](ReduceMeanOp op) {
+        bool normLike =
+            isa_and_nonnull<PowOp, MulOp, SubOp>(op.getInput().getDefiningOp()) ||
+            llvm::any_of(op->getUsers(), [](Operation *u) {
+              return isa<AddOp, SubOp, DivOp>(u);
+            });
+        if (!normLike)
+          return;
         op.emitRemark("slim-raise: reduce_mean left unraised (not part of a "
                       "recognized layer_norm or rms_norm pattern)");
       });

@@ -12,7 +12,11 @@
 // causal pattern becomes `causal`; a run-time term that depends only on
 // (batch, key) — a padding mask, however it was broadcast to the heads —
 // is rebuilt at [B, S] from the elementwise ops that made it and becomes
-// `key_bias`.
+// `key_bias`. Other constant terms — relative-position biases, window
+// masks added while the scores are viewed per window (Swin) — are summed
+// into one dense bias at the scores' shape, reduced to its period over the
+// batch (windows as the batch repeat every G rows) and become `bias`
+// [G, H, T, S].
 //
 //===----------------------------------------------------------------------===//
 
@@ -579,7 +583,7 @@ bool reachesScores(Value v, int depth = 0) {
     return false;
   if (isa<MatMulOp>(d))
     return true;
-  if (!isa<MulOp, DivOp, AddOp, SubOp, WhereOp>(d))
+  if (!isa<MulOp, DivOp, AddOp, SubOp, WhereOp, ReshapeOp>(d))
     return false;
   return llvm::any_of(d->getOperands(),
                       [&](Value o) { return reachesScores(o, depth + 1); });
@@ -694,8 +698,19 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
   bool causal = false;
   double scale = 1.0;
   SmallVector<Value> keyMasks;
+  // Constant terms and the shape of the view they are added at (the
+  // scores may be reshaped, e.g. to [B/G, G, H, T, S] for window masks).
+  SmallVector<std::pair<Value, RankedTensorType>> constTerms;
+  bool inView = false; // below a reshape of the scores
   while (!def<MatMulOp>(scores)) {
-    if (auto where = def<WhereOp>(scores)) {
+    if (auto r = def<ReshapeOp>(scores)) {
+      if (!r->hasOneUse())
+        return why << "the reshaped scores have other users", failure();
+      scores = r.getInput();
+      inView = true;
+      continue;
+    }
+    if (auto where = def<WhereOp>(scores); where && !inView) {
       DenseElementsAttr cond;
       auto fill = splatValue(where.getRhs());
       if (!matchPattern(where.getCondition(), m_Constant(&cond)) || !fill ||
@@ -722,6 +737,9 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
                failure();
       scores = s;
       if (!isConstant(m)) {
+        if (inView)
+          return why << "a run-time mask added to reshaped scores",
+                 failure();
         keyMasks.push_back(m);
         continue;
       }
@@ -738,10 +756,10 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
       }
       if (allZero)
         continue;
-      if (binary && isCausal(allowed, tensorType(m).getShape(), T, S))
+      if (!inView && binary && isCausal(allowed, tensorType(m).getShape(), T, S))
         causal = true;
       else
-        keyMasks.push_back(m); // per key, or refused below
+        constTerms.push_back({m, add.getType()}); // a bias, or per key
       continue;
     }
     if (auto mul = def<MulOp>(scores)) {
@@ -773,6 +791,39 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
   auto qk = def<MatMulOp>(scores);
   if (tensorType(qk.getResult()).getShape() != pt.getShape())
     return why << "the scores are broadcast before the softmax", failure();
+  // The constant terms summed at the scores' shape (each broadcast to the
+  // view it was added at; a reshape keeps the element order).
+  std::vector<float> dense;
+  const int64_t N = numel(pt.getShape());
+  if (!constTerms.empty()) {
+    if (N > (int64_t(1) << 26))
+      return why << "a constant bias on " << N
+                 << " scores (too large to carry)",
+             failure();
+    dense.assign(N, 0.0f);
+    for (auto &[m, view] : constTerms) {
+      auto vals = floatValues(m);
+      SmallVector<int64_t> vs(view.getShape());
+      ArrayRef<int64_t> ms = tensorType(m).getShape();
+      if (!vals || numel(vs) != N || ms.size() > vs.size())
+        return why << "a constant added to the scores that does not "
+                      "broadcast to them",
+               failure();
+      SmallVector<int64_t> mst = stridesOf(ms), c(vs.size(), 0);
+      int64_t lead = vs.size() - ms.size();
+      for (int64_t k = 0; k < N; ++k) {
+        int64_t off = 0;
+        for (int64_t a = 0; a < int64_t(ms.size()); ++a)
+          off += (ms[a] == 1 ? 0 : c[lead + a]) * mst[a];
+        dense[k] += (*vals)[off];
+        for (int64_t a = int64_t(vs.size()) - 1; a >= 0; --a) {
+          if (++c[a] < vs[a])
+            break;
+          c[a] = 0;
+        }
+      }
+    }
+  }
 
   // The output: P·V's heads merged back into rows, batch- or
   // sequence-first, by the longest chain of single-use layout ops.
@@ -808,6 +859,40 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
     return why << "the values are scaled", failure();
   int64_t B = q->batch, H = q->heads, dv = v->dim;
 
+  // The dense bias: the same for every head and query, it is a per-key
+  // term like a padding mask (cheaper); otherwise [G, H, T, S] for the
+  // smallest period G of the batch rows.
+  Value bias, constKeyBias;
+  if (!dense.empty()) {
+    const int64_t rows = B, per = N / rows; // per batch row: H·T·S
+    bool perKey = true;
+    for (int64_t k = 0; k < N && perKey; ++k)
+      perKey = dense[k] == dense[(k / per) * per + k % S];
+    auto f32 = pt.getElementType();
+    if (perKey) {
+      std::vector<float> kb(B * S);
+      for (int64_t r = 0; r < B; ++r)
+        std::copy_n(dense.begin() + r * per, S, kb.begin() + r * S);
+      auto type = RankedTensorType::get({B, S}, f32);
+      constKeyBias = b.create<arith::ConstantOp>(
+          pk.loc, DenseElementsAttr::get(type, ArrayRef<float>(kb)));
+    } else {
+      int64_t G = rows;
+      for (int64_t g = 1; g < rows; ++g) {
+        if (rows % g)
+          continue;
+        if (std::equal(dense.begin() + g * per, dense.end(), dense.begin())) {
+          G = g;
+          break;
+        }
+      }
+      auto type = RankedTensorType::get({G, H, T, S}, f32);
+      bias = b.create<arith::ConstantOp>(
+          pk.loc, DenseElementsAttr::get(
+                      type, ArrayRef<float>(dense.data(), G * per)));
+    }
+  }
+
   // Per-key masks at [B, S].
   Value keyBias;
   for (Value m : keyMasks) {
@@ -816,10 +901,10 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
     Value kb = term.build(m);
     if (!kb || tensorType(kb).getRank() != 2 ||
         !tensorType(kb).getElementType().isF32())
-      return why << "a mask that is neither causal nor the same for every "
-                    "head and query (a per-key [B, S] padding term): "
-                    "relative-position biases and per-query masks are not "
-                    "raised",
+      return why << "a mask computed at run time that is not the same for "
+                    "every head and query (run-time masks are raised as "
+                    "per-key [B, S] padding terms; constant ones of any "
+                    "shape as a bias)",
              failure();
     if (keyBias) {
       term.placeAfter({keyBias, kb});
@@ -828,6 +913,10 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
       keyBias = kb;
     }
   }
+  if (constKeyBias)
+    keyBias = keyBias ? b.create<AddOp>(pk.loc, keyBias, constKeyBias)
+                            .getResult()
+                      : constKeyBias;
 
   // The output layout: element (b, t, h, i) of [B, T, H·dv] rows.
   Value out;
@@ -865,7 +954,7 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
   auto attnType = RankedTensorType::get({B, T, H * dv}, pt.getElementType());
   auto attn = b.create<AttentionOp>(
       softmax.getLoc(), attnType, q->packed, k->packed, v->packed, Value(),
-      keyBias, b.getI64IntegerAttr(H), b.getI64IntegerAttr(k->kvHeads),
+      keyBias, bias, b.getI64IntegerAttr(H), b.getI64IntegerAttr(k->kvHeads),
       causal ? b.getUnitAttr() : UnitAttr(),
       std::abs(total * std::sqrt(double(headDim)) - 1.0) < 1e-5
           ? FloatAttr()

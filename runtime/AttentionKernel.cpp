@@ -83,6 +83,8 @@ inline void transpose16(const float *src, int64_t srcStride, float *dst,
 
 struct Job {
   const float *q, *k, *v, *logSize;
+  /// [G, H, T, S] or null: row b reads bias[b mod G].
+  const float *bias;
   float *out;
   AttentionShape s;
   bool causal;
@@ -141,16 +143,18 @@ struct Job {
     const int64_t tiles = T >= kRows ? (T + kRows - 1) / kRows : T;
     const int64_t per = (tiles + chunks - 1) / chunks;
     float *recv = received ? received + task * Sp : nullptr;
+    const float *hb =
+        bias ? bias + ((b % s.biasGroups) * s.heads + h) * T * S : nullptr;
     for (int64_t i = chunk * per; i < std::min(tiles, (chunk + 1) * per); ++i) {
       // Rows before i·8 belong to the tile before (the shifted last tile
       // recomputes some): they are not counted again in `recv`.
       if (T >= kRows)
         tile<kRows>(std::min(i * kRows, T - kRows), qb, qStride, vb, vStride,
-                    ob, oStride, kt.data(), Sp, ls.data(), scores.data(),
+                    ob, oStride, kt.data(), Sp, ls.data(), hb, scores.data(),
                     recv, i * kRows);
       else
         tile<1>(i, qb, qStride, vb, vStride, ob, oStride, kt.data(), Sp,
-                ls.data(), scores.data(), recv, i);
+                ls.data(), hb, scores.data(), recv, i);
     }
   }
 
@@ -159,8 +163,8 @@ struct Job {
   template <int R>
   void tile(int64_t start, const float *qb, int64_t qStride,
             const float *vb, int64_t vStride, float *ob, int64_t oStride,
-            const float *kt, int64_t Sp, const float *ls, float *scores,
-            float *recv, int64_t countFrom) const {
+            const float *kt, int64_t Sp, const float *ls, const float *hb,
+            float *scores, float *recv, int64_t countFrom) const {
     const int64_t S = s.keys, T = s.queries, dh = s.headDim, dv = s.valueDim;
     const float ninf = -std::numeric_limits<float>::infinity();
     // Causal: no row of the tile sees keys past its last row's horizon.
@@ -174,6 +178,14 @@ struct Job {
       scoreBlock<R, 2>(qr, qStride, kt + j * dh, Sp, ls + j, scores + j);
     if (j < Sp16) // j is a multiple of 32: the first half of a block
       scoreBlock<R, 1>(qr, qStride, kt + j * dh, Sp, ls + j, scores + j);
+    // The head's bias rows (relative positions, window masks).
+    if (hb)
+      for (int r = 0; r < R; ++r) {
+        const float *brow = hb + (start + r) * S;
+        float *srow = scores + r * Sp;
+        for (int64_t j = 0; j < seen; ++j)
+          srow[j] += brow[j];
+      }
     // Softmax numerators; masked and padding keys are 0. The rows go
     // side by side (R independent max and sum chains, not one row's
     // chain after another).
@@ -309,13 +321,14 @@ int task(void *, int t, uint8_t *closure) {
 } // namespace
 
 bool attentionAvx512(const float *q, const float *k, const float *v,
-                     const float *logSize, const AttentionShape &s,
-                     bool causal, float scale, float *out) {
+                     const float *logSize, const float *bias,
+                     const AttentionShape &s, bool causal, float scale,
+                     float *out) {
   if (s.valueDim % 16 != 0 || s.queries < 1 || s.keys < 1 ||
       s.heads % s.kvHeads != 0)
     return false;
   const int64_t chunks = runsPerHead(s);
-  Job job{q, k, v, logSize, out, s, causal, scale, chunks};
+  Job job{q, k, v, logSize, bias, out, s, causal, scale, chunks};
   halide_do_par_for(nullptr, task, 0, int(s.batch * s.heads * chunks),
                     reinterpret_cast<uint8_t *>(&job));
   return true;
@@ -331,8 +344,8 @@ bool attentionReceivedAvx512(const float *q, const float *k,
   const int64_t Sp = (s.keys + 31) / 32 * 32, bh = s.batch * s.heads;
   const int64_t chunks = runsPerHead(shape);
   std::vector<float> runs(bh * chunks * Sp, 0.0f); // per task
-  Job job{q, k, nullptr, logSize, nullptr, shape, false, scale, chunks,
-          runs.data()};
+  Job job{q, k, nullptr, logSize, nullptr, nullptr, shape, false, scale,
+          chunks, runs.data()};
   halide_do_par_for(nullptr, task, 0, int(bh * chunks),
                     reinterpret_cast<uint8_t *>(&job));
   // Each head's runs of queries added up.
@@ -354,8 +367,8 @@ bool attentionReceivedAvx512(const float *, const float *, const float *,
 }
 
 bool attentionAvx512(const float *, const float *, const float *,
-                     const float *, const AttentionShape &, bool, float,
-                     float *) {
+                     const float *, const float *, const AttentionShape &,
+                     bool, float, float *) {
   return false;
 }
 

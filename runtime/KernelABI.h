@@ -59,6 +59,7 @@ int slim_k_embedding_i32(const float *table, int64_t vocab, int64_t d,
                          const int32_t *idx, int64_t n, float *y);
 int slim_k_attention(const float *q, const float *k, const float *v,
                      const float *sizes, const float *key_bias,
+                     const float *bias, int64_t bias_groups,
                      int64_t batch, int64_t queries,
                      int64_t keys, int64_t heads, int64_t kv_heads,
                      int64_t head_dim, int64_t value_dim, int32_t causal,

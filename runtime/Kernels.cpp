@@ -302,7 +302,7 @@ void siluMul(const float *a, const float *b, int64_t n, float *y) {
 }
 
 bool attention(const float *q, const float *k, const float *v,
-               const float *sizes, const float *keyBias,
+               const float *sizes, const float *keyBias, const float *bias,
                const AttentionShape &s, bool causal, float scale, float *out,
                std::string &error) {
   installHalideErrorHandler();
@@ -316,7 +316,12 @@ bool attention(const float *q, const float *k, const float *v,
     for (size_t j = 0; j < logSize.size(); ++j)
       logSize[j] += keyBias[j];
   // AVX-512 hosts: the register-tiled C++ kernel (runtime/AttentionKernel.cpp).
-  if (attentionAvx512(q, k, v, logSize.data(), s, causal, scale, out))
+  if (bias && (s.biasGroups <= 0 || s.batch % s.biasGroups != 0)) {
+    error = "attention: a bias of " + std::to_string(s.biasGroups) +
+            " groups does not divide the batch " + std::to_string(s.batch);
+    return false;
+  }
+  if (attentionAvx512(q, k, v, logSize.data(), bias, s, causal, scale, out))
     return true;
   auto view4 = [](const float *p, int64_t d0, int64_t d1, int64_t d2,
                   int64_t d3) {
@@ -328,8 +333,21 @@ bool attention(const float *q, const float *k, const float *v,
   auto vb = view4(v, s.valueDim, s.kvHeads, s.keys, s.batch);
   auto ob = view4(out, s.valueDim, s.heads, s.queries, s.batch);
   Buffer<float, 2> lb(logSize.data(), int(s.keys), int(s.batch));
-  return halideCall(slim_kernel_attention(qb, kb, vb, lb, scale, causal, ob),
-                    "attention", error);
+  // No bias: one row of S zeros read through stride-0 outer dimensions.
+  std::vector<float> zeros(bias ? 0 : s.keys, 0.0f);
+  halide_dimension_t bdims[4] = {{0, int(s.keys), 1},
+                                 {0, int(s.queries), int(s.keys)},
+                                 {0, int(s.heads), int(s.queries * s.keys)},
+                                 {0, int(s.biasGroups),
+                                  int(s.heads * s.queries * s.keys)}};
+  if (!bias)
+    bdims[1] = {0, int(s.queries), 0}, bdims[2] = {0, int(s.heads), 0},
+    bdims[3] = {0, 1, 0};
+  Buffer<float, 4> bb(const_cast<float *>(bias ? bias : zeros.data()), 4,
+                      bdims);
+  return halideCall(
+      slim_kernel_attention(qb, kb, vb, lb, bb, scale, causal, ob),
+      "attention", error);
 }
 
 bool attentionReceived(const float *q, const float *k, const float *sizes,
@@ -468,7 +486,7 @@ bool kvAttention(const float *q, const float *k, const float *v,
                       valueDim, scale, out);
     return true;
   }
-  return attention(q, keys, values, nullptr, nullptr,
+  return attention(q, keys, values, nullptr, nullptr, nullptr,
                    {1, tokens, p + tokens, heads, kvHeads, headDim, valueDim},
                    /*causal=*/true, scale, out, error);
 }

@@ -169,13 +169,16 @@ bool embedding(const float *table, int64_t vocab, int64_t d,
 
 struct AttentionShape {
   int64_t batch, queries, keys, heads, kvHeads, headDim, valueDim;
+  /// G of a [G, H, T, S] bias (batch row b reads bias[b mod G]); 0: none.
+  int64_t biasGroups = 0;
 };
 /// attention() on AVX-512 hosts (runtime/AttentionKernel.cpp), `logSize`
 /// [B,S] log sizes or zeros; false when not applicable (value head dim not
 /// a multiple of 16, or not built for AVX-512).
 bool attentionAvx512(const float *q, const float *k, const float *v,
-                     const float *logSize, const AttentionShape &s,
-                     bool causal, float scale, float *out);
+                     const float *logSize, const float *bias,
+                     const AttentionShape &s, bool causal, float scale,
+                     float *out);
 /// attentionReceived()'s per-head sums on AVX-512 hosts (the attention
 /// kernel's scores and softmax, each row's probabilities summed per key
 /// instead of ·V): partial[b, h, j] = Σ_t p_bht(j); false when not built
@@ -190,9 +193,11 @@ bool attentionReceived(const float *q, const float *k, const float *sizes,
                        std::string &error);
 /// out[B,T,H·dv] = softmax(q·kᵀ·scale [+ log sizes] [causal]) · v.
 /// Only a tile of the scores exists at a time (Halide kernel).
-/// `keyBias` [B,S] (or null) is added to every logit of key j (padding).
+/// `keyBias` [B,S] (or null) is added to every logit of key j (padding);
+/// `bias` [G,H,T,S] (or null, G = s.biasGroups) to the logits of batch row
+/// b from bias[b mod G] (relative positions, window masks).
 bool attention(const float *q, const float *k, const float *v,
-               const float *sizes, const float *keyBias,
+               const float *sizes, const float *keyBias, const float *bias,
                const AttentionShape &s, bool causal, float scale, float *out,
                std::string &error);
 

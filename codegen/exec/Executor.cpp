@@ -455,12 +455,15 @@ LogicalResult Executor::runOp(Operation *op) {
             int64_t kvHeads = static_cast<int64_t>(a.getNumKvHeads());
             rt::AttentionShape s{q[0], q[1], k[1], heads, kvHeads,
                                  a.getHeadDim(),
-                                 a.getValue().getType().getShape()[2] / kvHeads};
+                                 a.getValue().getType().getShape()[2] / kvHeads,
+                                 a.getBias() ? cast<RankedTensorType>(a.getBias().getType()).getDimSize(0)
+                                             : 0};
             const float *sizes = a.getSizes() ? f32(get(a.getSizes())) : nullptr;
             const float *bias =
                 a.getKeyBias() ? f32(get(a.getKeyBias())) : nullptr;
             if (!rt::attention(f32(get(a.getQuery())), f32(get(a.getKey())),
-                               f32(get(a.getValue())), sizes, bias, s,
+                               f32(get(a.getValue())), sizes, bias,
+                               a.getBias() ? f32(get(a.getBias())) : nullptr, s,
                                a.getCausal(),
                                a.getEffectiveScale(), f32(out), error))
               return kernelError();

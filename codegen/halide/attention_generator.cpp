@@ -2,11 +2,13 @@
 //
 //   out[b,t,h,:] = Σ_j p(j) · v[b,j,h/g,:] / Σ_j p(j),
 //   p(j) = exp(s(j) − max_j s(j)),
-//   s(j) = scale · q[b,t,h,:]·k[b,j,h/g,:] + log_size[b,j]   (−∞ if masked)
+//   s(j) = scale · q[b,t,h,:]·k[b,j,h/g,:] + log_size[b,j]
+//          + bias[b mod G, h, t, j]                          (−∞ if masked)
 //
 // q is [B,T,H,Dh] (Halide (e, h, t, b)), k [B,S,Hkv,Dh], v [B,S,Hkv,Dv],
 // log_size [B,S] (zeros when the model tracks no token sizes), out
-// [B,T,H,Dv]; g = H / Hkv (grouped-query attention reads one kv head per
+// [B,T,H,Dv], bias [G,H,T,S] (relative positions, window masks; the
+// runtime passes stride-0 zeros when there is none); g = H / Hkv (grouped-query attention reads one kv head per
 // group). With `causal`, query t sees the keys j ≤ t + S − T.
 //
 // Only a tile of `tile` query rows × S keys of scores exists at a time (in
@@ -28,6 +30,7 @@ public:
   Input<Buffer<float, 4>> k{"k"};               // (e, kh, j, b)
   Input<Buffer<float, 4>> v{"v"};               // (e, kh, j, b)
   Input<Buffer<float, 2>> log_size{"log_size"}; // (j, b)
+  Input<Buffer<float, 4>> bias{"bias"};         // (j, t, h, g)
   Input<float> scale{"scale"};
   Input<bool> causal{"causal"};
   Output<Buffer<float, 4>> out{"out"};          // (e, h, t, b)
@@ -44,7 +47,10 @@ public:
     scores(j, t, h, b) += q(re, h, t, b) * kt(j, re, h, b);
     Expr visible = !causal || j <= t + (keys - queries);
     masked(j, t, h, b) = select(
-        visible, scores(j, t, h, b) * scale + log_size(j, b), Float(32).min());
+        visible,
+        scores(j, t, h, b) * scale + log_size(j, b) +
+            bias(j, t, h, b % bias.dim(3).extent()),
+        Float(32).min());
     mx(t, h, b) = Float(32).min();
     mx(t, h, b) = max(mx(t, h, b), masked(rj, t, h, b));
     // fast_exp is exact to the last few mantissa bits for arguments in
@@ -69,6 +75,10 @@ public:
     v.dim(3).set_extent(q.dim(3).extent());
     log_size.dim(0).set_min(0).set_extent(keys);
     log_size.dim(1).set_min(0).set_extent(q.dim(3).extent());
+    bias.dim(0).set_min(0).set_extent(keys);
+    bias.dim(1).set_min(0).set_extent(queries);
+    bias.dim(2).set_min(0).set_extent(heads);
+    bias.dim(3).set_min(0);
     for (int d = 0; d < 4; ++d)
       out.dim(d).set_min(0);
     out.dim(0).set_extent(v.dim(0).extent());
@@ -79,6 +89,7 @@ public:
     k.set_estimates({{0, 64}, {0, 12}, {0, 128}, {0, 1}});
     v.set_estimates({{0, 64}, {0, 12}, {0, 128}, {0, 1}});
     log_size.set_estimates({{0, 128}, {0, 1}});
+    bias.set_estimates({{0, 128}, {0, 128}, {0, 12}, {0, 1}});
     out.set_estimates({{0, 64}, {0, 12}, {0, 128}, {0, 1}});
 
     // --- Schedule (host) -------------------------------------------------

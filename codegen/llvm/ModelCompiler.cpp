@@ -905,7 +905,11 @@ LogicalResult Compiler::emitStep(const Step &step) {
         int64_t kv = static_cast<int64_t>(a.getNumKvHeads());
         return call("slim_k_attention",
                     {ptr(a.getQuery()), ptr(a.getKey()), ptr(a.getValue()),
-                     opt(a.getSizes()), opt(a.getKeyBias()), i64(q[0]),
+                     opt(a.getSizes()), opt(a.getKeyBias()),
+                     opt(a.getBias()),
+                     i64(a.getBias() ? tensorType(a.getBias()).getDimSize(0)
+                                     : 0),
+                     i64(q[0]),
                      i64(q[1]), i64(k[1]),
                      i64(static_cast<int64_t>(a.getNumHeads())), i64(kv),
                      i64(a.getHeadDim()),

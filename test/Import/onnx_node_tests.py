@@ -30,6 +30,14 @@ import tempfile
 
 # Expected failures: test name -> reason. Keep each reason specific.
 EXPECTED_FAILURES = {
+    'test_constant_pad': 'Pad is folded at import or the identity when its pads are zero (Swin, test/Import/fold.test); real padding of run-time tensors is not compiled',
+    'test_edge_pad': 'Pad is folded at import or the identity when its pads are zero (Swin, test/Import/fold.test); real padding of run-time tensors is not compiled',
+    'test_globalaveragepool': 'opset 1 model; Slim reads opsets 13 to 17',
+    'test_globalaveragepool_precomputed': 'opset 1 model; Slim reads opsets 13 to 17',
+    'test_reflect_pad': 'Pad is folded at import or the identity when its pads are zero (Swin, test/Import/fold.test); real padding of run-time tensors is not compiled',
+    'test_scatternd': "ScatterND is folded at import (Swin's shift masks, test/Import/fold.test); not compiled for run-time tensors",
+    'test_scatternd_add': "ScatterND is folded at import (Swin's shift masks, test/Import/fold.test); not compiled for run-time tensors",
+    'test_scatternd_multiply': "ScatterND is folded at import (Swin's shift masks, test/Import/fold.test); not compiled for run-time tensors",
     'test_add_uint8': 'UINT8 tensors; Slim imports float32, int32/int64 and bool',
     'test_and2d': 'opset 7 model; Slim reads opsets 13 to 17',
     'test_and3d': 'opset 7 model; Slim reads opsets 13 to 17',

@@ -139,7 +139,7 @@ func.func @attention(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>) -> tensor<1x4x8xf
 // Tests that a constant padding mask (one value per key, the same for every
 // head and query) becomes the attention's key bias.
 // CHECK-LABEL: func.func @padding_mask
-// CHECK: %[[KB:.*]] = slim.reshape %{{.*}} : tensor<4xf32> -> tensor<1x4xf32>
+// CHECK: %[[KB:.*]] = arith.constant dense<{{\[\[}}0.000000e+00, 0.000000e+00, 0.000000e+00, -3.40282347E+38]]> : tensor<1x4xf32>
 // CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} key_bias(%[[KB]] : tensor<1x4xf32>) heads(2, 2) :
 // CHECK-NOT: slim.softmax
 func.func @padding_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
@@ -160,11 +160,12 @@ func.func @padding_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
 
 // -----
 
-// Tests that a mask that differs between queries and is not causal is left
-// as it was, with a remark saying why.
+// Tests that a constant mask that differs between queries and is not
+// causal becomes the attention's [G, H, T, S] bias (G = 1: one batch row).
 // CHECK-LABEL: func.func @per_query_mask
-// CHECK: slim.softmax
-// CHECK-NOT: slim.attention
+// CHECK: %[[B:.*]] = arith.constant dense<{{.*}}> : tensor<1x2x4x4xf32>
+// CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} bias(%[[B]] : tensor<1x2x4x4xf32>) heads(2, 2) :
+// CHECK-NOT: slim.softmax
 func.func @per_query_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   %c2 = arith.constant dense<2.0> : tensor<f32>
   %mask = arith.constant dense<[[0.0], [0.0], [0.0], [-3.40282347E+38]]> : tensor<4x1xf32>
@@ -174,7 +175,59 @@ func.func @per_query_mask(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   %s = slim.matmul %h, %kt : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
   %sd = slim.div %s, %c2 : tensor<1x2x4x4xf32>, tensor<f32>
   %sm = slim.add %sd, %mask : tensor<1x2x4x4xf32>, tensor<4x1xf32>
-  // expected-remark @+1 {{slim-raise: softmax not raised into slim.attention: a mask that is neither causal nor the same for every head and query (a per-key [B, S] padding term): relative-position biases and per-query masks are not raised}}
+  %p = slim.softmax %sm : tensor<1x2x4x4xf32>
+  %o = slim.matmul %p, %h : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %ot = slim.transpose %o [0, 2, 1, 3] : tensor<1x2x4x4xf32>
+  %om = slim.reshape %ot : tensor<1x4x2x4xf32> -> tensor<1x4x8xf32>
+  return %om : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Tests Swin's window attention: 4 windows as the batch, a relative-position
+// bias [1, H, T, S] on the scores, then a shift mask added while the scores
+// are viewed per window ([B/2, 2, H, T, S] + [1, 2, 1, T, S]): one bias of
+// period 2 over the batch, [2, 2, 4, 4], whose window 1 holds the -100s.
+// CHECK-LABEL: func.func @window_bias
+// CHECK: %[[B:.*]] = arith.constant dense<{{.*}}-1.000000e+02{{.*}}> : tensor<2x2x4x4xf32>
+// CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} bias(%[[B]] : tensor<2x2x4x4xf32>) heads(2, 2) :
+// CHECK-NOT: slim.softmax
+func.func @window_bias(%x: tensor<4x4x8xf32>) -> tensor<4x4x8xf32> {
+  %c2 = arith.constant dense<2.0> : tensor<f32>
+  %rel = arith.constant dense<[[[[0.5, 0.25, 0.0, -0.25]], [[0.1, 0.2, 0.3, 0.4]]]]> : tensor<1x2x1x4xf32>
+  %shift = arith.constant dense<[[[[0.0, 0.0, 0.0, 0.0]]], [[[0.0, 0.0, -100.0, -100.0]]]]> : tensor<2x1x1x4xf32>
+  %r = slim.reshape %x : tensor<4x4x8xf32> -> tensor<4x4x2x4xf32>
+  %h = slim.transpose %r [0, 2, 1, 3] : tensor<4x4x2x4xf32>
+  %kt = slim.transpose %r [0, 2, 3, 1] : tensor<4x4x2x4xf32>
+  %s = slim.matmul %h, %kt : tensor<4x2x4x4xf32>, tensor<4x2x4x4xf32>
+  %sd = slim.div %s, %c2 : tensor<4x2x4x4xf32>, tensor<f32>
+  %sr = slim.add %sd, %rel : tensor<4x2x4x4xf32>, tensor<1x2x1x4xf32>
+  %v5 = slim.reshape %sr : tensor<4x2x4x4xf32> -> tensor<2x2x2x4x4xf32>
+  %sm5 = slim.add %v5, %shift : tensor<2x2x2x4x4xf32>, tensor<2x1x1x4xf32>
+  %sm = slim.reshape %sm5 : tensor<2x2x2x4x4xf32> -> tensor<4x2x4x4xf32>
+  %p = slim.softmax %sm : tensor<4x2x4x4xf32>
+  %o = slim.matmul %p, %h : tensor<4x2x4x4xf32>, tensor<4x2x4x4xf32>
+  %ot = slim.transpose %o [0, 2, 1, 3] : tensor<4x2x4x4xf32>
+  %om = slim.reshape %ot : tensor<4x4x2x4xf32> -> tensor<4x4x8xf32>
+  return %om : tensor<4x4x8xf32>
+}
+
+// -----
+
+// Tests that a mask computed at run time that differs between queries is
+// left as it was, with a remark saying why.
+// CHECK-LABEL: func.func @runtime_per_query_mask
+// CHECK: slim.softmax
+// CHECK-NOT: slim.attention
+func.func @runtime_per_query_mask(%x: tensor<1x4x8xf32>, %mask: tensor<4x1xf32>) -> tensor<1x4x8xf32> {
+  %c2 = arith.constant dense<2.0> : tensor<f32>
+  %r = slim.reshape %x : tensor<1x4x8xf32> -> tensor<1x4x2x4xf32>
+  %h = slim.transpose %r [0, 2, 1, 3] : tensor<1x4x2x4xf32>
+  %kt = slim.transpose %r [0, 2, 3, 1] : tensor<1x4x2x4xf32>
+  %s = slim.matmul %h, %kt : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %sd = slim.div %s, %c2 : tensor<1x2x4x4xf32>, tensor<f32>
+  %sm = slim.add %sd, %mask : tensor<1x2x4x4xf32>, tensor<4x1xf32>
+  // expected-remark @+1 {{slim-raise: softmax not raised into slim.attention: a mask computed at run time that is not the same for every head and query (run-time masks are raised as per-key [B, S] padding terms; constant ones of any shape as a bias)}}
   %p = slim.softmax %sm : tensor<1x2x4x4xf32>
   %o = slim.matmul %p, %h : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
   %ot = slim.transpose %o [0, 2, 1, 3] : tensor<1x2x4x4xf32>

@@ -63,7 +63,8 @@ std::vector<double> attentionReference(const std::vector<float> &q,
                                        const float *sizes,
                                        const AttentionShape &s, bool causal,
                                        double scale,
-                                       const float *keyBias = nullptr) {
+                                       const float *keyBias = nullptr,
+                                       const float *bias = nullptr) {
   std::vector<double> out(s.batch * s.queries * s.heads * s.valueDim);
   int64_t group = s.heads / s.kvHeads;
   for (int64_t b = 0; b < s.batch; ++b)
@@ -80,7 +81,10 @@ std::vector<double> attentionReference(const std::vector<float> &q,
             dot += double(q[((b * s.queries + t) * s.heads + h) * s.headDim + e]) *
                    k[((b * s.keys + j) * s.kvHeads + kh) * s.headDim + e];
           logit[j] = dot * scale + (sizes ? std::log(double(sizes[b * s.keys + j])) : 0.0) +
-                     (keyBias ? double(keyBias[b * s.keys + j]) : 0.0);
+                     (keyBias ? double(keyBias[b * s.keys + j]) : 0.0) +
+                     (bias ? double(bias[(((b % s.biasGroups) * s.heads + h) *
+                                              s.queries + t) * s.keys + j])
+                           : 0.0);
           mx = std::max(mx, logit[j]);
         }
         double total = 0;
@@ -103,6 +107,9 @@ struct AttentionCase {
   // most S - 1) padded with 1 float's lowest value (Hugging Face's
   // finfo.min), 2 -inf (PyTorch's bool masks); 3 a graded bias.
   int keyBias = 0;
+  // A [G, H, T, S] bias (G = shape.biasGroups > 0): relative-position
+  // values with Swin's -100 window masks on some (window, query, key).
+  bool bias = false;
 };
 
 class AttentionTest : public ::testing::TestWithParam<AttentionCase> {};
@@ -127,9 +134,17 @@ TEST_P(AttentionTest, MatchesFloat64Reference) {
                                                      : 0.0f;
     }
   const float *kb = c.keyBias ? bias.data() : nullptr;
+  std::vector<float> full;
+  if (c.bias) {
+    full = randomVector(s.biasGroups * s.heads * s.queries * s.keys, 4);
+    for (size_t e = 0; e < full.size(); ++e)
+      if ((e / s.keys) % s.biasGroups != 0 && (e * 7) % 3 == 0)
+        full[e] = -100.0f;
+  }
+  const float *fb = c.bias ? full.data() : nullptr;
   float scale = 1.0f / std::sqrt(float(s.headDim));
   const std::vector<double> want =
-      attentionReference(q, k, v, sz, s, c.causal, scale, kb);
+      attentionReference(q, k, v, sz, s, c.causal, scale, kb, fb);
   // The kernel splits heads into runs of query tiles by the thread count.
   const int before = threadCount();
   for (int threads : {1, 2, 5}) {
@@ -137,7 +152,7 @@ TEST_P(AttentionTest, MatchesFloat64Reference) {
     setThreadCount(threads);
     std::vector<float> out(s.batch * s.queries * s.heads * s.valueDim, NAN);
     std::string error;
-    ASSERT_TRUE(attention(q.data(), k.data(), v.data(), sz, kb, s, c.causal,
+    ASSERT_TRUE(attention(q.data(), k.data(), v.data(), sz, kb, fb, s, c.causal,
                           scale, out.data(), error))
         << error;
     expectClose(out, want, "attention");
@@ -166,7 +181,16 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{{2, 13, 13, 4, 4, 8, 8}, false, false, 1},
                       AttentionCase{{3, 37, 37, 2, 2, 16, 16}, false, false, 2},
                       AttentionCase{{2, 9, 9, 2, 1, 32, 32}, true, false, 1},
-                      AttentionCase{{2, 45, 45, 2, 2, 48, 48}, false, true, 3}));
+                      AttentionCase{{2, 45, 45, 2, 2, 48, 48}, false, true, 3},
+                      // Full biases: one for all rows (relative positions;
+                      // value width 8 takes the Halide kernel, 16 the
+                      // AVX-512 one), one per window of 4 (windows as the
+                      // batch), with a key bias and causal too.
+                      AttentionCase{{2, 16, 16, 2, 2, 8, 8, 1}, false, false, 0, true},
+                      AttentionCase{{2, 16, 16, 2, 2, 16, 16, 1}, false, false, 0, true},
+                      AttentionCase{{8, 16, 16, 3, 3, 8, 8, 4}, false, false, 0, true},
+                      AttentionCase{{8, 49, 49, 3, 3, 32, 32, 4}, false, false, 0, true},
+                      AttentionCase{{4, 12, 12, 2, 2, 16, 16, 2}, true, true, 1, true}));
 
 // kvAttention, step by step: a prompt of 5 tokens (the tiled kernel), then
 // single tokens and a pair (the few-query loops), each against the float64
@@ -753,16 +777,16 @@ TEST(TokenMerge, DuplicateTokenWithProportionalAttentionChangesNoOtherOutput) {
   AttentionShape merged{1, T - 1, T - 1, 2, 2, d / 2, d / 2};
   std::vector<float> outFull(T * d), outMerged((T - 1) * d);
   std::string error;
-  ASSERT_TRUE(attention(x.data(), x.data(), x.data(), nullptr, nullptr, full, false,
+  ASSERT_TRUE(attention(x.data(), x.data(), x.data(), nullptr, nullptr, nullptr, full, false,
                         0.5f, outFull.data(), error));
-  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), sizes.data(), nullptr, merged,
+  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), sizes.data(), nullptr, nullptr, merged,
                         false, 0.5f, outMerged.data(), error));
   for (int64_t k = 0; k < T - 1; ++k)
     for (int64_t e = 0; e < d; ++e)
       EXPECT_NEAR(outMerged[k * d + e], outFull[order[k] * d + e], 1e-5)
           << "query " << order[k];
   // Without the log-size bias the duplicate's weight is lost: O(1) error.
-  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), nullptr, nullptr, merged, false,
+  ASSERT_TRUE(attention(y.data(), y.data(), y.data(), nullptr, nullptr, nullptr, merged, false,
                         0.5f, outMerged.data(), error));
   double worst = 0;
   for (int64_t k = 0; k < T - 1; ++k)

@@ -22,6 +22,8 @@ OpCounts countOps(ModuleOp module) {
           ++c.n["slim.attention.causal"];
         if (a.getKeyBias())
           ++c.n["slim.attention.key_bias"];
+        if (a.getBias())
+          ++c.n["slim.attention.bias"];
       }
     });
   };
@@ -39,6 +41,8 @@ std::string raiseSummary(const OpCounts &c) {
   if (c["slim.attention"]) {
     os << " (" << c["slim.attention.causal"] << " causal, "
        << c["slim.attention.key_bias"] << " with a padding mask";
+    if (c["slim.attention.bias"])
+      os << ", " << c["slim.attention.bias"] << " with a position bias";
     if (c["slim.rope"])
       os << ", " << c["slim.rope"] << " RoPE";
     os << ")";

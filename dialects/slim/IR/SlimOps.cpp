@@ -343,6 +343,18 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                "query's element type, got ",
                                bias.getType());
   }
+  if (Value bias = adaptor.getBias()) {
+    auto bt = tensorType(bias);
+    if (bt.getRank() != 4 || bt.getDimSize(0) <= 0 ||
+        b % bt.getDimSize(0) != 0 || bt.getDimSize(1) != h ||
+        bt.getDimSize(2) != t || bt.getDimSize(3) != s ||
+        bt.getElementType() != q.getElementType())
+      return fail<AttentionOp>(loc, "bias must be a [G, ", h, ", ", t, ", ", s,
+                               "] ([groups, heads, queries, keys], G dividing "
+                               "the batch ", b,
+                               ") tensor of the query's element type, got ",
+                               bias.getType());
+  }
   int64_t dv = v.getDimSize(2) / hkv;
   inferred.push_back(RankedTensorType::get({b, t, h * dv}, q.getElementType()));
   return success();

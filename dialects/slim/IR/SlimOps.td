@@ -272,6 +272,10 @@ def Slim_AttentionOp : Slim_Op<"attention", [
     `key_bias` `[B, S]` is added to every logit of key `j` of batch row
     `b` (a padding mask: 0 for tokens, a large negative value or -inf for
     padding), for every head and query; it is never materialised per head.
+    The optional constant-shaped `bias` `[G, H, T, S]` is added to the
+    logits of batch row `b` from `bias[b mod G]` (`B % G == 0`): a
+    relative-position bias (`G = 1`) or, with windows as the batch, one per
+    window (Swin's shifted-window masks: row `b` is window `b mod G`).
 
     ```mlir
     %o = slim.attention %q, %k, %v heads(12, 12) causal
@@ -284,6 +288,7 @@ def Slim_AttentionOp : Slim_Op<"attention", [
     Slim_FloatTensor:$value,
     Optional<Slim_FloatTensor>:$sizes,
     Optional<Slim_FloatTensor>:$key_bias,
+    Optional<Slim_FloatTensor>:$bias,
     I64Attr:$num_heads,
     I64Attr:$num_kv_heads,
     UnitAttr:$causal,
@@ -292,6 +297,7 @@ def Slim_AttentionOp : Slim_Op<"attention", [
   let assemblyFormat = [{
     $query `,` $key `,` $value (`sizes` `(` $sizes^ `:` type($sizes) `)`)?
     (`key_bias` `(` $key_bias^ `:` type($key_bias) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
     `heads` `(` $num_heads `,` $num_kv_heads `)` (`causal` $causal^)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
   }];

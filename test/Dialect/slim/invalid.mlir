@@ -304,6 +304,22 @@ func.func @qlinear_float_weight(%x: tensor<2x64xf32>, %w: tensor<8x64xf32>, %s: 
   return
 }
 
+// -----
+
+func.func @attention_bias_groups(%q: tensor<6x4x8xf32>, %b: tensor<4x2x4x4xf32>) {
+  // expected-error @+1 {{'slim.attention' op bias must be a [G, 2, 4, 4] ([groups, heads, queries, keys], G dividing the batch 6) tensor of the query's element type, got 'tensor<4x2x4x4xf32>'}}
+  %o = slim.attention %q, %q, %q bias(%b : tensor<4x2x4x4xf32>) heads(2, 2) : tensor<6x4x8xf32>, tensor<6x4x8xf32>, tensor<6x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_bias_heads(%q: tensor<2x4x8xf32>, %b: tensor<1x4x4x4xf32>) {
+  // expected-error @+1 {{'slim.attention' op bias must be a [G, 2, 4, 4] ([groups, heads, queries, keys], G dividing the batch 2) tensor of the query's element type, got 'tensor<1x4x4x4xf32>'}}
+  %o = slim.attention %q, %q, %q bias(%b : tensor<1x4x4x4xf32>) heads(2, 2) : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // slim.kv_attention
 //===----------------------------------------------------------------------===//

@@ -202,3 +202,11 @@ func.func @kv_step(%q: tensor<1x1x64xf32>, %k: tensor<1x1x32xf32>, %pos: tensor<
   %o = slim.kv_attention %q, %k, %k, %pos heads(4, 2) slot(1) capacity(128) : tensor<1x1x64xf32>, tensor<1x1x32xf32>, tensor<1x1x32xf32>, tensor<1x1xi64>
   return %o : tensor<1x1x64xf32>
 }
+
+// CHECK-LABEL: func.func @attention_biases
+func.func @attention_biases(%q: tensor<4x4x8xf32>, %kb: tensor<4x4xf32>,
+                            %b: tensor<2x2x4x4xf32>) -> tensor<4x4x8xf32> {
+  // CHECK: slim.attention %{{.*}}, %{{.*}}, %{{.*}} key_bias(%{{.*}} : tensor<4x4xf32>) bias(%{{.*}} : tensor<2x2x4x4xf32>) heads(2, 2) : tensor<4x4x8xf32>, tensor<4x4x8xf32>, tensor<4x4x8xf32>
+  %o = slim.attention %q, %q, %q key_bias(%kb : tensor<4x4xf32>) bias(%b : tensor<2x2x4x4xf32>) heads(2, 2) : tensor<4x4x8xf32>, tensor<4x4x8xf32>, tensor<4x4x8xf32>
+  return %o : tensor<4x4x8xf32>
+}

@@ -49,3 +49,40 @@ g = helper.make_graph(nodes, "fold", [x], [y],
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
 onnx.checker.check_model(m)
 onnx.save(m, os.path.join(here, "fold.onnx"))
+
+# fold2.onnx: ScatterND (Swin's shift masks), constant Pad, Slice with
+# negative steps (how exporters reverse pad lists), evaluated at import;
+# and on a run-time image a zero Pad (the identity), GlobalAveragePool and
+# Flatten.
+img = helper.make_tensor_value_info("img", TensorProto.FLOAT, [1, 2, 2, 3])
+pooled = helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, 2])
+x2 = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+y2 = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+inits = [
+    helper.make_tensor("data", TensorProto.FLOAT, [4], [0, 0, 0, 0]),
+    helper.make_tensor("idx", TensorProto.INT64, [2, 1], [1, 3]),
+    helper.make_tensor("upd", TensorProto.FLOAT, [2], [5, 7]),
+    helper.make_tensor("pads", TensorProto.INT64, [2], [1, 1]),
+    helper.make_tensor("two", TensorProto.FLOAT, [], [2]),
+    helper.make_tensor("rs", TensorProto.INT64, [1], [-1]),
+    helper.make_tensor("re", TensorProto.INT64, [1], [-9223372036854775807]),
+    helper.make_tensor("ax", TensorProto.INT64, [1], [0]),
+    helper.make_tensor("rstep", TensorProto.INT64, [1], [-1]),
+    helper.make_tensor("s0", TensorProto.INT64, [1], [0]),
+    helper.make_tensor("s4", TensorProto.INT64, [1], [4]),
+    helper.make_tensor("zpads", TensorProto.INT64, [8], [0] * 8),
+]
+nodes2 = [
+    helper.make_node("ScatterND", ["data", "idx", "upd"], ["sc"], name="scatter"),  # [0, 5, 0, 7]
+    helper.make_node("Pad", ["sc", "pads", "two"], ["pd"], name="pad"),             # [2, 0, 5, 0, 7, 2]
+    helper.make_node("Slice", ["pd", "rs", "re", "ax", "rstep"], ["rev"], name="reverse"),  # [2, 7, 0, 5, 0, 2]
+    helper.make_node("Slice", ["rev", "s0", "s4"], ["head"], name="head"),          # [2, 7, 0, 5]
+    helper.make_node("Add", ["x", "head"], ["y"], name="add_x"),
+    helper.make_node("Pad", ["img", "zpads"], ["img0"], name="zero_pad"),
+    helper.make_node("GlobalAveragePool", ["img0"], ["gap"], name="gap"),
+    helper.make_node("Flatten", ["gap"], ["pooled"], name="flatten"),
+]
+g2 = helper.make_graph(nodes2, "fold2", [x2, img], [y2, pooled], initializer=inits)
+m2 = helper.make_model(g2, opset_imports=[helper.make_opsetid("", 17)])
+onnx.checker.check_model(m2)
+onnx.save(m2, os.path.join(here, "fold2.onnx"))
