@@ -1,0 +1,89 @@
+//===- Registry.cpp - the ONNX op types Slim imports
+//-----------------------===//
+//
+// One entry per op type: the member that folds it at import time (when its
+// inputs are known), whether it folds with run-time inputs too, and the
+// member that emits it as slim ops. checkSupported() reports every type
+// missing from this table; an op with a folder and no emitter is refused on
+// run-time values with that reason.
+//
+//===----------------------------------------------------------------------===//
+
+#include "importers/onnx/OnnxImporter.h"
+
+using namespace mlir;
+using namespace mlir::slim::onnx_import;
+
+std::string mlir::slim::onnx_import::opKey(const onnx::NodeProto &n) {
+  if (n.domain().empty() || n.domain() == "ai.onnx")
+    return n.op_type();
+  return n.domain() + "::" + n.op_type();
+}
+
+const llvm::StringMap<OpInfo> &mlir::slim::onnx_import::opRegistry() {
+  static const llvm::StringMap<OpInfo> registry = {
+      {"Add", {&NodeFolder::foldBinary, false, &NodeEmitter::emitArithmetic}},
+      {"And", {&NodeFolder::foldBinary, false, nullptr}},
+      {"Cast", {&NodeFolder::foldCast, false, &NodeEmitter::emitCast}},
+      {"Concat", {&NodeFolder::foldConcat, false, &NodeEmitter::emitConcat}},
+      {"Constant", {&NodeFolder::foldConstant, true, nullptr}},
+      {"ConstantOfShape", {&NodeFolder::foldConstantOfShape, false, nullptr}},
+      {"Conv", {nullptr, false, &NodeEmitter::emitConv}},
+      {"Cos", {&NodeFolder::foldUnary, false, &NodeEmitter::emitCos}},
+      {"CumSum", {&NodeFolder::foldCumSum, false, nullptr}},
+      {"Div", {&NodeFolder::foldBinary, false, &NodeEmitter::emitArithmetic}},
+      {"Dropout", {nullptr, false, &NodeEmitter::emitDropout}},
+      {"Equal", {&NodeFolder::foldBinary, false, nullptr}},
+      {"Erf", {&NodeFolder::foldUnary, false, &NodeEmitter::emitErf}},
+      {"Exp", {&NodeFolder::foldUnary, false, &NodeEmitter::emitExp}},
+      {"Expand",
+       {&NodeFolder::foldExpand, false, &NodeEmitter::emitReshapeLike}},
+      {"Flatten", {nullptr, false, &NodeEmitter::emitFlatten}},
+      {"Gather", {&NodeFolder::foldGather, false, &NodeEmitter::emitSliceLike}},
+      {"Gemm", {nullptr, false, &NodeEmitter::emitGemm}},
+      {"GlobalAveragePool",
+       {nullptr, false, &NodeEmitter::emitGlobalAveragePool}},
+      {"Greater", {&NodeFolder::foldBinary, false, nullptr}},
+      {"GreaterOrEqual", {&NodeFolder::foldBinary, false, nullptr}},
+      {"Identity",
+       {&NodeFolder::foldIdentity, false, &NodeEmitter::emitIdentity}},
+      {"LayerNormalization",
+       {nullptr, false, &NodeEmitter::emitLayerNormalization}},
+      {"Less", {&NodeFolder::foldBinary, false, nullptr}},
+      {"LessOrEqual", {&NodeFolder::foldBinary, false, nullptr}},
+      {"MatMul", {nullptr, false, &NodeEmitter::emitMatMul}},
+      {"Mod", {&NodeFolder::foldBinary, false, nullptr}},
+      {"Mul", {&NodeFolder::foldBinary, false, &NodeEmitter::emitArithmetic}},
+      {"Neg", {&NodeFolder::foldUnary, false, &NodeEmitter::emitNeg}},
+      {"Not", {&NodeFolder::foldUnary, false, nullptr}},
+      {"Or", {&NodeFolder::foldBinary, false, nullptr}},
+      {"Pad", {&NodeFolder::foldPad, false, &NodeEmitter::emitPad}},
+      {"Pow", {&NodeFolder::foldBinary, false, &NodeEmitter::emitArithmetic}},
+      {"Range", {&NodeFolder::foldRange, false, nullptr}},
+      {"Reciprocal",
+       {&NodeFolder::foldUnary, false, &NodeEmitter::emitReciprocal}},
+      {"ReduceMean", {nullptr, false, &NodeEmitter::emitReduceMean}},
+      {"Relu", {&NodeFolder::foldUnary, false, &NodeEmitter::emitRelu}},
+      {"Reshape",
+       {&NodeFolder::foldReshape, false, &NodeEmitter::emitReshapeLike}},
+      {"ScatterND", {&NodeFolder::foldScatterND, false, nullptr}},
+      {"Shape", {&NodeFolder::foldShape, true, nullptr}},
+      {"Sigmoid", {&NodeFolder::foldUnary, false, &NodeEmitter::emitSigmoid}},
+      {"Sin", {&NodeFolder::foldUnary, false, &NodeEmitter::emitSin}},
+      {"Slice", {&NodeFolder::foldSlice, false, &NodeEmitter::emitSliceLike}},
+      {"Softmax", {nullptr, false, &NodeEmitter::emitSoftmax}},
+      {"Split", {nullptr, false, &NodeEmitter::emitSliceLike}},
+      {"Sqrt", {&NodeFolder::foldUnary, false, &NodeEmitter::emitSqrt}},
+      {"Squeeze",
+       {&NodeFolder::foldSqueezeLike, false, &NodeEmitter::emitReshapeLike}},
+      {"Sub", {&NodeFolder::foldBinary, false, &NodeEmitter::emitArithmetic}},
+      {"Tanh", {&NodeFolder::foldUnary, false, &NodeEmitter::emitTanh}},
+      {"Transpose",
+       {&NodeFolder::foldTranspose, false, &NodeEmitter::emitTranspose}},
+      {"Trilu", {&NodeFolder::foldTrilu, false, nullptr}},
+      {"Unsqueeze",
+       {&NodeFolder::foldSqueezeLike, false, &NodeEmitter::emitReshapeLike}},
+      {"Where", {&NodeFolder::foldWhere, false, &NodeEmitter::emitWhere}},
+  };
+  return registry;
+}
