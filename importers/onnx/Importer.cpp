@@ -127,6 +127,37 @@ int64_t normAxis(int64_t axis, int64_t rank) {
 // Loading and checking
 //===----------------------------------------------------------------------===//
 
+/// ONNX Runtime's optimizer writes some of its own ops in the default
+/// domain (SimplifiedLayerNormalization; LayerNormalization below opset
+/// 17), where ONNX's checker and shape inference know no schema for them:
+/// they move to com.microsoft, beside ORT's other fused ops.
+void OnnxImporter::adoptRuntimeOps(onnx::ModelProto &model) {
+  int64_t opset = 0;
+  bool haveMs = false;
+  for (const auto &o : model.opset_import()) {
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+    haveMs |= o.domain() == "com.microsoft";
+  }
+  bool moved = false;
+  for (auto &n : *model.mutable_graph()->mutable_node()) {
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
+      continue;
+    if (n.op_type() != "SimplifiedLayerNormalization" &&
+        n.op_type() != "LayerNormalization")
+      continue;
+    if (onnx::OpSchemaRegistry::Schema(n.op_type(), int(opset), ""))
+      continue;
+    n.set_domain("com.microsoft");
+    moved = true;
+  }
+  if (moved && !haveMs) {
+    auto *o = model.add_opset_import();
+    o->set_domain("com.microsoft");
+    o->set_version(1);
+  }
+}
+
 LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
   std::unique_ptr<llvm::MemoryBuffer> file;
@@ -150,6 +181,7 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
     return error(loc) << "not a valid ONNX model: it has no graph";
   if (failed(inlineExternalData(model, loc)))
     return failure();
+  adoptRuntimeOps(model);
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {

@@ -21,6 +21,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
+#include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
 #include <map>
@@ -123,6 +124,7 @@ public:
   // importer's state through these members; this header is internal.
   // Graph-level steps.
   LogicalResult load(onnx::ModelProto &model);
+  void adoptRuntimeOps(onnx::ModelProto &model);
   LogicalResult checkSupported(const onnx::GraphProto &g);
   LogicalResult checkOpset(const onnx::ModelProto &model);
   LogicalResult inferShapes(const onnx::ModelProto &model);
@@ -305,6 +307,10 @@ public:
   LogicalResult emitLayerNormalization();
   LogicalResult emitGemm();
   LogicalResult emitConv();
+  LogicalResult emitFusedMatMul();
+  LogicalResult emitContribGelu();
+  LogicalResult emitQuickGelu();
+  LogicalResult emitContribNorm();
 
 private:
   OnnxImporter &im;

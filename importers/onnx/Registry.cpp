@@ -84,6 +84,26 @@ const llvm::StringMap<OpInfo> &mlir::slim::onnx_import::opRegistry() {
       {"Unsqueeze",
        {&NodeFolder::foldSqueezeLike, false, &NodeEmitter::emitReshapeLike}},
       {"Where", {&NodeFolder::foldWhere, false, &NodeEmitter::emitWhere}},
+      // ONNX Runtime's fused ops, as its optimizer saves them.
+      {"com.microsoft::FusedMatMul",
+       {nullptr, false, &NodeEmitter::emitFusedMatMul}},
+      {"com.microsoft::Gelu", {nullptr, false, &NodeEmitter::emitContribGelu}},
+      {"com.microsoft::BiasGelu",
+       {nullptr, false, &NodeEmitter::emitContribGelu}},
+      {"com.microsoft::FastGelu",
+       {nullptr, false, &NodeEmitter::emitContribGelu}},
+      {"com.microsoft::QuickGelu",
+       {nullptr, false, &NodeEmitter::emitQuickGelu}},
+      {"com.microsoft::SkipLayerNormalization",
+       {nullptr, false, &NodeEmitter::emitContribNorm}},
+      {"com.microsoft::SkipSimplifiedLayerNormalization",
+       {nullptr, false, &NodeEmitter::emitContribNorm}},
+      // ORT writes these in the default domain; the importer moves them to
+      // com.microsoft before ONNX's checker, which does not know them.
+      {"com.microsoft::SimplifiedLayerNormalization",
+       {nullptr, false, &NodeEmitter::emitContribNorm}},
+      {"com.microsoft::LayerNormalization",
+       {nullptr, false, &NodeEmitter::emitLayerNormalization}},
   };
   return registry;
 }
