@@ -24,6 +24,9 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
       Gemm, and the reshape sandwich GPT-2's Conv1D exports;
     * `layer_norm` (decomposed ReduceMean/Sub/Pow/Sqrt/Div form; the fused
       op is imported directly) and `rms_norm` (x · 1/sqrt(mean(x²) + eps) · g);
+      an `rms_norm` of x − mean(x) (ONNX Runtime's SimplifiedLayerNormalization
+      after its optimizer, possibly behind a transpose that brings the
+      mean's axis last) becomes x's `layer_norm`;
     * `gelu` (erf and tanh forms) and `silu` (x · sigmoid(x));
     * multi-head and grouped-query `attention`, whatever the exporter's
       layout: the reshapes, transposes, slices and broadcasts between a

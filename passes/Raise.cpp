@@ -347,6 +347,53 @@ void raiseNorms(func::FuncOp func) {
     }
     buildNorm<RmsNormOp>(op->getResult(0), x, den->second);
   }
+  // An RMSNorm of x - mean(x) is x's LayerNorm (ONNX Runtime's optimizer
+  // fuses the tail of a LayerNorm into SimplifiedLayerNormalization when
+  // the mean has another reader); a constant bias added after it joins it.
+  SmallVector<RmsNormOp> rms;
+  func.walk([&](RmsNormOp op) { rms.push_back(op); });
+  for (RmsNormOp op : rms) {
+    // Possibly through a transpose that brings the mean's axis last (ORT's
+    // transpose optimizer computes the mean in another layout).
+    Value centred = op.getInput();
+    auto perm = def<TransposeOp>(centred);
+    if (perm)
+      centred = perm.getInput();
+    auto sub = def<SubOp>(centred);
+    auto mean = sub ? def<ReduceMeanOp>(sub.getRhs()) : ReduceMeanOp();
+    if (!mean || !mean.getKeepdims() || mean.getInput() != sub.getLhs() ||
+        mean.getAxes().size() != 1 ||
+        sub.getType() != sub.getLhs().getType())
+      continue;
+    int64_t rank = tensorType(centred).getRank();
+    auto axis = normalizeAxis(mean.getAxes()[0], rank);
+    int64_t last = perm ? perm.getPermutation().back() : rank - 1;
+    if (axis != std::optional<int64_t>(last))
+      continue;
+    Value bias = op.getBias(), result = op.getResult();
+    int64_t d = tensorType(result).getShape().back();
+    if (!bias && hasOneUse(result)) {
+      if (auto add = dyn_cast<AddOp>(*result.getUsers().begin())) {
+        Value bb = add.getLhs() == result ? add.getRhs() : add.getLhs();
+        if (isConstant(bb) &&
+            tensorType(bb).getShape() == ArrayRef<int64_t>{d} &&
+            add.getType() == result.getType()) {
+          bias = bb;
+          result = add.getResult();
+        }
+      }
+    }
+    OpBuilder b(result.getDefiningOp());
+    Value x = sub.getLhs();
+    if (perm)
+      x = b.create<TransposeOp>(perm.getLoc(), perm.getType(), x,
+                                perm.getPermutationAttr());
+    Value ln = b.create<LayerNormOp>(op.getLoc(), result.getType(), x,
+                                     op.getScale(), bias,
+                                     op.getEpsilonAttr(),
+                                     b.getI64IntegerAttr(-1));
+    result.replaceAllUsesWith(ln);
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -295,3 +295,23 @@ func.func @not_a_norm(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %n = slim.div %x, %s : tensor<2x8xf32>, tensor<1x8xf32>
   return %n : tensor<2x8xf32>
 }
+
+// -----
+
+// Tests that an RMSNorm of x - mean(x) becomes x's LayerNorm, also when the
+// mean was taken in another layout and a transpose brings its axis last (as
+// ONNX Runtime's optimizer leaves it), with the bias added after it.
+// CHECK-LABEL: func.func @centred_rms_norm
+// CHECK: %[[T:.*]] = slim.transpose %arg0 [0, 2, 1] : tensor<1x4x3xf32>
+// CHECK: slim.layer_norm %[[T]], %arg1, %{{.*}} {epsilon = 9.99999997E-7 : f32} : tensor<1x3x4xf32>, tensor<4xf32>, tensor<4xf32>
+// CHECK-NOT: slim.rms_norm
+// CHECK-NOT: slim.add
+func.func @centred_rms_norm(%x: tensor<1x4x3xf32>, %g: tensor<4xf32>) -> tensor<1x3x4xf32> {
+  %b = arith.constant dense<[0.5, 0.25, 0.0, -0.5]> : tensor<4xf32>
+  %m = slim.reduce_mean %x [1] : tensor<1x4x3xf32>
+  %c = slim.sub %x, %m : tensor<1x4x3xf32>, tensor<1x1x3xf32>
+  %t = slim.transpose %c [0, 2, 1] : tensor<1x4x3xf32>
+  %n = slim.rms_norm %t, %g {epsilon = 1.0e-6 : f32} : tensor<1x3x4xf32>, tensor<4xf32>
+  %y = slim.add %n, %b : tensor<1x3x4xf32>, tensor<4xf32>
+  return %y : tensor<1x3x4xf32>
+}
