@@ -13,7 +13,10 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <functional>
+#include <map>
 #include <string>
+#include <tuple>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,6 +76,73 @@ bool readAll(int fd, uint8_t *p, size_t bytes) {
 
 } // namespace
 
+/// A weights file's bytes in memory: mapped, or read into 2 MB pages.
+struct Model::Weights {
+  void *mapping = nullptr;
+  size_t size = 0;
+  const uint8_t *data = nullptr;
+  ~Weights() {
+    if (mapping)
+      munmap(mapping, size);
+  }
+};
+
+/// One call's working memory: the arena and, once it generated, the KV
+/// cache.
+struct Model::Context {
+  void *arenaMapping = nullptr;
+  size_t arenaMappingSize = 0;
+  uint8_t *arena = nullptr;
+  uint8_t *kvCache = nullptr;
+  ~Context() {
+    if (arenaMapping)
+      munmap(arenaMapping, arenaMappingSize);
+    std::free(kvCache);
+  }
+};
+
+namespace {
+/// The weights files mapped in this process, by identity (device, inode,
+/// size, modification time): handles of one file share one mapping.
+std::mutex weightsMutex;
+std::map<std::tuple<dev_t, ino_t, off_t, int64_t, int64_t>,
+         std::weak_ptr<Model::Weights>>
+    weightsByFile;
+} // namespace
+
+Model::Context *Model::acquire(std::string &error) {
+  {
+    std::lock_guard<std::mutex> lock(poolMutex);
+    if (!idle.empty()) {
+      Context *c = idle.back();
+      idle.pop_back();
+      return c;
+    }
+  }
+  const slim_model_desc &d = slim_model;
+  auto c = std::make_unique<Context>();
+  c->arena = hugePageMemory(size_t(std::max<int64_t>(d.arena_bytes, 1)),
+                            c->arenaMapping, c->arenaMappingSize);
+  if (!c->arena) {
+    error = "cannot allocate the " + std::to_string(d.arena_bytes) +
+            "-byte arena";
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(poolMutex);
+  contexts.push_back(std::move(c));
+  return contexts.back().get();
+}
+
+void Model::release(Context *c) {
+  std::lock_guard<std::mutex> lock(poolMutex);
+  idle.push_back(c);
+}
+
+size_t Model::contextCount() {
+  std::lock_guard<std::mutex> lock(poolMutex);
+  return contexts.size();
+}
+
 std::unique_ptr<Model> Model::load(const char *weightsPath,
                                    std::string &error) {
   installHalideErrorHandler();
@@ -96,12 +166,30 @@ std::unique_ptr<Model> Model::load(const char *weightsPath,
       ::close(fd);
       return nullptr;
     }
+    // Another handle of the same file: its mapping.
+    auto key = std::make_tuple(st.st_dev, st.st_ino, st.st_size,
+                               int64_t(st.st_mtim.tv_sec),
+                               int64_t(st.st_mtim.tv_nsec));
+    std::lock_guard<std::mutex> lock(weightsMutex);
+    if (auto shared = weightsByFile[key].lock()) {
+      ::close(fd);
+      m->weightsOwner = shared;
+      m->weights = shared->data;
+      Context *c = m->acquire(error);
+      if (!c)
+        return nullptr;
+      m->release(c);
+      return m;
+    }
+    m->weightsOwner = std::make_shared<Weights>();
+    weightsByFile[key] = m->weightsOwner;
+    Weights &w = *m->weightsOwner;
     if (d.weights_bytes > 0 && d.dense_weights) {
       // Every run reads all of them: read into 2 MB pages (a DeiT-S int8
       // inference streams 23 MB of weights; in 4 KB pages from the file
       // mapping it ran ~0.6% slower), then made read-only.
-      uint8_t *p = hugePageMemory(size_t(d.weights_bytes), m->mapping,
-                                  m->mappingSize);
+      uint8_t *p = hugePageMemory(size_t(d.weights_bytes), w.mapping,
+                                  w.size);
       if (!p) {
         error = path + ": cannot allocate " +
                 std::to_string(d.weights_bytes) +
@@ -114,8 +202,8 @@ std::unique_ptr<Model> Model::load(const char *weightsPath,
         ::close(fd);
         return nullptr;
       }
-      mprotect(m->mapping, m->mappingSize, PROT_READ);
-      m->weights = p;
+      mprotect(w.mapping, w.size, PROT_READ);
+      w.data = p;
     } else if (d.weights_bytes > 0) {
       // Mapped, not read: pages are read as the code first touches them,
       // so an embedding table, of which a run reads a few rows, stays
@@ -127,39 +215,35 @@ std::unique_ptr<Model> Model::load(const char *weightsPath,
         ::close(fd);
         return nullptr;
       }
-      m->mapping = p;
-      m->mappingSize = d.weights_bytes;
-      m->weights = static_cast<const uint8_t *>(p);
+      w.mapping = p;
+      w.size = d.weights_bytes;
+      w.data = static_cast<const uint8_t *>(p);
     }
     ::close(fd);
+    m->weights = w.data;
   }
-  m->arena = hugePageMemory(size_t(std::max<int64_t>(d.arena_bytes, 1)),
-                            m->arenaMapping, m->arenaMappingSize);
-  if (!m->arena) {
-    error = "cannot allocate the " + std::to_string(d.arena_bytes) +
-            "-byte arena";
+  // The first context now: a model that cannot get one arena fails here.
+  Context *c = m->acquire(error);
+  if (!c)
     return nullptr;
-  }
+  m->release(c);
   return m;
 }
 
-Model::~Model() {
-  if (mapping)
-    munmap(mapping, mappingSize);
-  if (arenaMapping)
-    munmap(arenaMapping, arenaMappingSize);
-  std::free(kvCache);
-}
+Model::~Model() = default;
 
 bool Model::run(void *const *inputs, void *const *outputs,
                 std::string &error) {
-  int32_t rc = slim_model_compute(const_cast<void **>(inputs),
-                                  const_cast<void **>(outputs), arena, weights);
-  if (rc != 0) {
-    error = slim_last_error();
+  Context *c = acquire(error);
+  if (!c)
     return false;
-  }
-  return true;
+  int32_t rc = slim_model_compute(const_cast<void **>(inputs),
+                                  const_cast<void **>(outputs), c->arena,
+                                  weights);
+  if (rc != 0)
+    error = slim_last_error();
+  release(c);
+  return rc == 0;
 }
 
 } // namespace slim::rt
@@ -213,14 +297,14 @@ double msSince(std::chrono::steady_clock::time_point t0) {
 
 } // namespace
 
-bool Model::step(slim_step_fn fn, const std::vector<int64_t> &ids,
+bool Model::step(Context &c, slim_step_fn fn, const std::vector<int64_t> &ids,
                  int64_t position, int64_t row, float *logits,
                  std::string &error) {
   std::vector<int64_t> positions(ids.size());
   std::iota(positions.begin(), positions.end(), position);
   void *inputs[] = {const_cast<int64_t *>(ids.data()), positions.data(), &row};
   void *outputs[] = {logits};
-  if (fn(inputs, outputs, arena, weights, kvCache) != 0) {
+  if (fn(inputs, outputs, c.arena, weights, c.kvCache) != 0) {
     error = slim_last_error();
     return false;
   }
@@ -263,15 +347,21 @@ bool Model::generate(const std::vector<int64_t> &prompt, int64_t count,
             " (compile with a larger slimc --max-seq-len)";
     return false;
   }
-  if (!kvCache) {
-    kvCache = static_cast<uint8_t *>(std::aligned_alloc(
+  Context *c = acquire(error);
+  if (!c)
+    return false;
+  // Back to the pool however this call ends.
+  std::unique_ptr<Context, std::function<void(Context *)>> lease(
+      c, [this](Context *x) { release(x); });
+  if (!c->kvCache) {
+    c->kvCache = static_cast<uint8_t *>(std::aligned_alloc(
         64, size_t((d.kv_cache_bytes + 63) / 64 * 64)));
-    if (!kvCache) {
+    if (!c->kvCache) {
       error = "cannot allocate the " + std::to_string(d.kv_cache_bytes) +
               "-byte KV cache";
       return false;
     }
-    std::memset(kvCache, 0, size_t(d.kv_cache_bytes));
+    std::memset(c->kvCache, 0, size_t(d.kv_cache_bytes));
   }
   tokens.clear();
   if (logits)
@@ -293,7 +383,7 @@ bool Model::generate(const std::vector<int64_t> &prompt, int64_t count,
     std::copy(prompt.begin() + begin,
               prompt.begin() + std::min(n, begin + chunk), ids.begin());
     int64_t last = std::min(n, begin + chunk) - 1 - begin;
-    if (!step(d.prefill, ids, begin, last, row.data(), error))
+    if (!step(*c, d.prefill, ids, begin, last, row.data(), error))
       return false;
     ++st.prefillSteps;
     start = begin + chunk;
@@ -308,7 +398,7 @@ bool Model::generate(const std::vector<int64_t> &prompt, int64_t count,
 
   t0 = std::chrono::steady_clock::now();
   for (int64_t i = 1; i < count; ++i) {
-    if (!step(d.decode, {next}, n + i - 1, 0, row.data(), error))
+    if (!step(*c, d.decode, {next}, n + i - 1, 0, row.data(), error))
       return false;
     ++st.decodeSteps;
     next = pick(row.data(), vocab, sampling, rng);

@@ -1,7 +1,10 @@
 //===- Model.h - a loaded compiled model ------------------------*- C++ -*-===//
 //
 // Owns what one compiled model needs at run time: its weights (linked in,
-// or mmap'ed from the weights file beside the binary) and its arena.
+// or mmap'ed from the weights file beside the binary, one mapping shared by
+// every handle of the same file in the process) and a pool of execution
+// contexts (an arena and, for generation, a KV cache): each concurrent call
+// takes its own context, so one Model may be called from many threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,7 +29,8 @@ public:
                                      std::string &error);
   ~Model();
 
-  /// Runs on caller-owned buffers, one per input/output, in order.
+  /// Runs on caller-owned buffers, one per input/output, in order. Safe
+  /// to call from several threads at once (each call gets its own arena).
   bool run(void *const *inputs, void *const *outputs, std::string &error);
 
   const slim_model_desc &desc() const { return slim_model; }
@@ -47,25 +52,36 @@ public:
   /// the prompt runs through the prefill step in chunks, then one decode
   /// step per further token, on the KV cache. `logits`, when given, gets
   /// the [count, vocab] logits each token was picked from. Checks the ids
-  /// and that prompt + count fits the cache before any work.
+  /// and that prompt + count fits the cache before any work. Safe to call
+  /// from several threads at once (each call gets its own arena and cache).
   bool generate(const std::vector<int64_t> &prompt, int64_t count,
                 const Sampling &sampling, std::vector<int64_t> &tokens,
                 std::vector<float> *logits, GenerateStats *stats,
                 std::string &error);
 
+  /// How many execution contexts the pool holds (the most calls that ran
+  /// at once so far).
+  size_t contextCount();
+
+  struct Context;
+  struct Weights;
+
 private:
   Model() = default;
-  bool step(slim_step_fn fn, const std::vector<int64_t> &ids,
+  /// An idle context, or a new one; null (with `error`) when memory for
+  /// another arena cannot be had.
+  Context *acquire(std::string &error);
+  void release(Context *c);
+  bool step(Context &c, slim_step_fn fn, const std::vector<int64_t> &ids,
             int64_t position, int64_t row, float *logits, std::string &error);
 
   const uint8_t *weights = nullptr;
-  // The weights (their file mapped, or read into anonymous memory) and the
-  // arena (anonymous, in 2 MB pages where the kernel grants them);
-  // munmap'ed by the destructor.
-  void *mapping = nullptr, *arenaMapping = nullptr;
-  size_t mappingSize = 0, arenaMappingSize = 0;
-  uint8_t *arena = nullptr;
-  uint8_t *kvCache = nullptr;
+  // The weights' file mapped or read into anonymous memory; shared with the
+  // other handles of the same file, unmapped with the last of them.
+  std::shared_ptr<Weights> weightsOwner;
+  std::mutex poolMutex;
+  std::vector<std::unique_ptr<Context>> contexts; // all of them
+  std::vector<Context *> idle;                    // those not in a call
 };
 
 } // namespace slim::rt
