@@ -150,6 +150,12 @@ static int share(const char *name) {
     return 1;
   slim_model_destroy(b);
   printf("share: all destroyed, %d mapping(s)\n", mappingsOf(name));
+  for (int i = 0; i < desc->num_inputs; ++i)
+    free(ins[i]);
+  for (int o = 0; o < desc->num_outputs; ++o) {
+    free(outA[o]);
+    free(outB[o]);
+  }
   return 0;
 }
 
