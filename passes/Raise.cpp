@@ -258,6 +258,23 @@ std::optional<std::pair<Value, float>> rmsDenominator(Value v) {
   return std::make_pair(d, float(*eps));
 }
 
+/// When the only user of `result` adds a constant vector of its last
+/// axis's size to it: that vector (a norm's bias), with `result` moved to
+/// the sum. Otherwise null.
+Value absorbBias(Value &result) {
+  if (!hasOneUse(result))
+    return {};
+  auto add = dyn_cast<AddOp>(*result.getUsers().begin());
+  if (!add || add.getType() != result.getType())
+    return {};
+  Value bb = add.getLhs() == result ? add.getRhs() : add.getLhs();
+  int64_t d = tensorType(result).getShape().back();
+  if (!isConstant(bb) || tensorType(bb).getShape() != ArrayRef<int64_t>{d})
+    return {};
+  result = add.getResult();
+  return bb;
+}
+
 /// Replaces `root` with a norm of `x`, absorbing a following ·g and +b.
 template <typename NormOp>
 void buildNorm(Value root, Value x, float eps) {
@@ -277,16 +294,8 @@ void buildNorm(Value root, Value x, float eps) {
       }
     }
   }
-  if (gain && hasOneUse(result)) {
-    Operation *user = *result.getUsers().begin();
-    if (auto add = dyn_cast<AddOp>(user)) {
-      Value bb = add.getLhs() == result ? add.getRhs() : add.getLhs();
-      if (vecOf(bb) && add.getType() == root.getType()) {
-        bias = bb;
-        result = add.getResult();
-      }
-    }
-  }
+  if (gain)
+    bias = absorbBias(result);
   Operation *anchor = result.getDefiningOp();
   OpBuilder b(anchor);
   if (!gain) {
@@ -371,18 +380,8 @@ void raiseNorms(func::FuncOp func) {
     if (axis != std::optional<int64_t>(last))
       continue;
     Value bias = op.getBias(), result = op.getResult();
-    int64_t d = tensorType(result).getShape().back();
-    if (!bias && hasOneUse(result)) {
-      if (auto add = dyn_cast<AddOp>(*result.getUsers().begin())) {
-        Value bb = add.getLhs() == result ? add.getRhs() : add.getLhs();
-        if (isConstant(bb) &&
-            tensorType(bb).getShape() == ArrayRef<int64_t>{d} &&
-            add.getType() == result.getType()) {
-          bias = bb;
-          result = add.getResult();
-        }
-      }
-    }
+    if (!bias)
+      bias = absorbBias(result);
     OpBuilder b(result.getDefiningOp());
     Value x = sub.getLhs();
     if (perm)
