@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMLNTORMSNORMPASS
@@ -50,6 +51,21 @@ struct Consumer {
   SmallVector<Operation *> path; // slices / reshapes between norm and linear
 };
 
+/// One residual stream: a chain of residuals, each reading the previous
+/// one's result, from the value x0 that starts it. Hierarchical models
+/// (Swin) have one per stage, the next written from the previous one
+/// through patch merging.
+struct Stream {
+  Value x0;
+  int64_t afterBlock = -1; // the block before it (-1: none)
+  SmallVector<ResidualOp> chain;
+  SmallVector<Edit> writerEdits; // recentring what writes x0
+  bool tiedTable = false;        // x0 reads an embedding table shared with the head
+  Operation *unedited = nullptr; // a writer whose mean no weight edit removes
+  std::string why;               // ... and what it is
+  bool center = false;           // one mean subtraction after x0 instead
+};
+
 class Rewriter {
 public:
   Rewriter(func::FuncOp func, bool untie, bool crms)
@@ -61,25 +77,28 @@ public:
   bool nothingToDo() const { return norms.empty(); }
 
 private:
-  LogicalResult checkReaders(Value v, int64_t afterBlock);
+  LogicalResult checkReaders(Value v, int64_t afterBlock, bool direct);
+  LogicalResult analyzeStream(Stream &s, bool derivedStart);
   LogicalResult checkNorm(LayerNormOp ln);
-  LogicalResult collectWriters(Value v);
+  bool derived(Value v) const;
+  bool collectWriters(Value v, Stream &s);
   LogicalResult branchEnd(ResidualOp res);
   LogicalResult foldableConstant(Value w, Operation *user);
   LogicalResult collectConsumers(Value v, LayerNormOp ln,
                                  SmallVector<Operation *> path);
   Value recentred(Edit edit, OpBuilder &b);
-  void applyCrms(Value stream, OpBuilder &b);
+  void applyCrms(Stream &s, OpBuilder &b);
 
   func::FuncOp func;
   bool untie, crms;
-  Value x0;
+  SmallVector<Stream> streams;                 // in program order
+  llvm::DenseSet<Value> zeroMean; // stream values and row rearrangements of them
+  SmallVector<Value> added;       // ... entered by the stream being analysed
+  Operation *derivedReader = nullptr; // a norm reading a rearranged stream
   Operation *rmsReader = nullptr;              // an RMSNorm on the main branch
-  SmallVector<ResidualOp> chain;               // the residuals, in order
   llvm::DenseMap<Operation *, SmallVector<Consumer>> consumers; // per LN
   SmallVector<LayerNormOp> norms;
-  SmallVector<Edit> edits;
-  bool tiedTable = false;
+  SmallVector<Edit> edits; // branch-end linears
   llvm::DenseMap<std::pair<Value, int>, Value> done; // (constant, kind)
 };
 
@@ -132,9 +151,59 @@ LogicalResult Rewriter::collectConsumers(Value v, LayerNormOp ln,
   return success();
 }
 
+/// A reshape keeping the last axis, a transpose leaving it last, or a slice
+/// taking it whole: each output row is an input row, so its mean is kept.
+static bool keepsRows(Operation *d) {
+  if (!d || d->getNumOperands() == 0 || d->getNumResults() != 1)
+    return false;
+  auto in = dyn_cast<RankedTensorType>(d->getOperand(0).getType());
+  auto out = dyn_cast<RankedTensorType>(d->getResult(0).getType());
+  if (!in || !out || in.getRank() == 0 || out.getRank() == 0 ||
+      in.getShape().back() != out.getShape().back())
+    return false;
+  if (isa<ReshapeOp>(d))
+    return true;
+  if (auto t = dyn_cast<TransposeOp>(d))
+    return t.getPermutation().back() ==
+           int64_t(t.getPermutation().size()) - 1;
+  if (auto s = dyn_cast<SliceOp>(d))
+    return s.getOffsets().back() == 0 && s.getStrides().back() == 1;
+  return false;
+}
+
+/// A concat that only selects rows: along any axis but the last.
+static bool joinsRows(Operation *d) {
+  auto c = dyn_cast_or_null<ConcatOp>(d);
+  if (!c)
+    return false;
+  int64_t rank = cast<RankedTensorType>(c.getType()).getRank();
+  return normalizeAxis(static_cast<int64_t>(c.getAxis()), rank) != rank - 1;
+}
+
+/// `v` equals its old value minus each row's old mean once the accepted
+/// streams are recentred: a value of such a stream, or rows selected from
+/// such values (keepsRows, concats along other axes). A concat along the
+/// last axis is not: it puts several rows' means into one row (Swin's
+/// patch merging), which its norm would need.
+bool Rewriter::derived(Value v) const {
+  if (zeroMean.contains(v))
+    return true;
+  Operation *d = v.getDefiningOp();
+  if (keepsRows(d))
+    return derived(d->getOperand(0));
+  if (joinsRows(d))
+    return llvm::all_of(cast<ConcatOp>(d).getInputs(),
+                        [&](Value x) { return derived(x); });
+  return false;
+}
+
 /// Every reader of a main-branch value is a residual (reading it as its
-/// stream) or a norm.
-LogicalResult Rewriter::checkReaders(Value v, int64_t afterBlock) {
+/// stream), a norm, or a selection of rows whose readers are so in turn.
+LogicalResult Rewriter::checkReaders(Value v, int64_t afterBlock,
+                                     bool direct) {
+  if (!zeroMean.insert(v).second)
+    return success(); // reached before, through another concat input
+  added.push_back(v);
   for (OpOperand &use : v.getUses()) {
     Operation *user = use.getOwner();
     if (isa<func::ReturnOp>(user))
@@ -153,6 +222,8 @@ LogicalResult Rewriter::checkReaders(Value v, int64_t afterBlock) {
           return res.emitError(kPrefix)
                  << "block " << res.getLayer()
                  << " is Post-LN; equivalence holds only for Pre-LN";
+      if (!direct && !derivedReader)
+        derivedReader = ln;
       if (failed(checkNorm(ln)))
         return failure();
       continue;
@@ -161,10 +232,21 @@ LogicalResult Rewriter::checkReaders(Value v, int64_t afterBlock) {
       rmsReader = user;
       continue;
     }
+    if (keepsRows(user) || (joinsRows(user) && derived(user->getResult(0)))) {
+      if (failed(checkReaders(user->getResult(0), afterBlock, false)))
+        return failure();
+      continue;
+    }
+    if (isa<ConcatOp>(user) && !joinsRows(user))
+      return user->emitError(kPrefix)
+             << "main-branch value after block " << afterBlock
+             << " is read by " << describeOp(user)
+             << ", which joins rows along the model dimension; the norm "
+                "reading it needs each row's mean";
     return user->emitError(kPrefix)
            << "main-branch value after block " << afterBlock
            << " is read by " << describeOp(user)
-           << ", which is not a norm or residual add";
+           << ", which is not a norm, residual add or row rearrangement";
   }
   return success();
 }
@@ -177,6 +259,10 @@ LogicalResult Rewriter::foldableConstant(Value w, Operation *user) {
   return success();
 }
 
+static bool isFoldable(Value w) {
+  return w.getDefiningOp<arith::ConstantOp>() && isFloatConstant(w);
+}
+
 /// The value `v` is a selection and rearrangement of whole rows (the last
 /// axis kept intact) of: reshapes keeping the last axis, transposes that
 /// leave it last, slices and self-concats along other axes (Swin's window
@@ -184,22 +270,10 @@ LogicalResult Rewriter::foldableConstant(Value w, Operation *user) {
 /// ops keep every row's mean, so recentring the source recentres `v`.
 static Value rowSource(Value v) {
   while (Operation *d = v.getDefiningOp()) {
-    auto in = [&](unsigned k) {
-      return cast<RankedTensorType>(d->getOperand(k).getType());
-    };
-    int64_t dim = cast<RankedTensorType>(v.getType()).getShape().back();
-    if (isa<ReshapeOp>(d) && in(0).getShape().back() == dim) {
+    if (keepsRows(d)) {
       v = d->getOperand(0);
-    } else if (auto t = dyn_cast<TransposeOp>(d);
-               t && t.getPermutation().back() ==
-                        int64_t(t.getPermutation().size()) - 1) {
-      v = t.getInput();
-    } else if (auto s = dyn_cast<SliceOp>(d);
-               s && in(0).getShape().back() == dim &&
-               s.getOffsets().back() == 0 && s.getStrides().back() == 1) {
-      v = s.getInput();
     } else if (auto c = dyn_cast<ConcatOp>(d)) {
-      int64_t rank = in(0).getRank();
+      int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
       if (normalizeAxis(static_cast<int64_t>(c.getAxis()), rank) == rank - 1)
         return v;
       Value src = rowSource(c.getInputs().front());
@@ -238,93 +312,82 @@ LogicalResult Rewriter::branchEnd(ResidualOp res) {
 }
 
 /// Everything that writes x0: embedding tables, position/type/CLS vectors,
-/// the patch-embedding linear, through adds and token concats.
-LogicalResult Rewriter::collectWriters(Value v) {
+/// the patch-embedding or patch-merging linear, through adds, token concats
+/// and reshapes, or a value derived from an earlier stream. False (with the
+/// writer in `s.unedited`) when some writer's mean cannot be removed by
+/// editing weights.
+bool Rewriter::collectWriters(Value v, Stream &s) {
+  if (v != s.x0 && derived(v))
+    return true; // already zero-mean: rows of an earlier stream
   Operation *d = v.getDefiningOp();
   int64_t dim = cast<RankedTensorType>(v.getType()).getShape().back();
   auto lastDimMatches = [&](Value x) {
     auto t = cast<RankedTensorType>(x.getType());
     return t.getRank() >= 1 && t.getShape().back() == dim;
   };
+  auto refuse = [&](Operation *op, const std::string &why) {
+    s.unedited = op;
+    s.why = why;
+    return false;
+  };
   if (auto add = dyn_cast_or_null<AddOp>(d)) {
     if (!lastDimMatches(add.getLhs()) || !lastDimMatches(add.getRhs()))
-      return add.emitError(kPrefix)
-             << "the embedding sum " << describeOp(add)
-             << " broadcasts along the model dimension; its mean cannot be "
-                "removed by editing weights";
+      return refuse(add, "broadcasts along the model dimension");
     for (Value operand : {add.getLhs(), add.getRhs()}) {
       if (operand.getDefiningOp<arith::ConstantOp>()) {
-        if (failed(foldableConstant(operand, add)))
-          return failure();
-        edits.push_back({Edit::Rows, add, operand == add.getLhs() ? 0u : 1u});
-      } else if (failed(collectWriters(operand))) {
-        return failure();
+        if (!isFoldable(operand))
+          return refuse(add, "adds a constant that is not a float tensor");
+        s.writerEdits.push_back(
+            {Edit::Rows, add, operand == add.getLhs() ? 0u : 1u});
+      } else if (!collectWriters(operand, s)) {
+        return false;
       }
     }
-    return success();
+    return true;
   }
   if (auto cat = dyn_cast_or_null<ConcatOp>(d)) {
     int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
     if (normalizeAxis(static_cast<int64_t>(cat.getAxis()), rank) == rank - 1)
-      return cat.emitError(kPrefix)
-             << describeOp(cat)
-             << " concatenates along the model dimension; its mean cannot be "
-                "removed by editing weights";
+      return refuse(cat, "concatenates along the model dimension");
     for (auto [k, operand] : llvm::enumerate(cat.getInputs())) {
       if (operand.getDefiningOp<arith::ConstantOp>()) {
-        if (failed(foldableConstant(operand, cat)))
-          return failure();
-        edits.push_back({Edit::Rows, cat, unsigned(k)});
-      } else if (failed(collectWriters(operand))) {
-        return failure();
+        if (!isFoldable(operand))
+          return refuse(cat, "concatenates a constant that is not a float tensor");
+        s.writerEdits.push_back({Edit::Rows, cat, unsigned(k)});
+      } else if (!collectWriters(operand, s)) {
+        return false;
       }
     }
-    return success();
+    return true;
   }
   if (auto emb = dyn_cast_or_null<EmbeddingOp>(d)) {
-    if (failed(foldableConstant(emb.getTable(), emb)))
-      return failure();
+    if (!isFoldable(emb.getTable()))
+      return refuse(emb, "reads a table that is not a float constant");
     if (!emb.getTable().hasOneUse())
-      tiedTable = true;
-    edits.push_back({Edit::Rows, emb, 0});
-    return success();
+      s.tiedTable = true;
+    s.writerEdits.push_back({Edit::Rows, emb, 0});
+    return true;
   }
   if (auto lin = dyn_cast_or_null<LinearOp>(d)) {
-    if (failed(foldableConstant(lin.getWeight(), lin)) ||
-        (lin.getBias() && failed(foldableConstant(lin.getBias(), lin))))
-      return failure();
-    edits.push_back({Edit::Outputs, lin, 1});
-    return success();
+    if (!isFoldable(lin.getWeight()) ||
+        (lin.getBias() && !isFoldable(lin.getBias())))
+      return refuse(lin, "has weights that are not float constants");
+    s.writerEdits.push_back({Edit::Outputs, lin, 1});
+    return true;
   }
-  if (d && isa<ReshapeOp>(d) &&
-      cast<RankedTensorType>(d->getOperand(0).getType()).getShape().back() ==
-          dim)
-    return collectWriters(d->getOperand(0)); // keeps the last axis
-  return (d ? d->emitError() : func.emitError())
-         << kPrefix << "the embedding sum is written by "
-         << (d ? describeOp(d) : describeValue(v))
-         << "; its mean cannot be removed by editing weights";
+  if (d && isa<ReshapeOp>(d) && keepsRows(d))
+    return collectWriters(d->getOperand(0), s);
+  if (!d)
+    return refuse(nullptr, describeValue(v));
+  return refuse(d, "is not a linear, embedding or constant");
 }
 
-LogicalResult Rewriter::analyze() {
-  ResidualOp first;
-  for (Operation &op : func.getBody().front())
-    if ((first = dyn_cast<ResidualOp>(op)))
-      break;
-  if (!first)
-    return success(); // no residual structure: nothing to rewrite
-  x0 = first.getInput();
-  Value v = x0;
-  int64_t lastBlock = -1;
-  if (failed(checkReaders(v, lastBlock)))
+/// One stream alone: its readers, its blocks' norms and branch ends.
+LogicalResult Rewriter::analyzeStream(Stream &s, bool derivedStart) {
+  size_t normsBefore = norms.size();
+  if (failed(checkReaders(s.x0, s.afterBlock, true)))
     return failure();
-  while (true) {
-    ResidualOp res;
-    for (Operation *user : v.getUsers())
-      if (auto r = dyn_cast<ResidualOp>(user); r && r.getInput() == v)
-        res = r;
-    if (!res)
-      break;
+  for (ResidualOp res : s.chain) {
     // Pre-LN: the body reads the stream only through norms.
     Block &body = res.getBody().front();
     for (Operation *user : body.getArgument(0).getUsers()) {
@@ -343,21 +406,130 @@ LogicalResult Rewriter::analyze() {
     }
     if (failed(branchEnd(res)))
       return failure();
-    chain.push_back(res);
-    lastBlock = res.getLayer();
-    v = res.getResult();
-    if (failed(checkReaders(v, lastBlock)))
+    if (failed(checkReaders(res.getResult(), res.getLayer(), true)))
       return failure();
   }
-  if (norms.empty())
-    return success(); // already RMSNorm (or no norms): nothing to do
   // Recentring the stream changes what an RMSNorm reading it computes.
-  if (rmsReader)
+  if (rmsReader && (norms.size() > normsBefore || derivedStart))
     return rmsReader->emitError(kPrefix)
            << describeOp(rmsReader)
            << " reads the main branch next to LayerNorms; it does not "
               "discard the mean, so recentring would change its output";
-  return collectWriters(x0);
+  return success();
+}
+
+LogicalResult Rewriter::analyze() {
+  // The streams, in program order: each residual not continuing a chain
+  // starts one.
+  llvm::DenseSet<Operation *> chained;
+  int64_t lastBlock = -1;
+  for (Operation &op : func.getBody().front()) {
+    auto first = dyn_cast<ResidualOp>(op);
+    if (!first || chained.contains(first))
+      continue;
+    Stream s;
+    s.x0 = first.getInput();
+    s.afterBlock = lastBlock;
+    for (Value v = s.x0;;) {
+      ResidualOp res;
+      for (Operation *user : v.getUsers())
+        if (auto r = dyn_cast<ResidualOp>(user); r && r.getInput() == v)
+          res = r;
+      if (!res)
+        break;
+      s.chain.push_back(res);
+      chained.insert(res);
+      lastBlock = res.getLayer();
+      v = res.getResult();
+    }
+    streams.push_back(std::move(s));
+  }
+  // Each stream on its own: one that cannot be rewritten keeps its
+  // LayerNorms (its error becomes a remark) while others are rewritten;
+  // the pass fails only when no stream can be, or when a refused stream
+  // starts from rows of a rewritten one (their values would change).
+  struct Refusal {
+    uint64_t firstBlock, lastBlock;
+    Location loc;
+    std::string message;
+  };
+  SmallVector<Refusal> refused;
+  SmallVector<Stream> accepted;
+  for (Stream &s : streams) {
+    size_t normsBefore = norms.size(), editsBefore = edits.size();
+    Operation *derivedBefore = derivedReader;
+    bool derivedStart = derived(s.x0);
+    added.clear();
+    rmsReader = nullptr;
+    std::optional<std::pair<Location, std::string>> error;
+    LogicalResult result = success();
+    {
+      ScopedDiagnosticHandler capture(
+          func.getContext(), [&](Diagnostic &d) -> LogicalResult {
+            if (d.getSeverity() != DiagnosticSeverity::Error)
+              return failure(); // not ours: pass it on
+            if (!error)
+              error.emplace(d.getLocation(), d.str());
+            return success();
+          });
+      result = analyzeStream(s, derivedStart);
+    }
+    if (succeeded(result)) {
+      if (norms.size() > normsBefore || derivedStart)
+        accepted.push_back(s);
+      continue;
+    }
+    // Undo what the stream entered.
+    for (size_t k = normsBefore; k < norms.size(); ++k)
+      consumers.erase(norms[k]);
+    norms.truncate(normsBefore);
+    edits.truncate(editsBefore);
+    for (Value v : added)
+      zeroMean.erase(v);
+    derivedReader = derivedBefore;
+    Location loc = error ? error->first : s.x0.getLoc();
+    std::string message = error ? error->second : std::string(kPrefix);
+    if (derivedStart)
+      return emitError(loc) << message;
+    refused.push_back({s.chain.front().getLayer(), s.chain.back().getLayer(),
+                       loc, message});
+  }
+  streams.assign(accepted.begin(), accepted.end());
+  if (norms.empty()) {
+    if (refused.empty())
+      return success(); // already RMSNorm (or no norms): nothing to do
+    auto diag = emitError(refused.front().loc) << refused.front().message;
+    if (refused.size() > 1)
+      diag.attachNote() << refused.size() - 1
+                        << " more residual streams were refused likewise";
+    return failure();
+  }
+  for (const Refusal &r : refused) {
+    std::string why = r.message.substr(
+        StringRef(r.message).starts_with(kPrefix) ? kPrefix.size() : 0);
+    auto remark = emitRemark(r.loc) << kPrefix;
+    if (r.firstBlock == r.lastBlock)
+      remark << "block " << r.firstBlock << " keeps its LayerNorms: " << why;
+    else
+      remark << "blocks " << r.firstBlock << "-" << r.lastBlock
+             << " keep their LayerNorms: " << why;
+  }
+  if (crms && (streams.size() > 1 || !refused.empty() || derivedReader))
+    return (derivedReader ? derivedReader : func.getOperation())
+               ->emitError(kPrefix)
+           << "variant=crms needs one residual stream read only by norms and "
+              "residual adds; this model has "
+           << streams.size() + refused.size() << " streams"
+           << (derivedReader ? " and a norm reading rearranged stream rows"
+                             : "")
+           << " (use variant=rms)";
+  // The start of each stream: weight edits where possible (tied=untie
+  // copies a table shared with the head); else one mean subtraction.
+  for (Stream &s : streams) {
+    bool editable = collectWriters(s.x0, s);
+    s.center = !editable || (s.tiedTable && !untie);
+  }
+  return success();
 }
 
 /// A recentred copy of the constant operand an edit names.
@@ -404,26 +576,32 @@ Value Rewriter::recentred(Edit edit, OpBuilder &b) {
 
 void Rewriter::apply() {
   OpBuilder b(func.getContext());
-  Value stream = x0; // the start of the (now zero-mean) main branch
-  if (tiedTable && !untie) {
-    // tied=center: keep the shared table and every other writer; one
-    // mean subtraction after the embedding sum.
-    b.setInsertionPointAfterValue(x0);
-    Location loc = x0.getLoc();
-    Value mean = b.create<ReduceMeanOp>(loc, x0, b.getDenseI64ArrayAttr({-1}),
+  for (Stream &s : streams) {
+    if (!s.center) {
+      edits.append(s.writerEdits);
+      continue;
+    }
+    if (s.unedited || !s.tiedTable) {
+      int64_t layer = s.chain.empty() ? -1 : s.chain.front().getLayer();
+      Operation *at = s.unedited ? s.unedited : s.x0.getParentBlock()->getParentOp();
+      at->emitRemark(kPrefix)
+          << "the stream entering block " << layer << " is written by "
+          << (s.unedited ? describeOp(s.unedited) + ", which " + s.why
+                         : s.why)
+          << "; its mean cannot be removed by editing weights, so one mean "
+             "subtraction follows it";
+    }
+    // Keep every writer; subtract each row's mean from x0.
+    b.setInsertionPointAfterValue(s.x0);
+    Location loc = s.x0.getLoc();
+    Value mean = b.create<ReduceMeanOp>(loc, s.x0, b.getDenseI64ArrayAttr({-1}),
                                         /*keepdims=*/true);
-    Value centered = b.create<SubOp>(loc, x0, mean);
-    x0.replaceUsesWithIf(centered, [&](OpOperand &use) {
+    Value centered = b.create<SubOp>(loc, s.x0, mean);
+    s.x0.replaceUsesWithIf(centered, [&](OpOperand &use) {
       return use.getOwner() != mean.getDefiningOp() &&
              use.getOwner() != centered.getDefiningOp();
     });
-    stream = centered;
-    edits.erase(std::remove_if(edits.begin(), edits.end(),
-                               [&](const Edit &e) {
-                                 return !isa<LinearOp>(e.user) ||
-                                        !e.user->getParentOfType<ResidualOp>();
-                               }),
-                edits.end());
+    s.x0 = centered;
   }
   for (const Edit &e : edits) {
     e.user->setOperand(e.index, recentred(e, b));
@@ -432,7 +610,7 @@ void Rewriter::apply() {
       lin->setOperand(2, recentred({Edit::Outputs, lin, 2}, b));
   }
   if (crms)
-    return applyCrms(stream, b);
+    return applyCrms(streams.front(), b);
   for (LayerNormOp ln : norms) {
     b.setInsertionPoint(ln);
     auto rms = b.create<RmsNormOp>(ln.getLoc(), ln.getType(), ln.getInput(),
@@ -446,7 +624,8 @@ void Rewriter::apply() {
 /// Pre-CRMSNorm (§3.3) on top of the recentring: the zero-mean stream is
 /// carried as its first d−1 coordinates; every norm becomes crms_norm with
 /// its gain and bias folded into the linears that read it.
-void Rewriter::applyCrms(Value stream, OpBuilder &b) {
+void Rewriter::applyCrms(Stream &s, OpBuilder &b) {
+  Value stream = s.x0;
   auto type = cast<RankedTensorType>(stream.getType());
   int64_t d = type.getShape().back();
   auto narrow = [&](Type t) {
@@ -471,7 +650,7 @@ void Rewriter::applyCrms(Value stream, OpBuilder &b) {
   });
   // Every residual: d−1 wide in and out; its branch-end linear keeps the
   // first d−1 rows of its (recentred) weight and bias.
-  for (ResidualOp res : chain) {
+  for (ResidualOp res : s.chain) {
     Block &body = res.getBody().front();
     body.getArgument(0).setType(narrow(body.getArgument(0).getType()));
     auto lin = cast<LinearOp>(res.getBranch().getDefiningOp());

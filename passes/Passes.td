@@ -100,9 +100,23 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
 
     A token embedding shared with the head (tied) is kept: with
     `tied=center` (default) one `x0 - mean(x0)` is inserted after the
-    embedding sum; `tied=untie` recentres a copy for the input side. Every
-    precondition is checked before anything changes; a failure names the
-    op and the block and leaves the module as it was.
+    embedding sum; `tied=untie` recentres a copy for the input side. A
+    stream that starts at something no weight edit recentres (a LayerNorm,
+    as Swin's patch embedding; a function argument) gets the same mean
+    subtraction, with a remark.
+
+    Norms may also read rows selected from the stream (slices and reshapes
+    keeping the last axis, transposes leaving it last, concats along other
+    axes: a CLS readout, Swin's window shifts). Hierarchical models have one
+    stream per stage, the next written by a merging linear (recentred like a
+    branch end). Each stream is checked on its own: one that cannot be
+    rewritten — Swin's first stages, whose patch merging concatenates
+    neighbouring rows along the model dimension, so its norm needs each
+    row's mean — keeps its LayerNorms and a remark names the op; the pass
+    fails only when no stream can be rewritten (or a refused stream starts
+    from rows of a rewritten one). Every precondition is checked before
+    anything changes; a failure names the op and the block and leaves the
+    module as it was.
 
     `variant=crms` (Pre-CRMSNorm, §3.3) goes further: a zero-mean z ∈ ℝ^d
     is kept as its first d−1 coordinates (z_d = −Σ of them), so the stream
@@ -112,7 +126,8 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
     gain g and bias β are folded into each linear that reads it:
     W_f = W·diag(g), b_f = b + W·β, W_c[:, i] = W_f[:, i] − W_f[:, d−1].
     Those readers may be reached through slices and reshapes that keep the
-    last axis (a CLS readout); any other reader is refused.
+    last axis (a CLS readout); any other reader is refused, and so is a
+    model with more than one stream or norms reading rearranged rows.
 
     Before / after (one Pre-LN block):
     ```mlir

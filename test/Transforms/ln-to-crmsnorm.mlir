@@ -150,3 +150,31 @@ func.func @norm_is_output(%x: tensor<1x2x2xf32>) -> tensor<1x2x2xf32> {
   // expected-error @+1 {{ln-to-rms: variant=crms: the output of 'slim.layer_norm' is read by 'func.return', which is not a linear; its gain and bias cannot be folded}}
   return %f : tensor<1x2x2xf32>
 }
+
+// -----
+
+// Tests that CRMSNorm, which narrows one stream, refuses a model with two
+// (stages joined by a linear) and names the other variant.
+func.func @stages(%x: tensor<1x4x2xf32>) -> tensor<1x2x2xf32> {
+  %g2 = arith.constant dense<1.0> : tensor<2xf32>
+  %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %r0 = slim.residual mlp layer 0 (%x) : tensor<1x4x2xf32> {
+  ^bb0(%a: tensor<1x4x2xf32>):
+    %n = slim.layer_norm %a, %g2 : tensor<1x4x2xf32>, tensor<2xf32>
+    %d = slim.linear %n, %w : tensor<1x4x2xf32>, tensor<2x2xf32>
+    slim.yield %d : tensor<1x4x2xf32>
+  }
+  %m = slim.slice %r0 offsets [0, 0, 0] sizes [1, 2, 2] strides [1, 2, 1] : tensor<1x4x2xf32>
+  // expected-error @+1 {{ln-to-rms: variant=crms needs one residual stream read only by norms and residual adds; this model has 2 streams and a norm reading rearranged stream rows (use variant=rms)}}
+  %n1 = slim.layer_norm %m, %g2 : tensor<1x2x2xf32>, tensor<2xf32>
+  %x1 = slim.linear %n1, %w : tensor<1x2x2xf32>, tensor<2x2xf32>
+  %r1 = slim.residual mlp layer 1 (%x1) : tensor<1x2x2xf32> {
+  ^bb0(%a: tensor<1x2x2xf32>):
+    %n = slim.layer_norm %a, %g2 : tensor<1x2x2xf32>, tensor<2xf32>
+    %d = slim.linear %n, %w : tensor<1x2x2xf32>, tensor<2x2xf32>
+    slim.yield %d : tensor<1x2x2xf32>
+  }
+  %f = slim.layer_norm %r1, %g2 : tensor<1x2x2xf32>, tensor<2xf32>
+  %y = slim.linear %f, %w : tensor<1x2x2xf32>, tensor<2x2xf32>
+  return %y : tensor<1x2x2xf32>
+}

@@ -129,7 +129,7 @@ func.func @other_reader(%x: tensor<1x2x2xf32>) -> tensor<1x2x2xf32> {
     %d = slim.linear %n, %wc : tensor<1x2x2xf32>, tensor<2x2xf32>
     slim.yield %d : tensor<1x2x2xf32>
   }
-  // expected-error @+1 {{ln-to-rms: main-branch value after block 0 is read by 'slim.gelu', which is not a norm or residual add}}
+  // expected-error @+1 {{ln-to-rms: main-branch value after block 0 is read by 'slim.gelu', which is not a norm, residual add or row rearrangement}}
   %y = slim.gelu exact %r : tensor<1x2x2xf32>
   return %y : tensor<1x2x2xf32>
 }
@@ -236,4 +236,83 @@ func.func @mixed_norms(%x: tensor<1x2x2xf32>) -> tensor<1x2x2xf32> {
   %f = slim.rms_norm %r, %g : tensor<1x2x2xf32>, tensor<2xf32>
   %y = slim.linear %f, %w : tensor<1x2x2xf32>, tensor<2x2xf32>
   return %y : tensor<1x2x2xf32>
+}
+
+// -----
+
+// Tests a hierarchical model (Swin's stages): patch merging puts two rows
+// of the first stream side by side (a concat along the model dimension),
+// so the norm reading them needs each row's mean and the first stream
+// keeps its LayerNorms (a remark says why); the second stream, written by
+// the merging linear (recentred), is rewritten.
+// CHECK-LABEL: func.func @stages
+// CHECK: slim.residual mlp layer 0
+// CHECK: slim.layer_norm %{{.*}} : tensor<1x4x2xf32>
+// CHECK: slim.concat
+// CHECK: slim.layer_norm %{{.*}} : tensor<1x2x4xf32>
+// CHECK: %[[X1:.*]] = slim.linear %{{.*}}, %[[RED:.*]] : tensor<1x2x4xf32>, tensor<2x4xf32>
+// CHECK: slim.residual mlp layer 1 (%[[X1]])
+// CHECK: slim.rms_norm
+// CHECK: slim.rms_norm %{{.*}} : tensor<1x2x2xf32>
+// The merging weight [[1, 0, 2, 0], [0, 1, 0, 3]] minus its column means:
+// [[0.5, -0.5, 1, -1.5], [-0.5, 0.5, -1, 1.5]].
+// CHECK: {{centered(_[0-9]+)?}}: "0x040000000000003F000000BF0000803F0000C0BF000000BF0000003F000080BF0000C03F"
+func.func @stages(%x: tensor<1x4x2xf32>) -> tensor<1x2x2xf32> {
+  %g2 = arith.constant dense<1.0> : tensor<2xf32>
+  %g4 = arith.constant dense<1.0> : tensor<4xf32>
+  %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %red = arith.constant dense<[[1.0, 0.0, 2.0, 0.0], [0.0, 1.0, 0.0, 3.0]]> : tensor<2x4xf32>
+  %r0 = slim.residual mlp layer 0 (%x) : tensor<1x4x2xf32> {
+  ^bb0(%a: tensor<1x4x2xf32>):
+    %n = slim.layer_norm %a, %g2 : tensor<1x4x2xf32>, tensor<2xf32>
+    %d = slim.linear %n, %w : tensor<1x4x2xf32>, tensor<2x2xf32>
+    slim.yield %d : tensor<1x4x2xf32>
+  }
+  %e = slim.slice %r0 offsets [0, 0, 0] sizes [1, 2, 2] strides [1, 2, 1] : tensor<1x4x2xf32>
+  %o = slim.slice %r0 offsets [0, 1, 0] sizes [1, 2, 2] strides [1, 2, 1] : tensor<1x4x2xf32>
+  // expected-remark @+1 {{ln-to-rms: block 0 keeps its LayerNorms: main-branch value after block 0 is read by 'slim.concat', which joins rows along the model dimension; the norm reading it needs each row's mean}}
+  %c = slim.concat %e, %o axis = 2 : tensor<1x2x2xf32>, tensor<1x2x2xf32>
+  %m = slim.layer_norm %c, %g4 : tensor<1x2x4xf32>, tensor<4xf32>
+  %x1 = slim.linear %m, %red : tensor<1x2x4xf32>, tensor<2x4xf32>
+  %r1 = slim.residual mlp layer 1 (%x1) : tensor<1x2x2xf32> {
+  ^bb0(%a: tensor<1x2x2xf32>):
+    %n = slim.layer_norm %a, %g2 : tensor<1x2x2xf32>, tensor<2xf32>
+    %d = slim.linear %n, %w : tensor<1x2x2xf32>, tensor<2x2xf32>
+    slim.yield %d : tensor<1x2x2xf32>
+  }
+  %f = slim.layer_norm %r1, %g2 : tensor<1x2x2xf32>, tensor<2xf32>
+  return %f : tensor<1x2x2xf32>
+}
+
+// -----
+
+// Tests a stream that starts at a LayerNorm (Swin's patch embedding): no
+// weight edit removes its mean, so one mean subtraction follows it (a
+// remark says so). Norms reading rows selected from the stream (a slice of
+// tokens, a concat along tokens) are rewritten too.
+// CHECK-LABEL: func.func @start_norm
+// CHECK: %[[X0:.*]] = slim.layer_norm %arg0
+// CHECK: %[[M:.*]] = slim.reduce_mean %[[X0]] [-1]
+// CHECK: %[[XC:.*]] = slim.sub %[[X0]], %[[M]]
+// CHECK: slim.residual mlp layer 0 (%[[XC]])
+// CHECK: slim.rms_norm
+// CHECK: slim.concat
+// CHECK: slim.rms_norm %{{.*}} : tensor<1x4x2xf32>
+// CHECK-NOT: slim.layer_norm
+func.func @start_norm(%x: tensor<1x4x2xf32>) -> tensor<1x4x2xf32> {
+  %g = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  // expected-remark @+1 {{ln-to-rms: the stream entering block 0 is written by 'slim.layer_norm', which is not a linear, embedding or constant; its mean cannot be removed by editing weights, so one mean subtraction follows it}}
+  %x0 = slim.layer_norm %x, %g : tensor<1x4x2xf32>, tensor<2xf32>
+  %r0 = slim.residual mlp layer 0 (%x0) : tensor<1x4x2xf32> {
+  ^bb0(%a: tensor<1x4x2xf32>):
+    %n = slim.layer_norm %a, %g : tensor<1x4x2xf32>, tensor<2xf32>
+    %d = slim.linear %n, %w : tensor<1x4x2xf32>, tensor<2x2xf32>
+    slim.yield %d : tensor<1x4x2xf32>
+  }
+  %h = slim.slice %r0 offsets [0, 2, 0] sizes [1, 2, 2] strides [1, 1, 1] : tensor<1x4x2xf32>
+  %t = slim.slice %r0 offsets [0, 0, 0] sizes [1, 2, 2] strides [1, 1, 1] : tensor<1x4x2xf32>
+  %c = slim.concat %h, %t axis = 1 : tensor<1x2x2xf32>, tensor<1x2x2xf32>
+  %f = slim.layer_norm %c, %g : tensor<1x4x2xf32>, tensor<2xf32>
+  return %f : tensor<1x4x2xf32>
 }
