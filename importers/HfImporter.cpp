@@ -11,6 +11,7 @@
 
 #include "importers/Import.h"
 #include "importers/Safetensors.h"
+#include "runtime/Files.h"
 
 #include "dialects/slim/IR/ShapeUtils.h"
 #include "dialects/slim/IR/SlimOps.h"
@@ -579,6 +580,11 @@ OwningOpRef<ModuleOp> HfImporter::run() {
   std::string configPath = dir + "/config.json";
   std::ifstream cf;
   if (!inMemory) {
+    if (std::string why = ::slim::rt::notARegularFile(configPath);
+        !why.empty()) {
+      emitError(loc) << configPath << ": " << why;
+      return {};
+    }
     cf.open(configPath);
     if (!cf) {
       emitError(loc) << "'" << dir

@@ -1,6 +1,7 @@
 //===- Safetensors.cpp - the safetensors file format ----------------------===//
 
 #include "importers/Safetensors.h"
+#include "runtime/Files.h"
 
 #include <nlohmann/json.hpp>
 
@@ -60,6 +61,10 @@ std::vector<float> SafeTensor::toFloat() const {
 }
 
 bool Safetensors::open(const std::string &path, std::string &error) {
+  if (std::string why = ::slim::rt::notARegularFile(path); !why.empty()) {
+    error = path + ": " + why;
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = path + ": cannot open (a Hugging Face checkpoint directory needs "

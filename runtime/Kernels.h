@@ -29,6 +29,8 @@ void setThreadCount(int n);
 /// The pool size: the last setThreadCount, else Halide's default
 /// (HL_NUM_THREADS, else the number of CPUs).
 int threadCount();
+/// The CPUs this process may run on (its affinity mask), at least 1.
+int availableCpus();
 /// Items per task when n items are split into runs, one per thread (each
 /// thread's items contiguous; two per thread, for some balance when a core
 /// is busy with something else, measured 3–5% slower at 2 threads on
@@ -212,7 +214,7 @@ bool kvAttention(const float *q, const float *k, const float *v,
                  int64_t capacity, float *slot, float scale, float *out,
                  std::string &error);
 
-/// ToMe bipartite soft matching (shared/spec/PASSES.md §2.1) on x[B,T,D]
+/// ToMe bipartite soft matching (docs/passes.md §2.1) on x[B,T,D]
 /// with the similarity metric[B,T,M] and token sizes[B,T]: the tokens at even
 /// positions (A) are matched to those at odd positions (B) by cosine
 /// similarity of the metric; the r best-matched A tokens are merged into
@@ -237,7 +239,7 @@ struct MergeOptions {
   int64_t originalTokens = 0;
   int64_t *ySource = nullptr;
 };
-/// Bipartite soft matching of r token pairs (shared/spec/PASSES.md §2).
+/// Bipartite soft matching of r token pairs (docs/passes.md §2).
 void tokenMerge(const float *x, const float *metric, const float *sizes,
                 int64_t batch, int64_t tokens, int64_t dim, int64_t mdim,
                 const MergeOptions &options, float *y, float *ySizes);

@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,21 @@ namespace {
 int fail(int code, const std::string &msg) {
   std::fprintf(stderr, "%s: error: %s\n", slim_model.name, msg.c_str());
   return code;
+}
+
+/// Creates the output directory (and its parents) when an output goes
+/// there; a path that exists and is not a directory is an error.
+bool makeOutputDir(const std::string &dir, std::string &err) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec))
+    return true;
+  if (!std::filesystem::create_directories(dir, ec) &&
+      !std::filesystem::is_directory(dir)) {
+    err = "--output-dir " + dir + ": cannot create the directory: " +
+          (ec ? ec.message() : std::string("a file of that name exists"));
+    return false;
+  }
+  return true;
 }
 
 std::string describe(int32_t dtype, int32_t rank, const int64_t *shape) {
@@ -69,14 +85,18 @@ void usage() {
         (long long)slim_model.max_seq_len,
         (long long)slim_model.kv_cache_bytes, slim_model.kv_layers,
         slim_model.kv_layers == 1 ? "" : "s",
-        slim_model.byte_tokens ? " (--prompt: prints the text)" : "",
+        slim_model.byte_tokens
+            ? " (--prompt: prints the text; ids.npy only with --output-dir)"
+            : "",
         (long long)slim_model.vocab_size);
   std::printf("usage: %s --input NAME=FILE.npy ... [--output NAME=FILE.npy]\n"
               "          [--output-dir DIR] [--threads N] [--bench N] "
               "[--profile [--peak-gflops G]] [--weights FILE]\n\n"
               "--threads N sizes the thread pool every kernel runs on (default: "
-              "HL_NUM_THREADS,\nelse one thread per CPU); idle workers spin for "
-              "2 ms after a parallel kernel\nbefore they sleep.\n"
+              "HL_NUM_THREADS,\nelse one thread per CPU; at most the CPUs this "
+              "process may run on); idle\nworkers spin for 2 ms after a parallel "
+              "kernel before they sleep.\n--output-dir DIR is created when it "
+              "does not exist.\n"
               "--profile prints the time of every op and op kind, with GFLOP/s "
               "for linear\nand attention; --peak-gflops (the machine's measured "
               "fp32 peak, from\nbench/peak) adds their share of it.\n\n"
@@ -105,6 +125,7 @@ int runGenerate(int64_t count, const std::string &promptIds,
 int main(int argc, char **argv) {
   std::map<std::string, std::string> inputFiles, outputFiles;
   std::string outputDir = ".";
+  bool outputDirGiven = false;
   const char *weightsPath = nullptr;
   int threads = 0, bench = 0;
   double peakGflops = 0;
@@ -137,6 +158,7 @@ int main(int argc, char **argv) {
         return fail(2, a + " '" + s.substr(0, eq) + "' is given twice");
     } else if (a == "--output-dir") {
       outputDir = s;
+      outputDirGiven = true;
     } else if (a == "--threads" || a == "--bench") {
       char *end;
       long n = std::strtol(v, &end, 10);
@@ -183,6 +205,15 @@ int main(int argc, char **argv) {
     }
   }
 
+  // More threads than CPUs only makes the kernels wait for each other.
+  if (int cpus = availableCpus(); threads > cpus) {
+    std::fprintf(stderr,
+                 "%s: warning: --threads %d is more than the %d CPUs this "
+                 "process may run on; using %d\n",
+                 slim_model.name, threads, cpus, cpus);
+    threads = cpus;
+  }
+
   if (generate >= 0 || !promptIds.empty() || hasText) {
     if (generate < 0)
       return fail(2, "--prompt-ids and --prompt go with --generate N");
@@ -191,8 +222,10 @@ int main(int argc, char **argv) {
                      "--prompt), not --input");
     if (threads > 0)
       setThreadCount(threads);
+    // Text in, text out: the ids go to a file only when asked for.
     return runGenerate(generate, promptIds, promptText, hasText, sampling,
-                       outputFiles, outputDir, weightsPath, bench, profile,
+                       outputFiles,
+                       hasText && !outputDirGiven ? std::string() : outputDir, weightsPath, bench, profile,
                        peakGflops);
   }
   if (sampling.temperature > 0 || sampling.topK > 0 || sampling.seed)
@@ -238,9 +271,12 @@ int main(int argc, char **argv) {
   if (!outputFiles.empty())
     return fail(2, "the model has no output '" + outputFiles.begin()->first + "'");
 
+  std::string err;
+  for (const std::string &path : outPaths)
+    if (path.rfind(outputDir + "/", 0) == 0 && !makeOutputDir(outputDir, err))
+      return fail(2, err);
   if (threads > 0)
     setThreadCount(threads);
-  std::string err;
   std::unique_ptr<Model> model = Model::load(weightsPath, err);
   if (!model)
     return fail(1, err);
@@ -335,7 +371,8 @@ int runGenerate(int64_t count, const std::string &promptIds,
                            : reinterpret_cast<const int32_t *>(a.data.data())[i]);
   }
   // Outputs: ids (always), logits (when asked for).
-  std::string idsPath = outputDir + "/ids.npy", logitsPath;
+  std::string idsPath = outputDir.empty() ? "" : outputDir + "/ids.npy";
+  std::string logitsPath;
   for (auto &[name, file] : outputFiles) {
     if (name == "ids")
       idsPath = file;
@@ -355,6 +392,9 @@ int runGenerate(int64_t count, const std::string &promptIds,
                        " (compile with a larger slimc --max-seq-len)");
 
   std::string err;
+  if (!outputDir.empty() && idsPath.rfind(outputDir + "/", 0) == 0 &&
+      !makeOutputDir(outputDir, err))
+    return fail(2, err);
   std::unique_ptr<Model> model = Model::load(weightsPath, err);
   if (!model)
     return fail(1, err);
@@ -397,7 +437,7 @@ int runGenerate(int64_t count, const std::string &promptIds,
   ids.shape = {1, count};
   ids.data.resize(size_t(count) * sizeof(int64_t));
   std::memcpy(ids.data.data(), tokens.data(), ids.data.size());
-  if (!writeNpy(idsPath, ids, err))
+  if (!idsPath.empty() && !writeNpy(idsPath, ids, err))
     return fail(1, err);
   if (!logitsPath.empty()) {
     NpyArray l;

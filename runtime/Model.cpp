@@ -1,6 +1,7 @@
 //===- Model.cpp - a loaded compiled model --------------------------------===//
 
 #include "runtime/Model.h"
+#include "runtime/Files.h"
 #include "runtime/HalideErrors.h"
 #include "runtime/KernelABI.h"
 
@@ -153,6 +154,10 @@ std::unique_ptr<Model> Model::load(const char *weightsPath,
   } else {
     std::string path = weightsPath ? weightsPath
                                    : modelDirectory() + "/" + d.weights_file;
+    if (std::string why = notARegularFile(path); !why.empty()) {
+      error = path + ": the weights file " + why;
+      return nullptr;
+    }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       error = path + ": cannot open the weights file: " + std::strerror(errno);

@@ -1,6 +1,7 @@
 //===- Npy.cpp - .npy array files -----------------------------------------===//
 
 #include "runtime/Npy.h"
+#include "runtime/Files.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -187,6 +188,8 @@ bool parseNpy(const uint8_t *bytes, size_t size, const std::string &name,
 }
 
 bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
+  if (std::string why = notARegularFile(path); !why.empty())
+    return fail(error, path, why);
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return fail(error, path, std::string("cannot open: ") + std::strerror(errno));

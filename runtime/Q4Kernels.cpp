@@ -1,7 +1,7 @@
 //===- Q4Kernels.cpp - int4 group-wise weight-only linear layers ----------===//
 //
 // Weights quantized to 4 bits in groups of g consecutive inputs
-// (shared/spec/PASSES.md §4.4), activations in float (act = none):
+// (docs/passes.md §4.4), activations in float (act = none):
 //
 //   w[o,k] = (q[o,k] − z[o,k/g]) · d[o,k/g],   q ∈ [0, 15]
 //   y[r,o] = Σ_k x[r,k] · w[o,k] + b[o]

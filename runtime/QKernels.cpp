@@ -1,6 +1,6 @@
 //===- QKernels.cpp - int8 linear layers (AVX-512 VNNI) -------------------===//
 //
-// W8A8 with dynamic per-token activation scales (shared/spec/PASSES.md §4):
+// W8A8 with dynamic per-token activation scales (docs/passes.md §4):
 //
 //   s_t = max_j |x[t,j]| / 127,  q_t = round(x[t] / s_t) ∈ [−127, 127]
 //   y[t,o] = (Σ_k q_t[k] · W_q[o,k])_int32 · s_t · s_o + b[o]

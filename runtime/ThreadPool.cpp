@@ -289,6 +289,13 @@ void setThreadCount(int n) {
   (void)installed;
 }
 
+int availableCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0)
+    return std::max(1, CPU_COUNT(&set));
+  return int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+}
+
 int threadCount() {
   if (int n = requested.load())
     return n;

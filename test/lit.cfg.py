@@ -24,6 +24,9 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%numpy_python", "/usr/bin/python3"))
 config.substitutions.append(
     ("%slim_verify", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-verify")))
+# slimc --runtime-sanitizer=thread works (the TSan runtime is built).
+if config.tsan_runtime == "ON":
+    config.available_features.add("tsan-runtime")
 # In a sanitizer build, programs linking Slim's libraries need the
 # sanitizer runtime, and Python cannot dlopen them (test with
 # "UNSUPPORTED: sanitizer").

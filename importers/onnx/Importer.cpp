@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "importers/onnx/OnnxImporter.h"
+#include "runtime/Files.h"
 
 #include "dialects/slim/IR/ShapeUtils.h"
 
@@ -163,6 +164,8 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
   std::unique_ptr<llvm::MemoryBuffer> file;
   StringRef bytes = contents;
   if (!haveContents) {
+    if (std::string why = ::slim::rt::notARegularFile(path); !why.empty())
+      return error(loc) << "the model " << why;
     auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                               /*RequiresNullTerminator=*/false);
     if (!buffer)
@@ -280,6 +283,10 @@ LogicalResult OnnxImporter::inlineExternalData(onnx::ModelProto &model,
     std::string file = dir + location;
     auto &buf = files[file];
     if (!buf) {
+      if (std::string why = ::slim::rt::notARegularFile(file); !why.empty())
+        return error(loc) << "initializer '" << t.name()
+                          << "' keeps its data in '" << file << "', which "
+                          << why;
       auto opened =
           llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
                                       /*RequiresNullTerminator=*/false);

@@ -2,8 +2,9 @@
 """The bad-input matrix: every row feeds one malformed input to slimc or to a
 compiled binary and checks three things:
 
-  * the exit code (slimc: 1; a binary: 2 for a bad input, 1 when its
-    output cannot be written; 0 where only a warning is due),
+  * the exit code (slimc: 1; a binary: 2 for a bad input or argument, 1
+    when its weights cannot be loaded or its output cannot be written; 0
+    where only a warning is due),
   * the one error line (an exact substring of stderr, which names the file,
     the tensor or node, and what was expected),
   * what is left on disk: nothing in the row's fresh output directory
@@ -60,6 +61,19 @@ corrupt("hf", os.path.join(fixtures, "llama/hf"), path("hf-drop"), "--drop",
 corrupt("hf", os.path.join(fixtures, "bert/hf"), path("hf-json"), "--config-text",
         '{"model_type": "bert",')
 write("not-a-dir", b"a file")
+# Files that are not regular files: a directory, a FIFO (no writer: opening
+# it would block), a .npy cut inside its header.
+os.makedirs(path("adir"))
+os.mkfifo(path("afifo"))
+os.mkfifo(path("fifo.onnx"))
+os.mkfifo(path("fifo.mlir"))
+os.makedirs(path("ext-dir"))
+shutil.copy(os.path.join(inputs, "external/model.onnx"), path("ext-dir"))
+os.makedirs(path("ext-dir/weights.bin"))
+os.makedirs(path("hf-cfgdir/config.json"))
+corrupt("hf", os.path.join(fixtures, "gpt2/hf"), path("hf-fifo"))
+os.remove(path("hf-fifo/model.safetensors"))
+os.mkfifo(path("hf-fifo/model.safetensors"))
 
 bert = path("bert")
 subprocess.run([slimc, os.path.join(fixtures, "bert/model.onnx"), "-o", bert],
@@ -71,6 +85,13 @@ make_npy("trunc.npy", "int64", "1,8", "--truncate", "20")
 make_npy("fortran.npy", "int64", "1,8", "--fortran")
 make_npy("big.npy", "int64", "1,8", "--fill", "500")
 write("garbage.npy", b"this is not an npy file")
+write("header-cut.npy", open(path("ids.npy"), "rb").read()[:30])
+bert_ext = path("bert-ext")
+subprocess.run([slimc, os.path.join(fixtures, "bert/model.onnx"), "--weights=external",
+                "-o", bert_ext], check=True, capture_output=True)
+gen = path("gpt2-gen")
+subprocess.run([slimc, os.path.join(fixtures, "gpt2/model.onnx"), "--max-seq-len", "8",
+                "-o", gen], check=True, capture_output=True)
 
 # --- the matrix -------------------------------------------------------------
 # (name, what, argv with OUT for the row's output, exit code, message)
@@ -129,8 +150,42 @@ rows = [
      path("garbage.npy") + ": not a .npy file"),
     ("binary: token id out of range", [B, "--input", "input_ids=" + path("big.npy"), "--output-dir", "OUT"], 1,
      "embedding index 500 at position 0 is outside the vocabulary [0, 128)"),
-    ("binary: output directory not writable", [B, "--input", "input_ids=" + path("ids.npy"), "--output-dir", path("not-a-dir") + "/out"], 1,
-     "last_hidden_state.npy: cannot write"),
+    ("binary: output directory cannot be made (a file is in the way)", [B, "--input", "input_ids=" + path("ids.npy"), "--output-dir", path("not-a-dir") + "/out"], 2,
+     "--output-dir " + path("not-a-dir") + "/out: cannot create the directory: Not a directory"),
+    ("compiler: model is a FIFO", [S, path("fifo.onnx"), "-o", "OUT/m"], 1,
+     "fifo.onnx: the model is a FIFO (named pipe), not a regular file"),
+    ("compiler: .mlir model is a FIFO", [S, path("fifo.mlir"), "-o", "OUT/m"], 1,
+     "fifo.mlir: is a FIFO (named pipe), not a regular file"),
+    ("compiler: model is a directory without config.json", [S, path("adir"), "-o", "OUT/m"], 1,
+     "'" + path("adir") + "' has no config.json: not a Hugging Face checkpoint directory"),
+    ("compiler: config.json is a directory", [S, path("hf-cfgdir"), "-o", "OUT/m"], 1,
+     path("hf-cfgdir/config.json") + ": is a directory, not a file"),
+    ("compiler: model.safetensors is a FIFO", [S, path("hf-fifo"), "--seq-len", "8", "-o", "OUT/m"], 1,
+     path("hf-fifo/model.safetensors") + ": is a FIFO (named pipe), not a regular file"),
+    ("compiler: external initializer data is a directory", [S, path("ext-dir/model.onnx"), "-o", "OUT/m"], 1,
+     "initializer 'w' keeps its data in '" + path("ext-dir/weights.bin") + "', which is a directory, not a file"),
+    ("compiler: calibration directory without .npy files",
+     [S, os.path.join(fixtures, "gpt2/model.onnx"), "--drop-layers=attention:1", "--calibration", path("adir"), "-o", "OUT/m"], 1,
+     "layer-drop: the calibration directory '" + path("adir") + "' holds no .npy files"),
+    ("compiler: calibration data is a FIFO",
+     [S, os.path.join(fixtures, "gpt2/model.onnx"), "--drop-layers=attention:1", "--calibration", path("afifo"), "-o", "OUT/m"], 1,
+     path("afifo") + ": is a FIFO (named pipe), not a regular file"),
+    ("binary: input is a directory", [B, "--input", "input_ids=" + path("adir"), "--output-dir", "OUT"], 2,
+     "input 'input_ids': " + path("adir") + ": is a directory, not a file"),
+    ("binary: input is a FIFO", [B, "--input", "input_ids=" + path("afifo"), "--output-dir", "OUT"], 2,
+     "input 'input_ids': " + path("afifo") + ": is a FIFO (named pipe), not a regular file"),
+    ("binary: .npy ends inside its header", [B, "--input", "input_ids=" + path("header-cut.npy"), "--output-dir", "OUT"], 2,
+     "input 'input_ids': " + path("header-cut.npy") + ": truncated .npy header"),
+    ("binary: weights file is a directory", [bert_ext, "--weights", path("adir"), "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 1,
+     path("adir") + ": the weights file is a directory, not a file"),
+    ("binary: weights file is a FIFO", [bert_ext, "--weights", path("afifo"), "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 1,
+     path("afifo") + ": the weights file is a FIFO (named pipe), not a regular file"),
+    ("binary: prompt ids are a directory", [gen, "--generate", "2", "--prompt-ids", path("adir"), "--output-dir", "OUT"], 2,
+     "--prompt-ids: " + path("adir") + ": is a directory, not a file"),
+    ("binary: prompt ids are a FIFO", [gen, "--generate", "2", "--prompt-ids", path("afifo"), "--output-dir", "OUT"], 2,
+     "--prompt-ids: " + path("afifo") + ": is a FIFO (named pipe), not a regular file"),
+    ("binary: --threads beyond the CPUs (warning, runs)", [B, "--threads", "100000", "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 0,
+     "warning: --threads 100000 is more than the "),
 ]
 
 failures = 0
@@ -139,8 +194,13 @@ for k, (name, argv, code, message) in enumerate(rows):
     out = path("out%02d" % k)
     os.makedirs(out)
     argv = [a.replace("OUT", out) for a in argv]
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     why = []
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        failures += 1
+        print("FAIL %s: still running after 120 s (blocked on the input?)" % name)
+        continue
     if p.returncode != code:
         why.append("exit code %d, expected %d" % (p.returncode, code))
     if message not in p.stderr:

@@ -18,6 +18,7 @@
 #include "dialects/slim/IR/SlimDialect.h"
 #include "importers/Import.h"
 #include "passes/Passes.h"
+#include "runtime/Files.h"
 #include "tools/Diagnostics.h"
 #include "tools/OutputFile.h"
 #include "tools/ShapeOption.h"
@@ -173,6 +174,12 @@ static cl::opt<std::string> pipeline(
     cl::desc("extra passes after import, as an mlir-opt pipeline, e.g. "
              "'builtin.module(canonicalize)'"),
     cl::cat(category));
+static cl::opt<std::string> runtimeSanitizer(
+    "runtime-sanitizer",
+    cl::desc("'thread': link the runtime built with ThreadSanitizer (for "
+             "checking a program that calls the model from many threads; "
+             "link that program with -fsanitize=thread too)"),
+    cl::value_desc("thread"), cl::cat(category));
 static cl::opt<bool> keepTemps("keep-temps",
                                cl::desc("keep the intermediate files (printed)"),
                                cl::cat(category));
@@ -333,7 +340,13 @@ std::string headerSource(const mlir::slim::CompiledModel &m, StringRef name,
        "   that finds it busy runs its parallel loops on its own thread.\n"
        "   slim_model_destroy must not race with calls on the handle. */\n\n"
        "/* Loads the model (weights_path: NULL for the default). NULL on\n"
-       "   failure; slim_model_error(NULL) says why. */\n"
+       "   failure; slim_model_error(NULL) says why. An external weights\n"
+       "   file must be a regular file. Weights that every run reads are\n"
+       "   copied into memory; the others (large embedding tables) stay\n"
+       "   mapped from the file: do not truncate or rewrite the file while\n"
+       "   a handle is open (a read past its new end raises SIGBUS, as\n"
+       "   for any mapped file); install a new version by renaming it over\n"
+       "   the old one. */\n"
        "slim_model_handle *slim_model_create(const char *weights_path);\n"
        "/* One buffer per input and per output, in the order above, each\n"
        "   dense row-major. Returns 0, or non-zero with slim_model_error. */\n"
@@ -381,6 +394,8 @@ int run(int argc, char **argv) {
     Stage stage("import");
     if (StringRef(input).ends_with(".mlir") ||
         StringRef(input).ends_with(".mlirbc")) {
+      if (std::string why = slim::rt::notARegularFile(input); !why.empty())
+        return fail(input + ": " + why);
       module = mlir::parseSourceFile<mlir::ModuleOp>(input, sourceMgr,
                                                      mlir::ParserConfig(&ctx));
     } else {
@@ -443,6 +458,18 @@ int run(int argc, char **argv) {
                   "decoder keeps every token");
   }
   bool runLnToRms = lnToRms.getNumOccurrences() > 0;
+  bool tsan = false;
+  if (runtimeSanitizer.getNumOccurrences()) {
+    if (runtimeSanitizer != "thread")
+      return fail("--runtime-sanitizer=" + runtimeSanitizer +
+                  ": expected 'thread'");
+#ifndef SLIMC_TSAN_RUNTIME_LIB
+    return fail("--runtime-sanitizer=thread: this slimc was built without "
+                "the ThreadSanitizer runtime (it needs clang and no "
+                "-DSLIM_SANITIZE)");
+#endif
+    tsan = true;
+  }
   if (runLnToRms && !lnToRms.empty() && lnToRms != "rms" && lnToRms != "crms")
     return fail("--ln-to-rmsnorm=" + lnToRms + ": expected 'rms' or 'crms'");
   bool runDrop = !dropLayers.empty() || !dropList.empty();
@@ -621,6 +648,10 @@ int run(int argc, char **argv) {
   slim::tools::reportPasses(reportFlags, countsBefore,
                             slim::tools::countOps(*module));
   if (emit == Emit::Mlir) {
+    if (tsan)
+      WithColor::warning(errs(), "slimc")
+          << "--runtime-sanitizer changes nothing with --emit=mlir (no "
+             "runtime is linked)\n";
     std::string err = slim::tools::writeOutput(output, [&](raw_ostream &os) {
       module->print(os);
       return true;
@@ -688,26 +719,41 @@ int run(int argc, char **argv) {
     std::vector<std::string> args = {SLIMC_CXX, "-fuse-ld=lld", "-O2",
                                      "-I" SLIMC_SOURCE_DIR, "-x", "c",
                                      descPath, "-x", "none", objPath};
+    // The runtime libraries: the plain ones, or their ThreadSanitizer
+    // builds (the first of SLIMC_LINK_LIBS is the runtime, the rest the
+    // Halide kernels).
+    SmallVector<std::string> libs;
+    for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
+      libs.push_back(lib.str());
+    std::string apiLib = SLIMC_API_LIB, mainLib = SLIMC_MAIN_LIB;
+#ifdef SLIMC_TSAN_RUNTIME_LIB
+    if (tsan) {
+      libs.front() = SLIMC_TSAN_RUNTIME_LIB;
+      apiLib = SLIMC_TSAN_API_LIB;
+      mainLib = SLIMC_TSAN_MAIN_LIB;
+    }
+#endif
     if (emit == Emit::Lib) {
       // Export the C API (all of libslim_api) and nothing of the runtime
       // and kernel libraries.
       std::string hidden;
-      for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
+      for (StringRef lib : libs)
         hidden += (hidden.empty() ? "" : ":") + sys::path::filename(lib).str();
       args.insert(args.begin() + 1,
                   {"-shared", "-fPIC", "-Wl,--exclude-libs," + hidden});
-      args.insert(args.end(), {"-Wl,--whole-archive", SLIMC_API_LIB,
-                               "-Wl,--no-whole-archive"});
+      args.insert(args.end(),
+                  {"-Wl,--whole-archive", apiLib, "-Wl,--no-whole-archive"});
     } else {
-      args.push_back(SLIMC_MAIN_LIB);
+      args.push_back(mainLib);
     }
-    for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
-      args.push_back(lib.str());
+    args.insert(args.end(), libs.begin(), libs.end());
     for (const char *sys : {"-lpthread", "-ldl", "-lm"})
       args.push_back(sys);
     // A sanitizer build's runtime needs the sanitizer's runtime too.
     if (StringRef(SLIMC_SANITIZE).size())
       args.push_back("-fsanitize=" SLIMC_SANITIZE);
+    if (tsan)
+      args.push_back("-fsanitize=thread");
     args.push_back("-o");
     args.push_back(linked);
     std::vector<StringRef> refs(args.begin(), args.end());
