@@ -1,6 +1,6 @@
 //===- LnToRmsNorm.cpp - slim-ln-to-rmsnorm: exact Pre-LN -> Pre-RMSNorm --===//
 //
-// Analysis first, then edits: every precondition of shared/spec/PASSES.md
+// Analysis first, then edits: every precondition of docs/passes.md
 // §3.6 is checked on the whole function before the first weight changes,
 // so a failure leaves the module as it was.
 //

@@ -1,6 +1,6 @@
 //===- MergeTokens.cpp - slim-merge-tokens: ToMe bipartite token merging --===//
 //
-// Analysis first (every precondition of shared/spec/PASSES.md §2.5 on the
+// Analysis first (every precondition of docs/passes.md §2.5 on the
 // whole function), then the rewrite: a slim.token_merge after the attention
 // residual of each scheduled block, proportional attention in later blocks,
 // size-weighted mean-pooling readouts, and every shape after the first

@@ -89,7 +89,7 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
     branch x_l = x_0 + Σ f_k, and LN(x) = LN(x - mean(x)). Recentring every
     contribution makes the branch exactly zero-mean, and on a zero-mean
     input LayerNorm equals RMSNorm with the same gain, bias and epsilon
-    (shared/spec/PASSES.md §3, Pre-RMSNorm):
+    (docs/passes.md §3, Pre-RMSNorm):
 
     * embeddings, position/type/CLS vectors: each row minus its mean;
     * the patch-embedding linear and the last linear of every residual
@@ -154,7 +154,7 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
 def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
   let summary = "ToMe token merging between the attention and MLP of each block";
   let description = [{
-    Token Merging (ToMe, shared/spec/PASSES.md §2): in each block l with
+    Token Merging (ToMe, docs/passes.md §2): in each block l with
     r_l > 0, after the attention residual, the tokens at even positions are
     matched to those at odd positions by the cosine similarity of the keys
     of that attention averaged over heads, and the r_l best-matched ones are
@@ -254,7 +254,7 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
 def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
   let summary = "post-training quantization: int8 W8A8, int4 group-wise weights, SmoothQuant";
   let description = [{
-    Post-training quantization (shared/spec/PASSES.md §4): every
+    Post-training quantization (docs/passes.md §4): every
     `slim.linear` with a constant f32 weight becomes `slim.qlinear`.
 
     `weights = int8` (default): symmetric per output channel
@@ -384,7 +384,7 @@ def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
 def SlimDropLayersPass : Pass<"slim-drop-layers", "::mlir::ModuleOp"> {
   let summary = "drops attention / MLP sublayers or whole blocks by calibration similarity";
   let description = [{
-    "What Matters in Transformers?" (shared/spec/PASSES.md §1): a module
+    "What Matters in Transformers?" (docs/passes.md §1): a module
     whose output is most similar to its input matters least. The pass runs
     the unmodified model on the calibration batches with the reference
     executor (the kernels the binary uses) and scores every candidate

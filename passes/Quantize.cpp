@@ -1,6 +1,6 @@
 //===- Quantize.cpp - slim-quantize: int8 weights, dynamic activations ----===//
 //
-// shared/spec/PASSES.md §4: every slim.linear with a constant f32 weight
+// docs/passes.md §4: every slim.linear with a constant f32 weight
 // (except the head, unless asked) becomes slim.qlinear with int8 weights,
 // symmetric per output channel (s_o = max(max_i |W[o,i]|, 1e-5) / 127,
 // q = round(W / s_o) ∈ [−127, 127]) and per-token activation scales

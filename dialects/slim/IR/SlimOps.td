@@ -429,7 +429,7 @@ def Slim_TokenMergeOp : Slim_Op<"token_merge", [
     are never merged. Returns the `T - r` merged tokens (size-weighted
     averages) and their sizes. `r` must not exceed `(T - protected) / 2`.
     The algorithm, tie-breaking and output order are those of
-    shared/spec/PASSES.md §2.
+    docs/passes.md §2.
 
     With a `source` map `[B, T0]` (int64: for each original token, the
     index of the current token that holds it), the op also returns the map
@@ -441,7 +441,7 @@ def Slim_TokenMergeOp : Slim_Op<"token_merge", [
     1/`tau_info`, 1/`tau_size`; with `bidirectional`, ⌊r/2⌋ tokens merge
     A → B and the other r − ⌊r/2⌋ from the updated B into the unmerged A;
     merged tokens are averages weighted by received attention × size
-    (shared/spec/PASSES.md §2.2).
+    (docs/passes.md §2.2).
 
     ```mlir
     %h2, %s2 = slim.token_merge %h, %k, %s r = 13

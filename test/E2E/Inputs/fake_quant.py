@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """fake_quant.py HF_DIR OUT_DIR int4|smooth ...: an independent NumPy
 rendering of slim-quantize's weight formats, for end-to-end checks of the
-compiled int4 kernels (shared/spec/PASSES.md §4.4):
+compiled int4 kernels (docs/passes.md §4.4):
 
   fake_quant.py HF OUT int4 GROUP sym|asym
       every 2-D projection weight (nn.Linear [out, in] layout; not the

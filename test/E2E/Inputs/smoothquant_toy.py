@@ -2,7 +2,7 @@
 """smoothquant_toy.py OUT_DIR: SmoothQuant's toy case as a slim module, one
 RMSNorm (gain 1, so its output keeps the input's channel scales) feeding a
 [64, 64] linear, with activation outlier channels 3 and 17 scaled by 60 and
-40 (shared/spec/PASSES.md §4.3). Writes OUT/toy.mlir, OUT/calib.npy (the
+40 (docs/passes.md §4.3). Writes OUT/toy.mlir, OUT/calib.npy (the
 calibration batch) and OUT/x.npy (another batch from the same
 distribution)."""
 import os

@@ -11,7 +11,7 @@ kernel. Runs in float64.
                       [--one-step-ahead 0|1|2]
 
 --method mctf: Multi-criteria token fusion (MCTF, without one-step-ahead
-attention) from shared/spec/PASSES.md §2.2, written from the formulas: the
+attention) from docs/passes.md §2.2, written from the formulas: the
 hidden states after the attention residual as the metric, the attention
 each token received (this block's probabilities averaged over heads and
 queries), scores W_sim·W_info·W_size, bidirectional merging, weights
