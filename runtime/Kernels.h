@@ -31,6 +31,11 @@ void setThreadCount(int n);
 int threadCount();
 /// The CPUs this process may run on (its affinity mask), at least 1.
 int availableCpus();
+/// A model call starts / ends. While more than one is in flight, kernels
+/// run their parallel loops on the calling thread (one core per call)
+/// instead of sharing the pool.
+void beginModelCall();
+void endModelCall();
 /// Items per task when n items are split into runs, one per thread (each
 /// thread's items contiguous; two per thread, for some balance when a core
 /// is busy with something else, measured 3–5% slower at 2 threads on

@@ -4,6 +4,7 @@
 #include "runtime/Files.h"
 #include "runtime/HalideErrors.h"
 #include "runtime/KernelABI.h"
+#include "runtime/Kernels.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -112,6 +113,7 @@ std::map<std::tuple<dev_t, ino_t, off_t, int64_t, int64_t>,
 } // namespace
 
 Model::Context *Model::acquire(std::string &error) {
+  beginModelCall();
   {
     std::lock_guard<std::mutex> lock(poolMutex);
     if (!idle.empty()) {
@@ -127,6 +129,7 @@ Model::Context *Model::acquire(std::string &error) {
   if (!c->arena) {
     error = "cannot allocate the " + std::to_string(d.arena_bytes) +
             "-byte arena";
+    endModelCall();
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(poolMutex);
@@ -135,6 +138,7 @@ Model::Context *Model::acquire(std::string &error) {
 }
 
 void Model::release(Context *c) {
+  endModelCall();
   std::lock_guard<std::mutex> lock(poolMutex);
   idle.push_back(c);
 }

@@ -60,6 +60,13 @@ constexpr auto kSpin = std::chrono::milliseconds(2);
 
 thread_local bool inTask = false;
 
+/// Model calls in flight in this process (Model::acquire / release). While
+/// there is more than one, each call runs its kernels on its own thread:
+/// two callers sharing a 2-thread pool would otherwise put three threads
+/// on two cores (measured on DeiT-S through the C API: 2 callers 15%
+/// slower than one, instead of 10% faster).
+std::atomic<int> callsInFlight{0};
+
 class Pool {
 public:
   explicit Pool(int threads) : participants(threads) {
@@ -95,8 +102,11 @@ public:
                   uint8_t *closure) {
     if (count <= 0)
       return 0;
+    if (workers.empty() || count == 1 || inTask ||
+        callsInFlight.load(std::memory_order_relaxed) > 1)
+      return serial(uc, fn, min, count, closure);
     std::unique_lock<std::mutex> busy(callMutex, std::try_to_lock);
-    if (workers.empty() || count == 1 || inTask || !busy.owns_lock())
+    if (!busy.owns_lock())
       return serial(uc, fn, min, count, closure);
     // No worker is inside (the last job was closed and drained).
     job = {uc, fn, min, count, closure};
@@ -288,6 +298,9 @@ void setThreadCount(int n) {
   }
   (void)installed;
 }
+
+void beginModelCall() { callsInFlight.fetch_add(1, std::memory_order_relaxed); }
+void endModelCall() { callsInFlight.fetch_sub(1, std::memory_order_relaxed); }
 
 int availableCpus() {
   cpu_set_t set;
