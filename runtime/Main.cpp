@@ -40,11 +40,16 @@ int fail(int code, const std::string &msg) {
   return code;
 }
 
-/// Creates the output directory (and its parents) when an output goes
-/// there; a path that exists and is not a directory is an error.
-bool makeOutputDir(const std::string &dir, std::string &err) {
+/// Creates the output directory `dir` (and its parents) when one of
+/// `paths` lies in it; a path in the way that is not a directory is an
+/// error.
+bool makeOutputDir(const std::string &dir,
+                   const std::vector<std::string> &paths, std::string &err) {
+  bool used = std::any_of(paths.begin(), paths.end(), [&](const std::string &p) {
+    return !dir.empty() && p.rfind(dir + "/", 0) == 0;
+  });
   std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec))
+  if (!used || std::filesystem::is_directory(dir, ec))
     return true;
   if (!std::filesystem::create_directories(dir, ec) &&
       !std::filesystem::is_directory(dir)) {
@@ -223,9 +228,9 @@ int main(int argc, char **argv) {
     if (threads > 0)
       setThreadCount(threads);
     // Text in, text out: the ids go to a file only when asked for.
+    std::string idsDir = hasText && !outputDirGiven ? "" : outputDir;
     return runGenerate(generate, promptIds, promptText, hasText, sampling,
-                       outputFiles,
-                       hasText && !outputDirGiven ? std::string() : outputDir, weightsPath, bench, profile,
+                       outputFiles, idsDir, weightsPath, bench, profile,
                        peakGflops);
   }
   if (sampling.temperature > 0 || sampling.topK > 0 || sampling.seed)
@@ -272,9 +277,8 @@ int main(int argc, char **argv) {
     return fail(2, "the model has no output '" + outputFiles.begin()->first + "'");
 
   std::string err;
-  for (const std::string &path : outPaths)
-    if (path.rfind(outputDir + "/", 0) == 0 && !makeOutputDir(outputDir, err))
-      return fail(2, err);
+  if (!makeOutputDir(outputDir, outPaths, err))
+    return fail(2, err);
   if (threads > 0)
     setThreadCount(threads);
   std::unique_ptr<Model> model = Model::load(weightsPath, err);
@@ -392,8 +396,7 @@ int runGenerate(int64_t count, const std::string &promptIds,
                        " (compile with a larger slimc --max-seq-len)");
 
   std::string err;
-  if (!outputDir.empty() && idsPath.rfind(outputDir + "/", 0) == 0 &&
-      !makeOutputDir(outputDir, err))
+  if (!makeOutputDir(outputDir, {idsPath}, err))
     return fail(2, err);
   std::unique_ptr<Model> model = Model::load(weightsPath, err);
   if (!model)
