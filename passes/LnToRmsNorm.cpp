@@ -251,16 +251,16 @@ LogicalResult Rewriter::checkReaders(Value v, int64_t afterBlock,
   return success();
 }
 
+static bool isFoldable(Value w) {
+  return w.getDefiningOp<arith::ConstantOp>() && isFloatConstant(w);
+}
+
 LogicalResult Rewriter::foldableConstant(Value w, Operation *user) {
-  if (!w.getDefiningOp<arith::ConstantOp>() || !isFloatConstant(w))
+  if (!isFoldable(w))
     return user->emitError(kPrefix)
            << describeValue(w) << " (operand of " << describeOp(user)
            << ") is not a foldable constant (run before quantization)";
   return success();
-}
-
-static bool isFoldable(Value w) {
-  return w.getDefiningOp<arith::ConstantOp>() && isFloatConstant(w);
 }
 
 /// The value `v` is a selection and rearrangement of whole rows (the last
@@ -272,10 +272,8 @@ static Value rowSource(Value v) {
   while (Operation *d = v.getDefiningOp()) {
     if (keepsRows(d)) {
       v = d->getOperand(0);
-    } else if (auto c = dyn_cast<ConcatOp>(d)) {
-      int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
-      if (normalizeAxis(static_cast<int64_t>(c.getAxis()), rank) == rank - 1)
-        return v;
+    } else if (joinsRows(d)) {
+      auto c = cast<ConcatOp>(d);
       Value src = rowSource(c.getInputs().front());
       for (Value x : c.getInputs())
         if (rowSource(x) != src)
@@ -346,8 +344,7 @@ bool Rewriter::collectWriters(Value v, Stream &s) {
     return true;
   }
   if (auto cat = dyn_cast_or_null<ConcatOp>(d)) {
-    int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
-    if (normalizeAxis(static_cast<int64_t>(cat.getAxis()), rank) == rank - 1)
+    if (!joinsRows(cat))
       return refuse(cat, "concatenates along the model dimension");
     for (auto [k, operand] : llvm::enumerate(cat.getInputs())) {
       if (operand.getDefiningOp<arith::ConstantOp>()) {
