@@ -427,13 +427,7 @@ LogicalResult Rewriter::analyze() {
     Stream s;
     s.x0 = first.getInput();
     s.afterBlock = lastBlock;
-    for (Value v = s.x0;;) {
-      ResidualOp res;
-      for (Operation *user : v.getUsers())
-        if (auto r = dyn_cast<ResidualOp>(user); r && r.getInput() == v)
-          res = r;
-      if (!res)
-        break;
+    for (Value v = s.x0; ResidualOp res = nextResidual(v);) {
       s.chain.push_back(res);
       chained.insert(res);
       lastBlock = res.getLayer();

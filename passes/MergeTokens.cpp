@@ -279,13 +279,7 @@ LogicalResult Merger::analyze() {
   protectedTokens = options.protectedTokens >= 0 ? options.protectedTokens
                                                  : detectProtected(x0);
   Value v = x0;
-  while (true) {
-    ResidualOp res;
-    for (Operation *user : v.getUsers())
-      if (auto r = dyn_cast<ResidualOp>(user); r && r.getInput() == v)
-        res = r;
-    if (!res)
-      break;
+  while (ResidualOp res = nextResidual(v)) {
     if (failed(checkBody(res, res.getLayer())))
       return failure();
     if (res.getKind() == ResidualKind::attention) {

@@ -17,4 +17,15 @@
 #define GET_OP_CLASSES
 #include "dialects/slim/IR/SlimOps.h.inc"
 
+namespace mlir::slim {
+/// The residual that reads `stream` as its input — the next block of a
+/// residual chain — or null.
+inline ResidualOp nextResidual(Value stream) {
+  for (Operation *user : stream.getUsers())
+    if (auto r = dyn_cast<ResidualOp>(user); r && r.getInput() == stream)
+      return r;
+  return {};
+}
+} // namespace mlir::slim
+
 #endif // DIALECTS_SLIM_IR_SLIMOPS_H
