@@ -1,6 +1,7 @@
 //===- Weights.cpp - reading and writing constant weights in passes -------===//
 
 #include "passes/Weights.h"
+#include "runtime/Files.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -57,6 +58,35 @@ Value makeWeightI8(OpBuilder &b, Location loc, llvm::StringRef name,
   return b.create<arith::ConstantOp>(loc, attr);
 }
 
+bool listCalibrationFiles(llvm::StringRef path,
+                          std::vector<std::string> &files, std::string &error) {
+  files.clear();
+  if (!llvm::sys::fs::exists(path)) {
+    error = path.str() + ": No such file or directory";
+    return false;
+  }
+  if (!llvm::sys::fs::is_directory(path)) {
+    if (std::string why = ::slim::rt::notARegularFile(path.str());
+        !why.empty()) {
+      error = path.str() + ": " + why;
+      return false;
+    }
+    files.push_back(path.str());
+    return true;
+  }
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(path, ec), end; it != end && !ec;
+       it.increment(ec))
+    if (llvm::StringRef(it->path()).ends_with(".npy"))
+      files.push_back(it->path());
+  llvm::sort(files);
+  if (files.empty()) {
+    error = path.str() + ": a directory without .npy files";
+    return false;
+  }
+  return true;
+}
+
 LogicalResult loadCalibrationBatches(
     func::FuncOp func, llvm::StringRef path, llvm::StringRef prefix,
     std::vector<std::vector<::slim::rt::NpyArray>> &batches) {
@@ -65,19 +95,9 @@ LogicalResult loadCalibrationBatches(
            << "calibration supports models with one input; @"
            << func.getSymName() << " has " << func.getNumArguments();
   std::vector<std::string> files;
-  if (llvm::sys::fs::is_directory(path)) {
-    std::error_code ec;
-    for (llvm::sys::fs::directory_iterator it(path, ec), end;
-         it != end && !ec; it.increment(ec))
-      if (llvm::StringRef(it->path()).ends_with(".npy"))
-        files.push_back(it->path());
-    llvm::sort(files);
-    if (files.empty())
-      return func.emitError(prefix) << "the calibration directory '" << path
-                                    << "' holds no .npy files";
-  } else {
-    files.push_back(path.str());
-  }
+  std::string error;
+  if (!listCalibrationFiles(path, files, error))
+    return func.emitError(prefix) << "calibration " << error;
   for (const std::string &file : files) {
     ::slim::rt::NpyArray t;
     std::string error;

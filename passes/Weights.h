@@ -36,6 +36,14 @@ std::string weightName(Value v);
 /// weights a rewrite replaced).
 void eraseDeadConstants(Operation *root);
 
+/// The calibration files `path` names: the file itself, or the .npy files
+/// of a directory sorted by name. False, with `error` saying why, when the
+/// path does not exist, is not a regular file or directory, or is a
+/// directory without .npy files (`error` is "PATH: why"). slimc checks its --calibration with this
+/// before importing, so every bad input is reported together.
+bool listCalibrationFiles(llvm::StringRef path,
+                          std::vector<std::string> &files, std::string &error);
+
 /// Calibration batches for a one-input model: `path` is a .npy file or a
 /// directory of them (sorted by name); errors start with `prefix`.
 LogicalResult loadCalibrationBatches(

@@ -6,9 +6,11 @@
 //         [--temperature T --top-k K --seed S] [--output ids=FILE.npy]
 //         [--output logits=FILE.npy] ...       (generating decoders)
 //
-// Every output is written (DIR/NAME.npy unless --output names it). Bad
-// inputs exit with code 2 and write nothing; outputs are written to a
-// temporary name and renamed.
+// Every output is written (DIR/NAME.npy unless --output names it). A bad
+// argument or a file that cannot be read (an input, the prompt ids, the
+// weights file) exits with code 2 and writes nothing; a failure while
+// running or writing exits with 1. Outputs are written to a temporary name
+// and renamed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -283,7 +285,7 @@ int main(int argc, char **argv) {
     setThreadCount(threads);
   std::unique_ptr<Model> model = Model::load(weightsPath, err);
   if (!model)
-    return fail(1, err);
+    return fail(2, err);
 
   std::vector<NpyArray> out(slim_model.num_outputs);
   std::vector<void *> inPtrs, outPtrs;
@@ -400,7 +402,7 @@ int runGenerate(int64_t count, const std::string &promptIds,
     return fail(2, err);
   std::unique_ptr<Model> model = Model::load(weightsPath, err);
   if (!model)
-    return fail(1, err);
+    return fail(2, err);
   std::vector<int64_t> tokens;
   std::vector<float> logits;
   Model::GenerateStats stats;

@@ -2,10 +2,10 @@
 """The bad-input matrix: every row feeds one malformed input to slimc or to a
 compiled binary and checks three things:
 
-  * the exit code (slimc: 1; a binary: 2 for a bad input or argument, 1
-    when its weights cannot be loaded or its output cannot be written; 0
-    where only a warning is due),
-  * the one error line (an exact substring of stderr, which names the file,
+  * the exit code (slimc and binaries alike: 2 for a bad argument or a
+    file that cannot be read or accepted, 1 when a later step fails, e.g.
+    the output cannot be written; 0 where only a warning is due),
+  * the error line (an exact substring of stderr, which names the file,
     the tensor or node, and what was expected),
   * what is left on disk: nothing in the row's fresh output directory
     (no binary, no .npy, no temporary file), unless the row succeeds.
@@ -98,39 +98,39 @@ subprocess.run([slimc, os.path.join(fixtures, "gpt2/model.onnx"), "--max-seq-len
 S, B = slimc, bert
 M = lambda *p: os.path.join(inputs, *p)
 rows = [
-    ("compiler: empty file", [S, path("empty.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: empty file", [S, path("empty.onnx"), "-o", "OUT/m"], 2,
      "empty.onnx: the file is empty, not an ONNX model"),
-    ("compiler: truncated protobuf", [S, path("trunc.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: truncated protobuf", [S, path("trunc.onnx"), "-o", "OUT/m"], 2,
      "trunc.onnx: not a valid ONNX model: the protobuf does not parse (truncated or not an .onnx file)"),
-    ("compiler: IR version too new", [S, M("ir_version_99.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: IR version too new", [S, M("ir_version_99.onnx"), "-o", "OUT/m"], 2,
      "ir_version_99.onnx: the ONNX checker rejects the model: Your model ir_version is higher than the checker's."),
-    ("compiler: opset too old", [S, M("opset11.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: opset too old", [S, M("opset11.onnx"), "-o", "OUT/m"], 2,
      "opset11.onnx: ONNX opset 11 is not supported (Slim reads opsets 13 to 17); re-export with opset_version=17"),
     ("compiler: missing initializer data (external file absent)",
-     [S, path("ext-missing/model.onnx"), "-o", "OUT/m"], 1,
+     [S, path("ext-missing/model.onnx"), "-o", "OUT/m"], 2,
      "initializer 'w' keeps its data in '" + path("ext-missing/weights.bin") + "', which cannot be read: No such file or directory"),
     ("compiler: truncated external initializer data",
-     [S, path("ext-short/model.onnx"), "-o", "OUT/m"], 1,
+     [S, path("ext-short/model.onnx"), "-o", "OUT/m"], 2,
      "initializer 'w' needs bytes [0, 16) of '" + path("ext-short/weights.bin") + "', which has 8"),
-    ("compiler: dangling tensor name", [S, M("dangling.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: dangling tensor name", [S, M("dangling.onnx"), "-o", "OUT/m"], 2,
      "dangling.onnx: the ONNX checker rejects the model: Nodes in a graph must be topologically sorted, however input 'ghost' of node: name: add OpType: Add is not output of any previous nodes."),
-    ("compiler: cyclic graph", [S, M("cyclic.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: cyclic graph", [S, M("cyclic.onnx"), "-o", "OUT/m"], 2,
      "cyclic.onnx: the ONNX checker rejects the model: Nodes in a graph must be topologically sorted, however input 'b' of node: name: first OpType: Add is not output of any previous nodes."),
-    ("compiler: unsupported op", [S, M("two_unsupported.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: unsupported op", [S, M("two_unsupported.onnx"), "-o", "OUT/m"], 2,
      "two_unsupported.onnx: 2 unsupported op types: Selu (2x, first 'selu_1'), HardSigmoid (1x, first 'hsig')"),
-    ("compiler: shape mismatch inside the graph", [S, M("shape_mismatch.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: shape mismatch inside the graph", [S, M("shape_mismatch.onnx"), "-o", "OUT/m"], 2,
      "shape_mismatch.onnx: ONNX shape inference rejects the model: [ShapeInferenceError] Shape inference error(s): (op_type:Add, node name: bad_add): [ShapeInferenceError] Incompatible dimensions"),
     ("compiler: NaN/Inf weights (warning, compiles)", [S, M("nan_weights.onnx"), "-o", "OUT/m"], 0,
      "warning: " + M("nan_weights.onnx") + ": initializer 'w' has 2 NaN/Inf values of 4; outputs that read them will not be finite"),
-    ("compiler: dynamic input dimension", [S, M("dynamic_batch.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: dynamic input dimension", [S, M("dynamic_batch.onnx"), "-o", "OUT/m"], 2,
      "graph input 'x' has a dynamic dimension 'batch'; Slim compiles static shapes: give one with --shape x=DIMxDIM... or re-export with fixed shapes (no dynamic_axes)"),
-    ("compiler: truncated safetensors", [S, path("hf-trunc"), "--seq-len", "8", "-o", "OUT/m"], 1,
+    ("compiler: truncated safetensors", [S, path("hf-trunc"), "--seq-len", "8", "-o", "OUT/m"], 2,
      "hf-trunc/model.safetensors: tensor 'transformer.h.0.mlp.c_fc.weight' lies outside the file (offsets 68608..134144, data is 97368 bytes): truncated file?"),
-    ("compiler: safetensors missing a tensor", [S, path("hf-drop"), "--seq-len", "8", "-o", "OUT/m"], 1,
+    ("compiler: safetensors missing a tensor", [S, path("hf-drop"), "--seq-len", "8", "-o", "OUT/m"], 2,
      "hf-drop: model.safetensors has no tensor 'model.layers.1.mlp.up_proj.weight' (needed for model_type 'llama')"),
-    ("compiler: malformed config.json", [S, path("hf-json"), "-o", "OUT/m"], 1,
+    ("compiler: malformed config.json", [S, path("hf-json"), "-o", "OUT/m"], 2,
      "hf-json: config.json is not valid JSON: [json.exception.parse_error.101]"),
-    ("compiler: missing model file", [S, path("nope.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: missing model file", [S, path("nope.onnx"), "-o", "OUT/m"], 2,
      "nope.onnx: cannot read the model: No such file or directory"),
     ("compiler: unwritable output path", [S, os.path.join(fixtures, "bert/model.onnx"), "-o", "OUT/no-such-dir/m"], 1,
      "slimc: error: cannot write '"),
@@ -152,23 +152,23 @@ rows = [
      "embedding index 500 at position 0 is outside the vocabulary [0, 128)"),
     ("binary: output directory cannot be made (a file is in the way)", [B, "--input", "input_ids=" + path("ids.npy"), "--output-dir", path("not-a-dir") + "/out"], 2,
      "--output-dir " + path("not-a-dir") + "/out: cannot create the directory: Not a directory"),
-    ("compiler: model is a FIFO", [S, path("fifo.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: model is a FIFO", [S, path("fifo.onnx"), "-o", "OUT/m"], 2,
      "fifo.onnx: the model is a FIFO (named pipe), not a regular file"),
-    ("compiler: .mlir model is a FIFO", [S, path("fifo.mlir"), "-o", "OUT/m"], 1,
+    ("compiler: .mlir model is a FIFO", [S, path("fifo.mlir"), "-o", "OUT/m"], 2,
      "fifo.mlir: is a FIFO (named pipe), not a regular file"),
-    ("compiler: model is a directory without config.json", [S, path("adir"), "-o", "OUT/m"], 1,
+    ("compiler: model is a directory without config.json", [S, path("adir"), "-o", "OUT/m"], 2,
      "'" + path("adir") + "' has no config.json: not a Hugging Face checkpoint directory"),
-    ("compiler: config.json is a directory", [S, path("hf-cfgdir"), "-o", "OUT/m"], 1,
+    ("compiler: config.json is a directory", [S, path("hf-cfgdir"), "-o", "OUT/m"], 2,
      path("hf-cfgdir/config.json") + ": is a directory, not a file"),
-    ("compiler: model.safetensors is a FIFO", [S, path("hf-fifo"), "--seq-len", "8", "-o", "OUT/m"], 1,
+    ("compiler: model.safetensors is a FIFO", [S, path("hf-fifo"), "--seq-len", "8", "-o", "OUT/m"], 2,
      path("hf-fifo/model.safetensors") + ": is a FIFO (named pipe), not a regular file"),
-    ("compiler: external initializer data is a directory", [S, path("ext-dir/model.onnx"), "-o", "OUT/m"], 1,
+    ("compiler: external initializer data is a directory", [S, path("ext-dir/model.onnx"), "-o", "OUT/m"], 2,
      "initializer 'w' keeps its data in '" + path("ext-dir/weights.bin") + "', which is a directory, not a file"),
     ("compiler: calibration directory without .npy files",
-     [S, os.path.join(fixtures, "gpt2/model.onnx"), "--drop-layers=attention:1", "--calibration", path("adir"), "-o", "OUT/m"], 1,
-     "layer-drop: the calibration directory '" + path("adir") + "' holds no .npy files"),
+     [S, os.path.join(fixtures, "gpt2/model.onnx"), "--drop-layers=attention:1", "--calibration", path("adir"), "-o", "OUT/m"], 2,
+     "--calibration " + path("adir") + ": a directory without .npy files"),
     ("compiler: calibration data is a FIFO",
-     [S, os.path.join(fixtures, "gpt2/model.onnx"), "--drop-layers=attention:1", "--calibration", path("afifo"), "-o", "OUT/m"], 1,
+     [S, os.path.join(fixtures, "gpt2/model.onnx"), "--drop-layers=attention:1", "--calibration", path("afifo"), "-o", "OUT/m"], 2,
      path("afifo") + ": is a FIFO (named pipe), not a regular file"),
     ("binary: input is a directory", [B, "--input", "input_ids=" + path("adir"), "--output-dir", "OUT"], 2,
      "input 'input_ids': " + path("adir") + ": is a directory, not a file"),
@@ -176,9 +176,9 @@ rows = [
      "input 'input_ids': " + path("afifo") + ": is a FIFO (named pipe), not a regular file"),
     ("binary: .npy ends inside its header", [B, "--input", "input_ids=" + path("header-cut.npy"), "--output-dir", "OUT"], 2,
      "input 'input_ids': " + path("header-cut.npy") + ": truncated .npy header"),
-    ("binary: weights file is a directory", [bert_ext, "--weights", path("adir"), "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 1,
+    ("binary: weights file is a directory", [bert_ext, "--weights", path("adir"), "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 2,
      path("adir") + ": the weights file is a directory, not a file"),
-    ("binary: weights file is a FIFO", [bert_ext, "--weights", path("afifo"), "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 1,
+    ("binary: weights file is a FIFO", [bert_ext, "--weights", path("afifo"), "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 2,
      path("afifo") + ": the weights file is a FIFO (named pipe), not a regular file"),
     ("binary: prompt ids are a directory", [gen, "--generate", "2", "--prompt-ids", path("adir"), "--output-dir", "OUT"], 2,
      "--prompt-ids: " + path("adir") + ": is a directory, not a file"),
@@ -186,6 +186,9 @@ rows = [
      "--prompt-ids: " + path("afifo") + ": is a FIFO (named pipe), not a regular file"),
     ("binary: --threads beyond the CPUs (warning, runs)", [B, "--threads", "100000", "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 0,
      "warning: --threads 100000 is more than the "),
+    ("compiler: missing model and bad calibration, reported together",
+     [S, path("nope.onnx"), "--drop-layers=attention:1", "--calibration", path("afifo"), "-o", "OUT/m"], 2,
+     "nope.onnx: cannot read the model: No such file or directory\nslimc: error: --calibration " + path("afifo") + ": is a FIFO (named pipe), not a regular file"),
 ]
 
 failures = 0
@@ -213,8 +216,11 @@ for k, (name, argv, code, message) in enumerate(rows):
     if code == 0 and not left:
         why.append("a successful row wrote nothing")
     errors = [l for l in p.stderr.splitlines() if ": error: " in l]
-    if code != 0 and len(errors) != 1:
-        why.append("expected one error line, got %d" % len(errors))
+    # One error line per problem: a row whose message spans two lines
+    # checks that two problems are reported together.
+    if code != 0 and len(errors) != message.count("\n") + 1:
+        why.append("expected %d error line(s), got %d"
+                   % (message.count("\n") + 1, len(errors)))
     if why:
         failures += 1
         print("FAIL %s: %s" % (name, "; ".join(why)))

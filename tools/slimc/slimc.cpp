@@ -18,6 +18,7 @@
 #include "dialects/slim/IR/SlimDialect.h"
 #include "importers/Import.h"
 #include "passes/Passes.h"
+#include "passes/Weights.h"
 #include "runtime/Files.h"
 #include "tools/Diagnostics.h"
 #include "tools/OutputFile.h"
@@ -198,9 +199,33 @@ struct Stage {
   }
 };
 
-int fail(const Twine &msg) {
+// Exit codes: 2 when the model or a file named on the command line cannot
+// be read or is not a model Slim accepts (everything the import stage
+// reports), 1 when a later step fails (a pass refusing, code generation,
+// linking, writing the output).
+constexpr int kBadInput = 2;
+
+int fail(const Twine &msg, int code = 1) {
   WithColor::error(errs(), "slimc") << msg << "\n";
-  return 1;
+  return code;
+}
+
+/// Checks the files the command line names before anything is imported,
+/// so that a missing model and a bad --calibration are reported together.
+/// The importers check what is inside them.
+bool checkInputFiles(StringRef model, StringRef calibration) {
+  std::vector<std::string> problems;
+  if (!sys::fs::exists(model))
+    problems.push_back(model.str() +
+                       ": cannot read the model: No such file or directory");
+  std::vector<std::string> files;
+  std::string error;
+  if (!calibration.empty() &&
+      !mlir::slim::listCalibrationFiles(calibration, files, error))
+    problems.push_back("--calibration " + error);
+  for (const std::string &p : problems)
+    WithColor::error(errs(), "slimc") << p << "\n";
+  return problems.empty();
 }
 
 std::string cString(StringRef s) {
@@ -380,9 +405,16 @@ int run(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "slimc: compiles a transformer model (ONNX, Hugging Face checkpoint "
-      "directory, or slim .mlir) to a native executable or shared library\n");
+      "directory, or slim .mlir) to a native executable or shared library\n\n"
+      "Exit code: 0 on success; 2 when the model or a file named on the "
+      "command line cannot be read or is not a model Slim accepts (every "
+      "such problem is listed); 1 when a pass, code generation, linking or "
+      "writing the output fails.\n");
   if (optLevel > 3)
     return fail("-O" + Twine(optLevel) + ": the level is 0 to 3");
+
+  if (!checkInputFiles(input, calibrationPath))
+    return kBadInput;
 
   mlir::MLIRContext ctx;
   mlir::slim::registerImportDialects(&ctx);
@@ -396,7 +428,7 @@ int run(int argc, char **argv) {
     if (StringRef(input).ends_with(".mlir") ||
         StringRef(input).ends_with(".mlirbc")) {
       if (std::string why = slim::rt::notARegularFile(input); !why.empty())
-        return fail(input + ": " + why);
+        return fail(input + ": " + why, kBadInput);
       module = mlir::parseSourceFile<mlir::ModuleOp>(input, sourceMgr,
                                                      mlir::ParserConfig(&ctx));
     } else {
@@ -408,7 +440,7 @@ int run(int argc, char **argv) {
       for (const std::string &text : shapeOptions) {
         std::string err;
         if (!slim::tools::parseShapeOption(text, importOptions.shapes, err))
-          return fail(err);
+          return fail(err, kBadInput);
       }
       module = mlir::slim::importModel(&ctx, input, importOptions);
       if (module) {
@@ -422,7 +454,7 @@ int run(int argc, char **argv) {
       }
     }
     if (!module)
-      return 1;
+      return kBadInput;
   }
   bool generate = maxSeqLen.getNumOccurrences() > 0;
   if (generate && maxSeqLen < 1)
