@@ -232,16 +232,7 @@ LogicalResult StepBuilder::rewrite() {
         // binary stores it once), rows gathered by position.
         b.setInsertionPoint(op);
         SmallVector<int64_t> rowsShape = {window, t.getShape().back()};
-        auto tableType = RankedTensorType::get(rowsShape, t.getElementType());
-        Value rows;
-        if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
-          rows = b.create<arith::ConstantOp>(
-              cst.getLoc(),
-              DenseResourceElementsAttr::get(tableType, res.getRawHandle()));
-        else
-          rows = b.create<arith::ConstantOp>(
-              cst.getLoc(),
-              cast<DenseElementsAttr>(cst.getValue()).reshape(tableType));
+        Value rows = reshapeConstant(b, cst.getResult(), rowsShape);
         Value gathered =
             b.create<EmbeddingOp>(op->getLoc(), rows, positions);
         op->setOperand(k, gathered);

@@ -217,20 +217,25 @@ void raiseLinear(func::FuncOp func) {
 // Norms
 //===----------------------------------------------------------------------===//
 
-/// mean over the last axis of `v` (keepdims); returns the operand.
-Value lastAxisMean(Value v) {
+/// mean over one axis of `v` (keepdims): the operand and the axis.
+std::optional<std::pair<Value, int64_t>> oneAxisMean(Value v) {
   auto rm = def<ReduceMeanOp>(v);
-  if (!rm || !rm.getKeepdims())
-    return {};
-  int64_t rank = tensorType(rm.getInput()).getRank();
-  ArrayRef<int64_t> axes = rm.getAxes();
-  if (axes.size() != 1 || normalizeAxis(axes[0], rank) != rank - 1)
-    return {};
-  return rm.getInput();
+  if (!rm || !rm.getKeepdims() || rm.getAxes().size() != 1)
+    return std::nullopt;
+  auto axis = normalizeAxis(rm.getAxes()[0], tensorType(rm.getInput()).getRank());
+  if (!axis)
+    return std::nullopt;
+  return std::make_pair(rm.getInput(), *axis);
 }
 
-/// sqrt(mean(d^2) + eps) -> (d, eps).
-std::optional<std::pair<Value, float>> rmsDenominator(Value v) {
+/// sqrt(mean(d^2) + eps) over one axis.
+struct RmsDenominator {
+  Value d;
+  float eps;
+  int64_t axis;
+};
+
+std::optional<RmsDenominator> rmsDenominator(Value v) {
   auto sqrt = def<SqrtOp>(v);
   if (!sqrt)
     return std::nullopt;
@@ -245,44 +250,60 @@ std::optional<std::pair<Value, float>> rmsDenominator(Value v) {
   }
   if (!eps)
     return std::nullopt;
-  Value sq = lastAxisMean(meanV);
+  auto sq = oneAxisMean(meanV);
   if (!sq)
     return std::nullopt;
   Value d;
-  if (auto pow = def<PowOp>(sq); pow && near(splatValue(pow.getRhs()), 2.0))
+  if (auto pow = def<PowOp>(sq->first); pow && near(splatValue(pow.getRhs()), 2.0))
     d = pow.getLhs();
-  else if (auto mul = def<MulOp>(sq); mul && mul.getLhs() == mul.getRhs())
+  else if (auto mul = def<MulOp>(sq->first); mul && mul.getLhs() == mul.getRhs())
     d = mul.getLhs();
   if (!d)
     return std::nullopt;
-  return std::make_pair(d, float(*eps));
+  return RmsDenominator{d, float(*eps), sq->second};
 }
 
-/// When the only user of `result` adds a constant vector of its last
-/// axis's size to it: that vector (a norm's bias), with `result` moved to
-/// the sum. Otherwise null.
-Value absorbBias(Value &result) {
+/// When the only user of `result` adds a constant `isVector` accepts to
+/// it: that constant (a norm's bias), with `result` moved to the sum.
+/// Otherwise null.
+Value absorbBias(Value &result, function_ref<bool(Value)> isVector) {
   if (!hasOneUse(result))
     return {};
   auto add = dyn_cast<AddOp>(*result.getUsers().begin());
   if (!add || add.getType() != result.getType())
     return {};
   Value bb = add.getLhs() == result ? add.getRhs() : add.getLhs();
-  int64_t d = tensorType(result).getShape().back();
-  if (!isConstant(bb) || tensorType(bb).getShape() != ArrayRef<int64_t>{d})
+  if (!isVector(bb))
     return {};
   result = add.getResult();
   return bb;
 }
 
-/// Replaces `root` with a norm of `x`, absorbing a following ·g and +b.
+/// Replaces `root` with a norm of `x` over `axis`, absorbing a following
+/// ·g and +b. A norm over another axis than the last (ONNX Runtime's
+/// transpose optimizer computes ViT's first LayerNorm in the [B, C, T]
+/// layout of the patch embedding) becomes transpose -> norm over the last
+/// axis -> transpose back; the transposes then fold into their neighbours'.
 template <typename NormOp>
-void buildNorm(Value root, Value x, float eps) {
+void buildNorm(Value root, Value x, float eps, int64_t axis) {
   Value result = root;
   Value gain, bias;
-  int64_t d = tensorType(x).getShape().back();
+  auto shape = tensorType(x).getShape();
+  int64_t rank = shape.size(), d = shape[axis];
+  bool last = axis == rank - 1;
+  // A gain or bias: a constant of d values along `axis` (1 elsewhere,
+  // aligned from the right), an arith.constant when it must be reshaped.
   auto vecOf = [&](Value v) {
-    return isConstant(v) && tensorType(v).getShape() == ArrayRef<int64_t>{d};
+    if (!isConstant(v))
+      return false;
+    auto s = tensorType(v).getShape();
+    int64_t n = s.size();
+    if (n > rank || n < rank - axis)
+      return false;
+    for (int64_t k = 0; k < n; ++k)
+      if (s[k] != (rank - n + k == axis ? d : 1))
+        return false;
+    return n == 1 || bool(v.getDefiningOp<arith::ConstantOp>());
   };
   if (hasOneUse(result)) {
     Operation *user = *result.getUsers().begin();
@@ -295,9 +316,15 @@ void buildNorm(Value root, Value x, float eps) {
     }
   }
   if (gain)
-    bias = absorbBias(result);
+    bias = absorbBias(result, vecOf);
   Operation *anchor = result.getDefiningOp();
   OpBuilder b(anchor);
+  Location loc = anchor->getLoc();
+  auto asVector = [&](Value v) {
+    return !v || tensorType(v).getRank() == 1 ? v : reshapeConstant(b, v, {d});
+  };
+  gain = asVector(gain);
+  bias = asVector(bias);
   if (!gain) {
     std::vector<float> ones(d, 1.0f);
     gain = b.create<arith::ConstantOp>(
@@ -305,14 +332,33 @@ void buildNorm(Value root, Value x, float eps) {
         DenseElementsAttr::get(RankedTensorType::get({d}, b.getF32Type()),
                                ArrayRef<float>(ones)));
   }
+  Value in = x;
+  SmallVector<int64_t> toLast, back(rank);
+  if (!last) {
+    for (int64_t k = 0; k < rank; ++k)
+      if (k != axis)
+        toLast.push_back(k);
+    toLast.push_back(axis);
+    SmallVector<int64_t> moved;
+    for (int64_t k = 0; k < rank; ++k) {
+      back[toLast[k]] = k;
+      moved.push_back(shape[toLast[k]]);
+    }
+    in = b.create<TransposeOp>(
+        loc, RankedTensorType::get(moved, tensorType(x).getElementType()), x,
+        b.getDenseI64ArrayAttr(toLast));
+  }
   Value norm;
   if constexpr (std::is_same_v<NormOp, LayerNormOp>)
-    norm = b.create<LayerNormOp>(anchor->getLoc(), x.getType(), x, gain, bias,
+    norm = b.create<LayerNormOp>(loc, in.getType(), in, gain, bias,
                                  b.getF32FloatAttr(eps),
                                  b.getI64IntegerAttr(-1));
   else
-    norm = b.create<RmsNormOp>(anchor->getLoc(), x.getType(), x, gain, bias,
+    norm = b.create<RmsNormOp>(loc, in.getType(), in, gain, bias,
                                b.getF32FloatAttr(eps));
+  if (!last)
+    norm = b.create<TransposeOp>(loc, x.getType(), norm,
+                                 b.getDenseI64ArrayAttr(back));
   result.replaceAllUsesWith(norm);
 }
 
@@ -346,15 +392,16 @@ void raiseNorms(func::FuncOp func) {
     if (!x || x.getType() != op->getResult(0).getType())
       continue;
     auto den = rmsDenominator(denom);
-    if (!den || den->first != x)
+    if (!den || den->d != x)
       continue;
     auto sub = def<SubOp>(x);
-    if (sub && lastAxisMean(sub.getRhs()) == sub.getLhs() &&
+    auto mean = sub ? oneAxisMean(sub.getRhs()) : std::nullopt;
+    if (mean && mean->first == sub.getLhs() && mean->second == den->axis &&
         sub.getType() == sub.getLhs().getType()) {
-      buildNorm<LayerNormOp>(op->getResult(0), sub.getLhs(), den->second);
+      buildNorm<LayerNormOp>(op->getResult(0), sub.getLhs(), den->eps, den->axis);
       continue;
     }
-    buildNorm<RmsNormOp>(op->getResult(0), x, den->second);
+    buildNorm<RmsNormOp>(op->getResult(0), x, den->eps, den->axis);
   }
   // An RMSNorm of x - mean(x) is x's LayerNorm (ONNX Runtime's optimizer
   // fuses the tail of a LayerNorm into SimplifiedLayerNormalization when
@@ -380,8 +427,11 @@ void raiseNorms(func::FuncOp func) {
     if (axis != std::optional<int64_t>(last))
       continue;
     Value bias = op.getBias(), result = op.getResult();
+    int64_t d = tensorType(result).getShape().back();
     if (!bias)
-      bias = absorbBias(result);
+      bias = absorbBias(result, [&](Value v) {
+        return isConstant(v) && tensorType(v).getShape() == ArrayRef<int64_t>{d};
+      });
     OpBuilder b(result.getDefiningOp());
     Value x = sub.getLhs();
     if (perm)
@@ -480,6 +530,39 @@ namespace {
 //===----------------------------------------------------------------------===//
 // Layout chains
 //===----------------------------------------------------------------------===//
+
+/// transpose(a + b) -> transpose(a) + transpose(b) when a and b are
+/// themselves transposes or reshapes (whose layout chains then fold) and
+/// the sum has no other reader. ONNX Runtime's transpose optimizer leaves
+/// ViT's first residual sum in the sequence-first layout of
+/// nn.MultiheadAttention with the [B, T, C] transpose after it; sunk into
+/// the operands, it cancels theirs and the sum becomes a residual in the
+/// stream's own layout.
+void sinkTransposesIntoAdds(func::FuncOp func) {
+  SmallVector<TransposeOp> transposes;
+  func.walk([&](TransposeOp op) { transposes.push_back(op); });
+  for (TransposeOp t : transposes) {
+    auto add = def<AddOp>(t.getInput());
+    if (!add || !add->hasOneUse() || add.getLhs().getType() != add.getType() ||
+        add.getRhs().getType() != add.getType())
+      continue;
+    auto layout = [](Value v) {
+      return isa_and_nonnull<TransposeOp, ReshapeOp>(v.getDefiningOp());
+    };
+    if (!layout(add.getLhs()) || !layout(add.getRhs()))
+      continue;
+    OpBuilder b(t);
+    auto moved = [&](Value v) {
+      return b.create<TransposeOp>(t.getLoc(), t.getType(), v,
+                                   t.getPermutationAttr());
+    };
+    Value sum = b.create<AddOp>(add.getLoc(), t.getType(), moved(add.getLhs()),
+                                moved(add.getRhs()));
+    t.replaceAllUsesWith(sum);
+    t.erase();
+    add.erase();
+  }
+}
 
 /// A chain of reshapes and transposes that leaves the elements in row-major
 /// order (Conv patch embedding followed by flatten + transpose, head splits
@@ -698,9 +781,15 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
       }
       raiseLinear(func); // Conv1D reshape sandwiches around new attention
       commuteRowPermutations(func); // sequence-first projections
+      sinkTransposesIntoAdds(func);
       (void)cleanup(func);
       simplifyLayoutChains(func);
       (void)cleanup(func);
+      { // the transposes sunk into sums meet the norms' own
+        IRRewriter rewriter(func.getContext());
+        DominanceInfo dom(func);
+        eliminateCommonSubExpressions(rewriter, dom, func);
+      }
       raiseResiduals(func);
       (void)cleanup(func);
       // What is left of a norm pattern (a mean of squares or differences,

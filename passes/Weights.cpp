@@ -41,6 +41,20 @@ bool isFloatConstant(Value v) {
   return false;
 }
 
+Value reshapeConstant(OpBuilder &b, Value cst, llvm::ArrayRef<int64_t> shape) {
+  auto op = cst ? cst.getDefiningOp<arith::ConstantOp>() : arith::ConstantOp();
+  if (!op)
+    return {};
+  auto type = RankedTensorType::get(
+      shape, cast<RankedTensorType>(cst.getType()).getElementType());
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(op.getValue()))
+    return b.create<arith::ConstantOp>(
+        op.getLoc(), DenseResourceElementsAttr::get(type, res.getRawHandle()));
+  if (auto dense = dyn_cast<DenseElementsAttr>(op.getValue()))
+    return b.create<arith::ConstantOp>(op.getLoc(), dense.reshape(type));
+  return {};
+}
+
 Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
                  llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data) {
   auto type = RankedTensorType::get(shape, b.getF32Type());

@@ -19,6 +19,11 @@ std::optional<std::vector<float>> floatValues(Value v);
 /// Whether floatValues(v) would succeed, without copying the elements.
 bool isFloatConstant(Value v);
 
+/// `cst` (an arith.constant, dense or dense_resource) seen with another
+/// shape of as many elements: a new constant sharing its data (a
+/// dense_resource blob is stored once), or null when `cst` is not one.
+Value reshapeConstant(OpBuilder &b, Value cst, llvm::ArrayRef<int64_t> shape);
+
 /// A new f32 dense_resource constant named `name` (made unique).
 Value makeWeight(OpBuilder &b, Location loc, llvm::StringRef name,
                  llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> data);
@@ -39,8 +44,9 @@ void eraseDeadConstants(Operation *root);
 /// The calibration files `path` names: the file itself, or the .npy files
 /// of a directory sorted by name. False, with `error` saying why, when the
 /// path does not exist, is not a regular file or directory, or is a
-/// directory without .npy files (`error` is "PATH: why"). slimc checks its --calibration with this
-/// before importing, so every bad input is reported together.
+/// directory without .npy files (`error` is "PATH: why"). slimc checks
+/// its --calibration with this before importing, so every bad input is
+/// reported together.
 bool listCalibrationFiles(llvm::StringRef path,
                           std::vector<std::string> &files, std::string &error);
 

@@ -280,8 +280,35 @@ func.func @mha_seq_first(%qkv: tensor<4x2x24xf32>, %pad: tensor<2x4xi1>) -> tens
 
 // -----
 
-// Tests that a norm-like pattern with the wrong reduction axis is not raised
-// and is reported.
+// Tests that a norm over another axis than the last (ONNX Runtime computes
+// ViT's first LayerNorm in the [B, C, T] layout) is raised as a norm over
+// the last axis between two transposes, its [C, 1] gain and bias reshaped.
+// CHECK-LABEL: func.func @norm_on_axis_0
+// CHECK: %[[T:.*]] = slim.transpose %arg0 [1, 0] : tensor<8x2xf32>
+// CHECK: %[[N:.*]] = slim.layer_norm %[[T]], %{{.*}}, %{{.*}} {epsilon = 9.99999997E-7 : f32} : tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>
+// CHECK: %[[B:.*]] = slim.transpose %[[N]] [1, 0] : tensor<2x8xf32>
+// CHECK: return %[[B]]
+func.func @norm_on_axis_0(%x: tensor<8x2xf32>) -> tensor<8x2xf32> {
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %eps = arith.constant dense<1.0e-6> : tensor<f32>
+  %g = arith.constant dense<[[1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0]]> : tensor<8x1xf32>
+  %b = arith.constant dense<0.5> : tensor<8x1xf32>
+  %m = slim.reduce_mean %x [0] : tensor<8x2xf32>
+  %d = slim.sub %x, %m : tensor<8x2xf32>, tensor<1x2xf32>
+  %sq = slim.pow %d, %two : tensor<8x2xf32>, tensor<f32>
+  %v = slim.reduce_mean %sq [0] : tensor<8x2xf32>
+  %ve = slim.add %v, %eps : tensor<1x2xf32>, tensor<f32>
+  %s = slim.sqrt %ve : tensor<1x2xf32>
+  %n = slim.div %d, %s : tensor<8x2xf32>, tensor<1x2xf32>
+  %ng = slim.mul %n, %g : tensor<8x2xf32>, tensor<8x1xf32>
+  %nb = slim.add %ng, %b : tensor<8x2xf32>, tensor<8x1xf32>
+  return %nb : tensor<8x2xf32>
+}
+
+// -----
+
+// Tests that a norm-like pattern reducing over two axes is not raised and
+// is reported.
 // CHECK-LABEL: func.func @not_a_norm
 // CHECK-NOT: slim.rms_norm
 func.func @not_a_norm(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
@@ -289,10 +316,10 @@ func.func @not_a_norm(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %eps = arith.constant dense<1.0e-6> : tensor<f32>
   %sq = slim.pow %x, %two : tensor<2x8xf32>, tensor<f32>
   // expected-remark @+1 {{slim-raise: reduce_mean left unraised (not part of a recognized layer_norm or rms_norm pattern)}}
-  %v = slim.reduce_mean %sq [0] : tensor<2x8xf32>
-  %ve = slim.add %v, %eps : tensor<1x8xf32>, tensor<f32>
-  %s = slim.sqrt %ve : tensor<1x8xf32>
-  %n = slim.div %x, %s : tensor<2x8xf32>, tensor<1x8xf32>
+  %v = slim.reduce_mean %sq [0, 1] : tensor<2x8xf32>
+  %ve = slim.add %v, %eps : tensor<1x1xf32>, tensor<f32>
+  %s = slim.sqrt %ve : tensor<1x1xf32>
+  %n = slim.div %x, %s : tensor<2x8xf32>, tensor<1x1xf32>
   return %n : tensor<2x8xf32>
 }
 

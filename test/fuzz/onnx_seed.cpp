@@ -2,9 +2,10 @@
 //
 //   onnx_seed IN.onnx OUT.onnx
 //
-// Writes IN with every float initializer of more than 16 values replaced
-// by a ConstantOfShape node of the same shape and name (a different fill
-// value per tensor), so that a fixture of 100-500 KB becomes a seed of a
+// Writes IN with every float or int64 initializer of more than 16 values
+// replaced by a ConstantOfShape node of the same shape and name (floats: a
+// different fill value per tensor; int64 index tables such as Swin's
+// relative positions: 0, a valid index), so that a fixture of 100-500 KB becomes a seed of a
 // few KB whose graph, once the importer has folded those nodes, is the
 // same: the fuzzer then mutates the graph's structure (which the importer
 // and the raiser walk) thousands of times a second instead of mutating
@@ -53,7 +54,9 @@ int main(int argc, char **argv) {
                    argv[1], t.name().c_str());
       return 1;
     }
-    if (t.data_type() != onnx::TensorProto::FLOAT || numElements(t) <= 16) {
+    bool isFloat = t.data_type() == onnx::TensorProto::FLOAT;
+    if ((!isFloat && t.data_type() != onnx::TensorProto::INT64) ||
+        numElements(t) <= 16) {
       *kept.add_initializer() = t;
       continue;
     }
@@ -72,9 +75,13 @@ int main(int argc, char **argv) {
     value->set_name("value");
     value->set_type(onnx::AttributeProto::TENSOR);
     onnx::TensorProto *v = value->mutable_t();
-    v->set_data_type(onnx::TensorProto::FLOAT);
+    v->set_data_type(t.data_type());
     v->add_dims(1);
-    v->add_float_data(0.01f * float(1 + std::hash<std::string>()(t.name()) % 50));
+    if (isFloat)
+      v->add_float_data(0.01f *
+                        float(1 + std::hash<std::string>()(t.name()) % 50));
+    else
+      v->add_int64_data(0);
     fills.push_back(fill);
     replaced.insert(t.name());
   }
