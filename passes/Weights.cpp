@@ -88,36 +88,97 @@ bool listCalibrationFiles(llvm::StringRef path,
     files.push_back(path.str());
     return true;
   }
+  std::vector<std::string> dirs;
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(path, ec), end; it != end && !ec;
-       it.increment(ec))
+       it.increment(ec)) {
     if (llvm::StringRef(it->path()).ends_with(".npy"))
       files.push_back(it->path());
+    else if (llvm::sys::fs::is_directory(it->path()))
+      dirs.push_back(it->path());
+  }
+  if (files.empty())
+    files = std::move(dirs);
   llvm::sort(files);
   if (files.empty()) {
-    error = path.str() + ": a directory without .npy files";
+    error = path.str() + ": a directory without .npy files or batch "
+                         "directories";
     return false;
   }
   return true;
 }
 
+namespace {
+
+/// The model's input names (slim.name), "arg0", ... where none is given.
+std::vector<std::string> inputNames(func::FuncOp func) {
+  std::vector<std::string> names;
+  for (unsigned k = 0; k < func.getNumArguments(); ++k) {
+    auto name = func.getArgAttrOfType<StringAttr>(k, "slim.name");
+    names.push_back(name ? name.str() : "arg" + std::to_string(k));
+  }
+  return names;
+}
+
+/// One batch from a directory holding NAME.npy for every input; every
+/// input it lacks is listed in `error`.
+bool readBatchDirectory(llvm::StringRef dir,
+                        const std::vector<std::string> &names,
+                        std::vector<::slim::rt::NpyArray> &batch,
+                        std::string &error) {
+  std::vector<std::string> missing;
+  for (const std::string &name : names) {
+    std::string file = (dir + "/" + name + ".npy").str();
+    if (!llvm::sys::fs::exists(file)) {
+      missing.push_back(name + ".npy");
+      continue;
+    }
+    ::slim::rt::NpyArray t;
+    if (!::slim::rt::readNpy(file, t, error))
+      return false;
+    batch.push_back(std::move(t));
+  }
+  if (missing.empty())
+    return true;
+  error = dir.str() + ": a calibration batch needs one .npy per model input; "
+                      "missing " +
+          llvm::join(missing, ", ");
+  return false;
+}
+
+} // namespace
+
 LogicalResult loadCalibrationBatches(
     func::FuncOp func, llvm::StringRef path, llvm::StringRef prefix,
     std::vector<std::vector<::slim::rt::NpyArray>> &batches) {
-  if (func.getNumArguments() != 1)
-    return func.emitError(prefix)
-           << "calibration supports models with one input; @"
-           << func.getSymName() << " has " << func.getNumArguments();
-  std::vector<std::string> files;
+  std::vector<std::string> names = inputNames(func);
+  std::vector<std::string> entries;
   std::string error;
-  if (!listCalibrationFiles(path, files, error))
+  if (!listCalibrationFiles(path, entries, error))
     return func.emitError(prefix) << "calibration " << error;
-  for (const std::string &file : files) {
-    ::slim::rt::NpyArray t;
-    std::string error;
-    if (!::slim::rt::readNpy(file, t, error))
-      return func.emitError(prefix) << "calibration: " << error;
-    batches.push_back({std::move(t)});
+  // Several inputs: PATH itself holds NAME.npy for each (one batch), or
+  // each subdirectory of PATH does (one batch each).
+  if (names.size() > 1 && llvm::sys::fs::is_directory(path) &&
+      !llvm::sys::fs::is_directory(entries.front()))
+    entries = {path.str()};
+  for (const std::string &entry : entries) {
+    std::vector<::slim::rt::NpyArray> batch;
+    if (llvm::sys::fs::is_directory(entry)) {
+      if (!readBatchDirectory(entry, names, batch, error))
+        return func.emitError(prefix) << "calibration: " << error;
+    } else if (names.size() != 1) {
+      return func.emitError(prefix)
+             << "calibration: @" << func.getSymName() << " has "
+             << names.size() << " inputs (" << llvm::join(names, ", ")
+             << "): give a directory holding NAME.npy for each, or one "
+                "such directory per batch";
+    } else {
+      ::slim::rt::NpyArray t;
+      if (!::slim::rt::readNpy(entry, t, error))
+        return func.emitError(prefix) << "calibration: " << error;
+      batch.push_back(std::move(t));
+    }
+    batches.push_back(std::move(batch));
   }
   return success();
 }

@@ -41,17 +41,22 @@ std::string weightName(Value v);
 /// weights a rewrite replaced).
 void eraseDeadConstants(Operation *root);
 
-/// The calibration files `path` names: the file itself, or the .npy files
-/// of a directory sorted by name. False, with `error` saying why, when the
-/// path does not exist, is not a regular file or directory, or is a
-/// directory without .npy files (`error` is "PATH: why"). slimc checks
-/// its --calibration with this before importing, so every bad input is
-/// reported together.
+/// The calibration entries `path` names: the file itself; or the .npy
+/// files of a directory, sorted by name; or, when it has none, its
+/// subdirectories (one batch each), sorted. False, with `error` ("PATH:
+/// why") when the path does not exist, is not a regular file or directory,
+/// or is a directory with neither. slimc checks its --calibration with
+/// this before importing, so every bad input is reported together.
 bool listCalibrationFiles(llvm::StringRef path,
                           std::vector<std::string> &files, std::string &error);
 
-/// Calibration batches for a one-input model: `path` is a .npy file or a
-/// directory of them (sorted by name); errors start with `prefix`.
+/// Calibration batches, one vector of inputs each, in the function's
+/// argument order. One input: `path` is a .npy file, a directory of them
+/// (one batch each) or a directory of batch directories. Several inputs
+/// (input_ids, attention_mask, position_ids, ...): `path` is a directory
+/// holding NAME.npy for every input (NAME: the input's name), or a
+/// directory of such directories, one batch each. Errors start with
+/// `prefix`.
 LogicalResult loadCalibrationBatches(
     func::FuncOp func, llvm::StringRef path, llvm::StringRef prefix,
     std::vector<std::vector<::slim::rt::NpyArray>> &batches);

@@ -104,8 +104,11 @@ static cl::opt<std::string> dropLayers(
     cl::value_desc("TARGET:N"), cl::cat(category));
 static cl::opt<std::string> calibrationPath(
     "calibration",
-    cl::desc("calibration batch (.npy for the model's input) or a directory "
-             "of them, for --drop-layers and --quantize=int8,act=static"),
+    cl::desc("calibration data for --drop-layers and "
+             "--quantize=int8,act=static: a batch (.npy of the model's "
+             "input) or a directory of them; for a model with several "
+             "inputs, a directory holding NAME.npy for each input, or a "
+             "directory of such directories (one batch each)"),
     cl::value_desc("PATH"), cl::cat(category));
 static cl::opt<std::string> dropMode(
     "drop-mode", cl::init("one-shot"),

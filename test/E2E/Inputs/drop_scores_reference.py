@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """Checks slim-drop-layers' similarity scores against an independent
-computation from ONNX Runtime's intermediate values of the GPT-2 fixture.
+computation from ONNX Runtime's intermediate values.
 
-  drop_scores_reference.py ORT_DIR JOINT.json BLOCK.json
+  drop_scores_reference.py ORT_DIR [--streams S0,S1,...] REPORT.json...
+
+--streams names the residual stream's values in order: before layer 0,
+after its attention, after its MLP, after layer 1's attention, ... (the
+Hugging Face LLaMA export: /embed_tokens/Gather,/Add,/Add_1,/Add_2,/Add_3).
+Without it, the GPT-2 fixture's names below.
 
 ORT_DIR holds every value of the exposed model (slim-import
 --expose-intermediates + tools/ort/ort-run.js). For block l the residual
@@ -46,14 +51,22 @@ def sim(x, y, d):
 
 
 ort_dir = sys.argv[1]
+args = sys.argv[2:]
+streams = None
+if args[0] == "--streams":
+    streams = args[1].split(",")
+    args = args[2:]
 ours = {}
-for path in sys.argv[2:]:
+for path in args:
     for m in json.load(open(path))["modules"]:
         ours[(m["layer"], m["kind"])] = m["similarity"]
 worst = 0.0
 for (layer, kind), score in sorted(ours.items()):
-    before = "/Add" if layer == 0 else "/h.%d/Add_1" % (layer - 1)
-    mid, after = "/h.%d/Add" % layer, "/h.%d/Add_1" % layer
+    if streams:
+        before, mid, after = streams[2 * layer:2 * layer + 3]
+    else:
+        before = "/Add" if layer == 0 else "/h.%d/Add_1" % (layer - 1)
+        mid, after = "/h.%d/Add" % layer, "/h.%d/Add_1" % layer
     x_name, y_name = {"attention": (before, mid), "mlp": (mid, after),
                       "block": (before, after)}[kind]
     (x, d), (y, _) = value(ort_dir, x_name), value(ort_dir, y_name)
