@@ -127,6 +127,32 @@ LogicalResult NodeFolder::foldBinary() {
   out.shape.assign(shape->begin(), shape->end());
   out.resize(out.size());
   bool integer = !x.isFloat();
+  // Integer arithmetic in int64, wrapping as two's complement (exporters
+  // use INT64_MAX as "to the end", which a double cannot hold exactly).
+  if (integer && !y.isFloat() &&
+      llvm::is_contained({"Add", "Sub", "Mul", "Div", "Mod"}, op)) {
+    forEachIndex(out.shape, [&](const std::vector<int64_t> &idx, int64_t k) {
+      uint64_t a = uint64_t(x.i[broadcastIndex(x.shape, idx)]);
+      uint64_t c = uint64_t(y.i[broadcastIndex(y.shape, idx)]);
+      int64_t sa = int64_t(a), sc = int64_t(c), r = 0;
+      if (op == "Add")
+        r = int64_t(a + c);
+      else if (op == "Sub")
+        r = int64_t(a - c);
+      else if (op == "Mul")
+        r = int64_t(a * c);
+      else if (sc == 0)
+        r = 0; // as the float path folds x / 0 for integers
+      else if (sc == -1)
+        r = op == "Div" ? int64_t(0 - a) : 0; // MIN / -1 wraps
+      else if (op == "Div")
+        r = sa / sc;
+      else if ((r = sa % sc) != 0 && !fmod && ((r < 0) != (sc < 0)))
+        r += sc; // Mod takes the divisor's sign unless fmod
+      out.i[k] = r;
+    });
+    return done();
+  }
   forEachIndex(out.shape, [&](const std::vector<int64_t> &idx, int64_t k) {
     double a = x.at(broadcastIndex(x.shape, idx));
     double c = y.at(broadcastIndex(y.shape, idx));

@@ -24,6 +24,8 @@
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
+#include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -56,9 +58,17 @@ struct HostTensor {
     else
       i.assign(n, 0);
   }
+  /// Integer types saturate (NaN gives 0): a double outside int64's range
+  /// has no defined conversion, and folded graphs may compute one.
   void set(int64_t k, double v) {
     if (isFloat())
       f[k] = float(v);
+    else if (std::isnan(v))
+      i[k] = 0;
+    else if (v >= 9223372036854775807.0)
+      i[k] = std::numeric_limits<int64_t>::max();
+    else if (v <= -9223372036854775808.0)
+      i[k] = std::numeric_limits<int64_t>::min();
     else
       i[k] = int64_t(v);
   }

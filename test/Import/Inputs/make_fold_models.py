@@ -86,3 +86,39 @@ g2 = helper.make_graph(nodes2, "fold2", [x2, img], [y2, pooled], initializer=ini
 m2 = helper.make_model(g2, opset_imports=[helper.make_opsetid("", 17)])
 onnx.checker.check_model(m2)
 onnx.save(m2, os.path.join(here, "fold2.onnx"))
+
+# fold3.onnx: int64 arithmetic folded exactly (INT64_MAX - (INT64_MAX - c)
+# is c only in integer arithmetic; through a double it is 0), Mod with a
+# negative divisor (the divisor's sign), Mod with fmod (the dividend's),
+# integer Div (truncating).
+x3 = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+y3 = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+inits3 = [
+    helper.make_tensor("c", TensorProto.INT64, [4], [5, -7, 8, 2]),
+    helper.make_tensor("big", TensorProto.INT64, [], [9223372036854775807]),
+    helper.make_tensor("mthree", TensorProto.INT64, [], [-3]),
+    helper.make_tensor("three", TensorProto.INT64, [], [3]),
+    helper.make_tensor("two", TensorProto.INT64, [], [2]),
+    helper.make_tensor("k10", TensorProto.INT64, [], [10]),
+    helper.make_tensor("k100", TensorProto.INT64, [], [100]),
+    helper.make_tensor("k1000", TensorProto.INT64, [], [1000]),
+]
+nodes3 = [
+    helper.make_node("Sub", ["big", "c"], ["near_max"], name="sub1"),
+    helper.make_node("Sub", ["big", "near_max"], ["back"], name="sub2"),    # [5, -7, 8, 2]
+    helper.make_node("Mod", ["c", "mthree"], ["m"], name="mod"),           # [-1, -1, -1, -1]
+    helper.make_node("Mod", ["c", "three"], ["fm"], name="fmod", fmod=1),  # [2, -1, 2, 2]
+    helper.make_node("Div", ["c", "two"], ["d"], name="div"),              # [2, -3, 4, 1]
+    helper.make_node("Mul", ["back", "k1000"], ["a1"], name="mul1"),
+    helper.make_node("Mul", ["m", "k100"], ["a2"], name="mul2"),
+    helper.make_node("Mul", ["fm", "k10"], ["a3"], name="mul3"),
+    helper.make_node("Add", ["a1", "a2"], ["s1"], name="add1"),
+    helper.make_node("Add", ["s1", "a3"], ["s2"], name="add2"),
+    helper.make_node("Add", ["s2", "d"], ["s3"], name="add3"),             # [4922, -7113, 7924, 1921]
+    helper.make_node("Cast", ["s3"], ["s3f"], name="cast", to=TensorProto.FLOAT),
+    helper.make_node("Add", ["x", "s3f"], ["y"], name="add_x"),
+]
+g3 = helper.make_graph(nodes3, "fold3", [x3], [y3], initializer=inits3)
+m3 = helper.make_model(g3, opset_imports=[helper.make_opsetid("", 17)])
+onnx.checker.check_model(m3)
+onnx.save(m3, os.path.join(here, "fold3.onnx"))
