@@ -8,6 +8,7 @@
 
 #include "dialects/slim/IR/SlimDialect.h"
 #include "passes/Passes.h"
+#include "passes/Pipeline.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -22,6 +23,7 @@ int main(int argc, char **argv) {
                   mlir::func::FuncDialect, mlir::tensor::TensorDialect>();
   mlir::registerTransformsPasses(); // canonicalize, cse, inline, symbol-dce...
   mlir::slim::registerSlimPasses();
+  mlir::slim::registerSlimPipeline(); // what slimc runs: --slim-pipeline='...'
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "Slim optimizer driver: runs slim passes on .mlir input\n",
       registry));

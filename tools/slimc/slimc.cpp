@@ -18,6 +18,7 @@
 #include "dialects/slim/IR/SlimDialect.h"
 #include "importers/Import.h"
 #include "passes/Passes.h"
+#include "passes/Pipeline.h"
 #include "passes/Weights.h"
 #include "runtime/Files.h"
 #include "tools/Diagnostics.h"
@@ -424,6 +425,37 @@ int run(int argc, char **argv) {
   slim::tools::DiagnosticPrinter diagnostics(&ctx, "slimc");
   SourceMgr sourceMgr;
 
+  // The passes (passes/Pipeline.h), built before the import so that every
+  // bad option value is reported at once, and before a long import.
+  mlir::slim::SlimPipelineOptions passOptions;
+  bool runLnToRms = lnToRms.getNumOccurrences() > 0;
+  passOptions.dropLayers = dropLayers.getValue();
+  passOptions.dropList = std::vector<std::string>(dropList.begin(), dropList.end());
+  passOptions.dropMode = dropMode.getValue();
+  passOptions.keepLayers = std::vector<int64_t>(keepLayers.begin(), keepLayers.end());
+  passOptions.calibration = calibrationPath.getValue();
+  passOptions.dropReport = output + ".drop-layers";
+  passOptions.lnToRms = !runLnToRms ? "" : lnToRms.empty() ? "rms" : lnToRms.getValue();
+  passOptions.tied = tiedOption.getValue();
+  passOptions.mergeTokens = mergeTokens.getValue();
+  passOptions.quantize = quantize.getValue();
+  passOptions.logits = logits.getValue();
+  passOptions.optLevel = optLevel.getValue();
+  passOptions.maxSeqLen = maxSeqLen.getValue();
+  passOptions.prefillChunk = prefillChunk.getValue();
+  passOptions.print = true;
+  mlir::PassManager pm(&ctx);
+  if (failed(mlir::slim::buildSlimPipeline(
+          pm, passOptions, [](const Twine &msg) { fail(msg); },
+          [&](mlir::OpPassManager &pm) -> mlir::LogicalResult {
+            if (pipeline.empty() ||
+                succeeded(mlir::parsePassPipeline(pipeline, pm, errs())))
+              return mlir::success();
+            fail("invalid --pass-pipeline");
+            return mlir::failure();
+          })))
+    return kBadInput;
+
   // Import.
   mlir::OwningOpRef<mlir::ModuleOp> module;
   {
@@ -489,11 +521,7 @@ int run(int argc, char **argv) {
       return fail("--prefill-chunk=" + Twine(int64_t(prefillChunk)) +
                   ": expected 1 to --max-seq-len (" +
                   Twine(int64_t(maxSeqLen)) + ")");
-    if (!mergeTokens.empty())
-      return fail("--merge-tokens merges tokens of encoders; a generating "
-                  "decoder keeps every token");
   }
-  bool runLnToRms = lnToRms.getNumOccurrences() > 0;
   bool tsan = false;
   if (runtimeSanitizer.getNumOccurrences()) {
     if (runtimeSanitizer != "thread")
@@ -506,74 +534,10 @@ int run(int argc, char **argv) {
 #endif
     tsan = true;
   }
-  if (runLnToRms && !lnToRms.empty() && lnToRms != "rms" && lnToRms != "crms")
-    return fail("--ln-to-rmsnorm=" + lnToRms + ": expected 'rms' or 'crms'");
   bool runDrop = !dropLayers.empty() || !dropList.empty();
-  bool runMerge = !mergeTokens.empty();
-  mlir::slim::SlimMergeTokensPassOptions mergeOptions;
-  std::vector<int64_t> mergeSchedule; // mergeOptions.schedule points here
-  for (StringRef item : llvm::split(StringRef(mergeTokens), ',')) {
-    if (!runMerge)
-      break;
-    size_t cut = item.find_first_of(":=");
-    StringRef key = item.substr(0, cut).trim();
-    StringRef value = cut == StringRef::npos ? "" : item.substr(cut + 1).trim();
-    auto bad = [&]() {
-      return fail("--merge-tokens=" + mergeTokens + ": '" + item.str() +
-                  "' is not one of r:N, r:F (F < 1), inflect:F, "
-                  "schedule:A/B/..., fraction:F, "
-                  "prop_attn:0|1, protected:N, unmerge:0|1, "
-                  "method:tome|mctf, tau_sim:F, tau_info:F, tau_size:F, "
-                  "bidirectional:0|1, one_step_ahead:0|1|2");
-    };
-    double number;
-    if (key == "method") {
-      if (value != "tome" && value != "mctf")
-        return bad();
-      mergeOptions.method = value.str();
-    } else if (key == "schedule") {
-      for (StringRef r : llvm::split(value, '/')) {
-        int64_t x;
-        if (r.getAsInteger(10, x))
-          return bad();
-        mergeSchedule.push_back(x);
-      }
-      mergeOptions.schedule = mergeSchedule;
-    } else if (value.getAsDouble(number)) {
-      return bad();
-    } else if (key == "r" && number == int64_t(number)) {
-      mergeOptions.r = int64_t(number);
-    } else if (key == "r" && number > 0 && number < 1) {
-      mergeOptions.r = 1; // every layer, each ⌊f·(T_l − p)⌋
-      mergeOptions.fraction = number;
-    } else if (key == "fraction" && number > 0 && number < 1) {
-      mergeOptions.fraction = number;
-    } else if (key == "inflect") {
-      mergeOptions.inflect = number;
-    } else if (key == "prop_attn" && (number == 0 || number == 1)) {
-      mergeOptions.propAttn = number == 1;
-    } else if (key == "tau_sim" && number > 0) {
-      mergeOptions.tauSim = number;
-    } else if (key == "tau_info" && number > 0) {
-      mergeOptions.tauInfo = number;
-    } else if (key == "tau_size" && number > 0) {
-      mergeOptions.tauSize = number;
-    } else if (key == "one_step_ahead" &&
-               (number == 0 || number == 1 || number == 2)) {
-      mergeOptions.oneStepAhead = int64_t(number);
-    } else if (key == "bidirectional" && (number == 0 || number == 1)) {
-      mergeOptions.bidirectional = number == 1;
-    } else if (key == "unmerge" && (number == 0 || number == 1)) {
-      mergeOptions.unmerge = number == 1;
-    } else if (key == "protected" && number == int64_t(number)) {
-      mergeOptions.protectedTokens = int64_t(number);
-    } else {
-      return bad();
-    }
-  }
   slim::tools::PassFlags reportFlags;
   reportFlags.lnToRms = runLnToRms;
-  reportFlags.merge = runMerge;
+  reportFlags.merge = !mergeTokens.empty();
   reportFlags.quantize = !quantize.empty();
   reportFlags.drop = runDrop;
   reportFlags.dropCountZero =
@@ -582,102 +546,6 @@ int run(int argc, char **argv) {
   slim::tools::OpCounts countsBefore = slim::tools::countOps(*module);
   { // the passes (epilogue fusion runs at -O1 and above)
     Stage stage("passes");
-    mlir::PassManager pm(&ctx);
-    if (runDrop) {
-      mlir::slim::SlimDropLayersPassOptions options;
-      StringRef spec = dropLayers.empty() ? "joint:0" : StringRef(dropLayers);
-      auto [targetName, amount] = spec.split(':');
-      options.target = targetName.str();
-      double value;
-      if (amount.getAsDouble(value) || value < 0)
-        return fail("--drop-layers=" + dropLayers +
-                    ": expected TARGET:N or TARGET:FRACTION");
-      if (value < 1.0 && value > 0.0)
-        options.fraction = value;
-      else
-        options.count = int64_t(value);
-      options.mode = dropMode;
-      options.keep = keepLayers;
-      options.layers = dropList;
-      options.calibration = calibrationPath;
-      options.report = output + ".drop-layers";
-      options.print = true;
-      pm.addPass(mlir::slim::createSlimDropLayersPass(options));
-    }
-    if (runLnToRms) {
-      mlir::slim::SlimLnToRmsNormPassOptions options;
-      options.tied = tiedOption;
-      options.variant = lnToRms.empty() ? "rms" : lnToRms.getValue();
-      pm.addPass(mlir::slim::createSlimLnToRmsNormPass(options));
-    }
-    if (runMerge)
-      pm.addPass(mlir::slim::createSlimMergeTokensPass(mergeOptions));
-    if (logits != "all" && logits != "last")
-      return fail("--logits=" + logits + ": expected 'all' or 'last'");
-    // With generation the steps are built from the full-logits @main, so
-    // restricting its head comes after them.
-    if (logits == "last" && !generate)
-      pm.addPass(mlir::slim::createSlimLastLogitsPass());
-    if (!quantize.empty()) {
-      mlir::slim::SlimQuantizePassOptions q;
-      static std::vector<std::string> keepList; // q.keep refers to it
-      q.print = true;
-      q.calibration = calibrationPath; // act=static uses --calibration
-      auto [format, rest] = StringRef(quantize).split(',');
-      q.weights = format.str();
-      for (StringRef item : llvm::split(rest, ',')) {
-        if (item.empty())
-          continue;
-        auto [key, value] = item.split('=');
-        double number = 0;
-        bool numeric = !value.getAsDouble(number);
-        if (key == "act")
-          q.act = value.str();
-        else if (key == "calibration")
-          q.calibration = value.str();
-        else if (key == "calib")
-          q.calib = value.str();
-        else if (key == "percentile" && numeric)
-          q.percentile = number;
-        else if (key == "group" && numeric && number == int64_t(number))
-          q.group = int64_t(number);
-        else if (key == "sym" && (value == "0" || value == "1"))
-          q.symmetric = value == "1";
-        else if (key == "smoothquant" && (numeric || value.empty()))
-          q.alpha = value.empty() ? 0.5 : number;
-        else if (key == "head" && (value == "0" || value == "1"))
-          q.head = value == "1";
-        else if (key == "keep" && !value.empty())
-          for (StringRef k : llvm::split(value, ':'))
-            keepList.push_back(k.str());
-        else
-          return fail("--quantize=" + quantize + ": '" + item.str() +
-                      "' is not act=dynamic|static|none, "
-                      "calib=minmax|percentile, percentile=P, group=32|64|128, "
-                      "sym=0|1, smoothquant[=ALPHA], head=0|1, "
-                      "keep=NAME[:NAME...] or calibration=PATH");
-      }
-      q.keep = keepList;
-      pm.addPass(mlir::slim::createSlimQuantizePass(q));
-    }
-    if (optLevel > 0)
-      pm.addPass(mlir::slim::createSlimFuseEpiloguesPass());
-    if (!pipeline.empty() &&
-        failed(mlir::parsePassPipeline(pipeline, pm, errs())))
-      return fail("invalid --pass-pipeline");
-    if (generate) {
-      mlir::slim::SlimDecodeStepPassOptions prefill, decode;
-      prefill.name = "prefill";
-      prefill.tokens = prefillChunk.getNumOccurrences()
-                           ? int64_t(prefillChunk)
-                           : std::min<int64_t>(maxSeqLen, 128);
-      decode.name = "decode";
-      decode.tokens = 1;
-      pm.addPass(mlir::slim::createSlimDecodeStepPass(prefill));
-      pm.addPass(mlir::slim::createSlimDecodeStepPass(decode));
-      if (logits == "last")
-        pm.addPass(mlir::slim::createSlimLastLogitsPass());
-    }
     if (failed(pm.run(*module)))
       return 1;
   }
