@@ -93,6 +93,22 @@ gen = path("gpt2-gen")
 subprocess.run([slimc, os.path.join(fixtures, "gpt2/model.onnx"), "--max-seq-len", "8",
                 "-o", gen], check=True, capture_output=True)
 
+# Files without read permission. Root reads them anyway, so as root those
+# rows run as nobody (setpriv, util-linux); the files they also need are
+# world-readable.
+shutil.copy(os.path.join(fixtures, "gpt2/model.onnx"), path("locked.onnx"))
+shutil.copy(path("ids.npy"), path("locked.npy"))
+shutil.copy(bert_ext + ".weights", path("locked.weights"))
+for f in ("locked.onnx", "locked.npy", "locked.weights"):
+    os.chmod(path(f), 0)
+
+
+def unprivileged(argv):
+    if os.geteuid() != 0:
+        return argv
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + argv
+
+
 # --- the matrix -------------------------------------------------------------
 # (name, what, argv with OUT for the row's output, exit code, message)
 S, B = slimc, bert
@@ -184,6 +200,12 @@ rows = [
      "--prompt-ids: " + path("adir") + ": is a directory, not a file"),
     ("binary: prompt ids are a FIFO", [gen, "--generate", "2", "--prompt-ids", path("afifo"), "--output-dir", "OUT"], 2,
      "--prompt-ids: " + path("afifo") + ": is a FIFO (named pipe), not a regular file"),
+    ("compiler: model file without read permission", unprivileged([S, path("locked.onnx"), "-o", "OUT/m"]), 2,
+     path("locked.onnx") + ": cannot read the model: Permission denied"),
+    ("binary: input without read permission", unprivileged([B, "--input", "input_ids=" + path("locked.npy"), "--output-dir", "OUT"]), 2,
+     "input 'input_ids': " + path("locked.npy") + ": cannot open: Permission denied"),
+    ("binary: weights file without read permission", unprivileged([bert_ext, "--weights", path("locked.weights"), "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"]), 2,
+     path("locked.weights") + ": cannot open the weights file: Permission denied"),
     ("binary: --threads beyond the CPUs (warning, runs)", [B, "--threads", "100000", "--input", "input_ids=" + path("ids.npy"), "--output-dir", "OUT"], 0,
      "warning: --threads 100000 is more than the "),
     ("compiler: three bad option values, reported together",
