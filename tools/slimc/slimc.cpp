@@ -214,19 +214,47 @@ int fail(const Twine &msg, int code = 1) {
   return code;
 }
 
-/// Checks the files the command line names before anything is imported,
-/// so that a missing model and a bad --calibration are reported together.
-/// The importers check what is inside them.
-bool checkInputFiles(StringRef model, StringRef calibration) {
+/// Checks the command line before anything is read: option values and
+/// options that go together, and the files it names (the importers check
+/// what is inside them). Every problem is reported, so that a missing model
+/// and a bad --calibration or --tokenizer come in one report.
+bool checkCommandLine() {
   std::vector<std::string> problems;
-  if (!sys::fs::exists(model))
-    problems.push_back(model.str() +
-                       ": cannot read the model: No such file or directory");
+  auto problem = [&](const Twine &msg) { problems.push_back(msg.str()); };
+  if (optLevel > 3)
+    problem("-O" + Twine(optLevel) + ": the level is 0 to 3");
+  bool generate = maxSeqLen.getNumOccurrences() > 0;
+  if (generate && maxSeqLen < 1)
+    problem("--max-seq-len=" + Twine(int64_t(maxSeqLen)) +
+            ": expected a positive number of positions");
+  if (!generate && (prefillChunk.getNumOccurrences() ||
+                    tokenizer.getNumOccurrences()))
+    problem("--prefill-chunk and --tokenizer need --max-seq-len");
+  if (generate && maxSeqLen >= 1 && prefillChunk.getNumOccurrences() &&
+      (prefillChunk < 1 || prefillChunk > maxSeqLen))
+    problem("--prefill-chunk=" + Twine(int64_t(prefillChunk)) +
+            ": expected 1 to --max-seq-len (" + Twine(int64_t(maxSeqLen)) +
+            ")");
+  if (tokenizer.getNumOccurrences() && tokenizer != "bytes")
+    problem("--tokenizer=" + tokenizer + ": only 'bytes' is known");
+  if (runtimeSanitizer.getNumOccurrences()) {
+    if (runtimeSanitizer != "thread")
+      problem("--runtime-sanitizer=" + runtimeSanitizer +
+              ": expected 'thread'");
+#ifndef SLIMC_TSAN_RUNTIME_LIB
+    else
+      problem("--runtime-sanitizer=thread: this slimc was built without the "
+              "ThreadSanitizer runtime (it needs clang and no "
+              "-DSLIM_SANITIZE)");
+#endif
+  }
+  if (!sys::fs::exists(input))
+    problem(input + ": cannot read the model: No such file or directory");
   std::vector<std::string> files;
   std::string error;
-  if (!calibration.empty() &&
-      !mlir::slim::listCalibrationFiles(calibration, files, error))
-    problems.push_back("--calibration " + error);
+  if (!calibrationPath.empty() &&
+      !mlir::slim::listCalibrationFiles(calibrationPath, files, error))
+    problem("--calibration " + error);
   for (const std::string &p : problems)
     WithColor::error(errs(), "slimc") << p << "\n";
   return problems.empty();
@@ -414,10 +442,7 @@ int run(int argc, char **argv) {
       "command line cannot be read or is not a model Slim accepts (every "
       "such problem is listed); 1 when a pass, code generation, linking or "
       "writing the output fails.\n");
-  if (optLevel > 3)
-    return fail("-O" + Twine(optLevel) + ": the level is 0 to 3");
-
-  if (!checkInputFiles(input, calibrationPath))
+  if (!checkCommandLine())
     return kBadInput;
 
   mlir::MLIRContext ctx;
@@ -492,14 +517,6 @@ int run(int argc, char **argv) {
       return kBadInput;
   }
   bool generate = maxSeqLen.getNumOccurrences() > 0;
-  if (generate && maxSeqLen < 1)
-    return fail("--max-seq-len=" + Twine(int64_t(maxSeqLen)) +
-                ": expected a positive number of positions");
-  if (!generate && (prefillChunk.getNumOccurrences() ||
-                    tokenizer.getNumOccurrences()))
-    return fail("--prefill-chunk and --tokenizer need --max-seq-len");
-  if (tokenizer.getNumOccurrences() && tokenizer != "bytes")
-    return fail("--tokenizer=" + tokenizer + ": only 'bytes' is known");
   if (generate) {
     auto main = module->lookupSymbol<mlir::func::FuncOp>("main");
     auto ids = main && main.getNumArguments() > 0
@@ -516,24 +533,8 @@ int run(int argc, char **argv) {
                   "with --max-seq-len " + Twine(ids.getDimSize(1)) +
                   " or export with a dynamic sequence axis and pass --shape "
                   "input_ids=1x" + Twine(int64_t(maxSeqLen)) + ")");
-    if (prefillChunk.getNumOccurrences() &&
-        (prefillChunk < 1 || prefillChunk > maxSeqLen))
-      return fail("--prefill-chunk=" + Twine(int64_t(prefillChunk)) +
-                  ": expected 1 to --max-seq-len (" +
-                  Twine(int64_t(maxSeqLen)) + ")");
   }
-  bool tsan = false;
-  if (runtimeSanitizer.getNumOccurrences()) {
-    if (runtimeSanitizer != "thread")
-      return fail("--runtime-sanitizer=" + runtimeSanitizer +
-                  ": expected 'thread'");
-#ifndef SLIMC_TSAN_RUNTIME_LIB
-    return fail("--runtime-sanitizer=thread: this slimc was built without "
-                "the ThreadSanitizer runtime (it needs clang and no "
-                "-DSLIM_SANITIZE)");
-#endif
-    tsan = true;
-  }
+  bool tsan = runtimeSanitizer.getNumOccurrences() > 0;
   bool runDrop = !dropLayers.empty() || !dropList.empty();
   slim::tools::PassFlags reportFlags;
   reportFlags.lnToRms = runLnToRms;
