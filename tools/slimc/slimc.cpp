@@ -221,8 +221,6 @@ int fail(const Twine &msg, int code = 1) {
 bool checkCommandLine() {
   std::vector<std::string> problems;
   auto problem = [&](const Twine &msg) { problems.push_back(msg.str()); };
-  if (optLevel > 3)
-    problem("-O" + Twine(optLevel) + ": the level is 0 to 3");
   bool generate = maxSeqLen.getNumOccurrences() > 0;
   if (generate && maxSeqLen < 1)
     problem("--max-seq-len=" + Twine(int64_t(maxSeqLen)) +
@@ -230,8 +228,9 @@ bool checkCommandLine() {
   if (!generate && (prefillChunk.getNumOccurrences() ||
                     tokenizer.getNumOccurrences()))
     problem("--prefill-chunk and --tokenizer need --max-seq-len");
+  // (-O and a --prefill-chunk beyond --max-seq-len: buildSlimPipeline.)
   if (generate && maxSeqLen >= 1 && prefillChunk.getNumOccurrences() &&
-      (prefillChunk < 1 || prefillChunk > maxSeqLen))
+      prefillChunk < 1)
     problem("--prefill-chunk=" + Twine(int64_t(prefillChunk)) +
             ": expected 1 to --max-seq-len (" + Twine(int64_t(maxSeqLen)) +
             ")");
@@ -442,8 +441,7 @@ int run(int argc, char **argv) {
       "command line cannot be read or is not a model Slim accepts (every "
       "such problem is listed); 1 when a pass, code generation, linking or "
       "writing the output fails.\n");
-  if (!checkCommandLine())
-    return kBadInput;
+  bool commandLineOk = checkCommandLine();
 
   mlir::MLIRContext ctx;
   mlir::slim::registerImportDialects(&ctx);
@@ -478,8 +476,9 @@ int run(int argc, char **argv) {
               return mlir::success();
             fail("invalid --pass-pipeline");
             return mlir::failure();
-          })))
-    return kBadInput;
+          })) ||
+      !commandLineOk)
+    return kBadInput; // the two checks' problems in one report
 
   // Import.
   mlir::OwningOpRef<mlir::ModuleOp> module;
