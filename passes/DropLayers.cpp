@@ -176,7 +176,8 @@ SlimDropLayersPass::score(func::FuncOp func,
 
 void SlimDropLayersPass::writeReport(const std::vector<Candidate> &cands) {
   if (print) {
-    llvm::outs() << "layer-drop scores (target " << target << ")\n";
+    llvm::outs() << "layer-drop scores (target " << stringifyOption(target)
+                 << ")\n";
     llvm::outs() << "  layer  kind        similarity  dropped\n";
     for (const Candidate &c : cands)
       llvm::outs() << llvm::format("  %-6lld %-10s  ", (long long)c.layer,
@@ -190,7 +191,8 @@ void SlimDropLayersPass::writeReport(const std::vector<Candidate> &cands) {
   std::error_code ec;
   llvm::raw_fd_ostream json(report + ".json", ec);
   if (!ec) {
-    json << "{\n  \"target\": \"" << target << "\",\n  \"modules\": [\n";
+    json << "{\n  \"target\": \"" << stringifyOption(target)
+         << "\",\n  \"modules\": [\n";
     for (size_t k = 0; k < cands.size(); ++k) {
       const Candidate &c = cands[k];
       json << "    {\"layer\": " << c.layer << ", \"kind\": \"" << c.kind
@@ -211,7 +213,8 @@ void SlimDropLayersPass::writeReport(const std::vector<Candidate> &cands) {
   int width = 40 + 24 * int(cands.size()), height = 240;
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width
       << "\" height=\"" << height << "\" font-family=\"sans-serif\" "
-      << "font-size=\"10\">\n<title>layer-drop: similarity of each " << target
+      << "font-size=\"10\">\n<title>layer-drop: similarity of each "
+      << stringifyOption(target)
       << " module (red: dropped)</title>\n"
       << "<line x1=\"30\" y1=\"210\" x2=\"" << width - 5
       << "\" y2=\"210\" stroke=\"black\"/>\n"
@@ -239,17 +242,6 @@ void SlimDropLayersPass::runOnOperation() {
     module.emitError(kPrefix) << "the module has no @main";
     return signalPassFailure();
   }
-  if (target != "attention" && target != "mlp" && target != "block" &&
-      target != "joint") {
-    func.emitError(kPrefix) << "target=" << target
-                            << " is not one of attention, mlp, block, joint";
-    return signalPassFailure();
-  }
-  if (mode != "one-shot" && mode != "iterative") {
-    func.emitError(kPrefix) << "mode=" << mode
-                            << " is not one-shot or iterative";
-    return signalPassFailure();
-  }
   Blocks blocks = findBlocks(func);
   if (failed(checkStructure(func, blocks)))
     return signalPassFailure();
@@ -262,11 +254,11 @@ void SlimDropLayersPass::runOnOperation() {
     for (auto &entry : group)
       cands.push_back({entry.first, kind});
   };
-  if (target == "attention" || target == "joint")
+  if (target == DropTarget::attention || target == DropTarget::joint)
     addKind(blocks.attention, "attention");
-  if (target == "mlp" || target == "joint")
+  if (target == DropTarget::mlp || target == DropTarget::joint)
     addKind(blocks.mlp, "mlp");
-  if (target == "block")
+  if (target == DropTarget::block)
     for (auto &[layer, res] : blocks.attention)
       if (blocks.mlp.count(layer))
         cands.push_back({layer, "block"});
@@ -278,7 +270,8 @@ void SlimDropLayersPass::runOnOperation() {
   if (!layers.empty()) {
     for (const std::string &spec : layers) {
       llvm::StringRef s(spec);
-      std::string kind = target == "joint" ? "" : target.getValue();
+      std::string kind =
+          target == DropTarget::joint ? "" : stringifyOption(target).str();
       if (s.contains(':')) {
         kind = s.split(':').first.str();
         s = s.split(':').second;
@@ -307,12 +300,13 @@ void SlimDropLayersPass::runOnOperation() {
     int64_t n = fraction > 0.0 ? int64_t(std::floor(fraction * droppable))
                                : count.getValue();
     // At least one block survives.
-    int64_t maxDrop = target == "block"
+    int64_t maxDrop = target == DropTarget::block
                           ? std::min<int64_t>(droppable, int64_t(cands.size()) - 1)
                           : droppable;
     if (n < 0 || n > maxDrop) {
       func.emitError(kPrefix) << "drop_n=" << n << " exceeds the " << maxDrop
-                              << " droppable " << target << " modules";
+                              << " droppable " << stringifyOption(target)
+                              << " modules";
       return signalPassFailure();
     }
     if (n > 0) {
@@ -323,8 +317,8 @@ void SlimDropLayersPass::runOnOperation() {
       std::vector<std::vector<Tensor>> batches;
       if (failed(loadCalibration(func, batches)))
         return signalPassFailure();
-      int64_t rounds = mode == "iterative" ? n : 1;
-      int64_t perRound = mode == "iterative" ? 1 : n;
+      int64_t rounds = mode == DropMode::iterative ? n : 1;
+      int64_t perRound = mode == DropMode::iterative ? 1 : n;
       for (int64_t round = 0; round < rounds; ++round) {
         // Score the model as dropped so far (a clone: the real one is
         // edited once, at the end).

@@ -729,18 +729,9 @@ struct SlimLnToRmsNormPass
   using SlimLnToRmsNormPassBase::SlimLnToRmsNormPassBase;
 
   void runOnOperation() override {
-    if (tied != "center" && tied != "untie") {
-      getOperation().emitError(kPrefix)
-          << "tied=" << tied << " is not one of center, untie";
-      return signalPassFailure();
-    }
-    if (variant != "rms" && variant != "crms") {
-      getOperation().emitError(kPrefix)
-          << "variant=" << variant << " is not one of rms, crms";
-      return signalPassFailure();
-    }
     for (auto func : getOperation().getOps<func::FuncOp>()) {
-      Rewriter rewriter(func, tied == "untie", variant == "crms");
+      Rewriter rewriter(func, tied == TiedEmbedding::untie,
+                        variant == NormVariant::crms);
       if (failed(rewriter.analyze()))
         return signalPassFailure();
       if (rewriter.nothingToDo()) {

@@ -27,16 +27,10 @@ struct SlimLowerToLLVMPass
       return signalPassFailure();
     }
     GlueModule::Stage stage = GlueModule::Stage::LLVM;
-    if (glueStage == "linalg")
+    if (glueStage == GlueStage::linalg)
       stage = GlueModule::Stage::Linalg;
-    else if (glueStage == "buffers")
+    else if (glueStage == GlueStage::buffers)
       stage = GlueModule::Stage::Buffers;
-    else if (glueStage != "llvm") {
-      module.emitError("slim-lower-to-llvm: glue-stage must be linalg, "
-                       "buffers or llvm, not '")
-          << glueStage << "'";
-      return signalPassFailure();
-    }
     CompiledModel plan;
     // Lowered into a scratch module first: the source functions and the
     // LLVM functions must not share one symbol table while lowering.

@@ -292,7 +292,7 @@ LogicalResult Merger::analyze() {
                << "attention residual of block " << res.getLayer()
                << " has no slim.attention";
       blocks.push_back({res, attn});
-      if (options.method != "mctf" && failed(findKeys(blocks.back())))
+      if (options.method != MergeMethod::mctf && failed(findKeys(blocks.back())))
         return failure();
     }
     // Besides the next residual, a main-branch value may only feed norms
@@ -356,7 +356,7 @@ LogicalResult Merger::apply() {
     if (r > 0 && options.fraction > 0.0)
       r = int64_t(std::floor(options.fraction *
                              double(tokens - protectedTokens)));
-    bool mctf = options.method == "mctf";
+    bool mctf = options.method == MergeMethod::mctf;
     int64_t cap = (tokens - protectedTokens) / 2;
     if (mctf) // MCTF also keeps at least 10 tokens
       cap = std::max<int64_t>(0, std::min(cap, tokens - 10));
@@ -565,15 +565,11 @@ struct SlimMergeTokensPass
   using SlimMergeTokensPassBase::SlimMergeTokensPassBase;
 
   void runOnOperation() override {
-    if (method != "tome" && method != "mctf") {
-      getOperation().emitError(kPrefix)
-          << "method=" << method << ": expected 'tome' or 'mctf'";
-      return signalPassFailure();
-    }
     int64_t ahead = oneStepAhead;
     if (ahead == -1) // the spec's default: 1 for MCTF
-      ahead = method == "mctf" ? 1 : 0;
-    if (ahead != 0 && ((ahead != 1 && ahead != 2) || method != "mctf")) {
+      ahead = method == MergeMethod::mctf ? 1 : 0;
+    if (ahead != 0 &&
+        ((ahead != 1 && ahead != 2) || method != MergeMethod::mctf)) {
       getOperation().emitError(kPrefix)
           << "one_step_ahead=" << int64_t(oneStepAhead)
           << ": expected 0, or 1 or 2 with method=mctf";

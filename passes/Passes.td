@@ -140,14 +140,23 @@ def SlimLnToRmsNormPass : Pass<"slim-ln-to-rmsnorm", "::mlir::ModuleOp"> {
     ```
   }];
   let options = [
-    Option<"tied", "tied", "std::string", /*default=*/"\"center\"",
-           "a token embedding shared with the head: 'center' (insert one "
-           "mean subtraction after the embedding sum) or 'untie' (recentre "
-           "a copy for the input)">,
-    Option<"variant", "variant", "std::string", /*default=*/"\"rms\"",
-           "'rms' (Pre-RMSNorm) or 'crms' (Pre-CRMSNorm: the stream is "
-           "carried d-1 wide, norms become crms_norm with their gain and "
-           "bias folded into the linears that read them)">,
+    Option<"tied", "tied", "::mlir::slim::TiedEmbedding",
+           /*default=*/"::mlir::slim::TiedEmbedding::center",
+           "a token embedding shared with the head",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::TiedEmbedding::center, "center",
+                        "insert one mean subtraction after the embedding sum"),
+             clEnumValN(::mlir::slim::TiedEmbedding::untie, "untie",
+                        "recentre a copy of the table for the input"))}]>,
+    Option<"variant", "variant", "::mlir::slim::NormVariant",
+           /*default=*/"::mlir::slim::NormVariant::rms",
+           "the norm the LayerNorms become",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::NormVariant::rms, "rms", "Pre-RMSNorm"),
+             clEnumValN(::mlir::slim::NormVariant::crms, "crms",
+                        "Pre-CRMSNorm: the stream is carried d-1 wide, norms "
+                        "become crms_norm with their gain and bias folded "
+                        "into the linears that read them"))}]>,
   ];
 }
 
@@ -223,9 +232,15 @@ def SlimMergeTokensPass : Pass<"slim-merge-tokens", "::mlir::ModuleOp"> {
     Option<"fraction", "fraction", "double", /*default=*/"0.0",
            "0 < f < 1: every layer the schedule merges in (r_l > 0) merges "
            "⌊f·(T_l − protected)⌋ tokens instead (MCTF's fractional r)">,
-    Option<"method", "method", "std::string", /*default=*/"\"tome\"",
-           "'tome' (keys averaged over heads as the metric) or 'mctf' "
-           "(multi-criteria: hidden states, received attention, size)">,
+    Option<"method", "method", "::mlir::slim::MergeMethod",
+           /*default=*/"::mlir::slim::MergeMethod::tome",
+           "the merging method",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::MergeMethod::tome, "tome",
+                        "keys averaged over heads as the metric"),
+             clEnumValN(::mlir::slim::MergeMethod::mctf, "mctf",
+                        "multi-criteria: hidden states, received attention, "
+                        "size"))}]>,
     Option<"tauSim", "tau_sim", "double", /*default=*/"1.0",
            "MCTF: temperature of the similarity criterion">,
     Option<"tauInfo", "tau_info", "double", /*default=*/"20.0",
@@ -288,19 +303,38 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     changes (spec §4.9 messages).
   }];
   let options = [
-    Option<"weights", "weights", "std::string", /*default=*/"\"int8\"",
-           "weight format: int8 (per output channel), int4 (group-wise), or "
-           "none (only SmoothQuant)">,
-    Option<"act", "act", "std::string", /*default=*/"\"\"",
-           "activations: dynamic (per-token scales at run time; int8's "
-           "default), static (one calibrated scale per linear input) or none "
-           "(weight-only; int4's default)">,
+    Option<"weights", "weights", "::mlir::slim::QuantWeights",
+           /*default=*/"::mlir::slim::QuantWeights::int8", "weight format",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::QuantWeights::int8, "int8",
+                        "per output channel"),
+             clEnumValN(::mlir::slim::QuantWeights::int4, "int4",
+                        "group-wise"),
+             clEnumValN(::mlir::slim::QuantWeights::none, "none",
+                        "only SmoothQuant"))}]>,
+    Option<"act", "act", "::mlir::slim::QuantActs",
+           /*default=*/"::mlir::slim::QuantActs::automatic",
+           "how activations are quantized",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::QuantActs::automatic, "auto",
+                        "dynamic for int8, none for int4"),
+             clEnumValN(::mlir::slim::QuantActs::dynamic, "dynamic",
+                        "per-token scales at run time"),
+             clEnumValN(::mlir::slim::QuantActs::static_, "static",
+                        "one calibrated scale per linear input"),
+             clEnumValN(::mlir::slim::QuantActs::none, "none",
+                        "weight-only"))}]>,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "for act=static and SmoothQuant: a .npy batch or a directory of "
            "them">,
-    Option<"calib", "calib", "std::string", /*default=*/"\"minmax\"",
-           "static scales from max |x| (minmax) or its percentile "
-           "(percentile)">,
+    Option<"calib", "calib", "::mlir::slim::StaticCalibration",
+           /*default=*/"::mlir::slim::StaticCalibration::minmax",
+           "where act=static's scales come from",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::StaticCalibration::minmax, "minmax",
+                        "max |x|"),
+             clEnumValN(::mlir::slim::StaticCalibration::percentile,
+                        "percentile", "a percentile of |x|"))}]>,
     Option<"percentile", "percentile", "double", /*default=*/"99.99",
            "with calib=percentile: the percentile of |x| that maps to 127">,
     Option<"group", "group", "int64_t", /*default=*/"32",
@@ -381,6 +415,55 @@ def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
   }];
 }
 
+def SlimFuseKernelsPass : Pass<"slim-fuse-kernels", "::mlir::ModuleOp"> {
+  let summary = "decides which neighbouring ops run in one kernel call, in the IR";
+  let description = [{
+    Codegen runs each op as one kernel call except where this pass has
+    joined them; each decision is an attribute or operand that
+    `--emit=mlir` shows:
+
+    - `group = n` on the first of n (≤ 3) consecutive int8 qlinears of one
+      input, `act` and `act_scale` (attention's query, key and value): one
+      call quantizes the input once for all of them. Constants between
+      them move before the first.
+    - `residual(%stream)` on a linear with a constant weight, or a lone
+      int8 qlinear, that computes a `slim.residual`'s branch (used by the
+      add only, all of one type), and `fused` on the residual: the add runs
+      in the linear's epilogue, so the branch is never stored.
+    - `norm = layer_norm(%g) norm_bias(%b) {norm_eps}` (or `rms_norm`) on
+      the int8 qlinears of one call that are the only readers of a norm
+      over rows of their input width: the kernel normalizes each row before
+      quantizing it, and the normalized tensor is never stored.
+    - `view` on a reshape that is not returned and not of a constant: the
+      result shares its input's buffer.
+
+    slimc runs it last, at -O1 and above; without it codegen runs every op
+    on its own. The preconditions are those of the kernels: int8 with
+    per-channel weights and dynamic or static activations; int4 qlinears
+    and linears with a run-time weight are left as they are.
+
+    ```mlir
+    %h = slim.residual mlp layer 0 (%x) : tensor<1x8x64xf32> {
+    ^bb0(%a: tensor<1x8x64xf32>):
+      %u = slim.linear %a, %w, %b : ...
+      slim.yield %u : tensor<1x8x64xf32>
+    }
+    // ->
+    %h = slim.residual mlp layer 0 fused (%x) : tensor<1x8x64xf32> {
+    ^bb0(%a: tensor<1x8x64xf32>):
+      %u = slim.linear %a, %w, %b residual(%a : tensor<1x8x64xf32>) : ...
+      slim.yield %u : tensor<1x8x64xf32>
+    }
+    ```
+  }];
+  let statistics = [
+    Statistic<"numGroups", "groups", "qlinear groups formed">,
+    Statistic<"numResiduals", "residuals", "residual adds fused into linears">,
+    Statistic<"numNorms", "norms", "norms fused into qlinears">,
+    Statistic<"numViews", "views", "reshapes that are views">
+  ];
+}
+
 def SlimDropLayersPass : Pass<"slim-drop-layers", "::mlir::ModuleOp"> {
   let summary = "drops attention / MLP sublayers or whole blocks by calibration similarity";
   let description = [{
@@ -404,16 +487,28 @@ def SlimDropLayersPass : Pass<"slim-drop-layers", "::mlir::ModuleOp"> {
     `print` prints the table.
   }];
   let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"attention\"",
-           "what to drop: attention, mlp, block, or joint (attention and MLP "
-           "ranked in one list)">,
+    Option<"target", "target", "::mlir::slim::DropTarget",
+           /*default=*/"::mlir::slim::DropTarget::attention", "what to drop",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::DropTarget::attention, "attention",
+                        "attention sublayers"),
+             clEnumValN(::mlir::slim::DropTarget::mlp, "mlp", "MLP sublayers"),
+             clEnumValN(::mlir::slim::DropTarget::block, "block",
+                        "whole blocks"),
+             clEnumValN(::mlir::slim::DropTarget::joint, "joint",
+                        "attention and MLP ranked in one list"))}]>,
     Option<"count", "count", "int64_t", /*default=*/"4",
            "how many modules to drop">,
     Option<"fraction", "fraction", "double", /*default=*/"0.0",
            "drop this fraction of the candidates instead of `count`">,
-    Option<"mode", "mode", "std::string", /*default=*/"\"one-shot\"",
-           "one-shot (score once) or iterative (drop one per round, "
-           "rescoring the model as dropped so far)">,
+    Option<"mode", "mode", "::mlir::slim::DropMode",
+           /*default=*/"::mlir::slim::DropMode::one_shot", "how to score",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::DropMode::one_shot, "one-shot",
+                        "score once"),
+             clEnumValN(::mlir::slim::DropMode::iterative, "iterative",
+                        "drop one per round, rescoring the model as dropped "
+                        "so far"))}]>,
     ListOption<"keep", "keep", "int64_t",
                "block indices never dropped">,
     ListOption<"layers", "layers", "std::string",
@@ -463,8 +558,16 @@ def SlimLowerToLLVMPass : Pass<"slim-lower-to-llvm", "::mlir::ModuleOp"> {
     early and nests the functions as `module @slim_glue` (for tests).
   }];
   let options = [
-    Option<"glueStage", "glue-stage", "std::string", /*default=*/"\"llvm\"",
-           "how far to lower the glue functions: linalg, buffers or llvm">,
+    Option<"glueStage", "glue-stage", "::mlir::slim::GlueStage",
+           /*default=*/"::mlir::slim::GlueStage::llvm",
+           "how far to lower the glue functions",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::slim::GlueStage::linalg, "linalg",
+                        "stop at linalg on tensors (tests)"),
+             clEnumValN(::mlir::slim::GlueStage::buffers, "buffers",
+                        "stop after bufferization (tests)"),
+             clEnumValN(::mlir::slim::GlueStage::llvm, "llvm",
+                        "lower to LLVM"))}]>,
   ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

@@ -12,7 +12,53 @@
 
 namespace mlir::slim {
 
+StringRef stringifyOption(TiedEmbedding v) {
+  return v == TiedEmbedding::center ? "center" : "untie";
+}
+StringRef stringifyOption(NormVariant v) {
+  return v == NormVariant::rms ? "rms" : "crms";
+}
+StringRef stringifyOption(QuantWeights v) {
+  switch (v) {
+  case QuantWeights::int8: return "int8";
+  case QuantWeights::int4: return "int4";
+  case QuantWeights::none: return "none";
+  }
+  llvm_unreachable("a QuantWeights value");
+}
+StringRef stringifyOption(QuantActs v) {
+  switch (v) {
+  case QuantActs::automatic: return "auto";
+  case QuantActs::dynamic: return "dynamic";
+  case QuantActs::static_: return "static";
+  case QuantActs::none: return "none";
+  }
+  llvm_unreachable("a QuantActs value");
+}
+StringRef stringifyOption(DropTarget v) {
+  switch (v) {
+  case DropTarget::attention: return "attention";
+  case DropTarget::mlp: return "mlp";
+  case DropTarget::block: return "block";
+  case DropTarget::joint: return "joint";
+  }
+  llvm_unreachable("a DropTarget value");
+}
+StringRef stringifyOption(DropMode v) {
+  return v == DropMode::one_shot ? "one-shot" : "iterative";
+}
+
 namespace {
+
+/// The enum value spelled `text` (as stringifyOption spells it), if any.
+template <typename Enum>
+std::optional<Enum> parseOption(StringRef text,
+                                std::initializer_list<Enum> values) {
+  for (Enum v : values)
+    if (stringifyOption(v) == text)
+      return v;
+  return std::nullopt;
+}
 
 /// slimc's --merge-tokens syntax (key:value, comma-separated) into the
 /// pass's options; `schedule` holds what options.schedule refers to.
@@ -29,7 +75,7 @@ bool parseMergeTokens(StringRef spec, SlimMergeTokensPassOptions &options,
     bool good = true;
     if (key == "method") {
       good = value == "tome" || value == "mctf";
-      options.method = value.str();
+      options.method = value == "mctf" ? MergeMethod::mctf : MergeMethod::tome;
     } else if (key == "schedule") {
       for (StringRef r : llvm::split(value, '/')) {
         int64_t x;
@@ -86,20 +132,30 @@ bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
                    std::vector<std::string> &keep,
                    llvm::function_ref<void(const Twine &)> error) {
   auto [format, rest] = spec.split(',');
-  q.weights = format.str();
   bool ok = true;
+  if (auto w = parseOption(format, {QuantWeights::int8, QuantWeights::int4,
+                                    QuantWeights::none})) {
+    q.weights = *w;
+  } else {
+    error("--quantize=" + spec + ": '" + format +
+          "' is not one of int8, int4, none");
+    ok = false;
+  }
   for (StringRef item : llvm::split(rest, ',')) {
     if (item.empty())
       continue;
     auto [key, value] = item.split('=');
     double number = 0;
     bool numeric = !value.getAsDouble(number);
-    if (key == "act")
-      q.act = value.str();
+    auto acts = parseOption(value, {QuantActs::dynamic, QuantActs::static_,
+                                    QuantActs::none});
+    if (key == "act" && acts)
+      q.act = *acts;
     else if (key == "calibration")
       q.calibration = value.str();
-    else if (key == "calib")
-      q.calib = value.str();
+    else if (key == "calib" && (value == "minmax" || value == "percentile"))
+      q.calib = value == "minmax" ? StaticCalibration::minmax
+                                  : StaticCalibration::percentile;
     else if (key == "percentile" && numeric)
       q.percentile = number;
     else if (key == "group" && numeric && number == int64_t(number))
@@ -144,7 +200,13 @@ LogicalResult buildSlimPipeline(
   if (runDrop) {
     StringRef spec = o.dropLayers.empty() ? "joint:0" : StringRef(o.dropLayers);
     auto [targetName, amount] = spec.split(':');
-    drop.target = targetName.str();
+    if (auto t = parseOption(targetName,
+                             {DropTarget::attention, DropTarget::mlp,
+                              DropTarget::block, DropTarget::joint}))
+      drop.target = *t;
+    else
+      bad("--drop-layers=" + o.dropLayers + ": '" + targetName +
+          "' is not one of attention, mlp, block, joint");
     double value = 0;
     if (amount.getAsDouble(value) || value < 0)
       bad("--drop-layers=" + o.dropLayers +
@@ -153,7 +215,12 @@ LogicalResult buildSlimPipeline(
       drop.fraction = value;
     else
       drop.count = int64_t(value);
-    drop.mode = o.dropMode;
+    if (auto m = parseOption(StringRef(o.dropMode),
+                             {DropMode::one_shot, DropMode::iterative}))
+      drop.mode = *m;
+    else
+      bad("--drop-mode=" + o.dropMode + ": expected 'one-shot' or "
+          "'iterative'");
     drop.keep = o.keepLayers;
     drop.layers = o.dropList;
     drop.calibration = o.calibration;
@@ -162,6 +229,8 @@ LogicalResult buildSlimPipeline(
   }
   if (!o.lnToRms.empty() && o.lnToRms != "rms" && o.lnToRms != "crms")
     bad("--ln-to-rmsnorm=" + o.lnToRms + ": expected 'rms' or 'crms'");
+  if (o.tied != "center" && o.tied != "untie")
+    bad("--tied=" + o.tied + ": expected 'center' or 'untie'");
   SlimMergeTokensPassOptions merge;
   std::vector<int64_t> schedule;
   if (!o.mergeTokens.empty()) {
@@ -191,8 +260,8 @@ LogicalResult buildSlimPipeline(
     pm.addPass(createSlimDropLayersPass(drop));
   if (!o.lnToRms.empty()) {
     SlimLnToRmsNormPassOptions ln;
-    ln.tied = o.tied;
-    ln.variant = o.lnToRms;
+    ln.tied = o.tied == "untie" ? TiedEmbedding::untie : TiedEmbedding::center;
+    ln.variant = o.lnToRms == "crms" ? NormVariant::crms : NormVariant::rms;
     pm.addPass(createSlimLnToRmsNormPass(ln));
   }
   if (!o.mergeTokens.empty())
@@ -220,6 +289,9 @@ LogicalResult buildSlimPipeline(
     if (o.logits == "last")
       pm.addPass(createSlimLastLogitsPass());
   }
+  // Last: the other passes match unfused ops.
+  if (o.optLevel > 0)
+    pm.addPass(createSlimFuseKernelsPass());
   return success();
 }
 
@@ -237,7 +309,7 @@ void registerSlimPipeline() {
           (void)errorHandler("slim-pipeline: " + msg);
         });
       },
-      [](llvm::function_ref<void(const detail::PassOptions &)> print) {
+      [](llvm::function_ref<void(const mlir::detail::PassOptions &)> print) {
         print(SlimPipelineOptions());
       });
 }

@@ -244,24 +244,18 @@ LogicalResult SlimQuantizePass::smooth(ModuleOp module,
 
 void SlimQuantizePass::runOnOperation() {
   ModuleOp module = getOperation();
-  bool int4 = weights == "int4", smoothOnly = weights == "none";
-  if (weights != "int8" && !int4 && !smoothOnly) {
-    module.emitError(kPrefix) << "weights=" << weights
-                              << " is not one of int8, int4, none";
-    return signalPassFailure();
-  }
-  std::string mode = act.empty() ? (int4 ? "none" : "dynamic") : act.getValue();
-  if (mode != "dynamic" && mode != "static" && mode != "none") {
-    module.emitError(kPrefix) << "act=" << mode
-                              << " is not one of dynamic, static, none";
-    return signalPassFailure();
-  }
-  if (int4 && mode != "none") {
+  bool int4 = weights == QuantWeights::int4,
+       smoothOnly = weights == QuantWeights::none;
+  QuantActs acts = act;
+  if (acts == QuantActs::automatic)
+    acts = int4 ? QuantActs::none : QuantActs::dynamic;
+  std::string mode = stringifyOption(acts).str();
+  if (int4 && acts != QuantActs::none) {
     module.emitError(kPrefix) << "int4 weights run weight-only (act=none); "
                               << "act=" << mode << " is not implemented";
     return signalPassFailure();
   }
-  if (weights == "int8" && mode == "none") {
+  if (weights == QuantWeights::int8 && acts == QuantActs::none) {
     module.emitError(kPrefix) << "int8 weights need quantized activations "
                                  "(act=dynamic or static); weight-only is "
                                  "int4";
@@ -270,11 +264,6 @@ void SlimQuantizePass::runOnOperation() {
   if (mode == "static" && calibration.empty()) {
     module.emitError(kPrefix)
         << "static activation quantization requires a calibration set";
-    return signalPassFailure();
-  }
-  if (calib != "minmax" && calib != "percentile") {
-    module.emitError(kPrefix) << "calib=" << calib
-                              << " is not one of minmax, percentile";
     return signalPassFailure();
   }
   if (!(percentile > 0 && percentile <= 100)) {
@@ -345,7 +334,7 @@ void SlimQuantizePass::runOnOperation() {
     for (LinearOp lin : todo)
       inputs.insert(lin.getInput());
     if (failed(calibrate(module, calibration, inputs, {},
-                         calib == "percentile" ? double(percentile) : 0.0,
+                         calib == StaticCalibration::percentile ? double(percentile) : 0.0,
                          stats)))
       return signalPassFailure();
     for (LinearOp lin : todo)
@@ -397,9 +386,11 @@ void SlimQuantizePass::runOnOperation() {
                              zeros.size()));
       ql = b.create<QLinearOp>(
           lin.getLoc(), lin.getType(), lin.getInput(), qw, qs, qz,
-          lin.getBias(),
+          lin.getBias(), /*residual=*/Value(), /*norm_scale=*/Value(),
+          /*norm_bias=*/Value(),
           QuantActivationAttr::get(b.getContext(), QuantActivation::none),
-          b.getI64IntegerAttr(group), FloatAttr(), lin.getActivationAttr());
+          b.getI64IntegerAttr(group), FloatAttr(), lin.getActivationAttr(),
+          PreNormAttr(), FloatAttr(), IntegerAttr());
       if (print)
         llvm::errs() << "ptq: " << describeOp(lin) << " [" << out << ", "
                      << in << "] -> int4 g" << group
@@ -429,7 +420,7 @@ void SlimQuantizePass::runOnOperation() {
       FloatAttr actScale;
       if (isStatic) {
         float range = stats.amax.lookup(lin.getInput());
-        if (calib == "percentile") {
+        if (calib == StaticCalibration::percentile) {
           const std::vector<float> &heap = stats.top.lookup(lin.getInput());
           if (!heap.empty())
             range = heap.front();
@@ -438,11 +429,13 @@ void SlimQuantizePass::runOnOperation() {
       }
       ql = b.create<QLinearOp>(
           lin.getLoc(), lin.getType(), lin.getInput(), qw, qs, Value(),
-          lin.getBias(),
+          lin.getBias(), /*residual=*/Value(), /*norm_scale=*/Value(),
+          /*norm_bias=*/Value(),
           QuantActivationAttr::get(b.getContext(),
                                    isStatic ? QuantActivation::static_
                                             : QuantActivation::dynamic),
-          b.getI64IntegerAttr(0), actScale, lin.getActivationAttr());
+          b.getI64IntegerAttr(0), actScale, lin.getActivationAttr(),
+          PreNormAttr(), FloatAttr(), IntegerAttr());
       if (print)
         llvm::errs() << "ptq: " << describeOp(lin) << " [" << out << ", "
                      << in << "] -> int8 per channel, max |W - q*s| = "

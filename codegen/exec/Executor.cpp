@@ -247,6 +247,15 @@ LogicalResult Executor::runBlock(Block &block, std::vector<Tensor> *results) {
   return success();
 }
 
+void Executor::addResidual(Value residual, Tensor &out) {
+  if (!residual)
+    return;
+  const float *r = f32(get(residual));
+  float *y = f32(out);
+  for (int64_t i = 0, n = out.numElements(); i < n; ++i)
+    y[i] += r[i];
+}
+
 LogicalResult Executor::runOp(Operation *op) {
   std::string error;
   auto kernelError = [&]() -> LogicalResult { return op->emitError(error); };
@@ -269,8 +278,11 @@ LogicalResult Executor::runOp(Operation *op) {
       return failure();
     Tensor out = allocateFor(result);
     const Tensor &x = get(res.getInput());
-    rt::binary(rt::Binary::Add, f32(x), x.shape, f32(branch[0]),
-               branch[0].shape, f32(out), out.shape);
+    if (res.getFused()) // the body's last linear added the input
+      out = std::move(branch[0]);
+    else
+      rt::binary(rt::Binary::Add, f32(x), x.shape, f32(branch[0]),
+                 branch[0].shape, f32(out), out.shape);
     if (onResidual)
       onResidual(res, x, out);
     if (onValue)
@@ -403,6 +415,7 @@ LogicalResult Executor::runOp(Operation *op) {
                             packed(l.getWeight()).data(), bias, w[0],
                             f32(out), error, linearAct(l)))
               return kernelError();
+            addResidual(l.getResidual(), out);
             return success();
           })
           .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
@@ -437,15 +450,35 @@ LogicalResult Executor::runOp(Operation *op) {
                                  "with per-channel weights and act = dynamic "
                                  "or static, and int4 group-wise with act = "
                                  "none");
-            const Tensor &x = get(q.getInput());
+            const Tensor &input = get(q.getInput());
             auto w = q.getWeight().getType().getShape();
             const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;
+            // A norm folded in by slim-fuse-kernels: the rows normalized
+            // first, as the op before it computed them.
+            Tensor normalized;
+            if (q.getNorm()) {
+              normalized = allocateFor(q.getInput());
+              const float *g = f32(get(q.getNormScale()));
+              const float *nb =
+                  q.getNormBias() ? f32(get(q.getNormBias())) : nullptr;
+              float eps = q.getNormEps()->convertToFloat();
+              int64_t rows = input.numElements() / w[1];
+              bool ok = *q.getNorm() == PreNorm::layer_norm
+                            ? rt::layerNorm(f32(input), rows, w[1], g, nb, eps,
+                                            f32(normalized), error)
+                            : rt::rmsNorm(f32(input), rows, w[1], g, nb, eps,
+                                          f32(normalized), error);
+              if (!ok)
+                return kernelError();
+            }
+            const Tensor &x = q.getNorm() ? normalized : input;
             rt::qlinear(f32(x), x.numElements() / w[1], w[1],
                         packedQ(q.getWeight()).data(),
                         f32(get(q.getScales())), bias, w[0], f32(out),
                         linearAct(q),
                         q.getActScale() ? q.getActScale()->convertToFloat()
                                         : 0.0f);
+            addResidual(q.getResidual(), out);
             return success();
           })
           .Case<AttentionOp>([&](AttentionOp a) {

@@ -49,6 +49,9 @@ private:
     return it->second;
   }
   const std::vector<float> &packed(Value weight);
+  /// out += residual (a residual slim-fuse-kernels put on a linear), when
+  /// there is one.
+  void addResidual(Value residual, Tensor &out);
   /// An int8 qlinear weight, packed for the int8 kernel (once).
   const std::vector<uint8_t> &packedQ(Value weight);
 

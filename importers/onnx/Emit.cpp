@@ -486,8 +486,10 @@ LogicalResult NodeEmitter::emitGemm() {
   bool fuseBias =
       transB && c && typeOf(c).getRank() == 1 && alpha == 1.0f && beta == 1.0f;
   FailureOr<Operation *> r =
-      transB ? build<LinearOp>(loc, fuseBias ? ValueRange{a, bm, c}
-                                             : ValueRange{a, bm})
+      transB ? build<LinearOp>(loc,
+                               fuseBias ? ValueRange{a, bm, c}
+                                        : ValueRange{a, bm},
+                               linearSegments(fuseBias))
              : build<MatMulOp>(loc, {a, bm});
   if (failed(r))
     return failure();
@@ -555,7 +557,8 @@ LogicalResult NodeEmitter::emitConv() {
   SmallVector<Value> operands = {patches, weight};
   if (n.input_size() > 2 && !n.input(2).empty())
     operands.push_back(in(2));
-  auto lin = build<LinearOp>(loc, operands);
+  auto lin = build<LinearOp>(loc, operands,
+                             linearSegments(operands.size() > 2));
   if (failed(lin))
     return failure();
   // Back to the NCHW layout the rest of the graph expects.

@@ -161,6 +161,13 @@ public:
   FailureOr<Operation *> build(Location loc, ValueRange operands,
                                ArrayRef<NamedAttribute> attrs = {});
 
+  /// The operand segments of a slim.linear of input, weight and maybe a
+  /// bias (no residual), for build<LinearOp>.
+  SmallVector<NamedAttribute, 1> linearSegments(bool bias) {
+    return {b.getNamedAttr("operandSegmentSizes",
+                           b.getDenseI32ArrayAttr({1, 1, bias ? 1 : 0, 0}))};
+  }
+
   InFlightDiagnostic error(Location loc) { return emitError(loc); }
   Location nodeLoc(const onnx::NodeProto &n) {
     std::string name = n.name().empty() ? n.op_type() : n.name();
@@ -356,6 +363,9 @@ private:
   Type elementType(int32_t dtype) { return im.elementType(dtype); }
   Value materialize(const std::string &name, const HostTensor &t, Location l) {
     return im.materialize(name, t, l);
+  }
+  SmallVector<NamedAttribute, 1> linearSegments(bool bias) {
+    return im.linearSegments(bias);
   }
   template <typename OpTy>
   FailureOr<Operation *> build(Location l, ValueRange operands,

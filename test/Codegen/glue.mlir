@@ -76,7 +76,7 @@
 // LLVM: llvm.func internal @slim_glue_7(
 // LLVM-NOT: llvm.func @slim_glue
 
-// BADSTAGE: glue-stage must be linalg, buffers or llvm, not 'loops'
+// BADSTAGE: for the --glue-stage option: Cannot find option named 'loops'!
 
 func.func @main(%x: tensor<2x3xf32> {slim.name = "x"}, %b: tensor<3xf32> {slim.name = "b"}, %c: tensor<2x3xi1> {slim.name = "c"}) -> (tensor<3x2xf32> {slim.name = "t"}, tensor<2x1xf32> {slim.name = "m"}, tensor<2x5xf32> {slim.name = "cat"}, tensor<2x3xf32> {slim.name = "w"}, tensor<2x3xf32> {slim.name = "x2"}) {
   %s = slim.sub %x, %b : tensor<2x3xf32>, tensor<3xf32>

@@ -1,4 +1,9 @@
-// RUN: slim-opt %s -slim-lower-to-llvm -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: slim-opt %s -slim-fuse-kernels -slim-lower-to-llvm -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: slim-opt %s -slim-lower-to-llvm -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=UNFUSED
+//
+// Codegen follows the fusion decisions slim-fuse-kernels writes into the
+// IR (a residual or norm on a qlinear, a qlinear group, a view); without
+// that pass every op is a kernel call of its own (UNFUSED).
 
 // Tests that each op becomes one kernel call with its sizes as constants,
 // buffers are arena offsets reused once dead (layer_norm's buffer at 0 is
@@ -94,7 +99,13 @@ func.func @main(%x: tensor<1x4x8xf32>, %k: tensor<1x4x2xf32>, %s: tensor<1x4xf32
 // residual's result (here the output), no add is called and the branch has
 // no buffer (the arena holds the norm's 2 × 48 floats only); an int8
 // qlinear likewise. A residual whose branch is also used elsewhere keeps
-// its add.
+// its add. Unfused, the norm, each linear and each add run on their own.
+// UNFUSED-LABEL: module attributes {slim.arena_bytes = 768 : i64
+// UNFUSED: llvm.call @slim_k_layer_norm
+// UNFUSED: llvm.call @slim_k_linear(
+// UNFUSED: llvm.call @slim_k_add(
+// UNFUSED: llvm.call @slim_k_qlinear(
+// UNFUSED: llvm.call @slim_k_add(
 // CHECK-LABEL: module attributes {slim.arena_bytes = 384 : i64
 // CHECK: llvm.func @slim_model_compute(%[[IN:[^:]*]]: !llvm.ptr, %[[OUT:[^:]*]]: !llvm.ptr
 // CHECK: %[[XS:.*]] = llvm.getelementptr %[[IN]][0]

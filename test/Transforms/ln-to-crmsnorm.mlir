@@ -2,7 +2,7 @@
 // RUN: slim-opt %s -slim-ln-to-rmsnorm="variant=crms tied=untie" -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=UNTIE
 // RUN: not slim-opt %s -slim-ln-to-rmsnorm="variant=xrms" -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: ln-to-rms: variant=xrms is not one of rms, crms
+// BAD: for the --variant option: Cannot find option named 'xrms'!
 
 // Tests Pre-CRMSNorm on the GPT-2 shape (d = 2, tied head): the centred
 // stream is sliced to its first d−1 = 1 coordinate; the residual, its

@@ -15,7 +15,7 @@
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 method=mctf one_step_ahead=2" -split-input-file 2>/dev/null | FileCheck %s --check-prefix=AHEAD
 // RUN: not slim-opt %s -slim-merge-tokens="r=2 one_step_ahead=2" 2>&1 | FileCheck %s --check-prefix=AHEADTOME
 // AHEADTOME: token-merge: one_step_ahead=2: expected 0, or 1 or 2 with method=mctf
-// BADMETHOD: token-merge: method=dct: expected 'tome' or 'mctf'
+// BADMETHOD: for the --method option: Cannot find option named 'dct'!
 
 // Tests ToMe on a two-block ViT-shaped model (CLS + 8 patch tokens, d = 4,
 // 2 heads of 2): the norm and the key linear of each attention move in

@@ -70,6 +70,13 @@ def Slim_LinearActivationAttr : I32EnumAttr<"LinearActivation",
   let cppNamespace = "::mlir::slim";
 }
 
+def Slim_PreNormAttr : I32EnumAttr<"PreNorm",
+    "a normalization a quantized linear applies to its input rows", [
+      I32EnumAttrCase<"layer_norm", 0>,
+      I32EnumAttrCase<"rms_norm", 1>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 def Slim_QuantActivationAttr : I32EnumAttr<"QuantActivation",
     "how the activations of a quantized linear are quantized", [
       I32EnumAttrCase<"none", 0>,

@@ -96,6 +96,17 @@ LogicalResult ResidualOp::verify() {
     return emitOpError("body yields ")
            << yield.getValue().getType() << " but the residual stream is "
            << stream;
+  if (getFused()) {
+    Operation *def = yield.getValue().getDefiningOp();
+    Value residual;
+    if (auto l = dyn_cast_or_null<LinearOp>(def))
+      residual = l.getResidual();
+    else if (auto q = dyn_cast_or_null<QLinearOp>(def))
+      residual = q.getResidual();
+    if (!residual || residual != body.getArgument(0))
+      return emitOpError("fused: the body must yield a linear or qlinear "
+                         "whose residual operand is the block argument");
+  }
   return success();
 }
 
@@ -243,6 +254,63 @@ LogicalResult QLinearOp::inferReturnTypes(MLIRContext *,
                                 adaptor.getBias(), inferred);
 }
 
+/// A residual fused into a linear's epilogue has the result's type.
+template <typename Op>
+static LogicalResult verifyResidualOperand(Op op) {
+  if (op.getResidual() && op.getResidual().getType() != op.getType())
+    return op.emitOpError("residual must have the result's type ")
+           << op.getType() << ", got " << op.getResidual().getType();
+  return success();
+}
+
+LogicalResult LinearOp::verify() { return verifyResidualOperand(*this); }
+
+/// The slim-fuse-kernels decisions on an int8 qlinear: the norm it applies
+/// to its input, its residual and the group of qlinears it runs with.
+static LogicalResult verifyQLinearFusion(QLinearOp op) {
+  if (failed(verifyResidualOperand(op)))
+    return failure();
+  bool fused = op.getNorm() || op.getResidual() || op.getGroup();
+  if (fused && (!op.getWeight().getType().getElementType().isInteger(8) ||
+                op.getGroupSize() != 0 || op.getZeroPoints() ||
+                op.getAct() == QuantActivation::none))
+    return op.emitOpError("norm, residual and group need int8 per-channel "
+                          "weights and act = dynamic or static");
+  int64_t in = op.getWeight().getType().getShape()[1];
+  if (op.getNorm()) {
+    if (!op.getNormEps())
+      return op.emitOpError("norm needs norm_eps");
+    for (Value v : {op.getNormScale(), op.getNormBias()})
+      if (v && tensorType(v).getShape() != ArrayRef<int64_t>{in})
+        return op.emitOpError("norm scale and bias must have shape [")
+               << in << "] (the in-features), got " << v.getType();
+  } else if (op.getNormScale() || op.getNormBias() || op.getNormEps()) {
+    return op.emitOpError("norm scale, bias and eps need norm = layer_norm "
+                          "or rms_norm");
+  }
+  if (!op.getGroup())
+    return success();
+  if (op.getResidual())
+    return op.emitOpError("a group's qlinears cannot have a residual");
+  int64_t n = static_cast<int64_t>(*op.getGroup());
+  Operation *next = op->getNextNode();
+  for (int64_t k = 1; k < n; ++k, next = next->getNextNode()) {
+    auto q = dyn_cast_or_null<QLinearOp>(next);
+    if (!q || q.getInput() != op.getInput() || q.getAct() != op.getAct() ||
+        q.getActScale() != op.getActScale() || q.getNorm() != op.getNorm() ||
+        q.getNormScale() != op.getNormScale() ||
+        q.getNormBias() != op.getNormBias() ||
+        q.getNormEps() != op.getNormEps() || q.getGroup() || q.getResidual() ||
+        q.getGroupSize() != 0 || q.getZeroPoints() ||
+        !q.getWeight().getType().getElementType().isInteger(8))
+      return op.emitOpError("group = ")
+             << n << ": op " << k
+             << " after this one must be an int8 qlinear of the same input, "
+                "act, act_scale and norm, without residual or group";
+  }
+  return success();
+}
+
 LogicalResult QLinearOp::verify() {
   ArrayRef<int64_t> w = getWeight().getType().getShape();
   int64_t out = w[0], in = w[1];
@@ -274,7 +342,7 @@ LogicalResult QLinearOp::verify() {
   if (getActScale() && !(getActScale()->convertToFloat() > 0.0f))
     return emitOpError("act_scale must be positive, got ")
            << getActScale()->convertToFloat();
-  return success();
+  return verifyQLinearFusion(*this);
 }
 
 //===----------------------------------------------------------------------===//

@@ -34,6 +34,10 @@ def Slim_ResidualOp : Slim_Op<"residual", [
     adds it to the input. `kind` names the sublayer and `layer` the
     transformer block it belongs to.
 
+    `fused` (set by `slim-fuse-kernels`) says that the add already happened
+    in the body: the yielded value is a linear whose `residual` operand is
+    the block argument, and it is the op's result as it is.
+
     ```mlir
     %h = slim.residual attention layer 0 (%x) : tensor<1x8x64xf32> {
     ^bb0(%a: tensor<1x8x64xf32>):
@@ -46,15 +50,26 @@ def Slim_ResidualOp : Slim_Op<"residual", [
   let arguments = (ins
     Slim_FloatTensor:$input,
     Slim_ResidualKindAttr:$kind,
-    ConfinedAttr<I64Attr, [IntNonNegative]>:$layer);
+    ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+    UnitAttr:$fused);
   let results = (outs Slim_FloatTensor:$result);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $kind `layer` $layer ` ` `(` $input `)` attr-dict `:` type($input) $body
+    $kind `layer` $layer (`fused` $fused^)? ` ` `(` $input `)` attr-dict `:`
+    type($input) $body
   }];
+  let builders = [
+    // Not fused (as the raisers and importers make it).
+    OpBuilder<(ins "::mlir::Type":$type, "::mlir::Value":$input,
+                   "::mlir::slim::ResidualKindAttr":$kind,
+                   "::mlir::IntegerAttr":$layer), [{
+      build($_builder, $_state, type, input, kind, layer, ::mlir::UnitAttr());
+    }]>
+  ];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    /// The value the body yields (the branch, before the residual add).
+    /// The value the body yields (the branch, before the residual add; with
+    /// `fused`, after it).
     ::mlir::Value getBranch();
   }];
 }
@@ -178,35 +193,44 @@ def Slim_CrmsNormOp : Slim_Op<"crms_norm", [
   let hasVerifier = 1;
 }
 
-def Slim_LinearOp : Slim_Op<"linear", [Pure, InferTypeOpAdaptor]> {
+def Slim_LinearOp : Slim_Op<"linear", [
+    Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
   let summary = "a fully connected layer: x · Wᵀ + b";
   let description = [{
     `weight` is stored `[out, in]` (as PyTorch's `nn.Linear`); the input's
     last axis is `in` and the result's is `out`. `bias`, if present, is
     `[out]`. An `activation` (set by `slim-fuse-epilogues`) is applied to
-    the result in the same kernel: `act(x · Wᵀ + b)`.
+    the result in the same kernel: `act(x · Wᵀ + b)`. A `residual` (set by
+    `slim-fuse-kernels` when the linear computes a residual sublayer's
+    branch) has the result's type and is added last, in the same kernel:
+    `act(x · Wᵀ + b) + residual`.
 
     ```mlir
     %y = slim.linear %x, %w, %b : tensor<1x128x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>
     // %y : tensor<1x128x3072xf32>
     %g = slim.linear %x, %w, %b act = gelu_tanh : tensor<1x128x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>
+    %h = slim.linear %g, %w2, %b2 residual(%x : tensor<1x128x768xf32>) : tensor<1x128x3072xf32>, tensor<768x3072xf32>, tensor<768xf32>
     ```
   }];
   let arguments = (ins
     Slim_FloatTensor:$input,
     Slim_FloatTensor:$weight,
     Optional<Slim_FloatTensor>:$bias,
+    Optional<Slim_FloatTensor>:$residual,
     OptionalAttr<Slim_LinearActivationAttr>:$activation);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? (`act` `=` $activation^)? attr-dict `:`
+    $input `,` $weight (`,` $bias^)? (`act` `=` $activation^)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)? attr-dict `:`
     type($input) `,` type($weight) (`,` type($bias)^)?
   }];
+  let hasVerifier = 1;
   let builders = [
-    // No activation (the common case); the result type is inferred.
+    // No activation or residual (the common case); the result type is
+    // inferred.
     OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
                    CArg<"::mlir::Value", "{}">:$bias), [{
-      build($_builder, $_state, input, weight, bias,
+      build($_builder, $_state, input, weight, bias, ::mlir::Value(),
             ::mlir::slim::LinearActivationAttr());
     }]>
   ];
@@ -229,9 +253,22 @@ def Slim_QLinearOp : Slim_Op<"qlinear", [
     `epilogue` activation (set by `slim-fuse-epilogues`) is applied to the
     result in the same kernel, as for `slim.linear`.
 
+    Set by `slim-fuse-kernels` (the decisions codegen follows):
+    - `norm = layer_norm(%g)` / `rms_norm(%g)` with `norm_eps` and an
+      optional `norm_bias`: the input rows are normalized over the last axis
+      (width `in`) before they are quantized, in the same kernel; the
+      normalized tensor is never stored.
+    - `residual(%r : T)`: added to the result last, as for `slim.linear`.
+    - `group = n` (n ≥ 2): this qlinear and the next n − 1 ops of the block,
+      qlinears of the same input, `act`, `act_scale` and `norm`, run as one
+      kernel call that quantizes (and normalizes) the input once.
+
     ```mlir
     %y = slim.qlinear %x, %q, %s bias(%b : tensor<768xf32>) act = dynamic
         : tensor<1x128x3072xf32>, tensor<768x3072xi8>, tensor<768xf32>
+    %z = slim.qlinear %x, %q2, %s2 norm = layer_norm(%g : tensor<768xf32>)
+        norm_bias(%b : tensor<768xf32>) act = dynamic {norm_eps = 1.0e-05 : f32}
+        : tensor<1x128x768xf32>, tensor<768x768xi8>, tensor<768xf32>
     ```
   }];
   let arguments = (ins
@@ -240,15 +277,24 @@ def Slim_QLinearOp : Slim_Op<"qlinear", [
     Slim_FloatTensor:$scales,
     Optional<Slim_ZeroPointTensor>:$zero_points,
     Optional<Slim_FloatTensor>:$bias,
+    Optional<Slim_FloatTensor>:$residual,
+    Optional<Slim_FloatTensor>:$norm_scale,
+    Optional<Slim_FloatTensor>:$norm_bias,
     Slim_QuantActivationAttr:$act,
     DefaultValuedAttr<ConfinedAttr<I64Attr, [IntNonNegative]>, "0">:$group_size,
     OptionalAttr<F32Attr>:$act_scale,
-    OptionalAttr<Slim_LinearActivationAttr>:$epilogue);
+    OptionalAttr<Slim_LinearActivationAttr>:$epilogue,
+    OptionalAttr<Slim_PreNormAttr>:$norm,
+    OptionalAttr<F32Attr>:$norm_eps,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<2>]>>:$group);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $scales
     (`zero_points` `(` $zero_points^ `:` type($zero_points) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`norm` `=` $norm^ `(` $norm_scale `:` type($norm_scale) `)`)?
+    (`norm_bias` `(` $norm_bias^ `:` type($norm_bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)?
     `act` `=` $act (`epilogue` `=` $epilogue^)? attr-dict `:` type($input)
     `,` type($weight) `,` type($scales)
   }];
@@ -686,15 +732,17 @@ def Slim_ReshapeOp : Slim_Op<"reshape", [Pure]> {
   let summary = "reinterprets a tensor with another static shape";
   let description = [{
     Same elements in row-major order, another shape; the element count and
-    element type are unchanged.
+    element type are unchanged. `view` (set by `slim-fuse-kernels`) says
+    that the result shares its input's buffer: no kernel runs.
 
     ```mlir
     %r = slim.reshape %x : tensor<1x128x768xf32> -> tensor<1x128x12x64xf32>
     ```
   }];
-  let arguments = (ins AnyStaticShapeTensor:$input);
+  let arguments = (ins AnyStaticShapeTensor:$input, UnitAttr:$view);
   let results = (outs AnyStaticShapeTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat =
+      "$input (`view` $view^)? attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -710,9 +758,10 @@ def Slim_BroadcastOp : Slim_Op<"broadcast", [Pure]> {
     %k2 = slim.broadcast %k : tensor<1x2x1x8x16xf32> -> tensor<1x2x2x8x16xf32>
     ```
   }];
-  let arguments = (ins AnyStaticShapeTensor:$input);
+  let arguments = (ins AnyStaticShapeTensor:$input, UnitAttr:$view);
   let results = (outs AnyStaticShapeTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat =
+      "$input (`view` $view^)? attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
 }

@@ -298,6 +298,75 @@ func.func @qlinear_negative_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s:
 
 // -----
 
+// Tests that a residual fused into a linear must have the result's type.
+func.func @linear_residual_type(%x: tensor<2x4xf32>, %w: tensor<8x4xf32>, %r: tensor<2x4xf32>) {
+  // expected-error @+1 {{'slim.linear' op residual must have the result's type 'tensor<2x8xf32>', got 'tensor<2x4xf32>'}}
+  %y = slim.linear %x, %w residual(%r : tensor<2x4xf32>) : tensor<2x4xf32>, tensor<8x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused residual must yield a linear that adds the stream.
+func.func @residual_fused(%x: tensor<2x4xf32>, %w: tensor<4x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'slim.residual' op fused: the body must yield a linear or qlinear whose residual operand is the block argument}}
+  %r = slim.residual mlp layer 0 fused (%x) : tensor<2x4xf32> {
+  ^bb0(%a: tensor<2x4xf32>):
+    %y = slim.linear %a, %w : tensor<2x4xf32>, tensor<4x4xf32>
+    slim.yield %y : tensor<2x4xf32>
+  }
+  return %r : tensor<2x4xf32>
+}
+
+// -----
+
+// Tests that the fusion decisions are refused on an int4 qlinear.
+func.func @qlinear_fused_int4(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xf32>, %r: tensor<2x8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op norm, residual and group need int8 per-channel weights and act = dynamic or static}}
+  %y = slim.qlinear %x, %w, %s residual(%r : tensor<2x8xf32>) act = none {group_size = 32 : i64} : tensor<2x64xf32>, tensor<8x64xi4>, tensor<8x2xf32>
+  return
+}
+
+// -----
+
+// Tests that a folded norm needs its epsilon.
+func.func @qlinear_norm_eps(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>, %g: tensor<64xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op norm needs norm_eps}}
+  %y = slim.qlinear %x, %w, %s norm = rms_norm(%g : tensor<64xf32>) act = dynamic : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
+// Tests that a folded norm's gain has the in-features' width.
+func.func @qlinear_norm_shape(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>, %g: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op norm scale and bias must have shape [64] (the in-features), got 'tensor<8xf32>'}}
+  %y = slim.qlinear %x, %w, %s norm = rms_norm(%g : tensor<8xf32>) act = dynamic {norm_eps = 1.0e-5 : f32} : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
+// Tests that a norm's eps without a norm is refused.
+func.func @qlinear_eps_without_norm(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op norm scale, bias and eps need norm = layer_norm or rms_norm}}
+  %y = slim.qlinear %x, %w, %s act = dynamic {norm_eps = 1.0e-5 : f32} : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
+// Tests that a group's members must follow its first qlinear and read the
+// same input.
+func.func @qlinear_group_members(%x: tensor<2x64xf32>, %x2: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'slim.qlinear' op group = 2: op 1 after this one must be an int8 qlinear of the same input, act, act_scale and norm, without residual or group}}
+  %y = slim.qlinear %x, %w, %s act = dynamic {group = 2 : i64} : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  %z = slim.qlinear %x2, %w, %s act = dynamic : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
 func.func @qlinear_float_weight(%x: tensor<2x64xf32>, %w: tensor<8x64xf32>, %s: tensor<8xf32>) {
   // expected-error @+1 {{'slim.qlinear' op operand #1 must be statically shaped tensor of 8-bit signless integer or 4-bit signless integer values, but got 'tensor<8x64xf32>'}}
   %y = slim.qlinear %x, %w, %s act = none : tensor<2x64xf32>, tensor<8x64xf32>, tensor<8xf32>
@@ -844,7 +913,7 @@ func.func @concat_extent(%a: tensor<2x4xf32>, %b: tensor<2x5xf32>) {
 func.func @generic_wrong_result(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
   // expected-error @+2 {{'slim.linear' op inferred type(s) 'tensor<2x3xf32>' are incompatible with return type(s) of operation 'tensor<2x4xf32>'}}
   // expected-error @+1 {{'slim.linear' op failed to infer returned types}}
-  %y = "slim.linear"(%x, %w) : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %y = "slim.linear"(%x, %w) <{operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
   return
 }
 

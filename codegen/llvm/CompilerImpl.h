@@ -1,0 +1,182 @@
+//===- CompilerImpl.h - one slim function's compilation ---------*- C++ -*-===//
+//
+// Private to codegen/llvm. The Compiler lowers one slim function (the model,
+// or a generation step) to an LLVM-dialect function of kernel calls; its
+// stages live in one file each:
+//
+//   ModelCompiler.cpp  the stage sequence: linearize the ops into steps,
+//                      read slim-fuse-kernels' groups, emit the function,
+//                      and the public entry points (object emission too);
+//   WeightPlan.cpp     which constants go into the weight blob, packed how;
+//   MemoryPlan.cpp     buffer lifetimes -> arena offsets (planMemory);
+//   KernelCalls.cpp    one kernel call (LLVM::CallOp) per step.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CODEGEN_LLVM_COMPILERIMPL_H
+#define CODEGEN_LLVM_COMPILERIMPL_H
+
+#include "codegen/exec/Executor.h"
+#include "codegen/llvm/Glue.h"
+#include "codegen/llvm/ModelCompiler.h"
+#include "dialects/slim/IR/SlimOps.h"
+#include "runtime/Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mlir::slim::codegen {
+
+namespace rt = ::slim::rt;
+
+constexpr int64_t kAlign = 64;
+
+inline int64_t alignUp(int64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+
+inline RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+inline int64_t elemSize(Value v) {
+  auto d = dtypeOf(tensorType(v).getElementType());
+  return d ? int64_t(rt::dtypeSize(*d)) : 4;
+}
+
+inline int64_t byteSize(Value v) {
+  return tensorType(v).getNumElements() * elemSize(v);
+}
+
+/// Where a value lives at run time.
+struct Storage {
+  enum Kind { Input, Arena, Weight, Output } kind;
+  int64_t index = 0; // input or output number, or byte offset
+};
+
+/// One step of the linearized program: an op, or the add that closes a
+/// residual (`residual` set).
+struct Step {
+  Operation *op;
+  bool residualAdd = false;
+};
+
+/// The identity of a weight: its blob (functions cloned from one another
+/// and reshaped views share it) or, for inline constants, its attribute.
+inline const void *weightKey(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
+    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+      return blob->getData().data();
+  return cst.getValue().getAsOpaquePointer();
+}
+
+class Compiler {
+public:
+  /// `entry` is the symbol of the generated function; step functions
+  /// (`withCache`) take the KV cache as a fifth argument.
+  Compiler(func::FuncOp func, CompiledModel &out, GlueModule &glue,
+           StringRef entry = "slim_model_compute", bool withCache = false)
+      : func(func), out(out), glue(glue), entry(entry), withCache(withCache) {}
+  /// Plans buffers and weights and appends the LLVM-dialect code to `into`.
+  LogicalResult lower(ModuleOp into);
+
+private:
+  LogicalResult linearize(Block &block);
+  void collectGroups();
+  void collectFusedResiduals();
+  LogicalResult planWeights();
+  void planArena();
+  LogicalResult emitFunction(ModuleOp module);
+  LogicalResult emitStep(const Step &step);
+
+  // Codegen helpers (valid while emitting).
+  Value ptr(Value v);
+  Value weightPtr(Value v, bool packed = false);
+  Value i64(int64_t x);
+  Value i32(int64_t x);
+  Value f32(float x);
+  Value shapeArray(ArrayRef<int64_t> values);
+  Value nullPtr();
+  LogicalResult call(StringRef kernel, ArrayRef<Value> args);
+  LLVM::LLVMFuncOp declare(StringRef name, ArrayRef<Type> args);
+
+  /// The value whose storage `v` shares (residual block arguments alias the
+  /// residual's input, view reshapes theirs).
+  Value resolve(Value v) {
+    for (;;) {
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        auto res = dyn_cast<ResidualOp>(arg.getOwner()->getParentOp());
+        if (!res)
+          return v;
+        v = res.getInput();
+        continue;
+      }
+      Operation *def = v.getDefiningOp();
+      if (!def || !viewReshapes.count(def))
+        return v;
+      v = def->getOperand(0); // a view of its input
+    }
+  }
+
+  func::FuncOp func;
+  CompiledModel &out;
+  GlueModule &glue;
+  std::string entry;
+  bool withCache;
+  std::vector<Step> steps;
+  llvm::DenseMap<Operation *, int64_t> stepOf;     // op -> step index
+  llvm::DenseMap<Operation *, int64_t> residualEnd; // residual -> add step
+  /// slim.mul -> the slim.silu it computes with (one silu_mul kernel).
+  llvm::DenseMap<Operation *, SiluOp> fusedSilu;
+  /// A qlinear group (slim-fuse-kernels' `group = n`): the first step
+  /// runs them all (slim_k_qlinear_shared), the others' steps run nothing
+  /// and their results live from the first's.
+  llvm::DenseMap<Operation *, SmallVector<QLinearOp, 3>> sharedQLinears;
+  llvm::DenseMap<Operation *, int64_t> sharedFrom; // member -> first step
+  /// A `fused` residual (its add runs in the epilogue of the linear that
+  /// computes its branch): linear -> residual. The linear writes the
+  /// residual's result (which lives from the linear's step); the branch is
+  /// never stored and the residual's step runs nothing.
+  llvm::DenseMap<Operation *, ResidualOp> fusedResidual;
+  llvm::DenseSet<Operation *> residualFused; // those residuals
+  /// Reshapes marked `view` by slim-fuse-kernels that codegen can run as
+  /// views: the result shares its input's storage (row-major data does not
+  /// move), no kernel runs, and the input lives as long as the result is
+  /// used. Not a reshape returned as an output (written into the caller's
+  /// buffer) nor one of a constant.
+  llvm::DenseSet<Operation *> viewReshapes;
+  llvm::DenseMap<Value, Storage> storage;
+  llvm::SmallPtrSet<Value, 16> packedWeights;
+  /// Byte offset of each KV cache slot (slim.kv_attention).
+  llvm::DenseMap<int64_t, int64_t> slotOffset;
+
+  // Emission state.
+  OpBuilder *b = nullptr;
+  Location loc = UnknownLoc::get(func.getContext());
+  ModuleOp llvmModule;
+  Value argInputs, argOutputs, argArena, argWeights, argCache;
+  llvm::DenseMap<int64_t, Value> outputPtrs;
+  Block *errorBlock = nullptr;
+  llvm::DenseMap<int64_t, Value> inputPtrs;
+  llvm::StringMap<LLVM::LLVMFuncOp> declared;
+  std::map<std::vector<int64_t>, LLVM::GlobalOp> shapeGlobals;
+  int64_t profileIndex = 0;
+};
+
+/// "slim.linear /h.0/attn/c_attn/Gemm": the op and, when the model came
+/// from ONNX, the node it was made from.
+std::string profileName(const Step &step);
+
+} // namespace mlir::slim::codegen
+
+#endif // CODEGEN_LLVM_COMPILERIMPL_H

@@ -1,0 +1,525 @@
+//===- KernelCalls.cpp - one runtime kernel call per step -----------------===//
+//
+// Lowers each step of a slim function to a call of its runtime kernel
+// (runtime/KernelABI.h) with the sizes as constants and the buffers as
+// pointers into the inputs, outputs, arena or weight blob; glue ops
+// (reshapes that copy, slices, elementwise leftovers) call functions
+// outlined by codegen/llvm/Glue.cpp. Fused forms follow the decisions
+// slim-fuse-kernels wrote into the IR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/llvm/CompilerImpl.h"
+
+#include "dialects/slim/IR/ShapeUtils.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace mlir::slim::codegen {
+
+//===----------------------------------------------------------------------===//
+// Emission helpers
+//===----------------------------------------------------------------------===//
+
+Value Compiler::i64(int64_t x) {
+  return b->create<LLVM::ConstantOp>(loc, b->getI64Type(),
+                                     b->getI64IntegerAttr(x));
+}
+Value Compiler::i32(int64_t x) {
+  return b->create<LLVM::ConstantOp>(loc, b->getI32Type(),
+                                     b->getI32IntegerAttr(int32_t(x)));
+}
+Value Compiler::f32(float x) {
+  return b->create<LLVM::ConstantOp>(loc, b->getF32Type(),
+                                     b->getF32FloatAttr(x));
+}
+Value Compiler::nullPtr() {
+  return b->create<LLVM::ZeroOp>(loc,
+                                 LLVM::LLVMPointerType::get(b->getContext()));
+}
+
+Value Compiler::shapeArray(ArrayRef<int64_t> values) {
+  std::vector<int64_t> key(values.begin(), values.end());
+  if (key.empty())
+    key.push_back(0); // rank-0 shapes still need a valid pointer
+  auto it = shapeGlobals.find(key);
+  LLVM::GlobalOp global;
+  if (it != shapeGlobals.end()) {
+    global = it->second;
+  } else {
+    OpBuilder::InsertionGuard guard(*b);
+    b->setInsertionPointToStart(llvmModule.getBody());
+    auto arrTy = LLVM::LLVMArrayType::get(b->getI64Type(), key.size());
+    auto attr = DenseElementsAttr::get(
+        RankedTensorType::get({int64_t(key.size())}, b->getI64Type()),
+        ArrayRef<int64_t>(key));
+    global = b->create<LLVM::GlobalOp>(
+        loc, arrTy, /*isConstant=*/true, LLVM::Linkage::Internal,
+        (entry == "slim_model_compute" ? std::string("slim") : entry) +
+            "_shape" + std::to_string(shapeGlobals.size()),
+        attr);
+    shapeGlobals[key] = global;
+  }
+  return b->create<LLVM::AddressOfOp>(loc, global);
+}
+
+LLVM::LLVMFuncOp Compiler::declare(StringRef name, ArrayRef<Type> args) {
+  auto it = declared.find(name);
+  if (it != declared.end())
+    return it->second;
+  // Declared already by another entry point's lowering.
+  if (auto fn = llvmModule.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return declared[name] = fn;
+  OpBuilder::InsertionGuard guard(*b);
+  b->setInsertionPointToStart(llvmModule.getBody());
+  auto fn = b->create<LLVM::LLVMFuncOp>(
+      loc, name, LLVM::LLVMFunctionType::get(b->getI32Type(), args));
+  declared[name] = fn;
+  return fn;
+}
+
+LogicalResult Compiler::call(StringRef kernel, ArrayRef<Value> args) {
+  SmallVector<Type> types;
+  for (Value a : args)
+    types.push_back(a.getType());
+  auto fn = declare(kernel, types);
+  if (fn.getFunctionType().getNumParams() != types.size())
+    return emitError(loc) << "internal error: " << kernel
+                          << " called with a different arity";
+  // Every kernel call is bracketed by the profiler's hooks (a flag test
+  // when --profile is off), attributed to the current step.
+  auto prof = declare("slim_prof_begin", {b->getI32Type()});
+  b->create<LLVM::CallOp>(loc, prof, ValueRange{i32(profileIndex)});
+  auto callOp = b->create<LLVM::CallOp>(loc, fn, args);
+  b->create<LLVM::CallOp>(loc, declare("slim_prof_end", {b->getI32Type()}),
+                          ValueRange{i32(profileIndex)});
+  ++out.numKernelCalls;
+  // Stop at the first failing kernel and return its status.
+  Value rc = callOp.getResult();
+  Value failed =
+      b->create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ne, rc, i32(0));
+  Block *cont = b->createBlock(b->getInsertionBlock()->getParent());
+  b->setInsertionPointToEnd(callOp->getBlock());
+  b->create<LLVM::CondBrOp>(loc, failed, errorBlock, ValueRange{rc}, cont,
+                            ValueRange{});
+  b->setInsertionPointToStart(cont);
+  return success();
+}
+
+Value Compiler::ptr(Value v) {
+  v = resolve(v);
+  auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
+  if (auto cst = v.getDefiningOp<arith::ConstantOp>())
+    return weightPtr(v);
+  auto it = storage.find(v);
+  assert(it != storage.end() && "value without storage");
+  Storage s = it->second;
+  if (s.kind == Storage::Input || s.kind == Storage::Output) {
+    // The caller's buffer pointer, loaded once in the entry block so it
+    // dominates every use.
+    bool input = s.kind == Storage::Input;
+    auto &cache = input ? inputPtrs : outputPtrs;
+    auto hit = cache.find(s.index);
+    if (hit != cache.end())
+      return hit->second;
+    Value array = input ? argInputs : argOutputs;
+    OpBuilder::InsertionGuard guard(*b);
+    b->setInsertionPoint(array.getParentBlock()->getTerminator());
+    Value slot = b->create<LLVM::GEPOp>(loc, ptrTy, ptrTy, array,
+                                        ArrayRef<LLVM::GEPArg>{s.index});
+    return cache[s.index] = b->create<LLVM::LoadOp>(loc, ptrTy, slot);
+  }
+  return b->create<LLVM::GEPOp>(loc, ptrTy, b->getI8Type(), argArena,
+                                ArrayRef<LLVM::GEPArg>{i64(s.index)});
+}
+
+Value Compiler::weightPtr(Value v, bool packed) {
+  auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
+  int64_t offset = out.weightIndex.at({weightKey(v), packed});
+  return b->create<LLVM::GEPOp>(loc, ptrTy, b->getI8Type(), argWeights,
+                                ArrayRef<LLVM::GEPArg>{i64(offset)});
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t> shapeOf(Value v) {
+  return SmallVector<int64_t>(tensorType(v).getShape());
+}
+
+/// "slim.linear /h.0/attn/c_attn/Gemm": the op and, when the model came
+/// from ONNX, the node it was made from.
+std::string profileName(const Step &step) {
+  // Step functions' ops are told apart by their entry point.
+  std::string prefix;
+  auto fn = step.op->getParentOfType<func::FuncOp>();
+  if (fn && fn.getSymName() != "main")
+    prefix = fn.getSymName().str() + ": ";
+  std::string name = prefix + step.op->getName().getStringRef().str();
+  if (auto res = dyn_cast<ResidualOp>(step.op))
+    return prefix + "slim.residual add, layer " +
+           std::to_string(res.getLayer()) + " " +
+           stringifyResidualKind(res.getKind()).str();
+  Location l = step.op->getLoc();
+  if (auto n = dyn_cast<NameLoc>(l))
+    name += " " + n.getName().str();
+  return name;
+}
+
+/// Multiply-adds × 2 of the heavy ops (for --profile's GFLOP/s).
+static int64_t stepFlops(const Step &step) {
+  if (step.residualAdd)
+    return 0;
+  if (isa<LinearOp, QLinearOp>(step.op)) { // int8 qlinear: integer ops
+    auto w = tensorType(step.op->getOperand(1)).getShape();
+    int64_t rows = tensorType(step.op->getOperand(0)).getNumElements() / w[1];
+    return 2 * rows * w[0] * w[1];
+  }
+  if (auto a = dyn_cast<AttentionOp>(step.op)) {
+    auto q = a.getQuery().getType().getShape();
+    auto k = a.getKey().getType().getShape();
+    int64_t heads = static_cast<int64_t>(a.getNumHeads());
+    int64_t dv = a.getValue().getType().getShape()[2] /
+                 static_cast<int64_t>(a.getNumKvHeads());
+    // The (query, key) pairs computed: all, or with a causal mask those
+    // it leaves visible (query t sees keys 0 … t + S − T).
+    int64_t pairs = q[1] * k[1];
+    if (a.getCausal()) {
+      pairs = 0;
+      for (int64_t t = 0; t < q[1]; ++t)
+        pairs += std::clamp<int64_t>(t + k[1] - q[1] + 1, 0, k[1]);
+    }
+    return 2 * q[0] * heads * pairs * (a.getHeadDim() + dv);
+  }
+  return 0;
+}
+
+LogicalResult Compiler::emitStep(const Step &step) {
+  Operation *op = step.op;
+  loc = op->getLoc();
+  profileIndex = out.opNames.size();
+  out.opNames.push_back(profileName(step));
+  out.opFlops.push_back(stepFlops(step));
+  if (sharedFrom.count(op))
+    return success(); // run by the first qlinear of its input
+  if (viewReshapes.count(op))
+    return success(); // a view: no data moves
+  if (step.residualAdd && residualFused.count(op))
+    return success(); // added in its linear's epilogue
+  if (step.residualAdd) {
+    auto res = cast<ResidualOp>(op);
+    Value branch = res.getBranch();
+    if (res.getInput().getType() == branch.getType() &&
+        branch.getType() == res.getResult().getType())
+      return call("slim_k_add",
+                  {ptr(res.getInput()), ptr(branch),
+                   i64(tensorType(branch).getNumElements()),
+                   ptr(res.getResult())});
+    return call("slim_k_binary",
+                {i32(int(rt::Binary::Add)), ptr(res.getInput()),
+                 shapeArray(shapeOf(res.getInput())),
+                 i32(tensorType(res.getInput()).getRank()), ptr(branch),
+                 shapeArray(shapeOf(branch)), i32(tensorType(branch).getRank()),
+                 ptr(res.getResult()), shapeArray(shapeOf(res.getResult())),
+                 i32(tensorType(res.getResult()).getRank())});
+  }
+  auto rank = [&](Value v) { return i32(tensorType(v).getRank()); };
+  auto shp = [&](Value v) { return shapeArray(shapeOf(v)); };
+  auto opt = [&](Value v) { return v ? ptr(v) : nullPtr(); };
+  Value result = op->getNumResults() ? op->getResult(0) : Value();
+  // A linear with its residual's add: it writes the residual's result.
+  if (auto it = fusedResidual.find(op); it != fusedResidual.end())
+    result = it->second.getResult();
+
+  if (auto mul = dyn_cast<MulOp>(op)) {
+    if (SiluOp silu = fusedSilu.lookup(op)) {
+      Value up = mul.getLhs() == silu.getResult() ? mul.getRhs() : mul.getLhs();
+      return call("slim_k_silu_mul",
+                  {ptr(silu.getInput()), ptr(up),
+                   i64(tensorType(result).getNumElements()), ptr(result)});
+    }
+  }
+  if (auto add = dyn_cast<AddOp>(op))
+    if (add.getLhs().getType() == result.getType() &&
+        add.getRhs().getType() == result.getType())
+      return call("slim_k_add", {ptr(add.getLhs()), ptr(add.getRhs()),
+                                 i64(tensorType(result).getNumElements()),
+                                 ptr(result)});
+  if (isGlueOp(op)) {
+    FailureOr<std::string> fn = glue.outline(op);
+    if (failed(fn))
+      return failure();
+    SmallVector<Value> args;
+    for (Value v : op->getOperands())
+      args.push_back(ptr(v));
+    args.push_back(ptr(result));
+    return call(*fn, args);
+  }
+
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<LinearOp>([&](LinearOp l) -> LogicalResult {
+        auto w = l.getWeight().getType().getShape();
+        int64_t rows = tensorType(l.getInput()).getNumElements() / w[1];
+        if (!l.getWeight().getDefiningOp<arith::ConstantOp>()) {
+          if (l.getResidual())
+            return l.emitError("codegen runs a residual in the epilogue of "
+                               "a linear with a constant weight only");
+          return call("slim_k_linear_runtime_weight",
+                      {ptr(l.getInput()), i64(rows), i64(w[1]),
+                       ptr(l.getWeight()), opt(l.getBias()), i64(w[0]),
+                       i32(int(linearAct(l))), ptr(result)});
+        }
+        return call("slim_k_linear",
+                    {ptr(l.getInput()), i64(rows), i64(w[1]),
+                     weightPtr(l.getWeight(), /*packed=*/true),
+                     opt(l.getBias()), i64(w[0]), i32(int(linearAct(l))),
+                     opt(l.getResidual()), ptr(result)});
+      })
+      .Case<LayerNormOp, RmsNormOp>([&](Operation *n) {
+        Value x = n->getOperand(0);
+        int64_t d = tensorType(x).getShape().back();
+        Value bias, scale = n->getOperand(1);
+        float eps;
+        StringRef kernel = "slim_k_rms_norm";
+        if (auto ln = dyn_cast<LayerNormOp>(n)) {
+          d = 1;
+          for (int64_t a = ln.getNormalizedAxis(); a < tensorType(x).getRank();
+               ++a)
+            d *= tensorType(x).getDimSize(a);
+          bias = ln.getBias();
+          eps = ln.getEpsilon().convertToFloat();
+          kernel = "slim_k_layer_norm";
+        } else {
+          auto rn = cast<RmsNormOp>(n);
+          bias = rn.getBias();
+          eps = rn.getEpsilon().convertToFloat();
+        }
+        return call(kernel, {ptr(x), i64(tensorType(x).getNumElements() / d),
+                             i64(d), ptr(scale), opt(bias), f32(eps),
+                             ptr(result)});
+      })
+      .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
+        if (q.getWeight().getType().getElementType().isInteger(4)) {
+          if (q.getAct() != QuantActivation::none || q.getGroupSize() == 0)
+            return q.emitError("codegen supports int4 qlinear with group-wise "
+                               "weights and act = none only");
+          if (!q.getWeight().getDefiningOp<arith::ConstantOp>() ||
+              !q.getScales().getDefiningOp<arith::ConstantOp>() ||
+              (q.getZeroPoints() &&
+               !q.getZeroPoints().getDefiningOp<arith::ConstantOp>()))
+            return q.emitError("codegen needs constant int4 weights, scales "
+                               "and zero points");
+          auto w = q.getWeight().getType().getShape();
+          int64_t rows = tensorType(q.getInput()).getNumElements() / w[1];
+          return call("slim_k_q4linear",
+                      {ptr(q.getInput()), i64(rows), i64(w[1]),
+                       weightPtr(q.getWeight(), /*packed=*/true),
+                       i64(static_cast<int64_t>(q.getGroupSize())),
+                       opt(q.getBias()), i64(w[0]), i32(int(linearAct(q))),
+                       ptr(result)});
+        }
+        if (q.getAct() == QuantActivation::none || q.getGroupSize() != 0 ||
+            q.getZeroPoints() ||
+            !q.getWeight().getType().getElementType().isInteger(8))
+          return q.emitError("codegen supports int8 qlinear with per-channel "
+                             "weights and act = dynamic or static only");
+        if (!q.getWeight().getDefiningOp<arith::ConstantOp>())
+          return q.emitError("codegen needs constant qlinear weights");
+        auto w = q.getWeight().getType().getShape();
+        int64_t rows = tensorType(q.getInput()).getNumElements() / w[1];
+        Value actScale = f32(q.getActScale()
+                                 ? q.getActScale()->convertToFloat()
+                                 : 0.0f);
+        bool norm = q.getNorm().has_value();
+        auto shared = sharedQLinears.find(op);
+        if (norm && q.getResidual())
+          return q.emitError("codegen does not run a norm and a residual in "
+                             "one qlinear");
+        if (shared != sharedQLinears.end() || norm) {
+          // Up to three linears of this input, maybe normalized first; the
+          // profile counts them as one op.
+          SmallVector<QLinearOp, 3> group{q};
+          if (shared != sharedQLinears.end())
+            group = shared->second;
+          SmallVector<Value> args{
+              ptr(q.getInput()), i64(rows),
+              i64(w[1]), actScale, i32(group.size())};
+          std::string names;
+          for (size_t i = 0; i < size_t(rt::kMaxSharedQLinears); ++i) {
+            if (i < group.size()) {
+              QLinearOp p = group[i];
+              args.append({weightPtr(p.getWeight(), /*packed=*/true),
+                           ptr(p.getScales()), opt(p.getBias()),
+                           i64(p.getWeight().getType().getShape()[0]),
+                           i32(int(linearAct(p))), ptr(p.getResult())});
+              if (i > 0) {
+                out.opFlops.back() += stepFlops({p});
+                if (auto n = dyn_cast<NameLoc>(p.getLoc()))
+                  names += " + " + n.getName().str();
+              }
+              continue;
+            }
+            args.append({nullPtr(), nullPtr(), nullPtr(), i64(0), i32(0),
+                         nullPtr()});
+          }
+          if (norm) {
+            bool ln = *q.getNorm() == PreNorm::layer_norm;
+            args.append({i32(ln ? 2 : 1), ptr(q.getNormScale()),
+                         opt(q.getNormBias()),
+                         f32(q.getNormEps()->convertToFloat())});
+            names += std::string(" (after slim.") +
+                     (ln ? "layer_norm" : "rms_norm") + ")";
+          } else {
+            args.append({i32(0), nullPtr(), nullPtr(), f32(0.0f)});
+          }
+          out.opNames.back() += names;
+          return call("slim_k_qlinear_shared", args);
+        }
+        return call("slim_k_qlinear",
+                    {ptr(q.getInput()), i64(rows), i64(w[1]),
+                     weightPtr(q.getWeight(), /*packed=*/true),
+                     ptr(q.getScales()), opt(q.getBias()), i64(w[0]),
+                     actScale, i32(int(linearAct(q))), opt(q.getResidual()),
+                     ptr(result)});
+      })
+      .Case<CrmsNormOp>([&](CrmsNormOp cn) {
+        Value x = cn.getInput();
+        int64_t w = tensorType(x).getShape().back();
+        return call("slim_k_crms_norm",
+                    {ptr(x), i64(tensorType(x).getNumElements() / w), i64(w),
+                     f32(cn.getEpsilon().convertToFloat()), ptr(result)});
+      })
+      .Case<EmbeddingOp>([&](EmbeddingOp e) -> LogicalResult {
+        auto t = e.getTable().getType().getShape();
+        bool wide = tensorType(e.getIndices()).getElementType().isInteger(64);
+        if (!wide && !tensorType(e.getIndices()).getElementType().isInteger(32))
+          return e.emitError("codegen needs int32 or int64 indices");
+        return call(wide ? "slim_k_embedding_i64" : "slim_k_embedding_i32",
+                    {ptr(e.getTable()), i64(t[0]), i64(t[1]),
+                     ptr(e.getIndices()),
+                     i64(tensorType(e.getIndices()).getNumElements()),
+                     ptr(result)});
+      })
+      .Case<AttentionOp>([&](AttentionOp a) {
+        auto q = a.getQuery().getType().getShape();
+        auto k = a.getKey().getType().getShape();
+        int64_t kv = static_cast<int64_t>(a.getNumKvHeads());
+        return call("slim_k_attention",
+                    {ptr(a.getQuery()), ptr(a.getKey()), ptr(a.getValue()),
+                     opt(a.getSizes()), opt(a.getKeyBias()),
+                     opt(a.getBias()),
+                     i64(a.getBias() ? tensorType(a.getBias()).getDimSize(0)
+                                     : 0),
+                     i64(q[0]),
+                     i64(q[1]), i64(k[1]),
+                     i64(static_cast<int64_t>(a.getNumHeads())), i64(kv),
+                     i64(a.getHeadDim()),
+                     i64(a.getValue().getType().getShape()[2] / kv),
+                     i32(a.getCausal()), f32(a.getEffectiveScale()),
+                     ptr(result)});
+      })
+      .Case<KvAttentionOp>([&](KvAttentionOp a) -> LogicalResult {
+        if (!withCache)
+          return a.emitError("slim.kv_attention belongs in a step function "
+                             "(@prefill or @decode)");
+        auto q = a.getQuery().getType().getShape();
+        auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
+        Value slotPtr = b->create<LLVM::GEPOp>(
+            loc, ptrTy, b->getI8Type(), argCache,
+            ArrayRef<LLVM::GEPArg>{i64(slotOffset.at(a.getSlot()))});
+        return call("slim_k_kv_attention",
+                    {ptr(a.getQuery()), ptr(a.getKey()), ptr(a.getValue()),
+                     ptr(a.getPositions()), i64(q[1]),
+                     i64(static_cast<int64_t>(a.getNumHeads())),
+                     i64(static_cast<int64_t>(a.getNumKvHeads())),
+                     i64(a.getHeadDim()), i64(a.getValueDim()),
+                     i64(static_cast<int64_t>(a.getCapacity())), slotPtr,
+                     f32(a.getEffectiveScale()), ptr(result)});
+      })
+      .Case<TokenMergeOp>([&](TokenMergeOp tm) {
+        auto x = tensorType(tm.getInput()).getShape();
+        Value source = tm.getSource();
+        int64_t t0 = source ? tensorType(source).getDimSize(1) : 0;
+        return call("slim_k_token_merge",
+                    {ptr(tm.getInput()), ptr(tm.getMetric()), ptr(tm.getSizes()),
+                     i64(x[0]), i64(x[1]), i64(x[2]),
+                     i64(tensorType(tm.getMetric()).getShape()[2]),
+                     i64(static_cast<int64_t>(tm.getR())),
+                     i64(static_cast<int64_t>(tm.getProtectedTokens())),
+                     ptr(tm.getResult()), ptr(tm.getResultSizes()),
+                     opt(source), i64(t0), opt(tm.getResultSource()),
+                     opt(tm.getReceived()),
+                     f32(tm.getTauSim().convertToFloat()),
+                     f32(tm.getTauInfo().convertToFloat()),
+                     f32(tm.getTauSize().convertToFloat()),
+                     i32(tm.getBidirectional())});
+      })
+      .Case<AttentionReceivedOp>([&](AttentionReceivedOp a) {
+        auto q = a.getQuery().getType().getShape();
+        auto k = a.getKey().getType().getShape();
+        return call("slim_k_attention_received",
+                    {ptr(a.getQuery()), ptr(a.getKey()), opt(a.getSizes()),
+                     i64(q[0]), i64(q[1]), i64(k[1]),
+                     i64(static_cast<int64_t>(a.getNumHeads())),
+                     i64(static_cast<int64_t>(a.getNumKvHeads())),
+                     i64(a.getHeadDim()), f32(a.getEffectiveScale()),
+                     ptr(result)});
+      })
+      .Case<GroupMeanOp>([&](GroupMeanOp g) {
+        auto x = tensorType(g.getInput()).getShape();
+        return call("slim_k_group_mean",
+                    {ptr(g.getInput()), ptr(g.getGroups()),
+                     ptr(g.getWeights()), i64(x[0]), i64(x[1]),
+                     i64(static_cast<int64_t>(g.getNumGroups())), i64(x[2]),
+                     ptr(result)});
+      })
+      .Case<UnmergeOp>([&](UnmergeOp u) {
+        auto x = tensorType(u.getInput()).getShape();
+        return call("slim_k_unmerge",
+                    {ptr(u.getInput()), ptr(u.getSource()), i64(x[0]),
+                     i64(x[1]), i64(tensorType(u.getSource()).getDimSize(1)),
+                     i64(x[2]), ptr(result)});
+      })
+      .Case<RopeOp>([&](RopeOp r) -> LogicalResult {
+        auto x = r.getInput().getType().getShape();
+        if (!r.getPositions().getType().getElementType().isInteger(64))
+          return r.emitError("codegen needs int64 rope positions");
+        int64_t heads = static_cast<int64_t>(r.getNumHeads());
+        return call("slim_k_rope",
+                    {ptr(r.getInput()), ptr(r.getPositions()),
+                     i32(r.getPositions().getType().getRank() == 2), i64(x[0]),
+                     i64(x[1]), i64(heads), i64(x[2] / heads),
+                     f32(r.getTheta().convertToFloat()),
+                     i32(r.getInterleaved()), ptr(result)});
+      })
+      .Case<GeluOp, SiluOp>([&](Operation *u) {
+        return call("slim_k_unary", {i32(int(unaryKind(u))),
+                                     ptr(u->getOperand(0)),
+                                     i64(tensorType(result).getNumElements()),
+                                     ptr(result)});
+      })
+      .Case<SoftmaxOp>([&](SoftmaxOp s) {
+        int64_t axis = *normalizeAxis(static_cast<int64_t>(s.getAxis()),
+                                      tensorType(result).getRank());
+        return call("slim_k_softmax", {ptr(s.getInput()), shp(result),
+                                       rank(result), i64(axis), ptr(result)});
+      })
+      .Case<MatMulOp>([&](MatMulOp m) {
+        Value l = m.getLhs(), r = m.getRhs();
+        return call("slim_k_matmul",
+                    {ptr(l), shp(l), rank(l), ptr(r), shp(r), rank(r),
+                     ptr(result), shp(result), rank(result)});
+      })
+      .Default([&](Operation *other) -> LogicalResult {
+        return other->emitError("codegen does not support '")
+               << other->getName() << "' yet";
+      });
+}
+
+} // namespace mlir::slim::codegen
