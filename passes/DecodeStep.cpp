@@ -26,7 +26,7 @@
 #include "passes/Passes.h"
 #include "passes/Weights.h"
 
-#include "codegen/exec/Executor.h"
+#include "reference/Executor.h"
 #include "dialects/slim/IR/SlimOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -8,7 +8,7 @@
 
 #include "passes/Passes.h"
 
-#include "codegen/exec/Executor.h"
+#include "reference/Executor.h"
 #include "passes/Weights.h"
 #include "dialects/slim/IR/SlimOps.h"
 

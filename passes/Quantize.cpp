@@ -12,7 +12,7 @@
 #include "passes/Passes.h"
 #include "passes/Weights.h"
 
-#include "codegen/exec/Executor.h"
+#include "reference/Executor.h"
 #include "runtime/Kernels.h"
 #include "dialects/slim/IR/SlimOps.h"
 

@@ -312,6 +312,23 @@ void concat(const std::vector<const void *> &xs,
 void broadcastTo(const void *x, size_t elemSize, const Shape &xs, void *y,
                  const Shape &ys);
 
+/// Σ a[e]·b[e] in 16 independent lanes (vectorized; a single running sum
+/// would be one long chain of dependent multiply-adds). Shared by the
+/// KV-cache attention and token merging.
+inline float dot(const float *a, const float *b, int64_t n) {
+  float acc[16] = {};
+  int64_t e = 0;
+  for (; e + 16 <= n; e += 16)
+    for (int l = 0; l < 16; ++l)
+      acc[l] += a[e + l] * b[e + l];
+  float s = 0.0f;
+  for (int l = 0; l < 16; ++l)
+    s += acc[l];
+  for (; e < n; ++e)
+    s += a[e] * b[e];
+  return s;
+}
+
 } // namespace slim::rt
 
 #endif // RUNTIME_KERNELS_H

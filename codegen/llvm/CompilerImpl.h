@@ -16,7 +16,7 @@
 #ifndef CODEGEN_LLVM_COMPILERIMPL_H
 #define CODEGEN_LLVM_COMPILERIMPL_H
 
-#include "codegen/exec/Executor.h"
+#include "reference/Executor.h"
 #include "codegen/llvm/Glue.h"
 #include "codegen/llvm/ModelCompiler.h"
 #include "dialects/slim/IR/SlimOps.h"

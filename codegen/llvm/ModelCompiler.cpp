@@ -8,7 +8,7 @@
 #include "codegen/llvm/CompilerImpl.h"
 
 
-#include "codegen/exec/Executor.h"
+#include "reference/Executor.h"
 #include "codegen/llvm/Glue.h"
 #include "dialects/slim/IR/ShapeUtils.h"
 #include "dialects/slim/IR/SlimOps.h"

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/exec/Executor.h"
+#include "reference/Executor.h"
 #include "dialects/slim/IR/SlimDialect.h"
 #include "runtime/Npy.h"
 

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef CODEGEN_EXEC_EXECUTOR_H
-#define CODEGEN_EXEC_EXECUTOR_H
+#ifndef REFERENCE_EXECUTOR_H
+#define REFERENCE_EXECUTOR_H
 
 #include "dialects/slim/IR/SlimOps.h"
 #include "runtime/Kernels.h"
@@ -87,4 +87,4 @@ std::string describe(const Tensor &t);
 
 } // namespace mlir::slim
 
-#endif // CODEGEN_EXEC_EXECUTOR_H
+#endif // REFERENCE_EXECUTOR_H

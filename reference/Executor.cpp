@@ -1,6 +1,6 @@
 //===- Executor.cpp - the reference executor ------------------------------===//
 
-#include "codegen/exec/Executor.h"
+#include "reference/Executor.h"
 
 #include "dialects/slim/IR/ShapeUtils.h"
 #include "runtime/Kernels.h"
