@@ -1,15 +1,19 @@
 //===- FuseEpilogues.cpp - slim-fuse-epilogues: activations into linears --===//
 //
-// act(linear(x)) with GELU (either form) or SiLU, where the linear has no
-// other user, becomes one linear with `act = ...`: the kernel applies the
+// act(linear(x)) with GELU (either form), SiLU or ReLU, where the linear has
+// no other user, becomes one linear with `act = ...`: the kernel applies the
 // activation to its accumulators before storing them, so the product is
-// written once and never read back.
+// written once and never read back. One rewrite pattern per activation; a
+// pattern that does not apply says why through notifyMatchFailure.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
 
 #include "dialects/slim/IR/SlimOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMFUSEEPILOGUESPASS
@@ -21,41 +25,59 @@ using namespace mlir::slim;
 
 namespace {
 
+LinearActivation activationOf(GeluOp g) {
+  return g.getApproximation() == GeluApproximation::tanh
+             ? LinearActivation::gelu_tanh
+             : LinearActivation::gelu_exact;
+}
+LinearActivation activationOf(SiluOp) { return LinearActivation::silu; }
+LinearActivation activationOf(ReluOp) { return LinearActivation::relu; }
+
+/// act(linear(x)) -> linear(x) act = ..., and the same for a qlinear's
+/// epilogue.
+template <typename ActOp>
+struct FoldActivation : public OpRewritePattern<ActOp> {
+  using OpRewritePattern<ActOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ActOp op,
+                                PatternRewriter &rewriter) const override {
+    Operation *producer = op->getOperand(0).getDefiningOp();
+    auto lin = dyn_cast_or_null<LinearOp>(producer);
+    auto q = dyn_cast_or_null<QLinearOp>(producer);
+    if (!lin && !q)
+      return rewriter.notifyMatchFailure(op, "its operand is not a linear");
+    if ((lin && lin.getActivation()) || (q && q.getEpilogue()))
+      return rewriter.notifyMatchFailure(op, "the linear has an epilogue");
+    if (!producer->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "the linear has other users");
+    auto attr = LinearActivationAttr::get(op->getContext(), activationOf(op));
+    rewriter.modifyOpInPlace(producer, [&] {
+      if (lin)
+        lin.setActivationAttr(attr);
+      else
+        q.setEpilogueAttr(attr);
+    });
+    rewriter.replaceOp(op, producer->getResults());
+    return success();
+  }
+};
+
 struct SlimFuseEpiloguesPass
     : public mlir::slim::impl::SlimFuseEpiloguesPassBase<
           SlimFuseEpiloguesPass> {
   void runOnOperation() override {
-    SmallVector<Operation *> fused;
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FoldActivation<GeluOp>, FoldActivation<SiluOp>,
+                 FoldActivation<ReluOp>>(&getContext());
+    // Only the matched ops: no folding or erasing of anything else.
+    SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      std::optional<LinearActivation> act;
-      if (auto g = dyn_cast<GeluOp>(op))
-        act = g.getApproximation() == GeluApproximation::tanh
-                  ? LinearActivation::gelu_tanh
-                  : LinearActivation::gelu_exact;
-      else if (isa<SiluOp>(op))
-        act = LinearActivation::silu;
-      else if (isa<ReluOp>(op))
-        act = LinearActivation::relu;
-      if (!act)
-        return;
-      Operation *producer = op->getOperand(0).getDefiningOp();
-      auto attr = LinearActivationAttr::get(op->getContext(), *act);
-      if (auto lin = dyn_cast_or_null<LinearOp>(producer)) {
-        if (lin.getActivation() || !lin->hasOneUse())
-          return;
-        lin.setActivationAttr(attr);
-      } else if (auto q = dyn_cast_or_null<QLinearOp>(producer)) {
-        if (q.getEpilogue() || !q->hasOneUse())
-          return;
-        q.setEpilogueAttr(attr);
-      } else {
-        return;
-      }
-      op->getResult(0).replaceAllUsesWith(producer->getResult(0));
-      fused.push_back(op);
+      if (isa<GeluOp, SiluOp, ReluOp>(op))
+        ops.push_back(op);
     });
-    for (Operation *op : fused)
-      op->erase();
+    GreedyRewriteConfig config;
+    config.strictMode = GreedyRewriteStrictness::ExistingOps;
+    (void)applyOpPatternsAndFold(ops, std::move(patterns), config);
   }
 };
 

@@ -113,8 +113,6 @@ double constantProduct(SmallVectorImpl<Value> &factors) {
 // Linear layers
 //===----------------------------------------------------------------------===//
 
-int linearCounter = 0;
-
 /// An f32 constant of `func` defined before its uses (at the top level) with
 /// this shape and exactly these values.
 Value findEqualWeight(func::FuncOp func, ArrayRef<int64_t> shape,
@@ -136,7 +134,9 @@ Value findEqualWeight(func::FuncOp func, ArrayRef<int64_t> shape,
 
 /// matmul(x, W[in, out]) -> linear(x, Wᵀ); Gemm-style 2-D reshapes around a
 /// linear collapse; add(linear, b[out]) folds into the linear's bias.
-void raiseLinear(func::FuncOp func) {
+/// `unnamed` counts the new weights without a scope to name them after
+/// (linear0.weight, linear1.weight, ... over the module).
+void raiseLinear(func::FuncOp func, int64_t &unnamed) {
   SmallVector<MatMulOp> matmuls;
   func.walk([&](MatMulOp op) { matmuls.push_back(op); });
   for (MatMulOp op : matmuls) {
@@ -156,7 +156,7 @@ void raiseLinear(func::FuncOp func) {
     if (!weight) {
       std::string scope = scopeOf(op.getLoc());
       std::string name =
-          (scope.empty() ? "linear" + std::to_string(linearCounter++) : scope) +
+          (scope.empty() ? "linear" + std::to_string(unnamed++) : scope) +
           ".weight";
       weight = makeWeight(b, op.getLoc(), name, {out, in}, t);
     }
@@ -757,11 +757,11 @@ LogicalResult cleanup(Operation *op) {
 struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    linearCounter = 0;
+    int64_t unnamedWeights = 0;
     if (failed(cleanup(module)))
       return signalPassFailure();
     for (auto func : module.getOps<func::FuncOp>()) {
-      raiseLinear(func);
+      raiseLinear(func, unnamedWeights);
       raiseNorms(func);
       raiseActivations(func);
       (void)cleanup(func);
@@ -779,7 +779,7 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
         DominanceInfo dom(func);
         eliminateCommonSubExpressions(rewriter, dom, func);
       }
-      raiseLinear(func); // Conv1D reshape sandwiches around new attention
+      raiseLinear(func, unnamedWeights); // Conv1D reshape sandwiches around new attention
       commuteRowPermutations(func); // sequence-first projections
       sinkTransposesIntoAdds(func);
       (void)cleanup(func);

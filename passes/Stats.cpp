@@ -38,24 +38,8 @@ int64_t numBytes(Value v) {
 
 /// Multiply-accumulates of one op (0 for ops that are not contractions).
 int64_t macsOf(Operation *op) {
-  if (auto linear = dyn_cast<LinearOp>(op))
-    return linear.getType().getNumElements() *
-           linear.getWeight().getType().getDimSize(1);
-  if (auto qlinear = dyn_cast<QLinearOp>(op))
-    return qlinear.getType().getNumElements() *
-           qlinear.getWeight().getType().getDimSize(1);
-  if (auto matmul = dyn_cast<MatMulOp>(op))
-    return matmul.getType().getNumElements() *
-           matmul.getLhs().getType().getShape().back();
-  if (auto attn = dyn_cast<AttentionOp>(op)) {
-    // q·kᵀ (T·S·d per head) and p·v (T·S·dv per head).
-    ArrayRef<int64_t> q = attn.getQuery().getType().getShape();
-    int64_t s = attn.getKey().getType().getDimSize(1);
-    int64_t heads = static_cast<int64_t>(attn.getNumHeads());
-    int64_t dv = attn.getType().getDimSize(2) / heads;
-    return q[0] * heads * q[1] * s * (attn.getHeadDim() + dv);
-  }
-  return 0;
+  auto cost = dyn_cast<CostOpInterface>(op);
+  return cost ? cost.getMacs() : 0;
 }
 
 /// Adds `op`'s constant tensor operands and MACs to `row`.

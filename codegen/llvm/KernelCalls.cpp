@@ -172,32 +172,11 @@ std::string profileName(const Step &step) {
   return name;
 }
 
-/// Multiply-adds × 2 of the heavy ops (for --profile's GFLOP/s).
+/// Floating-point (or, for int8, integer) operations of a step: 2 × the
+/// op's multiply-accumulates (CostOpInterface, as slim-stats counts them).
 static int64_t stepFlops(const Step &step) {
-  if (step.residualAdd)
-    return 0;
-  if (isa<LinearOp, QLinearOp>(step.op)) { // int8 qlinear: integer ops
-    auto w = tensorType(step.op->getOperand(1)).getShape();
-    int64_t rows = tensorType(step.op->getOperand(0)).getNumElements() / w[1];
-    return 2 * rows * w[0] * w[1];
-  }
-  if (auto a = dyn_cast<AttentionOp>(step.op)) {
-    auto q = a.getQuery().getType().getShape();
-    auto k = a.getKey().getType().getShape();
-    int64_t heads = static_cast<int64_t>(a.getNumHeads());
-    int64_t dv = a.getValue().getType().getShape()[2] /
-                 static_cast<int64_t>(a.getNumKvHeads());
-    // The (query, key) pairs computed: all, or with a causal mask those
-    // it leaves visible (query t sees keys 0 … t + S − T).
-    int64_t pairs = q[1] * k[1];
-    if (a.getCausal()) {
-      pairs = 0;
-      for (int64_t t = 0; t < q[1]; ++t)
-        pairs += std::clamp<int64_t>(t + k[1] - q[1] + 1, 0, k[1]);
-    }
-    return 2 * q[0] * heads * pairs * (a.getHeadDim() + dv);
-  }
-  return 0;
+  auto cost = dyn_cast<CostOpInterface>(step.op);
+  return step.residualAdd || !cost ? 0 : 2 * cost.getMacs();
 }
 
 LogicalResult Compiler::emitStep(const Step &step) {

@@ -250,6 +250,7 @@ func.func @main(%x: tensor<4x12xf32>) -> tensor<4x32xf32> {
 
 // -----
 
+// Tests that a module without @main is refused.
 // expected-error @+1 {{slim-lower-to-llvm: the module has no @main}}
 module {
   func.func @forward(%x: tensor<4xf32>) -> tensor<4xf32> {

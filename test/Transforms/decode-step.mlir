@@ -97,7 +97,8 @@ func.func @main(%ids: tensor<1x4xi64>) -> tensor<1x4x16xf32> {
 
 // -----
 
-// An encoder (bidirectional attention) has nothing to cache.
+// Tests that an encoder (bidirectional attention) is refused: it has
+// nothing to cache.
 func.func @main(%ids: tensor<1x4xi64>) -> tensor<1x4x16xf32> {
   %emb = arith.constant dense<0.25> : tensor<16x8xf32>
   %x = slim.embedding %emb[%ids] : tensor<16x8xf32>, tensor<1x4xi64>
@@ -109,7 +110,8 @@ func.func @main(%ids: tensor<1x4xi64>) -> tensor<1x4x16xf32> {
 
 // -----
 
-// RoPE at positions other than 0 … N−1 cannot follow the cache.
+// Tests that RoPE at positions other than 0 … N−1 is refused: a step
+// cannot move them with the cache.
 func.func @main(%ids: tensor<1x4xi64>) -> tensor<1x4x16xf32> {
   %emb = arith.constant dense<0.25> : tensor<16x8xf32>
   %pos = arith.constant dense<[1, 2, 3, 4]> : tensor<4xi64>
@@ -123,7 +125,8 @@ func.func @main(%ids: tensor<1x4xi64>) -> tensor<1x4x16xf32> {
 
 // -----
 
-// A slice that drops tokens depends on the window.
+// Tests that a slice dropping tokens before the head is refused: it
+// depends on the window.
 func.func @main(%ids: tensor<1x4xi64>) -> tensor<1x3x16xf32> {
   %emb = arith.constant dense<0.25> : tensor<16x8xf32>
   %x = slim.embedding %emb[%ids] : tensor<16x8xf32>, tensor<1x4xi64>
@@ -136,6 +139,7 @@ func.func @main(%ids: tensor<1x4xi64>) -> tensor<1x3x16xf32> {
 
 // -----
 
+// Tests that a step longer than the window is refused.
 // expected-error @+1 {{decode-step: tokens=3 must be between 1 and the window of @main (2)}}
 func.func @main(%ids: tensor<1x2xi64>) -> tensor<1x2x16xf32> {
   %emb = arith.constant dense<0.25> : tensor<16x8xf32>
@@ -147,6 +151,8 @@ func.func @main(%ids: tensor<1x2xi64>) -> tensor<1x2x16xf32> {
 
 // -----
 
+// Tests that an input other than token ids and RoPE's positions (here an
+// attention mask) is refused.
 // expected-error @+1 {{decode-step: @main has 2 inputs and RoPE does not read the second; a decoder step takes token ids, and position ids only when RoPE alone reads them}}
 func.func @main(%ids: tensor<1x4xi64>, %mask: tensor<1x4xi64>) -> tensor<1x4x16xf32> {
   %emb = arith.constant dense<0.25> : tensor<16x8xf32>

@@ -17,6 +17,7 @@ func.func @lm(%x: tensor<1x4x2xf32>) -> tensor<1x4x8xf32> {
 
 // -----
 
+// Tests that a model without a linear head over the tokens is refused.
 // expected-error @+1 {{last-logits: no [batch, tokens, vocab] output of @cls comes from a linear head; nothing to restrict}}
 func.func @cls(%x: tensor<1x4x2xf32>) -> tensor<1x4x2xf32> {
   %g = arith.constant dense<1.0> : tensor<2xf32>

@@ -6,17 +6,18 @@
 // that the totals count a shared (tied) weight once.
 //
 // attention layer 0: ln 2*16 + qkv 48*16+48 = 848 params (3392 bytes);
-//   MACs: qkv 1*4*16*48 = 3072, attention B*H*T*S*(d+dv) = 1*2*4*4*(8+8) = 512
+//   MACs: qkv 1*4*16*48 = 3072, causal attention B*H*pairs*(d+dv) with the
+//   pairs the mask leaves visible 1+2+3+4 = 10: 1*2*10*(8+8) = 320
 // mlp layer 0: w 16*16 i8 (256 bytes) + scales 16 f32 (64 bytes) = 272 params;
 //   MACs 4*16*16 = 1024
 // other: table 10*16 = 160 params (640 bytes), tied head: MACs 4*16*10 = 640
 //
 // CHECK: slim-stats @forward
 // CHECK-NEXT: layer  kind               params          bytes             MACs
-// CHECK-NEXT: 0      attention             848           3392             3584
+// CHECK-NEXT: 0      attention             848           3392             3392
 // CHECK-NEXT: 0      mlp                   272            320             1024
 // CHECK-NEXT: -      other                 160            640              640
-// CHECK-NEXT: total                       1280           4352             5248
+// CHECK-NEXT: total                       1280           4352             5056
 
 // IR: func.func @forward
 // IR: slim.residual attention layer 0

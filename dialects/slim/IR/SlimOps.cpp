@@ -16,6 +16,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -1087,3 +1088,47 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
 
 #define GET_OP_CLASSES
 #include "dialects/slim/IR/SlimOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// CostOpInterface
+//===----------------------------------------------------------------------===//
+
+#include "dialects/slim/IR/SlimInterfaces.cpp.inc"
+
+int64_t LinearOp::getMacs() {
+  return getType().getNumElements() * getWeight().getType().getDimSize(1);
+}
+
+int64_t QLinearOp::getMacs() {
+  return getType().getNumElements() * getWeight().getType().getDimSize(1);
+}
+
+int64_t MatMulOp::getMacs() {
+  return getType().getNumElements() * getLhs().getType().getShape().back();
+}
+
+int64_t AttentionOp::getMacs() {
+  // q·kᵀ (d per pair) and p·v (dv per pair) over the (query, key) pairs
+  // computed: all, or with a causal mask those it leaves visible (query t
+  // sees keys 0 … t + S − T).
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  int64_t s = getKey().getType().getDimSize(1);
+  int64_t heads = static_cast<int64_t>(getNumHeads());
+  int64_t dv = getValue().getType().getShape()[2] /
+               static_cast<int64_t>(getNumKvHeads());
+  int64_t pairs = q[1] * s;
+  if (getCausal()) {
+    pairs = 0;
+    for (int64_t t = 0; t < q[1]; ++t)
+      pairs += std::clamp<int64_t>(t + s - q[1] + 1, 0, s);
+  }
+  return q[0] * heads * pairs * (getHeadDim() + dv);
+}
+
+int64_t AttentionReceivedOp::getMacs() {
+  // q·kᵀ of every (query, key) pair; the probabilities are summed, not
+  // multiplied by values.
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  int64_t s = getKey().getType().getDimSize(1);
+  return q[0] * static_cast<int64_t>(getNumHeads()) * q[1] * s * getHeadDim();
+}

@@ -13,6 +13,7 @@
 
 #include "dialects/slim/IR/SlimDialect.h"
 #include "dialects/slim/IR/SlimEnums.h.inc"
+#include "dialects/slim/IR/SlimInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/slim/IR/SlimOps.h.inc"

@@ -16,6 +16,7 @@
 #define SLIM_OPS_TD
 
 include "dialects/slim/IR/SlimDialect.td"
+include "dialects/slim/IR/SlimInterfaces.td"
 include "mlir/IR/OpAsmInterface.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -194,7 +195,7 @@ def Slim_CrmsNormOp : Slim_Op<"crms_norm", [
 }
 
 def Slim_LinearOp : Slim_Op<"linear", [
-    Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
+    Pure, DeclareOpInterfaceMethods<Slim_CostOpInterface>, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
   let summary = "a fully connected layer: x · Wᵀ + b";
   let description = [{
     `weight` is stored `[out, in]` (as PyTorch's `nn.Linear`); the input's
@@ -237,7 +238,7 @@ def Slim_LinearOp : Slim_Op<"linear", [
 }
 
 def Slim_QLinearOp : Slim_Op<"qlinear", [
-    Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
+    Pure, DeclareOpInterfaceMethods<Slim_CostOpInterface>, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
   let summary = "a linear layer with int8 or int4 weights";
   let description = [{
     `y = x · dequant(W)ᵀ + b` with integer weights `[out, in]` (`i8`, or `i4`
@@ -302,7 +303,7 @@ def Slim_QLinearOp : Slim_Op<"qlinear", [
 }
 
 def Slim_AttentionOp : Slim_Op<"attention", [
-    Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
+    Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<Slim_CostOpInterface>, AttrSizedOperandSegments]> {
   let summary = "multi-head scaled dot-product attention (MHA, GQA, MQA)";
   let description = [{
     Query `[B, T, H·d]`, key `[B, S, Hkv·d]`, value `[B, S, Hkv·dv]` with the
@@ -528,8 +529,8 @@ def Slim_TokenMergeOp : Slim_Op<"token_merge", [
   let hasVerifier = 1;
 }
 
-def Slim_AttentionReceivedOp : Slim_Op<"attention_received",
-                                       [Pure, InferTypeOpAdaptor]> {
+def Slim_AttentionReceivedOp : Slim_Op<"attention_received", [
+    Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<Slim_CostOpInterface>]> {
   let summary = "the attention each key receives, averaged over heads and queries";
   let description = [{
     `result[b, j]` = the mean over heads h and queries i of
@@ -695,7 +696,8 @@ def Slim_WhereOp : Slim_Op<"where", [Pure, InferTypeOpAdaptor]> {
 // Shape and contraction primitives
 //===----------------------------------------------------------------------===//
 
-def Slim_MatMulOp : Slim_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+def Slim_MatMulOp : Slim_Op<"matmul", [
+    Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<Slim_CostOpInterface>]> {
   let summary = "batched matrix product with broadcast batch axes";
   let description = [{
     NumPy/ONNX `MatMul` for operands of rank ≥ 2: `[..., M, K] × [..., K, N]

@@ -102,6 +102,7 @@ func.func @integer_layer_norm(%x: tensor<2x4xi32>, %g: tensor<4xi32>) {
 
 // -----
 
+// Tests that the table is [vocab, dim].
 func.func @embedding_rank(%t: tensor<10x4x2xf32>, %ids: tensor<1x3xi64>) {
   // expected-error @+1 {{'slim.embedding' op table must have rank 2 ([vocab, dim]), got 'tensor<10x4x2xf32>'}}
   %e = slim.embedding %t[%ids] : tensor<10x4x2xf32>, tensor<1x3xi64>
@@ -114,6 +115,7 @@ func.func @embedding_rank(%t: tensor<10x4x2xf32>, %ids: tensor<1x3xi64>) {
 
 // -----
 
+// Tests that the normalized axis is one of the input's.
 func.func @layer_norm_axis(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
   // expected-error @+1 {{'slim.layer_norm' op axis 2 is out of range for input 'tensor<2x4xf32>'}}
   %y = slim.layer_norm %x, %g {axis = 2 : i64} : tensor<2x4xf32>, tensor<4xf32>
@@ -122,6 +124,7 @@ func.func @layer_norm_axis(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
 
 // -----
 
+// Tests that the gain spans every normalized axis.
 func.func @layer_norm_scale(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>) {
   // expected-error @+1 {{'slim.layer_norm' op scale must have shape [3, 4] (the normalized axes of 'tensor<2x3x4xf32>'), got 'tensor<4xf32>'}}
   %y = slim.layer_norm %x, %g {axis = -2 : i64} : tensor<2x3x4xf32>, tensor<4xf32>
@@ -130,6 +133,7 @@ func.func @layer_norm_scale(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>) {
 
 // -----
 
+// Tests that the bias spans every normalized axis.
 func.func @layer_norm_bias(%x: tensor<2x4xf32>, %g: tensor<4xf32>, %b: tensor<5xf32>) {
   // expected-error @+1 {{'slim.layer_norm' op bias must have shape [4] (the normalized axes of 'tensor<2x4xf32>'), got 'tensor<5xf32>'}}
   %y = slim.layer_norm %x, %g, %b : tensor<2x4xf32>, tensor<4xf32>, tensor<5xf32>
@@ -138,6 +142,7 @@ func.func @layer_norm_bias(%x: tensor<2x4xf32>, %g: tensor<4xf32>, %b: tensor<5x
 
 // -----
 
+// Tests that gain and input share their element type.
 func.func @layer_norm_types(%x: tensor<2x4xf32>, %g: tensor<4xf16>) {
   // expected-error @+1 {{'slim.layer_norm' op element types differ: input has 'f32', scale has 'f16'}}
   %y = slim.layer_norm %x, %g : tensor<2x4xf32>, tensor<4xf16>
@@ -146,6 +151,7 @@ func.func @layer_norm_types(%x: tensor<2x4xf32>, %g: tensor<4xf16>) {
 
 // -----
 
+// Tests that epsilon is positive.
 func.func @layer_norm_epsilon(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
   // expected-error @+1 {{'slim.layer_norm' op epsilon must be positive and finite, got 0}}
   %y = slim.layer_norm %x, %g {epsilon = 0.0 : f32} : tensor<2x4xf32>, tensor<4xf32>
@@ -154,6 +160,7 @@ func.func @layer_norm_epsilon(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
 
 // -----
 
+// Tests that a scalar has no axis to normalize.
 func.func @rms_norm_scalar(%x: tensor<f32>, %g: tensor<f32>) {
   // expected-error @+1 {{'slim.rms_norm' op input must have rank >= 1, got 'tensor<f32>'}}
   %y = slim.rms_norm %x, %g : tensor<f32>, tensor<f32>
@@ -162,6 +169,7 @@ func.func @rms_norm_scalar(%x: tensor<f32>, %g: tensor<f32>) {
 
 // -----
 
+// Tests that the gain spans the last axis only.
 func.func @rms_norm_scale(%x: tensor<2x4xf32>, %g: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.rms_norm' op scale must have shape [4] (the normalized axes of 'tensor<2x4xf32>'), got 'tensor<2x4xf32>'}}
   %y = slim.rms_norm %x, %g : tensor<2x4xf32>, tensor<2x4xf32>
@@ -170,6 +178,7 @@ func.func @rms_norm_scale(%x: tensor<2x4xf32>, %g: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that a scalar has no axis to normalize.
 func.func @crms_norm_scalar(%x: tensor<f32>) {
   // expected-error @+1 {{'slim.crms_norm' op input must have rank >= 1, got 'tensor<f32>'}}
   %y = slim.crms_norm %x : tensor<f32>
@@ -178,6 +187,7 @@ func.func @crms_norm_scalar(%x: tensor<f32>) {
 
 // -----
 
+// Tests that epsilon is not negative.
 func.func @crms_norm_epsilon(%x: tensor<2x3xf32>) {
   // expected-error @+1 {{'slim.crms_norm' op epsilon must be >= 0, got -1.000000e+00}}
   %y = slim.crms_norm %x {epsilon = -1.0 : f32} : tensor<2x3xf32>
@@ -190,6 +200,7 @@ func.func @crms_norm_epsilon(%x: tensor<2x3xf32>) {
 
 // -----
 
+// Tests that the weight is a matrix [out, in].
 func.func @linear_weight_rank(%x: tensor<2x4xf32>, %w: tensor<4xf32>) {
   // expected-error @+1 {{'slim.linear' op weight must have rank 2 ([out, in]), got 'tensor<4xf32>'}}
   %y = slim.linear %x, %w : tensor<2x4xf32>, tensor<4xf32>
@@ -198,6 +209,7 @@ func.func @linear_weight_rank(%x: tensor<2x4xf32>, %w: tensor<4xf32>) {
 
 // -----
 
+// Tests that the input has a feature axis.
 func.func @linear_scalar_input(%x: tensor<f32>, %w: tensor<3x4xf32>) {
   // expected-error @+1 {{'slim.linear' op input must have rank >= 1, got 'tensor<f32>'}}
   %y = slim.linear %x, %w : tensor<f32>, tensor<3x4xf32>
@@ -206,6 +218,7 @@ func.func @linear_scalar_input(%x: tensor<f32>, %w: tensor<3x4xf32>) {
 
 // -----
 
+// Tests that the input's last axis is the weight's in-features.
 func.func @linear_features(%x: tensor<2x5xf32>, %w: tensor<3x4xf32>) {
   // expected-error @+1 {{'slim.linear' op input feature size 5 does not match the weight's in-features 4 (weight is [out, in] = [3, 4])}}
   %y = slim.linear %x, %w : tensor<2x5xf32>, tensor<3x4xf32>
@@ -214,6 +227,7 @@ func.func @linear_features(%x: tensor<2x5xf32>, %w: tensor<3x4xf32>) {
 
 // -----
 
+// Tests that the bias has one value per output.
 func.func @linear_bias(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>, %b: tensor<4xf32>) {
   // expected-error @+1 {{'slim.linear' op bias must have shape [3], got 'tensor<4xf32>'}}
   %y = slim.linear %x, %w, %b : tensor<2x4xf32>, tensor<3x4xf32>, tensor<4xf32>
@@ -222,6 +236,7 @@ func.func @linear_bias(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>, %b: tensor<4xf3
 
 // -----
 
+// Tests that input and weight share their element type.
 func.func @linear_types(%x: tensor<2x4xf32>, %w: tensor<3x4xbf16>) {
   // expected-error @+1 {{'slim.linear' op element types differ: input has 'f32', weight has 'bf16'}}
   %y = slim.linear %x, %w : tensor<2x4xf32>, tensor<3x4xbf16>
@@ -230,6 +245,7 @@ func.func @linear_types(%x: tensor<2x4xf32>, %w: tensor<3x4xbf16>) {
 
 // -----
 
+// Tests that input and bias share their element type.
 func.func @linear_bias_type(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>, %b: tensor<3xf16>) {
   // expected-error @+1 {{'slim.linear' op element types differ: input has 'f32', bias has 'f16'}}
   %y = slim.linear %x, %w, %b : tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf16>
@@ -242,6 +258,7 @@ func.func @linear_bias_type(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>, %b: tensor
 
 // -----
 
+// Tests that the group size divides the in-features.
 func.func @qlinear_group(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xf32>) {
   // expected-error @+1 {{'slim.qlinear' op group_size 48 does not divide the in-features 64}}
   %y = slim.qlinear %x, %w, %s act = none {group_size = 48 : i64} : tensor<2x64xf32>, tensor<8x64xi4>, tensor<8x2xf32>
@@ -250,6 +267,7 @@ func.func @qlinear_group(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8
 
 // -----
 
+// Tests that per-channel weights have one scale per output.
 func.func @qlinear_channel_scales(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<64xf32>) {
   // expected-error @+1 {{'slim.qlinear' op scales must have shape [8] ([out]), got 'tensor<64xf32>'}}
   %y = slim.qlinear %x, %w, %s act = dynamic : tensor<2x64xf32>, tensor<8x64xi8>, tensor<64xf32>
@@ -258,6 +276,7 @@ func.func @qlinear_channel_scales(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s:
 
 // -----
 
+// Tests that group-wise weights have one scale per output and group.
 func.func @qlinear_group_scales(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8xf32>) {
   // expected-error @+1 {{'slim.qlinear' op scales must have shape [8, 2] ([out, in / group_size]), got 'tensor<8xf32>'}}
   %y = slim.qlinear %x, %w, %s act = none {group_size = 32 : i64} : tensor<2x64xf32>, tensor<8x64xi4>, tensor<8xf32>
@@ -266,6 +285,7 @@ func.func @qlinear_group_scales(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: t
 
 // -----
 
+// Tests that zero points have the shape of the scales.
 func.func @qlinear_zero_points(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xf32>, %z: tensor<8xi4>) {
   // expected-error @+1 {{'slim.qlinear' op zero_points must have the shape of scales [8, 2], got 'tensor<8xi4>'}}
   %y = slim.qlinear %x, %w, %s zero_points(%z : tensor<8xi4>) act = none {group_size = 32 : i64} : tensor<2x64xf32>, tensor<8x64xi4>, tensor<8x2xf32>
@@ -274,6 +294,7 @@ func.func @qlinear_zero_points(%x: tensor<2x64xf32>, %w: tensor<8x64xi4>, %s: te
 
 // -----
 
+// Tests that static activations need their calibrated scale.
 func.func @qlinear_static_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
   // expected-error @+1 {{'slim.qlinear' op act = static needs act_scale (the calibrated activation scale)}}
   %y = slim.qlinear %x, %w, %s act = static : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
@@ -282,6 +303,7 @@ func.func @qlinear_static_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: t
 
 // -----
 
+// Tests that an activation scale comes only with static activations.
 func.func @qlinear_dynamic_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
   // expected-error @+1 {{'slim.qlinear' op act_scale is only meaningful with act = static, got act = dynamic}}
   %y = slim.qlinear %x, %w, %s act = dynamic {act_scale = 0.1 : f32} : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
@@ -290,6 +312,7 @@ func.func @qlinear_dynamic_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: 
 
 // -----
 
+// Tests that the activation scale is positive.
 func.func @qlinear_negative_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
   // expected-error @+1 {{'slim.qlinear' op act_scale must be positive, got -1}}
   %y = slim.qlinear %x, %w, %s act = static {act_scale = -1.0 : f32} : tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>
@@ -367,6 +390,7 @@ func.func @qlinear_group_members(%x: tensor<2x64xf32>, %x2: tensor<2x64xf32>, %w
 
 // -----
 
+// Tests that the weights are int8 or int4.
 func.func @qlinear_float_weight(%x: tensor<2x64xf32>, %w: tensor<8x64xf32>, %s: tensor<8xf32>) {
   // expected-error @+1 {{'slim.qlinear' op operand #1 must be statically shaped tensor of 8-bit signless integer or 4-bit signless integer values, but got 'tensor<8x64xf32>'}}
   %y = slim.qlinear %x, %w, %s act = none : tensor<2x64xf32>, tensor<8x64xf32>, tensor<8xf32>
@@ -375,6 +399,7 @@ func.func @qlinear_float_weight(%x: tensor<2x64xf32>, %w: tensor<8x64xf32>, %s: 
 
 // -----
 
+// Tests that a bias's groups divide the batch.
 func.func @attention_bias_groups(%q: tensor<6x4x8xf32>, %b: tensor<4x2x4x4xf32>) {
   // expected-error @+1 {{'slim.attention' op bias must be a [G, 2, 4, 4] ([groups, heads, queries, keys], G dividing the batch 6) tensor of the query's element type, got 'tensor<4x2x4x4xf32>'}}
   %o = slim.attention %q, %q, %q bias(%b : tensor<4x2x4x4xf32>) heads(2, 2) : tensor<6x4x8xf32>, tensor<6x4x8xf32>, tensor<6x4x8xf32>
@@ -383,6 +408,7 @@ func.func @attention_bias_groups(%q: tensor<6x4x8xf32>, %b: tensor<4x2x4x4xf32>)
 
 // -----
 
+// Tests that a bias has one slice per head.
 func.func @attention_bias_heads(%q: tensor<2x4x8xf32>, %b: tensor<1x4x4x4xf32>) {
   // expected-error @+1 {{'slim.attention' op bias must be a [G, 2, 4, 4] ([groups, heads, queries, keys], G dividing the batch 2) tensor of the query's element type, got 'tensor<1x4x4x4xf32>'}}
   %o = slim.attention %q, %q, %q bias(%b : tensor<1x4x4x4xf32>) heads(2, 2) : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
@@ -395,6 +421,7 @@ func.func @attention_bias_heads(%q: tensor<2x4x8xf32>, %b: tensor<1x4x4x4xf32>) 
 
 // -----
 
+// Tests that the KV cache serves one sequence.
 func.func @kv_batch(%q: tensor<2x1x64xf32>, %pos: tensor<1x1xi64>) {
   // expected-error @+1 {{'slim.kv_attention' op the KV cache holds one sequence: batch must be 1, got 2}}
   %o = slim.kv_attention %q, %q, %q, %pos heads(4, 4) slot(0) capacity(8) : tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<1x1xi64>
@@ -403,6 +430,7 @@ func.func @kv_batch(%q: tensor<2x1x64xf32>, %pos: tensor<1x1xi64>) {
 
 // -----
 
+// Tests that query, key and value bring the same new tokens.
 func.func @kv_tokens(%q: tensor<1x2x64xf32>, %k: tensor<1x3x64xf32>, %pos: tensor<1x2xi64>) {
   // expected-error @+1 {{'slim.kv_attention' op query, key and value must have the same tokens, got 2, 3, 3}}
   %o = slim.kv_attention %q, %k, %k, %pos heads(4, 4) slot(0) capacity(8) : tensor<1x2x64xf32>, tensor<1x3x64xf32>, tensor<1x3x64xf32>, tensor<1x2xi64>
@@ -411,6 +439,7 @@ func.func @kv_tokens(%q: tensor<1x2x64xf32>, %k: tensor<1x3x64xf32>, %pos: tenso
 
 // -----
 
+// Tests that query and key heads have one head dim.
 func.func @kv_heads(%q: tensor<1x1x64xf32>, %k: tensor<1x1x48xf32>, %pos: tensor<1x1xi64>) {
   // expected-error @+1 {{'slim.kv_attention' op query width 64 / 4 heads must equal key width 48 / 2 heads}}
   %o = slim.kv_attention %q, %k, %k, %pos heads(4, 2) slot(0) capacity(8) : tensor<1x1x64xf32>, tensor<1x1x48xf32>, tensor<1x1x48xf32>, tensor<1x1xi64>
@@ -419,6 +448,7 @@ func.func @kv_heads(%q: tensor<1x1x64xf32>, %k: tensor<1x1x48xf32>, %pos: tensor
 
 // -----
 
+// Tests that there is one position per new token.
 func.func @kv_positions(%q: tensor<1x2x64xf32>, %pos: tensor<2xi64>) {
   // expected-error @+1 {{'slim.kv_attention' op positions must be tensor<1x2xi64>, got 'tensor<2xi64>'}}
   %o = slim.kv_attention %q, %q, %q, %pos heads(4, 4) slot(0) capacity(8) : tensor<1x2x64xf32>, tensor<1x2x64xf32>, tensor<1x2x64xf32>, tensor<2xi64>
@@ -427,6 +457,7 @@ func.func @kv_positions(%q: tensor<1x2x64xf32>, %pos: tensor<2xi64>) {
 
 // -----
 
+// Tests that the cache holds at least the new tokens.
 func.func @kv_capacity(%q: tensor<1x4x64xf32>, %pos: tensor<1x4xi64>) {
   // expected-error @+1 {{'slim.kv_attention' op capacity 2 is smaller than the 4 new tokens}}
   %o = slim.kv_attention %q, %q, %q, %pos heads(4, 4) slot(0) capacity(2) : tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1x4xi64>
@@ -435,6 +466,7 @@ func.func @kv_capacity(%q: tensor<1x4x64xf32>, %pos: tensor<1x4xi64>) {
 
 // -----
 
+// Tests that the cache slot is not negative.
 func.func @kv_slot(%q: tensor<1x1x64xf32>, %pos: tensor<1x1xi64>) {
   // expected-error @+1 {{'slim.kv_attention' op slot must be non-negative, got -1}}
   %o = slim.kv_attention %q, %q, %q, %pos heads(4, 4) slot(-1) capacity(8) : tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1xi64>
@@ -447,6 +479,7 @@ func.func @kv_slot(%q: tensor<1x1x64xf32>, %pos: tensor<1x1xi64>) {
 
 // -----
 
+// Tests that query, key and value are [batch, tokens, heads * head_dim].
 func.func @attention_rank(%q: tensor<8x64xf32>) {
   // expected-error @+1 {{'slim.attention' op query, key and value must have rank 3 ([batch, tokens, heads * head_dim]), got 'tensor<8x64xf32>', 'tensor<8x64xf32>', 'tensor<8x64xf32>'}}
   %o = slim.attention %q, %q, %q heads(4, 4) : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>
@@ -455,6 +488,7 @@ func.func @attention_rank(%q: tensor<8x64xf32>) {
 
 // -----
 
+// Tests that query, key and value share their element type.
 func.func @attention_types(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf16>) {
   // expected-error @+1 {{'slim.attention' op element types differ: query has 'f32', key has 'f16'}}
   %o = slim.attention %q, %k, %k heads(4, 4) : tensor<1x8x64xf32>, tensor<1x8x64xf16>, tensor<1x8x64xf16>
@@ -463,6 +497,7 @@ func.func @attention_types(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf16>) {
 
 // -----
 
+// Tests that query, key and value share their batch.
 func.func @attention_batch(%q: tensor<1x8x64xf32>, %k: tensor<2x8x64xf32>) {
   // expected-error @+1 {{'slim.attention' op batch sizes differ: query 1, key 2, value 2}}
   %o = slim.attention %q, %k, %k heads(4, 4) : tensor<1x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>
@@ -471,6 +506,7 @@ func.func @attention_batch(%q: tensor<1x8x64xf32>, %k: tensor<2x8x64xf32>) {
 
 // -----
 
+// Tests that key and value have the same tokens.
 func.func @attention_kv_tokens(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf32>, %v: tensor<1x6x64xf32>) {
   // expected-error @+1 {{'slim.attention' op key and value token counts differ: 8 vs 6}}
   %o = slim.attention %q, %k, %v heads(4, 4) : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x6x64xf32>
@@ -479,6 +515,7 @@ func.func @attention_kv_tokens(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf32>, %
 
 // -----
 
+// Tests that there is at least one head and one kv head.
 func.func @attention_heads(%q: tensor<1x8x64xf32>) {
   // expected-error @+1 {{'slim.attention' op num_heads and num_kv_heads must be positive, got 4 and 0}}
   %o = slim.attention %q, %q, %q heads(4, 0) : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
@@ -487,6 +524,7 @@ func.func @attention_heads(%q: tensor<1x8x64xf32>) {
 
 // -----
 
+// Tests that the heads are a multiple of the kv heads (GQA).
 func.func @attention_gqa(%q: tensor<1x8x64xf32>, %k: tensor<1x8x48xf32>) {
   // expected-error @+1 {{'slim.attention' op num_heads 4 is not a multiple of num_kv_heads 3}}
   %o = slim.attention %q, %k, %k heads(4, 3) : tensor<1x8x64xf32>, tensor<1x8x48xf32>, tensor<1x8x48xf32>
@@ -495,6 +533,7 @@ func.func @attention_gqa(%q: tensor<1x8x64xf32>, %k: tensor<1x8x48xf32>) {
 
 // -----
 
+// Tests that the heads split the query width evenly.
 func.func @attention_query_width(%q: tensor<1x8x66xf32>) {
   // expected-error @+1 {{'slim.attention' op query width 66 is not divisible by num_heads 4}}
   %o = slim.attention %q, %q, %q heads(4, 4) : tensor<1x8x66xf32>, tensor<1x8x66xf32>, tensor<1x8x66xf32>
@@ -503,6 +542,7 @@ func.func @attention_query_width(%q: tensor<1x8x66xf32>) {
 
 // -----
 
+// Tests that the kv heads split the key and value widths evenly.
 func.func @attention_key_width(%q: tensor<1x8x64xf32>, %k: tensor<1x8x33xf32>) {
   // expected-error @+1 {{'slim.attention' op key width 33 and value width 33 must be divisible by num_kv_heads 2}}
   %o = slim.attention %q, %k, %k heads(4, 2) : tensor<1x8x64xf32>, tensor<1x8x33xf32>, tensor<1x8x33xf32>
@@ -511,6 +551,7 @@ func.func @attention_key_width(%q: tensor<1x8x64xf32>, %k: tensor<1x8x33xf32>) {
 
 // -----
 
+// Tests that query and key heads have one head dim.
 func.func @attention_head_dim(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf32>) {
   // expected-error @+1 {{'slim.attention' op query head dim 16 differs from key head dim 32}}
   %o = slim.attention %q, %k, %k heads(4, 2) : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
@@ -519,6 +560,7 @@ func.func @attention_head_dim(%q: tensor<1x8x64xf32>, %k: tensor<1x8x64xf32>) {
 
 // -----
 
+// Tests that token sizes come one per key.
 func.func @attention_sizes(%q: tensor<1x8x64xf32>, %s: tensor<1x7xf32>) {
   // expected-error @+1 {{'slim.attention' op sizes must have shape [1, 8] ([batch, key tokens]), got 'tensor<1x7xf32>'}}
   %o = slim.attention %q, %q, %q sizes(%s : tensor<1x7xf32>) heads(4, 4) : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
@@ -527,6 +569,7 @@ func.func @attention_sizes(%q: tensor<1x8x64xf32>, %s: tensor<1x7xf32>) {
 
 // -----
 
+// Tests that causal attention has at least as many keys as queries.
 func.func @attention_causal(%q: tensor<1x8x64xf32>, %k: tensor<1x4x64xf32>) {
   // expected-error @+1 {{'slim.attention' op causal attention needs at least as many keys as queries, got 8 queries and 4 keys}}
   %o = slim.attention %q, %k, %k heads(4, 4) causal : tensor<1x8x64xf32>, tensor<1x4x64xf32>, tensor<1x4x64xf32>
@@ -535,6 +578,7 @@ func.func @attention_causal(%q: tensor<1x8x64xf32>, %k: tensor<1x4x64xf32>) {
 
 // -----
 
+// Tests that the scale is positive.
 func.func @attention_scale(%q: tensor<1x8x64xf32>) {
   // expected-error @+1 {{'slim.attention' op scale must be positive and finite, got 0}}
   %o = slim.attention %q, %q, %q heads(4, 4) {scale = 0.0 : f32} : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
@@ -547,6 +591,7 @@ func.func @attention_scale(%q: tensor<1x8x64xf32>) {
 
 // -----
 
+// Tests that RoPE rotates [batch, tokens, heads * head_dim].
 func.func @rope_rank(%x: tensor<8x64xf32>, %p: tensor<8xi64>) {
   // expected-error @+1 {{'slim.rope' op input must have rank 3 ([batch, tokens, heads * head_dim]), got 'tensor<8x64xf32>'}}
   %y = slim.rope %x, %p {num_heads = 4 : i64} : tensor<8x64xf32>, tensor<8xi64>
@@ -555,6 +600,7 @@ func.func @rope_rank(%x: tensor<8x64xf32>, %p: tensor<8xi64>) {
 
 // -----
 
+// Tests that RoPE has at least one head.
 func.func @rope_heads(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
   // expected-error @+1 {{'slim.rope' op num_heads must be positive, got 0}}
   %y = slim.rope %x, %p {num_heads = 0 : i64} : tensor<1x8x64xf32>, tensor<8xi64>
@@ -563,6 +609,7 @@ func.func @rope_heads(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
 
 // -----
 
+// Tests that the heads split the width evenly.
 func.func @rope_width(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
   // expected-error @+1 {{'slim.rope' op input width 64 is not divisible by num_heads 5}}
   %y = slim.rope %x, %p {num_heads = 5 : i64} : tensor<1x8x64xf32>, tensor<8xi64>
@@ -571,6 +618,7 @@ func.func @rope_width(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
 
 // -----
 
+// Tests that the head dim is even (RoPE rotates pairs).
 func.func @rope_odd(%x: tensor<1x8x60xf32>, %p: tensor<8xi64>) {
   // expected-error @+1 {{'slim.rope' op head dim 15 must be even to rotate pairs}}
   %y = slim.rope %x, %p {num_heads = 4 : i64} : tensor<1x8x60xf32>, tensor<8xi64>
@@ -579,6 +627,7 @@ func.func @rope_odd(%x: tensor<1x8x60xf32>, %p: tensor<8xi64>) {
 
 // -----
 
+// Tests that positions come one per token, shared or per batch.
 func.func @rope_positions(%x: tensor<2x8x64xf32>, %p: tensor<1x8xi64>) {
   // expected-error @+1 {{'slim.rope' op positions must have shape [8] or [2, 8], got 'tensor<1x8xi64>'}}
   %y = slim.rope %x, %p {num_heads = 4 : i64} : tensor<2x8x64xf32>, tensor<1x8xi64>
@@ -587,6 +636,7 @@ func.func @rope_positions(%x: tensor<2x8x64xf32>, %p: tensor<1x8xi64>) {
 
 // -----
 
+// Tests that theta is positive.
 func.func @rope_theta(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
   // expected-error @+1 {{'slim.rope' op theta must be positive and finite, got -1}}
   %y = slim.rope %x, %p {num_heads = 4 : i64, theta = -1.0 : f32} : tensor<1x8x64xf32>, tensor<8xi64>
@@ -599,6 +649,7 @@ func.func @rope_theta(%x: tensor<1x8x64xf32>, %p: tensor<8xi64>) {
 
 // -----
 
+// Tests that the softmax axis is one of the input's.
 func.func @softmax_axis(%x: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.softmax' op axis -3 is out of range for input 'tensor<2x4xf32>'}}
   %y = slim.softmax %x {axis = -3 : i64} : tensor<2x4xf32>
@@ -611,6 +662,7 @@ func.func @softmax_axis(%x: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that token merging reads [batch, tokens, dim].
 func.func @merge_rank(%h: tensor<197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op input must have rank 3 ([batch, tokens, dim]), got 'tensor<197x384xf32>'}}
   %a, %b = slim.token_merge %h, %k, %s r = 13 : tensor<197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
@@ -619,6 +671,7 @@ func.func @merge_rank(%h: tensor<197x384xf32>, %k: tensor<1x197x64xf32>, %s: ten
 
 // -----
 
+// Tests that the metric has one row per token.
 func.func @merge_metric(%h: tensor<1x197x384xf32>, %k: tensor<1x196x64xf32>, %s: tensor<1x197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op metric must have shape [1, 197, M] to match the input, got 'tensor<1x196x64xf32>'}}
   %a, %b = slim.token_merge %h, %k, %s r = 13 : tensor<1x197x384xf32>, tensor<1x196x64xf32>, tensor<1x197xf32>
@@ -627,6 +680,7 @@ func.func @merge_metric(%h: tensor<1x197x384xf32>, %k: tensor<1x196x64xf32>, %s:
 
 // -----
 
+// Tests that token sizes come one per token.
 func.func @merge_sizes(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op sizes must have shape [1, 197], got 'tensor<197xf32>'}}
   %a, %b = slim.token_merge %h, %k, %s r = 13 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<197xf32>
@@ -635,6 +689,7 @@ func.func @merge_sizes(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: 
 
 // -----
 
+// Tests that a merge merges at least one token.
 func.func @merge_zero(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op r must be positive (a merge of 0 tokens is not inserted), got 0}}
   %a, %b = slim.token_merge %h, %k, %s r = 0 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
@@ -643,6 +698,7 @@ func.func @merge_zero(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: t
 
 // -----
 
+// Tests that the protected tokens are within the tokens.
 func.func @merge_protected(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op protected_tokens must be in [0, 197], got -1}}
   %a, %b = slim.token_merge %h, %k, %s r = 1 protected = -1 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
@@ -651,6 +707,7 @@ func.func @merge_protected(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, 
 
 // -----
 
+// Tests that at most half the unprotected tokens merge.
 func.func @merge_too_many(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op r = 99 exceeds floor((T - protected_tokens) / 2) = 98 for T = 197}}
   %a, %b = slim.token_merge %h, %k, %s r = 99 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
@@ -659,6 +716,7 @@ func.func @merge_too_many(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %
 
 // -----
 
+// Tests that the source map covers at least the current tokens.
 func.func @merge_source(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s: tensor<1x197xf32>, %m: tensor<1x196xi64>) {
   // expected-error @+1 {{'slim.token_merge' op source must be an int64 [1, T0] map with T0 >= 197, got 'tensor<1x196xi64>'}}
   %a, %b, %c = slim.token_merge %h, %k, %s source(%m : tensor<1x196xi64>) r = 1 : tensor<1x197x384xf32>, tensor<1x197x64xf32>, tensor<1x197xf32>
@@ -667,6 +725,7 @@ func.func @merge_source(%h: tensor<1x197x384xf32>, %k: tensor<1x197x64xf32>, %s:
 
 // -----
 
+// Tests that MCTF reads the attention each token received.
 func.func @mctf_without_received(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op method = mctf needs the attention each token received (received operand)}}
   %a, %b = slim.token_merge %h, %h, %s r = 1 method = mctf : tensor<1x197x384xf32>, tensor<1x197x384xf32>, tensor<1x197xf32>
@@ -675,6 +734,7 @@ func.func @mctf_without_received(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32
 
 // -----
 
+// Tests that MCTF's temperatures are positive.
 func.func @mctf_tau(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op tau_size must be positive, got 0}}
   %a, %b = slim.token_merge %h, %h, %s received(%s : tensor<1x197xf32>) r = 1 method = mctf {tau_size = 0.0 : f32} : tensor<1x197x384xf32>, tensor<1x197x384xf32>, tensor<1x197xf32>
@@ -683,6 +743,7 @@ func.func @mctf_tau(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32>) {
 
 // -----
 
+// Tests that ToMe takes no received attention.
 func.func @tome_received(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32>) {
   // expected-error @+1 {{'slim.token_merge' op received is used by method = mctf only}}
   %a, %b = slim.token_merge %h, %h, %s received(%s : tensor<1x197xf32>) r = 1 : tensor<1x197x384xf32>, tensor<1x197x384xf32>, tensor<1x197xf32>
@@ -691,6 +752,7 @@ func.func @tome_received(%h: tensor<1x197x384xf32>, %s: tensor<1x197xf32>) {
 
 // -----
 
+// Tests that the heads split query and key into one head dim.
 func.func @received_heads(%q: tensor<1x197x384xf32>) {
   // expected-error @+1 {{'slim.attention_received' op heads (5, 5) do not split query width 384 and key width 384 into one head dim}}
   %a = slim.attention_received %q, %q heads(5, 5) : tensor<1x197x384xf32>, tensor<1x197x384xf32>
@@ -699,6 +761,7 @@ func.func @received_heads(%q: tensor<1x197x384xf32>) {
 
 // -----
 
+// Tests that groups are int64, one per token.
 func.func @group_mean_groups(%x: tensor<1x17x8xf32>, %g: tensor<1x17xi32>, %w: tensor<1x17xf32>) {
   // expected-error @+1 {{'slim.group_mean' op groups must be int64 [1, 17], got 'tensor<1x17xi32>'}}
   %y = slim.group_mean %x, %g, %w num_groups = 14 : tensor<1x17x8xf32>, tensor<1x17xi32>, tensor<1x17xf32>
@@ -707,6 +770,7 @@ func.func @group_mean_groups(%x: tensor<1x17x8xf32>, %g: tensor<1x17xi32>, %w: t
 
 // -----
 
+// Tests that the group count is between 1 and the tokens.
 func.func @group_mean_count(%x: tensor<1x17x8xf32>, %g: tensor<1x17xi64>, %w: tensor<1x17xf32>) {
   // expected-error @+1 {{'slim.group_mean' op num_groups must be in [1, 17], got 18}}
   %y = slim.group_mean %x, %g, %w num_groups = 18 : tensor<1x17x8xf32>, tensor<1x17xi64>, tensor<1x17xf32>
@@ -715,6 +779,7 @@ func.func @group_mean_count(%x: tensor<1x17x8xf32>, %g: tensor<1x17xi64>, %w: te
 
 // -----
 
+// Tests that unmerging reads an int64 [1, T0] source map.
 func.func @unmerge_source(%h: tensor<1x171x384xf32>, %m: tensor<197xi64>) {
   // expected-error @+1 {{'slim.unmerge' op source must be an int64 [1, T0] map, got 'tensor<197xi64>'}}
   %u = slim.unmerge %h, %m : tensor<1x171x384xf32>, tensor<197xi64>
@@ -727,6 +792,7 @@ func.func @unmerge_source(%h: tensor<1x171x384xf32>, %m: tensor<197xi64>) {
 
 // -----
 
+// Tests that elementwise operands broadcast together.
 func.func @add_broadcast(%a: tensor<1x8xf32>, %b: tensor<3xf32>) {
   // expected-error @+1 {{'slim.add' op operand shapes are not broadcast-compatible: lhs [1, 8], rhs [3]}}
   %y = slim.add %a, %b : tensor<1x8xf32>, tensor<3xf32>
@@ -735,6 +801,7 @@ func.func @add_broadcast(%a: tensor<1x8xf32>, %b: tensor<3xf32>) {
 
 // -----
 
+// Tests that elementwise operands share their element type.
 func.func @mul_types(%a: tensor<8xf32>, %b: tensor<8xf16>) {
   // expected-error @+1 {{'slim.mul' op element types differ: lhs has 'f32', rhs has 'f16'}}
   %y = slim.mul %a, %b : tensor<8xf32>, tensor<8xf16>
@@ -743,6 +810,7 @@ func.func @mul_types(%a: tensor<8xf32>, %b: tensor<8xf16>) {
 
 // -----
 
+// Tests that condition and both values broadcast together.
 func.func @where_broadcast(%c: tensor<4xi1>, %a: tensor<8xf32>, %b: tensor<f32>) {
   // expected-error @+1 {{'slim.where' op operand shapes are not broadcast-compatible: condition [4], lhs [8], rhs []}}
   %y = slim.where %c, %a, %b : tensor<4xi1>, tensor<8xf32>, tensor<f32>
@@ -751,6 +819,7 @@ func.func @where_broadcast(%c: tensor<4xi1>, %a: tensor<8xf32>, %b: tensor<f32>)
 
 // -----
 
+// Tests that activations take floating-point tensors.
 func.func @gelu_type(%a: tensor<8xi32>) {
   // expected-error @+1 {{'slim.gelu' op operand #0 must be statically shaped tensor of floating-point values, but got 'tensor<8xi32>'}}
   %y = slim.gelu tanh %a : tensor<8xi32>
@@ -763,6 +832,7 @@ func.func @gelu_type(%a: tensor<8xi32>) {
 
 // -----
 
+// Tests that matmul operands are at least matrices.
 func.func @matmul_rank(%a: tensor<8xf32>, %b: tensor<8x4xf32>) {
   // expected-error @+1 {{'slim.matmul' op operands must have rank >= 2, got lhs [8] and rhs [8, 4]}}
   %y = slim.matmul %a, %b : tensor<8xf32>, tensor<8x4xf32>
@@ -771,6 +841,7 @@ func.func @matmul_rank(%a: tensor<8xf32>, %b: tensor<8x4xf32>) {
 
 // -----
 
+// Tests that the contraction sizes agree.
 func.func @matmul_k(%a: tensor<2x8xf32>, %b: tensor<4x4xf32>) {
   // expected-error @+1 {{'slim.matmul' op contraction sizes differ: lhs [2, 8] has K = 8, rhs [4, 4] has K = 4}}
   %y = slim.matmul %a, %b : tensor<2x8xf32>, tensor<4x4xf32>
@@ -779,6 +850,7 @@ func.func @matmul_k(%a: tensor<2x8xf32>, %b: tensor<4x4xf32>) {
 
 // -----
 
+// Tests that the batch axes broadcast together.
 func.func @matmul_batch(%a: tensor<2x3x8xf32>, %b: tensor<4x8x4xf32>) {
   // expected-error @+1 {{'slim.matmul' op batch axes [2] and [4] are not broadcast-compatible}}
   %y = slim.matmul %a, %b : tensor<2x3x8xf32>, tensor<4x8x4xf32>
@@ -787,6 +859,7 @@ func.func @matmul_batch(%a: tensor<2x3x8xf32>, %b: tensor<4x8x4xf32>) {
 
 // -----
 
+// Tests that the permutation has one entry per axis.
 func.func @transpose_size(%a: tensor<2x3x4xf32>) {
   // expected-error @+1 {{'slim.transpose' op permutation [1, 0] has 2 entries for input 'tensor<2x3x4xf32>'}}
   %y = slim.transpose %a [1, 0] : tensor<2x3x4xf32>
@@ -795,6 +868,7 @@ func.func @transpose_size(%a: tensor<2x3x4xf32>) {
 
 // -----
 
+// Tests that the permutation names each axis once.
 func.func @transpose_perm(%a: tensor<2x3x4xf32>) {
   // expected-error @+1 {{'slim.transpose' op permutation [0, 0, 1] is not a permutation of [0, 3)}}
   %y = slim.transpose %a [0, 0, 1] : tensor<2x3x4xf32>
@@ -803,6 +877,7 @@ func.func @transpose_perm(%a: tensor<2x3x4xf32>) {
 
 // -----
 
+// Tests that a reshape keeps the element type.
 func.func @reshape_type(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.reshape' op must keep the element type, got 'f32' -> 'f16'}}
   %y = slim.reshape %a : tensor<2x4xf32> -> tensor<8xf16>
@@ -811,6 +886,7 @@ func.func @reshape_type(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that a reshape keeps the element count.
 func.func @reshape_count(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.reshape' op must keep the element count: 'tensor<2x4xf32>' has 8 elements, 'tensor<9xf32>' has 9}}
   %y = slim.reshape %a : tensor<2x4xf32> -> tensor<9xf32>
@@ -819,6 +895,7 @@ func.func @reshape_count(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that a mean reduces at least one axis.
 func.func @reduce_mean_empty(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.reduce_mean' op axes must not be empty}}
   %y = slim.reduce_mean %a [] : tensor<2x4xf32>
@@ -827,6 +904,7 @@ func.func @reduce_mean_empty(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that reduced axes are the input's.
 func.func @reduce_mean_range(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.reduce_mean' op axis 2 is out of range for input 'tensor<2x4xf32>'}}
   %y = slim.reduce_mean %a [2] : tensor<2x4xf32>
@@ -835,6 +913,7 @@ func.func @reduce_mean_range(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that each axis is reduced once.
 func.func @reduce_mean_repeat(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.reduce_mean' op axis 1 appears twice in axes [1, -1]}}
   %y = slim.reduce_mean %a [1, -1] : tensor<2x4xf32>
@@ -843,6 +922,7 @@ func.func @reduce_mean_repeat(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that offsets, sizes and strides come one per axis.
 func.func @slice_entries(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.slice' op offsets, sizes and strides must have one entry per axis of 'tensor<2x4xf32>', got 1, 2 and 2}}
   %y = slim.slice %a offsets [0] sizes [1, 2] strides [1, 1] : tensor<2x4xf32>
@@ -851,6 +931,7 @@ func.func @slice_entries(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that offsets and sizes are not negative and strides positive.
 func.func @slice_stride(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.slice' op axis 1: offset 0, size 2 and stride 0 must be non-negative (stride >= 1)}}
   %y = slim.slice %a offsets [0, 0] sizes [1, 2] strides [1, 0] : tensor<2x4xf32>
@@ -859,6 +940,7 @@ func.func @slice_stride(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that a slice stays inside the input.
 func.func @slice_bounds(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.slice' op axis 1: the slice reads up to index 4 but the input extent is 4}}
   %y = slim.slice %a offsets [0, 1] sizes [1, 2] strides [1, 3] : tensor<2x4xf32>
@@ -867,6 +949,7 @@ func.func @slice_bounds(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that concat has at least one input.
 func.func @concat_empty() {
   // expected-error @+2 {{'slim.concat' op needs at least one input}}
   // expected-error @+1 {{'slim.concat' op failed to infer returned types}}
@@ -876,6 +959,7 @@ func.func @concat_empty() {
 
 // -----
 
+// Tests that the concat axis is one of the inputs'.
 func.func @concat_axis(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.concat' op axis 2 is out of range for rank 2 inputs}}
   %y = slim.concat %a, %a axis = 2 : tensor<2x4xf32>, tensor<2x4xf32>
@@ -884,6 +968,7 @@ func.func @concat_axis(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that concatenated inputs share their element type.
 func.func @concat_type(%a: tensor<2x4xf32>, %b: tensor<2x4xf16>) {
   // expected-error @+1 {{'slim.concat' op input 1 has element type 'f16', input 0 has 'f32'}}
   %y = slim.concat %a, %b axis = 0 : tensor<2x4xf32>, tensor<2x4xf16>
@@ -892,6 +977,7 @@ func.func @concat_type(%a: tensor<2x4xf32>, %b: tensor<2x4xf16>) {
 
 // -----
 
+// Tests that concatenated inputs share their rank.
 func.func @concat_rank(%a: tensor<2x4xf32>, %b: tensor<8xf32>) {
   // expected-error @+1 {{'slim.concat' op input 1 has rank 1, input 0 has rank 2}}
   %y = slim.concat %a, %b axis = 0 : tensor<2x4xf32>, tensor<8xf32>
@@ -900,6 +986,7 @@ func.func @concat_rank(%a: tensor<2x4xf32>, %b: tensor<8xf32>) {
 
 // -----
 
+// Tests that concatenated inputs agree off the concat axis.
 func.func @concat_extent(%a: tensor<2x4xf32>, %b: tensor<2x5xf32>) {
   // expected-error @+1 {{'slim.concat' op input 1 has extent 5 along axis 1, input 0 has 4}}
   %y = slim.concat %a, %b axis = 0 : tensor<2x4xf32>, tensor<2x5xf32>
@@ -919,6 +1006,7 @@ func.func @generic_wrong_result(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
 
 // -----
 
+// Tests that a broadcast only expands axes of extent 1.
 func.func @broadcast_shape(%a: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.broadcast' op cannot broadcast [2, 4] to [3, 4]}}
   %y = slim.broadcast %a : tensor<2x4xf32> -> tensor<3x4xf32>
@@ -927,6 +1015,7 @@ func.func @broadcast_shape(%a: tensor<2x4xf32>) {
 
 // -----
 
+// Tests that a broadcast keeps the element type.
 func.func @broadcast_type(%a: tensor<1x4xf32>) {
   // expected-error @+1 {{'slim.broadcast' op must keep the element type, got 'f32' -> 'f16'}}
   %y = slim.broadcast %a : tensor<1x4xf32> -> tensor<3x4xf16>
