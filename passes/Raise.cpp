@@ -6,6 +6,8 @@
 // use-def patterns whose intermediate values have no other users, builds
 // the raised op and leaves the old ops to dead-code elimination. A pattern
 // that almost matches is reported with a remark saying which part failed.
+// (Just over 800 lines: the stages share the matching helpers at the top;
+// attention has its own file, RaiseAttention.cpp.)
 //
 //===----------------------------------------------------------------------===//
 

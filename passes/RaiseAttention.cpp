@@ -1,5 +1,9 @@
 //===- RaiseAttention.cpp - slim-raise: attention however it is laid out --===//
 //
+// (Over 800 lines: the layout tracer, the mask analysis and the rewrite
+// that uses both are one algorithm; split, each part would need the
+// others' internal types.)
+//
 // softmax(q·kᵀ·scale + mask)·v becomes slim.attention whatever layout the
 // exporter chose. Rather than one matcher per exporter (Hugging Face's
 // view + transpose, nn.MultiheadAttention's heads folded into the batch

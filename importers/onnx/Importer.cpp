@@ -1,5 +1,4 @@
-//===- Importer.cpp - ONNX models into slim primitives
-//---------------------===//
+//===- Importer.cpp - ONNX models into slim primitives -------------------===//
 //
 // Reads a ModelProto with protobuf, validates it with ONNX's own checker,
 // then walks the graph in topological order. Each node is folded at import
@@ -8,6 +7,10 @@
 // reach the graph become dense_resource weights named after the
 // initializer. Before anything is emitted, the unsupported op types are
 // collected so the user sees all of them in one error.
+//
+// (Just over 800 lines: loading, checking, shape inference, the graph walk
+// and the error report are one pipeline over shared state; the per-op code
+// is in Emit.cpp and Fold.cpp.)
 //
 //===----------------------------------------------------------------------===//
 

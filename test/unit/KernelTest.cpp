@@ -7,6 +7,9 @@
 // relative per element (fast_exp and Halide's erf are exact to a few
 // float ulp; the rest is float rounding of sums of ≤ 200 terms).
 //
+// (Over 800 lines: one float64 reference per kernel, each next to its
+// cases.)
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
