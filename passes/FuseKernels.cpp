@@ -65,6 +65,9 @@ struct SlimFuseKernelsPass
     });
   }
 
+  /// The qlinears after the first of each group (they take no residual).
+  llvm::DenseSet<Operation *> members;
+
   /// Consecutive plain int8 qlinears of one input, act and act_scale (only
   /// constants between them) become a group: the members move right after
   /// the first, the constants they read before it.
@@ -91,6 +94,7 @@ struct SlimFuseKernelsPass
         continue;
       Operation *last = first;
       for (QLinearOp q : ArrayRef(group).drop_front()) {
+        members.insert(q);
         for (Value v : q->getOperands())
           if (auto c = v.getDefiningOp<arith::ConstantOp>();
               c && c->getBlock() == &block && first->isBeforeInBlock(c))
@@ -121,7 +125,8 @@ struct SlimFuseKernelsPass
         return;
       l.getResidualMutable().assign(stream);
     } else if (auto q = dyn_cast<QLinearOp>(def)) {
-      if (!isPlainInt8QLinear(q) || q.getGroup() || q.getResidual())
+      if (!isPlainInt8QLinear(q) || q.getGroup() || members.contains(q) ||
+          q.getResidual())
         return;
       q.getResidualMutable().assign(stream);
     } else {

@@ -116,3 +116,23 @@ func.func @views(%x: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<4x2xf32>) {
   %y = slim.add %cr, %x : tensor<2x4xf32>, tensor<2x4xf32>
   return %y, %out : tensor<2x4xf32>, tensor<4x2xf32>
 }
+
+// -----
+
+// Tests that a qlinear of a group that also computes a residual's branch
+// stays in the group and the residual keeps its add.
+// CHECK-LABEL: func.func @group_member_branch
+// CHECK: slim.residual attention layer 0 (%arg0)
+// CHECK: slim.qlinear %{{.*}} act = dynamic {group = 2 : i64}
+// CHECK-NEXT: slim.qlinear %{{.*}} act = dynamic :
+func.func @group_member_branch(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %w = arith.constant dense<1> : tensor<8x8xi8>
+  %s = arith.constant dense<0.01> : tensor<8xf32>
+  %o = slim.residual attention layer 0 (%x) : tensor<2x8xf32> {
+  ^bb0(%a: tensor<2x8xf32>):
+    %q = slim.qlinear %a, %w, %s act = dynamic : tensor<2x8xf32>, tensor<8x8xi8>, tensor<8xf32>
+    %k = slim.qlinear %a, %w, %s act = dynamic : tensor<2x8xf32>, tensor<8x8xi8>, tensor<8xf32>
+    slim.yield %k : tensor<2x8xf32>
+  }
+  return %o, %o : tensor<2x8xf32>, tensor<2x8xf32>
+}
