@@ -517,6 +517,17 @@ LogicalResult Executor::runOp(Operation *op) {
             rt::unary(unaryKind(u), f32(operand(0)), out.numElements(), f32(out));
             return success();
           })
+          .Case<ClampOp>([&](ClampOp c) {
+            rt::clamp(f32(operand(0)), out.numElements(),
+                      c.getMin().convertToFloat(), c.getMax().convertToFloat(),
+                      f32(out));
+            return success();
+          })
+          .Case<LeakyReluOp>([&](LeakyReluOp l) {
+            rt::leakyRelu(f32(operand(0)), out.numElements(),
+                          l.getAlpha().convertToFloat(), f32(out));
+            return success();
+          })
           .Case<AddOp, SubOp, MulOp, DivOp, PowOp>([&](Operation *bop) {
             rt::binary(binaryKind(bop), f32(operand(0)), operand(0).shape,
                        f32(operand(1)), operand(1).shape, f32(out), out.shape);

@@ -113,6 +113,16 @@ void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
     }
 }
 
+void clamp(const float *x, int64_t n, float lo, float hi, float *y) {
+  for (int64_t k = 0; k < n; ++k)
+    y[k] = std::isnan(x[k]) ? x[k] : std::min(std::max(x[k], lo), hi);
+}
+
+void leakyRelu(const float *x, int64_t n, float alpha, float *y) {
+  for (int64_t k = 0; k < n; ++k)
+    y[k] = x[k] >= 0.0f ? x[k] : alpha * x[k];
+}
+
 void unary(Unary op, const float *x, int64_t n, float *y) {
   // The heavy activations run as vectorized Halide kernels; should one
   // refuse the buffer (more than 2^31 elements), the loops below do it.

@@ -312,6 +312,10 @@ void concat(const std::vector<const void *> &xs,
 void broadcastTo(const void *x, size_t elemSize, const Shape &xs, void *y,
                  const Shape &ys);
 
+/// y = min(max(x, lo), hi) (NaN stays NaN) and y = x ≥ 0 ? x : alpha·x.
+void clamp(const float *x, int64_t n, float lo, float hi, float *y);
+void leakyRelu(const float *x, int64_t n, float alpha, float *y);
+
 /// Σ a[e]·b[e] in 16 independent lanes (vectorized; a single running sum
 /// would be one long chain of dependent multiply-adds). Shared by the
 /// KV-cache attention and token merging.

@@ -157,7 +157,7 @@ Value reduceMean(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
 
 bool mlir::slim::isGlueOp(Operation *op) {
   return isa<ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, ReluOp, CosOp,
-             SinOp, CastOp, AddOp, SubOp,
+             SinOp, ClampOp, LeakyReluOp, CastOp, AddOp, SubOp,
              MulOp, DivOp, PowOp, WhereOp, BroadcastOp, ReduceMeanOp,
              TransposeOp, ReshapeOp, SliceOp, ConcatOp>(op);
 }
@@ -290,6 +290,29 @@ FailureOr<std::string> GlueModule::outline(Operation *op) {
             return unary([](OpBuilder &b, Location l, ValueRange a) {
               return b.create<arith::MaximumFOp>(
                   l, a[0], floatConst(b, l, a[0].getType(), 0.0));
+            });
+          })
+          .Case<ClampOp>([&](ClampOp c) {
+            double lo = c.getMin().convertToDouble(),
+                   hi = c.getMax().convertToDouble();
+            // maximumf / minimumf propagate NaN, as ONNX's Clip does.
+            return unary([lo, hi](OpBuilder &b, Location l, ValueRange a) {
+              Type t = a[0].getType();
+              Value up = b.create<arith::MaximumFOp>(l, a[0],
+                                                     floatConst(b, l, t, lo));
+              return b.create<arith::MinimumFOp>(l, up,
+                                                 floatConst(b, l, t, hi));
+            });
+          })
+          .Case<LeakyReluOp>([&](LeakyReluOp r) {
+            double alpha = r.getAlpha().convertToDouble();
+            return unary([alpha](OpBuilder &b, Location l, ValueRange a) {
+              Type t = a[0].getType();
+              Value neg = b.create<arith::CmpFOp>(
+                  l, arith::CmpFPredicate::OLT, a[0], floatConst(b, l, t, 0.0));
+              Value scaled = b.create<arith::MulFOp>(
+                  l, a[0], floatConst(b, l, t, alpha));
+              return b.create<arith::SelectOp>(l, neg, scaled, a[0]);
             });
           })
           .Case<CosOp>([&](auto) {

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::slim;
@@ -86,6 +87,69 @@ LogicalResult NodeEmitter::emitNeg() {
 /// Relu.
 LogicalResult NodeEmitter::emitRelu() {
   return setValue(b.create<ReluOp>(loc, in(0)));
+}
+
+/// LeakyRelu: x, or alpha · x below 0.
+LogicalResult NodeEmitter::emitLeakyRelu() {
+  return setValue(b.create<LeakyReluOp>(
+      loc, in(0), b.getF32FloatAttr(floatAttr(n, "alpha", 0.01f))));
+}
+
+/// Clip: the bounds are attributes (opset < 11) or constant inputs 1 and 2,
+/// either may be absent (±inf).
+LogicalResult NodeEmitter::emitClip() {
+  if (!typeOf(in(0)).getElementType().isF32())
+    return unsupported("Slim clips float32 tensors only, not ")
+           << typeOf(in(0)).getElementType();
+  float lo = floatAttr(n, "min", -std::numeric_limits<float>::infinity());
+  float hi = floatAttr(n, "max", std::numeric_limits<float>::infinity());
+  for (int k : {1, 2}) {
+    if (n.input_size() <= k || n.input(k).empty())
+      continue;
+    const HostTensor *t = constant(n.input(k));
+    if (!t || t->f.size() != 1)
+      return unsupported("the ") << (k == 1 ? "min" : "max")
+                                 << " bound must be a constant scalar";
+    (k == 1 ? lo : hi) = t->f[0];
+  }
+  if (!(lo <= hi))
+    return unsupported("min ") << lo << " exceeds max " << hi;
+  return setValue(b.create<ClampOp>(loc, in(0), b.getF32FloatAttr(lo),
+                                    b.getF32FloatAttr(hi)));
+}
+
+FailureOr<Value> NodeEmitter::hardSigmoid(Value x, float alpha, float beta) {
+  HostTensor a, c;
+  a.f = {alpha};
+  c.f = {beta};
+  auto mul = build<MulOp>(
+      loc, {x, materialize(n.output(0) + ".alpha", a, loc)});
+  if (failed(mul))
+    return failure();
+  auto add = build<AddOp>(
+      loc, {(*mul)->getResult(0), materialize(n.output(0) + ".beta", c, loc)});
+  if (failed(add))
+    return failure();
+  return b
+      .create<ClampOp>(loc, (*add)->getResult(0), b.getF32FloatAttr(0.0f),
+                       b.getF32FloatAttr(1.0f))
+      .getResult();
+}
+
+/// HardSigmoid: clamp(alpha · x + beta, 0, 1).
+LogicalResult NodeEmitter::emitHardSigmoid() {
+  FailureOr<Value> y = hardSigmoid(in(0), floatAttr(n, "alpha", 0.2f),
+                                   floatAttr(n, "beta", 0.5f));
+  return failed(y) ? failure() : setValue(*y);
+}
+
+/// HardSwish: x · clamp(x / 6 + 1/2, 0, 1).
+LogicalResult NodeEmitter::emitHardSwish() {
+  FailureOr<Value> gate = hardSigmoid(in(0), 1.0f / 6.0f, 0.5f);
+  if (failed(gate))
+    return failure();
+  auto mul = build<MulOp>(loc, {in(0), *gate});
+  return failed(mul) ? failure() : setValue((*mul)->getResult(0));
 }
 
 /// Cos.

@@ -304,6 +304,12 @@ public:
   LogicalResult emitSigmoid();
   LogicalResult emitNeg();
   LogicalResult emitRelu();
+  LogicalResult emitLeakyRelu();
+  LogicalResult emitClip();
+  LogicalResult emitHardSigmoid();
+  LogicalResult emitHardSwish();
+  /// clamp(alpha · x + beta, 0, 1), the two hard activations' gate.
+  FailureOr<Value> hardSigmoid(Value x, float alpha, float beta);
   LogicalResult emitCos();
   LogicalResult emitSin();
   LogicalResult emitIdentity();

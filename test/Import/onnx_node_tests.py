@@ -30,6 +30,19 @@ import tempfile
 
 # Expected failures: test name -> reason. Keep each reason specific.
 EXPECTED_FAILURES = {
+    'test_clip_default_min': 'Clip with a run-time bound (graph input); Slim clips by constant bounds',
+    'test_clip_example': 'Clip with run-time bounds (graph inputs); Slim clips by constant bounds',
+    'test_clip_inbounds': 'Clip with run-time bounds (graph inputs); Slim clips by constant bounds',
+    'test_clip': 'Clip with run-time bounds (graph inputs); Slim clips by constant bounds',
+    'test_clip_default_max': 'Clip with a run-time bound (graph input); Slim clips by constant bounds',
+    'test_clip_outbounds': 'Clip with run-time bounds (graph inputs); Slim clips by constant bounds',
+    'test_clip_splitbounds': 'Clip with run-time bounds (graph inputs); Slim clips by constant bounds',
+    'test_clip_default_int8_inbounds': 'INT8 tensors; Slim imports float32, int32/int64 and bool',
+    'test_clip_default_int8_max': 'INT8 tensors; Slim imports float32, int32/int64 and bool',
+    'test_clip_default_int8_min': 'INT8 tensors; Slim imports float32, int32/int64 and bool',
+    'test_hardsigmoid': 'opset 6 model; Slim reads opsets 13 to 17',
+    'test_hardsigmoid_default': 'opset 6 model; Slim reads opsets 13 to 17',
+    'test_hardsigmoid_example': 'opset 6 model; Slim reads opsets 13 to 17',
     'test_constant_pad': 'Pad is folded at import or the identity when its pads are zero (Swin, test/Import/fold.test); real padding of run-time tensors is not compiled',
     'test_edge_pad': 'Pad is folded at import or the identity when its pads are zero (Swin, test/Import/fold.test); real padding of run-time tensors is not compiled',
     'test_globalaveragepool': 'opset 1 model; Slim reads opsets 13 to 17',

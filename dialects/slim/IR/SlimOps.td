@@ -635,6 +635,38 @@ def Slim_ReluOp : Slim_UnaryOp<"relu", "max(x, 0)">;
 def Slim_CosOp : Slim_UnaryOp<"cos", "cos(x)">;
 def Slim_SinOp : Slim_UnaryOp<"sin", "sin(x)">;
 
+def Slim_ClampOp : Slim_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise min(max(x, min), max)";
+  let description = [{
+    Clamps each element to `[min, max]` (either bound may be infinite): ONNX
+    `Clip`, ReLU6, and with a scale and shift in front, `HardSigmoid` and
+    `HardSwish`. A NaN stays NaN.
+
+    ```mlir
+    %y = slim.clamp %x [0.0, 6.0] : tensor<1x16x32xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, F32Attr:$min, F32Attr:$max);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat =
+      "$input ` ` `[` $min `,` $max `]` attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Slim_LeakyReluOp : Slim_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise x if x ≥ 0, else alpha · x";
+  let description = [{
+    ONNX `LeakyRelu`.
+
+    ```mlir
+    %y = slim.leaky_relu %x alpha = 0.01 : tensor<1x16x32xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, F32Attr:$alpha);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input `alpha` `=` $alpha attr-dict `:` type($input)";
+}
+
 def Slim_CastOp : Slim_Op<"cast", [Pure, SameOperandsAndResultShape]> {
   let summary = "converts integers or booleans to float";
   let description = [{

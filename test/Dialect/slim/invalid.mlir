@@ -321,6 +321,15 @@ func.func @qlinear_negative_scale(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s:
 
 // -----
 
+// Tests that a clamp's lower bound does not exceed its upper bound.
+func.func @clamp_bounds(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'slim.clamp' op min 1.000000e+00 must not exceed max 0.000000e+00}}
+  %y = slim.clamp %x [1.0, 0.0] : tensor<4xf32>
+  return
+}
+
+// -----
+
 // Tests that a residual fused into a linear must have the result's type.
 func.func @linear_residual_type(%x: tensor<2x4xf32>, %w: tensor<8x4xf32>, %r: tensor<2x4xf32>) {
   // expected-error @+1 {{'slim.linear' op residual must have the result's type 'tensor<2x8xf32>', got 'tensor<2x4xf32>'}}

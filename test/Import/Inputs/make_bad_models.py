@@ -22,11 +22,11 @@ def save(name, nodes, inputs, outputs, opset=17, check=True, inits=()):
 x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
 y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
 
-# Two unsupported op types (Selu twice, HardSigmoid once) and a supported one.
+# Two unsupported op types (Selu twice, Softsign once) and a supported one.
 save("two_unsupported", [
     helper.make_node("Selu", ["x"], ["a"], name="selu_1"),
     helper.make_node("Add", ["a", "a"], ["b"], name="add"),
-    helper.make_node("HardSigmoid", ["b"], ["c"], name="hsig"),
+    helper.make_node("Softsign", ["b"], ["c"], name="softsign"),
     helper.make_node("Selu", ["c"], ["y"], name="selu_2"),
 ], [x], [y])
 
