@@ -12,6 +12,8 @@
 //   - norms: a layer_norm / rms_norm read only by the int8 qlinears of one
 //     call is folded into them (`norm = ...`): the kernel normalizes each row
 //     before quantizing it and the normalized tensor is never stored;
+//   - SwiGLU: silu(gate) · up with the silu read by the mul only becomes
+//     one slim.silu_mul;
 //   - views: a reshape that is not returned and not of a constant gets
 //     `view`: its result shares its input's buffer.
 //
@@ -61,6 +63,10 @@ struct SlimFuseKernelsPass
       f.walk([&](QLinearOp q) { qlinears.push_back(q); });
       for (QLinearOp q : qlinears)
         fuseNorm(q);
+      SmallVector<MulOp> muls;
+      f.walk([&](MulOp m) { muls.push_back(m); });
+      for (MulOp m : muls)
+        fuseSiluMul(m);
       markViews(f);
     });
   }
@@ -193,6 +199,29 @@ struct SlimFuseKernelsPass
     }
     norm->erase();
     ++numNorms;
+  }
+
+  /// silu(gate) · up, the silu read by the mul only, all of one type: one
+  /// slim.silu_mul.
+  void fuseSiluMul(MulOp mul) {
+    if (mul.getLhs() == mul.getRhs() ||
+        mul.getLhs().getType() != mul.getRhs().getType() ||
+        mul.getLhs().getType() != mul.getType())
+      return;
+    for (auto [gate, up] : {std::pair(mul.getLhs(), mul.getRhs()),
+                            std::pair(mul.getRhs(), mul.getLhs())}) {
+      auto silu = gate.getDefiningOp<SiluOp>();
+      if (!silu || !silu->hasOneUse())
+        continue;
+      OpBuilder b(mul);
+      auto fused = b.create<SiluMulOp>(mul.getLoc(), mul.getType(),
+                                       silu.getInput(), up);
+      mul.getResult().replaceAllUsesWith(fused.getResult());
+      mul.erase();
+      silu.erase();
+      ++numSiluMuls;
+      return;
+    }
   }
 
   /// Reshapes whose result can share their input's buffer: not returned

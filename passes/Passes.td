@@ -434,6 +434,8 @@ def SlimFuseKernelsPass : Pass<"slim-fuse-kernels", "::mlir::ModuleOp"> {
       the int8 qlinears of one call that are the only readers of a norm
       over rows of their input width: the kernel normalizes each row before
       quantizing it, and the normalized tensor is never stored.
+    - `slim.silu_mul %gate, %up` for `silu(gate) · up` (SwiGLU) with the
+      SiLU read by the mul only: one kernel, the SiLU never stored.
     - `view` on a reshape that is not returned and not of a constant: the
       result shares its input's buffer.
 
@@ -460,6 +462,7 @@ def SlimFuseKernelsPass : Pass<"slim-fuse-kernels", "::mlir::ModuleOp"> {
     Statistic<"numGroups", "groups", "qlinear groups formed">,
     Statistic<"numResiduals", "residuals", "residual adds fused into linears">,
     Statistic<"numNorms", "norms", "norms fused into qlinears">,
+    Statistic<"numSiluMuls", "silu-muls", "silu(gate) · up into one op">,
     Statistic<"numViews", "views", "reshapes that are views">
   ];
 }

@@ -517,6 +517,11 @@ LogicalResult Executor::runOp(Operation *op) {
             rt::unary(unaryKind(u), f32(operand(0)), out.numElements(), f32(out));
             return success();
           })
+          .Case<SiluMulOp>([&](SiluMulOp) {
+            rt::siluMul(f32(operand(0)), f32(operand(1)), out.numElements(),
+                        f32(out));
+            return success();
+          })
           .Case<ClampOp>([&](ClampOp c) {
             rt::clamp(f32(operand(0)), out.numElements(),
                       c.getMin().convertToFloat(), c.getMax().convertToFloat(),

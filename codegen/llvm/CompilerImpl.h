@@ -136,8 +136,6 @@ private:
   std::vector<Step> steps;
   llvm::DenseMap<Operation *, int64_t> stepOf;     // op -> step index
   llvm::DenseMap<Operation *, int64_t> residualEnd; // residual -> add step
-  /// slim.mul -> the slim.silu it computes with (one silu_mul kernel).
-  llvm::DenseMap<Operation *, SiluOp> fusedSilu;
   /// A qlinear group (slim-fuse-kernels' `group = n`): the first step
   /// runs them all (slim_k_qlinear_shared), the others' steps run nothing
   /// and their results live from the first's.

@@ -216,14 +216,10 @@ LogicalResult Compiler::emitStep(const Step &step) {
   if (auto it = fusedResidual.find(op); it != fusedResidual.end())
     result = it->second.getResult();
 
-  if (auto mul = dyn_cast<MulOp>(op)) {
-    if (SiluOp silu = fusedSilu.lookup(op)) {
-      Value up = mul.getLhs() == silu.getResult() ? mul.getRhs() : mul.getLhs();
-      return call("slim_k_silu_mul",
-                  {ptr(silu.getInput()), ptr(up),
-                   i64(tensorType(result).getNumElements()), ptr(result)});
-    }
-  }
+  if (auto sm = dyn_cast<SiluMulOp>(op))
+    return call("slim_k_silu_mul",
+                {ptr(sm.getGate()), ptr(sm.getUp()),
+                 i64(tensorType(result).getNumElements()), ptr(result)});
   if (auto add = dyn_cast<AddOp>(op))
     if (add.getLhs().getType() == result.getType() &&
         add.getRhs().getType() == result.getType())

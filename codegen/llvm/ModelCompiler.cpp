@@ -65,21 +65,8 @@ LogicalResult Compiler::linearize(Block &block) {
     }
     if (op.getNumRegions())
       return op.emitError("codegen does not handle this region op");
-    // SiLU(gate) · up, both of one shape: one silu_mul kernel at the mul.
-    if (auto silu = dyn_cast<SiluOp>(op); silu && silu->hasOneUse()) {
-      auto mul = dyn_cast<MulOp>(*silu->user_begin());
-      if (mul && mul->getBlock() == &block &&
-          mul.getLhs().getType() == mul.getRhs().getType() &&
-          mul.getLhs().getType() == mul.getResult().getType() &&
-          mul.getLhs() != mul.getRhs()) {
-        fusedSilu[mul] = silu;
-        continue;
-      }
-    }
     stepOf[&op] = steps.size();
     steps.push_back({&op});
-    if (auto silu = fusedSilu.lookup(&op))
-      stepOf[silu] = stepOf[&op]; // its input is read at the mul
   }
   return success();
 }

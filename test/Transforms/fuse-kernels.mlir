@@ -136,3 +136,22 @@ func.func @group_member_branch(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<
   }
   return %o, %o : tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// -----
+
+// Tests that silu(gate) · up becomes one slim.silu_mul (either operand
+// order) when the SiLU has no other reader, and stays apart when it has.
+// CHECK-LABEL: func.func @swiglu
+// CHECK: %[[A:.*]] = slim.silu_mul %arg0, %arg1 : tensor<2x8xf32>
+// CHECK: %[[B:.*]] = slim.silu_mul %arg1, %arg0 : tensor<2x8xf32>
+// CHECK: %[[S:.*]] = slim.silu %arg0
+// CHECK: slim.mul %[[S]], %arg1
+func.func @swiglu(%g: tensor<2x8xf32>, %u: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+  %s = slim.silu %g : tensor<2x8xf32>
+  %a = slim.mul %s, %u : tensor<2x8xf32>, tensor<2x8xf32>
+  %s2 = slim.silu %u : tensor<2x8xf32>
+  %b = slim.mul %g, %s2 : tensor<2x8xf32>, tensor<2x8xf32>
+  %s3 = slim.silu %g : tensor<2x8xf32>
+  %c = slim.mul %s3, %u : tensor<2x8xf32>, tensor<2x8xf32>
+  return %a, %b, %c, %s3 : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
+}

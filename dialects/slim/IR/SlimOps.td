@@ -635,6 +635,22 @@ def Slim_ReluOp : Slim_UnaryOp<"relu", "max(x, 0)">;
 def Slim_CosOp : Slim_UnaryOp<"cos", "cos(x)">;
 def Slim_SinOp : Slim_UnaryOp<"sin", "sin(x)">;
 
+def Slim_SiluMulOp : Slim_Op<"silu_mul", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise silu(gate) · up (SwiGLU's gate)";
+  let description = [{
+    Set by `slim-fuse-kernels` for `slim.mul` of a `slim.silu` read by
+    nothing else and another tensor of the same type: one kernel, the SiLU
+    never stored.
+
+    ```mlir
+    %y = slim.silu_mul %gate, %up : tensor<1x16x2048xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$gate, Slim_FloatTensor:$up);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($gate)";
+}
+
 def Slim_ClampOp : Slim_Op<"clamp", [Pure, SameOperandsAndResultType]> {
   let summary = "elementwise min(max(x, min), max)";
   let description = [{

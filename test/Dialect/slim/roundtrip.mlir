@@ -211,13 +211,15 @@ func.func @attention_biases(%q: tensor<4x4x8xf32>, %kb: tensor<4x4xf32>,
   return %o : tensor<4x4x8xf32>
 }
 
-// CHECK-LABEL: func.func @clamps
-func.func @clamps(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
   // CHECK: slim.clamp %{{.*}} [0.000000e+00, 6.000000e+00] : tensor<2x8xf32>
   %a = slim.clamp %x [0.0, 6.0] : tensor<2x8xf32>
   // CHECK: slim.clamp %{{.*}} [0xFF800000, 1.000000e+00] : tensor<2x8xf32>
   %b = slim.clamp %x [0xFF800000, 1.0] : tensor<2x8xf32>
   // CHECK: slim.leaky_relu %{{.*}} alpha = 0.00999999977 : tensor<2x8xf32>
   %c = slim.leaky_relu %x alpha = 0.01 : tensor<2x8xf32>
-  return %a, %b, %c : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
+  // CHECK: slim.silu_mul %{{.*}}, %{{.*}} : tensor<2x8xf32>
+  %d = slim.silu_mul %c, %x : tensor<2x8xf32>
+  return %a, %b, %d : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
 }
