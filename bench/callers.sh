@@ -23,7 +23,7 @@ cc -O2 -include "$work/m.h" "$root/test/E2E/Inputs/capi_threads.c" -L"$work" -lm
 rate() { # callers pool-threads
   HL_NUM_THREADS="$2" "$work/callers" run "$1" "$calls" | sed -n 's/.* \([0-9]*\) calls\/s.*/\1/p'
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+source "$root/bench/common.sh"
 : > "$work/a"; : > "$work/b"; : > "$work/c"
 for ((r = 0; r < rounds; ++r)); do
   rate 1 2 >> "$work/a"

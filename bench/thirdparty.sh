@@ -15,8 +15,7 @@ slimc="$root/build/bin/slimc"
 "$slimc" "$model" --weights=external -o "$dir/slim" 2>&1 | grep -E "raised|wrote"
 "$slimc" "$model" --weights=external --merge-tokens=r:13 -o "$dir/slim-tome" 2>&1 | grep -E "merge|wrote"
 /usr/bin/python3 -c "import numpy as np; np.save('$dir/image.npy', np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype('float32'))"
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-ms() { sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p'; }
+source "$root/bench/common.sh"
 mkdir -p "$dir/out"
 for threads in 1 2; do
   s=(); o=(); m=()

@@ -3,7 +3,10 @@
 // act(linear(x)) with GELU (either form), SiLU or ReLU, where the linear has
 // no other user, becomes one linear with `act = ...`: the kernel applies the
 // activation to its accumulators before storing them, so the product is
-// written once and never read back. One rewrite pattern per activation; a
+// written once and never read back. Reshapes and transposes between the
+// linear and the activation (a convolution's linear back to NCHW) do not
+// stop it: an elementwise activation commutes with them. One rewrite
+// pattern per activation; a
 // pattern that does not apply says why through notifyMatchFailure.
 //
 //===----------------------------------------------------------------------===//
@@ -34,7 +37,8 @@ LinearActivation activationOf(SiluOp) { return LinearActivation::silu; }
 LinearActivation activationOf(ReluOp) { return LinearActivation::relu; }
 
 /// act(linear(x)) -> linear(x) act = ..., and the same for a qlinear's
-/// epilogue.
+/// epilogue; act(layout(linear(x))), with reshapes and transposes of one
+/// user each between them, -> layout(linear(x) act = ...).
 template <typename ActOp>
 struct FoldActivation : public OpRewritePattern<ActOp> {
   using OpRewritePattern<ActOp>::OpRewritePattern;
@@ -42,6 +46,9 @@ struct FoldActivation : public OpRewritePattern<ActOp> {
   LogicalResult matchAndRewrite(ActOp op,
                                 PatternRewriter &rewriter) const override {
     Operation *producer = op->getOperand(0).getDefiningOp();
+    while (isa_and_nonnull<ReshapeOp, TransposeOp>(producer) &&
+           producer->hasOneUse())
+      producer = producer->getOperand(0).getDefiningOp();
     auto lin = dyn_cast_or_null<LinearOp>(producer);
     auto q = dyn_cast_or_null<QLinearOp>(producer);
     if (!lin && !q)
@@ -57,7 +64,7 @@ struct FoldActivation : public OpRewritePattern<ActOp> {
       else
         q.setEpilogueAttr(attr);
     });
-    rewriter.replaceOp(op, producer->getResults());
+    rewriter.replaceOp(op, op->getOperand(0));
     return success();
   }
 };

@@ -796,8 +796,15 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
       (void)cleanup(func);
       // What is left of a norm pattern (a mean of squares or differences,
       // or one that is subtracted or divided by) is worth a remark too; a
-      // pooling mean is not.
+      // pooling mean (over H and W of NCHW) is not.
       func.walk([&](ReduceMeanOp op) {
+        SmallVector<int64_t> axes(op.getAxes());
+        for (int64_t &a : axes)
+          a = *normalizeAxis(a, op.getInput().getType().getRank());
+        llvm::sort(axes);
+        if (op.getInput().getType().getRank() == 4 &&
+            axes == SmallVector<int64_t>{2, 3})
+          return;
         bool normLike =
             isa_and_nonnull<PowOp, MulOp, SubOp>(op.getInput().getDefiningOp()) ||
             llvm::any_of(op->getUsers(), [](Operation *u) {

@@ -18,6 +18,12 @@ namespace rt = ::slim::rt;
 
 namespace {
 
+rt::WindowShape window(Operation *op) {
+  auto v = windowOf(op);
+  return {v[0], v[1], v[2],  v[3],  v[4],  v[5],  v[6],
+          v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
+}
+
 } // namespace
 
 std::optional<rt::DType> mlir::slim::dtypeOf(Type elt) {
@@ -542,6 +548,31 @@ LogicalResult Executor::runOp(Operation *op) {
             rt::where(operand(0).data.data(), operand(0).shape,
                       f32(operand(1)), operand(1).shape, f32(operand(2)),
                       operand(2).shape, f32(out), out.shape);
+            return success();
+          })
+          .Case<Im2ColOp>([&](Im2ColOp op) {
+            rt::im2col(f32(operand(0)), window(op), f32(out));
+            return success();
+          })
+          .Case<Conv2dOp>([&](Conv2dOp c) {
+            rt::conv2d(f32(operand(0)), f32(operand(1)),
+                       c.getBias() ? f32(get(c.getBias())) : nullptr,
+                       window(c), c.getType().getDimSize(1), c.getGroups(),
+                       f32(out));
+            return success();
+          })
+          .Case<Pool2dOp>([&](Pool2dOp p) {
+            rt::pool2d(p.getKind() == PoolKind::max, f32(operand(0)),
+                       window(p), p.getPads()[2], p.getPads()[3],
+                       p.getCountIncludePad(), f32(out));
+            return success();
+          })
+          .Case<LogSoftmaxOp>([&](LogSoftmaxOp s) {
+            int64_t rank = out.shape.size();
+            rt::logSoftmax(f32(operand(0)), out.shape,
+                           *normalizeAxis(static_cast<int64_t>(s.getAxis()),
+                                          rank),
+                           f32(out));
             return success();
           })
           .Case<SoftmaxOp>([&](SoftmaxOp s) {

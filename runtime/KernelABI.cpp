@@ -244,10 +244,41 @@ int slim_k_softmax(const float *x, const int64_t *s, int32_t rank,
   return 0;
 }
 
+int slim_k_log_softmax(const float *x, const int64_t *s, int32_t rank,
+                       int64_t axis, float *y) {
+  rt::logSoftmax(x, shape(s, rank), axis, y);
+  return 0;
+}
+
 int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
                   const float *b, const int64_t *bs, int32_t br, float *y,
                   const int64_t *ys, int32_t yr) {
   rt::matmul(a, shape(as, ar), b, shape(bs, br), y, shape(ys, yr));
+  return 0;
+}
+
+static rt::WindowShape window(const int64_t *v) {
+  return {v[0], v[1], v[2], v[3], v[4],  v[5],  v[6],
+          v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
+}
+
+int slim_k_im2col(const float *x, const int64_t *w, float *cols) {
+  rt::im2col(x, window(w), cols);
+  return 0;
+}
+
+int slim_k_conv2d(const float *x, const float *w, const float *bias,
+                  const int64_t *win, int64_t out_channels, int64_t groups,
+                  float *y) {
+  rt::conv2d(x, w, bias, window(win), out_channels, groups, y);
+  return 0;
+}
+
+int slim_k_pool2d(int32_t kind, const float *x, const int64_t *win,
+                  int64_t pad_bottom, int64_t pad_right,
+                  int32_t count_include_pad, float *y) {
+  rt::pool2d(kind == 0, x, window(win), pad_bottom, pad_right,
+             count_include_pad != 0, y);
   return 0;
 }
 

@@ -105,9 +105,21 @@ int slim_k_binary(int32_t op, const float *a, const int64_t *as, int32_t ar,
                   const int64_t *ys, int32_t yr);
 int slim_k_softmax(const float *x, const int64_t *shape, int32_t rank,
                    int64_t axis, float *y);
+int slim_k_log_softmax(const float *x, const int64_t *shape, int32_t rank,
+                       int64_t axis, float *y);
 int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
                   const float *b, const int64_t *bs, int32_t br, float *y,
                   const int64_t *ys, int32_t yr);
+/* The NCHW window kernels; `window` is the 14 values of
+   slim::rt::WindowShape in its order. pool2d's `kind` is 0 for max, 1 for
+   average. */
+int slim_k_im2col(const float *x, const int64_t *window, float *cols);
+int slim_k_conv2d(const float *x, const float *w, const float *bias,
+                  const int64_t *window, int64_t out_channels,
+                  int64_t groups, float *y);
+int slim_k_pool2d(int32_t kind, const float *x, const int64_t *window,
+                  int64_t pad_bottom, int64_t pad_right,
+                  int32_t count_include_pad, float *y);
 
 #ifdef __cplusplus
 }

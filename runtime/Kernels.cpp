@@ -289,12 +289,20 @@ void where(const uint8_t *c, const Shape &cs, const float *a, const Shape &as,
   });
 }
 
+/// A softmax axis's extent n, and the extents before (outer) and after
+/// (inner) it.
+struct AxisExtents {
+  int64_t outer = 1, n, inner = 1;
+  AxisExtents(const Shape &shape, int64_t axis) : n(shape[axis]) {
+    for (size_t d = axis + 1; d < shape.size(); ++d)
+      inner *= shape[d];
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= shape[d];
+  }
+};
+
 void softmax(const float *x, const Shape &shape, int64_t axis, float *y) {
-  int64_t n = shape[axis], inner = 1, outer = 1;
-  for (size_t d = axis + 1; d < shape.size(); ++d)
-    inner *= shape[d];
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= shape[d];
+  const auto [outer, n, inner] = AxisExtents(shape, axis);
   // Over the last axis: the vectorized Halide kernel (the loops below are
   // for other axes, and for a buffer Halide refuses).
   if (inner == 1 && n > 0 && outer > 0 && n * outer < (int64_t(1) << 31)) {
@@ -317,6 +325,24 @@ void softmax(const float *x, const Shape &shape, int64_t axis, float *y) {
       }
       for (int64_t j = 0; j < n; ++j)
         yv[j * inner] /= sum;
+    }
+}
+
+void logSoftmax(const float *x, const Shape &shape, int64_t axis, float *y) {
+  const auto [outer, n, inner] = AxisExtents(shape, axis);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float *xv = x + o * n * inner + i;
+      float *yv = y + o * n * inner + i;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < n; ++j)
+        mx = std::max(mx, xv[j * inner]);
+      double sum = 0.0;
+      for (int64_t j = 0; j < n; ++j)
+        sum += std::exp(double(xv[j * inner] - mx));
+      const float lse = float(std::log(sum));
+      for (int64_t j = 0; j < n; ++j)
+        yv[j * inner] = (xv[j * inner] - mx) - lse;
     }
 }
 

@@ -292,6 +292,8 @@ void where(const uint8_t *c, const Shape &cs, const float *a, const Shape &as,
 
 /// softmax along `axis` of `shape`.
 void softmax(const float *x, const Shape &shape, int64_t axis, float *y);
+/// log(softmax) along `axis`: x − max − log Σ exp(x − max).
+void logSoftmax(const float *x, const Shape &shape, int64_t axis, float *y);
 /// mean over `axes` (sorted, normalized) with keepdims.
 void reduceMean(const float *x, const Shape &shape,
                 const std::vector<int64_t> &axes, float *y);
@@ -315,6 +317,33 @@ void broadcastTo(const void *x, size_t elemSize, const Shape &xs, void *y,
 /// y = min(max(x, lo), hi) (NaN stays NaN) and y = x ≥ 0 ? x : alpha·x.
 void clamp(const float *x, int64_t n, float lo, float hi, float *y);
 void leakyRelu(const float *x, int64_t n, float alpha, float *y);
+
+/// A 2-D window over x [batch, channels, height, width] (NCHW): a
+/// convolution's or a pooling's kernel, strides, dilations, the top and left
+/// padding, and the output extents (the bottom and right padding are
+/// implied by them).
+struct WindowShape {
+  int64_t batch, channels, height, width;
+  int64_t kh, kw, strideH, strideW, padTop, padLeft, dilH, dilW;
+  int64_t outH, outW;
+};
+/// cols [batch, outH·outW, channels·kh·kw]: row oh·outW + ow, column
+/// (c·kh + i)·kw + j = x[b, c, oh·strideH − padTop + i·dilH, …], 0 outside
+/// (runtime/ConvKernels.cpp).
+void im2col(const float *x, const WindowShape &s, float *cols);
+/// y [batch, outChannels, outH, outW]: the convolution of x with
+/// w [outChannels, channels / groups, kh, kw] in `groups` groups, plus
+/// bias [outChannels] when not null (direct loops, for depthwise and
+/// grouped convolutions).
+void conv2d(const float *x, const float *w, const float *bias,
+            const WindowShape &s, int64_t outChannels, int64_t groups,
+            float *y);
+/// y [batch, channels, outH, outW]: the max or the average of each window
+/// (cells in the padding never count for max; for the average they count
+/// with `countIncludePad` when inside the padded input, whose bottom and
+/// right extents are padBottom and padRight).
+void pool2d(bool max, const float *x, const WindowShape &s, int64_t padBottom,
+            int64_t padRight, bool countIncludePad, float *y);
 
 /// Σ a[e]·b[e] in 16 independent lanes (vectorized; a single running sum
 /// would be one long chain of dependent multiply-adds). Shared by the

@@ -479,6 +479,31 @@ LogicalResult Compiler::emitStep(const Step &step) {
                                      i64(tensorType(result).getNumElements()),
                                      ptr(result)});
       })
+      .Case<Im2ColOp>([&](Im2ColOp op) {
+        return call("slim_k_im2col",
+                    {ptr(op.getInput()), shapeArray(windowOf(op)),
+                     ptr(result)});
+      })
+      .Case<Conv2dOp>([&](Conv2dOp c) {
+        return call("slim_k_conv2d",
+                    {ptr(c.getInput()), ptr(c.getWeight()), opt(c.getBias()),
+                     shapeArray(windowOf(c)), i64(c.getType().getDimSize(1)),
+                     i64(c.getGroups()), ptr(result)});
+      })
+      .Case<Pool2dOp>([&](Pool2dOp p) {
+        return call("slim_k_pool2d",
+                    {i32(p.getKind() == PoolKind::max ? 0 : 1),
+                     ptr(p.getInput()), shapeArray(windowOf(p)),
+                     i64(p.getPads()[2]), i64(p.getPads()[3]),
+                     i32(p.getCountIncludePad()), ptr(result)});
+      })
+      .Case<LogSoftmaxOp>([&](LogSoftmaxOp s) {
+        int64_t axis = *normalizeAxis(static_cast<int64_t>(s.getAxis()),
+                                      tensorType(result).getRank());
+        return call("slim_k_log_softmax", {ptr(s.getInput()), shp(result),
+                                           rank(result), i64(axis),
+                                           ptr(result)});
+      })
       .Case<SoftmaxOp>([&](SoftmaxOp s) {
         int64_t axis = *normalizeAxis(static_cast<int64_t>(s.getAxis()),
                                       tensorType(result).getRank());

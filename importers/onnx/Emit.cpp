@@ -221,6 +221,12 @@ LogicalResult NodeEmitter::emitSoftmax() {
       loc, in(0), b.getI64IntegerAttr(intAttr(n, "axis", -1))));
 }
 
+/// LogSoftmax.
+LogicalResult NodeEmitter::emitLogSoftmax() {
+  return setValue(b.create<LogSoftmaxOp>(
+      loc, in(0), b.getI64IntegerAttr(intAttr(n, "axis", -1))));
+}
+
 /// MatMul.
 LogicalResult NodeEmitter::emitMatMul() {
   return set(build<MatMulOp>(loc, {in(0), in(1)}));
@@ -570,67 +576,6 @@ LogicalResult NodeEmitter::emitGemm() {
     y = (*add)->getResult(0);
   }
   return setValue(*y);
-}
-
-/// Conv.
-LogicalResult NodeEmitter::emitConv() {
-  // Patch embedding: kernel == stride, no padding, no dilation, group 1.
-  // Conv(x[B,C,H,W], w[D,C,p,q]) = linear over the flattened patches.
-  Value x = in(0);
-  const HostTensor *w = constant(n.input(1));
-  RankedTensorType xt = typeOf(x);
-  if (!w || xt.getRank() != 4 || w->shape.size() != 4)
-    return unsupported("only 2-D convolutions with known weights are "
-                       "supported");
-  int64_t d = w->shape[0], ch = w->shape[1], p = w->shape[2], q = w->shape[3];
-  auto stridesA = intsAttr(n, "strides").value_or(std::vector<int64_t>{1, 1});
-  auto pads = intsAttr(n, "pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
-  auto dil = intsAttr(n, "dilations").value_or(std::vector<int64_t>{1, 1});
-  bool padded = llvm::any_of(pads, [](int64_t v) { return v != 0; });
-  std::string autoPad =
-      findAttr(n, "auto_pad") ? findAttr(n, "auto_pad")->s() : "NOTSET";
-  if (stridesA != std::vector<int64_t>{p, q} || padded ||
-      dil != std::vector<int64_t>{1, 1} || intAttr(n, "group", 1) != 1 ||
-      (autoPad != "NOTSET" && autoPad != "VALID"))
-    return unsupported("only patch-embedding convolutions (stride equal "
-                       "to the kernel, no padding, dilation 1, group 1) "
-                       "are supported");
-  int64_t bsz = xt.getDimSize(0), h = xt.getDimSize(2), wd = xt.getDimSize(3);
-  if (xt.getDimSize(1) != ch || h % p || wd % q)
-    return unsupported("the input " + formatShape(xt.getShape()) +
-                       " does not tile into " + std::to_string(p) + "x" +
-                       std::to_string(q) + " patches of " + std::to_string(ch) +
-                       " channels");
-  Type f32 = xt.getElementType();
-  int64_t gh = h / p, gw = wd / q;
-  auto r6 = b.create<ReshapeOp>(
-      loc, RankedTensorType::get({bsz, ch, gh, p, gw, q}, f32), x);
-  auto t6 = build<TransposeOp>(
-      loc, {r6},
-      {b.getNamedAttr("permutation",
-                      b.getDenseI64ArrayAttr({0, 2, 4, 1, 3, 5}))});
-  if (failed(t6))
-    return failure();
-  auto patches = b.create<ReshapeOp>(
-      loc, RankedTensorType::get({bsz, gh * gw, ch * p * q}, f32),
-      (*t6)->getResult(0));
-  HostTensor w2 = *w;
-  w2.shape = {d, ch * p * q};
-  initializerNames.insert(n.input(1));
-  Value weight = materialize(n.input(1), w2, loc);
-  SmallVector<Value> operands = {patches, weight};
-  if (n.input_size() > 2 && !n.input(2).empty())
-    operands.push_back(in(2));
-  auto lin = build<LinearOp>(loc, operands,
-                             linearSegments(operands.size() > 2));
-  if (failed(lin))
-    return failure();
-  // Back to the NCHW layout the rest of the graph expects.
-  auto r4 = b.create<ReshapeOp>(
-      loc, RankedTensorType::get({bsz, gh, gw, d}, f32), (*lin)->getResult(0));
-  return set(build<TransposeOp>(
-      loc, {r4},
-      {b.getNamedAttr("permutation", b.getDenseI64ArrayAttr({0, 3, 1, 2}))}));
 }
 
 //===----------------------------------------------------------------------===//

@@ -28,6 +28,7 @@
 
 #include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
+#include "onnx/version_converter/convert.h"
 
 #include <cmath>
 
@@ -314,16 +315,35 @@ LogicalResult OnnxImporter::inlineExternalData(onnx::ModelProto &model,
   return success();
 }
 
-LogicalResult OnnxImporter::checkOpset(const onnx::ModelProto &model) {
+LogicalResult OnnxImporter::upgradeOpset(onnx::ModelProto &model) {
   int64_t opset = -1;
   for (const auto &o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx")
       opset = o.version();
-  if (opset < 13 || opset > 17)
-    return error(FileLineColLoc::get(ctx, path, 0, 0))
-           << "ONNX opset " << opset
-           << " is not supported (Slim reads opsets 13 to 17); re-export "
-              "with opset_version=17";
+  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
+  if (opset > 17 || opset < 1)
+    return error(loc) << "ONNX opset " << opset
+                      << " is not supported (Slim reads opsets 1 to 17, "
+                         "upgrading those below 13); re-export with "
+                         "opset_version=17";
+  if (opset >= 13)
+    return success();
+  // Older models are upgraded to opset 13 by ONNX's own version converter
+  // (its adapters rewrite e.g. Split's and Squeeze's attributes into
+  // inputs, Clip's into inputs, Upsample into Resize).
+  try {
+    // Some adapters (Softmax's axis semantics) need the input shapes.
+    onnx::shape_inference::InferShapes(model);
+    model = onnx::version_conversion::ConvertVersion(model, 13);
+  } catch (const std::exception &e) {
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    while (!msg.empty() && msg.back() == ' ')
+      msg.pop_back();
+    return error(loc) << "ONNX's version converter cannot upgrade this "
+                         "model from opset "
+                      << opset << " to 13: " << msg;
+  }
   return success();
 }
 
@@ -458,6 +478,29 @@ Type OnnxImporter::elementType(int32_t dtype) {
   }
 }
 
+const onnx::NodeProto *
+OnnxImporter::foldableBatchNorm(const onnx::NodeProto &conv) {
+  auto it = readers.find(conv.output(0));
+  if (it == readers.end() || it->second.size() != 1 || !it->second[0])
+    return nullptr;
+  const onnx::NodeProto *bn = it->second[0];
+  if (opKey(*bn) != "BatchNormalization" || bn->input_size() != 5 ||
+      bn->input(0) != conv.output(0) || intAttr(*bn, "training_mode", 0))
+    return nullptr;
+  for (int k = 1; k < bn->output_size(); ++k)
+    if (!bn->output(k).empty())
+      return nullptr;
+  const HostTensor *w = constant(conv.input(1));
+  if (!w || !w->isFloat() || w->shape.empty())
+    return nullptr;
+  for (int k = 1; k < 5; ++k) {
+    const HostTensor *p = constant(bn->input(k));
+    if (!p || p->size() != w->shape[0])
+      return nullptr;
+  }
+  return bn;
+}
+
 Value OnnxImporter::materialize(const std::string &name, const HostTensor &t,
                                 Location loc) {
   auto it = materialized.find(name);
@@ -536,11 +579,11 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   onnx::ModelProto model;
   if (failed(load(model)))
     return {};
-  const onnx::GraphProto &g = model.graph();
   // Unsupported op types first: they are the bigger obstacle to report.
-  if (failed(checkSupported(g)) || failed(checkOpset(model)) ||
+  if (failed(checkSupported(model.graph())) || failed(upgradeOpset(model)) ||
       failed(inferShapes(model)))
     return {};
+  const onnx::GraphProto &g = model.graph();
 
   Location fileLoc = FileLineColLoc::get(ctx, path, 0, 0);
   for (const auto &t : g.initializer()) {
@@ -654,6 +697,11 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   // what reads a failed node's outputs is skipped without a second error.
   llvm::StringSet<> failedValues;
   int64_t failures = 0;
+  for (const onnx::NodeProto &n : g.node())
+    for (const std::string &in : n.input())
+      readers[in].push_back(&n);
+  for (const auto &out : g.output())
+    readers[out.name()].push_back(nullptr);
   for (const onnx::NodeProto &n : g.node()) {
     bool skip = llvm::any_of(n.input(), [&](const std::string &in) {
       return failedValues.contains(in);

@@ -136,7 +136,9 @@ public:
   LogicalResult load(onnx::ModelProto &model);
   void adoptRuntimeOps(onnx::ModelProto &model);
   LogicalResult checkSupported(const onnx::GraphProto &g);
-  LogicalResult checkOpset(const onnx::ModelProto &model);
+  /// Refuses opsets above 17; upgrades those below 13 to 13 with ONNX's
+  /// version converter.
+  LogicalResult upgradeOpset(onnx::ModelProto &model);
   LogicalResult inferShapes(const onnx::ModelProto &model);
   LogicalResult inlineExternalData(onnx::ModelProto &model, Location loc);
   LogicalResult readTensor(const onnx::TensorProto &t, HostTensor &out,
@@ -189,6 +191,15 @@ public:
   llvm::StringSet<> initializerNames;
   std::map<std::string, Value> values;
   std::map<std::string, Value> materialized;
+  /// The nodes that read each value; graph outputs are counted as a null
+  /// reader.
+  std::map<std::string, std::vector<const onnx::NodeProto *>> readers;
+  /// Outputs of BatchNormalization nodes folded into the convolution before
+  /// them: their value is the convolution's.
+  llvm::StringSet<> foldedBatchNorms;
+  /// The BatchNormalization (inference, constant parameters) that is the
+  /// only reader of Conv node `conv`'s output, or null.
+  const onnx::NodeProto *foldableBatchNorm(const onnx::NodeProto &conv);
   int anonConstants = 0;
 };
 
@@ -317,6 +328,7 @@ public:
   LogicalResult emitReciprocal();
   LogicalResult emitCast();
   LogicalResult emitSoftmax();
+  LogicalResult emitLogSoftmax();
   LogicalResult emitMatMul();
   LogicalResult emitTranspose();
   LogicalResult emitReshapeLike();
@@ -330,6 +342,19 @@ public:
   LogicalResult emitLayerNormalization();
   LogicalResult emitGemm();
   LogicalResult emitConv();
+  LogicalResult emitPool();
+  LogicalResult emitBatchNormalization();
+  /// A 2-D window's attributes with auto_pad resolved (pads [top, left,
+  /// bottom, right]).
+  /// A 1-D window (`oneD`, over [N, C, L]) is given as the 2-D one over
+  /// [N, C, 1, L].
+  struct Window {
+    std::vector<int64_t> kernel, strides, pads, dilations;
+    bool oneD = false;
+  };
+  FailureOr<Window> window(RankedTensorType x, std::vector<int64_t> kernel);
+  Value as2d(Value x);
+  LogicalResult setWindowResult(FailureOr<Operation *> r, bool oneD);
   LogicalResult emitFusedMatMul();
   LogicalResult emitContribGelu();
   LogicalResult emitQuickGelu();

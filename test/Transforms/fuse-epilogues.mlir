@@ -40,3 +40,27 @@ func.func @quantized(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32
   %y = slim.silu %q4 : tensor<2x64xf32>
   return %y : tensor<2x64xf32>
 }
+
+// -----
+
+// Tests that an activation after a convolution's way back to NCHW (the
+// linear's result reshaped and transposed) folds into the linear, and that
+// a layout op with another user stops it.
+// CHECK-LABEL: func.func @through_layout
+// CHECK: %[[L:.*]] = slim.linear %arg0, %arg1 act = silu : tensor<1x16x8xf32>, tensor<4x8xf32>
+// CHECK: %[[R:.*]] = slim.reshape %[[L]] : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+// CHECK: %[[T:.*]] = slim.transpose %[[R]] [0, 3, 1, 2]
+// CHECK-NOT: slim.silu
+// CHECK: %[[L2:.*]] = slim.linear %arg0, %arg1 : tensor<1x16x8xf32>, tensor<4x8xf32>
+// CHECK: %[[R2:.*]] = slim.reshape %[[L2]]
+// CHECK: slim.relu %[[R2]]
+func.func @through_layout(%x: tensor<1x16x8xf32>, %w: tensor<4x8xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) {
+  %l = slim.linear %x, %w : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %r = slim.reshape %l : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+  %t = slim.transpose %r [0, 3, 1, 2] : tensor<1x4x4x4xf32>
+  %s = slim.silu %t : tensor<1x4x4x4xf32>
+  %l2 = slim.linear %x, %w : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %r2 = slim.reshape %l2 : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+  %a = slim.relu %r2 : tensor<1x4x4x4xf32>
+  return %s, %a, %r2 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
+}

@@ -94,6 +94,12 @@ def Slim_MergeMethodAttr : I32EnumAttr<"MergeMethod",
   let cppNamespace = "::mlir::slim";
 }
 
+def Slim_PoolKindAttr : I32EnumAttr<"PoolKind", "a pooling reduction", [
+      I32EnumAttrCase<"max", 0>,
+      I32EnumAttrCase<"avg", 1>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//

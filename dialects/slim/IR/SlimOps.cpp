@@ -5,7 +5,7 @@
 // is reported the same way whether it is found while parsing or while
 // verifying a module built in C++.
 //
-// One file for the 44 ops (over 800 lines): ODS generates their classes
+// One file for the 48 ops (over 800 lines): ODS generates their classes
 // into one SlimOps.cpp.inc, and the shared helpers (broadcasting, shape
 // formatting, the linear and norm checks) serve many ops each.
 //
@@ -582,14 +582,19 @@ LogicalResult RopeOp::verify() {
 // SoftmaxOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult SoftmaxOp::verify() {
-  int64_t rank = getInput().getType().getRank();
-  int64_t axis = static_cast<int64_t>(getAxis());
+/// softmax and log_softmax: `axis` is inside the input's rank.
+template <typename OpTy> static LogicalResult verifySoftmaxAxis(OpTy op) {
+  int64_t rank = op.getInput().getType().getRank();
+  int64_t axis = static_cast<int64_t>(op.getAxis());
   if (rank == 0 || !normalizeAxis(axis, rank))
-    return emitOpError("axis ") << axis << " is out of range for input "
-                                << getInput().getType();
+    return op.emitOpError("axis ") << axis << " is out of range for input "
+                                   << op.getInput().getType();
   return success();
 }
+
+LogicalResult SoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
+
+LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
 
 //===----------------------------------------------------------------------===//
 // TokenMergeOp
@@ -1146,4 +1151,170 @@ int64_t AttentionReceivedOp::getMacs() {
   ArrayRef<int64_t> q = getQuery().getType().getShape();
   int64_t s = getKey().getType().getDimSize(1);
   return q[0] * static_cast<int64_t>(getNumHeads()) * q[1] * s * getHeadDim();
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// The output extents [OH, OW] of a 2-D window over x [B, C, H, W]: checks
+/// the window attributes (two kernel extents, strides and dilations, four
+/// pads, all positive but the pads, which are ≥ 0) and that a window fits.
+template <typename OpTy>
+static FailureOr<std::array<int64_t, 2>>
+windowOutput(std::optional<Location> loc, RankedTensorType x,
+             ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+             ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+             bool ceilMode) {
+  if (x.getRank() != 4)
+    return fail<OpTy>(loc, "input must be [B, C, H, W], got ", x);
+  auto positive = [](ArrayRef<int64_t> v) {
+    return llvm::all_of(v, [](int64_t e) { return e > 0; });
+  };
+  if (kernel.size() != 2 || !positive(kernel))
+    return fail<OpTy>(loc, "kernel must be two positive extents, got ",
+                      formatShape(kernel));
+  if (strides.size() != 2 || !positive(strides))
+    return fail<OpTy>(loc, "strides must be two positive values, got ",
+                      formatShape(strides));
+  if (dilations.size() != 2 || !positive(dilations))
+    return fail<OpTy>(loc, "dilations must be two positive values, got ",
+                      formatShape(dilations));
+  if (pads.size() != 4 ||
+      llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return fail<OpTy>(loc,
+                      "pads must be four values ≥ 0 [top, left, bottom, "
+                      "right], got ",
+                      formatShape(pads));
+  std::array<int64_t, 2> out;
+  for (int a = 0; a < 2; ++a) {
+    int64_t in = x.getDimSize(2 + a);
+    int64_t span = in + pads[a] + pads[a + 2] - dilations[a] * (kernel[a] - 1);
+    if (span < 1)
+      return fail<OpTy>(loc, "a ", formatShape(kernel), " window with dilations ",
+                        formatShape(dilations), " does not fit input ", x,
+                        " padded by ", formatShape(pads));
+    int64_t o = (span - 1) / strides[a] + 1;
+    if (ceilMode) {
+      o = (span - 1 + strides[a] - 1) / strides[a] + 1;
+      // No window starts in the trailing padding.
+      if ((o - 1) * strides[a] >= in + pads[a])
+        --o;
+    }
+    out[a] = o;
+  }
+  return out;
+}
+
+LogicalResult Im2ColOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<Im2ColOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType x = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> k = adaptor.getKernel();
+  auto out = windowOutput<Im2ColOp>(loc, x, k, adaptor.getStrides(),
+                                    adaptor.getPads(), adaptor.getDilations(),
+                                    /*ceilMode=*/false);
+  if (failed(out))
+    return failure();
+  inferred.push_back(RankedTensorType::get(
+      {x.getDimSize(0), (*out)[0] * (*out)[1], x.getDimSize(1) * k[0] * k[1]},
+      x.getElementType()));
+  return success();
+}
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<Conv2dOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType x = tensorType(adaptor.getInput());
+  RankedTensorType w = tensorType(adaptor.getWeight());
+  if (w.getRank() != 4)
+    return fail<Conv2dOp>(loc, "weight must be [D, C / groups, kh, kw], got ",
+                          w);
+  int64_t groups = adaptor.getGroups();
+  if (x.getRank() == 4 &&
+      (groups < 1 || x.getDimSize(1) % groups || w.getDimSize(0) % groups ||
+       w.getDimSize(1) != x.getDimSize(1) / groups))
+    return fail<Conv2dOp>(loc, "weight ", w, " does not convolve input ", x,
+                          " in ", groups, " groups");
+  if (Value bias = adaptor.getBias()) {
+    auto bt = tensorType(bias);
+    if (bt.getRank() != 1 || bt.getDimSize(0) != w.getDimSize(0))
+      return fail<Conv2dOp>(loc, "bias must be [", w.getDimSize(0), "], got ",
+                            bt);
+  }
+  auto out = windowOutput<Conv2dOp>(
+      loc, x, {w.getDimSize(2), w.getDimSize(3)}, adaptor.getStrides(),
+      adaptor.getPads(), adaptor.getDilations(), /*ceilMode=*/false);
+  if (failed(out))
+    return failure();
+  inferred.push_back(RankedTensorType::get(
+      {x.getDimSize(0), w.getDimSize(0), (*out)[0], (*out)[1]},
+      x.getElementType()));
+  return success();
+}
+
+int64_t Conv2dOp::getMacs() {
+  auto w = getWeight().getType().getShape();
+  return getType().getNumElements() * w[1] * w[2] * w[3];
+}
+
+LogicalResult Pool2dOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<Pool2dOp>(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType x = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> k = adaptor.getKernel(), pads = adaptor.getPads();
+  auto out = windowOutput<Pool2dOp>(loc, x, k, adaptor.getStrides(), pads,
+                                    adaptor.getDilations(),
+                                    adaptor.getCeilMode());
+  if (failed(out))
+    return failure();
+  if (pads.size() == 4 &&
+      (pads[0] >= k[0] || pads[2] >= k[0] || pads[1] >= k[1] ||
+       pads[3] >= k[1]))
+    return fail<Pool2dOp>(loc, "pads ", formatShape(pads),
+                          " must be smaller than the kernel ",
+                          formatShape(k));
+  inferred.push_back(RankedTensorType::get(
+      {x.getDimSize(0), x.getDimSize(1), (*out)[0], (*out)[1]},
+      x.getElementType()));
+  return success();
+}
+
+SmallVector<int64_t, 14> mlir::slim::windowOf(Operation *op) {
+  auto x = cast<RankedTensorType>(op->getOperand(0).getType()).getShape();
+  auto y = cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+  auto ints = [&](StringRef name) {
+    return cast<DenseI64ArrayAttr>(op->getAttr(name)).asArrayRef();
+  };
+  SmallVector<int64_t, 2> kernel;
+  if (auto conv = dyn_cast<Conv2dOp>(op))
+    kernel = {conv.getWeight().getType().getDimSize(2),
+              conv.getWeight().getType().getDimSize(3)};
+  else
+    kernel = llvm::to_vector<2>(ints("kernel"));
+  ArrayRef<int64_t> s = ints("strides"), p = ints("pads"),
+                    d = ints("dilations");
+  int64_t outH, outW;
+  if (isa<Im2ColOp>(op)) {
+    // [B, OH·OW, C·kh·kw]: the extents come from the window arithmetic.
+    auto out = windowOutput<Im2ColOp>(std::nullopt, cast<RankedTensorType>(
+                                          op->getOperand(0).getType()),
+                                      kernel, s, p, d, false);
+    outH = (*out)[0];
+    outW = (*out)[1];
+  } else {
+    outH = y[2];
+    outW = y[3];
+  }
+  return {x[0], x[1],  x[2], x[3], kernel[0], kernel[1], s[0],
+          s[1], p[0],  p[1], d[0], d[1],      outH,      outW};
 }

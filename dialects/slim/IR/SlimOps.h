@@ -27,6 +27,11 @@ inline ResidualOp nextResidual(Value stream) {
       return r;
   return {};
 }
+
+/// The window of a slim.im2col, slim.conv2d or slim.pool2d as the runtime's
+/// WindowShape orders it: [B, C, H, W, kh, kw, strideH, strideW, padTop,
+/// padLeft, dilH, dilW, outH, outW] (runtime/Kernels.h).
+llvm::SmallVector<int64_t, 14> windowOf(Operation *op);
 } // namespace mlir::slim
 
 #endif // DIALECTS_SLIM_IR_SLIMOPS_H

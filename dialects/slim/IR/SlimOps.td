@@ -466,6 +466,24 @@ def Slim_SoftmaxOp : Slim_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def Slim_LogSoftmaxOp : Slim_Op<"log_softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "log of the softmax along one axis";
+  let description = [{
+    `x - max(x) - log(sum(exp(x - max(x))))` along `axis`: finite where
+    `log(softmax(x))` would underflow to `-inf` (a CTC or language-model
+    head's log-probabilities).
+
+    ```mlir
+    %p = slim.log_softmax %s {axis = -1 : i64} : tensor<1x25x37xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def Slim_TokenMergeOp : Slim_Op<"token_merge", [
     Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
   let summary = "merges r token pairs by bipartite soft matching (ToMe, MCTF)";
@@ -873,6 +891,93 @@ def Slim_ConcatOp : Slim_Op<"concat", [Pure, InferTypeOpAdaptor]> {
   let arguments = (ins Variadic<AnyStaticShapeTensor>:$inputs, I64Attr:$axis);
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$inputs `axis` `=` $axis attr-dict `:` type($inputs)";
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling (NCHW)
+//===----------------------------------------------------------------------===//
+
+def Slim_Im2ColOp : Slim_Op<"im2col", [Pure, InferTypeOpAdaptor]> {
+  let summary = "the patches of a 2-D convolution, one row per output pixel";
+  let description = [{
+    `x [B, C, H, W]` → `[B, OH·OW, C·kh·kw]`: row `oh·OW + ow`, column
+    `(c·kh + i)·kw + j` holds `x[b, c, oh·sh − pt + i·dh, ow·sw − pl + j·dw]`,
+    zero outside the input, with `OH = (H + pt + pb − dh·(kh − 1) − 1) / sh
+    + 1` (likewise `OW`). `pads` is `[top, left, bottom, right]`, as ONNX
+    orders them. A `slim.linear` with the convolution's weight `[D, C, kh,
+    kw]` viewed as `[D, C·kh·kw]` then computes the convolution, so
+    quantization, packing and epilogue fusion apply to it as to any linear.
+
+    ```mlir
+    %p = slim.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>,
+                         pads = array<i64: 1, 1, 1, 1>,
+                         dilations = array<i64: 1, 1>}
+        : tensor<1x16x32x32xf32> -> tensor<1x1024x144xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Slim_Conv2dOp : Slim_Op<"conv2d", [
+    Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<Slim_CostOpInterface>]> {
+  let summary = "direct 2-D convolution in groups (depthwise and grouped)";
+  let description = [{
+    ONNX `Conv` on `x [B, C, H, W]` with `weight [D, C / groups, kh, kw]` and
+    an optional `bias [D]`: output channel `d` of group `g = d / (D /
+    groups)` sums over that group's `C / groups` input channels. `pads` is
+    `[top, left, bottom, right]`. The importer writes it for `groups > 1`
+    (depthwise convolutions above all); a convolution of one group becomes
+    `slim.im2col` and `slim.linear`.
+
+    ```mlir
+    %y = slim.conv2d %x, %w, %b {strides = array<i64: 1, 1>,
+                                 pads = array<i64: 1, 1, 1, 1>,
+                                 dilations = array<i64: 1, 1>, groups = 32}
+        : tensor<1x32x16x16xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>
+        -> tensor<1x32x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight,
+                       Optional<Slim_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,`
+    type($weight) (`,` type($bias)^)? `->` type($result)
+  }];
+}
+
+def Slim_Pool2dOp : Slim_Op<"pool2d", [Pure, InferTypeOpAdaptor]> {
+  let summary = "2-D max or average pooling";
+  let description = [{
+    ONNX `MaxPool` / `AveragePool` on `x [B, C, H, W]`; `pads` is `[top,
+    left, bottom, right]`. A window covers `x[oh·sh − pt + i·dh, …]` for
+    `i < kh` (likewise along W); padding never wins a max. An average
+    divides by the window's cells inside the input, or with
+    `count_include_pad` by those inside the padded input. With `ceil_mode`
+    the output size rounds up; a window that would start in the bottom or
+    right padding is not produced.
+
+    ```mlir
+    %y = slim.pool2d max %x {kernel = array<i64: 3, 3>,
+                             strides = array<i64: 2, 2>,
+                             pads = array<i64: 1, 1, 1, 1>,
+                             dilations = array<i64: 1, 1>}
+        : tensor<1x16x32x32xf32> -> tensor<1x16x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_PoolKindAttr:$kind,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                       UnitAttr:$count_include_pad, UnitAttr:$ceil_mode);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat =
+      "$kind $input attr-dict `:` type($input) `->` type($result)";
 }
 
 #endif // SLIM_OPS_TD

@@ -1030,3 +1030,62 @@ func.func @broadcast_type(%a: tensor<1x4xf32>) {
   %y = slim.broadcast %a : tensor<1x4xf32> -> tensor<3x4xf16>
   return
 }
+
+// -----
+
+// Tests that a grouped convolution's weight has C / groups input channels.
+func.func @conv2d_groups(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{'slim.conv2d' op weight 'tensor<4x2x3x3xf32>' does not convolve input 'tensor<1x4x8x8xf32>' in 4 groups}}
+  // expected-error @+1 {{'slim.conv2d' op failed to infer returned types}}
+  %y = slim.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4} : tensor<1x4x8x8xf32>, tensor<4x2x3x3xf32> -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a window must fit its padded input.
+func.func @im2col_too_small(%x: tensor<1x4x2x2xf32>) {
+  // expected-error @+2 {{'slim.im2col' op a [3, 3] window with dilations [1, 1] does not fit input 'tensor<1x4x2x2xf32>' padded by [0, 0, 0, 0]}}
+  // expected-error @+1 {{'slim.im2col' op failed to infer returned types}}
+  %y = slim.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x4x2x2xf32> -> tensor<1x1x36xf32>
+  return
+}
+
+// -----
+
+// Tests that window attributes have two positive strides.
+func.func @pool_strides(%x: tensor<1x4x8x8xf32>) {
+  // expected-error @+2 {{'slim.pool2d' op strides must be two positive values, got [0, 1]}}
+  // expected-error @+1 {{'slim.pool2d' op failed to infer returned types}}
+  %y = slim.pool2d max %x {kernel = array<i64: 2, 2>, strides = array<i64: 0, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
+  return
+}
+
+// -----
+
+// Tests that pooling pads are smaller than the kernel.
+func.func @pool_pads(%x: tensor<1x4x8x8xf32>) {
+  // expected-error @+2 {{'slim.pool2d' op pads [2, 0, 0, 0] must be smaller than the kernel [2, 2]}}
+  // expected-error @+1 {{'slim.pool2d' op failed to infer returned types}}
+  %y = slim.pool2d avg %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 2, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x4x5x4xf32>
+  return
+}
+
+// -----
+
+// Tests that an im2col's result is the patch matrix its window gives.
+func.func @im2col_result(%x: tensor<1x4x8x8xf32>) {
+  // expected-error @+2 {{'slim.im2col' op inferred type(s) 'tensor<1x64x36xf32>' are incompatible with return type(s) of operation 'tensor<1x64x32xf32>'}}
+  // expected-error @+1 {{'slim.im2col' op failed to infer returned types}}
+  %y = slim.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x64x32xf32>
+  return
+}
+
+// -----
+
+// Tests that a log_softmax axis is inside the input's rank.
+func.func @log_softmax_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'slim.log_softmax' op axis 2 is out of range for input 'tensor<2x8xf32>'}}
+  %y = slim.log_softmax %x {axis = 2} : tensor<2x8xf32>
+  return
+}

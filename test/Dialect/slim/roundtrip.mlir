@@ -223,3 +223,21 @@ func.func @elementwise(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>
   %d = slim.silu_mul %c, %x : tensor<2x8xf32>
   return %a, %b, %d : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// Tests that the window ops of convolutional models (im2col, grouped conv2d,
+// max and average pooling) and log_softmax print and parse back.
+// CHECK-LABEL: func.func @windows
+func.func @windows(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>,
+                   %b: tensor<4xf32>) -> (tensor<1x64x36xf32>, tensor<1x4x4x4xf32>, tensor<1x4x3x3xf32>, tensor<1x4x8x8xf32>) {
+  // CHECK: slim.im2col %{{.*}} {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x64x36xf32>
+  %p = slim.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x64x36xf32>
+  // CHECK: slim.conv2d %{{.*}}, %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
+  %c = slim.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4} : tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
+  // CHECK: slim.pool2d max %{{.*}} {ceil_mode, {{.*}}} : tensor<1x4x8x8xf32> -> tensor<1x4x3x3xf32>
+  %m = slim.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 3, 3>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode} : tensor<1x4x8x8xf32> -> tensor<1x4x3x3xf32>
+  // CHECK: slim.pool2d avg %{{.*}} {count_include_pad, {{.*}}} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %a = slim.pool2d avg %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, count_include_pad} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  // CHECK: slim.log_softmax %{{.*}} {axis = 1 : i64} : tensor<1x4x8x8xf32>
+  %l = slim.log_softmax %a {axis = 1} : tensor<1x4x8x8xf32>
+  return %p, %c, %m, %l : tensor<1x64x36xf32>, tensor<1x4x4x4xf32>, tensor<1x4x3x3xf32>, tensor<1x4x8x8xf32>
+}

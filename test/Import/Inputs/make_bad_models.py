@@ -35,8 +35,8 @@ xd = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
 yd = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
 save("dynamic_batch", [helper.make_node("Tanh", ["x"], ["y"], name="tanh")], [xd], [yd])
 
-# Opset 11: older than Slim reads.
-save("opset11", [helper.make_node("Tanh", ["x"], ["y"], name="tanh")], [x], [y], opset=11)
+# Opset 18: newer than Slim reads (older ones are upgraded).
+save("opset18", [helper.make_node("Tanh", ["x"], ["y"], name="tanh")], [x], [y], opset=18)
 
 # A node reading a value nothing produces (the checker rejects it).
 save("dangling", [helper.make_node("Add", ["x", "ghost"], ["y"], name="add")],
@@ -78,17 +78,16 @@ onnx.save(m, os.path.join(here, "external", "model.onnx"), save_as_external_data
           all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
 
 
-# Three nodes in unsupported forms, one after another: a padded Conv, a
-# 3x3 Conv reading it, a run-time Cast to DOUBLE (all reported at once).
-w = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.1] * 108)
-w2 = helper.make_tensor("w2", TensorProto.FLOAT, [4, 4, 3, 3], [0.1] * 144)
-xi = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
-yo = helper.make_tensor_value_info("y", TensorProto.DOUBLE, [1, 4, 6, 6])
+# Three nodes in unsupported forms, one after another: a 3-D Conv, a 3-D
+# MaxPool reading it, a run-time Cast to DOUBLE (all reported at once).
+w = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3, 3], [0.1] * 324)
+xi = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 8, 8])
+yo = helper.make_tensor_value_info("y", TensorProto.DOUBLE, [1, 4, 2, 3, 3])
 save("unsupported_forms", [
-    helper.make_node("Conv", ["x", "w"], ["a"], name="conv_padded", pads=[1, 1, 1, 1]),
-    helper.make_node("Conv", ["a", "w2"], ["b"], name="conv_3x3"),
+    helper.make_node("Conv", ["x", "w"], ["a"], name="conv_3d"),
+    helper.make_node("MaxPool", ["a"], ["b"], name="pool_3d", kernel_shape=[1, 2, 2], strides=[1, 2, 2]),
     helper.make_node("Cast", ["b"], ["y"], name="cast_double", to=TensorProto.DOUBLE),
-], [xi], [yo], inits=[w, w2])
+], [xi], [yo], inits=[w])
 
 # Dropout in a train-mode export: the identity with ratio 0, refused when
 # it would really drop.

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The MobileViT-style hybrid classifier of test/fixtures/make_hybrid.py at
+# 256x256, batch 1: Slim fp32 and int8 (--quantize=int8: the convolutions
+# of one group and the transformer's linears W8A8, depthwise convolutions
+# float) next to ONNX Runtime fp32 on the same ONNX file. ROUNDS rounds of
+# `--bench RUNS` each, alternating the three; the medians of the round
+# medians and their ratios, per thread count.
+#
+#   /usr/bin/python3 test/fixtures/make_hybrid.py DIR mobilevit_256   # once
+#   bench/hybrid.sh DIR/mobilevit_256 [RUNS [ROUNDS]]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="$1"; runs="${2:-10}"; rounds="${3:-3}"
+model="$dir/model.onnx"
+slimc="$root/build/bin/slimc"
+"$slimc" "$model" -o "$dir/slim" 2>&1 | grep -E "raised|wrote"
+"$slimc" "$model" --quantize=int8 -o "$dir/slim-int8" 2>&1 | grep -E "quantize:|wrote"
+/usr/bin/python3 -c "import numpy as np; np.save('$dir/image.npy', np.random.default_rng(0).standard_normal((1, 3, 256, 256)).astype('float32'))"
+source "$root/bench/common.sh"
+mkdir -p "$dir/out"
+for threads in 1 2; do
+  s=(); q=(); o=()
+  for ((r = 0; r < rounds; ++r)); do
+    s+=("$("$dir/slim" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
+    o+=("$(node "$root/tools/ort/ort-run.js" "$model" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
+    q+=("$("$dir/slim-int8" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
+  done
+  S=$(printf '%s\n' "${s[@]}" | median); O=$(printf '%s\n' "${o[@]}" | median); Q=$(printf '%s\n' "${q[@]}" | median)
+  awk -v t="$threads" -v s="$S" -v o="$O" -v q="$Q" 'BEGIN {
+    printf "threads %d: ONNX Runtime fp32 %.1f ms; Slim fp32 %.1f ms (ORT/Slim %.2fx); Slim int8 %.1f ms (ORT/Slim %.2fx)\n", t, o, s, o / s, q, o / q }'
+done

@@ -1,0 +1,164 @@
+//===- ConvKernels.cpp - im2col, grouped convolution and pooling ----------===//
+//
+// The NCHW window kernels. A convolution of one group runs as im2col and
+// the packed linear kernel (the importer writes it so); the direct loops
+// here serve depthwise and grouped convolutions, whose per-channel work is
+// too small for a matrix product. Each output row's inner loop runs over
+// the output columns whose input column is inside the input, so it has no
+// bounds test and vectorizes at stride 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Kernels.h"
+
+#include "HalideRuntime.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace slim::rt {
+
+namespace {
+
+/// f(i) for i in [0, n), in runs of runLength(n) on the thread pool.
+template <typename F> void parallelItems(int64_t n, F &&f) {
+  if (n <= 0)
+    return;
+  struct Job {
+    F *f;
+    int64_t n, per;
+  } job{&f, n, runLength(n)};
+  halide_do_par_for(
+      nullptr,
+      [](void *, int t, uint8_t *closure) {
+        const Job *j = reinterpret_cast<const Job *>(closure);
+        const int64_t end = std::min(j->n, (t + 1) * j->per);
+        for (int64_t i = t * j->per; i < end; ++i)
+          (*j->f)(i);
+        return 0;
+      },
+      0, int((n + job.per - 1) / job.per), reinterpret_cast<uint8_t *>(&job));
+}
+
+/// The output columns [lo, hi) whose input column o·stride − pad + off is in
+/// [0, extent).
+inline void validRange(int64_t off, int64_t pad, int64_t stride,
+                       int64_t extent, int64_t out, int64_t &lo,
+                       int64_t &hi) {
+  // o·stride ≥ pad − off  and  o·stride ≤ extent − 1 + pad − off.
+  int64_t a = pad - off, b = extent - 1 + pad - off;
+  lo = a <= 0 ? 0 : (a + stride - 1) / stride;
+  hi = b < 0 ? 0 : b / stride + 1;
+  lo = std::min(lo, out);
+  hi = std::max(lo, std::min(hi, out));
+}
+
+} // namespace
+
+void im2col(const float *x, const WindowShape &s, float *cols) {
+  const int64_t k = s.channels * s.kh * s.kw;
+  parallelItems(s.batch * s.outH, [&](int64_t item) {
+    const int64_t b = item / s.outH, oh = item % s.outH;
+    const float *xb = x + b * s.channels * s.height * s.width;
+    float *rows = cols + (b * s.outH * s.outW + oh * s.outW) * k;
+    for (int64_t c = 0; c < s.channels; ++c)
+      for (int64_t i = 0; i < s.kh; ++i) {
+        const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
+        const bool inside = ih >= 0 && ih < s.height;
+        const float *xr = xb + (c * s.height + ih) * s.width;
+        for (int64_t j = 0; j < s.kw; ++j) {
+          const int64_t col = (c * s.kh + i) * s.kw + j;
+          int64_t lo = 0, hi = 0;
+          if (inside)
+            validRange(j * s.dilW, s.padLeft, s.strideW, s.width, s.outW, lo,
+                       hi);
+          for (int64_t ow = 0; ow < lo; ++ow)
+            rows[ow * k + col] = 0.0f;
+          for (int64_t ow = lo; ow < hi; ++ow)
+            rows[ow * k + col] =
+                xr[ow * s.strideW - s.padLeft + j * s.dilW];
+          for (int64_t ow = hi; ow < s.outW; ++ow)
+            rows[ow * k + col] = 0.0f;
+        }
+      }
+  });
+}
+
+void conv2d(const float *x, const float *w, const float *bias,
+            const WindowShape &s, int64_t outChannels, int64_t groups,
+            float *y) {
+  const int64_t cg = s.channels / groups, dg = outChannels / groups;
+  const int64_t plane = s.outH * s.outW;
+  parallelItems(s.batch * outChannels, [&](int64_t item) {
+    const int64_t b = item / outChannels, d = item % outChannels;
+    const int64_t g = d / dg;
+    float *yp = y + item * plane;
+    std::fill(yp, yp + plane, bias ? bias[d] : 0.0f);
+    for (int64_t ci = 0; ci < cg; ++ci) {
+      const float *xp =
+          x + ((b * s.channels) + g * cg + ci) * s.height * s.width;
+      const float *wp = w + ((d * cg) + ci) * s.kh * s.kw;
+      for (int64_t i = 0; i < s.kh; ++i)
+        for (int64_t j = 0; j < s.kw; ++j) {
+          const float wv = wp[i * s.kw + j];
+          int64_t lo, hi;
+          validRange(j * s.dilW, s.padLeft, s.strideW, s.width, s.outW, lo,
+                     hi);
+          const int64_t shift = j * s.dilW - s.padLeft;
+          for (int64_t oh = 0; oh < s.outH; ++oh) {
+            const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
+            if (ih < 0 || ih >= s.height)
+              continue;
+            const float *xr = xp + ih * s.width + shift;
+            float *yr = yp + oh * s.outW;
+            if (s.strideW == 1)
+              for (int64_t ow = lo; ow < hi; ++ow)
+                yr[ow] += wv * xr[ow];
+            else
+              for (int64_t ow = lo; ow < hi; ++ow)
+                yr[ow] += wv * xr[ow * s.strideW];
+          }
+        }
+    }
+  });
+}
+
+void pool2d(bool max, const float *x, const WindowShape &s, int64_t padBottom,
+            int64_t padRight, bool countIncludePad, float *y) {
+  const int64_t padH = s.height + padBottom, padW = s.width + padRight;
+  parallelItems(s.batch * s.channels, [&](int64_t item) {
+    const float *xp = x + item * s.height * s.width;
+    float *yp = y + item * s.outH * s.outW;
+    for (int64_t oh = 0; oh < s.outH; ++oh) {
+      const int64_t h0 = oh * s.strideH - s.padTop;
+      for (int64_t ow = 0; ow < s.outW; ++ow) {
+        const int64_t w0 = ow * s.strideW - s.padLeft;
+        float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
+        int64_t inside = 0, padded = 0;
+        for (int64_t i = 0; i < s.kh; ++i) {
+          const int64_t ih = h0 + i * s.dilH;
+          if (ih >= padH)
+            break;
+          for (int64_t j = 0; j < s.kw; ++j) {
+            const int64_t iw = w0 + j * s.dilW;
+            if (iw >= padW)
+              break;
+            ++padded;
+            if (ih < 0 || ih >= s.height || iw < 0 || iw >= s.width)
+              continue;
+            const float v = xp[ih * s.width + iw];
+            ++inside;
+            acc = max ? (v > acc || v != v ? v : acc) : acc + v;
+          }
+        }
+        yp[oh * s.outW + ow] =
+            max ? acc
+                : acc / float(std::max<int64_t>(
+                            1, countIncludePad ? padded : inside));
+      }
+    }
+  });
+}
+
+} // namespace slim::rt
