@@ -582,15 +582,18 @@ LogicalResult Executor::runOp(Operation *op) {
                         f32(out));
             return success();
           })
+          .Case<ReduceOp>([&](ReduceOp r) {
+            const Tensor &x = operand(0);
+            rt::reduce(static_cast<rt::Reduce>(r.getKind()), f32(x), x.shape,
+                       sortedAxes(r.getAxes(), x.shape.size()), f32(out));
+            return success();
+          })
           .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
             const Tensor &x = operand(0);
-            std::vector<int64_t> axes;
-            for (int64_t a : r.getAxes())
-              axes.push_back(*normalizeAxis(a, x.shape.size()));
-            std::sort(axes.begin(), axes.end());
             // The kernel keeps the reduced axes; the data is the same
             // without them.
-            rt::reduceMean(f32(x), x.shape, axes, f32(out));
+            rt::reduceMean(f32(x), x.shape,
+                           sortedAxes(r.getAxes(), x.shape.size()), f32(out));
             return success();
           })
           .Case<MatMulOp>([&](MatMulOp) {

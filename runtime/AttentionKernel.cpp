@@ -12,7 +12,8 @@
 // covers the keys), the softmax runs the 8 rows side by side with a
 // vectorized exp (range reduction + degree-6 polynomial + vscalefps,
 // relative error ~1e-7), and the product with V runs 32 value columns at a
-// time in 16 accumulators (a last 16 in 8). The tile size is a template
+// time in 16 accumulators (a last 16 in 8; a head dim that is not a
+// multiple of 16 ends with masked loads and stores). The tile size is a template
 // constant (8, or 1 when there are fewer than 8 queries) so the register
 // loops unroll whole. Only the tile's 8 × S scores exist (the T×T matrix
 // never does). The Halide attention kernel, the fallback, reached ~20% of
@@ -233,9 +234,11 @@ struct Job {
     for (; c + 32 <= dv; c += 32)
       valueBlock<R, 2>(scores, Sp, seen, vb + c, vStride, inv, orow + c,
                        oStride);
-    if (c < dv)
+    for (; c < dv; c += 16)
       valueBlock<R, 1>(scores, Sp, seen, vb + c, vStride, inv, orow + c,
-                       oStride);
+                       oStride,
+                       dv - c >= 16 ? __mmask16(0xFFFF)
+                                    : __mmask16((1u << (dv - c)) - 1));
   }
 
   /// scores[r, 0 … 16W) = scale · q_r · kt[:, 0 … 16W) + ls for R rows,
@@ -267,11 +270,13 @@ struct Job {
   }
 
   /// out[r, 0 … 16W) = inv[r] · Σ_j scores[r, j] · v[j, 0 … 16W) for R
-  /// rows.
+  /// rows; of the last 16 columns only those in `last` (a head dim that is
+  /// not a multiple of 16: the masked lanes are neither read nor written).
   template <int R, int W>
   void valueBlock(const float *scores, int64_t Sp, int64_t seen,
                   const float *v, int64_t vStride, const float *inv,
-                  float *out, int64_t oStride) const {
+                  float *out, int64_t oStride,
+                  __mmask16 last = 0xFFFF) const {
     __m512 acc[R][W];
     for (auto &row : acc)
       for (auto &a : row)
@@ -279,7 +284,8 @@ struct Job {
     for (int64_t j = 0; j < seen; ++j) {
       __m512 vv[W];
       for (int w = 0; w < W; ++w)
-        vv[w] = _mm512_loadu_ps(v + j * vStride + 16 * w);
+        vv[w] = _mm512_maskz_loadu_ps(w == W - 1 ? last : __mmask16(0xFFFF),
+                                      v + j * vStride + 16 * w);
       for (int r = 0; r < R; ++r) {
         const __m512 p = _mm512_set1_ps(scores[r * Sp + j]);
         for (int w = 0; w < W; ++w)
@@ -289,8 +295,9 @@ struct Job {
     for (int r = 0; r < R; ++r) {
       const __m512 iv = _mm512_set1_ps(inv[r]);
       for (int w = 0; w < W; ++w)
-        _mm512_storeu_ps(out + r * oStride + 16 * w,
-                         _mm512_mul_ps(acc[r][w], iv));
+        _mm512_mask_storeu_ps(out + r * oStride + 16 * w,
+                              w == W - 1 ? last : __mmask16(0xFFFF),
+                              _mm512_mul_ps(acc[r][w], iv));
     }
   }
 };
@@ -324,8 +331,7 @@ bool attentionAvx512(const float *q, const float *k, const float *v,
                      const float *logSize, const float *bias,
                      const AttentionShape &s, bool causal, float scale,
                      float *out) {
-  if (s.valueDim % 16 != 0 || s.queries < 1 || s.keys < 1 ||
-      s.heads % s.kvHeads != 0)
+  if (s.queries < 1 || s.keys < 1 || s.heads % s.kvHeads != 0)
     return false;
   const int64_t chunks = runsPerHead(s);
   Job job{q, k, v, logSize, bias, out, s, causal, scale, chunks};

@@ -74,6 +74,9 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
     return true;
   };
   auto xb = view2(x, in, rows);
+  if (out < kLinearTile &&
+      linearNarrowAvx512(x, rows, in, wt, bias, out, y, act, residual))
+    return true;
   if (out < kLinearTile) {
     auto wb = view2(wt, out, in);
     auto bb = view1(bias, out);

@@ -244,6 +244,13 @@ int slim_k_softmax(const float *x, const int64_t *s, int32_t rank,
   return 0;
 }
 
+int slim_k_reduce(int32_t kind, const float *x, const int64_t *s,
+                  int32_t rank, const int64_t *axes, int32_t naxes, float *y) {
+  rt::reduce(static_cast<rt::Reduce>(kind), x, shape(s, rank),
+             std::vector<int64_t>(axes, axes + naxes), y);
+  return 0;
+}
+
 int slim_k_log_softmax(const float *x, const int64_t *s, int32_t rank,
                        int64_t axis, float *y) {
   rt::logSoftmax(x, shape(s, rank), axis, y);

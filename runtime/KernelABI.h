@@ -105,6 +105,9 @@ int slim_k_binary(int32_t op, const float *a, const int64_t *as, int32_t ar,
                   const int64_t *ys, int32_t yr);
 int slim_k_softmax(const float *x, const int64_t *shape, int32_t rank,
                    int64_t axis, float *y);
+/* kind: the slim::rt::Reduce enumerator; axes sorted and normalized. */
+int slim_k_reduce(int32_t kind, const float *x, const int64_t *shape,
+                  int32_t rank, const int64_t *axes, int32_t naxes, float *y);
 int slim_k_log_softmax(const float *x, const int64_t *shape, int32_t rank,
                        int64_t axis, float *y);
 int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,

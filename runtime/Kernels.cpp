@@ -364,6 +364,54 @@ void reduceMean(const float *x, const Shape &shape,
     y[i] = float(acc[i] / double(count));
 }
 
+void reduce(Reduce kind, const float *x, const Shape &shape,
+            const std::vector<int64_t> &axes, float *y) {
+  Shape out = shape;
+  for (int64_t a : axes)
+    out[a] = 1;
+  const int64_t n = numElements(out);
+  const std::vector<int64_t> strides[1] = {broadcastStrides(out, shape)};
+  const double inf = std::numeric_limits<double>::infinity();
+  // log Σ exp: the maximum first, then Σ exp(x − max).
+  std::vector<double> mx;
+  if (kind == Reduce::LogSumExp) {
+    mx.assign(n, -inf);
+    forEachBroadcast(shape, strides, [&](int64_t k, const int64_t *off) {
+      mx[off[0]] = std::max(mx[off[0]], double(x[k]));
+    });
+  }
+  double init = kind == Reduce::Max    ? -inf
+                : kind == Reduce::Min  ? inf
+                : kind == Reduce::Prod ? 1.0
+                                       : 0.0;
+  std::vector<double> acc(n, init);
+  forEachBroadcast(shape, strides, [&](int64_t k, const int64_t *off) {
+    double v = x[k], &a = acc[off[0]];
+    switch (kind) {
+    case Reduce::Max: a = v > a || v != v ? v : a; break;
+    case Reduce::Min: a = v < a || v != v ? v : a; break;
+    case Reduce::Prod: a *= v; break;
+    case Reduce::L1: a += std::fabs(v); break;
+    case Reduce::L2:
+    case Reduce::SumSquare: a += v * v; break;
+    case Reduce::LogSumExp:
+      a += std::isinf(mx[off[0]]) ? std::exp(v) : std::exp(v - mx[off[0]]);
+      break;
+    default: a += v; break;
+    }
+  });
+  for (int64_t i = 0; i < n; ++i) {
+    double a = acc[i];
+    if (kind == Reduce::L2)
+      a = std::sqrt(a);
+    else if (kind == Reduce::LogSum)
+      a = std::log(a);
+    else if (kind == Reduce::LogSumExp)
+      a = std::log(a) + (std::isinf(mx[i]) ? 0.0 : mx[i]);
+    y[i] = float(a);
+  }
+}
+
 void matmul(const float *a, const Shape &as, const float *b, const Shape &bs,
             float *y, const Shape &ys) {
   size_t r = ys.size();

@@ -160,6 +160,13 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
                         float *y, LinearAct act = LinearAct::None,
                         const float *residual = nullptr);
 
+/// The same for out < kLinearTile, on the weight packed as Wᵀ [in, out];
+/// bias required; false when not built for AVX-512.
+bool linearNarrowAvx512(const float *x, int64_t rows, int64_t in,
+                        const float *wt, const float *bias, int64_t out,
+                        float *y, LinearAct act = LinearAct::None,
+                        const float *residual = nullptr);
+
 /// layer_norm (rms = false) or rms_norm of each row of x [rows, d] on
 /// AVX-512 hosts (runtime/NormKernel.cpp), bias null or [d]; false when not
 /// built for AVX-512 (the Halide kernels run).
@@ -180,8 +187,8 @@ struct AttentionShape {
   int64_t biasGroups = 0;
 };
 /// attention() on AVX-512 hosts (runtime/AttentionKernel.cpp), `logSize`
-/// [B,S] log sizes or zeros; false when not applicable (value head dim not
-/// a multiple of 16, or not built for AVX-512).
+/// [B,S] log sizes or zeros; false when not built for AVX-512 (or on an
+/// empty or malformed shape).
 bool attentionAvx512(const float *q, const float *k, const float *v,
                      const float *logSize, const float *bias,
                      const AttentionShape &s, bool causal, float scale,
@@ -295,6 +302,11 @@ void softmax(const float *x, const Shape &shape, int64_t axis, float *y);
 /// log(softmax) along `axis`: x − max − log Σ exp(x − max).
 void logSoftmax(const float *x, const Shape &shape, int64_t axis, float *y);
 /// mean over `axes` (sorted, normalized) with keepdims.
+/// The reductions of slim.reduce, in its ReduceKind order.
+enum class Reduce { Sum, Max, Min, Prod, L1, L2, SumSquare, LogSum, LogSumExp };
+/// `kind` over `axes` (sorted, normalized) of x; y has the kept extents.
+void reduce(Reduce kind, const float *x, const Shape &shape,
+            const std::vector<int64_t> &axes, float *y);
 void reduceMean(const float *x, const Shape &shape,
                 const std::vector<int64_t> &axes, float *y);
 /// Batched matrix product with broadcast batch axes.

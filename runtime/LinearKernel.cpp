@@ -23,6 +23,9 @@
 // each task takes a contiguous run of tiles, one run per thread
 // (runLength) — or, with many rows, a run of rows and every tile.
 //
+// Outputs narrower than a tile (weights Wᵀ [in, out]) run in blocks of 8
+// rows × up to 3 masked vectors (linearNarrowAvx512).
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
@@ -165,7 +168,99 @@ int task(void *, int t, uint8_t *closure) {
   return 0;
 }
 
+/// Narrow outputs (out < 48, weights packed as Wᵀ [in, out]): a block of R
+/// rows × V vectors of 16 outputs, the last vector's lanes beyond `out`
+/// masked (neither loaded nor stored). The convolutions of small mobile
+/// models (16 or 24 channels) are such linears with thousands of rows.
+template <int R, int V>
+void narrowBlock(const float *x, int64_t in, const float *wt, int64_t out,
+                 const float *bias, float *y, const Epilogue &epi,
+                 const float *res) {
+  __mmask16 mask[V];
+  for (int v = 0; v < V; ++v) {
+    const int64_t n = std::min<int64_t>(16, out - 16 * v);
+    mask[v] = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+  }
+  __m512 acc[R][V];
+  for (int v = 0; v < V; ++v) {
+    const __m512 b = _mm512_maskz_loadu_ps(mask[v], bias + 16 * v);
+    for (int r = 0; r < R; ++r)
+      acc[r][v] = b;
+  }
+  for (int64_t k = 0; k < in; ++k) {
+    __m512 w[V];
+    for (int v = 0; v < V; ++v)
+      w[v] = _mm512_maskz_loadu_ps(mask[v], wt + k * out + 16 * v);
+    for (int r = 0; r < R; ++r) {
+      const __m512 xv = _mm512_set1_ps(x[r * in + k]);
+      for (int v = 0; v < V; ++v)
+        acc[r][v] = _mm512_fmadd_ps(xv, w[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) {
+      __m512 a = vec::activate512(epi.act, acc[r][v]);
+      if (res)
+        a = _mm512_add_ps(
+            a, _mm512_maskz_loadu_ps(mask[v], res + r * out + 16 * v));
+      _mm512_mask_storeu_ps(y + r * out + 16 * v, mask[v], a);
+    }
+}
+
+template <int V>
+void narrowRows(const float *x, int64_t r0, int64_t r1, int64_t in,
+                const float *wt, int64_t out, const float *bias, float *y,
+                const Epilogue &epi) {
+  auto at = [&](int64_t r) {
+    return epi.residual ? epi.residual + r * out : nullptr;
+  };
+  int64_t r = r0;
+  for (; r + 8 <= r1; r += 8)
+    narrowBlock<8, V>(x + r * in, in, wt, out, bias, y + r * out, epi, at(r));
+  for (; r < r1; ++r)
+    narrowBlock<1, V>(x + r * in, in, wt, out, bias, y + r * out, epi, at(r));
+}
+
+struct NarrowJob {
+  const float *x, *wt, *bias;
+  float *y;
+  int64_t rows, in, out, perTask;
+  Epilogue epi;
+};
+
 } // namespace
+
+bool linearNarrowAvx512(const float *x, int64_t rows, int64_t in,
+                        const float *wt, const float *bias, int64_t out,
+                        float *y, LinearAct act, const float *residual) {
+  if (out < 1 || out >= kLinearTile)
+    return false;
+  if (rows <= 0)
+    return true;
+  NarrowJob job{x, wt, bias, y, rows, in, out,
+                (runLength(rows) + 7) / 8 * 8, Epilogue{act, residual}};
+  halide_do_par_for(
+      nullptr,
+      [](void *, int t, uint8_t *closure) {
+        const NarrowJob &j = *reinterpret_cast<const NarrowJob *>(closure);
+        const int64_t r0 = t * j.perTask,
+                      r1 = std::min(j.rows, r0 + j.perTask);
+        switch ((j.out + 15) / 16) {
+        case 1:
+          narrowRows<1>(j.x, r0, r1, j.in, j.wt, j.out, j.bias, j.y, j.epi);
+          break;
+        case 2:
+          narrowRows<2>(j.x, r0, r1, j.in, j.wt, j.out, j.bias, j.y, j.epi);
+          break;
+        default:
+          narrowRows<3>(j.x, r0, r1, j.in, j.wt, j.out, j.bias, j.y, j.epi);
+        }
+        return 0;
+      },
+      0, int((rows + job.perTask - 1) / job.perTask),
+      reinterpret_cast<uint8_t *>(&job));
+  return true;
+}
 
 bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
                         const float *wt, const float *bias, int64_t out,
@@ -208,6 +303,12 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
 }
 
 #else
+
+bool linearNarrowAvx512(const float *, int64_t, int64_t, const float *,
+                        const float *, int64_t, float *, LinearAct,
+                        const float *) {
+  return false; // not built for AVX-512: the Halide kernel runs
+}
 
 bool linearPackedAvx512(const float *, int64_t, int64_t, const float *,
                         const float *, int64_t, float *, LinearAct,

@@ -497,6 +497,14 @@ LogicalResult Compiler::emitStep(const Step &step) {
                      i64(p.getPads()[2]), i64(p.getPads()[3]),
                      i32(p.getCountIncludePad()), ptr(result)});
       })
+      .Case<ReduceOp>([&](ReduceOp r) {
+        Value x = r.getInput();
+        std::vector<int64_t> axes =
+            sortedAxes(r.getAxes(), tensorType(x).getRank());
+        return call("slim_k_reduce",
+                    {i32(int(r.getKind())), ptr(x), shp(x), rank(x),
+                     shapeArray(axes), i32(int(axes.size())), ptr(result)});
+      })
       .Case<LogSoftmaxOp>([&](LogSoftmaxOp s) {
         int64_t axis = *normalizeAxis(static_cast<int64_t>(s.getAxis()),
                                       tensorType(result).getRank());

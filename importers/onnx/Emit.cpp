@@ -465,6 +465,49 @@ LogicalResult NodeEmitter::emitReduceMean() {
                       b.getBoolAttr(intAttr(n, "keepdims", 1) != 0))}));
 }
 
+/// ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2,
+/// ReduceSumSquare, ReduceLogSum, ReduceLogSumExp: the axes an attribute
+/// or (ReduceSum since opset 13) a constant input; none means all, or
+/// nothing with noop_with_empty_axes.
+LogicalResult NodeEmitter::emitReduce() {
+  static const llvm::StringMap<ReduceKind> kinds = {
+      {"ReduceSum", ReduceKind::sum},
+      {"ReduceMax", ReduceKind::max},
+      {"ReduceMin", ReduceKind::min},
+      {"ReduceProd", ReduceKind::prod},
+      {"ReduceL1", ReduceKind::l1},
+      {"ReduceL2", ReduceKind::l2},
+      {"ReduceSumSquare", ReduceKind::sum_square},
+      {"ReduceLogSum", ReduceKind::log_sum},
+      {"ReduceLogSumExp", ReduceKind::log_sum_exp}};
+  Value x = in(0);
+  int64_t rank = typeOf(x).getRank();
+  std::vector<int64_t> axes;
+  if (auto a = intsAttr(n, "axes")) {
+    axes = *a;
+  } else if (n.input_size() > 1 && !n.input(1).empty()) {
+    const HostTensor *t = constant(n.input(1));
+    if (!t)
+      return unsupported("axes computed at run time");
+    axes = t->i;
+  }
+  if (axes.empty()) {
+    if (intAttr(n, "noop_with_empty_axes", 0))
+      return setValue(x);
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  if (rank == 0)
+    return setValue(x);
+  return set(build<ReduceOp>(
+      loc, {x},
+      {b.getNamedAttr("kind", ReduceKindAttr::get(b.getContext(),
+                                                  kinds.lookup(op))),
+       b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
+       b.getNamedAttr("keepdims",
+                      b.getBoolAttr(intAttr(n, "keepdims", 1) != 0))}));
+}
+
 /// GlobalAveragePool.
 LogicalResult NodeEmitter::emitGlobalAveragePool() {
   // The mean over every spatial axis, kept as extent 1.

@@ -336,6 +336,7 @@ public:
   LogicalResult emitSliceLike();
   LogicalResult emitWhere();
   LogicalResult emitReduceMean();
+  LogicalResult emitReduce();
   LogicalResult emitGlobalAveragePool();
   LogicalResult emitFlatten();
   LogicalResult emitPad();

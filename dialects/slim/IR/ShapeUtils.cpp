@@ -12,6 +12,14 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+std::vector<int64_t> sortedAxes(llvm::ArrayRef<int64_t> axes, int64_t rank) {
+  std::vector<int64_t> out;
+  for (int64_t a : axes)
+    out.push_back(*normalizeAxis(a, rank));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::optional<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b) {
   size_t rank = std::max(a.size(), b.size());

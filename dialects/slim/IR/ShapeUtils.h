@@ -14,11 +14,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::slim {
 
 /// Maps `axis` in [-rank, rank) into [0, rank); nullopt when out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+/// A verified reduction's axes normalized into [0, rank) and sorted, as the
+/// runtime's reduce kernels take them.
+std::vector<int64_t> sortedAxes(llvm::ArrayRef<int64_t> axes, int64_t rank);
 
 /// NumPy broadcast of two static shapes; nullopt when incompatible.
 std::optional<llvm::SmallVector<int64_t>>

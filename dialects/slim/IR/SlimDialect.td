@@ -94,6 +94,19 @@ def Slim_MergeMethodAttr : I32EnumAttr<"MergeMethod",
   let cppNamespace = "::mlir::slim";
 }
 
+def Slim_ReduceKindAttr : I32EnumAttr<"ReduceKind", "a reduction", [
+      I32EnumAttrCase<"sum", 0>,
+      I32EnumAttrCase<"max", 1>,
+      I32EnumAttrCase<"min", 2>,
+      I32EnumAttrCase<"prod", 3>,
+      I32EnumAttrCase<"l1", 4>,
+      I32EnumAttrCase<"l2", 5>,
+      I32EnumAttrCase<"sum_square", 6>,
+      I32EnumAttrCase<"log_sum", 7>,
+      I32EnumAttrCase<"log_sum_exp", 8>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 def Slim_PoolKindAttr : I32EnumAttr<"PoolKind", "a pooling reduction", [
       I32EnumAttrCase<"max", 0>,
       I32EnumAttrCase<"avg", 1>]> {

@@ -5,7 +5,7 @@
 // is reported the same way whether it is found while parsing or while
 // verifying a module built in C++.
 //
-// One file for the 48 ops (over 800 lines): ODS generates their classes
+// One file for the 49 ops (over 800 lines): ODS generates their classes
 // into one SlimOps.cpp.inc, and the shared helpers (broadcasting, shape
 // formatting, the linear and norm checks) serve many ops each.
 //
@@ -985,24 +985,26 @@ OpFoldResult BroadcastOp::fold(FoldAdaptor) {
 // ReduceMeanOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &inferred) {
-  if (failed(staticTensors<ReduceMeanOp>(loc, adaptor.getOperands())))
+/// reduce_mean and reduce: the input's shape without (or with extent 1 at,
+/// under keepdims) the reduced axes.
+template <typename OpTy>
+static LogicalResult inferReduction(std::optional<Location> loc,
+                                    typename OpTy::Adaptor adaptor,
+                                    SmallVectorImpl<Type> &inferred) {
+  if (failed(staticTensors<OpTy>(loc, adaptor.getOperands())))
     return failure();
   RankedTensorType in = tensorType(adaptor.getInput());
   ArrayRef<int64_t> axes = adaptor.getAxes();
   if (axes.empty())
-    return fail<ReduceMeanOp>(loc, "axes must not be empty");
+    return fail<OpTy>(loc, "axes must not be empty");
   SmallVector<bool> reduced(in.getRank(), false);
   for (int64_t a : axes) {
     auto n = normalizeAxis(a, in.getRank());
     if (!n)
-      return fail<ReduceMeanOp>(loc, "axis ", a, " is out of range for input ",
+      return fail<OpTy>(loc, "axis ", a, " is out of range for input ",
                                 in);
     if (reduced[*n])
-      return fail<ReduceMeanOp>(loc, "axis ", *n, " appears twice in axes ",
+      return fail<OpTy>(loc, "axis ", *n, " appears twice in axes ",
                                 formatShape(axes));
     reduced[*n] = true;
   }
@@ -1015,6 +1017,20 @@ LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
   }
   inferred.push_back(RankedTensorType::get(shape, in.getElementType()));
   return success();
+}
+
+LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  return inferReduction<ReduceMeanOp>(loc, adaptor, inferred);
+}
+
+LogicalResult ReduceOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  return inferReduction<ReduceOp>(loc, adaptor, inferred);
 }
 
 //===----------------------------------------------------------------------===//

@@ -853,6 +853,30 @@ def Slim_ReduceMeanOp : Slim_Op<"reduce_mean", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Slim_ReduceOp : Slim_Op<"reduce", [Pure, InferTypeOpAdaptor]> {
+  let summary = "sum, max, min, product or norm over a set of axes";
+  let description = [{
+    ONNX's other reductions (the mean is `slim.reduce_mean`, which
+    `slim-raise` reads for norms): `sum`, `max`, `min`, `prod`, `l1` (Σ|x|),
+    `l2` (sqrt Σx²), `sum_square`, `log_sum` (log Σx) and `log_sum_exp`
+    (computed from the maximum, finite for large x) over `axes`, which
+    follow `slim.reduce_mean`'s rules.
+
+    ```mlir
+    %s = slim.reduce sum %x [1] keepdims = false : tensor<2x8x4xf32>
+    // %s : tensor<2x4xf32>
+    ```
+  }];
+  let arguments = (ins Slim_ReduceKindAttr:$kind, Slim_FloatTensor:$input,
+                       DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind $input $axes (`keepdims` `=` $keepdims^)? attr-dict `:`
+    type($input)
+  }];
+}
+
 def Slim_SliceOp : Slim_Op<"slice", [Pure, InferTypeOpAdaptor]> {
   let summary = "a strided static slice";
   let description = [{

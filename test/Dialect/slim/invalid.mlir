@@ -1089,3 +1089,12 @@ func.func @log_softmax_axis(%x: tensor<2x8xf32>) {
   %y = slim.log_softmax %x {axis = 2} : tensor<2x8xf32>
   return
 }
+
+// -----
+
+// Tests that a reduction names each axis once.
+func.func @reduce_axes(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'slim.reduce' op axis 1 appears twice in axes [1, -1]}}
+  %y = slim.reduce sum %x [1, -1] : tensor<2x8xf32>
+  return
+}

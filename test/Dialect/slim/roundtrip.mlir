@@ -238,6 +238,11 @@ func.func @windows(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>,
   // CHECK: slim.pool2d avg %{{.*}} {count_include_pad, {{.*}}} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
   %a = slim.pool2d avg %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, count_include_pad} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
   // CHECK: slim.log_softmax %{{.*}} {axis = 1 : i64} : tensor<1x4x8x8xf32>
-  %l = slim.log_softmax %a {axis = 1} : tensor<1x4x8x8xf32>
+  %l0 = slim.log_softmax %a {axis = 1} : tensor<1x4x8x8xf32>
+  // CHECK: slim.reduce log_sum_exp %{{.*}} [1] : tensor<1x4x8x8xf32>
+  %r = slim.reduce log_sum_exp %l0 [1] : tensor<1x4x8x8xf32>
+  // CHECK: slim.reduce max %{{.*}} [0, 2] keepdims = false : tensor<1x4x8x8xf32>
+  %r2 = slim.reduce max %l0 [0, 2] keepdims = false : tensor<1x4x8x8xf32>
+  %l = slim.sub %l0, %r : tensor<1x4x8x8xf32>, tensor<1x1x8x8xf32>
   return %p, %c, %m, %l : tensor<1x64x36xf32>, tensor<1x4x4x4xf32>, tensor<1x4x3x3xf32>, tensor<1x4x8x8xf32>
 }
