@@ -125,10 +125,10 @@ LogicalResult Merger::checkBody(ResidualOp res, int64_t layer) {
              << "); merged tokens have no single position";
     if (isa<arith::ConstantOp, LayerNormOp, RmsNormOp, CrmsNormOp, LinearOp, GeluOp,
             SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, ReluOp,
-            CosOp, SinOp, YieldOp>(
+            CosOp, SinOp, LogOp, AbsOp, FloorOp, CeilOp, RoundOp, YieldOp>(
             op))
       continue;
-    if (isa<AddOp, SubOp, MulOp, DivOp, PowOp>(op)) {
+    if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(op)) {
       // Per-token unless an operand brings its own token axis (a constant
       // with more than one row along axis 1 would be position-dependent).
       bool perToken = true;

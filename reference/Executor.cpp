@@ -160,6 +160,11 @@ rt::Unary mlir::slim::unaryKind(Operation *op) {
       .Case<ReluOp>([](auto) { return rt::Unary::Relu; })
       .Case<CosOp>([](auto) { return rt::Unary::Cos; })
       .Case<SinOp>([](auto) { return rt::Unary::Sin; })
+      .Case<LogOp>([](auto) { return rt::Unary::Log; })
+      .Case<AbsOp>([](auto) { return rt::Unary::Abs; })
+      .Case<FloorOp>([](auto) { return rt::Unary::Floor; })
+      .Case<CeilOp>([](auto) { return rt::Unary::Ceil; })
+      .Case<RoundOp>([](auto) { return rt::Unary::Round; })
       .Default([](auto) { return rt::Unary::Neg; });
 }
 
@@ -168,6 +173,8 @@ rt::Binary mlir::slim::binaryKind(Operation *op) {
          : isa<SubOp>(op) ? rt::Binary::Sub
          : isa<MulOp>(op) ? rt::Binary::Mul
          : isa<DivOp>(op) ? rt::Binary::Div
+         : isa<MaxOp>(op) ? rt::Binary::Max
+         : isa<MinOp>(op) ? rt::Binary::Min
                           : rt::Binary::Pow;
 }
 
@@ -519,7 +526,8 @@ LogicalResult Executor::runOp(Operation *op) {
             return success();
           })
           .Case<GeluOp, SiluOp, ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp,
-                NegOp, ReluOp, CosOp, SinOp>([&](Operation *u) {
+                NegOp, ReluOp, CosOp, SinOp, LogOp, AbsOp, FloorOp, CeilOp,
+                RoundOp>([&](Operation *u) {
             rt::unary(unaryKind(u), f32(operand(0)), out.numElements(), f32(out));
             return success();
           })
@@ -539,7 +547,8 @@ LogicalResult Executor::runOp(Operation *op) {
                           l.getAlpha().convertToFloat(), f32(out));
             return success();
           })
-          .Case<AddOp, SubOp, MulOp, DivOp, PowOp>([&](Operation *bop) {
+          .Case<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(
+              [&](Operation *bop) {
             rt::binary(binaryKind(bop), f32(operand(0)), operand(0).shape,
                        f32(operand(1)), operand(1).shape, f32(out), out.shape);
             return success();

@@ -182,6 +182,26 @@ void unary(Unary op, const float *x, int64_t n, float *y) {
     for (int64_t i = 0; i < n; ++i)
       y[i] = std::cos(x[i]);
     break;
+  case Unary::Log:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::log(x[i]);
+    break;
+  case Unary::Abs:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::fabs(x[i]);
+    break;
+  case Unary::Floor:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::floor(x[i]);
+    break;
+  case Unary::Ceil:
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::ceil(x[i]);
+    break;
+  case Unary::Round: // halves to even (the default rounding mode)
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = std::nearbyint(x[i]);
+    break;
   case Unary::Sin:
     for (int64_t i = 0; i < n; ++i)
       y[i] = std::sin(x[i]);
@@ -252,6 +272,8 @@ void binary(Binary op, const float *a, const Shape &as, const float *b,
     case Binary::Div:
       return binaryFlat(a, na, b, nb, y, n, [](float l, float r) { return l / r; });
     case Binary::Pow:
+    case Binary::Max:
+    case Binary::Min:
       break;
     }
   }
@@ -274,6 +296,12 @@ void binary(Binary op, const float *a, const Shape &as, const float *b,
       break;
     case Binary::Pow:
       y[k] = r == 2.0f ? l * l : std::pow(l, r);
+      break;
+    case Binary::Max: // NaN if either is, as arith.maximumf
+      y[k] = l != l || r != r ? l + r : std::max(l, r);
+      break;
+    case Binary::Min:
+      y[k] = l != l || r != r ? l + r : std::min(l, r);
       break;
     }
   });

@@ -273,7 +273,8 @@ void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
           bool interleaved, float *y);
 
 enum class Unary {
-  GeluExact, GeluTanh, Silu, Erf, Tanh, Sqrt, Exp, Sigmoid, Neg, Relu, Cos, Sin
+  GeluExact, GeluTanh, Silu, Erf, Tanh, Sqrt, Exp, Sigmoid, Neg, Relu, Cos, Sin,
+  Log, Abs, Floor, Ceil, Round
 };
 /// y = a + b over n elements (the Halide `add` kernel).
 void addFlat(const float *a, const float *b, int64_t n, float *y);
@@ -290,7 +291,7 @@ inline void applyLinearAct(LinearAct act, float *y, int64_t n) {
           y, n, y);
 }
 
-enum class Binary { Add, Sub, Mul, Div, Pow };
+enum class Binary { Add, Sub, Mul, Div, Pow, Max, Min };
 /// NumPy-broadcasting elementwise op; `ys` is the broadcast shape.
 void binary(Binary op, const float *a, const Shape &as, const float *b,
             const Shape &bs, float *y, const Shape &ys);

@@ -157,8 +157,9 @@ Value reduceMean(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
 
 bool mlir::slim::isGlueOp(Operation *op) {
   return isa<ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, ReluOp, CosOp,
-             SinOp, ClampOp, LeakyReluOp, CastOp, AddOp, SubOp,
-             MulOp, DivOp, PowOp, WhereOp, BroadcastOp, ReduceMeanOp,
+             SinOp, LogOp, AbsOp, FloorOp, CeilOp, RoundOp, ClampOp,
+             LeakyReluOp, CastOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp,
+             MinOp, WhereOp, BroadcastOp, ReduceMeanOp,
              TransposeOp, ReshapeOp, SliceOp, ConcatOp>(op);
 }
 
@@ -318,6 +319,41 @@ FailureOr<std::string> GlueModule::outline(Operation *op) {
           .Case<CosOp>([&](auto) {
             return unary([](OpBuilder &b, Location l, ValueRange a) {
               return b.create<math::CosOp>(l, a[0]);
+            });
+          })
+          .Case<LogOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<math::LogOp>(l, a[0]);
+            });
+          })
+          .Case<AbsOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<math::AbsFOp>(l, a[0]);
+            });
+          })
+          .Case<FloorOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<math::FloorOp>(l, a[0]);
+            });
+          })
+          .Case<CeilOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<math::CeilOp>(l, a[0]);
+            });
+          })
+          .Case<RoundOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<math::RoundEvenOp>(l, a[0]);
+            });
+          })
+          .Case<MaxOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<arith::MaximumFOp>(l, a[0], a[1]);
+            });
+          })
+          .Case<MinOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) {
+              return b.create<arith::MinimumFOp>(l, a[0], a[1]);
             });
           })
           .Case<SinOp>([&](auto) {

@@ -79,6 +79,35 @@ LogicalResult NodeEmitter::emitSigmoid() {
   return setValue(b.create<SigmoidOp>(loc, in(0)));
 }
 
+/// Log, Abs, Floor, Ceil, Round.
+LogicalResult NodeEmitter::emitMathUnary() {
+  Value x = in(0);
+  if (!typeOf(x).getElementType().isF32())
+    return unsupported("only float32 tensors are supported");
+  Operation *r = op == "Log"     ? b.create<LogOp>(loc, x).getOperation()
+                 : op == "Abs"   ? b.create<AbsOp>(loc, x).getOperation()
+                 : op == "Floor" ? b.create<FloorOp>(loc, x).getOperation()
+                 : op == "Ceil"  ? b.create<CeilOp>(loc, x).getOperation()
+                                 : b.create<RoundOp>(loc, x).getOperation();
+  return setValue(r->getResult(0));
+}
+
+/// Max, Min: variadic, broadcasting; one input is the identity.
+LogicalResult NodeEmitter::emitMinMax() {
+  Value acc = in(0);
+  for (int k = 0; k < n.input_size(); ++k)
+    if (!typeOf(in(k)).getElementType().isF32())
+      return unsupported("only float32 tensors are supported");
+  for (int k = 1; k < n.input_size(); ++k) {
+    FailureOr<Operation *> r = op == "Max" ? build<MaxOp>(loc, {acc, in(k)})
+                                           : build<MinOp>(loc, {acc, in(k)});
+    if (failed(r))
+      return failure();
+    acc = (*r)->getResult(0);
+  }
+  return setValue(acc);
+}
+
 /// Neg.
 LogicalResult NodeEmitter::emitNeg() {
   return setValue(b.create<NegOp>(loc, in(0)));

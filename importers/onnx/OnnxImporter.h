@@ -314,6 +314,8 @@ public:
   LogicalResult emitExp();
   LogicalResult emitSigmoid();
   LogicalResult emitNeg();
+  LogicalResult emitMathUnary();
+  LogicalResult emitMinMax();
   LogicalResult emitRelu();
   LogicalResult emitLeakyRelu();
   LogicalResult emitClip();

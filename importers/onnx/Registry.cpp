@@ -22,7 +22,14 @@ std::string mlir::slim::onnx_import::opKey(const onnx::NodeProto &n) {
 
 const llvm::StringMap<OpInfo> &mlir::slim::onnx_import::opRegistry() {
   static const llvm::StringMap<OpInfo> registry = {
+      {"Abs", {nullptr, false, &NodeEmitter::emitMathUnary}},
       {"Add", {&NodeFolder::foldBinary, false, &NodeEmitter::emitArithmetic}},
+      {"Ceil", {nullptr, false, &NodeEmitter::emitMathUnary}},
+      {"Floor", {nullptr, false, &NodeEmitter::emitMathUnary}},
+      {"Log", {nullptr, false, &NodeEmitter::emitMathUnary}},
+      {"Max", {nullptr, false, &NodeEmitter::emitMinMax}},
+      {"Min", {nullptr, false, &NodeEmitter::emitMinMax}},
+      {"Round", {nullptr, false, &NodeEmitter::emitMathUnary}},
       {"And", {&NodeFolder::foldBinary, false, nullptr}},
       {"Cast", {&NodeFolder::foldCast, false, &NodeEmitter::emitCast}},
       {"Concat", {&NodeFolder::foldConcat, false, &NodeEmitter::emitConcat}},

@@ -5,7 +5,7 @@
 // is reported the same way whether it is found while parsing or while
 // verifying a module built in C++.
 //
-// One file for the 49 ops (over 800 lines): ODS generates their classes
+// One file for the 56 ops (over 800 lines): ODS generates their classes
 // into one SlimOps.cpp.inc, and the shared helpers (broadcasting, shape
 // formatting, the linear and norm checks) serve many ops each.
 //
@@ -820,6 +820,8 @@ SLIM_BINARY_INFER(SubOp)
 SLIM_BINARY_INFER(MulOp)
 SLIM_BINARY_INFER(DivOp)
 SLIM_BINARY_INFER(PowOp)
+SLIM_BINARY_INFER(MaxOp)
+SLIM_BINARY_INFER(MinOp)
 #undef SLIM_BINARY_INFER
 
 OpFoldResult AddOp::fold(FoldAdaptor) {

@@ -652,6 +652,11 @@ def Slim_NegOp : Slim_UnaryOp<"neg", "-x">;
 def Slim_ReluOp : Slim_UnaryOp<"relu", "max(x, 0)">;
 def Slim_CosOp : Slim_UnaryOp<"cos", "cos(x)">;
 def Slim_SinOp : Slim_UnaryOp<"sin", "sin(x)">;
+def Slim_LogOp : Slim_UnaryOp<"log", "log(x)">;
+def Slim_AbsOp : Slim_UnaryOp<"abs", "|x|">;
+def Slim_FloorOp : Slim_UnaryOp<"floor", "floor(x)">;
+def Slim_CeilOp : Slim_UnaryOp<"ceil", "ceil(x)">;
+def Slim_RoundOp : Slim_UnaryOp<"round", "x rounded to the nearest integer, halves to even">;
 
 def Slim_SiluMulOp : Slim_Op<"silu_mul", [Pure, SameOperandsAndResultType]> {
   let summary = "elementwise silu(gate) · up (SwiGLU's gate)";
@@ -738,6 +743,8 @@ def Slim_MulOp : Slim_BinaryOp<"mul", "lhs · rhs", [Commutative]> {
 }
 def Slim_DivOp : Slim_BinaryOp<"div", "lhs / rhs">;
 def Slim_PowOp : Slim_BinaryOp<"pow", "lhs ^ rhs">;
+def Slim_MaxOp : Slim_BinaryOp<"max", "max(lhs, rhs) (NaN if either is)", [Commutative]>;
+def Slim_MinOp : Slim_BinaryOp<"min", "min(lhs, rhs) (NaN if either is)", [Commutative]>;
 
 def Slim_WhereOp : Slim_Op<"where", [Pure, InferTypeOpAdaptor]> {
   let summary = "elementwise select with broadcasting";

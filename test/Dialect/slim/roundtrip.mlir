@@ -246,3 +246,24 @@ func.func @windows(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>,
   %l = slim.sub %l0, %r : tensor<1x4x8x8xf32>, tensor<1x1x8x8xf32>
   return %p, %c, %m, %l : tensor<1x64x36xf32>, tensor<1x4x4x4xf32>, tensor<1x4x3x3xf32>, tensor<1x4x8x8xf32>
 }
+
+// Tests that the elementwise math ops of ONNX's Log, Abs, Floor, Ceil,
+// Round, Max and Min print and parse back.
+// CHECK-LABEL: func.func @math
+func.func @math(%x: tensor<2x8xf32>, %y: tensor<8xf32>) -> tensor<2x8xf32> {
+  // CHECK: slim.log %{{.*}} : tensor<2x8xf32>
+  %a = slim.log %x : tensor<2x8xf32>
+  // CHECK: slim.abs
+  %b = slim.abs %a : tensor<2x8xf32>
+  // CHECK: slim.floor
+  %c = slim.floor %b : tensor<2x8xf32>
+  // CHECK: slim.ceil
+  %d = slim.ceil %c : tensor<2x8xf32>
+  // CHECK: slim.round
+  %e = slim.round %d : tensor<2x8xf32>
+  // CHECK: slim.max %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8xf32>
+  %f = slim.max %e, %y : tensor<2x8xf32>, tensor<8xf32>
+  // CHECK: slim.min %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8xf32>
+  %g = slim.min %f, %y : tensor<2x8xf32>, tensor<8xf32>
+  return %g : tensor<2x8xf32>
+}
