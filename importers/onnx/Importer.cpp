@@ -373,6 +373,67 @@ LogicalResult OnnxImporter::checkSupported(const onnx::GraphProto &g) {
   return failure();
 }
 
+/// What ONNX's own shape inference and version converter take for granted
+/// and crash on otherwise (both found by the onnx fuzzer; the checker lets
+/// them through): every graph output is computed by a node or is a graph
+/// input or initializer, and the window attributes Conv's and the pools'
+/// inference divides by (strides, dilations, kernel_shape, group) are
+/// positive. Every problem of the graph is listed at once.
+LogicalResult OnnxImporter::checkBeforeInference(const onnx::GraphProto &g) {
+  static const llvm::StringSet<> windowOps = {
+      "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool"};
+  std::vector<std::string> problems;
+  llvm::StringSet<> defined;
+  for (const auto &in : g.input())
+    defined.insert(in.name());
+  for (const auto &t : g.initializer())
+    defined.insert(t.name());
+  for (const auto &n : g.node())
+    for (const std::string &out : n.output())
+      defined.insert(out);
+  for (const auto &out : g.output())
+    if (!defined.contains(out.name()))
+      problems.push_back("graph output '" + out.name() +
+                         "' is not computed by any node, nor a graph input "
+                         "or initializer");
+  for (const auto &n : g.node()) {
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
+      continue;
+    if (!windowOps.contains(n.op_type()))
+      continue;
+    std::string name = n.op_type() + " '" +
+                       (n.name().empty() ? std::string("(unnamed)") : n.name()) +
+                       "'";
+    auto check = [&](StringRef attr, int64_t least) {
+      auto values = intsAttr(n, attr);
+      if (!values)
+        return;
+      for (int64_t v : *values)
+        if (v < least) {
+          problems.push_back(name + ": " + attr.str() + " must be >= " +
+                             std::to_string(least) + ", not " +
+                             std::to_string(v));
+          return;
+        }
+    };
+    check("strides", 1);
+    check("dilations", 1);
+    check("kernel_shape", 1);
+    check("pads", 0);
+    if (intAttr(n, "group", 1) < 1)
+      problems.push_back(name + ": group must be >= 1, not " +
+                         std::to_string(intAttr(n, "group", 1)));
+  }
+  if (problems.empty())
+    return success();
+  auto diag = error(FileLineColLoc::get(ctx, path, 0, 0));
+  diag << "not a valid ONNX model (" << problems.size() << " problem"
+       << (problems.size() == 1 ? "" : "s") << "): ";
+  for (size_t i = 0; i < problems.size(); ++i)
+    diag << (i ? "; " : "") << problems[i];
+  return failure();
+}
+
 LogicalResult OnnxImporter::readTensor(const onnx::TensorProto &t,
                                        HostTensor &out, Location loc) {
   out.dtype = t.data_type();
@@ -580,8 +641,9 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   if (failed(load(model)))
     return {};
   // Unsupported op types first: they are the bigger obstacle to report.
-  if (failed(checkSupported(model.graph())) || failed(upgradeOpset(model)) ||
-      failed(inferShapes(model)))
+  if (failed(checkSupported(model.graph())) ||
+      failed(checkBeforeInference(model.graph())) ||
+      failed(upgradeOpset(model)) || failed(inferShapes(model)))
     return {};
   const onnx::GraphProto &g = model.graph();
 

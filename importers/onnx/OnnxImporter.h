@@ -136,6 +136,7 @@ public:
   LogicalResult load(onnx::ModelProto &model);
   void adoptRuntimeOps(onnx::ModelProto &model);
   LogicalResult checkSupported(const onnx::GraphProto &g);
+  LogicalResult checkBeforeInference(const onnx::GraphProto &g);
   /// Refuses opsets above 17; upgrades those below 13 to 13 with ONNX's
   /// version converter.
   LogicalResult upgradeOpset(onnx::ModelProto &model);
