@@ -553,6 +553,37 @@ LogicalResult Executor::runOp(Operation *op) {
                        f32(operand(1)), operand(1).shape, f32(out), out.shape);
             return success();
           })
+          .Case<CompareOp>([&](CompareOp c) {
+            const Tensor &l = operand(0), &r = operand(1);
+            auto kind = static_cast<rt::Compare>(c.getKind());
+            uint8_t *y = out.data.data();
+            if (l.dtype == rt::DType::F32)
+              rt::compare(kind, f32(l), l.shape, f32(r), r.shape, y, out.shape);
+            else if (l.dtype == rt::DType::I64)
+              rt::compare(kind, reinterpret_cast<const int64_t *>(l.data.data()),
+                          l.shape,
+                          reinterpret_cast<const int64_t *>(r.data.data()),
+                          r.shape, y, out.shape);
+            else
+              rt::compare(kind, reinterpret_cast<const int32_t *>(l.data.data()),
+                          l.shape,
+                          reinterpret_cast<const int32_t *>(r.data.data()),
+                          r.shape, y, out.shape);
+            return success();
+          })
+          .Case<LogicOp>([&](LogicOp lo) {
+            rt::logic(static_cast<rt::Logic>(lo.getKind()),
+                      operand(0).data.data(), operand(0).shape,
+                      operand(1).data.data(), operand(1).shape,
+                      out.data.data(), out.shape);
+            return success();
+          })
+          .Case<NotOp>([&](NotOp) {
+            const Tensor &x = operand(0);
+            for (size_t k = 0; k < x.data.size(); ++k)
+              out.data[k] = x.data[k] == 0;
+            return success();
+          })
           .Case<WhereOp>([&](WhereOp w) {
             rt::where(operand(0).data.data(), operand(0).shape,
                       f32(operand(1)), operand(1).shape, f32(operand(2)),

@@ -307,6 +307,56 @@ void binary(Binary op, const float *a, const Shape &as, const float *b,
   });
 }
 
+template <typename T>
+void compareImpl(Compare op, const T *a, const Shape &as, const T *b,
+                 const Shape &bs, uint8_t *y, const Shape &ys) {
+  const std::vector<int64_t> strides[2] = {broadcastStrides(as, ys),
+                                           broadcastStrides(bs, ys)};
+  forEachBroadcast(ys, strides, [&](int64_t k, const int64_t *off) {
+    T l = a[off[0]], r = b[off[1]];
+    switch (op) {
+    case Compare::Eq:
+      y[k] = l == r;
+      break;
+    case Compare::Lt:
+      y[k] = l < r;
+      break;
+    case Compare::Le:
+      y[k] = l <= r;
+      break;
+    case Compare::Gt:
+      y[k] = l > r;
+      break;
+    case Compare::Ge:
+      y[k] = l >= r;
+      break;
+    }
+  });
+}
+
+void compare(Compare op, const float *a, const Shape &as, const float *b,
+             const Shape &bs, uint8_t *y, const Shape &ys) {
+  compareImpl(op, a, as, b, bs, y, ys);
+}
+void compare(Compare op, const int64_t *a, const Shape &as, const int64_t *b,
+             const Shape &bs, uint8_t *y, const Shape &ys) {
+  compareImpl(op, a, as, b, bs, y, ys);
+}
+void compare(Compare op, const int32_t *a, const Shape &as, const int32_t *b,
+             const Shape &bs, uint8_t *y, const Shape &ys) {
+  compareImpl(op, a, as, b, bs, y, ys);
+}
+
+void logic(Logic op, const uint8_t *a, const Shape &as, const uint8_t *b,
+           const Shape &bs, uint8_t *y, const Shape &ys) {
+  const std::vector<int64_t> strides[2] = {broadcastStrides(as, ys),
+                                           broadcastStrides(bs, ys)};
+  forEachBroadcast(ys, strides, [&](int64_t k, const int64_t *off) {
+    bool l = a[off[0]] != 0, r = b[off[1]] != 0;
+    y[k] = op == Logic::And ? (l && r) : op == Logic::Or ? (l || r) : (l != r);
+  });
+}
+
 void where(const uint8_t *c, const Shape &cs, const float *a, const Shape &as,
            const float *b, const Shape &bs, float *y, const Shape &ys) {
   const std::vector<int64_t> strides[3] = {broadcastStrides(cs, ys),

@@ -298,6 +298,19 @@ void binary(Binary op, const float *a, const Shape &as, const float *b,
 void where(const uint8_t *c, const Shape &cs, const float *a, const Shape &as,
            const float *b, const Shape &bs, float *y, const Shape &ys);
 
+/// The comparisons of slim.compare, in its CompareKind order; y is 0 / 1.
+enum class Compare { Eq, Lt, Le, Gt, Ge };
+void compare(Compare op, const float *a, const Shape &as, const float *b,
+             const Shape &bs, uint8_t *y, const Shape &ys);
+void compare(Compare op, const int64_t *a, const Shape &as, const int64_t *b,
+             const Shape &bs, uint8_t *y, const Shape &ys);
+void compare(Compare op, const int32_t *a, const Shape &as, const int32_t *b,
+             const Shape &bs, uint8_t *y, const Shape &ys);
+/// The connectives of slim.logic, in its LogicKind order, on 0 / 1 bytes.
+enum class Logic { And, Or, Xor };
+void logic(Logic op, const uint8_t *a, const Shape &as, const uint8_t *b,
+           const Shape &bs, uint8_t *y, const Shape &ys);
+
 /// softmax along `axis` of `shape`.
 void softmax(const float *x, const Shape &shape, int64_t axis, float *y);
 /// log(softmax) along `axis`: x − max − log Σ exp(x − max).

@@ -159,7 +159,8 @@ bool mlir::slim::isGlueOp(Operation *op) {
   return isa<ErfOp, TanhOp, SqrtOp, ExpOp, SigmoidOp, NegOp, ReluOp, CosOp,
              SinOp, LogOp, AbsOp, FloorOp, CeilOp, RoundOp, ClampOp,
              LeakyReluOp, CastOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp,
-             MinOp, WhereOp, BroadcastOp, ReduceMeanOp,
+             MinOp, WhereOp, CompareOp, LogicOp, NotOp, BroadcastOp,
+             ReduceMeanOp,
              TransposeOp, ReshapeOp, SliceOp, ConcatOp>(op);
 }
 
@@ -392,6 +393,44 @@ FailureOr<std::string> GlueModule::outline(Operation *op) {
           .Case<PowOp>([&](auto) {
             return unary([](OpBuilder &b, Location l, ValueRange a) {
               return b.create<math::PowFOp>(l, a[0], a[1]);
+            });
+          })
+          .Case<CompareOp>([&](CompareOp c) {
+            CompareKind kind = c.getKind();
+            return unary([kind](OpBuilder &b, Location l,
+                                ValueRange a) -> Value {
+              if (isa<FloatType>(a[0].getType())) {
+                // Ordered: false when either is NaN, as ONNX.
+                auto pred = kind == CompareKind::eq   ? arith::CmpFPredicate::OEQ
+                            : kind == CompareKind::lt ? arith::CmpFPredicate::OLT
+                            : kind == CompareKind::le ? arith::CmpFPredicate::OLE
+                            : kind == CompareKind::gt ? arith::CmpFPredicate::OGT
+                                                      : arith::CmpFPredicate::OGE;
+                return b.create<arith::CmpFOp>(l, pred, a[0], a[1]);
+              }
+              auto pred = kind == CompareKind::eq   ? arith::CmpIPredicate::eq
+                          : kind == CompareKind::lt ? arith::CmpIPredicate::slt
+                          : kind == CompareKind::le ? arith::CmpIPredicate::sle
+                          : kind == CompareKind::gt ? arith::CmpIPredicate::sgt
+                                                    : arith::CmpIPredicate::sge;
+              return b.create<arith::CmpIOp>(l, pred, a[0], a[1]);
+            });
+          })
+          .Case<LogicOp>([&](LogicOp lo) {
+            LogicKind kind = lo.getKind();
+            return unary([kind](OpBuilder &b, Location l,
+                                ValueRange a) -> Value {
+              if (kind == LogicKind::and_)
+                return b.create<arith::AndIOp>(l, a[0], a[1]);
+              if (kind == LogicKind::or_)
+                return b.create<arith::OrIOp>(l, a[0], a[1]);
+              return b.create<arith::XOrIOp>(l, a[0], a[1]);
+            });
+          })
+          .Case<NotOp>([&](auto) {
+            return unary([](OpBuilder &b, Location l, ValueRange a) -> Value {
+              Value one = b.create<arith::ConstantOp>(l, b.getBoolAttr(true));
+              return b.create<arith::XOrIOp>(l, a[0], one);
             });
           })
           .Case<WhereOp>([&](auto) {

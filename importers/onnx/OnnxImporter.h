@@ -348,6 +348,22 @@ public:
   LogicalResult emitConv();
   LogicalResult emitPool();
   LogicalResult emitBatchNormalization();
+  LogicalResult emitCompare();
+  LogicalResult emitLogic();
+  LogicalResult emitNot();
+  LogicalResult emitCompositeActivation();
+  LogicalResult emitIsInfNaN();
+  LogicalResult emitSumMean();
+  /// A float32 scalar constant named after the node's output and `tag`.
+  Value scalar(float v, StringRef tag);
+
+  /// Builds an op whose result type is inferred; reports a shape error at
+  /// the node.
+  template <typename OpTy>
+  FailureOr<Operation *> build(Location l, ValueRange operands,
+                               ArrayRef<NamedAttribute> attrs = {}) {
+    return im.build<OpTy>(l, operands, attrs);
+  }
   /// A 2-D window's attributes with auto_pad resolved (pads [top, left,
   /// bottom, right]).
   /// A 1-D window (`oneD`, over [N, C, L]) is given as the 2-D one over
@@ -401,11 +417,6 @@ private:
   }
   SmallVector<NamedAttribute, 1> linearSegments(bool bias) {
     return im.linearSegments(bias);
-  }
-  template <typename OpTy>
-  FailureOr<Operation *> build(Location l, ValueRange operands,
-                               ArrayRef<NamedAttribute> attrs = {}) {
-    return im.build<OpTy>(l, operands, attrs);
   }
 };
 

@@ -113,6 +113,22 @@ def Slim_PoolKindAttr : I32EnumAttr<"PoolKind", "a pooling reduction", [
   let cppNamespace = "::mlir::slim";
 }
 
+def Slim_CompareKindAttr : I32EnumAttr<"CompareKind", "a comparison", [
+      I32EnumAttrCase<"eq", 0>,
+      I32EnumAttrCase<"lt", 1>,
+      I32EnumAttrCase<"le", 2>,
+      I32EnumAttrCase<"gt", 3>,
+      I32EnumAttrCase<"ge", 4>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_LogicKindAttr : I32EnumAttr<"LogicKind", "a logical connective", [
+      I32EnumAttrCase<"and_", 0, "and">,
+      I32EnumAttrCase<"or_", 1, "or">,
+      I32EnumAttrCase<"xor_", 2, "xor">]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//
@@ -120,6 +136,8 @@ def Slim_PoolKindAttr : I32EnumAttr<"PoolKind", "a pooling reduction", [
 def Slim_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
 def Slim_IndexTensor : StaticShapeTensorOf<[AnySignlessInteger]>;
 def Slim_BoolTensor : StaticShapeTensorOf<[I1]>;
+// What ONNX compares: float32, or int64 / int32.
+def Slim_NumericTensor : StaticShapeTensorOf<[F32, I64, I32]>;
 def Slim_QWeightTensor : StaticShapeTensorOf<[I8, I<4>]>;
 def Slim_ZeroPointTensor : StaticShapeTensorOf<[I8, I<4>, UI8]>;
 

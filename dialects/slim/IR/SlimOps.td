@@ -765,6 +765,55 @@ def Slim_WhereOp : Slim_Op<"where", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Slim_CompareOp : Slim_Op<"compare", [Pure, InferTypeOpAdaptor]> {
+  let summary = "elementwise comparison with broadcasting";
+  let description = [{
+    `lhs kind rhs` elementwise (`eq`, `lt`, `le`, `gt`, `ge`), the operand
+    shapes broadcast as in ONNX; both operands have the same element type
+    (float32, int64 or int32), the result is boolean. A comparison with NaN
+    is false.
+
+    ```mlir
+    %m = slim.compare lt %x, %zero : tensor<2x8xf32>, tensor<f32>
+    // %m : tensor<2x8xi1>
+    ```
+  }];
+  let arguments = (ins Slim_CompareKindAttr:$kind, Slim_NumericTensor:$lhs,
+                       Slim_NumericTensor:$rhs);
+  let results = (outs Slim_BoolTensor:$result);
+  let assemblyFormat = [{
+    $kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+}
+
+def Slim_LogicOp : Slim_Op<"logic", [Pure, InferTypeOpAdaptor]> {
+  let summary = "elementwise and, or, xor of booleans with broadcasting";
+  let description = [{
+    ```mlir
+    %m = slim.logic and %a, %b : tensor<2x8xi1>, tensor<8xi1>
+    // %m : tensor<2x8xi1>
+    ```
+  }];
+  let arguments = (ins Slim_LogicKindAttr:$kind, Slim_BoolTensor:$lhs,
+                       Slim_BoolTensor:$rhs);
+  let results = (outs Slim_BoolTensor:$result);
+  let assemblyFormat = [{
+    $kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+}
+
+def Slim_NotOp : Slim_Op<"not", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise logical negation";
+  let description = [{
+    ```mlir
+    %n = slim.not %m : tensor<2x8xi1>
+    ```
+  }];
+  let arguments = (ins Slim_BoolTensor:$input);
+  let results = (outs Slim_BoolTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 //===----------------------------------------------------------------------===//
 // Shape and contraction primitives
 //===----------------------------------------------------------------------===//

@@ -1098,3 +1098,21 @@ func.func @reduce_axes(%x: tensor<2x8xf32>) {
   %y = slim.reduce sum %x [1, -1] : tensor<2x8xf32>
   return
 }
+
+// -----
+
+// Tests that a comparison's operands have one element type.
+func.func @compare_mixed(%a: tensor<8xf32>, %b: tensor<8xi64>) {
+  // expected-error @+1 {{'slim.compare' op element types differ: lhs has 'f32', rhs has 'i64'}}
+  %y = slim.compare eq %a, %b : tensor<8xf32>, tensor<8xi64>
+  return
+}
+
+// -----
+
+// Tests that logic operands broadcast together.
+func.func @logic_broadcast(%a: tensor<4xi1>, %b: tensor<8xi1>) {
+  // expected-error @+1 {{'slim.logic' op operand shapes are not broadcast-compatible: lhs [4], rhs [8]}}
+  %y = slim.logic or %a, %b : tensor<4xi1>, tensor<8xi1>
+  return
+}

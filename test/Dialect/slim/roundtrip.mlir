@@ -267,3 +267,19 @@ func.func @math(%x: tensor<2x8xf32>, %y: tensor<8xf32>) -> tensor<2x8xf32> {
   %g = slim.min %f, %y : tensor<2x8xf32>, tensor<8xf32>
   return %g : tensor<2x8xf32>
 }
+
+// Tests that comparisons, logic and negation print and parse; a comparison
+// of int64 tensors gives booleans of the broadcast shape.
+// CHECK-LABEL: func.func @compare_logic
+func.func @compare_logic(%x: tensor<2x8xf32>, %i: tensor<2x1xi64>, %j: tensor<8xi64>) -> tensor<2x8xi1> {
+  %zero = arith.constant dense<0.0> : tensor<f32>
+  // CHECK: slim.compare lt %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<f32>
+  %a = slim.compare lt %x, %zero : tensor<2x8xf32>, tensor<f32>
+  // CHECK: slim.compare eq %{{.*}}, %{{.*}} : tensor<2x1xi64>, tensor<8xi64>
+  %b = slim.compare eq %i, %j : tensor<2x1xi64>, tensor<8xi64>
+  // CHECK: slim.logic xor %{{.*}}, %{{.*}} : tensor<2x8xi1>, tensor<2x8xi1>
+  %c = slim.logic xor %a, %b : tensor<2x8xi1>, tensor<2x8xi1>
+  // CHECK: slim.not %{{.*}} : tensor<2x8xi1>
+  %d = slim.not %c : tensor<2x8xi1>
+  return %d : tensor<2x8xi1>
+}
