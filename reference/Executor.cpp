@@ -628,6 +628,15 @@ LogicalResult Executor::runOp(Operation *op) {
                        sortedAxes(r.getAxes(), x.shape.size()), f32(out));
             return success();
           })
+          .Case<ArgReduceOp>([&](ArgReduceOp a) {
+            const Tensor &x = operand(0);
+            rt::argReduce(a.getKind() == Extremum::max, f32(x), x.shape,
+                          *normalizeAxis(static_cast<int64_t>(a.getAxis()),
+                                         x.shape.size()),
+                          a.getSelectLastIndex(),
+                          reinterpret_cast<int64_t *>(out.data.data()));
+            return success();
+          })
           .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
             const Tensor &x = operand(0);
             // The kernel keeps the reduced axes; the data is the same

@@ -251,6 +251,12 @@ int slim_k_reduce(int32_t kind, const float *x, const int64_t *s,
   return 0;
 }
 
+int slim_k_arg_reduce(int32_t kind, const float *x, const int64_t *s,
+                      int32_t rank, int64_t axis, int32_t last, int64_t *y) {
+  rt::argReduce(kind == 0, x, shape(s, rank), axis, last != 0, y);
+  return 0;
+}
+
 int slim_k_log_softmax(const float *x, const int64_t *s, int32_t rank,
                        int64_t axis, float *y) {
   rt::logSoftmax(x, shape(s, rank), axis, y);

@@ -108,6 +108,9 @@ int slim_k_softmax(const float *x, const int64_t *shape, int32_t rank,
 /* kind: the slim::rt::Reduce enumerator; axes sorted and normalized. */
 int slim_k_reduce(int32_t kind, const float *x, const int64_t *shape,
                   int32_t rank, const int64_t *axes, int32_t naxes, float *y);
+/* kind: 0 max, 1 min (slim::Extremum); y: int64 indices. */
+int slim_k_arg_reduce(int32_t kind, const float *x, const int64_t *shape,
+                      int32_t rank, int64_t axis, int32_t last, int64_t *y);
 int slim_k_log_softmax(const float *x, const int64_t *shape, int32_t rank,
                        int64_t axis, float *y);
 int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,

@@ -379,6 +379,26 @@ struct AxisExtents {
   }
 };
 
+void argReduce(bool max, const float *x, const Shape &shape, int64_t axis,
+               bool last, int64_t *y) {
+  const auto [outer, n, inner] = AxisExtents(shape, axis);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float *row = x + o * n * inner + i;
+      int64_t best = 0;
+      float v = row[0];
+      for (int64_t k = 1; k < n; ++k) {
+        float c = row[k * inner];
+        bool better = max ? (last ? c >= v : c > v) : (last ? c <= v : c < v);
+        if (better || (v != v && c == c)) {
+          v = c;
+          best = k;
+        }
+      }
+      y[o * inner + i] = best;
+    }
+}
+
 void softmax(const float *x, const Shape &shape, int64_t axis, float *y) {
   const auto [outer, n, inner] = AxisExtents(shape, axis);
   // Over the last axis: the vectorized Halide kernel (the loops below are

@@ -306,6 +306,11 @@ void compare(Compare op, const int64_t *a, const Shape &as, const int64_t *b,
              const Shape &bs, uint8_t *y, const Shape &ys);
 void compare(Compare op, const int32_t *a, const Shape &as, const int32_t *b,
              const Shape &bs, uint8_t *y, const Shape &ys);
+/// The index of the largest (`max`) or smallest element along `axis` of x,
+/// the first of equal ones or, with `last`, the last; NaN only when the
+/// whole row is.
+void argReduce(bool max, const float *x, const Shape &shape, int64_t axis,
+               bool last, int64_t *y);
 /// The connectives of slim.logic, in its LogicKind order, on 0 / 1 bytes.
 enum class Logic { And, Or, Xor };
 void logic(Logic op, const uint8_t *a, const Shape &as, const uint8_t *b,

@@ -505,6 +505,14 @@ LogicalResult Compiler::emitStep(const Step &step) {
                     {i32(int(r.getKind())), ptr(x), shp(x), rank(x),
                      shapeArray(axes), i32(int(axes.size())), ptr(result)});
       })
+      .Case<ArgReduceOp>([&](ArgReduceOp a) {
+        Value x = a.getInput();
+        int64_t axis = *normalizeAxis(static_cast<int64_t>(a.getAxis()),
+                                      tensorType(x).getRank());
+        return call("slim_k_arg_reduce",
+                    {i32(int(a.getKind())), ptr(x), shp(x), rank(x), i64(axis),
+                     i32(a.getSelectLastIndex()), ptr(result)});
+      })
       .Case<LogSoftmaxOp>([&](LogSoftmaxOp s) {
         int64_t axis = *normalizeAxis(static_cast<int64_t>(s.getAxis()),
                                       tensorType(result).getRank());

@@ -6,7 +6,7 @@
 // activations ONNX defines as functions of other ops, built from slim's
 // elementwise ops as their ONNX function bodies are: Elu, Selu, Celu,
 // ThresholdedRelu, Shrink, PRelu, Softplus, Softsign, Sign, IsInf, IsNaN,
-// Sum and Mean.
+// Sum and Mean; ArgMax and ArgMin (slim.arg_reduce).
 //
 //===----------------------------------------------------------------------===//
 
@@ -237,4 +237,21 @@ LogicalResult NodeEmitter::emitSumMean() {
   if (c.failed || !acc)
     return failure();
   return setValue(acc);
+}
+
+/// ArgMax, ArgMin of float32 tensors.
+LogicalResult NodeEmitter::emitArgReduce() {
+  Value x = in(0);
+  if (!typeOf(x).getElementType().isF32())
+    return unsupported("only float32 tensors are supported, not ")
+           << typeOf(x).getElementType();
+  return set(build<ArgReduceOp>(
+      loc, {x},
+      {b.getNamedAttr("kind", ExtremumAttr::get(b.getContext(),
+                                                op == "ArgMax" ? Extremum::max
+                                                               : Extremum::min)),
+       b.getNamedAttr("axis", b.getI64IntegerAttr(intAttr(n, "axis", 0))),
+       b.getNamedAttr("keepdims", b.getBoolAttr(intAttr(n, "keepdims", 1))),
+       b.getNamedAttr("select_last_index",
+                      b.getBoolAttr(intAttr(n, "select_last_index", 0)))}));
 }

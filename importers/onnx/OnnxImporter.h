@@ -354,6 +354,7 @@ public:
   LogicalResult emitCompositeActivation();
   LogicalResult emitIsInfNaN();
   LogicalResult emitSumMean();
+  LogicalResult emitArgReduce();
   /// A float32 scalar constant named after the node's output and `tag`.
   Value scalar(float v, StringRef tag);
 

@@ -37,6 +37,8 @@ const llvm::StringMap<OpInfo> &mlir::slim::onnx_import::opRegistry() {
       {"IsNaN", {nullptr, false, &NodeEmitter::emitIsInfNaN}},
       {"Sum", {nullptr, false, &NodeEmitter::emitSumMean}},
       {"Mean", {nullptr, false, &NodeEmitter::emitSumMean}},
+      {"ArgMax", {nullptr, false, &NodeEmitter::emitArgReduce}},
+      {"ArgMin", {nullptr, false, &NodeEmitter::emitArgReduce}},
       {"Add", {&NodeFolder::foldBinary, false, &NodeEmitter::emitArithmetic}},
       {"Ceil", {nullptr, false, &NodeEmitter::emitMathUnary}},
       {"Floor", {nullptr, false, &NodeEmitter::emitMathUnary}},

@@ -113,6 +113,12 @@ def Slim_PoolKindAttr : I32EnumAttr<"PoolKind", "a pooling reduction", [
   let cppNamespace = "::mlir::slim";
 }
 
+def Slim_ExtremumAttr : I32EnumAttr<"Extremum", "the largest or smallest", [
+      I32EnumAttrCase<"max", 0>,
+      I32EnumAttrCase<"min", 1>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 def Slim_CompareKindAttr : I32EnumAttr<"CompareKind", "a comparison", [
       I32EnumAttrCase<"eq", 0>,
       I32EnumAttrCase<"lt", 1>,

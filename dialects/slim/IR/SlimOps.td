@@ -933,6 +933,31 @@ def Slim_ReduceOp : Slim_Op<"reduce", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Slim_ArgReduceOp : Slim_Op<"arg_reduce", [Pure, InferTypeOpAdaptor]> {
+  let summary = "index of the maximum or minimum along an axis";
+  let description = [{
+    ONNX ArgMax / ArgMin: the int64 index of the largest (`max`) or
+    smallest (`min`) element along `axis`, the first of equal ones or, with
+    `select_last_index`, the last; the axis is kept with extent 1 unless
+    `keepdims` is false. A NaN is never selected unless the row holds only
+    NaN.
+
+    ```mlir
+    %i = slim.arg_reduce max %x axis = -1 keepdims = false : tensor<2x8xf32> -> tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins Slim_ExtremumAttr:$kind, Slim_FloatTensor:$input,
+                       I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs StaticShapeTensorOf<[I64]>:$result);
+  let assemblyFormat = [{
+    $kind $input `axis` `=` $axis (`keepdims` `=` $keepdims^)?
+    (`select_last_index` `=` $select_last_index^)? attr-dict `:`
+    type($input) `->` type($result)
+  }];
+}
+
 def Slim_SliceOp : Slim_Op<"slice", [Pure, InferTypeOpAdaptor]> {
   let summary = "a strided static slice";
   let description = [{

@@ -1116,3 +1116,13 @@ func.func @logic_broadcast(%a: tensor<4xi1>, %b: tensor<8xi1>) {
   %y = slim.logic or %a, %b : tensor<4xi1>, tensor<8xi1>
   return
 }
+
+// -----
+
+// Tests that arg_reduce's axis is in range.
+func.func @arg_reduce_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{'slim.arg_reduce' op axis 2 is out of range for input 'tensor<2x8xf32>'}}
+  // expected-error @+1 {{'slim.arg_reduce' op failed to infer returned types}}
+  %y = slim.arg_reduce max %x axis = 2 : tensor<2x8xf32> -> tensor<2x8xi64>
+  return
+}

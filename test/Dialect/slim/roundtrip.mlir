@@ -283,3 +283,14 @@ func.func @compare_logic(%x: tensor<2x8xf32>, %i: tensor<2x1xi64>, %j: tensor<8x
   %d = slim.not %c : tensor<2x8xi1>
   return %d : tensor<2x8xi1>
 }
+
+// Tests that arg_reduce prints and parses, with and without its optional
+// attributes.
+// CHECK-LABEL: func.func @arg_reduce
+func.func @arg_reduce(%x: tensor<2x8xf32>) -> (tensor<2x1xi64>, tensor<8xi64>) {
+  // CHECK: slim.arg_reduce max %{{.*}} axis = 1 : tensor<2x8xf32> -> tensor<2x1xi64>
+  %a = slim.arg_reduce max %x axis = 1 : tensor<2x8xf32> -> tensor<2x1xi64>
+  // CHECK: slim.arg_reduce min %{{.*}} axis = 0 keepdims = false select_last_index = true : tensor<2x8xf32> -> tensor<8xi64>
+  %b = slim.arg_reduce min %x axis = 0 keepdims = false select_last_index = true : tensor<2x8xf32> -> tensor<8xi64>
+  return %a, %b : tensor<2x1xi64>, tensor<8xi64>
+}
