@@ -4,7 +4,9 @@
 # of one group and the transformer's linears W8A8, depthwise convolutions
 # float) next to ONNX Runtime fp32 on the same ONNX file. ROUNDS rounds of
 # `--bench RUNS` each, alternating the three; the medians of the round
-# medians and their ratios, per thread count.
+# medians and their ratios, per thread count. Then the convolution kernels'
+# share of this machine's fp32 peak (bench/peak.cpp, measured in the same
+# run): the fp32 binary's profile at 1 thread, per op kind.
 #
 #   /usr/bin/python3 test/fixtures/make_hybrid.py DIR mobilevit_256   # once
 #   bench/hybrid.sh DIR/mobilevit_256 [RUNS [ROUNDS]]
@@ -29,3 +31,8 @@ for threads in 1 2; do
   awk -v t="$threads" -v s="$S" -v o="$O" -v q="$Q" 'BEGIN {
     printf "threads %d: ONNX Runtime fp32 %.1f ms; Slim fp32 %.1f ms (ORT/Slim %.2fx); Slim int8 %.1f ms (ORT/Slim %.2fx)\n", t, o, s, o / s, q, o / q }'
 done
+peak=$("$root/build/bin/slim-peak" --json | /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)['fp32_gflops_1'])")
+echo "fp32 peak (1 thread, measured now): $peak GFLOP/s; per op kind of the fp32 binary:"
+"$dir/slim" --input image="$dir/image.npy" --output-dir "$dir/out" --threads 1 --bench "$runs" \
+  --profile --peak-gflops "$peak" 2>&1 | sed -n '/^per op kind:/,$p' |
+  grep -E "slim\.(conv2d|im2col|linear|qlinear|pool2d|attention)\b"

@@ -133,7 +133,7 @@ rows = [
     ("compiler: cyclic graph", [S, M("cyclic.onnx"), "-o", "OUT/m"], 2,
      "cyclic.onnx: the ONNX checker rejects the model: Nodes in a graph must be topologically sorted, however input 'b' of node: name: first OpType: Add is not output of any previous nodes."),
     ("compiler: unsupported op", [S, M("two_unsupported.onnx"), "-o", "OUT/m"], 2,
-     "two_unsupported.onnx: 2 unsupported op types: Selu (2x, first 'selu_1'), Softsign (1x, first 'softsign')"),
+     "two_unsupported.onnx: 2 unsupported op types: Hardmax (2x, first 'hardmax_1'), LpNormalization (1x, first 'lpnorm')"),
     ("compiler: shape mismatch inside the graph", [S, M("shape_mismatch.onnx"), "-o", "OUT/m"], 2,
      "shape_mismatch.onnx: ONNX shape inference rejects the model: [ShapeInferenceError] Shape inference error(s): (op_type:Add, node name: bad_add): [ShapeInferenceError] Incompatible dimensions"),
     ("compiler: NaN/Inf weights (warning, compiles)", [S, M("nan_weights.onnx"), "-o", "OUT/m"], 0,

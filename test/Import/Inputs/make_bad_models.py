@@ -22,12 +22,13 @@ def save(name, nodes, inputs, outputs, opset=17, check=True, inits=()):
 x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
 y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
 
-# Two unsupported op types (Selu twice, Softsign once) and a supported one.
+# Two unsupported op types (Hardmax twice, LpNormalization once) and a
+# supported one.
 save("two_unsupported", [
-    helper.make_node("Selu", ["x"], ["a"], name="selu_1"),
+    helper.make_node("Hardmax", ["x"], ["a"], name="hardmax_1"),
     helper.make_node("Add", ["a", "a"], ["b"], name="add"),
-    helper.make_node("Softsign", ["b"], ["c"], name="softsign"),
-    helper.make_node("Selu", ["c"], ["y"], name="selu_2"),
+    helper.make_node("LpNormalization", ["b"], ["c"], name="lpnorm"),
+    helper.make_node("Hardmax", ["c"], ["y"], name="hardmax_2"),
 ], [x], [y])
 
 # A dynamic batch dimension.
