@@ -1,10 +1,9 @@
-//===- Fold.cpp - ONNX nodes evaluated at import time
-//----------------------===//
+//===- Fold.cpp - ONNX nodes evaluated at import time --------------------===//
 //
 // Nodes whose inputs are all known at import time (shape computations,
 // masks, position tables, relative-position indices) are evaluated here on
 // host tensors; the registry (Registry.cpp) says which member folds which
-// op type. Constant and Shape fold whatever their inputs.
+// op type. Constant, Shape and Size fold whatever their inputs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +12,7 @@
 #include "dialects/slim/IR/ShapeUtils.h"
 
 #include <cmath>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::slim;
@@ -105,6 +105,26 @@ LogicalResult NodeFolder::foldShape() {
   t.dtype = onnx::TensorProto::INT64;
   t.i.assign(shape.begin() + start, shape.begin() + end);
   t.shape = {end - start};
+  consts[n.output(0)] = std::move(t);
+  folded = true;
+  return success();
+}
+
+/// Size: the element count of a run-time or known input, whose shape is
+/// static.
+LogicalResult NodeFolder::foldSize() {
+  std::vector<int64_t> shape;
+  if (const HostTensor *c = constant(n.input(0)))
+    shape = c->shape;
+  else {
+    auto s = cast<RankedTensorType>(values[n.input(0)].getType()).getShape();
+    shape.assign(s.begin(), s.end());
+  }
+  HostTensor t;
+  t.dtype = onnx::TensorProto::INT64;
+  t.i = {std::accumulate(shape.begin(), shape.end(), int64_t(1),
+                         std::multiplies<int64_t>())};
+  t.shape = {};
   consts[n.output(0)] = std::move(t);
   folded = true;
   return success();

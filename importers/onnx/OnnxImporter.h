@@ -245,6 +245,7 @@ public:
   LogicalResult run(Fn fn, bool anyInputs);
 
   LogicalResult foldConstant();
+  LogicalResult foldSize();
   LogicalResult foldShape();
   LogicalResult foldBinary();
   LogicalResult foldCumSum();

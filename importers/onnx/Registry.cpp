@@ -110,6 +110,7 @@ const llvm::StringMap<OpInfo> &mlir::slim::onnx_import::opRegistry() {
        {&NodeFolder::foldReshape, false, &NodeEmitter::emitReshapeLike}},
       {"ScatterND", {&NodeFolder::foldScatterND, false, nullptr}},
       {"Shape", {&NodeFolder::foldShape, true, nullptr}},
+      {"Size", {&NodeFolder::foldSize, true, nullptr}},
       {"Sigmoid", {&NodeFolder::foldUnary, false, &NodeEmitter::emitSigmoid}},
       {"Sin", {&NodeFolder::foldUnary, false, &NodeEmitter::emitSin}},
       {"Slice", {&NodeFolder::foldSlice, false, &NodeEmitter::emitSliceLike}},

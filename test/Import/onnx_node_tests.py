@@ -2,7 +2,7 @@
 """ONNX backend node tests (Debian's libonnx-testdata) through Slim.
 
 Usage: onnx_node_tests.py SLIM_IMPORT [NODE_TEST_DIR] [--list] [--import-only]
-                          [--compiled]
+                          [--compiled | --both]
 
 For every node test: import the model (slim-import --no-raise), then run it
 with the reference executor (slim-run, Slim's kernels) on each
@@ -12,7 +12,8 @@ Slim does not support at all is "not applicable" (slim-import lists it as
 unsupported); every other test must pass, except the expected failures
 below, each with its reason. With --compiled, each model is compiled by
 slimc into an executable instead and the executable runs the data sets (the
-generated code: kernel calls and the linalg-lowered glue ops).
+generated code: kernel calls and the linalg-lowered glue ops); with --both,
+each model is imported once and run both ways, one summary per way.
 An expected failure that starts passing is
 reported so the list stays true. Prints "N passed, N failed" and exits 1 on
 any unexpected result. SLIM_IMPORT's directory must also hold slim-run.
@@ -262,94 +263,102 @@ def close(a, b):
     return abs(a - b) <= 1e-7 + 1e-3 * abs(b)
 
 
-def run(tools, path, execute, compiled=False):
-    """(status, message): status is 'pass', 'unsupported' or 'fail'."""
+def run(tools, path, execute, modes=("reference",)):
+    """{mode: (status, message)}: status is 'pass', 'unsupported' or 'fail'.
+    The model is imported and the data sets converted once for all modes."""
     slim_import = tools
     slim_run = os.path.join(os.path.dirname(tools), "slim-run")
     slimc = os.path.join(os.path.dirname(tools), "slimc")
     work = tempfile.mkdtemp(prefix="slim-node-")
+
+    def every(result):
+        return {m: result for m in modes}
+
     try:
         mlir = os.path.join(work, "model.mlir")
         proc = subprocess.run([slim_import, "--no-raise", os.path.join(path, "model.onnx"),
                                "-o", mlir], capture_output=True, text=True)
         err = proc.stderr.strip()
         if "unsupported op type" in err:
-            return "unsupported", err
+            return every(("unsupported", err))
         if proc.returncode:
-            return "fail", err.splitlines()[0] if err else "import: exit %d" % proc.returncode
+            return every(("fail", err.splitlines()[0] if err else "import: exit %d" % proc.returncode))
         if not execute:
-            return "pass", ""
+            return every(("pass", ""))
         text = open(mlir).read()
         signature = text[text.index("func.func @main"):text.index("{\n", text.index("func.func @main"))]
         arrow = signature.index("->") if "->" in signature else len(signature)
         in_names = re.findall(r'slim.name = "([^"]*)"', signature[:arrow])
         out_names = re.findall(r'slim.name = "([^"]*)"', signature[arrow:])
-        runner = [slim_run, mlir]
-        if compiled:
-            exe = os.path.join(work, "model")
-            c = subprocess.run([slimc, mlir, "-o", exe], capture_output=True, text=True)
-            if c.returncode:
-                err = c.stderr.strip().splitlines()
-                return "fail", "slimc: " + ([l for l in err if "error" in l] or err or ["exit %d" % c.returncode])[0]
-            runner = [exe]
+        results, runners = {}, {}
+        for mode in modes:
+            if mode == "compiled":
+                exe = os.path.join(work, "model")
+                c = subprocess.run([slimc, mlir, "-o", exe], capture_output=True, text=True)
+                if c.returncode:
+                    err = c.stderr.strip().splitlines()
+                    results[mode] = ("fail", "slimc: " + ([l for l in err if "error" in l] or err or ["exit %d" % c.returncode])[0])
+                    continue
+                runners[mode] = [exe]
+            else:
+                runners[mode] = [slim_run, mlir]
         data_sets = sorted(d for d in os.listdir(path) if d.startswith("test_data_set_"))
         if not out_names or not data_sets:
-            return "fail", "no outputs or no test data to compare"
+            return every(("fail", "no outputs or no test data to compare"))
         for data_set in data_sets:
             ds = os.path.join(path, data_set)
             n_in = len([f for f in os.listdir(ds) if f.startswith("input_")])
             n_out = len([f for f in os.listdir(ds) if f.startswith("output_")])
             if n_in != len(in_names) or n_out != len(out_names):
-                return "fail", "%d/%d inputs/outputs in the data, %d/%d in the model" % (
-                    n_in, n_out, len(in_names), len(out_names))
+                return every(("fail", "%d/%d inputs/outputs in the data, %d/%d in the model" % (
+                    n_in, n_out, len(in_names), len(out_names))))
             args = []
             for k, name in enumerate(in_names):
                 npy = os.path.join(work, "in%d.npy" % k)
                 conv = subprocess.run([slim_import, "--tensor-to-npy", os.path.join(ds, "input_%d.pb" % k),
                                        "-o", npy], capture_output=True, text=True)
                 if conv.returncode:
-                    return "fail", "input %d: %s" % (k, conv.stderr.strip())
+                    return every(("fail", "input %d: %s" % (k, conv.stderr.strip())))
                 args += ["--input", "%s=%s" % (name, npy)]
-            out_dir = os.path.join(work, "out")
-            os.makedirs(out_dir, exist_ok=True)
-            r = subprocess.run(runner + ["--output-dir", out_dir] + args,
-                               capture_output=True, text=True)
-            if r.returncode:
-                return "fail", "run: " + (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[0]
-            for k, name in enumerate(out_names):
+            wants = []
+            for k in range(len(out_names)):
                 want = os.path.join(work, "want%d.npy" % k)
                 conv = subprocess.run([slim_import, "--tensor-to-npy", os.path.join(ds, "output_%d.pb" % k),
                                        "-o", want], capture_output=True, text=True)
                 if conv.returncode:
-                    return "fail", "output %d: %s" % (k, conv.stderr.strip())
-                ws, wv = read_npy(want)
-                gs, gv = read_npy(os.path.join(out_dir, name + ".npy"))
-                if ws != gs or len(wv) != len(gv):
-                    return "fail", "output '%s': shape (%s), expected (%s)" % (name, gs, ws)
-                bad = [i for i, (a, b) in enumerate(zip(gv, wv)) if not close(a, b)]
-                if bad:
-                    i = bad[0]
-                    return "fail", "output '%s': %d of %d values differ, first at %d: %r vs %r" % (
-                        name, len(bad), len(wv), i, gv[i], wv[i])
-        return "pass", ""
+                    return every(("fail", "output %d: %s" % (k, conv.stderr.strip())))
+                wants.append(read_npy(want))
+            for mode, runner in runners.items():
+                if mode in results:
+                    continue
+                out_dir = os.path.join(work, "out-" + mode)
+                os.makedirs(out_dir, exist_ok=True)
+                r = subprocess.run(runner + ["--output-dir", out_dir] + args,
+                                   capture_output=True, text=True)
+                if r.returncode:
+                    results[mode] = ("fail", "run: " + (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[0])
+                    continue
+                for name, (ws, wv) in zip(out_names, wants):
+                    gs, gv = read_npy(os.path.join(out_dir, name + ".npy"))
+                    if ws != gs or len(wv) != len(gv):
+                        results[mode] = ("fail", "output '%s': shape (%s), expected (%s)" % (name, gs, ws))
+                        break
+                    bad = [i for i, (a, b) in enumerate(zip(gv, wv)) if not close(a, b)]
+                    if bad:
+                        i = bad[0]
+                        results[mode] = ("fail", "output '%s': %d of %d values differ, first at %d: %r vs %r" % (
+                            name, len(bad), len(wv), i, gv[i], wv[i]))
+                        break
+        return {m: results.get(m, ("pass", "")) for m in modes}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    slim_import = args[0]
-    root = args[1] if len(args) > 1 else "/usr/share/libonnx-testdata/data/node"
-    tests = sorted(d for d in os.listdir(root)
-                   if os.path.exists(os.path.join(root, d, "model.onnx")))
-    execute = "--import-only" not in sys.argv
-    compiled = "--compiled" in sys.argv
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(zip(tests, pool.map(
-            lambda t: run(slim_import, os.path.join(root, t), execute, compiled), tests)))
+def report(tests, results, mode, execute):
+    """Prints one mode's summary; returns the number of unexpected results."""
     passed, xfailed, not_applicable, failures, unexpected_passes = [], [], [], [], []
     for t in tests:
-        status, err = results[t]
+        status, err = results[t][mode]
         if status == "unsupported":
             not_applicable.append(t)
         elif status == "pass":
@@ -361,9 +370,8 @@ def main():
     if "--list" in sys.argv:
         for t, err in failures:
             print("FAIL %s: %s" % (t, err))
-    print("ONNX node tests: %d in %s" % (len(tests), root))
     print("  %s: %d, expected failures: %d, op not supported: %d"
-          % ("compiled and ran within tolerance" if compiled
+          % ("compiled and ran within tolerance" if mode == "compiled"
              else "imported and ran within tolerance" if execute else "imported",
              len(passed), len(xfailed), len(not_applicable)))
     for t, err in failures:
@@ -371,7 +379,24 @@ def main():
     for t in unexpected_passes:
         print("  now passes, remove from EXPECTED_FAILURES: %s" % t)
     print("%d passed, %d failed" % (len(passed), len(failures) + len(unexpected_passes)))
-    return 1 if failures or unexpected_passes else 0
+    return len(failures) + len(unexpected_passes)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    slim_import = args[0]
+    root = args[1] if len(args) > 1 else "/usr/share/libonnx-testdata/data/node"
+    tests = sorted(d for d in os.listdir(root)
+                   if os.path.exists(os.path.join(root, d, "model.onnx")))
+    execute = "--import-only" not in sys.argv
+    modes = (("reference", "compiled") if "--both" in sys.argv
+             else ("compiled",) if "--compiled" in sys.argv else ("reference",))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(zip(tests, pool.map(
+            lambda t: run(slim_import, os.path.join(root, t), execute, modes), tests)))
+    print("ONNX node tests: %d in %s" % (len(tests), root))
+    bad = sum(report(tests, results, mode, execute) for mode in modes)
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
