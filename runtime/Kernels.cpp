@@ -379,28 +379,45 @@ struct AxisExtents {
   }
 };
 
+/// Calls fn(in, out) for each of the outer × inner lanes along the axis:
+/// `in` is the offset of the lane's first element (its n elements are
+/// `inner` apart), `out` the lane's index in a result without the axis.
+template <typename Fn> void forEachLane(const AxisExtents &e, Fn fn) {
+  for (int64_t o = 0; o < e.outer; ++o)
+    for (int64_t i = 0; i < e.inner; ++i)
+      fn(o * e.n * e.inner + i, o * e.inner + i);
+}
+
+/// The largest of a lane's n elements, `inner` apart.
+float laneMax(const float *x, int64_t n, int64_t inner) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j)
+    mx = std::max(mx, x[j * inner]);
+  return mx;
+}
+
 void argReduce(bool max, const float *x, const Shape &shape, int64_t axis,
                bool last, int64_t *y) {
-  const auto [outer, n, inner] = AxisExtents(shape, axis);
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      const float *row = x + o * n * inner + i;
-      int64_t best = 0;
-      float v = row[0];
-      for (int64_t k = 1; k < n; ++k) {
-        float c = row[k * inner];
-        bool better = max ? (last ? c >= v : c > v) : (last ? c <= v : c < v);
-        if (better || (v != v && c == c)) {
-          v = c;
-          best = k;
-        }
+  const AxisExtents e(shape, axis);
+  forEachLane(e, [&](int64_t in, int64_t out) {
+    const float *row = x + in;
+    int64_t best = 0;
+    float v = row[0];
+    for (int64_t k = 1; k < e.n; ++k) {
+      float c = row[k * e.inner];
+      bool better = max ? (last ? c >= v : c > v) : (last ? c <= v : c < v);
+      if (better || (v != v && c == c)) {
+        v = c;
+        best = k;
       }
-      y[o * inner + i] = best;
     }
+    y[out] = best;
+  });
 }
 
 void softmax(const float *x, const Shape &shape, int64_t axis, float *y) {
-  const auto [outer, n, inner] = AxisExtents(shape, axis);
+  const AxisExtents e(shape, axis);
+  const int64_t outer = e.outer, n = e.n, inner = e.inner;
   // Over the last axis: the vectorized Halide kernel (the loops below are
   // for other axes, and for a buffer Halide refuses).
   if (inner == 1 && n > 0 && outer > 0 && n * outer < (int64_t(1) << 31)) {
@@ -409,39 +426,34 @@ void softmax(const float *x, const Shape &shape, int64_t axis, float *y) {
       return;
     (void)takeHalideError();
   }
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      const float *xv = x + o * n * inner + i;
-      float *yv = y + o * n * inner + i;
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < n; ++j)
-        mx = std::max(mx, xv[j * inner]);
-      float sum = 0.0f;
-      for (int64_t j = 0; j < n; ++j) {
-        yv[j * inner] = std::exp(xv[j * inner] - mx);
-        sum += yv[j * inner];
-      }
-      for (int64_t j = 0; j < n; ++j)
-        yv[j * inner] /= sum;
+  forEachLane(e, [&](int64_t in, int64_t) {
+    const float *xv = x + in;
+    float *yv = y + in;
+    const float mx = laneMax(xv, n, inner);
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n; ++j) {
+      yv[j * inner] = std::exp(xv[j * inner] - mx);
+      sum += yv[j * inner];
     }
+    for (int64_t j = 0; j < n; ++j)
+      yv[j * inner] /= sum;
+  });
 }
 
 void logSoftmax(const float *x, const Shape &shape, int64_t axis, float *y) {
-  const auto [outer, n, inner] = AxisExtents(shape, axis);
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      const float *xv = x + o * n * inner + i;
-      float *yv = y + o * n * inner + i;
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < n; ++j)
-        mx = std::max(mx, xv[j * inner]);
-      double sum = 0.0;
-      for (int64_t j = 0; j < n; ++j)
-        sum += std::exp(double(xv[j * inner] - mx));
-      const float lse = float(std::log(sum));
-      for (int64_t j = 0; j < n; ++j)
-        yv[j * inner] = (xv[j * inner] - mx) - lse;
-    }
+  const AxisExtents e(shape, axis);
+  const int64_t n = e.n, inner = e.inner;
+  forEachLane(e, [&](int64_t in, int64_t) {
+    const float *xv = x + in;
+    float *yv = y + in;
+    const float mx = laneMax(xv, n, inner);
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; ++j)
+      sum += std::exp(double(xv[j * inner] - mx));
+    const float lse = float(std::log(sum));
+    for (int64_t j = 0; j < n; ++j)
+      yv[j * inner] = (xv[j * inner] - mx) - lse;
+  });
 }
 
 void reduceMean(const float *x, const Shape &shape,

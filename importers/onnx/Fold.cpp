@@ -87,15 +87,16 @@ LogicalResult NodeFolder::foldConstant() {
 }
 
 /// Shape.
-LogicalResult NodeFolder::foldShape() {
-  // The input may be a run-time value: its shape is static.
-  std::vector<int64_t> shape;
+/// The static shape of input 0, a known or a run-time value.
+std::vector<int64_t> NodeFolder::inputShape() {
   if (const HostTensor *c = constant(n.input(0)))
-    shape = c->shape;
-  else {
-    auto s = cast<RankedTensorType>(values[n.input(0)].getType()).getShape();
-    shape.assign(s.begin(), s.end());
-  }
+    return c->shape;
+  auto s = cast<RankedTensorType>(values[n.input(0)].getType()).getShape();
+  return std::vector<int64_t>(s.begin(), s.end());
+}
+
+LogicalResult NodeFolder::foldShape() {
+  std::vector<int64_t> shape = inputShape();
   int64_t rank = shape.size();
   int64_t start = normAxis(intAttr(n, "start", 0), rank);
   int64_t end = normAxis(intAttr(n, "end", rank), rank);
@@ -113,13 +114,7 @@ LogicalResult NodeFolder::foldShape() {
 /// Size: the element count of a run-time or known input, whose shape is
 /// static.
 LogicalResult NodeFolder::foldSize() {
-  std::vector<int64_t> shape;
-  if (const HostTensor *c = constant(n.input(0)))
-    shape = c->shape;
-  else {
-    auto s = cast<RankedTensorType>(values[n.input(0)].getType()).getShape();
-    shape.assign(s.begin(), s.end());
-  }
+  std::vector<int64_t> shape = inputShape();
   HostTensor t;
   t.dtype = onnx::TensorProto::INT64;
   t.i = {std::accumulate(shape.begin(), shape.end(), int64_t(1),

@@ -246,6 +246,7 @@ public:
 
   LogicalResult foldConstant();
   LogicalResult foldSize();
+  std::vector<int64_t> inputShape();
   LogicalResult foldShape();
   LogicalResult foldBinary();
   LogicalResult foldCumSum();
