@@ -45,9 +45,7 @@ bool isConstant(Value v) { return v && v.getDefiningOp<arith::ConstantOp>(); }
 /// An int8 qlinear the fused kernels run: constant per-channel int8
 /// weights, dynamic or static activations.
 bool isPlainInt8QLinear(QLinearOp q) {
-  return q && q.getWeight().getType().getElementType().isInteger(8) &&
-         q.getAct() != QuantActivation::none && q.getGroupSize() == 0 &&
-         !q.getZeroPoints() && isConstant(q.getWeight());
+  return q && q.isPerChannelInt8() && isConstant(q.getWeight());
 }
 
 struct SlimFuseKernelsPass
@@ -150,14 +148,7 @@ struct SlimFuseKernelsPass
     Operation *norm = q.getInput().getDefiningOp();
     if (!isa_and_nonnull<LayerNormOp, RmsNormOp>(norm))
       return;
-    SmallVector<QLinearOp> group{q};
-    if (q.getGroup()) {
-      Operation *next = q->getNextNode();
-      for (int64_t k = 1; k < int64_t(*q.getGroup()); ++k) {
-        group.push_back(cast<QLinearOp>(next));
-        next = next->getNextNode();
-      }
-    }
+    SmallVector<QLinearOp, 3> group = q.getGroupMembers();
     auto type = cast<RankedTensorType>(norm->getOperand(0).getType());
     int64_t from = type.getRank() - 1, width = 1;
     if (auto ln = dyn_cast<LayerNormOp>(norm))
@@ -189,6 +180,9 @@ struct SlimFuseKernelsPass
                    ArrayRef<int64_t>{in})
         return;
     for (QLinearOp member : group) {
+      // The norm's location goes with it (the profile names both).
+      member->setLoc(FusedLoc::get(&getContext(),
+                                   {member->getLoc(), norm->getLoc()}));
       member.getInputMutable().assign(norm->getOperand(0));
       member.getNormScaleMutable().assign(scale);
       if (bias)

@@ -56,7 +56,12 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
       attention, else mlp) and `layer`.
 
     A pattern that almost matches is reported with a remark naming the op,
-    the layer and the part that failed, and is left as it was.
+    the layer and the part that failed, and is left as it was: a softmax
+    not raised into attention, and a norm-like mean left unraised, with the
+    reason the norm patterns gave. The local rewrites (linears, norms,
+    activations, transposes sunk into sums) are rewrite patterns
+    (`passes/RaisePatterns.cpp`) that give their reasons through
+    `notifyMatchFailure`.
 
     Before:
     ```mlir

@@ -5,6 +5,7 @@
 
 #include "dialects/slim/IR/SlimOps.h"
 
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/raw_ostream.h"
@@ -49,6 +50,23 @@ struct Why {
 /// slim.attention (passes/RaiseAttention.cpp); on failure `why` says which
 /// part did not match.
 LogicalResult raiseAttention(SoftmaxOp softmax, Why &why);
+
+/// The local rewrites of slim-raise (RaisePatterns.cpp). Linear layers:
+/// matmul by a constant, its bias add, Gemm-style reshapes around it
+/// (`unnamedWeights` numbers the weights no node scope names).
+void populateLinearPatterns(RewritePatternSet &patterns,
+                            int64_t &unnamedWeights);
+/// LayerNorm and RMSNorm written out, with their gain and bias; an RMSNorm
+/// of x - mean(x) as x's LayerNorm.
+void populateNormPatterns(RewritePatternSet &patterns);
+/// SiLU and both GELU forms.
+void populateActivationPatterns(RewritePatternSet &patterns);
+/// transpose(a + b) -> transpose(a) + transpose(b) for layout summands.
+void populateSinkTransposePatterns(RewritePatternSet &patterns);
+
+/// The reason the norm patterns give for a mul that multiplies by no
+/// reciprocal: not a norm candidate at all, so not worth a remark.
+inline constexpr const char *kNotANormCandidate = "no factor is a reciprocal 1 / d";
 
 /// transpose[1,0,2](linear(transpose[1,0,2](x))) -> linear(x), and the same
 /// through row-preserving reshapes: sequence-first models (PyTorch's

@@ -456,9 +456,7 @@ LogicalResult Executor::runOp(Operation *op) {
                 return kernelError();
               return success();
             }
-            if (q.getAct() == QuantActivation::none ||
-                q.getGroupSize() != 0 || q.getZeroPoints() ||
-                !q.getWeight().getType().getElementType().isInteger(8))
+            if (!q.isPerChannelInt8())
               return q.emitError("the reference executor runs int8 qlinear "
                                  "with per-channel weights and act = dynamic "
                                  "or static, and int4 group-wise with act = "

@@ -155,6 +155,16 @@ SmallVector<int64_t> shapeOf(Value v) {
 
 /// "slim.linear /h.0/attn/c_attn/Gemm": the op and, when the model came
 /// from ONNX, the node it was made from.
+/// The node name a location carries ("" when none); of a fused location
+/// (an op and what slim-fuse-kernels folded into it), the first one's.
+static std::string locName(Location l) {
+  if (auto n = dyn_cast<NameLoc>(l))
+    return n.getName().str();
+  if (auto f = dyn_cast<FusedLoc>(l); f && !f.getLocations().empty())
+    return locName(f.getLocations().front());
+  return "";
+}
+
 std::string profileName(const Step &step) {
   // Step functions' ops are told apart by their entry point.
   std::string prefix;
@@ -166,9 +176,8 @@ std::string profileName(const Step &step) {
     return prefix + "slim.residual add, layer " +
            std::to_string(res.getLayer()) + " " +
            stringifyResidualKind(res.getKind()).str();
-  Location l = step.op->getLoc();
-  if (auto n = dyn_cast<NameLoc>(l))
-    name += " " + n.getName().str();
+  if (std::string n = locName(step.op->getLoc()); !n.empty())
+    name += " " + n;
   return name;
 }
 
@@ -299,9 +308,7 @@ LogicalResult Compiler::emitStep(const Step &step) {
                        opt(q.getBias()), i64(w[0]), i32(int(linearAct(q))),
                        ptr(result)});
         }
-        if (q.getAct() == QuantActivation::none || q.getGroupSize() != 0 ||
-            q.getZeroPoints() ||
-            !q.getWeight().getType().getElementType().isInteger(8))
+        if (!q.isPerChannelInt8())
           return q.emitError("codegen supports int8 qlinear with per-channel "
                              "weights and act = dynamic or static only");
         if (!q.getWeight().getDefiningOp<arith::ConstantOp>())
@@ -335,8 +342,8 @@ LogicalResult Compiler::emitStep(const Step &step) {
                            i32(int(linearAct(p))), ptr(p.getResult())});
               if (i > 0) {
                 out.opFlops.back() += stepFlops({p});
-                if (auto n = dyn_cast<NameLoc>(p.getLoc()))
-                  names += " + " + n.getName().str();
+                if (std::string n = locName(p.getLoc()); !n.empty())
+                  names += " + " + n;
               }
               continue;
             }
@@ -348,8 +355,14 @@ LogicalResult Compiler::emitStep(const Step &step) {
             args.append({i32(ln ? 2 : 1), ptr(q.getNormScale()),
                          opt(q.getNormBias()),
                          f32(q.getNormEps()->convertToFloat())});
+            // The norm's node name: the last of the fused location.
+            std::string normName;
+            if (auto f = dyn_cast<FusedLoc>(q.getLoc());
+                f && f.getLocations().size() > 1)
+              normName = locName(f.getLocations().back());
             names += std::string(" (after slim.") +
-                     (ln ? "layer_norm" : "rms_norm") + ")";
+                     (ln ? "layer_norm" : "rms_norm") +
+                     (normName.empty() ? "" : " " + normName) + ")";
           } else {
             args.append({i32(0), nullPtr(), nullPtr(), f32(0.0f)});
           }

@@ -76,14 +76,9 @@ void Compiler::collectGroups() {
     auto first = dyn_cast<QLinearOp>(step.op);
     if (step.residualAdd || !first || !first.getGroup())
       continue;
-    // The verifier has checked that the next group - 1 ops are its members.
-    SmallVector<QLinearOp, 3> group{first};
-    for (Operation *next = first->getNextNode();
-         int64_t(group.size()) < int64_t(*first.getGroup());
-         next = next->getNextNode()) {
-      group.push_back(cast<QLinearOp>(next));
-      sharedFrom[next] = int64_t(k);
-    }
+    SmallVector<QLinearOp, 3> group = first.getGroupMembers();
+    for (QLinearOp member : ArrayRef(group).drop_front())
+      sharedFrom[member] = int64_t(k);
     sharedQLinears[first] = group;
   }
 }

@@ -315,7 +315,7 @@ func.func @not_a_norm(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %two = arith.constant dense<2.0> : tensor<f32>
   %eps = arith.constant dense<1.0e-6> : tensor<f32>
   %sq = slim.pow %x, %two : tensor<2x8xf32>, tensor<f32>
-  // expected-remark @+1 {{slim-raise: reduce_mean left unraised (not part of a recognized layer_norm or rms_norm pattern)}}
+  // expected-remark @+1 {{slim-raise: reduce_mean left unraised (not part of a recognized layer_norm or rms_norm pattern: the epsilon is not added to a mean over one axis (keepdims))}}
   %v = slim.reduce_mean %sq [0, 1] : tensor<2x8xf32>
   %ve = slim.add %v, %eps : tensor<1x1xf32>, tensor<f32>
   %s = slim.sqrt %ve : tensor<1x1xf32>

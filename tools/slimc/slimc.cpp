@@ -14,6 +14,7 @@
 #include "Report.h"
 #include "SlimcPaths.h"
 
+#include "codegen/llvm/Link.h"
 #include "codegen/llvm/ModelCompiler.h"
 #include "codegen/llvm/ModelSource.h"
 #include "dialects/slim/IR/SlimDialect.h"
@@ -42,7 +43,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 
@@ -450,55 +450,32 @@ int run(int argc, char **argv) {
   std::string linked = path("linked");
   {
     Stage stage("link");
-    std::vector<std::string> args = {SLIMC_CXX, "-fuse-ld=lld", "-O2",
-                                     "-I" SLIMC_SOURCE_DIR, "-x", "c",
-                                     descPath, "-x", "none", objPath};
     // The runtime libraries: the plain ones, or their ThreadSanitizer
     // builds (the first of SLIMC_LINK_LIBS is the runtime, the rest the
     // Halide kernels).
-    SmallVector<std::string> libs;
+    mlir::slim::RuntimeLibraries libs;
+    libs.cxx = SLIMC_CXX;
+    libs.includeDir = SLIMC_SOURCE_DIR;
+    libs.mainLib = SLIMC_MAIN_LIB;
+    libs.apiLib = SLIMC_API_LIB;
     for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
-      libs.push_back(lib.str());
-    std::string apiLib = SLIMC_API_LIB, mainLib = SLIMC_MAIN_LIB;
+      libs.libs.push_back(lib.str());
+    libs.sanitize = SLIMC_SANITIZE;
 #ifdef SLIMC_TSAN_RUNTIME_LIB
     if (tsan) {
-      libs.front() = SLIMC_TSAN_RUNTIME_LIB;
-      apiLib = SLIMC_TSAN_API_LIB;
-      mainLib = SLIMC_TSAN_MAIN_LIB;
+      libs.libs.front() = SLIMC_TSAN_RUNTIME_LIB;
+      libs.apiLib = SLIMC_TSAN_API_LIB;
+      libs.mainLib = SLIMC_TSAN_MAIN_LIB;
+      libs.tsan = true;
     }
 #endif
-    if (emit == Emit::Lib) {
-      // Export the C API (all of libslim_api) and nothing of the runtime
-      // and kernel libraries.
-      std::string hidden;
-      for (StringRef lib : libs)
-        hidden += (hidden.empty() ? "" : ":") + sys::path::filename(lib).str();
-      args.insert(args.begin() + 1,
-                  {"-shared", "-fPIC", "-Wl,--exclude-libs," + hidden});
-      args.insert(args.end(),
-                  {"-Wl,--whole-archive", apiLib, "-Wl,--no-whole-archive"});
-    } else {
-      args.push_back(mainLib);
-    }
-    args.insert(args.end(), libs.begin(), libs.end());
-    for (const char *sys : {"-lpthread", "-ldl", "-lm"})
-      args.push_back(sys);
-    // A sanitizer build's runtime needs the sanitizer's runtime too.
-    if (StringRef(SLIMC_SANITIZE).size())
-      args.push_back("-fsanitize=" SLIMC_SANITIZE);
-    if (tsan)
-      args.push_back("-fsanitize=thread");
-    args.push_back("-o");
-    args.push_back(linked);
-    std::vector<StringRef> refs(args.begin(), args.end());
-    std::string err;
-    std::optional<StringRef> redirects[] = {std::nullopt, std::nullopt,
-                                            std::nullopt};
-    int rc = sys::ExecuteAndWait(args[0], refs, std::nullopt, redirects, 0, 0,
-                                 &err);
-    if (rc != 0)
-      return fail("linking failed (" + (err.empty() ? "exit " + std::to_string(rc) : err) +
-                  "): " + join(args, " "));
+    std::string err = mlir::slim::linkModel(
+        libs,
+        emit == Emit::Lib ? mlir::slim::LinkKind::SharedLibrary
+                          : mlir::slim::LinkKind::Executable,
+        descPath, objPath, linked);
+    if (!err.empty())
+      return fail(err);
   }
 
   // Install the outputs, each by rename.

@@ -276,9 +276,7 @@ static LogicalResult verifyQLinearFusion(QLinearOp op) {
   if (failed(verifyResidualOperand(op)))
     return failure();
   bool fused = op.getNorm() || op.getResidual() || op.getGroup();
-  if (fused && (!op.getWeight().getType().getElementType().isInteger(8) ||
-                op.getGroupSize() != 0 || op.getZeroPoints() ||
-                op.getAct() == QuantActivation::none))
+  if (fused && !op.isPerChannelInt8())
     return op.emitOpError("norm, residual and group need int8 per-channel "
                           "weights and act = dynamic or static");
   int64_t in = op.getWeight().getType().getShape()[1];
@@ -306,14 +304,29 @@ static LogicalResult verifyQLinearFusion(QLinearOp op) {
         q.getNormScale() != op.getNormScale() ||
         q.getNormBias() != op.getNormBias() ||
         q.getNormEps() != op.getNormEps() || q.getGroup() || q.getResidual() ||
-        q.getGroupSize() != 0 || q.getZeroPoints() ||
-        !q.getWeight().getType().getElementType().isInteger(8))
+        !q.isPerChannelInt8())
       return op.emitOpError("group = ")
              << n << ": op " << k
              << " after this one must be an int8 qlinear of the same input, "
                 "act, act_scale and norm, without residual or group";
   }
   return success();
+}
+
+bool QLinearOp::isPerChannelInt8() {
+  return getWeight().getType().getElementType().isInteger(8) &&
+         getGroupSize() == 0 && !getZeroPoints() &&
+         getAct() != QuantActivation::none;
+}
+
+SmallVector<QLinearOp, 3> QLinearOp::getGroupMembers() {
+  SmallVector<QLinearOp, 3> members{*this};
+  Operation *next = getOperation();
+  for (int64_t k = 1; k < int64_t(getGroup().value_or(1)); ++k) {
+    next = next->getNextNode();
+    members.push_back(cast<QLinearOp>(next));
+  }
+  return members;
 }
 
 LogicalResult QLinearOp::verify() {

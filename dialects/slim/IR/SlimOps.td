@@ -299,6 +299,15 @@ def Slim_QLinearOp : Slim_Op<"qlinear", [
     `act` `=` $act (`epilogue` `=` $epilogue^)? attr-dict `:` type($input)
     `,` type($weight) `,` type($scales)
   }];
+  let extraClassDeclaration = [{
+    /// Whether the weights are int8 per output channel (no groups, no zero
+    /// points) with act = dynamic or static: what the norm, residual and
+    /// group fusions and the int8 kernels take.
+    bool isPerChannelInt8();
+    /// This op and, when it opens a group (`group = n`), the n - 1 qlinears
+    /// after it that share its quantized input (the verifier checks them).
+    SmallVector<QLinearOp, 3> getGroupMembers();
+  }];
   let hasVerifier = 1;
 }
 
