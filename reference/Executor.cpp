@@ -626,6 +626,24 @@ LogicalResult Executor::runOp(Operation *op) {
                        sortedAxes(r.getAxes(), x.shape.size()), f32(out));
             return success();
           })
+          .Case<PadOp>([&](PadOp p) {
+            const Tensor &x = operand(0);
+            auto mode = static_cast<rt::PadMode>(p.getMode());
+            std::vector<int64_t> pads(p.getPads().begin(), p.getPads().end());
+            float value = p.getValue().convertToFloat();
+            Type et = p.getInput().getType().getElementType();
+            if (et.isInteger(32))
+              rt::pad(mode, reinterpret_cast<const int32_t *>(x.data.data()),
+                      x.shape, pads, int32_t(value),
+                      reinterpret_cast<int32_t *>(out.data.data()));
+            else if (et.isInteger(64))
+              rt::pad(mode, reinterpret_cast<const int64_t *>(x.data.data()),
+                      x.shape, pads, int64_t(value),
+                      reinterpret_cast<int64_t *>(out.data.data()));
+            else
+              rt::pad(mode, f32(x), x.shape, pads, value, f32(out));
+            return success();
+          })
           .Case<ArgReduceOp>([&](ArgReduceOp a) {
             const Tensor &x = operand(0);
             rt::argReduce(a.getKind() == Extremum::max, f32(x), x.shape,

@@ -251,6 +251,22 @@ int slim_k_reduce(int32_t kind, const float *x, const int64_t *s,
   return 0;
 }
 
+int slim_k_pad(int32_t mode, int32_t dtype, const void *x, const int64_t *s,
+               int32_t rank, const int64_t *pads, float value, void *y) {
+  auto m = static_cast<rt::PadMode>(mode);
+  std::vector<int64_t> p(pads, pads + 2 * rank);
+  if (dtype == 1)
+    rt::pad(m, static_cast<const int32_t *>(x), shape(s, rank), p,
+            int32_t(value), static_cast<int32_t *>(y));
+  else if (dtype == 2)
+    rt::pad(m, static_cast<const int64_t *>(x), shape(s, rank), p,
+            int64_t(value), static_cast<int64_t *>(y));
+  else
+    rt::pad(m, static_cast<const float *>(x), shape(s, rank), p, value,
+            static_cast<float *>(y));
+  return 0;
+}
+
 int slim_k_arg_reduce(int32_t kind, const float *x, const int64_t *s,
                       int32_t rank, int64_t axis, int32_t last, int64_t *y) {
   rt::argReduce(kind == 0, x, shape(s, rank), axis, last != 0, y);

@@ -108,6 +108,11 @@ int slim_k_softmax(const float *x, const int64_t *shape, int32_t rank,
 /* kind: the slim::rt::Reduce enumerator; axes sorted and normalized. */
 int slim_k_reduce(int32_t kind, const float *x, const int64_t *shape,
                   int32_t rank, const int64_t *axes, int32_t naxes, float *y);
+/* mode: the slim::rt::PadMode enumerator; dtype: 0 float32, 1 int32, 2
+   int64 (value converted to it); pads: 2·rank counts, begins then ends. */
+int slim_k_pad(int32_t mode, int32_t dtype, const void *x,
+               const int64_t *shape, int32_t rank, const int64_t *pads,
+               float value, void *y);
 /* kind: 0 max, 1 min (slim::Extremum); y: int64 indices. */
 int slim_k_arg_reduce(int32_t kind, const float *x, const int64_t *shape,
                       int32_t rank, int64_t axis, int32_t last, int64_t *y);

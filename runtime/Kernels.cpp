@@ -396,6 +396,88 @@ float laneMax(const float *x, int64_t n, int64_t inner) {
   return mx;
 }
 
+namespace {
+template <typename T>
+void padT(PadMode mode, const T *x, const Shape &shape,
+          const std::vector<int64_t> &pads, T value, T *y) {
+  int64_t rank = int64_t(shape.size());
+  if (rank == 0) {
+    y[0] = x[0];
+    return;
+  }
+  // Per axis, the source index of each output position (-1: the constant).
+  Shape out(rank);
+  std::vector<std::vector<int64_t>> src(rank);
+  for (int64_t a = 0; a < rank; ++a) {
+    int64_t d = shape[a], before = pads[a];
+    out[a] = d + before + pads[a + rank];
+    src[a].resize(out[a]);
+    for (int64_t o = 0; o < out[a]; ++o) {
+      int64_t i = o - before;
+      if (i < 0 || i >= d) {
+        switch (mode) {
+        case PadMode::Constant:
+          i = -1;
+          break;
+        case PadMode::Reflect: { // period 2(d - 1), mirrored in its middle
+          int64_t period = 2 * (d - 1);
+          i = period == 0 ? 0 : ((i % period) + period) % period;
+          if (i >= d)
+            i = period - i;
+          break;
+        }
+        case PadMode::Edge:
+          i = std::clamp<int64_t>(i, 0, d - 1);
+          break;
+        case PadMode::Wrap:
+          i = ((i % d) + d) % d;
+          break;
+        }
+      }
+      src[a][o] = i;
+    }
+  }
+  if (numElements(out) == 0)
+    return;
+  Shape stride(rank, 1);
+  for (int64_t a = rank - 2; a >= 0; --a)
+    stride[a] = stride[a + 1] * shape[a + 1];
+  // Row by row over the last axis; c counts over the outer axes.
+  const std::vector<int64_t> &inner = src[rank - 1];
+  Shape c(rank, 0);
+  for (int64_t row = 0, rows = numElements(out) / out[rank - 1]; row < rows;
+       ++row) {
+    int64_t base = 0;
+    bool outside = false;
+    for (int64_t a = 0; a + 1 < rank; ++a) {
+      int64_t s = src[a][c[a]];
+      outside |= s < 0;
+      base += s * stride[a];
+    }
+    for (int64_t s : inner)
+      *y++ = outside || s < 0 ? value : x[base + s];
+    for (int64_t a = rank - 2; a >= 0; --a) {
+      if (++c[a] < out[a])
+        break;
+      c[a] = 0;
+    }
+  }
+}
+} // namespace
+
+void pad(PadMode mode, const float *x, const Shape &shape,
+         const std::vector<int64_t> &pads, float value, float *y) {
+  padT(mode, x, shape, pads, value, y);
+}
+void pad(PadMode mode, const int32_t *x, const Shape &shape,
+         const std::vector<int64_t> &pads, int32_t value, int32_t *y) {
+  padT(mode, x, shape, pads, value, y);
+}
+void pad(PadMode mode, const int64_t *x, const Shape &shape,
+         const std::vector<int64_t> &pads, int64_t value, int64_t *y) {
+  padT(mode, x, shape, pads, value, y);
+}
+
 void argReduce(bool max, const float *x, const Shape &shape, int64_t axis,
                bool last, int64_t *y) {
   const AxisExtents e(shape, axis);

@@ -311,6 +311,18 @@ void compare(Compare op, const int32_t *a, const Shape &as, const int32_t *b,
 /// whole row is.
 void argReduce(bool max, const float *x, const Shape &shape, int64_t axis,
                bool last, int64_t *y);
+/// What fills a padding, in slim.pad's PadMode order.
+enum class PadMode { Constant, Reflect, Edge, Wrap };
+/// ONNX Pad of x over any rank: `pads` holds the counts before each axis,
+/// then after each (all ≥ 0); the new cells hold `value` (Constant), the
+/// input mirrored without its border (Reflect: counts < the axis), the
+/// border element (Edge) or the input repeated (Wrap).
+void pad(PadMode mode, const float *x, const Shape &shape,
+         const std::vector<int64_t> &pads, float value, float *y);
+void pad(PadMode mode, const int32_t *x, const Shape &shape,
+         const std::vector<int64_t> &pads, int32_t value, int32_t *y);
+void pad(PadMode mode, const int64_t *x, const Shape &shape,
+         const std::vector<int64_t> &pads, int64_t value, int64_t *y);
 /// The connectives of slim.logic, in its LogicKind order, on 0 / 1 bytes.
 enum class Logic { And, Or, Xor };
 void logic(Logic op, const uint8_t *a, const Shape &as, const uint8_t *b,

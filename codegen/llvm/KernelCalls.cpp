@@ -20,6 +20,12 @@
 using namespace mlir;
 using namespace mlir::slim;
 
+static_assert(int(PadMode::constant) == int(::slim::rt::PadMode::Constant) &&
+                  int(PadMode::reflect) == int(::slim::rt::PadMode::Reflect) &&
+                  int(PadMode::edge) == int(::slim::rt::PadMode::Edge) &&
+                  int(PadMode::wrap) == int(::slim::rt::PadMode::Wrap),
+              "slim.pad's modes are the kernel's, in order");
+
 namespace mlir::slim::codegen {
 
 //===----------------------------------------------------------------------===//
@@ -517,6 +523,15 @@ LogicalResult Compiler::emitStep(const Step &step) {
         return call("slim_k_reduce",
                     {i32(int(r.getKind())), ptr(x), shp(x), rank(x),
                      shapeArray(axes), i32(int(axes.size())), ptr(result)});
+      })
+      .Case<PadOp>([&](PadOp p) {
+        Value x = p.getInput();
+        Type et = tensorType(x).getElementType();
+        int dtype = et.isInteger(32) ? 1 : et.isInteger(64) ? 2 : 0;
+        return call("slim_k_pad", {i32(int(p.getMode())), i32(dtype), ptr(x),
+                                   shp(x), rank(x), shapeArray(p.getPads()),
+                                   f32(p.getValue().convertToFloat()),
+                                   ptr(result)});
       })
       .Case<ArgReduceOp>([&](ArgReduceOp a) {
         Value x = a.getInput();

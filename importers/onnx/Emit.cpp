@@ -82,8 +82,8 @@ LogicalResult NodeEmitter::emitSigmoid() {
 /// Log, Abs, Floor, Ceil, Round.
 LogicalResult NodeEmitter::emitMathUnary() {
   Value x = in(0);
-  if (!typeOf(x).getElementType().isF32())
-    return unsupported("only float32 tensors are supported");
+  if (failed(requireF32(x)))
+    return failure();
   Operation *r = op == "Log"     ? b.create<LogOp>(loc, x).getOperation()
                  : op == "Abs"   ? b.create<AbsOp>(loc, x).getOperation()
                  : op == "Floor" ? b.create<FloorOp>(loc, x).getOperation()
@@ -94,10 +94,9 @@ LogicalResult NodeEmitter::emitMathUnary() {
 
 /// Max, Min: variadic, broadcasting; one input is the identity.
 LogicalResult NodeEmitter::emitMinMax() {
+  if (failed(requireF32(inputs())))
+    return failure();
   Value acc = in(0);
-  for (int k = 0; k < n.input_size(); ++k)
-    if (!typeOf(in(k)).getElementType().isF32())
-      return unsupported("only float32 tensors are supported");
   for (int k = 1; k < n.input_size(); ++k) {
     FailureOr<Operation *> r = op == "Max" ? build<MaxOp>(loc, {acc, in(k)})
                                            : build<MinOp>(loc, {acc, in(k)});
@@ -569,19 +568,101 @@ LogicalResult NodeEmitter::emitFlatten() {
       loc, RankedTensorType::get({outer, inner}, xt.getElementType()), x));
 }
 
-/// Pad.
+/// Pad: slim.pad by the positive counts (constant, reflect, edge, wrap),
+/// then slim.slice for the negative ones (ONNX crops with them); the
+/// counts, the fill value and `axes` (opset 18) must be known at import.
 LogicalResult NodeEmitter::emitPad() {
-  // Padding by zero elements is the identity (Swin pads its feature maps
-  // to a multiple of the window, which is usually nothing); real padding
-  // of run-time tensors is not supported yet.
   Value x = in(0);
-  const HostTensor *pads = n.input_size() > 1 ? constant(n.input(1)) : nullptr;
+  RankedTensorType xt = typeOf(x);
+  Type et = xt.getElementType();
+  if (!et.isF32() && !et.isInteger(32) && !et.isInteger(64))
+    return unsupported("only float32, int32 and int64 tensors are padded at "
+                       "run time, not ")
+           << et;
+  int64_t rank = xt.getRank();
+  std::string mode =
+      findAttr(n, "mode") ? findAttr(n, "mode")->s() : "constant";
+  std::optional<PadMode> padMode = symbolizePadMode(mode);
+  if (!padMode)
+    return unsupported("mode '" + mode +
+                       "' is not one of constant, reflect, edge, wrap");
+  auto known = [&](int k) -> const HostTensor * {
+    return n.input_size() > k && !n.input(k).empty() ? constant(n.input(k))
+                                                     : nullptr;
+  };
+  auto given = [&](int k) {
+    return n.input_size() > k && !n.input(k).empty();
+  };
+  const HostTensor *pads = known(1);
   if (!pads)
     return unsupported("pads computed at run time");
-  if (llvm::any_of(pads->i, [](int64_t v) { return v != 0; }))
-    return unsupported("padding a run-time tensor by " + formatShape(pads->i) +
-                       " is not supported (only zero pads)");
-  return setValue(x);
+  float value = 0.0f;
+  if (given(2)) {
+    const HostTensor *v = known(2);
+    if (!v || v->size() != 1)
+      return unsupported("constant_value must be one value known at import");
+    value = float(v->at(0));
+  }
+  std::vector<int64_t> axes;
+  if (given(3)) {
+    const HostTensor *a = known(3);
+    if (!a)
+      return unsupported("axes computed at run time");
+    for (int64_t v : a->i) {
+      int64_t axis = normAxis(v, rank);
+      if (axis < 0 || axis >= rank)
+        return unsupported("axis " + std::to_string(v) +
+                           " is out of range for rank " +
+                           std::to_string(rank));
+      axes.push_back(axis);
+    }
+  } else {
+    for (int64_t a = 0; a < rank; ++a)
+      axes.push_back(a);
+  }
+  int64_t na = int64_t(axes.size());
+  if (int64_t(pads->i.size()) != 2 * na)
+    return unsupported("pads has " + std::to_string(pads->i.size()) +
+                       " entries for " + std::to_string(na) + " axes");
+  // Positive counts pad, negative ones crop the padded tensor.
+  std::vector<int64_t> grow(2 * rank, 0), crop(2 * rank, 0);
+  for (int64_t k = 0; k < na; ++k)
+    for (int64_t side : {0, 1}) {
+      int64_t v = pads->i[k + side * na];
+      (v >= 0 ? grow : crop)[axes[k] + side * rank] = std::abs(v);
+    }
+  Value y = x;
+  if (llvm::any_of(grow, [](int64_t v) { return v != 0; })) {
+    auto r = build<PadOp>(
+        loc, {y},
+        {b.getNamedAttr("mode", PadModeAttr::get(b.getContext(), *padMode)),
+         b.getNamedAttr("pads", b.getDenseI64ArrayAttr(grow)),
+         b.getNamedAttr("value", b.getF32FloatAttr(value))});
+    if (failed(r))
+      return failure();
+    y = (*r)->getResult(0);
+  }
+  if (llvm::any_of(crop, [](int64_t v) { return v != 0; })) {
+    ArrayRef<int64_t> shape = typeOf(y).getShape();
+    SmallVector<int64_t> offsets, sizes, strides(rank, 1);
+    for (int64_t a = 0; a < rank; ++a) {
+      offsets.push_back(crop[a]);
+      sizes.push_back(shape[a] - crop[a] - crop[a + rank]);
+      if (sizes.back() < 0)
+        return unsupported("pads crop axis " + std::to_string(a) +
+                           " by more than its extent " +
+                           std::to_string(shape[a]));
+    }
+    auto r = build<SliceOp>(
+        loc, {y},
+        {b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(offsets)),
+         b.getNamedAttr("sizes", b.getDenseI64ArrayAttr(sizes)),
+         b.getNamedAttr("strides", b.getDenseI64ArrayAttr(strides))});
+    if (failed(r))
+      return failure();
+    y = (*r)->getResult(0);
+  }
+  return setValue(y);
 }
 
 /// LayerNormalization.

@@ -129,9 +129,8 @@ struct Chain {
 /// Sign: float32 activations, each as its ONNX definition.
 LogicalResult NodeEmitter::emitCompositeActivation() {
   Value x = in(0);
-  if (!typeOf(x).getElementType().isF32())
-    return unsupported("only float32 tensors are supported, not ")
-           << typeOf(x).getElementType();
+  if (failed(requireF32(x)))
+    return failure();
   Chain c{*this, loc};
   Value zero = scalar(0.0f, "zero"), one = scalar(1.0f, "one");
   Value y;
@@ -190,9 +189,8 @@ LogicalResult NodeEmitter::emitCompositeActivation() {
 /// IsInf (detect_negative, detect_positive) and IsNaN.
 LogicalResult NodeEmitter::emitIsInfNaN() {
   Value x = in(0);
-  if (!typeOf(x).getElementType().isF32())
-    return unsupported("only float32 tensors are supported, not ")
-           << typeOf(x).getElementType();
+  if (failed(requireF32(x)))
+    return failure();
   Chain c{*this, loc};
   Value y;
   if (op == "IsNaN") {
@@ -225,9 +223,8 @@ LogicalResult NodeEmitter::emitIsInfNaN() {
 
 /// Sum, Mean: variadic, broadcasting.
 LogicalResult NodeEmitter::emitSumMean() {
-  for (int k = 0; k < n.input_size(); ++k)
-    if (!typeOf(in(k)).getElementType().isF32())
-      return unsupported("only float32 tensors are supported");
+  if (failed(requireF32(inputs())))
+    return failure();
   Chain c{*this, loc};
   Value acc = in(0);
   for (int k = 1; k < n.input_size(); ++k)
@@ -242,9 +239,8 @@ LogicalResult NodeEmitter::emitSumMean() {
 /// ArgMax, ArgMin of float32 tensors.
 LogicalResult NodeEmitter::emitArgReduce() {
   Value x = in(0);
-  if (!typeOf(x).getElementType().isF32())
-    return unsupported("only float32 tensors are supported, not ")
-           << typeOf(x).getElementType();
+  if (failed(requireF32(x)))
+    return failure();
   return set(build<ArgReduceOp>(
       loc, {x},
       {b.getNamedAttr("kind", ExtremumAttr::get(b.getContext(),

@@ -410,6 +410,22 @@ private:
   InFlightDiagnostic unsupported(const Twine &why) {
     return im.error(loc) << op << ": " << why;
   }
+  /// Fails with "only float32 tensors are supported, not T" when one of
+  /// `values` is not f32.
+  LogicalResult requireF32(ValueRange values) {
+    for (Value v : values)
+      if (!typeOf(v).getElementType().isF32())
+        return unsupported("only float32 tensors are supported, not ")
+               << typeOf(v).getElementType();
+    return success();
+  }
+  /// All the node's inputs.
+  SmallVector<Value> inputs() {
+    SmallVector<Value> vs;
+    for (int k = 0; k < n.input_size(); ++k)
+      vs.push_back(in(k));
+    return vs;
+  }
   InFlightDiagnostic error(Location l) { return im.error(l); }
   const HostTensor *constant(const std::string &name) const {
     return im.constant(name);

@@ -119,6 +119,14 @@ def Slim_ExtremumAttr : I32EnumAttr<"Extremum", "the largest or smallest", [
   let cppNamespace = "::mlir::slim";
 }
 
+def Slim_PadModeAttr : I32EnumAttr<"PadMode", "what fills a padding", [
+      I32EnumAttrCase<"constant", 0>,
+      I32EnumAttrCase<"reflect", 1>,
+      I32EnumAttrCase<"edge", 2>,
+      I32EnumAttrCase<"wrap", 3>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 def Slim_CompareKindAttr : I32EnumAttr<"CompareKind", "a comparison", [
       I32EnumAttrCase<"eq", 0>,
       I32EnumAttrCase<"lt", 1>,

@@ -990,6 +990,31 @@ def Slim_SliceOp : Slim_Op<"slice", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Slim_PadOp : Slim_Op<"pad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "pads a tensor with a constant, its mirror image, its edge or its other end";
+  let description = [{
+    ONNX Pad: `pads` holds the counts before each axis, then after each
+    (`[b0, b1, …, e0, e1, …]`, all ≥ 0). The new cells hold `value`
+    (`constant`), the input mirrored without repeating the border
+    (`reflect`; a count must be smaller than its axis), the border element
+    (`edge`) or the input repeated periodically (`wrap`); an axis padded
+    in another mode than `constant` must not be empty. float32, int32 or
+    int64 elements (`value` converted to the element type).
+
+    ```mlir
+    %y = slim.pad reflect %x [0, 0, 1, 1, 0, 0, 1, 1] : tensor<1x3x8x8xf32>
+    // %y : tensor<1x3x10x10xf32>
+    ```
+  }];
+  let arguments = (ins Slim_PadModeAttr:$mode, Slim_NumericTensor:$input,
+                       DenseI64ArrayAttr:$pads,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$value);
+  let results = (outs Slim_NumericTensor:$result);
+  let assemblyFormat = [{
+    $mode $input $pads (`value` `=` $value^)? attr-dict `:` type($input)
+  }];
+}
+
 def Slim_ConcatOp : Slim_Op<"concat", [Pure, InferTypeOpAdaptor]> {
   let summary = "concatenates tensors along one axis";
   let description = [{

@@ -1126,3 +1126,39 @@ func.func @arg_reduce_axis(%x: tensor<2x8xf32>) {
   %y = slim.arg_reduce max %x axis = 2 : tensor<2x8xf32> -> tensor<2x8xi64>
   return
 }
+
+// -----
+
+// Tests that pad has a begin and an end count for every axis.
+func.func @pad_count(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'slim.pad' op pads has 2 entries; an input of rank 2 needs 4}}
+  %y = slim.pad constant %x [0, 1] : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+// Tests that pad counts are not negative.
+func.func @pad_negative(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'slim.pad' op pads of axis 1 are -1 and 0; they must be ≥ 0 (crop with slim.slice)}}
+  %y = slim.pad constant %x [0, -1, 0, 0] : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+// Tests that reflect pads are smaller than the axis they mirror.
+func.func @pad_reflect(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'slim.pad' op reflect pads of axis 1 (3, 0) must be smaller than its extent 3}}
+  %y = slim.pad reflect %x [0, 3, 0, 0] : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+// Tests that edge padding has an element to repeat.
+func.func @pad_empty(%x: tensor<0x3xf32>) {
+  // expected-error @+1 {{'slim.pad' op axis 0 is empty: edge padding has nothing to repeat}}
+  %y = slim.pad edge %x [1, 0, 0, 0] : tensor<0x3xf32>
+  return
+}

@@ -294,3 +294,16 @@ func.func @arg_reduce(%x: tensor<2x8xf32>) -> (tensor<2x1xi64>, tensor<8xi64>) {
   %b = slim.arg_reduce min %x axis = 0 keepdims = false select_last_index = true : tensor<2x8xf32> -> tensor<8xi64>
   return %a, %b : tensor<2x1xi64>, tensor<8xi64>
 }
+
+// Tests that pad prints and parses in every mode, with and without a fill
+// value, on float and integer tensors.
+// CHECK-LABEL: func.func @pad
+func.func @pad(%x: tensor<2x3xf32>, %i: tensor<4xi64>) -> (tensor<4x4xf32>, tensor<2x5xf32>, tensor<6xi64>) {
+  // CHECK: slim.pad constant %{{.*}} [1, 0, 1, 1] value = 1.500000e+00 : tensor<2x3xf32>
+  %a = slim.pad constant %x [1, 0, 1, 1] value = 1.5 : tensor<2x3xf32>
+  // CHECK: slim.pad reflect %{{.*}} [0, 1, 0, 1] : tensor<2x3xf32>
+  %b = slim.pad reflect %x [0, 1, 0, 1] : tensor<2x3xf32>
+  // CHECK: slim.pad wrap %{{.*}} [2, 0] : tensor<4xi64>
+  %c = slim.pad wrap %i [2, 0] : tensor<4xi64>
+  return %a, %b, %c : tensor<4x4xf32>, tensor<2x5xf32>, tensor<6xi64>
+}
