@@ -26,6 +26,10 @@ struct ImportOptions {
   int64_t seqLen = 0;
   /// Static shapes for ONNX inputs with dynamic dimensions, by input name.
   std::map<std::string, std::vector<int64_t>> shapes;
+  /// ONNX inputs fixed to the contents of a .npy file (input name -> path):
+  /// they become initializers, so shape parameters a model takes as inputs
+  /// (pads, scales, sizes, a target shape) fold at import.
+  std::map<std::string, std::string> binds;
 };
 
 /// Imports an ONNX model (opset 13-17) as slim primitives in `func.func

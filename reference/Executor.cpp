@@ -644,6 +644,18 @@ LogicalResult Executor::runOp(Operation *op) {
               rt::pad(mode, f32(x), x.shape, pads, value, f32(out));
             return success();
           })
+          .Case<ResizeOp>([&](ResizeOp r) {
+            const Tensor &x = operand(0);
+            rt::ResizeParams p{int(r.getMode()), int(r.getCoordinates()),
+                               int(r.getNearestMode()),
+                               r.getCubicCoeffA().convertToFloat(),
+                               r.getExcludeOutside()};
+            rt::resize(f32(x), x.shape, out.shape,
+                       std::vector<float>(r.getScales().begin(),
+                                          r.getScales().end()),
+                       p, f32(out));
+            return success();
+          })
           .Case<ArgReduceOp>([&](ArgReduceOp a) {
             const Tensor &x = operand(0);
             rt::argReduce(a.getKind() == Extremum::max, f32(x), x.shape,

@@ -1,6 +1,7 @@
-//===- ConvKernels.cpp - im2col, grouped convolution and pooling ----------===//
+//===- ConvKernels.cpp - im2col, grouped convolution, pooling, resize -----===//
 //
-// The NCHW window kernels. A convolution of one group runs as im2col and
+// The NCHW window kernels, and resizing (nearest, linear, cubic) by
+// per-axis tap tables. A convolution of one group runs as im2col and
 // the packed linear kernel (the importer writes it so); the direct loops
 // here serve depthwise and grouped convolutions, whose per-channel work is
 // too small for a matrix product. Each output row's inner loop runs over
@@ -14,8 +15,10 @@
 #include "HalideRuntime.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace slim::rt {
 
@@ -159,6 +162,140 @@ void pool2d(bool max, const float *x, const WindowShape &s, int64_t padBottom,
       }
     }
   });
+}
+
+namespace {
+
+/// Output position o of an axis resized from `lin` to `lout` reads `n`
+/// input positions idx[o·n + t] with weights w[o·n + t].
+struct Taps {
+  int n = 1;
+  std::vector<int64_t> idx;
+  std::vector<float> w;
+};
+
+/// Keys' cubic convolution kernel with parameter a at distance d.
+double keys(double d, double a) {
+  d = std::abs(d);
+  if (d <= 1.0)
+    return ((a + 2.0) * d - (a + 3.0)) * d * d + 1.0;
+  if (d < 2.0)
+    return ((a * d - 5.0 * a) * d + 8.0 * a) * d - 4.0 * a;
+  return 0.0;
+}
+
+Taps resizeTaps(int64_t lin, int64_t lout, float scale,
+                const ResizeParams &p) {
+  Taps t;
+  t.n = p.mode == 0 ? 1 : p.mode == 1 ? 2 : 4;
+  t.idx.resize(lout * t.n);
+  t.w.resize(lout * t.n);
+  double s = scale;
+  // The output extent as ONNX's mappings use it: input · scale, not
+  // rounded down (equal to lout when the model gave sizes).
+  double resized = double(lin) * s;
+  auto clampIdx = [&](int64_t i) { return std::clamp<int64_t>(i, 0, lin - 1); };
+  for (int64_t o = 0; o < lout; ++o) {
+    double x;
+    switch (p.coordinates) {
+    case 0: // half_pixel
+      x = (double(o) + 0.5) / s - 0.5;
+      break;
+    case 1: // pytorch_half_pixel
+      x = resized > 1.0 ? (double(o) + 0.5) / s - 0.5 : 0.0;
+      break;
+    case 2: // align_corners
+      x = resized == 1.0 ? 0.0
+                         : double(o) * double(lin - 1) / (resized - 1.0);
+      break;
+    case 3: // asymmetric
+      x = double(o) / s;
+      break;
+    default: // tf_half_pixel_for_nn
+      x = (double(o) + 0.5) / s;
+      break;
+    }
+    double floorX = std::floor(x);
+    int64_t x0 = int64_t(floorX);
+    double r = x - floorX;
+    int64_t *idx = &t.idx[o * t.n];
+    float *w = &t.w[o * t.n];
+    if (p.mode == 0) {
+      bool up = false; // the neighbour after x0
+      if (r != 0.0) {
+        switch (p.nearest) {
+        case 0: // round_prefer_floor
+          up = r > 0.5;
+          break;
+        case 1: // round_prefer_ceil
+          up = r >= 0.5;
+          break;
+        case 2: // floor
+          up = false;
+          break;
+        default: // ceil
+          up = true;
+          break;
+        }
+      }
+      idx[0] = clampIdx(x0 + (up ? 1 : 0));
+      w[0] = 1.0f;
+    } else if (p.mode == 1) {
+      idx[0] = clampIdx(x0);
+      idx[1] = clampIdx(x0 + 1);
+      w[0] = float(1.0 - r);
+      w[1] = float(r);
+    } else {
+      double c[4], sum = 0.0;
+      for (int j = 0; j < 4; ++j) {
+        int64_t i = x0 - 1 + j;
+        c[j] = keys(x - double(i), p.cubicA);
+        if (p.excludeOutside && (i < 0 || i >= lin))
+          c[j] = 0.0;
+        sum += c[j];
+        idx[j] = clampIdx(i);
+      }
+      for (int j = 0; j < 4; ++j)
+        w[j] = float(p.excludeOutside && sum != 0.0 ? c[j] / sum : c[j]);
+    }
+  }
+  return t;
+}
+
+} // namespace
+
+void resize(const float *x, const Shape &in, const Shape &out,
+            const std::vector<float> &scales, const ResizeParams &p,
+            float *y) {
+  int64_t rank = int64_t(in.size());
+  Shape shape = in;
+  std::vector<float> cur(x, x + numElements(in)), next;
+  for (int64_t a = 0; a < rank; ++a) {
+    if (out[a] == shape[a] && scales[a] == 1.0f)
+      continue; // every mapping is the identity then
+    Taps t = resizeTaps(shape[a], out[a], scales[a], p);
+    int64_t outer = 1, inner = 1;
+    for (int64_t k = 0; k < a; ++k)
+      outer *= shape[k];
+    for (int64_t k = a + 1; k < rank; ++k)
+      inner *= shape[k];
+    next.assign(outer * out[a] * inner, 0.0f);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t j = 0; j < out[a]; ++j) {
+        float *dst = &next[(o * out[a] + j) * inner];
+        for (int k = 0; k < t.n; ++k) {
+          float wk = t.w[j * t.n + k];
+          if (wk == 0.0f)
+            continue;
+          const float *src = &cur[(o * shape[a] + t.idx[j * t.n + k]) * inner];
+          for (int64_t i = 0; i < inner; ++i)
+            dst[i] += wk * src[i];
+        }
+      }
+    cur.swap(next);
+    shape[a] = out[a];
+  }
+  std::copy(cur.begin(), cur.end(), y);
 }
 
 } // namespace slim::rt

@@ -267,6 +267,21 @@ int slim_k_pad(int32_t mode, int32_t dtype, const void *x, const int64_t *s,
   return 0;
 }
 
+int slim_k_resize(const float *x, const int64_t *inShape,
+                  const int64_t *outShape, int32_t rank,
+                  const int64_t *scaleBits, int32_t mode, int32_t coordinates,
+                  int32_t nearest, float cubicA, int32_t excludeOutside,
+                  float *y) {
+  std::vector<float> scales(rank);
+  for (int32_t a = 0; a < rank; ++a) {
+    uint32_t bits = uint32_t(scaleBits[a]);
+    std::memcpy(&scales[a], &bits, sizeof(float));
+  }
+  rt::ResizeParams p{mode, coordinates, nearest, cubicA, excludeOutside != 0};
+  rt::resize(x, shape(inShape, rank), shape(outShape, rank), scales, p, y);
+  return 0;
+}
+
 int slim_k_arg_reduce(int32_t kind, const float *x, const int64_t *s,
                       int32_t rank, int64_t axis, int32_t last, int64_t *y) {
   rt::argReduce(kind == 0, x, shape(s, rank), axis, last != 0, y);

@@ -113,6 +113,14 @@ int slim_k_reduce(int32_t kind, const float *x, const int64_t *shape,
 int slim_k_pad(int32_t mode, int32_t dtype, const void *x,
                const int64_t *shape, int32_t rank, const int64_t *pads,
                float value, void *y);
+/* ONNX Resize (slim.resize): scaleBits holds each axis's float32 scale as
+   its IEEE-754 bit pattern (the compiler's constant arrays are int64);
+   mode, coordinates and nearest in the orders of slim::rt::ResizeParams. */
+int slim_k_resize(const float *x, const int64_t *inShape,
+                  const int64_t *outShape, int32_t rank,
+                  const int64_t *scaleBits, int32_t mode, int32_t coordinates,
+                  int32_t nearest, float cubicA, int32_t excludeOutside,
+                  float *y);
 /* kind: 0 max, 1 min (slim::Extremum); y: int64 indices. */
 int slim_k_arg_reduce(int32_t kind, const float *x, const int64_t *shape,
                       int32_t rank, int64_t axis, int32_t last, int64_t *y);

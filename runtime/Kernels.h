@@ -361,6 +361,23 @@ void broadcastTo(const void *x, size_t elemSize, const Shape &xs, void *y,
 void clamp(const float *x, int64_t n, float lo, float hi, float *y);
 void leakyRelu(const float *x, int64_t n, float alpha, float *y);
 
+/// How slim.resize interpolates, in the orders of its ResizeMode,
+/// ResizeCoordinates and NearestMode enums.
+struct ResizeParams {
+  int mode = 0;        // nearest, linear, cubic
+  int coordinates = 0; // half_pixel, pytorch_half_pixel, align_corners,
+                       // asymmetric, tf_half_pixel_for_nn
+  int nearest = 0;     // round_prefer_floor, round_prefer_ceil, floor, ceil
+  float cubicA = -0.75f;
+  bool excludeOutside = false;
+};
+/// y (extents `out`) = x (extents `in`) resized axis by axis as ONNX Resize
+/// defines it, with the per-axis `scales` of its coordinate mapping
+/// (runtime/ConvKernels.cpp).
+void resize(const float *x, const Shape &in, const Shape &out,
+            const std::vector<float> &scales, const ResizeParams &p,
+            float *y);
+
 /// A 2-D window over x [batch, channels, height, width] (NCHW): a
 /// convolution's or a pooling's kernel, strides, dilations, the top and left
 /// padding, and the output extents (the bottom and right padding are

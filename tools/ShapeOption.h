@@ -1,4 +1,4 @@
-//===- ShapeOption.h - the --shape NAME=DIMxDIM option ----------*- C++ -*-===//
+//===- ShapeOption.h - the --shape and --bind input options ----*- C++ -*-===//
 
 #ifndef TOOLS_SHAPEOPTION_H
 #define TOOLS_SHAPEOPTION_H
@@ -33,6 +33,20 @@ inline bool parseShapeOption(llvm::StringRef text,
     out.push_back(d);
   }
   shapes[name.str()] = out;
+  return true;
+}
+
+/// Parses "pads=pads.npy" into `binds` (input name -> .npy path); false with
+/// `error` on bad text.
+inline bool parseBindOption(llvm::StringRef text,
+                            std::map<std::string, std::string> &binds,
+                            std::string &error) {
+  auto [name, file] = text.split('=');
+  if (name.empty() || file.empty()) {
+    error = "--bind '" + text.str() + "' is not NAME=FILE.npy";
+    return false;
+  }
+  binds[name.str()] = file.str();
   return true;
 }
 

@@ -20,6 +20,10 @@
 using namespace mlir;
 using namespace mlir::slim;
 
+static_assert(int(ResizeMode::cubic) == 2 &&
+                  int(ResizeCoordinates::tf_half_pixel_for_nn) == 4 &&
+                  int(NearestMode::ceil) == 3,
+              "slim.resize's enums are rt::ResizeParams' codes, in order");
 static_assert(int(PadMode::constant) == int(::slim::rt::PadMode::Constant) &&
                   int(PadMode::reflect) == int(::slim::rt::PadMode::Reflect) &&
                   int(PadMode::edge) == int(::slim::rt::PadMode::Edge) &&
@@ -242,6 +246,10 @@ LogicalResult Compiler::emitStep(const Step &step) {
                                  i64(tensorType(result).getNumElements()),
                                  ptr(result)});
   if (isGlueOp(op)) {
+    // An empty result (a slice past the end): nothing to compute, and the
+    // glue lowering leaves no function for it.
+    if (tensorType(result).getNumElements() == 0)
+      return success();
     FailureOr<std::string> fn = glue.outline(op);
     if (failed(fn))
       return failure();
@@ -532,6 +540,19 @@ LogicalResult Compiler::emitStep(const Step &step) {
                                    shp(x), rank(x), shapeArray(p.getPads()),
                                    f32(p.getValue().convertToFloat()),
                                    ptr(result)});
+      })
+      .Case<ResizeOp>([&](ResizeOp r) {
+        Value x = r.getInput();
+        SmallVector<int64_t> scaleBits;
+        for (float s : r.getScales())
+          scaleBits.push_back(int64_t(llvm::bit_cast<uint32_t>(s)));
+        return call("slim_k_resize",
+                    {ptr(x), shp(x), shp(result), rank(x),
+                     shapeArray(scaleBits), i32(int(r.getMode())),
+                     i32(int(r.getCoordinates())),
+                     i32(int(r.getNearestMode())),
+                     f32(r.getCubicCoeffA().convertToFloat()),
+                     i32(r.getExcludeOutside()), ptr(result)});
       })
       .Case<ArgReduceOp>([&](ArgReduceOp a) {
         Value x = a.getInput();

@@ -1,7 +1,7 @@
 //===- EmitConv.cpp - convolution, pooling and BatchNorm nodes ------------===//
 //
-// Conv, MaxPool / AveragePool / GlobalMaxPool and BatchNormalization as
-// slim ops. A convolution of one group with a known weight becomes
+// Conv, ConvTranspose, MaxPool / AveragePool / GlobalMaxPool,
+// BatchNormalization and Resize / Upsample as slim ops. A convolution of one group with a known weight becomes
 // slim.im2col (or, for a patch embedding, a reshape and a transpose) and a
 // slim.linear, so that quantization, weight packing and epilogue fusion
 // treat it as any linear; a grouped or depthwise one, or one whose weight
@@ -199,20 +199,48 @@ LogicalResult NodeEmitter::emitConv() {
       }
       im.foldedBatchNorms.insert(bn->output(0));
     }
-  Type f32 = xt.getElementType();
-  int64_t bsz = xt.getDimSize(0), h = xt.getDimSize(2), wd = xt.getDimSize(3);
   // A folded weight and bias are new constants, named after the weight.
   std::string wname = n.input(1) + (foldedBn ? "/bn_folded" : "");
-  initializerNames.insert(wname);
   auto biasValue = [&]() -> Value {
     if (!foldedBn)
       return n.input_size() > 2 && !n.input(2).empty() ? in(2) : Value();
     initializerNames.insert(wname + "/bias");
     return materialize(wname + "/bias", *bias, loc);
   };
+  return convolve(x, *win, weight, biasValue, groups, wname);
+}
 
-  if (groups != 1)
-    return conv2d(materialize(wname, weight, loc), biasValue());
+/// The convolution of x [N, C, H, W] (2-D already) with a known weight
+/// [D, C / groups, P, Q] over `win`: slim.conv2d for several groups; for
+/// one, a linear over each output pixel's patch. `bias` gives the bias
+/// operand (or null) after the weight is materialized, named `wname`.
+LogicalResult NodeEmitter::convolve(Value x, const Window &window,
+                                    const HostTensor &weight,
+                                    function_ref<Value()> bias, int64_t groups,
+                                    const std::string &wname) {
+  RankedTensorType xt = typeOf(x);
+  const Window *win = &window;
+  int64_t d = weight.shape[0], ch = weight.shape[1], p = weight.shape[2],
+          q = weight.shape[3];
+  Type f32 = xt.getElementType();
+  int64_t bsz = xt.getDimSize(0), h = xt.getDimSize(2), wd = xt.getDimSize(3);
+  initializerNames.insert(wname);
+  auto biasValue = [&]() { return bias(); };
+
+  if (groups != 1) {
+    SmallVector<Value> operands = {x, materialize(wname, weight, loc)};
+    if (Value bv = biasValue())
+      operands.push_back(bv);
+    return setWindowResult(
+        build<Conv2dOp>(
+            loc, operands,
+            {b.getNamedAttr("strides", b.getDenseI64ArrayAttr(win->strides)),
+             b.getNamedAttr("pads", b.getDenseI64ArrayAttr(win->pads)),
+             b.getNamedAttr("dilations",
+                            b.getDenseI64ArrayAttr(win->dilations)),
+             b.getNamedAttr("groups", b.getI64IntegerAttr(groups))}),
+        win->oneD);
+  }
 
   // One group: a linear over each output pixel's patch. A patch embedding
   // (stride = kernel, no padding, dilation 1, the input tiling exactly)
@@ -269,6 +297,171 @@ LogicalResult NodeEmitter::emitConv() {
                          {b.getNamedAttr("permutation",
                                          b.getDenseI64ArrayAttr({0, 3, 1, 2}))}),
       win->oneD);
+}
+
+/// ConvTranspose (1-D and 2-D, a known weight): the input dilated by the
+/// strides (stride − 1 zeros between elements: a reshape, slim.pad and a
+/// reshape), padded by (k − 1)·dilation − pad on each side plus
+/// output_padding at the end (cropped where that is negative), then a
+/// stride-1 convolution with the weight flipped and its channel axes
+/// swapped per group, which runs as Conv does. The zeros cost stride² more
+/// multiply-adds than a scatter; the convolution kernels are reused.
+LogicalResult NodeEmitter::emitConvTranspose() {
+  Value x = in(0);
+  if (failed(requireF32(x)))
+    return failure();
+  RankedTensorType xt = typeOf(x);
+  const HostTensor *w = constant(n.input(1));
+  if (!w || !w->isFloat())
+    return unsupported("the weight must be a float32 constant");
+  int64_t rank = xt.getRank();
+  if ((rank != 3 && rank != 4) || int64_t(w->shape.size()) != rank)
+    return unsupported("only 1-D and 2-D transposed convolutions are "
+                       "supported, this one has input " +
+                       formatShape(xt.getShape()) + " and weight " +
+                       formatShape(w->shape));
+  bool oneD = rank == 3;
+  size_t sp = oneD ? 1 : 2;
+  int64_t groups = intAttr(n, "group", 1);
+  int64_t cin = w->shape[0], coutPerGroup = w->shape[1];
+  if (groups < 1 || xt.getDimSize(1) != cin || cin % groups)
+    return unsupported("weight " + formatShape(w->shape) +
+                       " does not transpose-convolve input " +
+                       formatShape(xt.getShape()) + " in " +
+                       std::to_string(groups) + " groups");
+  auto ints = [&](StringRef name, int64_t dflt, size_t count) {
+    return intsAttr(n, name).value_or(std::vector<int64_t>(count, dflt));
+  };
+  std::vector<int64_t> kernel(w->shape.begin() + 2, w->shape.end());
+  std::vector<int64_t> strides = ints("strides", 1, sp),
+                       dilations = ints("dilations", 1, sp),
+                       outPad = ints("output_padding", 0, sp),
+                       pads = ints("pads", 0, 2 * sp);
+  if (strides.size() != sp || dilations.size() != sp || outPad.size() != sp ||
+      pads.size() != 2 * sp)
+    return unsupported("strides, dilations, output_padding and pads must be "
+                       "given for " + std::to_string(sp) + " spatial axes");
+  for (size_t a = 0; a < sp; ++a)
+    if (strides[a] < 1 || dilations[a] < 1 || outPad[a] < 0 ||
+        kernel[a] < 1)
+      return unsupported("strides, dilations and the kernel must be ≥ 1, "
+                         "output_padding ≥ 0");
+  // output_shape or auto_pad SAME_*: the pads that give that extent.
+  std::string autoPad =
+      findAttr(n, "auto_pad") ? findAttr(n, "auto_pad")->s() : "NOTSET";
+  auto outputShape = intsAttr(n, "output_shape");
+  if (outputShape && outputShape->size() != sp)
+    return unsupported("output_shape must give " + std::to_string(sp) +
+                       " spatial extents");
+  if (autoPad == "VALID") {
+    pads.assign(2 * sp, 0);
+  } else if (outputShape || autoPad == "SAME_UPPER" ||
+             autoPad == "SAME_LOWER") {
+    for (size_t a = 0; a < sp; ++a) {
+      int64_t in = xt.getDimSize(2 + a);
+      int64_t out = outputShape ? (*outputShape)[a] : in * strides[a];
+      int64_t total = strides[a] * (in - 1) + outPad[a] +
+                      (kernel[a] - 1) * dilations[a] + 1 - out;
+      // A negative total (output_shape past what the pads give) adds
+      // output cells, as a negative pad does.
+      // ONNX halves the total rounding down (also when it is negative).
+      bool upper = autoPad == "SAME_UPPER";
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+      pads[a] = upper ? half : total - half;
+      pads[a + sp] = total - pads[a];
+    }
+  } else if (autoPad != "NOTSET") {
+    return unsupported("auto_pad '" + autoPad + "' is not an ONNX value");
+  }
+  if (oneD) {
+    x = as2d(x);
+    xt = typeOf(x);
+    kernel.insert(kernel.begin(), 1);
+    strides.insert(strides.begin(), 1);
+    dilations.insert(dilations.begin(), 1);
+    outPad.insert(outPad.begin(), 0);
+    pads = {0, pads[0], 0, pads[1]};
+  }
+  Type f32 = xt.getElementType();
+  int64_t bsz = xt.getDimSize(0), h = xt.getDimSize(2), wd = xt.getDimSize(3);
+  // Dilate by the strides: [N, C, H, 1, W, 1] padded to [N, C, H, sh, W,
+  // sw], as [N, C, H·sh, W·sw]; its last stride − 1 rows and columns are
+  // zeros past the dilated input.
+  int64_t sh = strides[0], sw = strides[1];
+  if (sh > 1 || sw > 1) {
+    auto r6 = b.create<ReshapeOp>(
+        loc, RankedTensorType::get({bsz, cin, h, 1, wd, 1}, f32), x);
+    auto padded = build<PadOp>(
+        loc, {r6},
+        {b.getNamedAttr("mode", PadModeAttr::get(b.getContext(),
+                                                 PadMode::constant)),
+         b.getNamedAttr("pads", b.getDenseI64ArrayAttr(
+                                    {0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0,
+                                     sw - 1}))});
+    if (failed(padded))
+      return failure();
+    x = b.create<ReshapeOp>(
+        loc, RankedTensorType::get({bsz, cin, h * sh, wd * sw}, f32),
+        (*padded)->getResult(0));
+  }
+  // Pad (or crop) each side to the full correlation.
+  std::vector<int64_t> grow(8, 0), crop(8, 0);
+  for (int a = 0; a < 2; ++a) {
+    int64_t k = (kernel[a] - 1) * dilations[a];
+    int64_t before = k - pads[a];
+    int64_t after = k - pads[a + 2] + outPad[a] - (strides[a] - 1);
+    (before >= 0 ? grow : crop)[2 + a] = std::abs(before);
+    (after >= 0 ? grow : crop)[6 + a] = std::abs(after);
+  }
+  if (llvm::any_of(grow, [](int64_t v) { return v; })) {
+    auto padded = build<PadOp>(
+        loc, {x},
+        {b.getNamedAttr("mode", PadModeAttr::get(b.getContext(),
+                                                 PadMode::constant)),
+         b.getNamedAttr("pads", b.getDenseI64ArrayAttr(grow))});
+    if (failed(padded))
+      return failure();
+    x = (*padded)->getResult(0);
+  }
+  if (llvm::any_of(crop, [](int64_t v) { return v; })) {
+    ArrayRef<int64_t> s = typeOf(x).getShape();
+    SmallVector<int64_t> offsets = {0, 0, crop[2], crop[3]};
+    SmallVector<int64_t> sizes = {s[0], s[1], s[2] - crop[2] - crop[6],
+                                  s[3] - crop[3] - crop[7]};
+    if (sizes[2] <= 0 || sizes[3] <= 0)
+      return unsupported("pads leave no output");
+    auto sliced = build<SliceOp>(
+        loc, {x},
+        {b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(offsets)),
+         b.getNamedAttr("sizes", b.getDenseI64ArrayAttr(sizes)),
+         b.getNamedAttr("strides", b.getDenseI64ArrayAttr({1, 1, 1, 1}))});
+    if (failed(sliced))
+      return failure();
+    x = (*sliced)->getResult(0);
+  }
+  // The convolution's weight [cout, cin / groups, p, q]: per group, the
+  // transposed weight's channel axes swapped and its window flipped.
+  int64_t p = kernel[0], q = kernel[1], cinPerGroup = cin / groups;
+  HostTensor weight;
+  weight.dtype = w->dtype;
+  weight.shape = {groups * coutPerGroup, cinPerGroup, p, q};
+  weight.f.assign(w->f.size(), 0.0f);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t i = 0; i < cinPerGroup; ++i)
+      for (int64_t o = 0; o < coutPerGroup; ++o)
+        for (int64_t y = 0; y < p; ++y)
+          for (int64_t z = 0; z < q; ++z)
+            weight.f[(((g * coutPerGroup + o) * cinPerGroup + i) * p + y) * q +
+                     z] =
+                w->f[(((g * cinPerGroup + i) * coutPerGroup + o) * p +
+                      (p - 1 - y)) * q + (q - 1 - z)];
+  Window win{{p, q}, {1, 1}, {0, 0, 0, 0}, {dilations[0], dilations[1]},
+             oneD};
+  auto bias = [&]() -> Value {
+    return n.input_size() > 2 && !n.input(2).empty() ? in(2) : Value();
+  };
+  return convolve(x, win, weight, bias, groups,
+                  n.input(1) + "/transposed");
 }
 
 /// MaxPool, AveragePool, GlobalMaxPool.
@@ -384,3 +577,112 @@ LogicalResult NodeEmitter::emitBatchNormalization() {
                                 materialize(n.output(0) + "/shift", t, loc)}));
 }
 
+
+/// Resize (opset 10 to 18) and Upsample: slim.resize, with the scales or
+/// sizes known at import. Opset 10's Resize and Upsample map coordinates
+/// asymmetrically; later ones say how.
+LogicalResult NodeEmitter::emitResize() {
+  Value x = in(0);
+  if (failed(requireF32(x)))
+    return failure();
+  RankedTensorType xt = typeOf(x);
+  int64_t rank = xt.getRank();
+  auto given = [&](int k) {
+    return n.input_size() > k && !n.input(k).empty();
+  };
+  auto str = [&](StringRef name, StringRef dflt) {
+    const onnx::AttributeProto *a = findAttr(n, name);
+    return a ? a->s() : dflt.str();
+  };
+  // Opset 10 Resize and Upsample: (X, scales). Later: (X, roi, scales,
+  // sizes).
+  bool legacy = op == "Upsample" || n.input_size() == 2;
+  int scalesAt = legacy ? 1 : 2, sizesAt = 3;
+  std::string modeName = str("mode", "nearest");
+  if (modeName == "bilinear") // Upsample's spelling
+    modeName = "linear";
+  std::optional<ResizeMode> mode = symbolizeResizeMode(modeName);
+  if (!mode)
+    return unsupported("mode '" + modeName +
+                       "' is not one of nearest, linear, cubic");
+  std::string coordName = str("coordinate_transformation_mode",
+                              legacy ? "asymmetric" : "half_pixel");
+  if (coordName == "tf_crop_and_resize")
+    return unsupported("coordinate_transformation_mode tf_crop_and_resize "
+                       "(a region of interest) is not supported");
+  std::optional<ResizeCoordinates> coords =
+      symbolizeResizeCoordinates(coordName);
+  if (!coords)
+    return unsupported("coordinate_transformation_mode '" + coordName +
+                       "' is not an ONNX value");
+  std::string nearestName = str("nearest_mode", "round_prefer_floor");
+  std::optional<NearestMode> nearest = symbolizeNearestMode(nearestName);
+  if (!nearest)
+    return unsupported("nearest_mode '" + nearestName +
+                       "' is not an ONNX value");
+  if (intAttr(n, "antialias", 0))
+    return unsupported("antialias is not supported");
+  if (str("keep_aspect_ratio_policy", "stretch") != "stretch")
+    return unsupported("keep_aspect_ratio_policy '" +
+                       str("keep_aspect_ratio_policy", "stretch") +
+                       "' is not supported (only stretch)");
+  // The axes the scales or sizes are for (opset 18), all by default.
+  std::vector<int64_t> axes;
+  if (auto a = intsAttr(n, "axes")) {
+    for (int64_t v : *a) {
+      int64_t axis = normAxis(v, rank);
+      if (axis < 0 || axis >= rank)
+        return unsupported("axis " + std::to_string(v) +
+                           " is out of range for rank " +
+                           std::to_string(rank));
+      axes.push_back(axis);
+    }
+  } else {
+    for (int64_t a = 0; a < rank; ++a)
+      axes.push_back(a);
+  }
+  const HostTensor *scales = given(scalesAt) ? constant(n.input(scalesAt))
+                                             : nullptr;
+  const HostTensor *sizes =
+      !legacy && given(sizesAt) ? constant(n.input(sizesAt)) : nullptr;
+  if ((given(scalesAt) && !scales) || (!legacy && given(sizesAt) && !sizes))
+    return unsupported("scales or sizes computed at run time");
+  if (scales && scales->size() == 0)
+    scales = nullptr; // an empty scales beside sizes (opset 11 to 13)
+  if (!scales == !sizes)
+    return unsupported("exactly one of scales and sizes must be given");
+  const HostTensor &given_ = scales ? *scales : *sizes;
+  if (int64_t(given_.size()) != int64_t(axes.size()))
+    return unsupported(std::string(scales ? "scales" : "sizes") + " has " +
+                       std::to_string(given_.size()) + " entries for " +
+                       std::to_string(axes.size()) + " axes");
+  SmallVector<float> scale(rank, 1.0f);
+  SmallVector<int64_t> out(xt.getShape());
+  for (size_t k = 0; k < axes.size(); ++k) {
+    int64_t a = axes[k], d = xt.getDimSize(a);
+    if (scales) {
+      float s = float(scales->at(k));
+      if (!(s > 0.0f) || !std::isfinite(s))
+        return unsupported("scale " + std::to_string(s) + " of axis " +
+                           std::to_string(a) + " is not positive");
+      scale[a] = s;
+      out[a] = int64_t(std::floor(double(d) * double(s)));
+    } else {
+      out[a] = int64_t(sizes->at(k));
+      if (out[a] < 0 || (d == 0) != (out[a] == 0))
+        return unsupported("size " + std::to_string(out[a]) + " of axis " +
+                           std::to_string(a) + " cannot come from extent " +
+                           std::to_string(d));
+      scale[a] = d == 0 ? 1.0f : float(out[a]) / float(d);
+    }
+  }
+  auto resultType = RankedTensorType::get(out, xt.getElementType());
+  MLIRContext *ctx = b.getContext();
+  auto r = b.create<ResizeOp>(
+      loc, resultType, ResizeModeAttr::get(ctx, *mode), x,
+      b.getDenseF32ArrayAttr(scale), ResizeCoordinatesAttr::get(ctx, *coords),
+      NearestModeAttr::get(ctx, *nearest),
+      b.getF32FloatAttr(floatAttr(n, "cubic_coeff_a", -0.75f)),
+      b.getBoolAttr(intAttr(n, "exclude_outside", 0) != 0));
+  return setValue(r.getResult());
+}

@@ -239,7 +239,7 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto &n) {
 OwningOpRef<ModuleOp> OnnxImporter::run() {
   registerImportDialects(ctx);
   onnx::ModelProto model;
-  if (failed(load(model)))
+  if (failed(load(model)) || failed(bindInputs(model)))
     return {};
   // Unsupported op types first: they are the bigger obstacle to report.
   if (failed(checkSupported(model.graph())) ||

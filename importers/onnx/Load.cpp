@@ -10,7 +10,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "importers/onnx/OnnxImporter.h"
+
+#include "dialects/slim/IR/ShapeUtils.h"
 #include "runtime/Files.h"
+#include "runtime/Npy.h"
 
 #include "llvm/ADT/MapVector.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -98,6 +101,79 @@ LogicalResult OnnxImporter::load(onnx::ModelProto &model) {
     return error(loc) << "the ONNX checker rejects the model: " << msg;
   }
   return success();
+}
+
+LogicalResult OnnxImporter::bindInputs(onnx::ModelProto &model) {
+  if (options.binds.empty())
+    return success();
+  onnx::GraphProto &g = *model.mutable_graph();
+  std::vector<std::string> problems;
+  for (const auto &bind : options.binds) {
+    const std::string &name = bind.first, &file = bind.second;
+    int at = -1;
+    for (int k = 0; k < g.input_size(); ++k)
+      if (g.input(k).name() == name)
+        at = k;
+    bool initialized = llvm::any_of(g.initializer(), [&](const auto &t) {
+      return t.name() == name;
+    });
+    if (at < 0 || initialized) {
+      problems.push_back("--bind " + name + ": the model has no input '" +
+                         name + "'");
+      continue;
+    }
+    ::slim::rt::NpyArray array;
+    std::string why;
+    if (!::slim::rt::readNpy(file, array, why)) {
+      problems.push_back("--bind " + name + ": " + why);
+      continue;
+    }
+    using TP = onnx::TensorProto;
+    int32_t have = array.dtype == ::slim::rt::DType::F32    ? TP::FLOAT
+                   : array.dtype == ::slim::rt::DType::I64  ? TP::INT64
+                   : array.dtype == ::slim::rt::DType::I32  ? TP::INT32
+                   : array.dtype == ::slim::rt::DType::Bool ? TP::BOOL
+                                                            : TP::UNDEFINED;
+    const onnx::TypeProto &type = g.input(at).type();
+    int32_t want = type.has_tensor_type() ? type.tensor_type().elem_type()
+                                          : int32_t(TP::UNDEFINED);
+    if (have != want) {
+      problems.push_back("--bind " + name + ": " + file + " holds " +
+                         ::slim::rt::dtypeName(array.dtype) +
+                         ", the input is " + dtypeName(want));
+      continue;
+    }
+    const auto &dims = type.tensor_type().shape().dim();
+    bool fits = !type.tensor_type().has_shape() ||
+                dims.size() == int(array.shape.size());
+    for (int d = 0; fits && type.tensor_type().has_shape() && d < dims.size();
+         ++d)
+      fits = !dims[d].has_dim_value() || dims[d].dim_value() < 0 ||
+             dims[d].dim_value() == array.shape[d];
+    if (!fits) {
+      problems.push_back("--bind " + name + ": " + file + " has shape " +
+                         formatShape(array.shape) +
+                         ", which does not fit the input's");
+      continue;
+    }
+    TP &t = *g.add_initializer();
+    t.set_name(name);
+    t.set_data_type(want);
+    for (int64_t d : array.shape)
+      t.add_dims(d);
+    t.set_raw_data(array.data.data(), array.data.size());
+    // From IR version 4 an initializer need not be an input; one that is
+    // stays a default a caller may override, which ONNX's shape inference
+    // does not fold.
+    if (model.ir_version() >= 4)
+      g.mutable_input()->DeleteSubrange(at, 1);
+  }
+  if (problems.empty())
+    return success();
+  InFlightDiagnostic diag = error(FileLineColLoc::get(ctx, path, 0, 0));
+  for (size_t k = 0; k < problems.size(); ++k)
+    diag << (k ? "; " : "") << problems[k];
+  return failure();
 }
 
 LogicalResult OnnxImporter::inferShapes(const onnx::ModelProto &model) {

@@ -134,6 +134,10 @@ public:
   // importer's state through these members; this header is internal.
   // Graph-level steps.
   LogicalResult load(onnx::ModelProto &model);
+  /// options.binds: each named graph input becomes an initializer holding
+  /// its .npy array; every problem (no such input, unreadable file, wrong
+  /// dtype or shape) listed in one error.
+  LogicalResult bindInputs(onnx::ModelProto &model);
   void adoptRuntimeOps(onnx::ModelProto &model);
   LogicalResult checkSupported(const onnx::GraphProto &g);
   LogicalResult checkBeforeInference(const onnx::GraphProto &g);
@@ -349,6 +353,7 @@ public:
   LogicalResult emitGemm();
   LogicalResult emitConv();
   LogicalResult emitPool();
+  LogicalResult emitResize();
   LogicalResult emitBatchNormalization();
   LogicalResult emitCompare();
   LogicalResult emitLogic();
@@ -377,6 +382,10 @@ public:
   };
   FailureOr<Window> window(RankedTensorType x, std::vector<int64_t> kernel);
   Value as2d(Value x);
+  LogicalResult convolve(Value x, const Window &win, const HostTensor &weight,
+                         function_ref<Value()> bias, int64_t groups,
+                         const std::string &wname);
+  LogicalResult emitConvTranspose();
   LogicalResult setWindowResult(FailureOr<Operation *> r, bool oneD);
   LogicalResult emitFusedMatMul();
   LogicalResult emitContribGelu();

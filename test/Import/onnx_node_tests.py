@@ -14,6 +14,11 @@ below, each with its reason. With --compiled, each model is compiled by
 slimc into an executable instead and the executable runs the data sets (the
 generated code: kernel calls and the linalg-lowered glue ops); with --both,
 each model is imported once and run both ways, one summary per way.
+Inputs that are shape parameters (named pads, scales, sizes, roi,
+shape, axes, starts, ends, steps, split, repeats) are fixed at import
+with `slim-import --bind` to the first data set's values: Slim compiles
+static shapes, and a real model has them as constants. So are
+ConvTranspose's weight and bias and Pad's fill value (BOUND_IN).
 An expected failure that starts passing is
 reported so the list stays true. Prints "N passed, N failed" and exits 1 on
 any unexpected result. SLIM_IMPORT's directory must also hold slim-run.
@@ -59,16 +64,6 @@ EXPECTED_FAILURES = {
     'test_reduce_log_sum_exp_keepdims_random': 'DOUBLE tensors; Slim imports float32, int32/int64 and bool',
     'test_reduce_log_sum_exp_negative_axes_keepdims_example': 'DOUBLE tensors; Slim imports float32, int32/int64 and bool',
     'test_reduce_log_sum_exp_negative_axes_keepdims_random': 'DOUBLE tensors; Slim imports float32, int32/int64 and bool',
-    'test_reduce_sum_default_axes_keepdims_example': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_default_axes_keepdims_random': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_do_not_keepdims_example': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_do_not_keepdims_random': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_empty_axes_input_noop_example': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_empty_axes_input_noop_random': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_keepdims_example': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_keepdims_random': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_negative_axes_keepdims_example': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
-    'test_reduce_sum_negative_axes_keepdims_random': 'the axes are a graph input (run-time axes); Slim reduces over constant axes',
     'test_averagepool_3d_default': '3-D pooling; Slim pools over 1-D and 2-D windows',
     'test_maxpool_3d_default': '3-D pooling; Slim pools over 1-D and 2-D windows',
     'test_batchnorm_epsilon_training_mode': 'BatchNormalization in training mode (running statistics outputs); Slim compiles inference',
@@ -112,9 +107,8 @@ EXPECTED_FAILURES = {
     'test_castlike_FLOAT_to_FLOAT16_expanded': 'FLOAT16 tensors; Slim imports float32, int32/int64 and bool',
     'test_castlike_FLOAT_to_STRING_expanded': 'STRING tensors; Slim imports float32, int32/int64 and bool',
     'test_castlike_STRING_to_FLOAT_expanded': 'STRING tensors; Slim imports float32, int32/int64 and bool',
-    'test_constant_pad': 'pads is a run-time input; the output shape depends on it, so Slim needs the counts known at import (test/E2E/pad.test, thirdparty.test)',
-    'test_edge_pad': 'pads is a run-time input; the output shape depends on it, so Slim needs the counts known at import (test/E2E/pad.test, thirdparty.test)',
-    'test_reflect_pad': 'pads is a run-time input; the output shape depends on it, so Slim needs the counts known at import (test/E2E/pad.test, thirdparty.test)',
+    'test_resize_tf_crop_and_resize': 'Resize with a region of interest (tf_crop_and_resize); Slim resizes whole tensors',
+    'test_convtranspose_3d': '3-D ConvTranspose; Slim transposes 1-D and 2-D convolutions',
     'test_constantofshape_float_ones': 'ConstantOfShape of a run-time shape; Slim folds it on shapes known at import time only',
     'test_constantofshape_int_shape_zero': 'ConstantOfShape of a run-time shape; Slim folds it on shapes known at import time only',
     'test_constantofshape_int_zeros': 'ConstantOfShape of a run-time shape; Slim folds it on shapes known at import time only',
@@ -184,29 +178,8 @@ EXPECTED_FAILURES = {
     'test_range_float_type_positive_delta': 'Range of run-time bounds; Slim folds it on values known at import time only',
     'test_range_int32_type_negative_delta': 'Range of run-time bounds; Slim folds it on values known at import time only',
     'test_reshape_allowzero_reordered': 'zero-sized input dimension',
-    'test_reshape_extended_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_reshape_negative_dim': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_reshape_negative_extended_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_reshape_one_dim': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_reshape_reduced_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_reshape_reordered_all_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_reshape_reordered_last_dims': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_reshape_zero_and_negative_dim': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_reshape_zero_dim': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_slice': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_slice_default_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_slice_default_steps': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_slice_end_out_of_bounds': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_slice_neg': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
     'test_slice_neg_steps': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_slice_negative_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_slice_start_out_of_bounds': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_split_variable_parts_1d': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_split_variable_parts_2d': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_split_variable_parts_default_axis': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
     'test_split_zero_size_splits': 'zero-sized input dimension',
-    'test_squeeze': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_squeeze_negative_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
     'test_sub_uint8': 'UINT8 tensors; Slim imports float32, int32/int64 and bool',
     'test_training_dropout': 'training-mode Dropout',
     'test_training_dropout_default': 'training-mode Dropout',
@@ -232,13 +205,6 @@ EXPECTED_FAILURES = {
     'test_triu_square': 'Trilu is folded at import (masks); not compiled for run-time tensors',
     'test_triu_square_neg': 'Trilu is folded at import (masks); not compiled for run-time tensors',
     'test_triu_zero': 'zero-sized input dimension',
-    'test_unsqueeze_axis_0': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_unsqueeze_axis_1': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_unsqueeze_axis_2': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_unsqueeze_negative_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_unsqueeze_three_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_unsqueeze_two_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
-    'test_unsqueeze_unsorted_axes': 'a shape parameter (axes/shape/starts/split) is a run-time input; Slim needs it known at import',
     'test_where_long_example': 'integer arithmetic on run-time tensors (float ops only)',
 }
 
@@ -263,6 +229,50 @@ def close(a, b):
     return abs(a - b) <= 1e-7 + 1e-3 * abs(b)
 
 
+# Inputs bound at import (slim-import --bind): they decide output shapes.
+SHAPE_PARAMS = {"pads", "scales", "sizes", "roi", "shape", "axes", "starts",
+                "ends", "steps", "split", "repeats"}
+# Inputs bound at import in some tests only: ConvTranspose's weight and bias
+# (Slim transposes a known weight; exporters write it as an initializer),
+# Pad's fill value.
+BOUND_IN = {"test_convtranspose": {"W", "w", "B", "b"}, "test_constant_pad": {"value"}}
+
+
+def pb_tensor_name(path):
+    """The name (field 8) of a serialized TensorProto, or ''."""
+    data = open(path, "rb").read()
+    i = 0
+
+    def varint():
+        nonlocal i
+        v = s = 0
+        while True:
+            b = data[i]
+            i += 1
+            v |= (b & 0x7F) << s
+            s += 7
+            if b < 0x80:
+                return v
+
+    while i < len(data):
+        key = varint()
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            varint()
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        elif wire == 2:
+            n = varint()
+            if field == 8:
+                return data[i:i + n].decode()
+            i += n
+        else:
+            return ""
+    return ""
+
+
 def run(tools, path, execute, modes=("reference",)):
     """{mode: (status, message)}: status is 'pass', 'unsupported' or 'fail'.
     The model is imported and the data sets converted once for all modes."""
@@ -276,8 +286,35 @@ def run(tools, path, execute, modes=("reference",)):
 
     try:
         mlir = os.path.join(work, "model.mlir")
+        test = os.path.basename(path)
+
+        def bound(name):
+            return name in SHAPE_PARAMS or any(
+                test.startswith(prefix) and name in names for prefix, names in BOUND_IN.items())
+
+        data_sets = sorted(d for d in os.listdir(path) if d.startswith("test_data_set_"))
+        # Shape parameters given as inputs: bound to the first data set's
+        # values (the same in every data set, or the test cannot run).
+        binds = []
+        if data_sets:
+            first = os.path.join(path, data_sets[0])
+            for f in sorted(os.listdir(first)):
+                if not f.startswith("input_"):
+                    continue
+                name = pb_tensor_name(os.path.join(first, f))
+                if not bound(name):
+                    continue
+                raw = open(os.path.join(first, f), "rb").read()
+                if any(open(os.path.join(path, d, f), "rb").read() != raw for d in data_sets[1:]):
+                    return every(("fail", "shape parameter '%s' differs between data sets" % name))
+                npy = os.path.join(work, "bind-%s.npy" % name)
+                conv = subprocess.run([slim_import, "--tensor-to-npy", os.path.join(first, f),
+                                       "-o", npy], capture_output=True, text=True)
+                if conv.returncode:
+                    return every(("fail", "%s: %s" % (f, conv.stderr.strip())))
+                binds += ["--bind", "%s=%s" % (name, npy)]
         proc = subprocess.run([slim_import, "--no-raise", os.path.join(path, "model.onnx"),
-                               "-o", mlir], capture_output=True, text=True)
+                               "-o", mlir] + binds, capture_output=True, text=True)
         err = proc.stderr.strip()
         if "unsupported op type" in err:
             return every(("unsupported", err))
@@ -302,20 +339,23 @@ def run(tools, path, execute, modes=("reference",)):
                 runners[mode] = [exe]
             else:
                 runners[mode] = [slim_run, mlir]
-        data_sets = sorted(d for d in os.listdir(path) if d.startswith("test_data_set_"))
         if not out_names or not data_sets:
             return every(("fail", "no outputs or no test data to compare"))
         for data_set in data_sets:
             ds = os.path.join(path, data_set)
-            n_in = len([f for f in os.listdir(ds) if f.startswith("input_")])
+            # The run-time inputs: the data set's inputs but the bound ones,
+            # in order (the model's inputs, also in order).
+            in_files = sorted((f for f in os.listdir(ds) if f.startswith("input_")),
+                              key=lambda f: int(f[6:-3]))
+            in_files = [f for f in in_files if not bound(pb_tensor_name(os.path.join(ds, f)))]
             n_out = len([f for f in os.listdir(ds) if f.startswith("output_")])
-            if n_in != len(in_names) or n_out != len(out_names):
+            if len(in_files) != len(in_names) or n_out != len(out_names):
                 return every(("fail", "%d/%d inputs/outputs in the data, %d/%d in the model" % (
-                    n_in, n_out, len(in_names), len(out_names))))
+                    len(in_files), n_out, len(in_names), len(out_names))))
             args = []
             for k, name in enumerate(in_names):
                 npy = os.path.join(work, "in%d.npy" % k)
-                conv = subprocess.run([slim_import, "--tensor-to-npy", os.path.join(ds, "input_%d.pb" % k),
+                conv = subprocess.run([slim_import, "--tensor-to-npy", os.path.join(ds, in_files[k]),
                                        "-o", npy], capture_output=True, text=True)
                 if conv.returncode:
                     return every(("fail", "input %d: %s" % (k, conv.stderr.strip())))

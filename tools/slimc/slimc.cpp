@@ -79,6 +79,12 @@ static cl::list<std::string> shapeOptions(
     cl::desc("static shape of an ONNX input with dynamic dimensions, e.g. "
              "input_ids=1x128 (repeatable)"),
     cl::value_desc("NAME=DIMxDIM..."), cl::cat(category));
+static cl::list<std::string> bindOptions(
+    "bind",
+    cl::desc("fix an ONNX input to the array in a .npy file, so a shape "
+             "parameter the model takes as an input (pads, scales, sizes, a "
+             "target shape) is known at compile time (repeatable)"),
+    cl::value_desc("NAME=FILE.npy"), cl::cat(category));
 static cl::opt<int64_t> seqLen("seq-len",
                                cl::desc("sequence length for Hugging Face text "
                                         "models (default 128, capped)"),
@@ -329,6 +335,11 @@ int run(int argc, char **argv) {
       for (const std::string &text : shapeOptions) {
         std::string err;
         if (!slim::tools::parseShapeOption(text, importOptions.shapes, err))
+          return fail(err, kBadInput);
+      }
+      for (const std::string &text : bindOptions) {
+        std::string err;
+        if (!slim::tools::parseBindOption(text, importOptions.binds, err))
           return fail(err, kBadInput);
       }
       module = mlir::slim::importModel(&ctx, input, importOptions);

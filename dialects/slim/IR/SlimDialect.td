@@ -127,6 +127,32 @@ def Slim_PadModeAttr : I32EnumAttr<"PadMode", "what fills a padding", [
   let cppNamespace = "::mlir::slim";
 }
 
+def Slim_ResizeModeAttr : I32EnumAttr<"ResizeMode", "an interpolation", [
+      I32EnumAttrCase<"nearest", 0>,
+      I32EnumAttrCase<"linear", 1>,
+      I32EnumAttrCase<"cubic", 2>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_ResizeCoordinatesAttr : I32EnumAttr<"ResizeCoordinates",
+    "how an output coordinate maps to the input", [
+      I32EnumAttrCase<"half_pixel", 0>,
+      I32EnumAttrCase<"pytorch_half_pixel", 1>,
+      I32EnumAttrCase<"align_corners", 2>,
+      I32EnumAttrCase<"asymmetric", 3>,
+      I32EnumAttrCase<"tf_half_pixel_for_nn", 4>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_NearestModeAttr : I32EnumAttr<"NearestMode",
+    "how a nearest resize rounds", [
+      I32EnumAttrCase<"round_prefer_floor", 0>,
+      I32EnumAttrCase<"round_prefer_ceil", 1>,
+      I32EnumAttrCase<"floor", 2>,
+      I32EnumAttrCase<"ceil", 3>]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 def Slim_CompareKindAttr : I32EnumAttr<"CompareKind", "a comparison", [
       I32EnumAttrCase<"eq", 0>,
       I32EnumAttrCase<"lt", 1>,

@@ -1135,6 +1135,31 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
 }
 
 //===----------------------------------------------------------------------===//
+// ResizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ResizeOp::verify() {
+  RankedTensorType in = getInput().getType(), out = getResult().getType();
+  ArrayRef<float> scales = getScales();
+  if (in.getRank() != out.getRank())
+    return emitOpError("result rank ")
+           << out.getRank() << " differs from the input's " << in.getRank();
+  if (int64_t(scales.size()) != in.getRank())
+    return emitOpError("has ")
+           << scales.size() << " scales for an input of rank "
+           << in.getRank();
+  for (int64_t a = 0; a < in.getRank(); ++a) {
+    if (!(scales[a] > 0.0f) || !std::isfinite(scales[a]))
+      return emitOpError("scale ") << scales[a] << " of axis " << a
+                                   << " is not positive";
+    if (in.getDimSize(a) == 0 && out.getDimSize(a) != 0)
+      return emitOpError("axis ") << a << " is empty: there is nothing to "
+                                         "interpolate";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // SliceOp
 //===----------------------------------------------------------------------===//
 

@@ -1015,6 +1015,43 @@ def Slim_PadOp : Slim_Op<"pad", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Slim_ResizeOp : Slim_Op<"resize", [Pure]> {
+  let summary = "resizes a tensor by nearest, linear or cubic interpolation";
+  let description = [{
+    ONNX Resize (and Upsample) without a region of interest: axis `a` of
+    the result has its own extent, and output coordinate `x` reads the
+    input at `x_in` given by `coordinates` and `scales[a]` (the scale the
+    model gave, or output / input extent): `half_pixel` (x + 0.5) / s −
+    0.5; `pytorch_half_pixel` the same, 0 when in · s is 1;
+    `align_corners` x · (in − 1) / (in · s − 1); `asymmetric` x / s;
+    `tf_half_pixel_for_nn` (x + 0.5) / s. `nearest` takes the element at
+    `x_in` rounded by `nearest_mode`; `linear` interpolates between the two
+    neighbours, `cubic` over four with Keys' kernel of parameter
+    `cubic_coeff_a` (`exclude_outside` drops taps outside the input and
+    renormalises); neighbours past the border repeat it. Axes are
+    interpolated one after another (separably), as ONNX defines it.
+
+    ```mlir
+    %y = slim.resize linear %x scales [1.0, 1.0, 2.0, 2.0]
+        coordinates = half_pixel : tensor<1x8x16x16xf32> -> tensor<1x8x32x32xf32>
+    ```
+  }];
+  let arguments = (ins Slim_ResizeModeAttr:$mode, Slim_FloatTensor:$input,
+                       DenseF32ArrayAttr:$scales,
+                       Slim_ResizeCoordinatesAttr:$coordinates,
+                       DefaultValuedAttr<Slim_NearestModeAttr,
+                         "::mlir::slim::NearestMode::round_prefer_floor">:$nearest_mode,
+                       DefaultValuedAttr<F32Attr, "-0.75f">:$cubic_coeff_a,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclude_outside);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $mode $input `scales` $scales `coordinates` `=` $coordinates
+    (`nearest_mode` `=` $nearest_mode^)? attr-dict `:` type($input) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Slim_ConcatOp : Slim_Op<"concat", [Pure, InferTypeOpAdaptor]> {
   let summary = "concatenates tensors along one axis";
   let description = [{
