@@ -365,6 +365,21 @@ LogicalResult OnnxImporter::checkBeforeInference(const onnx::GraphProto &g) {
       problems.push_back("graph output '" + out.name() +
                          "' is not computed by any node, nor a graph input "
                          "or initializer");
+  // The ranks the graph declares (inputs, initializers, value_info): ONNX's
+  // convolution shape inference indexes the weight by the input's rank.
+  llvm::StringMap<int64_t> ranks;
+  for (const auto &in : g.input())
+    if (in.type().tensor_type().has_shape())
+      ranks[in.name()] = in.type().tensor_type().shape().dim_size();
+  for (const auto &in : g.value_info())
+    if (in.type().tensor_type().has_shape())
+      ranks[in.name()] = in.type().tensor_type().shape().dim_size();
+  for (const auto &t : g.initializer())
+    ranks[t.name()] = t.dims_size();
+  auto rankOf = [&](const std::string &v) -> int64_t {
+    auto it = ranks.find(v);
+    return it == ranks.end() ? -1 : it->second;
+  };
   for (const auto &n : g.node()) {
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       continue;
@@ -389,6 +404,30 @@ LogicalResult OnnxImporter::checkBeforeInference(const onnx::GraphProto &g) {
     check("dilations", 1);
     check("kernel_shape", 1);
     check("pads", 0);
+    check("output_padding", 0);
+    int64_t rank = n.input_size() ? rankOf(n.input(0)) : -1;
+    bool weighted = n.op_type() == "Conv" || n.op_type() == "ConvTranspose";
+    if (weighted && n.input_size() > 1) {
+      int64_t wrank = rankOf(n.input(1));
+      if ((rank >= 0 && rank < 3) || (wrank >= 0 && wrank < 3) ||
+          (rank >= 0 && wrank >= 0 && rank != wrank))
+        problems.push_back(name + ": input of rank " + std::to_string(rank) +
+                           " and weight of rank " + std::to_string(wrank) +
+                           "; both need one rank of at least 3");
+    }
+    if (rank >= 3)
+      for (auto [attr, per] : {std::pair("strides", 1), std::pair("dilations", 1),
+                               std::pair("kernel_shape", 1),
+                               std::pair("output_padding", 1),
+                               std::pair("output_shape", 1),
+                               std::pair("pads", 2)}) {
+        auto values = intsAttr(n, attr);
+        if (values && int64_t(values->size()) != per * (rank - 2))
+          problems.push_back(name + ": " + attr + " has " +
+                             std::to_string(values->size()) +
+                             " values for " + std::to_string(rank - 2) +
+                             " spatial axes");
+      }
     if (intAttr(n, "group", 1) < 1)
       problems.push_back(name + ": group must be >= 1, not " +
                          std::to_string(intAttr(n, "group", 1)));
