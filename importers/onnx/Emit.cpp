@@ -595,7 +595,8 @@ LogicalResult NodeEmitter::emitPad() {
   };
   const HostTensor *pads = known(1);
   if (!pads)
-    return unsupported("pads computed at run time");
+    return unsupported("pads computed at run time (a graph input can be "
+                       "fixed with --bind NAME=FILE.npy)");
   float value = 0.0f;
   if (given(2)) {
     const HostTensor *v = known(2);

@@ -646,7 +646,8 @@ LogicalResult NodeEmitter::emitResize() {
   const HostTensor *sizes =
       !legacy && given(sizesAt) ? constant(n.input(sizesAt)) : nullptr;
   if ((given(scalesAt) && !scales) || (!legacy && given(sizesAt) && !sizes))
-    return unsupported("scales or sizes computed at run time");
+    return unsupported("scales or sizes computed at run time (a graph "
+                       "input can be fixed with --bind NAME=FILE.npy)");
   if (scales && scales->size() == 0)
     scales = nullptr; // an empty scales beside sizes (opset 11 to 13)
   if (!scales == !sizes)

@@ -301,8 +301,13 @@ LogicalResult OnnxImporter::upgradeOpset(onnx::ModelProto &model) {
   // (its adapters rewrite e.g. Split's and Squeeze's attributes into
   // inputs, Clip's into inputs, Upsample into Resize).
   try {
-    // Some adapters (Softmax's axis semantics) need the input shapes.
-    onnx::shape_inference::InferShapes(model);
+    // Some adapters (Softmax's axis semantics) need the input shapes;
+    // data propagation follows the shapes exporters compute (Shape,
+    // Gather, Concat into Reshape).
+    onnx::shape_inference::InferShapes(
+        model, onnx::OpSchemaRegistry::Instance(),
+        onnx::ShapeInferenceOptions(/*check_type=*/false, /*error_mode=*/0,
+                                    /*enable_data_propagation=*/true));
     model = onnx::version_conversion::ConvertVersion(model, 13);
   } catch (const std::exception &e) {
     std::string msg = e.what();

@@ -354,6 +354,7 @@ public:
   LogicalResult emitConv();
   LogicalResult emitPool();
   LogicalResult emitResize();
+  LogicalResult emitEinsum();
   LogicalResult emitBatchNormalization();
   LogicalResult emitCompare();
   LogicalResult emitLogic();

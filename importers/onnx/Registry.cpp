@@ -55,6 +55,7 @@ const llvm::StringMap<OpInfo> &mlir::slim::onnx_import::opRegistry() {
       {"BatchNormalization",
        {nullptr, false, &NodeEmitter::emitBatchNormalization}},
       {"Conv", {nullptr, false, &NodeEmitter::emitConv}},
+      {"Einsum", {nullptr, false, &NodeEmitter::emitEinsum}},
       {"ConvTranspose", {nullptr, false, &NodeEmitter::emitConvTranspose}},
       {"Resize", {nullptr, false, &NodeEmitter::emitResize}},
       {"Upsample", {nullptr, false, &NodeEmitter::emitResize}},

@@ -5,7 +5,7 @@
 // is reported the same way whether it is found while parsing or while
 // verifying a module built in C++.
 //
-// One file for the 61 ops (over 800 lines): ODS generates their classes
+// One file for the 62 ops (over 800 lines): ODS generates their classes
 // into one SlimOps.cpp.inc, and the shared helpers (broadcasting, shape
 // formatting, the linear and norm checks) serve many ops each.
 //
