@@ -626,6 +626,24 @@ LogicalResult Executor::runOp(Operation *op) {
                        sortedAxes(r.getAxes(), x.shape.size()), f32(out));
             return success();
           })
+          .Case<GatherOp, GatherElementsOp>([&](auto g) -> LogicalResult {
+            const Tensor &x = operand(0);
+            std::vector<int64_t> idx = indices(operand(1));
+            int64_t axis = *normalizeAxis(static_cast<int64_t>(g.getAxis()),
+                                          x.shape.size());
+            size_t bytes = rt::dtypeSize(x.dtype);
+            bool ok;
+            if constexpr (std::is_same_v<decltype(g), GatherOp>)
+              ok = rt::gather(x.data.data(), bytes, x.shape, axis, idx.data(),
+                              int64_t(idx.size()), out.data.data(), error);
+            else
+              ok = rt::gatherElements(x.data.data(), bytes, x.shape, axis,
+                                      idx.data(), operand(1).shape,
+                                      out.data.data(), error);
+            if (!ok)
+              return kernelError();
+            return success();
+          })
           .Case<PadOp>([&](PadOp p) {
             const Tensor &x = operand(0);
             auto mode = static_cast<rt::PadMode>(p.getMode());

@@ -251,6 +251,41 @@ int slim_k_reduce(int32_t kind, const float *x, const int64_t *s,
   return 0;
 }
 
+namespace {
+/// Indices as int64, whatever their width.
+std::vector<int64_t> wideIndices(const void *indices, int32_t idxBytes,
+                                 int64_t n) {
+  if (idxBytes == 8) {
+    auto *p = static_cast<const int64_t *>(indices);
+    return std::vector<int64_t>(p, p + n);
+  }
+  auto *p = static_cast<const int32_t *>(indices);
+  return std::vector<int64_t>(p, p + n);
+}
+} // namespace
+
+int slim_k_gather(const void *x, int32_t elemBytes, const int64_t *s,
+                  int32_t rank, int64_t axis, const void *indices,
+                  int32_t idxBytes, int64_t n, void *y) {
+  std::string error;
+  std::vector<int64_t> idx = wideIndices(indices, idxBytes, n);
+  return status(rt::gather(x, size_t(elemBytes), shape(s, rank), axis,
+                           idx.data(), n, y, error),
+                error);
+}
+
+int slim_k_gather_elements(const void *x, int32_t elemBytes, const int64_t *s,
+                           int32_t rank, int64_t axis, const void *indices,
+                           int32_t idxBytes, const int64_t *is, void *y) {
+  std::string error;
+  rt::Shape ishape = shape(is, rank);
+  std::vector<int64_t> idx =
+      wideIndices(indices, idxBytes, rt::numElements(ishape));
+  return status(rt::gatherElements(x, size_t(elemBytes), shape(s, rank), axis,
+                                   idx.data(), ishape, y, error),
+                error);
+}
+
 int slim_k_pad(int32_t mode, int32_t dtype, const void *x, const int64_t *s,
                int32_t rank, const int64_t *pads, float value, void *y) {
   auto m = static_cast<rt::PadMode>(mode);

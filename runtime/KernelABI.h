@@ -108,6 +108,16 @@ int slim_k_softmax(const float *x, const int64_t *shape, int32_t rank,
 /* kind: the slim::rt::Reduce enumerator; axes sorted and normalized. */
 int slim_k_reduce(int32_t kind, const float *x, const int64_t *shape,
                   int32_t rank, const int64_t *axes, int32_t naxes, float *y);
+/* ONNX Gather / GatherElements: x of elemBytes-byte elements; indices of
+   idxBytes (4 or 8) bytes, n of them (Gather) or of the shape ishape
+   (GatherElements); an index outside the axis fails. */
+int slim_k_gather(const void *x, int32_t elemBytes, const int64_t *shape,
+                  int32_t rank, int64_t axis, const void *indices,
+                  int32_t idxBytes, int64_t n, void *y);
+int slim_k_gather_elements(const void *x, int32_t elemBytes,
+                           const int64_t *shape, int32_t rank, int64_t axis,
+                           const void *indices, int32_t idxBytes,
+                           const int64_t *ishape, void *y);
 /* mode: the slim::rt::PadMode enumerator; dtype: 0 float32, 1 int32, 2
    int64 (value converted to it); pads: 2·rank counts, begins then ends. */
 int slim_k_pad(int32_t mode, int32_t dtype, const void *x,

@@ -397,6 +397,70 @@ float laneMax(const float *x, int64_t n, int64_t inner) {
 }
 
 namespace {
+/// An index of an axis of extent d, negative ones from the end; -1 when
+/// outside.
+int64_t wrapIndex(int64_t i, int64_t d) {
+  if (i < 0)
+    i += d;
+  return i >= 0 && i < d ? i : -1;
+}
+} // namespace
+
+bool gather(const void *x, size_t elemBytes, const Shape &shape, int64_t axis,
+            const int64_t *indices, int64_t n, void *y, std::string &error) {
+  int64_t outer = 1, inner = 1, d = shape[axis];
+  for (int64_t a = 0; a < axis; ++a)
+    outer *= shape[a];
+  for (size_t a = axis + 1; a < shape.size(); ++a)
+    inner *= shape[a];
+  size_t row = size_t(inner) * elemBytes;
+  auto *src = static_cast<const char *>(x);
+  auto *dst = static_cast<char *>(y);
+  for (int64_t k = 0; k < n; ++k)
+    if (wrapIndex(indices[k], d) < 0) {
+      error = "gather: index " + std::to_string(indices[k]) +
+              " is outside an axis of " + std::to_string(d);
+      return false;
+    }
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < n; ++k) {
+      std::memcpy(dst, src + (o * d + wrapIndex(indices[k], d)) * row, row);
+      dst += row;
+    }
+  return true;
+}
+
+bool gatherElements(const void *x, size_t elemBytes, const Shape &xs,
+                    int64_t axis, const int64_t *indices, const Shape &is,
+                    void *y, std::string &error) {
+  int64_t rank = int64_t(xs.size()), total = numElements(is);
+  Shape stride(rank, 1);
+  for (int64_t a = rank - 2; a >= 0; --a)
+    stride[a] = stride[a + 1] * xs[a + 1];
+  auto *src = static_cast<const char *>(x);
+  auto *dst = static_cast<char *>(y);
+  Shape c(rank, 0);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t i = wrapIndex(indices[k], xs[axis]);
+    if (i < 0) {
+      error = "gather_elements: index " + std::to_string(indices[k]) +
+              " is outside an axis of " + std::to_string(xs[axis]);
+      return false;
+    }
+    int64_t off = 0;
+    for (int64_t a = 0; a < rank; ++a)
+      off += (a == axis ? i : c[a]) * stride[a];
+    std::memcpy(dst + k * elemBytes, src + off * elemBytes, elemBytes);
+    for (int64_t a = rank - 1; a >= 0; --a) {
+      if (++c[a] < is[a])
+        break;
+      c[a] = 0;
+    }
+  }
+  return true;
+}
+
+namespace {
 template <typename T>
 void padT(PadMode mode, const T *x, const Shape &shape,
           const std::vector<int64_t> &pads, T value, T *y) {

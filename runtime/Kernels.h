@@ -311,6 +311,17 @@ void compare(Compare op, const int32_t *a, const Shape &as, const int32_t *b,
 /// whole row is.
 void argReduce(bool max, const float *x, const Shape &shape, int64_t axis,
                bool last, int64_t *y);
+/// ONNX Gather of x (elements of `elemBytes` bytes) along `axis`: for each
+/// of the n indices (negative from the end) the slice it selects. False
+/// with `error` for an index outside the axis.
+bool gather(const void *x, size_t elemBytes, const Shape &shape, int64_t axis,
+            const int64_t *indices, int64_t n, void *y, std::string &error);
+/// ONNX GatherElements: y (the indices' shape `is`) at p is x at p with
+/// coordinate `axis` replaced by indices[p]. False with `error` for an
+/// index outside the axis.
+bool gatherElements(const void *x, size_t elemBytes, const Shape &xs,
+                    int64_t axis, const int64_t *indices, const Shape &is,
+                    void *y, std::string &error);
 /// What fills a padding, in slim.pad's PadMode order.
 enum class PadMode { Constant, Reflect, Edge, Wrap };
 /// ONNX Pad of x over any rank: `pads` holds the counts before each axis,

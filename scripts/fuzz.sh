@@ -38,7 +38,7 @@ seed() { # target, files...
 }
 seed onnx "$root"/test/Import/Inputs/*.onnx \
   $(ls /usr/share/libonnx-testdata/data/node/*/model.onnx 2>/dev/null | head -200)
-# The fixture models (our own and the third-party exports, plain, dynamic
+# The fixture models (our own, the third-party and the hybrid exports, plain, dynamic
 # and ONNX-Runtime-optimized) with their weights turned into
 # ConstantOfShape nodes by onnx_seed: 20-85 KB instead of 100-500 KB, the
 # same graphs once folded, about three times the executions a second. A
@@ -46,7 +46,8 @@ seed onnx "$root"/test/Import/Inputs/*.onnx \
 # out; its ONNX-Runtime-optimized form (300 nodes) is in.
 if [ -x "$build/bin/onnx_seed" ]; then
   for f in "$root"/test/fixtures/{bert,gpt2,llama,vit}/model.onnx \
-           "$root"/test/fixtures/thirdparty/*/{model,ort,dynamic}.onnx; do
+           "$root"/test/fixtures/thirdparty/*/{model,ort,dynamic}.onnx \
+           "$root"/test/fixtures/hybrid/*/model.onnx; do
     [ -f "$f" ] || continue
     out="$corpus/onnx/seed-$(echo "$f" | md5sum | cut -c1-16)"
     [ -f "$out" ] || "$build/bin/onnx_seed" "$f" "$out"

@@ -532,6 +532,23 @@ LogicalResult Compiler::emitStep(const Step &step) {
                     {i32(int(r.getKind())), ptr(x), shp(x), rank(x),
                      shapeArray(axes), i32(int(axes.size())), ptr(result)});
       })
+      .Case<GatherOp, GatherElementsOp>([&](auto g) {
+        Value x = g.getInput(), idx = g.getIndices();
+        auto bytes = [](Value v) {
+          return int(tensorType(v).getElementTypeBitWidth() / 8);
+        };
+        int64_t axis = *normalizeAxis(static_cast<int64_t>(g.getAxis()),
+                                      tensorType(x).getRank());
+        if constexpr (std::is_same_v<decltype(g), GatherOp>)
+          return call("slim_k_gather",
+                      {ptr(x), i32(bytes(x)), shp(x), rank(x), i64(axis),
+                       ptr(idx), i32(bytes(idx)),
+                       i64(tensorType(idx).getNumElements()), ptr(result)});
+        else
+          return call("slim_k_gather_elements",
+                      {ptr(x), i32(bytes(x)), shp(x), rank(x), i64(axis),
+                       ptr(idx), i32(bytes(idx)), shp(idx), ptr(result)});
+      })
       .Case<PadOp>([&](PadOp p) {
         Value x = p.getInput();
         Type et = tensorType(x).getElementType();

@@ -43,6 +43,10 @@ LogicalResult NodeEmitter::emitArithmetic() {
     t.dtype = onnx::TensorProto::FLOAT;
     rhs = materialize(n.input(1) + ".f32", t, loc);
   }
+  // Integer arithmetic is folded at import (shapes, indices); at run time
+  // Slim computes in float32.
+  if (failed(requireF32({lhs, rhs})))
+    return failure();
   if (op == "Add")
     return set(build<AddOp>(loc, {lhs, rhs}));
   if (op == "Sub")
@@ -378,12 +382,14 @@ LogicalResult NodeEmitter::emitSliceLike() {
                            "are supported");
       return set(build<EmbeddingOp>(loc, {x, in(1)}));
     }
-    // x[..., i, ...] with a known scalar or 1-element index: a slice.
+    // x[..., i, ...] with a known scalar or 1-element index: a slice;
+    // other indices: slim.gather.
     const HostTensor *idx = constant(n.input(1));
-    if (!idx || idx->size() != 1)
-      return unsupported("gathering a run-time tensor by run-time or "
-                         "multi-element indices is not supported");
     int64_t axis = normAxis(intAttr(n, "axis", 0), rank);
+    if (!idx || idx->size() != 1)
+      return set(build<GatherOp>(
+          loc, {x, in(1)},
+          {b.getNamedAttr("axis", b.getI64IntegerAttr(intAttr(n, "axis", 0)))}));
     int64_t i = idx->i[0] < 0 ? idx->i[0] + xt.getDimSize(axis) : idx->i[0];
     if (i < 0 || i >= xt.getDimSize(axis))
       return unsupported("index " + std::to_string(idx->i[0]) +

@@ -6,7 +6,7 @@
 // activations ONNX defines as functions of other ops, built from slim's
 // elementwise ops as their ONNX function bodies are: Elu, Selu, Celu,
 // ThresholdedRelu, Shrink, PRelu, Softplus, Softsign, Sign, IsInf, IsNaN,
-// Sum and Mean; ArgMax and ArgMin (slim.arg_reduce).
+// Sum and Mean; ArgMax and ArgMin (slim.arg_reduce); GatherElements.
 //
 //===----------------------------------------------------------------------===//
 
@@ -177,9 +177,11 @@ LogicalResult NodeEmitter::emitCompositeActivation() {
   } else if (op == "Softsign") {
     y = c.div(x, c.add(one, c.unary<AbsOp>(x, b)));
   } else { // Sign
+    // x · 0 where x is neither above nor below 0: 0, or NaN for NaN.
     Value minusOne = scalar(-1.0f, "minus_one");
     y = c.where(c.cmp(CompareKind::gt, x, zero, b), one,
-                c.where(c.cmp(CompareKind::lt, x, zero, b), minusOne, zero));
+                c.where(c.cmp(CompareKind::lt, x, zero, b), minusOne,
+                        c.mul(x, zero)));
   }
   if (c.failed || !y)
     return failure();
@@ -250,4 +252,11 @@ LogicalResult NodeEmitter::emitArgReduce() {
        b.getNamedAttr("keepdims", b.getBoolAttr(intAttr(n, "keepdims", 1))),
        b.getNamedAttr("select_last_index",
                       b.getBoolAttr(intAttr(n, "select_last_index", 0)))}));
+}
+
+/// GatherElements.
+LogicalResult NodeEmitter::emitGatherElements() {
+  return set(build<GatherElementsOp>(
+      loc, {in(0), in(1)},
+      {b.getNamedAttr("axis", b.getI64IntegerAttr(intAttr(n, "axis", 0)))}));
 }

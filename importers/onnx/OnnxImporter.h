@@ -355,6 +355,7 @@ public:
   LogicalResult emitPool();
   LogicalResult emitResize();
   LogicalResult emitEinsum();
+  LogicalResult emitGatherElements();
   LogicalResult emitBatchNormalization();
   LogicalResult emitCompare();
   LogicalResult emitLogic();

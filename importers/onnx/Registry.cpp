@@ -70,6 +70,7 @@ const llvm::StringMap<OpInfo> &mlir::slim::onnx_import::opRegistry() {
        {&NodeFolder::foldExpand, false, &NodeEmitter::emitReshapeLike}},
       {"Flatten", {nullptr, false, &NodeEmitter::emitFlatten}},
       {"Gather", {&NodeFolder::foldGather, false, &NodeEmitter::emitSliceLike}},
+      {"GatherElements", {nullptr, false, &NodeEmitter::emitGatherElements}},
       {"Gemm", {nullptr, false, &NodeEmitter::emitGemm}},
       {"GlobalMaxPool", {nullptr, false, &NodeEmitter::emitPool}},
       {"GlobalAveragePool",

@@ -1052,6 +1052,50 @@ def Slim_ResizeOp : Slim_Op<"resize", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Slim_GatherOp : Slim_Op<"gather", [Pure, InferTypeOpAdaptor]> {
+  let summary = "slices of a tensor along an axis, at run-time indices";
+  let description = [{
+    ONNX Gather: the result is `input`'s shape with axis `axis` replaced by
+    the indices' shape; each index (negative ones count from the end)
+    selects one slice of the axis. An index outside the axis stops the
+    model with an error naming it.
+
+    ```mlir
+    %y = slim.gather %x [%i] axis = 1 : tensor<2x8x4xf32>, tensor<3xi64>
+    // %y : tensor<2x3x4xf32>
+    ```
+  }];
+  let arguments = (ins Slim_NumericTensor:$input, Slim_IndexTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs Slim_NumericTensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` `axis` `=` $axis attr-dict `:` type($input) `,`
+    type($indices)
+  }];
+}
+
+def Slim_GatherElementsOp : Slim_Op<"gather_elements", [Pure, InferTypeOpAdaptor]> {
+  let summary = "elements of a tensor at run-time indices along an axis";
+  let description = [{
+    ONNX GatherElements: the result has the indices' shape (of `input`'s
+    rank, no larger than `input` on the other axes); element `p` is
+    `input` at `p` with its coordinate along `axis` replaced by
+    `indices[p]` (negative from the end; outside the axis an error).
+
+    ```mlir
+    %y = slim.gather_elements %x [%i] axis = 1 : tensor<2x8xf32>, tensor<2x3xi64>
+    // %y : tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Slim_NumericTensor:$input, Slim_IndexTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs Slim_NumericTensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` `axis` `=` $axis attr-dict `:` type($input) `,`
+    type($indices)
+  }];
+}
+
 def Slim_ConcatOp : Slim_Op<"concat", [Pure, InferTypeOpAdaptor]> {
   let summary = "concatenates tensors along one axis";
   let description = [{

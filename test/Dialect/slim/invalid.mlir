@@ -1162,3 +1162,30 @@ func.func @pad_empty(%x: tensor<0x3xf32>) {
   %y = slim.pad edge %x [1, 0, 0, 0] : tensor<0x3xf32>
   return
 }
+
+// -----
+
+// Tests that gather's axis is in range.
+func.func @gather_axis(%x: tensor<2x8xf32>, %i: tensor<3xi64>) {
+  // expected-error @+1 {{'slim.gather' op axis 2 is out of range for input 'tensor<2x8xf32>'}}
+  %y = slim.gather %x [%i] axis = 2 : tensor<2x8xf32>, tensor<3xi64>
+  return
+}
+
+// -----
+
+// Tests that gather_elements' indices have the input's rank.
+func.func @gather_elements_rank(%x: tensor<2x8xf32>, %i: tensor<3xi64>) {
+  // expected-error @+1 {{'slim.gather_elements' op indices of rank 1 for an input of rank 2}}
+  %y = slim.gather_elements %x [%i] axis = 1 : tensor<2x8xf32>, tensor<3xi64>
+  return
+}
+
+// -----
+
+// Tests that gather_elements' indices fit the input off the axis.
+func.func @gather_elements_extent(%x: tensor<2x8xf32>, %i: tensor<3x2xi64>) {
+  // expected-error @+1 {{'slim.gather_elements' op indices extent 3 on axis 0 exceeds the input's 2}}
+  %y = slim.gather_elements %x [%i] axis = 1 : tensor<2x8xf32>, tensor<3x2xi64>
+  return
+}

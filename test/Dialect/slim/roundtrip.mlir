@@ -307,3 +307,14 @@ func.func @pad(%x: tensor<2x3xf32>, %i: tensor<4xi64>) -> (tensor<4x4xf32>, tens
   %c = slim.pad wrap %i [2, 0] : tensor<4xi64>
   return %a, %b, %c : tensor<4x4xf32>, tensor<2x5xf32>, tensor<6xi64>
 }
+
+// Tests that gather and gather_elements print and parse, with int64 and
+// int32 indices.
+// CHECK-LABEL: func.func @gather
+func.func @gather(%x: tensor<2x8x4xf32>, %i: tensor<3xi64>, %j: tensor<2x3x4xi32>) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>) {
+  // CHECK: slim.gather %{{.*}}[%{{.*}}] axis = 1 : tensor<2x8x4xf32>, tensor<3xi64>
+  %a = slim.gather %x [%i] axis = 1 : tensor<2x8x4xf32>, tensor<3xi64>
+  // CHECK: slim.gather_elements %{{.*}}[%{{.*}}] axis = -2 : tensor<2x8x4xf32>, tensor<2x3x4xi32>
+  %b = slim.gather_elements %x [%j] axis = -2 : tensor<2x8x4xf32>, tensor<2x3x4xi32>
+  return %a, %b : tensor<2x3x4xf32>, tensor<2x3x4xf32>
+}

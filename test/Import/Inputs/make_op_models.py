@@ -7,6 +7,7 @@ python3-onnx):
   einsum_unsupported.onnx the forms Slim refuses, each with its reason
   resize_sizes.onnx       a Resize whose sizes are a graph input, for
                           --bind (test/Import/bind.test, the README's tour)
+  sign.onnx               Sign, for NaN and signed zeros (test/Import/sign.test)
     /usr/bin/python3 test/Import/Inputs/make_op_models.py
 """
 import os
@@ -75,3 +76,11 @@ g = helper.make_graph(
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
 onnx.checker.check_model(m)
 onnx.save(m, os.path.join(here, "resize_sizes.onnx"))
+
+# Sign over a vector that the test fills with NaN, ±inf, ±0 and others.
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [8])
+g = helper.make_graph([helper.make_node("Sign", ["x"], ["y"], name="sign")], "sign", [x],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8])])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+onnx.checker.check_model(m)
+onnx.save(m, os.path.join(here, "sign.onnx"))
