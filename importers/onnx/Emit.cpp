@@ -615,14 +615,10 @@ LogicalResult NodeEmitter::emitPad() {
     const HostTensor *a = known(3);
     if (!a)
       return unsupported("axes computed at run time");
-    for (int64_t v : a->i) {
-      int64_t axis = normAxis(v, rank);
-      if (axis < 0 || axis >= rank)
-        return unsupported("axis " + std::to_string(v) +
-                           " is out of range for rank " +
-                           std::to_string(rank));
-      axes.push_back(axis);
-    }
+    auto normalized = normalizeAxes(a->i, rank);
+    if (failed(normalized))
+      return failure();
+    axes = *normalized;
   } else {
     for (int64_t a = 0; a < rank; ++a)
       axes.push_back(a);
@@ -631,18 +627,28 @@ LogicalResult NodeEmitter::emitPad() {
   if (int64_t(pads->i.size()) != 2 * na)
     return unsupported("pads has " + std::to_string(pads->i.size()) +
                        " entries for " + std::to_string(na) + " axes");
+  std::vector<int64_t> counts(2 * rank, 0);
+  for (int64_t k = 0; k < na; ++k)
+    for (int64_t side : {0, 1})
+      counts[axes[k] + side * rank] = pads->i[k + side * na];
+  FailureOr<Value> y = padOrCrop(x, counts, *padMode, value);
+  if (failed(y))
+    return failure();
+  return setValue(*y);
+}
+
+FailureOr<Value> NodeEmitter::padOrCrop(Value x, ArrayRef<int64_t> counts,
+                                        PadMode mode, float value) {
+  int64_t rank = typeOf(x).getRank();
   // Positive counts pad, negative ones crop the padded tensor.
   std::vector<int64_t> grow(2 * rank, 0), crop(2 * rank, 0);
-  for (int64_t k = 0; k < na; ++k)
-    for (int64_t side : {0, 1}) {
-      int64_t v = pads->i[k + side * na];
-      (v >= 0 ? grow : crop)[axes[k] + side * rank] = std::abs(v);
-    }
+  for (int64_t k = 0; k < 2 * rank; ++k)
+    (counts[k] >= 0 ? grow : crop)[k] = std::abs(counts[k]);
   Value y = x;
   if (llvm::any_of(grow, [](int64_t v) { return v != 0; })) {
     auto r = build<PadOp>(
         loc, {y},
-        {b.getNamedAttr("mode", PadModeAttr::get(b.getContext(), *padMode)),
+        {b.getNamedAttr("mode", PadModeAttr::get(b.getContext(), mode)),
          b.getNamedAttr("pads", b.getDenseI64ArrayAttr(grow)),
          b.getNamedAttr("value", b.getF32FloatAttr(value))});
     if (failed(r))
@@ -669,7 +675,20 @@ LogicalResult NodeEmitter::emitPad() {
       return failure();
     y = (*r)->getResult(0);
   }
-  return setValue(y);
+  return y;
+}
+
+FailureOr<std::vector<int64_t>>
+NodeEmitter::normalizeAxes(ArrayRef<int64_t> values, int64_t rank) {
+  std::vector<int64_t> axes;
+  for (int64_t v : values) {
+    int64_t axis = normAxis(v, rank);
+    if (axis < 0 || axis >= rank)
+      return unsupported("axis " + std::to_string(v) +
+                         " is out of range for rank " + std::to_string(rank));
+    axes.push_back(axis);
+  }
+  return axes;
 }
 
 /// LayerNormalization.

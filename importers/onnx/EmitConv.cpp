@@ -141,29 +141,15 @@ LogicalResult NodeEmitter::emitConv() {
                        " does not convolve input " +
                        formatShape(xt.getShape()) + " in " +
                        std::to_string(groups) + " groups");
-  auto conv2d = [&](Value weight, Value bias) {
-    SmallVector<Value> operands = {x, weight};
-    if (bias)
-      operands.push_back(bias);
-    return setWindowResult(
-        build<Conv2dOp>(
-            loc, operands,
-            {b.getNamedAttr("strides", b.getDenseI64ArrayAttr(win->strides)),
-             b.getNamedAttr("pads", b.getDenseI64ArrayAttr(win->pads)),
-             b.getNamedAttr("dilations",
-                            b.getDenseI64ArrayAttr(win->dilations)),
-             b.getNamedAttr("groups", b.getI64IntegerAttr(groups))}),
-        win->oneD);
-  };
   if (runtimeWeight) {
     if (win->oneD)
       runtimeWeight = b.create<ReshapeOp>(
           loc,
           RankedTensorType::get({d, ch, p, q}, xt.getElementType()),
           runtimeWeight);
-    return conv2d(runtimeWeight, n.input_size() > 2 && !n.input(2).empty()
-                                     ? in(2)
-                                     : Value());
+    Value bias = n.input_size() > 2 && !n.input(2).empty() ? in(2) : Value();
+    return setWindowResult(buildConv2d(x, runtimeWeight, bias, *win, groups),
+                           win->oneD);
   }
   HostTensor weight = *w;
   weight.shape = {d, ch, p, q};
@@ -210,6 +196,21 @@ LogicalResult NodeEmitter::emitConv() {
   return convolve(x, *win, weight, biasValue, groups, wname);
 }
 
+/// slim.conv2d of x [N, C, H, W] with `weight` (and `bias`, or null).
+FailureOr<Operation *> NodeEmitter::buildConv2d(Value x, Value weight,
+                                                Value bias, const Window &win,
+                                                int64_t groups) {
+  SmallVector<Value> operands = {x, weight};
+  if (bias)
+    operands.push_back(bias);
+  return build<Conv2dOp>(
+      loc, operands,
+      {b.getNamedAttr("strides", b.getDenseI64ArrayAttr(win.strides)),
+       b.getNamedAttr("pads", b.getDenseI64ArrayAttr(win.pads)),
+       b.getNamedAttr("dilations", b.getDenseI64ArrayAttr(win.dilations)),
+       b.getNamedAttr("groups", b.getI64IntegerAttr(groups))});
+}
+
 /// The convolution of x [N, C, H, W] (2-D already) with a known weight
 /// [D, C / groups, P, Q] over `win`: slim.conv2d for several groups; for
 /// one, a linear over each output pixel's patch. `bias` gives the bias
@@ -228,18 +229,9 @@ LogicalResult NodeEmitter::convolve(Value x, const Window &window,
   auto biasValue = [&]() { return bias(); };
 
   if (groups != 1) {
-    SmallVector<Value> operands = {x, materialize(wname, weight, loc)};
-    if (Value bv = biasValue())
-      operands.push_back(bv);
-    return setWindowResult(
-        build<Conv2dOp>(
-            loc, operands,
-            {b.getNamedAttr("strides", b.getDenseI64ArrayAttr(win->strides)),
-             b.getNamedAttr("pads", b.getDenseI64ArrayAttr(win->pads)),
-             b.getNamedAttr("dilations",
-                            b.getDenseI64ArrayAttr(win->dilations)),
-             b.getNamedAttr("groups", b.getI64IntegerAttr(groups))}),
-        win->oneD);
+    Value w = materialize(wname, weight, loc);
+    return setWindowResult(buildConv2d(x, w, biasValue(), *win, groups),
+                           win->oneD);
   }
 
   // One group: a linear over each output pixel's patch. A patch embedding
@@ -389,56 +381,26 @@ LogicalResult NodeEmitter::emitConvTranspose() {
   // zeros past the dilated input.
   int64_t sh = strides[0], sw = strides[1];
   if (sh > 1 || sw > 1) {
-    auto r6 = b.create<ReshapeOp>(
+    Value r6 = b.create<ReshapeOp>(
         loc, RankedTensorType::get({bsz, cin, h, 1, wd, 1}, f32), x);
-    auto padded = build<PadOp>(
-        loc, {r6},
-        {b.getNamedAttr("mode", PadModeAttr::get(b.getContext(),
-                                                 PadMode::constant)),
-         b.getNamedAttr("pads", b.getDenseI64ArrayAttr(
-                                    {0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0,
-                                     sw - 1}))});
+    FailureOr<Value> padded = padOrCrop(
+        r6, {0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1}, PadMode::constant);
     if (failed(padded))
       return failure();
     x = b.create<ReshapeOp>(
-        loc, RankedTensorType::get({bsz, cin, h * sh, wd * sw}, f32),
-        (*padded)->getResult(0));
+        loc, RankedTensorType::get({bsz, cin, h * sh, wd * sw}, f32), *padded);
   }
   // Pad (or crop) each side to the full correlation.
-  std::vector<int64_t> grow(8, 0), crop(8, 0);
+  SmallVector<int64_t> counts(8, 0);
   for (int a = 0; a < 2; ++a) {
     int64_t k = (kernel[a] - 1) * dilations[a];
-    int64_t before = k - pads[a];
-    int64_t after = k - pads[a + 2] + outPad[a] - (strides[a] - 1);
-    (before >= 0 ? grow : crop)[2 + a] = std::abs(before);
-    (after >= 0 ? grow : crop)[6 + a] = std::abs(after);
+    counts[2 + a] = k - pads[a];
+    counts[6 + a] = k - pads[a + 2] + outPad[a] - (strides[a] - 1);
   }
-  if (llvm::any_of(grow, [](int64_t v) { return v; })) {
-    auto padded = build<PadOp>(
-        loc, {x},
-        {b.getNamedAttr("mode", PadModeAttr::get(b.getContext(),
-                                                 PadMode::constant)),
-         b.getNamedAttr("pads", b.getDenseI64ArrayAttr(grow))});
-    if (failed(padded))
-      return failure();
-    x = (*padded)->getResult(0);
-  }
-  if (llvm::any_of(crop, [](int64_t v) { return v; })) {
-    ArrayRef<int64_t> s = typeOf(x).getShape();
-    SmallVector<int64_t> offsets = {0, 0, crop[2], crop[3]};
-    SmallVector<int64_t> sizes = {s[0], s[1], s[2] - crop[2] - crop[6],
-                                  s[3] - crop[3] - crop[7]};
-    if (sizes[2] <= 0 || sizes[3] <= 0)
-      return unsupported("pads leave no output");
-    auto sliced = build<SliceOp>(
-        loc, {x},
-        {b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(offsets)),
-         b.getNamedAttr("sizes", b.getDenseI64ArrayAttr(sizes)),
-         b.getNamedAttr("strides", b.getDenseI64ArrayAttr({1, 1, 1, 1}))});
-    if (failed(sliced))
-      return failure();
-    x = (*sliced)->getResult(0);
-  }
+  FailureOr<Value> full = padOrCrop(x, counts, PadMode::constant);
+  if (failed(full))
+    return failure();
+  x = *full;
   // The convolution's weight [cout, cin / groups, p, q]: per group, the
   // transposed weight's channel axes swapped and its window flipped.
   int64_t p = kernel[0], q = kernel[1], cinPerGroup = cin / groups;
@@ -629,14 +591,10 @@ LogicalResult NodeEmitter::emitResize() {
   // The axes the scales or sizes are for (opset 18), all by default.
   std::vector<int64_t> axes;
   if (auto a = intsAttr(n, "axes")) {
-    for (int64_t v : *a) {
-      int64_t axis = normAxis(v, rank);
-      if (axis < 0 || axis >= rank)
-        return unsupported("axis " + std::to_string(v) +
-                           " is out of range for rank " +
-                           std::to_string(rank));
-      axes.push_back(axis);
-    }
+    auto normalized = normalizeAxes(*a, rank);
+    if (failed(normalized))
+      return failure();
+    axes = *normalized;
   } else {
     for (int64_t a = 0; a < rank; ++a)
       axes.push_back(a);

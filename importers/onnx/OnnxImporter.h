@@ -384,6 +384,16 @@ public:
   };
   FailureOr<Window> window(RankedTensorType x, std::vector<int64_t> kernel);
   Value as2d(Value x);
+  FailureOr<Operation *> buildConv2d(Value x, Value weight, Value bias,
+                                     const Window &win, int64_t groups);
+  /// `x` padded (positive counts, in `mode` with `value`) and cropped
+  /// (negative counts): counts[a] before axis a, counts[a + rank] after.
+  FailureOr<Value> padOrCrop(Value x, ArrayRef<int64_t> counts, PadMode mode,
+                             float value = 0.0f);
+  /// `values` as axes of a rank-`rank` tensor (negative ones from the end);
+  /// fails naming one out of range.
+  FailureOr<std::vector<int64_t>> normalizeAxes(ArrayRef<int64_t> values,
+                                                int64_t rank);
   LogicalResult convolve(Value x, const Window &win, const HostTensor &weight,
                          function_ref<Value()> bias, int64_t groups,
                          const std::string &wname);
