@@ -271,8 +271,10 @@ void resize(const float *x, const Shape &in, const Shape &out,
   Shape shape = in;
   std::vector<float> cur(x, x + numElements(in)), next;
   for (int64_t a = 0; a < rank; ++a) {
-    if (out[a] == shape[a] && scales[a] == 1.0f)
-      continue; // every mapping is the identity then
+    // Scale 1 maps every output position onto itself, except with
+    // tf_half_pixel_for_nn, which shifts by half a cell.
+    if (out[a] == shape[a] && scales[a] == 1.0f && p.coordinates != 4)
+      continue;
     Taps t = resizeTaps(shape[a], out[a], scales[a], p);
     int64_t outer = 1, inner = 1;
     for (int64_t k = 0; k < a; ++k)
