@@ -28,6 +28,9 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
       after its optimizer, possibly behind a transpose that brings the
       mean's axis last) becomes x's `layer_norm`;
     * `gelu` (erf and tanh forms) and `silu` (x · sigmoid(x));
+    * a Pad by zeros over H and W read by `im2col` or `conv2d` (TensorFlow
+      exports, `nn.ZeroPad2d`, a transposed convolution's padding) joins
+      the window's own padding: no padded copy;
     * multi-head and grouped-query `attention`, whatever the exporter's
       layout: the reshapes, transposes, slices and broadcasts between a
       projection and Q·Kᵀ (or P·V) are run on an index tensor and compared
@@ -59,7 +62,7 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
     the layer and the part that failed, and is left as it was: a softmax
     not raised into attention, and a norm-like mean left unraised, with the
     reason the norm patterns gave. The local rewrites (linears, norms,
-    activations, transposes sunk into sums) are rewrite patterns
+    activations, zero padding, transposes sunk into sums) are rewrite patterns
     (`passes/RaisePatterns.cpp`) that give their reasons through
     `notifyMatchFailure`.
 

@@ -296,6 +296,7 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
       {
         RewritePatternSet linears(ctx);
         populateLinearPatterns(linears, unnamedWeights);
+        populateWindowPatterns(linears);
         applyInOrder(func, std::move(linears));
         RewritePatternSet norms(ctx);
         populateNormPatterns(norms);

@@ -3,8 +3,9 @@
 // The rewrites of slim-raise that look at a few neighbouring ops: linear
 // layers (matmul by a constant, its bias add, Gemm-style reshapes around
 // it), norms (LayerNorm and RMSNorm written out as mean / sqrt / divide,
-// with their gain and bias), activations (SiLU, both GELU forms) and
-// transposes sunk into residual sums. Each is an OpRewritePattern; one that
+// with their gain and bias), activations (SiLU, both GELU forms),
+// transposes sunk into residual sums and zero padding folded into
+// convolution windows. Each is an OpRewritePattern; one that
 // does not apply says why through notifyMatchFailure, and slim-raise turns
 // the norm patterns' reasons into its remarks (Raise.cpp). Attention, the
 // layout chains and the residual structure look at whole subgraphs and are
@@ -590,7 +591,45 @@ struct SinkTransposeIntoAdd : public OpRewritePattern<TransposeOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Zero padding into convolution windows
+//===----------------------------------------------------------------------===//
+
+/// im2col or conv2d of pad(x) by zeros over H and W -> the same window over
+/// x with the padding added to its own (TensorFlow exports and
+/// nn.ZeroPad2d write the padding as a Pad node): no padded copy. The
+/// result is the same shape; the pad stays for any other reader.
+template <typename OpTy>
+struct FoldZeroPadIntoWindow : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    auto pad = def<PadOp>(op.getInput());
+    if (!pad || pad.getMode() != PadMode::constant ||
+        !pad.getValue().isZero())
+      return rewriter.notifyMatchFailure(op, "its input is not a zero pad");
+    ArrayRef<int64_t> p = pad.getPads();
+    if (p.size() != 8 || p[0] || p[1] || p[4] || p[5])
+      return rewriter.notifyMatchFailure(
+          op, "the pad is not over the spatial axes of NCHW only");
+    ArrayRef<int64_t> own = op.getPads();
+    SmallVector<int64_t> pads = {own[0] + p[2], own[1] + p[3], own[2] + p[6],
+                                 own[3] + p[7]};
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getInputMutable().assign(pad.getInput());
+      op.setPadsAttr(rewriter.getDenseI64ArrayAttr(pads));
+    });
+    return success();
+  }
+};
+
 } // namespace
+
+void raise::populateWindowPatterns(RewritePatternSet &patterns) {
+  patterns.add<FoldZeroPadIntoWindow<Im2ColOp>, FoldZeroPadIntoWindow<Conv2dOp>>(
+      patterns.getContext());
+}
 
 void raise::populateLinearPatterns(RewritePatternSet &patterns,
                                    int64_t &unnamedWeights) {

@@ -59,6 +59,9 @@ void populateLinearPatterns(RewritePatternSet &patterns,
 /// LayerNorm and RMSNorm written out, with their gain and bias; an RMSNorm
 /// of x - mean(x) as x's LayerNorm.
 void populateNormPatterns(RewritePatternSet &patterns);
+/// pad(x) by zeros over H and W read by im2col or conv2d: the padding
+/// joins the window's own.
+void populateWindowPatterns(RewritePatternSet &patterns);
 /// SiLU and both GELU forms.
 void populateActivationPatterns(RewritePatternSet &patterns);
 /// transpose(a + b) -> transpose(a) + transpose(b) for layout summands.

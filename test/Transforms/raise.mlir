@@ -342,3 +342,21 @@ func.func @centred_rms_norm(%x: tensor<1x4x3xf32>, %g: tensor<4xf32>) -> tensor<
   %y = slim.add %n, %b : tensor<1x3x4xf32>, tensor<4xf32>
   return %y : tensor<1x3x4xf32>
 }
+
+// -----
+
+// Tests that a zero pad over H and W joins the padding of the im2col or
+// conv2d that reads it, and that a pad by another value does not.
+// CHECK-LABEL: func.func @zero_pad_into_window
+// CHECK: slim.im2col %arg0 {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 2, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x2x4x4xf32> -> tensor<1x20x18xf32>
+// CHECK: slim.conv2d %arg0, %arg1 {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 1, 0, 0, 0>, strides = array<i64: 1, 1>}
+// CHECK: %[[ONES:.*]] = slim.pad constant %arg0 [0, 0, 1, 1, 0, 0, 1, 1] value = 1.000000e+00
+// CHECK: slim.im2col %[[ONES]]
+func.func @zero_pad_into_window(%x: tensor<1x2x4x4xf32>, %w: tensor<2x1x1x1xf32>) -> (tensor<1x20x18xf32>, tensor<1x2x5x4xf32>, tensor<1x16x18xf32>) {
+  %p = slim.pad constant %x [0, 0, 1, 0, 0, 0, 0, 0] : tensor<1x2x4x4xf32>
+  %c = slim.im2col %p {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x2x5x4xf32> -> tensor<1x20x18xf32>
+  %d = slim.conv2d %p, %w {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x2x5x4xf32>, tensor<2x1x1x1xf32> -> tensor<1x2x5x4xf32>
+  %q = slim.pad constant %x [0, 0, 1, 1, 0, 0, 1, 1] value = 1.0 : tensor<1x2x4x4xf32>
+  %e = slim.im2col %q {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x2x6x6xf32> -> tensor<1x16x18xf32>
+  return %c, %d, %e : tensor<1x20x18xf32>, tensor<1x2x5x4xf32>, tensor<1x16x18xf32>
+}
