@@ -3,6 +3,7 @@
 #ifndef TOOLS_SHAPEOPTION_H
 #define TOOLS_SHAPEOPTION_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <map>
@@ -47,6 +48,21 @@ inline bool parseBindOption(llvm::StringRef text,
     return false;
   }
   binds[name.str()] = file.str();
+  return true;
+}
+
+/// Parses every --shape and --bind text into `shapes` and `binds`; false
+/// with `error` at the first bad one.
+inline bool parseInputOptions(
+    llvm::ArrayRef<std::string> shapeTexts, llvm::ArrayRef<std::string> bindTexts,
+    std::map<std::string, std::vector<int64_t>> &shapes,
+    std::map<std::string, std::string> &binds, std::string &error) {
+  for (const std::string &text : shapeTexts)
+    if (!parseShapeOption(text, shapes, error))
+      return false;
+  for (const std::string &text : bindTexts)
+    if (!parseBindOption(text, binds, error))
+      return false;
   return true;
 }
 

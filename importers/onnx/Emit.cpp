@@ -610,19 +610,15 @@ LogicalResult NodeEmitter::emitPad() {
       return unsupported("constant_value must be one value known at import");
     value = float(v->at(0));
   }
-  std::vector<int64_t> axes;
-  if (given(3)) {
-    const HostTensor *a = known(3);
-    if (!a)
-      return unsupported("axes computed at run time");
-    auto normalized = normalizeAxes(a->i, rank);
-    if (failed(normalized))
-      return failure();
-    axes = *normalized;
-  } else {
-    for (int64_t a = 0; a < rank; ++a)
-      axes.push_back(a);
-  }
+  const HostTensor *axesGiven = known(3);
+  if (given(3) && !axesGiven)
+    return unsupported("axes computed at run time");
+  auto normalized = normalizeAxes(
+      axesGiven ? std::optional<ArrayRef<int64_t>>(axesGiven->i) : std::nullopt,
+      rank);
+  if (failed(normalized))
+    return failure();
+  const std::vector<int64_t> &axes = *normalized;
   int64_t na = int64_t(axes.size());
   if (int64_t(pads->i.size()) != 2 * na)
     return unsupported("pads has " + std::to_string(pads->i.size()) +
@@ -679,9 +675,15 @@ FailureOr<Value> NodeEmitter::padOrCrop(Value x, ArrayRef<int64_t> counts,
 }
 
 FailureOr<std::vector<int64_t>>
-NodeEmitter::normalizeAxes(ArrayRef<int64_t> values, int64_t rank) {
+NodeEmitter::normalizeAxes(std::optional<ArrayRef<int64_t>> values,
+                           int64_t rank) {
   std::vector<int64_t> axes;
-  for (int64_t v : values) {
+  if (!values) {
+    for (int64_t a = 0; a < rank; ++a)
+      axes.push_back(a);
+    return axes;
+  }
+  for (int64_t v : *values) {
     int64_t axis = normAxis(v, rank);
     if (axis < 0 || axis >= rank)
       return unsupported("axis " + std::to_string(v) +

@@ -589,16 +589,13 @@ LogicalResult NodeEmitter::emitResize() {
                        str("keep_aspect_ratio_policy", "stretch") +
                        "' is not supported (only stretch)");
   // The axes the scales or sizes are for (opset 18), all by default.
-  std::vector<int64_t> axes;
-  if (auto a = intsAttr(n, "axes")) {
-    auto normalized = normalizeAxes(*a, rank);
-    if (failed(normalized))
-      return failure();
-    axes = *normalized;
-  } else {
-    for (int64_t a = 0; a < rank; ++a)
-      axes.push_back(a);
-  }
+  std::optional<std::vector<int64_t>> axesAttr = intsAttr(n, "axes");
+  auto normalized = normalizeAxes(
+      axesAttr ? std::optional<ArrayRef<int64_t>>(*axesAttr) : std::nullopt,
+      rank);
+  if (failed(normalized))
+    return failure();
+  const std::vector<int64_t> &axes = *normalized;
   const HostTensor *scales = given(scalesAt) ? constant(n.input(scalesAt))
                                              : nullptr;
   const HostTensor *sizes =

@@ -390,10 +390,10 @@ public:
   /// (negative counts): counts[a] before axis a, counts[a + rank] after.
   FailureOr<Value> padOrCrop(Value x, ArrayRef<int64_t> counts, PadMode mode,
                              float value = 0.0f);
-  /// `values` as axes of a rank-`rank` tensor (negative ones from the end);
-  /// fails naming one out of range.
-  FailureOr<std::vector<int64_t>> normalizeAxes(ArrayRef<int64_t> values,
-                                                int64_t rank);
+  /// `values` as axes of a rank-`rank` tensor (negative ones from the end;
+  /// none given: every axis); fails naming one out of range.
+  FailureOr<std::vector<int64_t>>
+  normalizeAxes(std::optional<ArrayRef<int64_t>> values, int64_t rank);
   LogicalResult convolve(Value x, const Window &win, const HostTensor &weight,
                          function_ref<Value()> bias, int64_t groups,
                          const std::string &wname);

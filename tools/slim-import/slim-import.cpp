@@ -107,19 +107,11 @@ int main(int argc, char **argv) {
   }
   mlir::slim::ImportOptions importOptions;
   importOptions.seqLen = seqLen;
-  for (const std::string &text : shapeOptions) {
-    std::string err;
-    if (!slim::tools::parseShapeOption(text, importOptions.shapes, err)) {
-      WithColor::error(errs(), "slim-import") << err << "\n";
-      return 1;
-    }
-  }
-  for (const std::string &text : bindOptions) {
-    std::string err;
-    if (!slim::tools::parseBindOption(text, importOptions.binds, err)) {
-      WithColor::error(errs(), "slim-import") << err << "\n";
-      return 1;
-    }
+  if (std::string err; !slim::tools::parseInputOptions(
+          shapeOptions, bindOptions, importOptions.shapes, importOptions.binds,
+          err)) {
+    WithColor::error(errs(), "slim-import") << err << "\n";
+    return 1;
   }
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::slim::importModel(&ctx, input, importOptions);

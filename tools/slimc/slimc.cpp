@@ -332,16 +332,10 @@ int run(int argc, char **argv) {
       // A Hugging Face decoder is imported for the whole cache.
       if (maxSeqLen > 0 && seqLen == 0)
         importOptions.seqLen = maxSeqLen;
-      for (const std::string &text : shapeOptions) {
-        std::string err;
-        if (!slim::tools::parseShapeOption(text, importOptions.shapes, err))
-          return fail(err, kBadInput);
-      }
-      for (const std::string &text : bindOptions) {
-        std::string err;
-        if (!slim::tools::parseBindOption(text, importOptions.binds, err))
-          return fail(err, kBadInput);
-      }
+      if (std::string err; !slim::tools::parseInputOptions(
+              shapeOptions, bindOptions, importOptions.shapes,
+              importOptions.binds, err))
+        return fail(err, kBadInput);
       module = mlir::slim::importModel(&ctx, input, importOptions);
       if (module) {
         mlir::PassManager pm(&ctx);
