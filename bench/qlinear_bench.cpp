@@ -3,7 +3,8 @@
 // One-row (T = 1, a decode step) linear layers of GPT-2-small's shapes
 // ([2304, 768], [768, 768], [3072, 768], [768, 3072]), 12 layers of each
 // (GPT-2-small: ≈ 340 MB in fp32), in fp32 (the packed Halide kernel), int8 (W8A8, VNNI) and int4
-// weight-only (Q4_0 in groups of 32 and 128). Prints, per format, the
+// (Q4_0 in groups of 32 and 128; weight-only, and with --rows ≥ 8 also
+// W4A8: activations as int8). Prints, per format, the
 // median over 9 passes of ms per pass, weights per second and the bytes
 // streamed per second.
 //
@@ -112,7 +113,7 @@ int main(int argc, char **argv) {
     v = dist(rng) * 50;
   std::string error;
   auto report = [&](const char *name, double ms, double bytes) {
-    std::printf("%-16s %8.2f ms  %7.2f G multiply-adds/s  %6.2f GB/s\n",
+    std::printf("%-20s %8.2f ms  %7.2f G multiply-adds/s  %6.2f GB/s\n",
                 name, ms, double(weights) * rows / ms / 1e6, bytes / ms / 1e6);
   };
   auto total = [](const auto &v) {
@@ -135,13 +136,21 @@ int main(int argc, char **argv) {
                      nullptr, shapes[i].out, y.data());
          }),
          total(w8) + total(s8));
-  for (int64_t group : {32, 128})
-    report(group == 32 ? "int4 Q4_0 g32" : "int4 Q4_0 g128", medianMs([&] {
-             auto &w = group == 32 ? w4 : w4b;
-             for (size_t i = 0; i < shapes.size(); ++i)
-               q4linear(x.data(), rows, shapes[i].in, w[i].data(), group, nullptr,
-                        shapes[i].out, y.data(), error);
-           }),
-           total(group == 32 ? w4 : w4b));
+  for (bool int8Acts : {false, true}) {
+    if (int8Acts && rows < kW4A8MinRows)
+      break; // the same kernel as act=none below this
+    for (int64_t group : {32, 128}) {
+      std::string name = std::string(group == 32 ? "int4 Q4_0 g32" : "int4 Q4_0 g128") +
+                         (int8Acts ? " W4A8" : "");
+      report(name.c_str(), medianMs([&] {
+               auto &w = group == 32 ? w4 : w4b;
+               for (size_t i = 0; i < shapes.size(); ++i)
+                 q4linear(x.data(), rows, shapes[i].in, w[i].data(), group,
+                          nullptr, shapes[i].out, y.data(), error,
+                          LinearAct::None, int8Acts);
+             }),
+             total(group == 32 ? w4 : w4b));
+    }
+  }
   return 0;
 }

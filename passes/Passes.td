@@ -294,9 +294,14 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     (`symmetric`, default: d = m / −8 with m the group's element of largest
     magnitude, q = min(15, trunc(w/d + 8.5)), w ≈ (q − 8)·d, error ≤ |d|)
     or min/max (`symmetric=false`: s = (max − min)/15 over the range widened
-    to 0, zero point z = round(−min/s), error ≤ s/2); weight-only
-    (`act = none`, the default for int4): the kernel dequantizes in
-    registers and multiplies float activations.
+    to 0, zero point z = round(−min/s), error ≤ s/2). With `act = dynamic`
+    (the default) a linear of at least 8 rows (prefill, an encoder) runs
+    W4A8: each row is quantized to int8 as above and the kernel sums int4 ×
+    int8 products in int32 with VNNI, the group scales applied to the sums
+    (error against float activations ≤ s_t/2 · Σ_k |ŵ[o,k]| per output);
+    fewer rows (a decode step) keep float activations. `act = none` (alias
+    `float`) keeps float activations everywhere: the kernel dequantizes in
+    registers.
 
     `alpha` > 0 applies SmoothQuant first (needs `calibration`): for each
     LayerNorm/RMSNorm whose output only linears read, s_j = max|X_j|^α /
@@ -325,13 +330,15 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
            "how activations are quantized",
            [{::llvm::cl::values(
              clEnumValN(::mlir::slim::QuantActs::automatic, "auto",
-                        "dynamic for int8, none for int4"),
+                        "dynamic"),
              clEnumValN(::mlir::slim::QuantActs::dynamic, "dynamic",
                         "per-token scales at run time"),
              clEnumValN(::mlir::slim::QuantActs::static_, "static",
                         "one calibrated scale per linear input"),
              clEnumValN(::mlir::slim::QuantActs::none, "none",
-                        "weight-only"))}]>,
+                        "float activations (int4 only)"),
+             clEnumValN(::mlir::slim::QuantActs::none, "float",
+                        "the same as none"))}]>,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "for act=static and SmoothQuant: a .npy batch or a directory of "
            "them">,

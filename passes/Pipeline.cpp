@@ -149,8 +149,8 @@ bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
     bool numeric = !value.getAsDouble(number);
     auto acts = parseOption(value, {QuantActs::dynamic, QuantActs::static_,
                                     QuantActs::none});
-    if (key == "act" && acts)
-      q.act = *acts;
+    if (key == "act" && (acts || value == "float"))
+      q.act = acts ? *acts : QuantActs::none;
     else if (key == "calibration")
       q.calibration = value.str();
     else if (key == "calib" && (value == "minmax" || value == "percentile"))
@@ -171,7 +171,7 @@ bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
         keep.push_back(k.str());
     else {
       error("--quantize=" + spec + ": '" + item +
-            "' is not act=dynamic|static|none, "
+            "' is not act=dynamic|static|none|float, "
             "calib=minmax|percentile, percentile=P, group=32|64|128, "
             "sym=0|1, smoothquant[=ALPHA], head=0|1, "
             "keep=NAME[:NAME...] or calibration=PATH");

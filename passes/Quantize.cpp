@@ -248,11 +248,13 @@ void SlimQuantizePass::runOnOperation() {
        smoothOnly = weights == QuantWeights::none;
   QuantActs acts = act;
   if (acts == QuantActs::automatic)
-    acts = int4 ? QuantActs::none : QuantActs::dynamic;
+    acts = QuantActs::dynamic;
   std::string mode = stringifyOption(acts).str();
-  if (int4 && acts != QuantActs::none) {
-    module.emitError(kPrefix) << "int4 weights run weight-only (act=none); "
-                              << "act=" << mode << " is not implemented";
+  if (int4 && acts == QuantActs::static_) {
+    module.emitError(kPrefix)
+        << "int4 weights take act=dynamic (int8 activations on prefill "
+           "rows) or act=none (float activations); act=static is not "
+           "implemented";
     return signalPassFailure();
   }
   if (weights == QuantWeights::int8 && acts == QuantActs::none) {
@@ -388,7 +390,10 @@ void SlimQuantizePass::runOnOperation() {
           lin.getLoc(), lin.getType(), lin.getInput(), qw, qs, qz,
           lin.getBias(), /*residual=*/Value(), /*norm_scale=*/Value(),
           /*norm_bias=*/Value(),
-          QuantActivationAttr::get(b.getContext(), QuantActivation::none),
+          QuantActivationAttr::get(b.getContext(),
+                                   acts == QuantActs::none
+                                       ? QuantActivation::none
+                                       : QuantActivation::dynamic),
           b.getI64IntegerAttr(group), FloatAttr(), lin.getActivationAttr(),
           PreNormAttr(), FloatAttr(), IntegerAttr());
       if (print)
@@ -396,7 +401,12 @@ void SlimQuantizePass::runOnOperation() {
                      << in << "] -> int4 g" << group
                      << (symmetric ? " Q4_0" : " min/max")
                      << ", max |W - deq| = " << llvm::format("%.4f", worst)
-                     << (symmetric ? " |d|" : " s") << "\n";
+                     << (symmetric ? " |d|" : " s")
+                     << (acts == QuantActs::none ? ", float activations"
+                                                 : ", W4A8 from "
+                                                   + std::to_string(::slim::rt::kW4A8MinRows)
+                                                   + " rows")
+                     << "\n";
     } else {
       std::vector<int8_t> q(w.size());
       std::vector<float> scales(out);

@@ -433,7 +433,8 @@ LogicalResult Executor::runOp(Operation *op) {
           })
           .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
             if (q.getWeight().getType().getElementType().isInteger(4) &&
-                q.getAct() == QuantActivation::none && q.getGroupSize() > 0) {
+                q.getAct() != QuantActivation::static_ &&
+                q.getGroupSize() > 0) {
               const Tensor &x = get(q.getInput());
               auto w = q.getWeight().getType().getShape();
               int64_t group = static_cast<int64_t>(q.getGroupSize());
@@ -452,7 +453,8 @@ LogicalResult Executor::runOp(Operation *op) {
               const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;
               if (!rt::q4linear(f32(x), x.numElements() / w[1], w[1],
                                 packed.data(), group, bias, w[0], f32(out),
-                                error, linearAct(q)))
+                                error, linearAct(q),
+                                q.getAct() == QuantActivation::dynamic))
                 return kernelError();
               return success();
             }
@@ -460,7 +462,7 @@ LogicalResult Executor::runOp(Operation *op) {
               return q.emitError("the reference executor runs int8 qlinear "
                                  "with per-channel weights and act = dynamic "
                                  "or static, and int4 group-wise with act = "
-                                 "none");
+                                 "none or dynamic");
             const Tensor &input = get(q.getInput());
             auto w = q.getWeight().getType().getShape();
             const float *bias = q.getBias() ? f32(get(q.getBias())) : nullptr;

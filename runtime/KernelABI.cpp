@@ -134,10 +134,10 @@ int slim_k_attention(const float *q, const float *k, const float *v,
 
 int slim_k_q4linear(const float *x, int64_t rows, int64_t in,
                     const uint8_t *packed, int64_t group, const float *bias,
-                    int64_t out, int32_t act, float *y) {
+                    int64_t out, int32_t act, int32_t int8_acts, float *y) {
   std::string error;
   return status(rt::q4linear(x, rows, in, packed, group, bias, out, y, error,
-                             static_cast<rt::LinearAct>(act)),
+                             static_cast<rt::LinearAct>(act), int8_acts != 0),
                 error);
 }
 

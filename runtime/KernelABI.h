@@ -66,7 +66,7 @@ int slim_k_attention(const float *q, const float *k, const float *v,
                      float scale, float *out);
 int slim_k_q4linear(const float *x, int64_t rows, int64_t in,
                     const uint8_t *packed, int64_t group, const float *bias,
-                    int64_t out, int32_t act, float *y);
+                    int64_t out, int32_t act, int32_t int8_acts, float *y);
 int slim_k_kv_attention(const float *q, const float *k, const float *v,
                         const int64_t *positions, int64_t tokens,
                         int64_t heads, int64_t kv_heads, int64_t head_dim,

@@ -134,11 +134,22 @@ void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
 /// The q values back from a packed weight (for tests).
 void unpackQ4Weight(const uint8_t *packed, int64_t out, int64_t in,
                     uint8_t *q);
-/// y = act(x · dequant(W)ᵀ + b), activations in float. Fails when the
+/// y = act(x · dequant(W)ᵀ + b). Activations in float, or with `int8Acts`
+/// and at least kW4A8MinRows rows (prefill) W4A8: each row quantized to
+/// int8 as qlinear's dynamic mode does (s_r = max|x_r| / 127), int32 sums
+/// per group, y = s_r · Σ_g (d·Σ q·x_q − z·d·Σ x_q) + b. Fails when the
 /// packed weight's header does not match [out, in] and `group`.
 bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
               int64_t group, const float *bias, int64_t out, float *y,
-              std::string &error, LinearAct act = LinearAct::None);
+              std::string &error, LinearAct act = LinearAct::None,
+              bool int8Acts = false);
+constexpr int64_t kW4A8MinRows = 8;
+/// W4A8's activations: quantizeRows' int8 values, each run of 8 inputs
+/// stored as inputs 0, 2, 4, 6, 1, 3, 5, 7 (the order of the nibbles the
+/// kernel unpacks), their scales, and Σ x_q per row and group.
+void quantizeRowsW4A8(const float *x, int64_t rows, int64_t in,
+                      int64_t group, int8_t *xq, float *scales,
+                      int32_t *sums);
 
 /// Normalizes each of `rows` rows of `d` elements; `bias` may be null.
 bool layerNorm(const float *x, int64_t rows, int64_t d, const float *scale,

@@ -304,9 +304,9 @@ LogicalResult Compiler::emitStep(const Step &step) {
       })
       .Case<QLinearOp>([&](QLinearOp q) -> LogicalResult {
         if (q.getWeight().getType().getElementType().isInteger(4)) {
-          if (q.getAct() != QuantActivation::none || q.getGroupSize() == 0)
+          if (q.getAct() == QuantActivation::static_ || q.getGroupSize() == 0)
             return q.emitError("codegen supports int4 qlinear with group-wise "
-                               "weights and act = none only");
+                               "weights and act = none or dynamic only");
           if (!q.getWeight().getDefiningOp<arith::ConstantOp>() ||
               !q.getScales().getDefiningOp<arith::ConstantOp>() ||
               (q.getZeroPoints() &&
@@ -320,6 +320,7 @@ LogicalResult Compiler::emitStep(const Step &step) {
                        weightPtr(q.getWeight(), /*packed=*/true),
                        i64(static_cast<int64_t>(q.getGroupSize())),
                        opt(q.getBias()), i64(w[0]), i32(int(linearAct(q))),
+                       i32(q.getAct() == QuantActivation::dynamic),
                        ptr(result)});
         }
         if (!q.isPerChannelInt8())

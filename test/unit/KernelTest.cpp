@@ -903,6 +903,84 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
     }
 }
 
+// W4A8 (int8 activations, rows ≥ kW4A8MinRows): the kernel equals an
+// integer reference bit for bit — each row quantized (s = max|x|/127, q =
+// round-to-even(x/s)), int32 sums per group, then per group one fma of d
+// with the sum (I − 8·S for Q4_0; with zero points a second fma of −z·d
+// with S), and y = fma(total, s, b). Against the float product with the
+// same int4 weights, the error is the activations' rounding: at most
+// (s/2)·Σ|ŵ| per output (|x − s·q| ≤ s/2), plus float rounding.
+TEST(Q4Kernel, W4A8EqualsIntegerReference) {
+  for (bool symmetric : {true, false})
+    for (int64_t group : {32, 64, 128}) {
+      const int64_t out = 45, in = 256, groups = in / group;
+      auto w = randomVector(out * in, 71 + group, 0.1f);
+      std::vector<uint8_t> q(out * in), zeros(out * groups, 0);
+      std::vector<float> d(out * groups);
+      quantizeQ4(w.data(), out, in, group, symmetric, q.data(), d.data(),
+                 zeros.data());
+      std::vector<uint8_t> packed(packedQ4Bytes(out, in, group, !symmetric));
+      packQ4Weight(q.data(), d.data(), symmetric ? nullptr : zeros.data(), out,
+                   in, group, packed.data());
+      auto bias = randomVector(out, 6);
+      for (int64_t rows : {8, 9, 11, 13, 16}) {
+        auto x = randomVector(rows * in, 90 + rows);
+        x[3] = 7.5f; // an outlier sets row 0's scale
+        std::vector<float> y(rows * out, NAN);
+        std::string error;
+        const int before = threadCount();
+        setThreadCount(int(1 + rows % 3));
+        ASSERT_TRUE(q4linear(x.data(), rows, in, packed.data(), group,
+                             bias.data(), out, y.data(), error,
+                             LinearAct::None, /*int8Acts=*/true))
+            << error;
+        setThreadCount(before);
+        for (int64_t r = 0; r < rows; ++r) {
+          const float *xr = x.data() + r * in;
+          float amax = 0.0f;
+          for (int64_t k = 0; k < in; ++k)
+            amax = std::max(amax, std::fabs(xr[k]));
+          const float s = amax > 0.0f ? amax / 127.0f : 1.0f, inv = 1.0f / s;
+          std::vector<int32_t> xq(in);
+          for (int64_t k = 0; k < in; ++k)
+            xq[k] = int32_t(std::nearbyint(xr[k] * inv));
+          for (int64_t o = 0; o < out; ++o) {
+            float total = 0.0f;
+            double exact = 0.0, wabs = 0.0;
+            for (int64_t g = 0; g < groups; ++g) {
+              int32_t sum = 0, sx = 0;
+              for (int64_t k = g * group; k < (g + 1) * group; ++k) {
+                sum += int32_t(q[o * in + k]) * xq[k];
+                sx += xq[k];
+              }
+              const float dg = d[o * groups + g];
+              if (symmetric) {
+                total = std::fma(dg, float(sum - 8 * sx), total);
+              } else {
+                const float zd = float(zeros[o * groups + g]) * dg;
+                total = std::fma(dg, float(sum), total);
+                total = std::fma(-zd, float(sx), total);
+              }
+              const double z = symmetric ? 8 : zeros[o * groups + g];
+              for (int64_t k = g * group; k < (g + 1) * group; ++k) {
+                double wk = (double(q[o * in + k]) - z) * dg;
+                exact += double(xr[k]) * wk;
+                wabs += std::fabs(wk);
+              }
+            }
+            const float want = std::fma(total, s, bias[o]);
+            ASSERT_EQ(y[r * out + o], want)
+                << (symmetric ? "Q4_0" : "min/max") << " g" << group
+                << " rows " << rows << " element " << r << "," << o;
+            ASSERT_LE(std::fabs(double(y[r * out + o]) - (exact + bias[o])),
+                      0.5 * s * wabs * 1.0001 + 1e-5)
+                << "row " << r << " output " << o;
+          }
+        }
+      }
+    }
+}
+
 TEST(ThreadPool, RunsEveryTaskOnceAndReportsAnError) {
   // Jobs of up to 1024 tasks are claimed one by one (each thread its own
   // tasks i mod threads first, then any left), larger ones through a
