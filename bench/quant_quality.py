@@ -8,8 +8,9 @@ training split, never the held-out set.
     /usr/bin/python3 bench/quant_quality.py tinyvit|tinygpt [--windows N]
 
 Variants: int8 dynamic, int8 static (minmax and percentile 99.99), int8 +
-SmoothQuant (alpha 0.5), int4 Q4_0 in groups of 32, 64 and 128
-(weight-only; n/a where the group does not divide a layer's inputs),
+SmoothQuant (alpha 0.5), int4 Q4_0 in groups of 32, 64 and 128 (W4A8:
+int8 activations on windows of 8 rows or more; g32 also with act=float;
+n/a where the group does not divide a layer's inputs),
 int4 min/max g32 (the tiny ViT keeps its 16-input patch embedding in
 float: keep=patch_embeddings). Prints a markdown table.
 """
@@ -41,7 +42,9 @@ def main():
                 ("int8 static (minmax)", "int8,act=static"),
                 ("int8 static (percentile 99.99)", "int8,act=static,calib=percentile"),
                 ("int8 + SmoothQuant 0.5", "int8,smoothquant=0.5"),
-                ("int4 Q4_0 g32", "int4"), ("int4 Q4_0 g64", "int4,group=64"),
+                ("int4 Q4_0 g32 (W4A8)", "int4"),
+                ("int4 Q4_0 g32, float activations", "int4,act=float"),
+                ("int4 Q4_0 g64", "int4,group=64"),
                 ("int4 Q4_0 g128", "int4,group=128"),
                 ("int4 min/max g32", "int4,sym=0")]
     if example == "tinyvit":  # the 16-input patch embedding: no group of 32 divides it

@@ -104,6 +104,9 @@ void usage() {
               "process may run on); idle\nworkers spin for 2 ms after a parallel "
               "kernel before they sleep.\n--output-dir DIR is created when it "
               "does not exist.\n"
+              "--bench N runs the model until it is at steady state (at least "
+              "10 runs, then\nuntil the last three are within 5%%) and then N "
+              "timed runs; prints their\nmedian and minimum ms.\n"
               "--profile prints the time of every op and op kind, with GFLOP/s "
               "for linear\nand attention; --peak-gflops (the machine's measured "
               "fp32 peak, from\nbench/peak) adds their share of it.\n\n"
@@ -306,6 +309,28 @@ int main(int argc, char **argv) {
   if (profile && bench == 0 && !model->run(inPtrs.data(), outPtrs.data(), err))
     return fail(1, err);
   if (bench > 0) {
+    // Steady state first, the rule tools/ort/ort-run.js follows too: at
+    // least kWarmup runs, then more until the last three are within 5% of
+    // each other (at most 40 more).
+    constexpr int kWarmup = 10, kMoreAtMost = 40;
+    std::vector<double> warm;
+    bool steady = false;
+    while (int(warm.size()) < kWarmup + kMoreAtMost) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (!model->run(inPtrs.data(), outPtrs.data(), err))
+        return fail(1, err);
+      warm.push_back(std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count());
+      if (int(warm.size()) >= kWarmup) {
+        auto last = warm.end() - 3;
+        auto [lo, hi] = std::minmax_element(last, warm.end());
+        if (*hi <= *lo * 1.05) {
+          steady = true;
+          break;
+        }
+      }
+    }
     std::vector<double> ms;
     for (int r = 0; r < bench; ++r) {
       auto t0 = std::chrono::steady_clock::now();
@@ -316,7 +341,8 @@ int main(int argc, char **argv) {
                        .count());
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("median_ms=%.3f min_ms=%.3f\n", ms[ms.size() / 2], ms[0]);
+    std::printf("median_ms=%.3f min_ms=%.3f warmup_runs=%d steady=%d\n",
+                ms[ms.size() / 2], ms[0], int(warm.size()), int(steady));
   }
   if (profile)
     profilePrint(stdout, std::max(bench, 1), slim_model.op_names,

@@ -5,12 +5,31 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CommandLine.h"
 
 #include <map>
 #include <string>
 #include <vector>
 
 namespace slim::tools {
+
+/// The --shape and --bind options of slim-import and slimc, declared once
+/// (in `category`; construct it at namespace scope, as any cl option).
+struct InputOptions {
+  llvm::cl::list<std::string> shapes, binds;
+  explicit InputOptions(llvm::cl::OptionCategory &category)
+      : shapes("shape",
+               llvm::cl::desc("static shape of an ONNX input with dynamic "
+                              "dimensions, e.g. input_ids=1x128 (repeatable)"),
+               llvm::cl::value_desc("NAME=DIMxDIM..."),
+               llvm::cl::cat(category)),
+        binds("bind",
+              llvm::cl::desc("fix an ONNX input to the array in a .npy "
+                             "file, so a shape parameter the model takes as "
+                             "an input (pads, scales, sizes, a target shape) "
+                             "is known at compile time (repeatable)"),
+              llvm::cl::value_desc("NAME=FILE.npy"), llvm::cl::cat(category)) {}
+};
 
 /// Parses "input_ids=1x128" into `shapes`; false with `error` on bad text.
 inline bool parseShapeOption(llvm::StringRef text,

@@ -32,17 +32,7 @@ static cl::opt<bool> elideWeights(
     "elide-weights",
     cl::desc("print weight blobs as <<elided>> (readable, not reloadable)"),
     cl::cat(category));
-static cl::list<std::string> shapeOptions(
-    "shape",
-    cl::desc("static shape of an ONNX input with dynamic dimensions, e.g. "
-             "input_ids=1x128 (repeatable)"),
-    cl::value_desc("NAME=DIMxDIM..."), cl::cat(category));
-static cl::list<std::string> bindOptions(
-    "bind",
-    cl::desc("fix an ONNX input to the array in a .npy file, so a shape "
-             "parameter the model takes as an input (pads, scales, sizes, a "
-             "target shape) is known at compile time (repeatable)"),
-    cl::value_desc("NAME=FILE.npy"), cl::cat(category));
+static slim::tools::InputOptions inputOptions(category);
 static cl::opt<int64_t> seqLen(
     "seq-len",
     cl::desc("sequence length to compile a Hugging Face text model for "
@@ -108,7 +98,7 @@ int main(int argc, char **argv) {
   mlir::slim::ImportOptions importOptions;
   importOptions.seqLen = seqLen;
   if (std::string err; !slim::tools::parseInputOptions(
-          shapeOptions, bindOptions, importOptions.shapes, importOptions.binds,
+          inputOptions.shapes, inputOptions.binds, importOptions.shapes, importOptions.binds,
           err)) {
     WithColor::error(errs(), "slim-import") << err << "\n";
     return 1;

@@ -74,17 +74,7 @@ static cl::opt<Weights> weightsMode(
                clEnumValN(Weights::External, "external",
                           "in OUT.weights beside it, mmap'ed at start-up")),
     cl::cat(category));
-static cl::list<std::string> shapeOptions(
-    "shape",
-    cl::desc("static shape of an ONNX input with dynamic dimensions, e.g. "
-             "input_ids=1x128 (repeatable)"),
-    cl::value_desc("NAME=DIMxDIM..."), cl::cat(category));
-static cl::list<std::string> bindOptions(
-    "bind",
-    cl::desc("fix an ONNX input to the array in a .npy file, so a shape "
-             "parameter the model takes as an input (pads, scales, sizes, a "
-             "target shape) is known at compile time (repeatable)"),
-    cl::value_desc("NAME=FILE.npy"), cl::cat(category));
+static slim::tools::InputOptions inputOptions(category);
 static cl::opt<int64_t> seqLen("seq-len",
                                cl::desc("sequence length for Hugging Face text "
                                         "models (default 128, capped)"),
@@ -336,7 +326,7 @@ int run(int argc, char **argv) {
       if (maxSeqLen > 0 && seqLen == 0)
         importOptions.seqLen = maxSeqLen;
       if (std::string err; !slim::tools::parseInputOptions(
-              shapeOptions, bindOptions, importOptions.shapes,
+              inputOptions.shapes, inputOptions.binds, importOptions.shapes,
               importOptions.binds, err))
         return fail(err, kBadInput);
       module = mlir::slim::importModel(&ctx, input, importOptions);
