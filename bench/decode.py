@@ -7,8 +7,9 @@ PyTorch eager (the same step, bench/torch_decode.py), in the same run.
     python3 bench/decode.py /tmp/bench-models [--threads 1] [--runs 20] [--rounds 3]
 
 Slim: `slimc gpt2-small/hf --max-seq-len 256` (fp32; --quantize=int8 with
-the head float, and with head=1; --quantize=int4 in groups of 32 and 128,
-weight-only, and g32 with head=1; fp32 with the six odd attention
+the head float, and with head=1; --quantize=int4 in groups of 32 and 128
+(W4A8 prefill, float activations in the one-row decode steps), and g32
+with head=1; fp32 with the six odd attention
 sublayers dropped, --drop-list), run as `--generate 17 --prompt-ids
 (128 ids) --bench RUNS`: the medians of the prefill (128 tokens, one
 chunk) and of the decode ms per token (16 steps at 128 … 143 cached
