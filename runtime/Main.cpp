@@ -303,43 +303,40 @@ int main(int argc, char **argv) {
   }
   if (!model->run(inPtrs.data(), outPtrs.data(), err))
     return fail(1, err);
+  // One run, its time appended to `into`.
+  auto timedRun = [&](std::vector<double> &into) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!model->run(inPtrs.data(), outPtrs.data(), err))
+      return false;
+    into.push_back(std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count());
+    return true;
+  };
+  // --bench: steady state first, the rule tools/ort/ort-run.js follows
+  // too: at least kWarmup runs, then more until the last three are within
+  // 5% of each other (at most 40 more).
+  constexpr int kWarmup = 10, kMoreAtMost = 40;
+  std::vector<double> warm;
+  bool steady = false;
+  while (bench > 0 && !steady && int(warm.size()) < kWarmup + kMoreAtMost) {
+    if (!timedRun(warm))
+      return fail(1, err);
+    if (int(warm.size()) >= kWarmup) {
+      auto [lo, hi] = std::minmax_element(warm.end() - 3, warm.end());
+      steady = *hi <= *lo * 1.05;
+    }
+  }
   // Profile the timed runs (or one more run), not the warm-up.
   if (profile)
     profileEnable(slim_model.num_ops);
   if (profile && bench == 0 && !model->run(inPtrs.data(), outPtrs.data(), err))
     return fail(1, err);
   if (bench > 0) {
-    // Steady state first, the rule tools/ort/ort-run.js follows too: at
-    // least kWarmup runs, then more until the last three are within 5% of
-    // each other (at most 40 more).
-    constexpr int kWarmup = 10, kMoreAtMost = 40;
-    std::vector<double> warm;
-    bool steady = false;
-    while (int(warm.size()) < kWarmup + kMoreAtMost) {
-      auto t0 = std::chrono::steady_clock::now();
-      if (!model->run(inPtrs.data(), outPtrs.data(), err))
-        return fail(1, err);
-      warm.push_back(std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count());
-      if (int(warm.size()) >= kWarmup) {
-        auto last = warm.end() - 3;
-        auto [lo, hi] = std::minmax_element(last, warm.end());
-        if (*hi <= *lo * 1.05) {
-          steady = true;
-          break;
-        }
-      }
-    }
     std::vector<double> ms;
-    for (int r = 0; r < bench; ++r) {
-      auto t0 = std::chrono::steady_clock::now();
-      if (!model->run(inPtrs.data(), outPtrs.data(), err))
+    for (int r = 0; r < bench; ++r)
+      if (!timedRun(ms))
         return fail(1, err);
-      ms.push_back(std::chrono::duration<double, std::milli>(
-                       std::chrono::steady_clock::now() - t0)
-                       .count());
-    }
     std::sort(ms.begin(), ms.end());
     std::printf("median_ms=%.3f min_ms=%.3f warmup_runs=%d steady=%d\n",
                 ms[ms.size() / 2], ms[0], int(warm.size()), int(steady));

@@ -220,9 +220,8 @@ struct Q4Gemm {
   /// Row r of a W4A8 tile from its per-group sums, y = (Σ_g d·(I_g −
   /// 8·S_g))·s_r + b for Q4_0 and (Σ_g d·I_g − z·d·S_g)·s_r + b with zero
   /// points, each term one fma in that order on every path.
-  void storeW4A8(int64_t t, int64_t r, const float *total, int64_t from = 0,
-                 int64_t to = kTile) const {
-    for (int64_t l = from; l < to && t * kTile + l < out; ++l) {
+  void storeW4A8(int64_t t, int64_t r, const float *total) const {
+    for (int64_t l = 0; l < kTile && t * kTile + l < out; ++l) {
       int64_t o = t * kTile + l;
       y[r * out + o] = std::fma(total[l], xs[r], bias ? bias[o] : 0.0f);
     }
@@ -232,8 +231,7 @@ struct Q4Gemm {
   void oneRow(int64_t t, int64_t r) const;
 #endif
 #ifdef SLIM_HAVE_VNNI
-  template <int R, int V>
-  void rowsBlockW4A8(int64_t t, int64_t r, int h) const;
+  template <int R> void rowsBlockW4A8(int64_t t, int64_t r) const;
 #endif
   void store(int64_t t, int64_t r, const float *acc) const {
     for (int64_t l = 0; l < kTile && t * kTile + l < out; ++l) {
@@ -348,11 +346,11 @@ void Q4Gemm::oneRow(int64_t t, int64_t r) const {
 /// vpdpbusd operand against the row's 4 even int8 inputs broadcast — and
 /// shifting by 4 first its odd ones. The int32 sums of a group (|I| ≤
 /// 15·127·128) are scaled once per group.
-template <int R, int V>
-void Q4Gemm::rowsBlockW4A8(int64_t t, int64_t r, int h) const {
+template <int R> void Q4Gemm::rowsBlockW4A8(int64_t t, int64_t r) const {
+  constexpr int V = kTile / 16; // vectors of 16 outputs
   const int64_t groups = in / group, sf = scaleFloats(asym);
-  const uint8_t *nib = packed + t * tileNibbleBytes(in) + h * 64;
-  const float *dz = scalesOf(t) + h * 16;
+  const uint8_t *nib = packed + t * tileNibbleBytes(in);
+  const float *dz = scalesOf(t);
   const __m512i low = _mm512_set1_epi8(0x0F);
   __m512 total[R][V];
   for (int i = 0; i < R; ++i)
@@ -403,8 +401,8 @@ void Q4Gemm::rowsBlockW4A8(int64_t t, int64_t r, int h) const {
   for (int i = 0; i < R; ++i) {
     alignas(64) float tmp[kTile];
     for (int v = 0; v < V; ++v)
-      _mm512_store_ps(tmp + 16 * (h + v), total[i][v]);
-    storeW4A8(t, r + i, tmp, h * 16, (h + V) * 16);
+      _mm512_store_ps(tmp + 16 * v, total[i][v]);
+    storeW4A8(t, r + i, tmp);
   }
 }
 #endif
@@ -413,13 +411,12 @@ void Q4Gemm::tileW4A8(int64_t t) const {
 #ifdef SLIM_HAVE_VNNI
   int64_t r = 0;
   for (; r + 5 <= rows; r += 5)
-    rowsBlockW4A8<5, 2>(t, r, 0);
+    rowsBlockW4A8<5>(t, r);
   switch (rows - r) {
-  case 5: rowsBlockW4A8<5, 2>(t, r, 0); break;
-  case 4: rowsBlockW4A8<4, 2>(t, r, 0); break;
-  case 3: rowsBlockW4A8<3, 2>(t, r, 0); break;
-  case 2: rowsBlockW4A8<2, 2>(t, r, 0); break;
-  case 1: rowsBlockW4A8<1, 2>(t, r, 0); break;
+  case 4: rowsBlockW4A8<4>(t, r); break;
+  case 3: rowsBlockW4A8<3>(t, r); break;
+  case 2: rowsBlockW4A8<2>(t, r); break;
+  case 1: rowsBlockW4A8<1>(t, r); break;
   default: break;
   }
 #else

@@ -923,7 +923,7 @@ TEST(Q4Kernel, W4A8EqualsIntegerReference) {
       packQ4Weight(q.data(), d.data(), symmetric ? nullptr : zeros.data(), out,
                    in, group, packed.data());
       auto bias = randomVector(out, 6);
-      for (int64_t rows : {8, 9, 11, 13, 16}) {
+      for (int64_t rows : {8, 9, 11, 12, 13, 16}) {
         auto x = randomVector(rows * in, 90 + rows);
         x[3] = 7.5f; // an outlier sets row 0's scale
         std::vector<float> y(rows * out, NAN);
