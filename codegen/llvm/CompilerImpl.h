@@ -9,7 +9,9 @@
 //                      and the public entry points (object emission too);
 //   WeightPlan.cpp     which constants go into the weight blob, packed how;
 //   MemoryPlan.cpp     buffer lifetimes -> arena offsets (planMemory);
-//   KernelCalls.cpp    one kernel call (LLVM::CallOp) per step.
+//   KernelCalls.cpp    the conversion patterns that turn each op into its
+//                      kernel call (LLVM::CallOp), and the status checks
+//                      and profiler hooks around every call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +29,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -64,7 +68,7 @@ struct Storage {
 };
 
 /// One step of the linearized program: an op, or the add that closes a
-/// residual (`residual` set).
+/// residual (`residualAdd` set; its body's ops are the steps before it).
 struct Step {
   Operation *op;
   bool residualAdd = false;
@@ -84,9 +88,11 @@ class Compiler {
 public:
   /// `entry` is the symbol of the generated function; step functions
   /// (`withCache`) take the KV cache as a fifth argument.
-  Compiler(func::FuncOp func, CompiledModel &out, GlueModule &glue,
+  /// The source function is not modified: lowering consumes a copy.
+  Compiler(func::FuncOp source, CompiledModel &out, GlueModule &glue,
            StringRef entry = "slim_model_compute", bool withCache = false)
-      : func(func), out(out), glue(glue), entry(entry), withCache(withCache) {}
+      : ownedCopy(source.clone()), func(*ownedCopy), out(out), glue(glue),
+        entry(entry), withCache(withCache) {}
   /// Plans buffers and weights and appends the LLVM-dialect code to `into`.
   LogicalResult lower(ModuleOp into);
 
@@ -97,9 +103,35 @@ private:
   LogicalResult planWeights();
   void planArena();
   LogicalResult emitFunction(ModuleOp module);
-  LogicalResult emitStep(const Step &step);
 
-  // Codegen helpers (valid while emitting).
+  // Kernel-call lowering (KernelCalls.cpp): one conversion pattern per op
+  // kind; each emits its op's kernel call where the op stands and erases
+  // it. Buffers are the memory plan's (`storage`), not SSA values, so the
+  // patterns do not read their adaptors' operands.
+  template <typename OpTy> struct KernelCall;
+  struct GlueCall;
+  struct Unsupported;
+  void populateKernelCallPatterns(RewritePatternSet &patterns);
+  /// The profile entries of the steps (out.opNames / opFlops), in order,
+  /// and the final copy of the outputs.
+  void nameSteps();
+  /// Points the helpers below at `op`: its location, its profile entry,
+  /// the rewriter to build with.
+  void begin(Operation *op, OpBuilder &builder);
+  template <typename OpTy> LogicalResult lowerOp(OpTy op);
+  LogicalResult lowerGlue(Operation *op);
+  LogicalResult lowerNorm(Operation *op);
+  LogicalResult lowerUnary(Operation *op);
+  LogicalResult lowerGather(Operation *op, bool elements);
+  LogicalResult lowerOutputs(func::ReturnOp ret);
+  /// After the conversion: brackets every kernel call with the profiler's
+  /// hooks and branches to the error block when it returns non-zero.
+  void checkCalls(LLVM::LLVMFuncOp fn);
+  /// The buffer an op writes (a linear fused with its residual writes the
+  /// residual's result).
+  Value resultOf(Operation *op);
+
+  // Codegen helpers (valid while a pattern runs).
   Value ptr(Value v);
   Value weightPtr(Value v, bool packed = false);
   Value i64(int64_t x);
@@ -107,20 +139,17 @@ private:
   Value f32(float x);
   Value shapeArray(ArrayRef<int64_t> values);
   Value nullPtr();
+  Value rank(Value v); // i32 rank
+  Value shp(Value v);  // its shape as a constant array
+  Value opt(Value v);  // ptr(v), or null when absent
   LogicalResult call(StringRef kernel, ArrayRef<Value> args);
   LLVM::LLVMFuncOp declare(StringRef name, ArrayRef<Type> args);
 
-  /// The value whose storage `v` shares (residual block arguments alias the
-  /// residual's input, view reshapes theirs).
+  /// The value whose storage `v` shares (view reshapes share their input's;
+  /// residual bodies were flattened, their block argument replaced by the
+  /// residual's input).
   Value resolve(Value v) {
     for (;;) {
-      if (auto arg = dyn_cast<BlockArgument>(v)) {
-        auto res = dyn_cast<ResidualOp>(arg.getOwner()->getParentOp());
-        if (!res)
-          return v;
-        v = res.getInput();
-        continue;
-      }
       Operation *def = v.getDefiningOp();
       if (!def || !viewReshapes.count(def))
         return v;
@@ -128,14 +157,14 @@ private:
     }
   }
 
-  func::FuncOp func;
+  OwningOpRef<func::FuncOp> ownedCopy;
+  func::FuncOp func; // that copy: lowering moves its ops into the LLVM code
   CompiledModel &out;
   GlueModule &glue;
   std::string entry;
   bool withCache;
   std::vector<Step> steps;
   llvm::DenseMap<Operation *, int64_t> stepOf;     // op -> step index
-  llvm::DenseMap<Operation *, int64_t> residualEnd; // residual -> add step
   /// A qlinear group (slim-fuse-kernels' `group = n`): the first step
   /// runs them all (slim_k_qlinear_shared), the others' steps run nothing
   /// and their results live from the first's.
@@ -168,7 +197,16 @@ private:
   llvm::DenseMap<int64_t, Value> inputPtrs;
   llvm::StringMap<LLVM::LLVMFuncOp> declared;
   std::map<std::vector<int64_t>, LLVM::GlobalOp> shapeGlobals;
+  /// Profile entry of step 0 (entry points share out.opNames), and the
+  /// current op's.
+  int64_t profileBase = 0;
   int64_t profileIndex = 0;
+  /// An op whose pattern reported why it cannot be lowered (the fallback
+  /// pattern then says nothing more of it).
+  llvm::DenseSet<Operation *> reported;
+  /// Every op a pattern lowered (the driver must not have folded a step
+  /// away behind the memory plan's back).
+  llvm::DenseSet<Operation *> lowered;
 };
 
 /// "slim.linear /h.0/attn/c_attn/Gemm": the op and, when the model came

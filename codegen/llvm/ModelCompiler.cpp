@@ -24,8 +24,8 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/DialectConversion.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -51,22 +51,58 @@ namespace mlir::slim::codegen {
 // Steps
 //===----------------------------------------------------------------------===//
 
+/// Moves each residual's body in front of it (the block argument becomes the
+/// residual's input), so the ops run in one block in program order and the
+/// residual stands for its closing add; the yield stays to name the branch.
+static void flattenResiduals(Block &block) {
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    auto res = dyn_cast<ResidualOp>(op);
+    if (!res)
+      continue;
+    Block &body = res.getBody().front();
+    flattenResiduals(body);
+    for (BlockArgument arg : body.getArguments())
+      arg.replaceAllUsesWith(res.getInput());
+    for (Operation &inner : llvm::make_early_inc_range(body.without_terminator()))
+      inner.moveBefore(res);
+  }
+}
+
+/// Applies the ops' folders (x * 1, x + 0, identity reshapes and
+/// transposes, composed transposes, constants moved to the right of
+/// commutative ops) before anything is planned. The
+/// conversion driver would fold them itself, replacing results the memory
+/// plan has already given buffers nobody would then write.
+static void foldOps(func::FuncOp fn) {
+  fn.walk([](Operation *op) {
+    if (op->getNumResults() == 0 || op->hasTrait<OpTrait::ConstantLike>())
+      return;
+    SmallVector<OpFoldResult> folded;
+    for (int round = 0; round < 8 && succeeded(op->fold(folded)); ++round) {
+      // Updated in place (operands reordered or composed): once more.
+      if (folded.empty() || folded.front() == OpFoldResult(op->getResult(0))) {
+        folded.clear();
+        continue;
+      }
+      auto value = dyn_cast<Value>(folded.front());
+      if (!value || op->getNumResults() != 1)
+        return; // a constant: no folder here makes one
+      op->getResult(0).replaceAllUsesWith(value);
+      op->erase();
+      return;
+    }
+  });
+}
+
 LogicalResult Compiler::linearize(Block &block) {
   for (Operation &op : block) {
-    if (isa<arith::ConstantOp, func::ReturnOp, YieldOp>(op))
+    if (isa<arith::ConstantOp, func::ReturnOp>(op))
       continue;
-    if (auto res = dyn_cast<ResidualOp>(op)) {
-      if (failed(linearize(res.getBody().front())))
-        return failure();
-      residualEnd[&op] = steps.size();
-      stepOf[&op] = steps.size();
-      steps.push_back({&op, /*residualAdd=*/true});
-      continue;
-    }
-    if (op.getNumRegions())
+    bool residual = isa<ResidualOp>(op);
+    if (op.getNumRegions() && !residual)
       return op.emitError("codegen does not handle this region op");
     stepOf[&op] = steps.size();
-    steps.push_back({&op});
+    steps.push_back({&op, /*residualAdd=*/residual});
   }
   return success();
 }
@@ -117,34 +153,43 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
   errorBlock = builder.createBlock(&fn.getBody(), {}, {builder.getI32Type()},
                                    {loc});
   builder.create<LLVM::ReturnOp>(loc, errorBlock->getArgument(0));
-  // The entry block only loads input pointers; the code starts in `body`.
+  // The entry block only loads input and output pointers; the code starts
+  // in `body`, where the slim ops are moved to be converted in place.
   Block *body = builder.createBlock(&fn.getBody());
   builder.setInsertionPointToEnd(entryBlock);
   builder.create<LLVM::BrOp>(loc, body);
-  builder.setInsertionPointToStart(body);
+  Block &source = func.getBody().front();
+  body->getOperations().splice(body->end(), source.getOperations());
 
-  for (const Step &step : steps)
-    if (failed(emitStep(step)))
+  nameSteps();
+  ConversionTarget target(*ctx);
+  target.addLegalDialect<LLVM::LLVMDialect>();
+  RewritePatternSet patterns(ctx);
+  populateKernelCallPatterns(patterns);
+  {
+    // Every op that cannot be lowered has said why; the driver's own
+    // "failed to legalize" adds nothing.
+    ScopedDiagnosticHandler quiet(ctx, [&](Diagnostic &diag) {
+      return success(!reported.empty() &&
+                     StringRef(diag.str()).starts_with("failed to legalize"));
+    });
+    if (failed(applyFullConversion(fn, target, std::move(patterns)))) {
+      // Rolled back, the slim ops are in `fn` again and use the copy's
+      // arguments: drop them before the copy goes.
+      fn.erase();
+      if (reported.empty())
+        return emitError(loc, "internal error: the kernel-call lowering "
+                              "of @")
+               << func.getSymName() << " failed";
       return failure();
-  // Outputs: copied out of the arena (or weights/inputs) into the caller's
-  // buffers.
-  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-  profileIndex = out.opNames.size();
-  out.opNames.push_back("copy of the outputs");
-  out.opFlops.push_back(0);
-  for (auto [k, v] : llvm::enumerate(ret.getOperands())) {
-    loc = ret.getLoc();
-    auto st = storage.find(resolve(v));
-    if (st != storage.end() && st->second.kind == Storage::Output &&
-        st->second.index == int64_t(k))
-      continue; // already there
-    Value slot = builder.create<LLVM::GEPOp>(
-        loc, ptrTy, ptrTy, argOutputs, ArrayRef<LLVM::GEPArg>{int32_t(k)});
-    Value dst = builder.create<LLVM::LoadOp>(loc, ptrTy, slot);
-    if (failed(call(glue.outlineCopy(tensorType(v)), {ptr(v), dst})))
-      return failure();
+    }
   }
-  builder.create<LLVM::ReturnOp>(loc, i32(0));
+  for (const Step &step : steps)
+    if (!lowered.count(step.op))
+      return emitError(loc, "internal error: the conversion folded a step "
+                            "of @")
+             << func.getSymName() << " that codegen had planned";
+  checkCalls(fn);
   return success();
 }
 
@@ -198,6 +243,8 @@ LogicalResult Compiler::lower(ModuleOp into) {
                              std::vector<int64_t>(type.getShape().begin(),
                                                   type.getShape().end())});
   }
+  flattenResiduals(entry);
+  foldOps(func);
   if (failed(linearize(entry)) || failed(planWeights()))
     return failure();
   collectGroups();

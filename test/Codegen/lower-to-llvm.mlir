@@ -250,6 +250,16 @@ func.func @main(%x: tensor<4x12xf32>) -> tensor<4x32xf32> {
 
 // -----
 
+// Tests that an op with neither a kernel nor a glue lowering is reported
+// by name (and the driver's generic "failed to legalize" is not added).
+func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{codegen does not support 'arith.addf' yet}}
+  %y = arith.addf %x, %x : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
 // Tests that a module without @main is refused.
 // expected-error @+1 {{slim-lower-to-llvm: the module has no @main}}
 module {
