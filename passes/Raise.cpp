@@ -305,13 +305,18 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
         populateActivationPatterns(activations);
         applyInOrder(func, std::move(activations));
       }
-      SmallVector<SoftmaxOp> softmaxes;
-      func.walk([&](SoftmaxOp op) { softmaxes.push_back(op); });
-      for (SoftmaxOp sm : softmaxes) {
-        Why why;
-        if (failed(raiseAttention(sm, why)))
-          sm.emitRemark("slim-raise: softmax not raised into slim.attention: ")
-              << why.text;
+      {
+        FailureReasons attentionFailures;
+        RewritePatternSet attention(ctx);
+        populateAttentionPatterns(attention);
+        applyInOrder(func, std::move(attention), &attentionFailures);
+        func.walk([&](SoftmaxOp sm) {
+          auto it = attentionFailures.reasons.find(sm.getLoc());
+          if (it != attentionFailures.reasons.end())
+            sm.emitRemark("slim-raise: softmax not raised into "
+                          "slim.attention: ")
+                << it->second;
+        });
       }
       (void)cleanup(func);
       { // one padding mask for all layers (each built its own)

@@ -22,6 +22,11 @@
 // batch (windows as the batch repeat every G rows) and become `bias`
 // [G, H, T, S].
 //
+// It runs as a rewrite pattern rooted at each softmax: the packed forms
+// are built while matching, and a match that fails further on erases them
+// again, so a failure leaves the IR as it was and its reason (the match
+// failure) becomes slim-raise's remark.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/RaiseUtils.h"
@@ -680,7 +685,12 @@ struct KeyTerm {
 
 } // namespace
 
-LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
+/// The matcher and the rewrite in one: it builds the packed forms as it
+/// matches them (through `created`, which sees each new op) and replaces
+/// P·V's merged rows through `rewriter` only once everything matched.
+static LogicalResult raiseAttention(SoftmaxOp softmax, Why &why,
+                                    OpBuilder::Listener *created,
+                                    RewriterBase &rewriter) {
   auto pt = softmax.getType();
   int64_t prank = pt.getRank();
   if ((prank != 3 && prank != 4) ||
@@ -836,7 +846,7 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
     return why << "P·V is not merged back into [B, T, H·d] rows", failure();
 
   // Everything is built right after P·V: every source dominates it.
-  OpBuilder b(pv);
+  OpBuilder b(pv->getContext(), created);
   b.setInsertionPointAfter(pv);
   Packer pk{b, softmax.getLoc(), llvm::DenseMap<Value, Value>()};
   auto q = matchHeads(qk.getLhs(), false, pk, why, "query");
@@ -967,8 +977,46 @@ LogicalResult raise::raiseAttention(SoftmaxOp softmax, Why &why) {
   if (outSeqFirst)
     result = pk.transpose(result, {1, 0, 2});
   result = pk.reshape(result, tensorType(out).getShape());
-  out.replaceAllUsesWith(result);
+  rewriter.replaceAllUsesWith(out, result);
   return success();
+}
+
+namespace {
+
+/// The ops a match has built so far.
+struct CreatedOps : OpBuilder::Listener {
+  SmallVector<Operation *> ops;
+  void notifyOperationInserted(Operation *op,
+                               OpBuilder::InsertPoint) override {
+    ops.push_back(op);
+  }
+};
+
+/// softmax(q·kᵀ·scale + mask)·v -> slim.attention. A failed match takes
+/// back the ops it built (unseen by the driver, so the IR is as it was)
+/// and says why; a successful one announces them to the driver.
+struct RaiseAttentionPattern : OpRewritePattern<SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxOp softmax,
+                                PatternRewriter &rewriter) const override {
+    Why why;
+    CreatedOps created;
+    if (failed(raiseAttention(softmax, why, &created, rewriter))) {
+      for (Operation *op : llvm::reverse(created.ops))
+        op->erase();
+      return rewriter.notifyMatchFailure(softmax, why.text);
+    }
+    if (OpBuilder::Listener *listener = rewriter.getListener())
+      for (Operation *op : created.ops)
+        listener->notifyOperationInserted(op, {});
+    return success();
+  }
+};
+
+} // namespace
+
+void raise::populateAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<RaiseAttentionPattern>(patterns.getContext());
 }
 
 void raise::commuteRowPermutations(func::FuncOp func) {

@@ -46,10 +46,10 @@ struct Why {
   }
 };
 
-/// Raises the attention whose probabilities `softmax` computes into
-/// slim.attention (passes/RaiseAttention.cpp); on failure `why` says which
-/// part did not match.
-LogicalResult raiseAttention(SoftmaxOp softmax, Why &why);
+/// softmax(q·kᵀ·scale + mask)·v, however laid out, into slim.attention
+/// (passes/RaiseAttention.cpp); a softmax it cannot raise gets the reason
+/// as its match failure.
+void populateAttentionPatterns(RewritePatternSet &patterns);
 
 /// The local rewrites of slim-raise (RaisePatterns.cpp). Linear layers:
 /// matmul by a constant, its bias add, Gemm-style reshapes around it
