@@ -20,14 +20,10 @@ slimc="$root/build/bin/slimc"
 /usr/bin/python3 -c "import numpy as np; np.save('$dir/image.npy', np.random.default_rng(0).standard_normal((1, 3, 256, 256)).astype('float32'))"
 source "$root/bench/common.sh"
 mkdir -p "$dir/out"
+feed="--input image=$dir/image.npy --output-dir $dir/out"
 for threads in 1 2; do
-  s=(); q=(); o=()
-  for ((r = 0; r < rounds; ++r)); do
-    s+=("$("$dir/slim" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
-    o+=("$(node "$root/tools/ort/ort-run.js" "$model" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
-    q+=("$("$dir/slim-int8" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
-  done
-  S=$(printf '%s\n' "${s[@]}" | median); O=$(printf '%s\n' "${o[@]}" | median); Q=$(printf '%s\n' "${q[@]}" | median)
+  { read -r S; read -r O; read -r Q; } < <(alternate "$threads" "$runs" "$rounds" \
+    "$dir/slim $feed" "node $root/tools/ort/ort-run.js $model $feed" "$dir/slim-int8 $feed")
   awk -v t="$threads" -v s="$S" -v o="$O" -v q="$Q" 'BEGIN {
     printf "threads %d: ONNX Runtime fp32 %.1f ms; Slim fp32 %.1f ms (ORT/Slim %.2fx); Slim int8 %.1f ms (ORT/Slim %.2fx)\n", t, o, s, o / s, q, o / q }'
 done

@@ -17,14 +17,10 @@ slimc="$root/build/bin/slimc"
 /usr/bin/python3 -c "import numpy as np; np.save('$dir/image.npy', np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype('float32'))"
 source "$root/bench/common.sh"
 mkdir -p "$dir/out"
+feed="--input image=$dir/image.npy --output-dir $dir/out"
 for threads in 1 2; do
-  s=(); o=(); m=()
-  for ((r = 0; r < rounds; ++r)); do
-    s+=("$("$dir/slim" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
-    o+=("$(node "$root/tools/ort/ort-run.js" "$model" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
-    m+=("$("$dir/slim-tome" --input image="$dir/image.npy" --output-dir "$dir/out" --threads "$threads" --bench "$runs" | ms)")
-  done
-  S=$(printf '%s\n' "${s[@]}" | median); O=$(printf '%s\n' "${o[@]}" | median); M=$(printf '%s\n' "${m[@]}" | median)
+  { read -r S; read -r O; read -r M; } < <(alternate "$threads" "$runs" "$rounds" \
+    "$dir/slim $feed" "node $root/tools/ort/ort-run.js $model $feed" "$dir/slim-tome $feed")
   awk -v t="$threads" -v s="$S" -v o="$O" -v m="$M" 'BEGIN {
     printf "threads %d: Slim %.1f ms, ONNX Runtime %.1f ms (ORT/Slim %.2fx); ToMe r=13 %.1f ms (%.2fx the unmerged binary)\n", t, s, o, o / s, m, s / m }'
 done
