@@ -6,12 +6,14 @@
 // written once and never read back. Reshapes and transposes between the
 // linear and the activation (a convolution's linear back to NCHW) do not
 // stop it: an elementwise activation commutes with them. One rewrite
-// pattern per activation; a
-// pattern that does not apply says why through notifyMatchFailure.
+// pattern per activation; a pattern that does not apply says why through
+// notifyMatchFailure. Layout chains the moved activation had separated
+// (NHWC -> NCHW -> NHWC between two convolutions) then become reshapes.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/RaiseUtils.h"
 
 #include "dialects/slim/IR/SlimOps.h"
 
@@ -85,6 +87,11 @@ struct SlimFuseEpiloguesPass
     GreedyRewriteConfig config;
     config.strictMode = GreedyRewriteStrictness::ExistingOps;
     (void)applyOpPatternsAndFold(ops, std::move(patterns), config);
+    // An activation that sat between a convolution's NHWC -> NCHW
+    // transpose and the next one's NCHW -> NHWC leaves a round trip that
+    // moves nothing: one reshape now.
+    getOperation().walk(
+        [](func::FuncOp func) { raise::simplifyLayoutChains(func); });
   }
 };
 

@@ -419,7 +419,12 @@ def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
     linear kernel applies the activation in its epilogue, so the product
     is not written and read back. A `slim.qlinear` (int8 or int4) gets the
     same as its `epilogue`. slimc runs it last, at -O1 and above
-    (the other passes match the unfused ops).
+    (the other passes match the unfused ops). Reshapes and transposes
+    between the linear and the activation (a convolution's result moved
+    back to NCHW) do not stop it. Afterwards, a chain of reshapes and
+    transposes that the activation had separated and that moves no
+    element (NHWC -> NCHW -> NHWC between two convolutions) becomes one
+    reshape.
 
     ```mlir
     %u = slim.linear %x, %w, %b : ...

@@ -46,77 +46,6 @@ namespace {
 // Layout chains
 //===----------------------------------------------------------------------===//
 
-/// A chain of reshapes and transposes that leaves the elements in row-major
-/// order (Conv patch embedding followed by flatten + transpose, head splits
-/// undone) is one reshape. Checked by pushing the flat index through the
-/// chain.
-void simplifyLayoutChains(func::FuncOp func) {
-  SmallVector<Operation *> tails;
-  func.walk([&](Operation *op) {
-    if (isa<ReshapeOp, TransposeOp>(op))
-      tails.push_back(op);
-  });
-  for (Operation *tail : llvm::reverse(tails)) {
-    if (!tail->getBlock())
-      continue;
-    SmallVector<Operation *> chain = {tail};
-    Value src = tail->getOperand(0);
-    while (Operation *d = src.getDefiningOp()) {
-      if (!isa<ReshapeOp, TransposeOp>(d) || !d->hasOneUse())
-        break;
-      chain.push_back(d);
-      src = d->getOperand(0);
-    }
-    if (chain.size() < 2 ||
-        !llvm::any_of(chain, [](Operation *op) { return isa<TransposeOp>(op); }))
-      continue;
-    int64_t n = tensorType(src).getNumElements();
-    if (n > (1 << 22))
-      continue;
-    // idx[k] = which source element sits at position k.
-    std::vector<int64_t> idx(n);
-    std::iota(idx.begin(), idx.end(), 0);
-    for (Operation *op : llvm::reverse(chain)) {
-      auto tr = dyn_cast<TransposeOp>(op);
-      if (!tr)
-        continue;
-      ArrayRef<int64_t> in = tensorType(tr.getInput()).getShape();
-      ArrayRef<int64_t> perm = tr.getPermutation();
-      int64_t rank = in.size();
-      SmallVector<int64_t> inStride(rank, 1), outShape;
-      for (int64_t d = rank - 2; d >= 0; --d)
-        inStride[d] = inStride[d + 1] * in[d + 1];
-      for (int64_t p : perm)
-        outShape.push_back(in[p]);
-      std::vector<int64_t> next(n);
-      SmallVector<int64_t> c(rank, 0);
-      for (int64_t k = 0; k < n; ++k) {
-        int64_t off = 0;
-        for (int64_t d = 0; d < rank; ++d)
-          off += c[d] * inStride[perm[d]];
-        next[k] = idx[off];
-        for (int64_t d = rank - 1; d >= 0; --d) {
-          if (++c[d] < outShape[d])
-            break;
-          c[d] = 0;
-        }
-      }
-      idx.swap(next);
-    }
-    bool identity = true;
-    for (int64_t k = 0; k < n && identity; ++k)
-      identity = idx[k] == k;
-    if (!identity)
-      continue;
-    OpBuilder b(tail);
-    Value result = src;
-    if (src.getType() != tail->getResult(0).getType())
-      result = b.create<ReshapeOp>(tail->getLoc(), tail->getResult(0).getType(),
-                                   src);
-    tail->getResult(0).replaceAllUsesWith(result);
-  }
-}
-
 //===----------------------------------------------------------------------===//
 // Residual structure
 //===----------------------------------------------------------------------===//
@@ -373,3 +302,84 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
 };
 
 } // namespace
+
+/// A chain of reshapes and transposes that leaves the elements in row-major
+/// order (Conv patch embedding followed by flatten + transpose, head splits
+/// undone) is one reshape. Checked by pushing the flat index through the
+/// chain.
+void raise::simplifyLayoutChains(func::FuncOp func) {
+  SmallVector<Operation *> tails;
+  func.walk([&](Operation *op) {
+    if (isa<ReshapeOp, TransposeOp>(op))
+      tails.push_back(op);
+  });
+  // Replaced chains, erased at the end (tail first) so that no op in
+  // `tails` is freed while the loop runs.
+  SmallVector<SmallVector<Operation *>> replaced;
+  llvm::SmallPtrSet<Operation *, 16> inReplaced;
+  for (Operation *tail : llvm::reverse(tails)) {
+    if (inReplaced.count(tail))
+      continue;
+    SmallVector<Operation *> chain = {tail};
+    Value src = tail->getOperand(0);
+    while (Operation *d = src.getDefiningOp()) {
+      if (!isa<ReshapeOp, TransposeOp>(d) || !d->hasOneUse())
+        break;
+      chain.push_back(d);
+      src = d->getOperand(0);
+    }
+    if (chain.size() < 2 ||
+        !llvm::any_of(chain, [](Operation *op) { return isa<TransposeOp>(op); }))
+      continue;
+    int64_t n = tensorType(src).getNumElements();
+    if (n > (1 << 22))
+      continue;
+    // idx[k] = which source element sits at position k.
+    std::vector<int64_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0);
+    for (Operation *op : llvm::reverse(chain)) {
+      auto tr = dyn_cast<TransposeOp>(op);
+      if (!tr)
+        continue;
+      ArrayRef<int64_t> in = tensorType(tr.getInput()).getShape();
+      ArrayRef<int64_t> perm = tr.getPermutation();
+      int64_t rank = in.size();
+      SmallVector<int64_t> inStride(rank, 1), outShape;
+      for (int64_t d = rank - 2; d >= 0; --d)
+        inStride[d] = inStride[d + 1] * in[d + 1];
+      for (int64_t p : perm)
+        outShape.push_back(in[p]);
+      std::vector<int64_t> next(n);
+      SmallVector<int64_t> c(rank, 0);
+      for (int64_t k = 0; k < n; ++k) {
+        int64_t off = 0;
+        for (int64_t d = 0; d < rank; ++d)
+          off += c[d] * inStride[perm[d]];
+        next[k] = idx[off];
+        for (int64_t d = rank - 1; d >= 0; --d) {
+          if (++c[d] < outShape[d])
+            break;
+          c[d] = 0;
+        }
+      }
+      idx.swap(next);
+    }
+    bool identity = true;
+    for (int64_t k = 0; k < n && identity; ++k)
+      identity = idx[k] == k;
+    if (!identity)
+      continue;
+    OpBuilder b(tail);
+    Value result = src;
+    if (src.getType() != tail->getResult(0).getType())
+      result = b.create<ReshapeOp>(tail->getLoc(), tail->getResult(0).getType(),
+                                   src);
+    tail->getResult(0).replaceAllUsesWith(result);
+    inReplaced.insert(chain.begin(), chain.end());
+    replaced.push_back(std::move(chain));
+  }
+  for (auto &chain : replaced)
+    for (Operation *op : chain) // tail first: each is unused by then
+      if (op->use_empty())
+        op->erase();
+}

@@ -77,6 +77,13 @@ inline constexpr const char *kNotANormCandidate = "no factor is a reciprocal 1 /
 /// attention is batch-first.
 void commuteRowPermutations(func::FuncOp func);
 
+/// A chain of reshapes and transposes (each but the last with one user)
+/// that leaves the elements in row-major order becomes one reshape; the
+/// chain's ops are erased. Used by slim-raise and, once activations have
+/// moved into their linears, by slim-fuse-epilogues (a convolution's
+/// NHWC -> NCHW -> NHWC round trip around its activation).
+void simplifyLayoutChains(func::FuncOp func);
+
 } // namespace mlir::slim::raise
 
 #endif // PASSES_RAISEUTILS_H

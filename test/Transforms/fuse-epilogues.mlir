@@ -64,3 +64,33 @@ func.func @through_layout(%x: tensor<1x16x8xf32>, %w: tensor<4x8xf32>) -> (tenso
   %a = slim.relu %r2 : tensor<1x4x4x4xf32>
   return %s, %a, %r2 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
 }
+
+// -----
+
+// Tests that two pointwise convolutions with an activation between them
+// lose their NHWC -> NCHW -> NHWC round trip once the activation is in
+// the first linear (the chain moves no element: the second linear reads
+// the first's result as it is), and that a
+// round trip that does move elements (a transpose into an op that reads
+// NCHW) stays.
+// CHECK-LABEL: func.func @conv_round_trip
+// CHECK: %[[L:.*]] = slim.linear %arg0, %arg1 act = silu
+// CHECK-NEXT: slim.linear %[[L]], %arg2
+// CHECK: %[[L3:.*]] = slim.linear %arg0, %arg1 act = silu
+// CHECK: %[[R3:.*]] = slim.reshape %[[L3]]
+// CHECK: slim.transpose %[[R3]] [0, 3, 1, 2]
+func.func @conv_round_trip(%x: tensor<1x16x8xf32>, %w: tensor<4x8xf32>, %w2: tensor<8x4xf32>) -> (tensor<1x16x8xf32>, tensor<1x4x4x4xf32>) {
+  %l = slim.linear %x, %w : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %r = slim.reshape %l : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+  %t = slim.transpose %r [0, 3, 1, 2] : tensor<1x4x4x4xf32>
+  %s = slim.silu %t : tensor<1x4x4x4xf32>
+  %u = slim.reshape %s : tensor<1x4x4x4xf32> -> tensor<1x4x4x1x4x1xf32>
+  %v = slim.transpose %u [0, 2, 4, 1, 3, 5] : tensor<1x4x4x1x4x1xf32>
+  %f = slim.reshape %v : tensor<1x4x4x4x1x1xf32> -> tensor<1x16x4xf32>
+  %o = slim.linear %f, %w2 : tensor<1x16x4xf32>, tensor<8x4xf32>
+  %l3 = slim.linear %x, %w : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %r3 = slim.reshape %l3 : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+  %t3 = slim.transpose %r3 [0, 3, 1, 2] : tensor<1x4x4x4xf32>
+  %s3 = slim.silu %t3 : tensor<1x4x4x4xf32>
+  return %o, %s3 : tensor<1x16x8xf32>, tensor<1x4x4x4xf32>
+}
