@@ -6,7 +6,8 @@
 // here serve depthwise and grouped convolutions, whose per-channel work is
 // too small for a matrix product. Each output row's inner loop runs over
 // the output columns whose input column is inside the input, so it has no
-// bounds test and vectorizes at stride 1.
+// bounds test and vectorizes at stride 1. Also the layout transpose that
+// moves a convolution's NHWC rows to NCHW and back.
 //
 //===----------------------------------------------------------------------===//
 
@@ -298,6 +299,143 @@ void resize(const float *x, const Shape &in, const Shape &out,
     shape[a] = out[a];
   }
   std::copy(cur.begin(), cur.end(), y);
+}
+
+//===----------------------------------------------------------------------===//
+// Transpose
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// out[i·outStride + j] = in[j·inStride + i] for i < rows, j < cols, in
+/// 16 × 16 tiles (the reads of a tile's column and the writes of its row
+/// each stay within a few cache lines).
+template <typename T>
+void transpose2d(const T *in, int64_t inStride, T *out, int64_t outStride,
+                 int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 16;
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile)
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      const int64_t i1 = std::min(rows, i0 + kTile),
+                    j1 = std::min(cols, j0 + kTile);
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t j = j0; j < j1; ++j)
+          out[i * outStride + j] = in[j * inStride + i];
+    }
+}
+
+template <typename T>
+void transposeT(const T *x, const Shape &shape, const std::vector<int64_t> &perm,
+                T *y) {
+  // Unit dims dropped; input dims that stay neighbours merged.
+  std::vector<int64_t> keep(shape.size(), -1), s;
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] != 1) {
+      keep[d] = int64_t(s.size());
+      s.push_back(shape[d]);
+    }
+  std::vector<int64_t> p;
+  for (int64_t d : perm)
+    if (keep[d] >= 0)
+      p.push_back(keep[d]);
+  // Output dims k, k+1 reading input dims a, a+1 become one input dim.
+  std::vector<std::vector<int64_t>> groups; // input dims, in output order
+  for (int64_t d : p) {
+    if (!groups.empty() && groups.back().back() + 1 == d)
+      groups.back().push_back(d);
+    else
+      groups.push_back({d});
+  }
+  // The merged input shape and the permutation of the merged dims.
+  std::vector<std::vector<int64_t>> byInput = groups;
+  std::sort(byInput.begin(), byInput.end());
+  const int64_t r = int64_t(byInput.size());
+  std::vector<int64_t> ms(r), mp;
+  for (int64_t g = 0; g < r; ++g) {
+    ms[g] = 1;
+    for (int64_t d : byInput[g])
+      ms[g] *= s[d];
+  }
+  for (const auto &grp : groups)
+    mp.push_back(std::lower_bound(byInput.begin(), byInput.end(), grp) -
+                 byInput.begin());
+  const int64_t n = numElements(shape);
+  bool identity = true;
+  for (int64_t k = 0; k < r; ++k)
+    identity = identity && mp[k] == k;
+  if (identity) {
+    std::memcpy(y, x, size_t(n) * sizeof(T));
+    return;
+  }
+  std::vector<int64_t> inStride(r, 1), outStride(r, 1), outShape(r);
+  for (int64_t d = r - 2; d >= 0; --d)
+    inStride[d] = inStride[d + 1] * ms[d + 1];
+  for (int64_t k = 0; k < r; ++k)
+    outShape[k] = ms[mp[k]];
+  for (int64_t k = r - 2; k >= 0; --k)
+    outStride[k] = outStride[k + 1] * outShape[k + 1];
+  if (mp[r - 1] == r - 1) {
+    // The innermost axis stays: whole rows move.
+    const int64_t row = ms[r - 1], count = n / row;
+    parallelItems(count, [&](int64_t c) {
+      int64_t inOff = 0;
+      for (int64_t k = r - 2, rest = c; k >= 0; --k) {
+        inOff += (rest % outShape[k]) * inStride[mp[k]];
+        rest /= outShape[k];
+      }
+      std::memcpy(y + c * row, x + inOff, size_t(row) * sizeof(T));
+    });
+    return;
+  }
+  // A 2-D transpose per combination of the other dims: input dim r-1
+  // (contiguous in the input, output dim kIn) against output dim r-1
+  // (contiguous in the output, input dim mp[r-1]).
+  const int64_t kIn =
+      std::find(mp.begin(), mp.end(), r - 1) - mp.begin();
+  const int64_t rows = ms[r - 1], cols = outShape[r - 1];
+  const int64_t a = mp[r - 1];
+  std::vector<int64_t> outer; // output dims other than kIn and r-1
+  int64_t count = 1;
+  for (int64_t k = 0; k < r - 1; ++k)
+    if (k != kIn) {
+      outer.push_back(k);
+      count *= outShape[k];
+    }
+  // Tasks: every combination, each split into runs of 64 rows.
+  const int64_t blocks = (rows + 63) / 64;
+  parallelItems(count * blocks, [&](int64_t task) {
+    int64_t c = task / blocks, b = task % blocks;
+    int64_t inOff = 0, outOff = 0;
+    for (int64_t i = int64_t(outer.size()) - 1; i >= 0; --i) {
+      const int64_t k = outer[i], idx = c % outShape[k];
+      c /= outShape[k];
+      inOff += idx * inStride[mp[k]];
+      outOff += idx * outStride[k];
+    }
+    const int64_t r0 = b * 64, r1 = std::min(rows, r0 + 64);
+    transpose2d(x + inOff + r0, inStride[a], y + outOff + r0 * outStride[kIn],
+                outStride[kIn], r1 - r0, cols);
+  });
+}
+
+} // namespace
+
+void transpose(const void *x, const Shape &shape,
+               const std::vector<int64_t> &perm, int elemBytes, void *y) {
+  switch (elemBytes) {
+  case 1:
+    return transposeT(static_cast<const uint8_t *>(x), shape, perm,
+                      static_cast<uint8_t *>(y));
+  case 2:
+    return transposeT(static_cast<const uint16_t *>(x), shape, perm,
+                      static_cast<uint16_t *>(y));
+  case 8:
+    return transposeT(static_cast<const uint64_t *>(x), shape, perm,
+                      static_cast<uint64_t *>(y));
+  default:
+    return transposeT(static_cast<const uint32_t *>(x), shape, perm,
+                      static_cast<uint32_t *>(y));
+  }
 }
 
 } // namespace slim::rt

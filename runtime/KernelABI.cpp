@@ -346,6 +346,13 @@ int slim_k_im2col(const float *x, const int64_t *w, float *cols) {
   return 0;
 }
 
+int slim_k_transpose(const void *x, const int64_t *s, int32_t rank,
+                     const int64_t *perm, int32_t elemBytes, void *y) {
+  rt::transpose(x, shape(s, rank), std::vector<int64_t>(perm, perm + rank),
+                elemBytes, y);
+  return 0;
+}
+
 int slim_k_conv2d(const float *x, const float *w, const float *bias,
                   const int64_t *win, int64_t out_channels, int64_t groups,
                   float *y) {

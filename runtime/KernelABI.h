@@ -143,6 +143,10 @@ int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
    slim::rt::WindowShape in its order. pool2d's `kind` is 0 for max, 1 for
    average. */
 int slim_k_im2col(const float *x, const int64_t *window, float *cols);
+/* slim.transpose: y's axis k is x's axis perm[k]; elem_bytes 1, 2, 4 or
+   8. */
+int slim_k_transpose(const void *x, const int64_t *shape, int32_t rank,
+                     const int64_t *perm, int32_t elem_bytes, void *y);
 int slim_k_conv2d(const float *x, const float *w, const float *bias,
                   const int64_t *window, int64_t out_channels,
                   int64_t groups, float *y);

@@ -413,6 +413,12 @@ struct WindowShape {
 /// (c·kh + i)·kw + j = x[b, c, oh·strideH − padTop + i·dilH, …], 0 outside
 /// (runtime/ConvKernels.cpp).
 void im2col(const float *x, const WindowShape &s, float *cols);
+/// y = x with its axes permuted (y's axis k is x's axis perm[k]), for
+/// elements of 1, 2, 4 or 8 bytes: unit axes dropped and axes that stay
+/// neighbours merged, then tiled 2-D transposes (a copy when nothing
+/// moves), on the thread pool.
+void transpose(const void *x, const Shape &shape,
+               const std::vector<int64_t> &perm, int elemBytes, void *y);
 /// y [batch, outChannels, outH, outW]: the convolution of x with
 /// w [outChannels, channels / groups, kh, kw] in `groups` groups, plus
 /// bias [outChannels] when not null (direct loops, for depthwise and

@@ -161,7 +161,7 @@ bool mlir::slim::isGlueOp(Operation *op) {
              LeakyReluOp, CastOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp,
              MinOp, WhereOp, CompareOp, LogicOp, NotOp, BroadcastOp,
              ReduceMeanOp,
-             TransposeOp, ReshapeOp, SliceOp, ConcatOp>(op);
+             ReshapeOp, SliceOp, ConcatOp>(op);
 }
 
 GlueModule::GlueModule(MLIRContext *ctx) {
@@ -220,10 +220,7 @@ std::string GlueModule::outlineCopy(RankedTensorType type) {
 }
 
 FailureOr<std::string> GlueModule::outline(Operation *op) {
-  auto t = dyn_cast<TransposeOp>(op);
-  if (isa<ReshapeOp>(op) ||
-      (t && llvm::equal(t.getPermutation(),
-                        llvm::seq<int64_t>(0, t.getPermutation().size()))))
+  if (isa<ReshapeOp>(op))
     return outlineCopy(tensorTypeOf(op->getOperand(0)));
   // The key: the op's name, attributes and types.
   std::string key;
@@ -445,15 +442,6 @@ FailureOr<std::string> GlueModule::outline(Operation *op) {
           .Case<ReduceMeanOp>([&](auto) -> Build {
             return [axes](OpBuilder &b, Location l, ValueRange a) {
               return reduceMean(b, l, a[0], axes);
-            };
-          })
-          .Case<TransposeOp>([&](TransposeOp t) -> Build {
-            SmallVector<int64_t> perm(t.getPermutation());
-            return [=](OpBuilder &b, Location l, ValueRange a) {
-              Value init = b.create<tensor::EmptyOp>(
-                  l, outType.getShape(), outType.getElementType());
-              return b.create<linalg::TransposeOp>(l, a[0], init, perm)
-                  ->getResult(0);
             };
           })
           .Case<SliceOp>([&](SliceOp s) -> Build {

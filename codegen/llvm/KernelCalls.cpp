@@ -294,6 +294,23 @@ LogicalResult Compiler::lowerOp(AddOp add) {
                              ptr(result)});
 }
 
+/// Transposes run the tiled kernel (loops over the output read one input
+/// element per cache line when the innermost axis moves).
+template <>
+LogicalResult Compiler::lowerOp(TransposeOp t) {
+  Value x = t.getInput(), result = resultOf(t);
+  if (tensorType(result).getNumElements() == 0)
+    return success();
+  int64_t bytes = elemSize(x);
+  if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
+    return t.emitError("codegen transposes elements of 1, 2, 4 or 8 bytes, "
+                       "not ")
+           << bytes;
+  return call("slim_k_transpose",
+              {ptr(x), shp(x), rank(x), shapeArray(t.getPermutation()),
+               i32(bytes), ptr(result)});
+}
+
 LogicalResult Compiler::lowerGlue(Operation *op) {
   if (viewReshapes.count(op))
     return success(); // a view: no data moves
@@ -836,7 +853,8 @@ void Compiler::populateKernelCallPatterns(RewritePatternSet &patterns) {
                KernelCall<GatherOp>, KernelCall<GatherElementsOp>,
                KernelCall<PadOp>, KernelCall<ResizeOp>,
                KernelCall<ArgReduceOp>, KernelCall<LogSoftmaxOp>,
-               KernelCall<SoftmaxOp>, KernelCall<MatMulOp>, GlueCall,
+               KernelCall<SoftmaxOp>, KernelCall<MatMulOp>,
+               KernelCall<TransposeOp>, GlueCall,
                Unsupported>(*this, ctx);
   // Ahead of the glue pattern, which also matches adds.
   patterns.add<KernelCall<AddOp>>(*this, ctx, /*benefit=*/2);
