@@ -10,8 +10,10 @@
 //   WeightPlan.cpp     which constants go into the weight blob, packed how;
 //   MemoryPlan.cpp     buffer lifetimes -> arena offsets (planMemory);
 //   KernelCalls.cpp    the conversion patterns that turn each op into its
-//                      kernel call (LLVM::CallOp), and the status checks
-//                      and profiler hooks around every call.
+//                      kernel call (LLVM::CallOp);
+//   CallEmission.cpp   what they build with (constants, buffer pointers,
+//                      declarations, calls), then the status checks and
+//                      profiler hooks around every call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -110,7 +112,6 @@ private:
   // patterns do not read their adaptors' operands.
   template <typename OpTy> struct KernelCall;
   struct GlueCall;
-  struct Unsupported;
   void populateKernelCallPatterns(RewritePatternSet &patterns);
   /// The profile entries of the steps (out.opNames / opFlops), in order,
   /// and the final copy of the outputs.
@@ -119,6 +120,10 @@ private:
   /// the rewriter to build with.
   void begin(Operation *op, OpBuilder &builder);
   template <typename OpTy> LogicalResult lowerOp(OpTy op);
+  /// A pattern's end: the lowered op erased, or, when its lowering failed
+  /// (and said why), the op remembered as reported.
+  LogicalResult finish(Operation *op, LogicalResult lowered,
+                       RewriterBase &rewriter);
   LogicalResult lowerGlue(Operation *op);
   LogicalResult lowerNorm(Operation *op);
   LogicalResult lowerUnary(Operation *op);
@@ -212,6 +217,16 @@ private:
 /// "slim.linear /h.0/attn/c_attn/Gemm": the op and, when the model came
 /// from ONNX, the node it was made from.
 std::string profileName(const Step &step);
+/// The node name a location carries ("" when none); of a fused location
+/// (an op and what slim-fuse-kernels folded into it), the first one's.
+std::string locName(Location l);
+/// Floating-point (or, for int8, integer) operations of a step: 2 × the
+/// op's multiply-accumulates (CostOpInterface, as slim-stats counts them).
+int64_t stepFlops(const Step &step);
+/// The static shape of a tensor value.
+SmallVector<int64_t> shapeOf(Value v);
+/// Marks a kernel call (its profile entry) until checkCalls wraps it.
+inline constexpr llvm::StringLiteral kProfileAttr = "slim.profile_index";
 
 } // namespace mlir::slim::codegen
 

@@ -33,223 +33,9 @@ static_assert(int(PadMode::constant) == int(::slim::rt::PadMode::Constant) &&
 
 namespace mlir::slim::codegen {
 
-/// Marks a kernel call (its profile entry) until checkCalls wraps it.
-static constexpr llvm::StringLiteral kProfileAttr = "slim.profile_index";
-
-//===----------------------------------------------------------------------===//
-// Emission helpers
-//===----------------------------------------------------------------------===//
-
-Value Compiler::i64(int64_t x) {
-  return b->create<LLVM::ConstantOp>(loc, b->getI64Type(),
-                                     b->getI64IntegerAttr(x));
-}
-Value Compiler::i32(int64_t x) {
-  return b->create<LLVM::ConstantOp>(loc, b->getI32Type(),
-                                     b->getI32IntegerAttr(int32_t(x)));
-}
-Value Compiler::f32(float x) {
-  return b->create<LLVM::ConstantOp>(loc, b->getF32Type(),
-                                     b->getF32FloatAttr(x));
-}
-Value Compiler::nullPtr() {
-  return b->create<LLVM::ZeroOp>(loc,
-                                 LLVM::LLVMPointerType::get(b->getContext()));
-}
-
-Value Compiler::shapeArray(ArrayRef<int64_t> values) {
-  std::vector<int64_t> key(values.begin(), values.end());
-  if (key.empty())
-    key.push_back(0); // rank-0 shapes still need a valid pointer
-  auto it = shapeGlobals.find(key);
-  LLVM::GlobalOp global;
-  if (it != shapeGlobals.end()) {
-    global = it->second;
-  } else {
-    OpBuilder::InsertionGuard guard(*b);
-    b->setInsertionPointToStart(llvmModule.getBody());
-    auto arrTy = LLVM::LLVMArrayType::get(b->getI64Type(), key.size());
-    auto attr = DenseElementsAttr::get(
-        RankedTensorType::get({int64_t(key.size())}, b->getI64Type()),
-        ArrayRef<int64_t>(key));
-    global = b->create<LLVM::GlobalOp>(
-        loc, arrTy, /*isConstant=*/true, LLVM::Linkage::Internal,
-        (entry == "slim_model_compute" ? std::string("slim") : entry) +
-            "_shape" + std::to_string(shapeGlobals.size()),
-        attr);
-    shapeGlobals[key] = global;
-  }
-  return b->create<LLVM::AddressOfOp>(loc, global);
-}
-
-LLVM::LLVMFuncOp Compiler::declare(StringRef name, ArrayRef<Type> args) {
-  auto it = declared.find(name);
-  if (it != declared.end())
-    return it->second;
-  // Declared already by another entry point's lowering.
-  if (auto fn = llvmModule.lookupSymbol<LLVM::LLVMFuncOp>(name))
-    return declared[name] = fn;
-  OpBuilder::InsertionGuard guard(*b);
-  b->setInsertionPointToStart(llvmModule.getBody());
-  auto fn = b->create<LLVM::LLVMFuncOp>(
-      loc, name, LLVM::LLVMFunctionType::get(b->getI32Type(), args));
-  declared[name] = fn;
-  return fn;
-}
-
-LogicalResult Compiler::call(StringRef kernel, ArrayRef<Value> args) {
-  SmallVector<Type> types;
-  for (Value a : args)
-    types.push_back(a.getType());
-  auto fn = declare(kernel, types);
-  if (fn.getFunctionType().getNumParams() != types.size())
-    return emitError(loc) << "internal error: " << kernel
-                          << " called with a different arity";
-  auto callOp = b->create<LLVM::CallOp>(loc, fn, args);
-  // checkCalls wraps it once the conversion is done.
-  callOp->setAttr(kProfileAttr, b->getI32IntegerAttr(int32_t(profileIndex)));
-  return success();
-}
-
-void Compiler::checkCalls(LLVM::LLVMFuncOp fn) {
-  SmallVector<LLVM::CallOp> calls;
-  fn.walk([&](LLVM::CallOp c) {
-    if (c->hasAttr(kProfileAttr))
-      calls.push_back(c);
-  });
-  OpBuilder builder(fn.getContext());
-  b = &builder;
-  for (LLVM::CallOp callOp : calls) {
-    loc = callOp.getLoc();
-    auto index = callOp->getAttrOfType<IntegerAttr>(kProfileAttr);
-    callOp->removeAttr(kProfileAttr);
-    // Every kernel call is bracketed by the profiler's hooks (a flag test
-    // when --profile is off), attributed to its op.
-    builder.setInsertionPoint(callOp);
-    auto begin = declare("slim_prof_begin", {builder.getI32Type()});
-    auto end = declare("slim_prof_end", {builder.getI32Type()});
-    builder.create<LLVM::CallOp>(loc, begin, ValueRange{i32(index.getInt())});
-    builder.setInsertionPointAfter(callOp);
-    builder.create<LLVM::CallOp>(loc, end, ValueRange{i32(index.getInt())});
-    ++out.numKernelCalls;
-    // Stop at the first failing kernel and return its status.
-    Value rc = callOp.getResult();
-    Value failed =
-        builder.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ne, rc, i32(0));
-    Block *cont = builder.getInsertionBlock()->splitBlock(
-        builder.getInsertionPoint());
-    builder.setInsertionPointToEnd(callOp->getBlock());
-    builder.create<LLVM::CondBrOp>(loc, failed, errorBlock, ValueRange{rc},
-                                   cont, ValueRange{});
-  }
-}
-
-Value Compiler::ptr(Value v) {
-  v = resolve(v);
-  auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
-  if (auto cst = v.getDefiningOp<arith::ConstantOp>())
-    return weightPtr(v);
-  auto it = storage.find(v);
-  assert(it != storage.end() && "value without storage");
-  Storage s = it->second;
-  if (s.kind == Storage::Input || s.kind == Storage::Output) {
-    // The caller's buffer pointer, loaded once in the entry block so it
-    // dominates every use.
-    bool input = s.kind == Storage::Input;
-    auto &cache = input ? inputPtrs : outputPtrs;
-    auto hit = cache.find(s.index);
-    if (hit != cache.end())
-      return hit->second;
-    Value array = input ? argInputs : argOutputs;
-    OpBuilder::InsertionGuard guard(*b);
-    b->setInsertionPoint(array.getParentBlock()->getTerminator());
-    Value slot = b->create<LLVM::GEPOp>(loc, ptrTy, ptrTy, array,
-                                        ArrayRef<LLVM::GEPArg>{s.index});
-    return cache[s.index] = b->create<LLVM::LoadOp>(loc, ptrTy, slot);
-  }
-  return b->create<LLVM::GEPOp>(loc, ptrTy, b->getI8Type(), argArena,
-                                ArrayRef<LLVM::GEPArg>{i64(s.index)});
-}
-
-Value Compiler::weightPtr(Value v, bool packed) {
-  auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
-  int64_t offset = out.weightIndex.at({weightKey(v), packed});
-  return b->create<LLVM::GEPOp>(loc, ptrTy, b->getI8Type(), argWeights,
-                                ArrayRef<LLVM::GEPArg>{i64(offset)});
-}
-
 //===----------------------------------------------------------------------===//
 // Ops
 //===----------------------------------------------------------------------===//
-
-SmallVector<int64_t> shapeOf(Value v) {
-  return SmallVector<int64_t>(tensorType(v).getShape());
-}
-
-/// "slim.linear /h.0/attn/c_attn/Gemm": the op and, when the model came
-/// from ONNX, the node it was made from.
-/// The node name a location carries ("" when none); of a fused location
-/// (an op and what slim-fuse-kernels folded into it), the first one's.
-static std::string locName(Location l) {
-  if (auto n = dyn_cast<NameLoc>(l))
-    return n.getName().str();
-  if (auto f = dyn_cast<FusedLoc>(l); f && !f.getLocations().empty())
-    return locName(f.getLocations().front());
-  return "";
-}
-
-std::string profileName(const Step &step) {
-  // Step functions' ops are told apart by their entry point.
-  std::string prefix;
-  auto fn = step.op->getParentOfType<func::FuncOp>();
-  if (fn && fn.getSymName() != "main")
-    prefix = fn.getSymName().str() + ": ";
-  std::string name = prefix + step.op->getName().getStringRef().str();
-  if (auto res = dyn_cast<ResidualOp>(step.op))
-    return prefix + "slim.residual add, layer " +
-           std::to_string(res.getLayer()) + " " +
-           stringifyResidualKind(res.getKind()).str();
-  if (std::string n = locName(step.op->getLoc()); !n.empty())
-    name += " " + n;
-  return name;
-}
-
-/// Floating-point (or, for int8, integer) operations of a step: 2 × the
-/// op's multiply-accumulates (CostOpInterface, as slim-stats counts them).
-static int64_t stepFlops(const Step &step) {
-  auto cost = dyn_cast<CostOpInterface>(step.op);
-  return step.residualAdd || !cost ? 0 : 2 * cost.getMacs();
-}
-
-void Compiler::nameSteps() {
-  profileBase = int64_t(out.opNames.size());
-  for (const Step &step : steps) {
-    out.opNames.push_back(profileName(step));
-    out.opFlops.push_back(stepFlops(step));
-  }
-  out.opNames.push_back("copy of the outputs");
-  out.opFlops.push_back(0);
-}
-
-void Compiler::begin(Operation *op, OpBuilder &builder) {
-  lowered.insert(op);
-  b = &builder;
-  loc = op->getLoc();
-  auto step = stepOf.find(op);
-  profileIndex = step != stepOf.end() ? profileBase + step->second
-                                      : profileBase + int64_t(steps.size());
-}
-
-Value Compiler::resultOf(Operation *op) {
-  // A linear with its residual's add: it writes the residual's result.
-  if (auto it = fusedResidual.find(op); it != fusedResidual.end())
-    return it->second.getResult();
-  return op->getNumResults() ? op->getResult(0) : Value();
-}
-
-Value Compiler::rank(Value v) { return i32(tensorType(v).getRank()); }
-Value Compiler::shp(Value v) { return shapeArray(shapeOf(v)); }
-Value Compiler::opt(Value v) { return v ? ptr(v) : nullPtr(); }
 
 template <>
 LogicalResult Compiler::lowerOp(arith::ConstantOp) {
@@ -397,12 +183,6 @@ LogicalResult Compiler::lowerNorm(Operation *n) {
   return call(kernel, {ptr(x), i64(tensorType(x).getNumElements() / d),
                        i64(d), ptr(scale), opt(bias), f32(eps),
                        ptr(result)});
-}
-template <> LogicalResult Compiler::lowerOp(LayerNormOp n) {
-  return lowerNorm(n);
-}
-template <> LogicalResult Compiler::lowerOp(RmsNormOp n) {
-  return lowerNorm(n);
 }
 
 template <>
@@ -642,12 +422,6 @@ LogicalResult Compiler::lowerUnary(Operation *u) {
                                i64(tensorType(result).getNumElements()),
                                ptr(result)});
 }
-template <> LogicalResult Compiler::lowerOp(GeluOp u) {
-  return lowerUnary(u);
-}
-template <> LogicalResult Compiler::lowerOp(SiluOp u) {
-  return lowerUnary(u);
-}
 
 template <>
 LogicalResult Compiler::lowerOp(Im2ColOp op) {
@@ -706,12 +480,6 @@ LogicalResult Compiler::lowerGather(Operation *g, bool elements) {
   return call("slim_k_gather_elements",
               {ptr(x), bytes(x), shp(x), rank(x), i64(axis), ptr(idx),
                bytes(idx), shp(idx), ptr(result)});
-}
-template <> LogicalResult Compiler::lowerOp(GatherOp g) {
-  return lowerGather(g, /*elements=*/false);
-}
-template <> LogicalResult Compiler::lowerOp(GatherElementsOp g) {
-  return lowerGather(g, /*elements=*/true);
 }
 
 template <>
@@ -785,6 +553,16 @@ LogicalResult Compiler::lowerOp(MatMulOp m) {
 // Patterns
 //===----------------------------------------------------------------------===//
 
+LogicalResult Compiler::finish(Operation *op, LogicalResult lowered,
+                               RewriterBase &rewriter) {
+  if (failed(lowered)) {
+    reported.insert(op); // the lowering said why
+    return failure();
+  }
+  rewriter.eraseOp(op);
+  return success();
+}
+
 template <typename OpTy>
 struct Compiler::KernelCall : OpConversionPattern<OpTy> {
   KernelCall(Compiler &c, MLIRContext *ctx, PatternBenefit benefit = 1)
@@ -793,43 +571,35 @@ struct Compiler::KernelCall : OpConversionPattern<OpTy> {
   matchAndRewrite(OpTy op, typename OpTy::Adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     c.begin(op, rewriter);
-    if (failed(c.lowerOp(op))) {
-      c.reported.insert(op); // lowerOp said why
-      return failure();
-    }
-    rewriter.eraseOp(op);
-    return success();
+    return c.finish(op, lower(op), rewriter);
+  }
+  /// Op kinds that share one lowering take it here.
+  LogicalResult lower(OpTy op) const {
+    if constexpr (llvm::is_one_of<OpTy, LayerNormOp, RmsNormOp>::value)
+      return c.lowerNorm(op);
+    else if constexpr (llvm::is_one_of<OpTy, GeluOp, SiluOp>::value)
+      return c.lowerUnary(op);
+    else if constexpr (llvm::is_one_of<OpTy, GatherOp,
+                                       GatherElementsOp>::value)
+      return c.lowerGather(op, std::is_same_v<OpTy, GatherElementsOp>);
+    else
+      return c.lowerOp(op);
   }
   Compiler &c;
 };
 
-/// The ops codegen runs as outlined glue functions (Glue.cpp).
+/// Any other op: the glue ops run as outlined functions (Glue.cpp); the
+/// rest have no lowering, which it says (once per op).
 struct Compiler::GlueCall : ConversionPattern {
   GlueCall(Compiler &c, MLIRContext *ctx)
       : ConversionPattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx), c(c) {}
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value>,
                   ConversionPatternRewriter &rewriter) const override {
-    if (!isGlueOp(op))
-      return rewriter.notifyMatchFailure(op, "not a glue op");
-    c.begin(op, rewriter);
-    if (failed(c.lowerGlue(op))) {
-      c.reported.insert(op);
-      return failure();
+    if (isGlueOp(op)) {
+      c.begin(op, rewriter);
+      return c.finish(op, c.lowerGlue(op), rewriter);
     }
-    rewriter.eraseOp(op);
-    return success();
-  }
-  Compiler &c;
-};
-
-/// Last resort: says which op has no kernel.
-struct Compiler::Unsupported : ConversionPattern {
-  Unsupported(Compiler &c, MLIRContext *ctx)
-      : ConversionPattern(MatchAnyOpTypeTag(), /*benefit=*/0, ctx), c(c) {}
-  LogicalResult
-  matchAndRewrite(Operation *op, ArrayRef<Value>,
-                  ConversionPatternRewriter &) const override {
     if (c.reported.insert(op).second)
       op->emitError("codegen does not support '") << op->getName() << "' yet";
     return failure();
@@ -854,9 +624,8 @@ void Compiler::populateKernelCallPatterns(RewritePatternSet &patterns) {
                KernelCall<PadOp>, KernelCall<ResizeOp>,
                KernelCall<ArgReduceOp>, KernelCall<LogSoftmaxOp>,
                KernelCall<SoftmaxOp>, KernelCall<MatMulOp>,
-               KernelCall<TransposeOp>, GlueCall,
-               Unsupported>(*this, ctx);
-  // Ahead of the glue pattern, which also matches adds.
+               KernelCall<TransposeOp>, GlueCall>(*this, ctx);
+  // Ahead of the any-op pattern, which also matches adds.
   patterns.add<KernelCall<AddOp>>(*this, ctx, /*benefit=*/2);
 }
 

@@ -10,6 +10,9 @@
 // it moves `attr-dict` entries into the op's properties, so inference would
 // see their defaults.
 //
+// (Over 800 lines: the dialect's ops in one file, as SlimOps.cpp has their
+// C++; the definitions are independent of one another.)
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef SLIM_OPS_TD
