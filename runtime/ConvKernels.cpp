@@ -420,7 +420,7 @@ void transposeT(const T *x, const Shape &shape, const std::vector<int64_t> &perm
 
 } // namespace
 
-void transpose(const void *x, const Shape &shape,
+void transposeTiled(const void *x, const Shape &shape,
                const std::vector<int64_t> &perm, int elemBytes, void *y) {
   switch (elemBytes) {
   case 1:

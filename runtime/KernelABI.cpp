@@ -348,7 +348,7 @@ int slim_k_im2col(const float *x, const int64_t *w, float *cols) {
 
 int slim_k_transpose(const void *x, const int64_t *s, int32_t rank,
                      const int64_t *perm, int32_t elemBytes, void *y) {
-  rt::transpose(x, shape(s, rank), std::vector<int64_t>(perm, perm + rank),
+  rt::transposeTiled(x, shape(s, rank), std::vector<int64_t>(perm, perm + rank),
                 elemBytes, y);
   return 0;
 }

@@ -366,7 +366,8 @@ void reduceMean(const float *x, const Shape &shape,
 void matmul(const float *a, const Shape &as, const float *b, const Shape &bs,
             float *y, const Shape &ys);
 
-// Data movement, for any element size.
+// Data movement, for any element size (element by element: the reference
+// executor's; compiled models transpose with transposeTiled).
 void transpose(const void *x, size_t elemSize, const Shape &shape,
                const std::vector<int64_t> &perm, void *y);
 void slice(const void *x, size_t elemSize, const Shape &shape,
@@ -413,11 +414,11 @@ struct WindowShape {
 /// (c·kh + i)·kw + j = x[b, c, oh·strideH − padTop + i·dilH, …], 0 outside
 /// (runtime/ConvKernels.cpp).
 void im2col(const float *x, const WindowShape &s, float *cols);
-/// y = x with its axes permuted (y's axis k is x's axis perm[k]), for
-/// elements of 1, 2, 4 or 8 bytes: unit axes dropped and axes that stay
-/// neighbours merged, then tiled 2-D transposes (a copy when nothing
-/// moves), on the thread pool.
-void transpose(const void *x, const Shape &shape,
+/// transpose() for compiled models (slim_k_transpose), for elements of 1,
+/// 2, 4 or 8 bytes: unit axes dropped and axes that stay neighbours
+/// merged, then tiled 2-D transposes (a copy when nothing moves), on the
+/// thread pool.
+void transposeTiled(const void *x, const Shape &shape,
                const std::vector<int64_t> &perm, int elemBytes, void *y);
 /// y [batch, outChannels, outH, outW]: the convolution of x with
 /// w [outChannels, channels / groups, kh, kw] in `groups` groups, plus

@@ -1020,7 +1020,7 @@ TEST(TransposeKernel, EqualsIndexFormula) {
           std::vector<uint8_t> x(n * bytes), y(n * bytes, 0xAB);
           for (auto &v : x)
             v = uint8_t(rng());
-          slim::rt::transpose(x.data(), shape, perm, bytes, y.data());
+          slim::rt::transposeTiled(x.data(), shape, perm, bytes, y.data());
           for (int64_t k = 0; k < n; ++k)
             ASSERT_EQ(0, std::memcmp(&y[k * bytes], &x[from[k] * bytes], bytes))
                 << "element " << k << ", " << bytes << " bytes, perm "
