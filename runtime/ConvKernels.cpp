@@ -89,15 +89,82 @@ void im2col(const float *x, const WindowShape &s, float *cols) {
   });
 }
 
+namespace {
+
+/// One channel of a depthwise 3 × 3 convolution, dilation 1, stride S in
+/// both axes: every output column whose three input columns are inside
+/// takes its nine taps in one expression (rows outside the input read a
+/// zero row), so the column loop vectorizes (S = 2 as interleaved loads);
+/// the one or two columns at each edge take the taps that are inside.
+template <int S>
+void depthwise3x3(const float *xp, const float *wp, float bias,
+                  const WindowShape &s, float *yp) {
+  thread_local std::vector<float> zero;
+  if (int64_t(zero.size()) < s.width)
+    zero.assign(s.width, 0.0f);
+  // Interior columns: 0 <= ow·S − padLeft and ow·S − padLeft + 2 < width.
+  const int64_t lo = std::min(s.outW, (s.padLeft + S - 1) / S);
+  const int64_t hi = std::max(
+      lo, std::min(s.outW, s.width - 3 + s.padLeft < 0
+                               ? int64_t(0)
+                               : (s.width - 3 + s.padLeft) / S + 1));
+  const float w0 = wp[0], w1 = wp[1], w2 = wp[2], w3 = wp[3], w4 = wp[4],
+              w5 = wp[5], w6 = wp[6], w7 = wp[7], w8 = wp[8];
+  for (int64_t oh = 0; oh < s.outH; ++oh) {
+    const float *r[3];
+    for (int i = 0; i < 3; ++i) {
+      const int64_t ih = oh * S - s.padTop + i;
+      r[i] = ih >= 0 && ih < s.height ? xp + ih * s.width : zero.data();
+    }
+    const float *r0 = r[0], *r1 = r[1], *r2 = r[2];
+    float *yr = yp + oh * s.outW;
+    for (int64_t ow = lo; ow < hi; ++ow) {
+      const int64_t k = ow * S - s.padLeft;
+      yr[ow] = bias + w0 * r0[k] + w1 * r0[k + 1] + w2 * r0[k + 2] +
+               w3 * r1[k] + w4 * r1[k + 1] + w5 * r1[k + 2] + w6 * r2[k] +
+               w7 * r2[k + 1] + w8 * r2[k + 2];
+    }
+    auto edge = [&](int64_t ow) {
+      float acc = bias;
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) {
+          const int64_t iw = ow * S - s.padLeft + j;
+          if (iw >= 0 && iw < s.width)
+            acc += wp[i * 3 + j] * r[i][iw];
+        }
+      yr[ow] = acc;
+    };
+    for (int64_t ow = 0; ow < lo; ++ow)
+      edge(ow);
+    for (int64_t ow = hi; ow < s.outW; ++ow)
+      edge(ow);
+  }
+}
+
+} // namespace
+
 void conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
             float *y) {
   const int64_t cg = s.channels / groups, dg = outChannels / groups;
   const int64_t plane = s.outH * s.outW;
+  // Depthwise 3 × 3 (MobileNet's and MobileViT's blocks): its own loop.
+  const bool dw3 = cg == 1 && dg == 1 && s.kh == 3 && s.kw == 3 &&
+                   s.dilH == 1 && s.dilW == 1 && s.strideH == s.strideW &&
+                   (s.strideW == 1 || s.strideW == 2);
   parallelItems(s.batch * outChannels, [&](int64_t item) {
     const int64_t b = item / outChannels, d = item % outChannels;
     const int64_t g = d / dg;
     float *yp = y + item * plane;
+    if (dw3) {
+      const float *xp = x + (b * s.channels + d) * s.height * s.width;
+      const float bv = bias ? bias[d] : 0.0f;
+      if (s.strideW == 1)
+        depthwise3x3<1>(xp, w + d * 9, bv, s, yp);
+      else
+        depthwise3x3<2>(xp, w + d * 9, bv, s, yp);
+      return;
+    }
     std::fill(yp, yp + plane, bias ? bias[d] : 0.0f);
     for (int64_t ci = 0; ci < cg; ++ci) {
       const float *xp =
