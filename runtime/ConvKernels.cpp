@@ -91,46 +91,47 @@ void im2col(const float *x, const WindowShape &s, float *cols) {
 
 namespace {
 
-/// One channel of a depthwise 3 × 3 convolution, dilation 1, stride S in
-/// both axes: every output column whose three input columns are inside
-/// takes its nine taps in one expression (rows outside the input read a
-/// zero row), so the column loop vectorizes (S = 2 as interleaved loads);
-/// the one or two columns at each edge take the taps that are inside.
-template <int S>
-void depthwise3x3(const float *xp, const float *wp, float bias,
-                  const WindowShape &s, float *yp) {
+/// One channel of a depthwise K × K convolution, dilation 1, stride S in
+/// both axes: every output column whose K input columns are inside takes
+/// its K² taps in one unrolled sum (rows outside the input read a zero
+/// row), so the column loop vectorizes (S = 2 as interleaved loads); the
+/// columns at each edge take the taps that are inside.
+template <int K, int S>
+void depthwise(const float *xp, const float *wp, float bias,
+               const WindowShape &s, float *yp) {
   thread_local std::vector<float> zero;
   if (int64_t(zero.size()) < s.width)
     zero.assign(s.width, 0.0f);
-  // Interior columns: 0 <= ow·S − padLeft and ow·S − padLeft + 2 < width.
+  // Interior columns: 0 <= ow·S − padLeft and ow·S − padLeft + K − 1 <
+  // width.
   const int64_t lo = std::min(s.outW, (s.padLeft + S - 1) / S);
-  const int64_t hi = std::max(
-      lo, std::min(s.outW, s.width - 3 + s.padLeft < 0
-                               ? int64_t(0)
-                               : (s.width - 3 + s.padLeft) / S + 1));
-  const float w0 = wp[0], w1 = wp[1], w2 = wp[2], w3 = wp[3], w4 = wp[4],
-              w5 = wp[5], w6 = wp[6], w7 = wp[7], w8 = wp[8];
+  const int64_t last = s.width - K + s.padLeft; // the largest ow·S
+  const int64_t hi =
+      std::max(lo, std::min(s.outW, last < 0 ? int64_t(0) : last / S + 1));
+  float wv[K * K];
+  std::copy(wp, wp + K * K, wv);
   for (int64_t oh = 0; oh < s.outH; ++oh) {
-    const float *r[3];
-    for (int i = 0; i < 3; ++i) {
+    const float *r[K];
+    for (int i = 0; i < K; ++i) {
       const int64_t ih = oh * S - s.padTop + i;
       r[i] = ih >= 0 && ih < s.height ? xp + ih * s.width : zero.data();
     }
-    const float *r0 = r[0], *r1 = r[1], *r2 = r[2];
     float *yr = yp + oh * s.outW;
     for (int64_t ow = lo; ow < hi; ++ow) {
       const int64_t k = ow * S - s.padLeft;
-      yr[ow] = bias + w0 * r0[k] + w1 * r0[k + 1] + w2 * r0[k + 2] +
-               w3 * r1[k] + w4 * r1[k + 1] + w5 * r1[k + 2] + w6 * r2[k] +
-               w7 * r2[k + 1] + w8 * r2[k + 2];
+      float acc = bias;
+      for (int i = 0; i < K; ++i)
+        for (int j = 0; j < K; ++j)
+          acc += wv[i * K + j] * r[i][k + j];
+      yr[ow] = acc;
     }
     auto edge = [&](int64_t ow) {
       float acc = bias;
-      for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) {
+      for (int i = 0; i < K; ++i)
+        for (int j = 0; j < K; ++j) {
           const int64_t iw = ow * S - s.padLeft + j;
           if (iw >= 0 && iw < s.width)
-            acc += wp[i * 3 + j] * r[i][iw];
+            acc += wv[i * K + j] * r[i][iw];
         }
       yr[ow] = acc;
     };
@@ -148,21 +149,27 @@ void conv2d(const float *x, const float *w, const float *bias,
             float *y) {
   const int64_t cg = s.channels / groups, dg = outChannels / groups;
   const int64_t plane = s.outH * s.outW;
-  // Depthwise 3 × 3 (MobileNet's and MobileViT's blocks): its own loop.
-  const bool dw3 = cg == 1 && dg == 1 && s.kh == 3 && s.kw == 3 &&
-                   s.dilH == 1 && s.dilW == 1 && s.strideH == s.strideW &&
-                   (s.strideW == 1 || s.strideW == 2);
+  // Depthwise 3 × 3 and 5 × 5 (MobileNet's and MobileViT's blocks): a
+  // loop of their own.
+  const bool dw = cg == 1 && dg == 1 && s.kh == s.kw &&
+                  (s.kw == 3 || s.kw == 5) && s.dilH == 1 && s.dilW == 1 &&
+                  s.strideH == s.strideW && (s.strideW == 1 || s.strideW == 2);
   parallelItems(s.batch * outChannels, [&](int64_t item) {
     const int64_t b = item / outChannels, d = item % outChannels;
     const int64_t g = d / dg;
     float *yp = y + item * plane;
-    if (dw3) {
+    if (dw) {
       const float *xp = x + (b * s.channels + d) * s.height * s.width;
+      const float *wd = w + d * s.kh * s.kw;
       const float bv = bias ? bias[d] : 0.0f;
-      if (s.strideW == 1)
-        depthwise3x3<1>(xp, w + d * 9, bv, s, yp);
+      if (s.kw == 3 && s.strideW == 1)
+        depthwise<3, 1>(xp, wd, bv, s, yp);
+      else if (s.kw == 3)
+        depthwise<3, 2>(xp, wd, bv, s, yp);
+      else if (s.strideW == 1)
+        depthwise<5, 1>(xp, wd, bv, s, yp);
       else
-        depthwise3x3<2>(xp, w + d * 9, bv, s, yp);
+        depthwise<5, 2>(xp, wd, bv, s, yp);
       return;
     }
     std::fill(yp, yp + plane, bias ? bias[d] : 0.0f);

@@ -984,53 +984,54 @@ TEST(Q4Kernel, W4A8EqualsIntegerReference) {
     }
 }
 
-/// Depthwise 3 × 3 convolutions (their own loop in rt::conv2d) at strides
-/// 1 and 2, paddings 0 … 2 on each side, inputs narrower than the window
-/// and odd sizes, against a float64 reference: within 1e-5 relative to
-/// the largest |output| (nine products summed in another order).
-TEST(ConvKernel, Depthwise3x3MatchesFloat64Reference) {
+/// Depthwise 3 × 3 and 5 × 5 convolutions (their own loop in rt::conv2d)
+/// at strides 1 and 2, paddings 0 … 2 on each side, inputs narrower than
+/// the window and odd sizes, against a float64 reference: within 1e-5
+/// relative to the largest |output| (the products summed in another
+/// order).
+TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (int64_t stride : {1, 2})
-    for (int64_t pad : {0, 1, 2})
-      for (auto [h, w] : {std::pair<int64_t, int64_t>{9, 13}, {2, 2}, {5, 1},
-                          {16, 33}}) {
-        slim::rt::WindowShape s{2, 3, h, w, 3, 3, stride, stride, pad,
-                                pad == 2 ? 1 : pad, 1, 1, 0, 0};
-        const int64_t padBottom = pad, padRight = pad;
-        s.outH = (h + s.padTop + padBottom - 3) / stride + 1;
-        s.outW = (w + s.padLeft + padRight - 3) / stride + 1;
-        if (s.outH <= 0 || s.outW <= 0)
-          continue;
-        std::vector<float> x(2 * 3 * h * w), wt(3 * 9), bias(3), y(2 * 3 * s.outH * s.outW);
-        for (auto *v : {&x, &wt, &bias})
-          for (float &e : *v)
-            e = u(rng);
-        slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, 3, 3, y.data());
-        double worst = 0, scale = 0;
-        std::vector<double> ref(y.size());
-        for (int64_t b = 0; b < 2; ++b)
-          for (int64_t c = 0; c < 3; ++c)
-            for (int64_t oh = 0; oh < s.outH; ++oh)
-              for (int64_t ow = 0; ow < s.outW; ++ow) {
-                double acc = bias[c];
-                for (int64_t i = 0; i < 3; ++i)
-                  for (int64_t j = 0; j < 3; ++j) {
-                    const int64_t ih = oh * stride - s.padTop + i,
-                                  iw = ow * stride - s.padLeft + j;
-                    if (ih >= 0 && ih < h && iw >= 0 && iw < w)
-                      acc += double(wt[c * 9 + i * 3 + j]) *
-                             x[((b * 3 + c) * h + ih) * w + iw];
-                  }
-                const int64_t k = ((b * 3 + c) * s.outH + oh) * s.outW + ow;
-                ref[k] = acc;
-                scale = std::max(scale, std::abs(acc));
-              }
-        for (size_t k = 0; k < y.size(); ++k)
-          worst = std::max(worst, std::abs(y[k] - ref[k]));
-        EXPECT_LE(worst, 1e-5 * scale)
-            << "stride " << stride << ", pad " << pad << ", " << h << "x" << w;
-      }
+  for (int64_t k : {3, 5})
+    for (int64_t stride : {1, 2})
+      for (int64_t pad : {0, 1, 2})
+        for (auto [h, w] : {std::pair<int64_t, int64_t>{9, 13}, {2, 2},
+                            {5, 1}, {16, 33}}) {
+          slim::rt::WindowShape s{2, 3, h, w, k, k, stride, stride, pad,
+                                  pad == 2 ? 1 : pad, 1, 1, 0, 0};
+          s.outH = (h + s.padTop + pad - k) / stride + 1;
+          s.outW = (w + s.padLeft + pad - k) / stride + 1;
+          if (h + s.padTop + pad < k || w + s.padLeft + pad < k)
+            continue;
+          std::vector<float> x(2 * 3 * h * w), wt(3 * k * k), bias(3),
+              y(2 * 3 * s.outH * s.outW);
+          for (auto *v : {&x, &wt, &bias})
+            for (float &e : *v)
+              e = u(rng);
+          slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, 3, 3,
+                           y.data());
+          double worst = 0, scale = 0;
+          for (int64_t b = 0; b < 2; ++b)
+            for (int64_t c = 0; c < 3; ++c)
+              for (int64_t oh = 0; oh < s.outH; ++oh)
+                for (int64_t ow = 0; ow < s.outW; ++ow) {
+                  double acc = bias[c];
+                  for (int64_t i = 0; i < k; ++i)
+                    for (int64_t j = 0; j < k; ++j) {
+                      const int64_t ih = oh * stride - s.padTop + i,
+                                    iw = ow * stride - s.padLeft + j;
+                      if (ih >= 0 && ih < h && iw >= 0 && iw < w)
+                        acc += double(wt[(c * k + i) * k + j]) *
+                               x[((b * 3 + c) * h + ih) * w + iw];
+                    }
+                  const int64_t e = ((b * 3 + c) * s.outH + oh) * s.outW + ow;
+                  worst = std::max(worst, std::abs(y[e] - acc));
+                  scale = std::max(scale, std::abs(acc));
+                }
+          EXPECT_LE(worst, 1e-5 * scale) << k << "x" << k << ", stride "
+                                         << stride << ", pad " << pad << ", "
+                                         << h << "x" << w;
+        }
 }
 
 /// Every permutation of shapes with unit axes, mergeable axes and sizes
