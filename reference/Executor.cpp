@@ -594,6 +594,12 @@ LogicalResult Executor::runOp(Operation *op) {
             rt::im2col(f32(operand(0)), window(op), f32(out));
             return success();
           })
+          .Case<Col2ImOp>([&](Col2ImOp c) {
+            rt::col2im(f32(operand(0)),
+                       c.getBias() ? f32(get(c.getBias())) : nullptr,
+                       window(c), f32(out));
+            return success();
+          })
           .Case<Conv2dOp>([&](Conv2dOp c) {
             rt::conv2d(f32(operand(0)), f32(operand(1)),
                        c.getBias() ? f32(get(c.getBias())) : nullptr,

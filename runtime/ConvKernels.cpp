@@ -202,6 +202,34 @@ void conv2d(const float *x, const float *w, const float *bias,
   });
 }
 
+void col2im(const float *cols, const float *bias, const WindowShape &s,
+            float *y) {
+  const int64_t taps = s.kh * s.kw, row = s.channels * taps;
+  const int64_t positions = s.outH * s.outW;
+  parallelItems(s.batch * s.channels, [&](int64_t item) {
+    const int64_t b = item / s.channels, c = item % s.channels;
+    float *yp = y + item * s.height * s.width;
+    std::fill(yp, yp + s.height * s.width, bias ? bias[c] : 0.0f);
+    const float *cb = cols + b * positions * row + c * taps;
+    for (int64_t oh = 0; oh < s.outH; ++oh)
+      for (int64_t i = 0; i < s.kh; ++i) {
+        const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
+        if (ih < 0 || ih >= s.height)
+          continue;
+        float *yr = yp + ih * s.width;
+        for (int64_t j = 0; j < s.kw; ++j) {
+          int64_t lo, hi;
+          validRange(j * s.dilW, s.padLeft, s.strideW, s.width, s.outW, lo,
+                     hi);
+          const int64_t shift = j * s.dilW - s.padLeft;
+          const float *src = cb + oh * s.outW * row + i * s.kw + j;
+          for (int64_t ow = lo; ow < hi; ++ow)
+            yr[ow * s.strideW + shift] += src[ow * row];
+        }
+      }
+  });
+}
+
 void pool2d(bool max, const float *x, const WindowShape &s, int64_t padBottom,
             int64_t padRight, bool countIncludePad, float *y) {
   const int64_t padH = s.height + padBottom, padW = s.width + padRight;

@@ -353,6 +353,12 @@ int slim_k_transpose(const void *x, const int64_t *s, int32_t rank,
   return 0;
 }
 
+int slim_k_col2im(const float *cols, const float *bias, const int64_t *w,
+                  float *y) {
+  rt::col2im(cols, bias, window(w), y);
+  return 0;
+}
+
 int slim_k_conv2d(const float *x, const float *w, const float *bias,
                   const int64_t *win, int64_t out_channels, int64_t groups,
                   float *y) {

@@ -143,6 +143,9 @@ int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
    slim::rt::WindowShape in its order. pool2d's `kind` is 0 for max, 1 for
    average. */
 int slim_k_im2col(const float *x, const int64_t *window, float *cols);
+/* slim.col2im; `window` is the image's (the result's), bias may be null. */
+int slim_k_col2im(const float *cols, const float *bias,
+                  const int64_t *window, float *y);
 /* slim.transpose: y's axis k is x's axis perm[k]; elem_bytes 1, 2, 4 or
    8. */
 int slim_k_transpose(const void *x, const int64_t *shape, int32_t rank,

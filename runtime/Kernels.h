@@ -414,6 +414,11 @@ struct WindowShape {
 /// (c·kh + i)·kw + j = x[b, c, oh·strideH − padTop + i·dilH, …], 0 outside
 /// (runtime/ConvKernels.cpp).
 void im2col(const float *x, const WindowShape &s, float *cols);
+/// The adjoint of im2col: y [batch, channels, height, width] = bias[c] (or
+/// 0) plus every patch entry cols[b, oh·outW + ow, (c·kh + i)·kw + j] added
+/// at its place, where inside (a transposed convolution's scatter).
+void col2im(const float *cols, const float *bias, const WindowShape &s,
+            float *y);
 /// transpose() for compiled models (slim_k_transpose), for elements of 1,
 /// 2, 4 or 8 bytes: unit axes dropped and axes that stay neighbours
 /// merged, then tiled 2-D transposes (a copy when nothing moves), on the

@@ -432,6 +432,13 @@ LogicalResult Compiler::lowerOp(Im2ColOp op) {
 }
 
 template <>
+LogicalResult Compiler::lowerOp(Col2ImOp op) {
+  return call("slim_k_col2im", {ptr(op.getInput()), opt(op.getBias()),
+                                shapeArray(windowOf(op)),
+                                ptr(resultOf(op))});
+}
+
+template <>
 LogicalResult Compiler::lowerOp(Conv2dOp c) {
   Value result = resultOf(c);
   return call("slim_k_conv2d",
@@ -618,7 +625,8 @@ void Compiler::populateKernelCallPatterns(RewritePatternSet &patterns) {
                KernelCall<TokenMergeOp>, KernelCall<AttentionReceivedOp>,
                KernelCall<GroupMeanOp>, KernelCall<UnmergeOp>,
                KernelCall<RopeOp>, KernelCall<GeluOp>, KernelCall<SiluOp>,
-               KernelCall<Im2ColOp>, KernelCall<Conv2dOp>,
+               KernelCall<Im2ColOp>, KernelCall<Col2ImOp>,
+               KernelCall<Conv2dOp>,
                KernelCall<Pool2dOp>, KernelCall<ReduceOp>,
                KernelCall<GatherOp>, KernelCall<GatherElementsOp>,
                KernelCall<PadOp>, KernelCall<ResizeOp>,

@@ -291,6 +291,75 @@ LogicalResult NodeEmitter::convolve(Value x, const Window &window,
       win->oneD);
 }
 
+/// ConvTranspose of one group as a linear over the input's pixels (the
+/// weight [C_in, C, kh, kw] as [C·kh·kw, C_in]) and slim.col2im, which
+/// adds each pixel's C·kh·kw products at their places in the output: the
+/// transposed convolution's own multiply-adds and no others. failure()
+/// (nothing emitted) for several groups, or pads the window arithmetic of
+/// col2im cannot express; the caller then convolves the dilated input.
+LogicalResult NodeEmitter::convTransposeByScatter(
+    Value x, const HostTensor &w, ArrayRef<int64_t> kernel,
+    ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+    ArrayRef<int64_t> outPad, ArrayRef<int64_t> pads, int64_t groups,
+    bool oneD) {
+  RankedTensorType xt = typeOf(x);
+  int64_t bsz = xt.getDimSize(0), cin = xt.getDimSize(1), h = xt.getDimSize(2),
+          wd = xt.getDimSize(3);
+  int64_t cout = w.shape[1], p = kernel[0], q = kernel[1];
+  if (groups != 1 || llvm::any_of(pads, [](int64_t v) { return v < 0; }))
+    return failure();
+  Value bias = n.input_size() > 2 && !n.input(2).empty() ? in(2) : Value();
+  if (bias && typeOf(bias).getShape() != ArrayRef<int64_t>{cout})
+    return failure();
+  // The output extent, and im2col's bottom / right pads over it (ONNX's,
+  // less output_padding: within a stride of the window's slack).
+  int64_t outHW[2], imPads[4] = {pads[0], pads[1], 0, 0};
+  int64_t in[2] = {h, wd};
+  for (int a = 0; a < 2; ++a) {
+    outHW[a] = (in[a] - 1) * strides[a] - pads[a] - pads[a + 2] +
+               dilations[a] * (kernel[a] - 1) + 1 + outPad[a];
+    imPads[a + 2] = std::max<int64_t>(0, pads[a + 2] - outPad[a]);
+    int64_t span = outHW[a] + imPads[a] + imPads[a + 2] -
+                   dilations[a] * (kernel[a] - 1);
+    if (outHW[a] < 1 || span < 1 || (span - 1) / strides[a] + 1 != in[a])
+      return failure();
+  }
+  Type f32 = xt.getElementType();
+  // The input's pixels as rows [N, H·W, C_in].
+  auto nhwc = build<TransposeOp>(
+      loc, {x},
+      {b.getNamedAttr("permutation", b.getDenseI64ArrayAttr({0, 2, 3, 1}))});
+  if (failed(nhwc))
+    return failure();
+  Value rows = b.create<ReshapeOp>(
+      loc, RankedTensorType::get({bsz, h * wd, cin}, f32),
+      (*nhwc)->getResult(0));
+  HostTensor w2;
+  w2.dtype = w.dtype;
+  w2.shape = {cout * p * q, cin};
+  w2.f.assign(w.f.size(), 0.0f);
+  for (int64_t ci = 0; ci < cin; ++ci)
+    for (int64_t k = 0; k < cout * p * q; ++k)
+      w2.f[k * cin + ci] = w.f[ci * cout * p * q + k];
+  std::string wname = n.input(1) + "/scatter";
+  initializerNames.insert(wname);
+  SmallVector<Value> lin = {rows, materialize(wname, w2, loc)};
+  auto cols = build<LinearOp>(loc, lin, linearSegments(false));
+  if (failed(cols))
+    return failure();
+  SmallVector<Value> operands = {(*cols)->getResult(0)};
+  if (bias)
+    operands.push_back(bias);
+  auto y = b.create<Col2ImOp>(
+      loc, RankedTensorType::get({bsz, cout, outHW[0], outHW[1]}, f32),
+      operands, ArrayRef<NamedAttribute>{
+          b.getNamedAttr("kernel", b.getDenseI64ArrayAttr({p, q})),
+          b.getNamedAttr("strides", b.getDenseI64ArrayAttr(strides)),
+          b.getNamedAttr("pads", b.getDenseI64ArrayAttr(imPads)),
+          b.getNamedAttr("dilations", b.getDenseI64ArrayAttr(dilations))});
+  return setWindowResult(y.getOperation(), oneD);
+}
+
 /// ConvTranspose (1-D and 2-D, a known weight): the input dilated by the
 /// strides (stride − 1 zeros between elements: a reshape, slim.pad and a
 /// reshape), padded by (k − 1)·dilation − pad on each side plus
@@ -376,6 +445,9 @@ LogicalResult NodeEmitter::emitConvTranspose() {
   }
   Type f32 = xt.getElementType();
   int64_t bsz = xt.getDimSize(0), h = xt.getDimSize(2), wd = xt.getDimSize(3);
+  if (succeeded(convTransposeByScatter(x, *w, kernel, strides, dilations,
+                                       outPad, pads, groups, oneD)))
+    return success();
   // Dilate by the strides: [N, C, H, 1, W, 1] padded to [N, C, H, sh, W,
   // sw], as [N, C, H·sh, W·sw]; its last stride − 1 rows and columns are
   // zeros past the dilated input.

@@ -397,6 +397,13 @@ public:
   LogicalResult convolve(Value x, const Window &win, const HostTensor &weight,
                          function_ref<Value()> bias, int64_t groups,
                          const std::string &wname);
+  LogicalResult convTransposeByScatter(Value x, const HostTensor &w,
+                                       ArrayRef<int64_t> kernel,
+                                       ArrayRef<int64_t> strides,
+                                       ArrayRef<int64_t> dilations,
+                                       ArrayRef<int64_t> outPad,
+                                       ArrayRef<int64_t> pads, int64_t groups,
+                                       bool oneD);
   LogicalResult emitConvTranspose();
   LogicalResult setWindowResult(FailureOr<Operation *> r, bool oneD);
   LogicalResult emitFusedMatMul();

@@ -1416,6 +1416,35 @@ LogicalResult Im2ColOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult Col2ImOp::verify() {
+  auto cols = cast<RankedTensorType>(getInput().getType());
+  auto y = cast<RankedTensorType>(getResult().getType());
+  if (cols.getRank() != 3 || !cols.hasStaticShape() || y.getRank() != 4 ||
+      !y.hasStaticShape())
+    return emitOpError("takes static [B, OH·OW, C·kh·kw] patches to a [B, "
+                       "C, H, W] image, got ")
+           << cols << " -> " << y;
+  auto out = windowOutput<Col2ImOp>(getLoc(), y, getKernel(), getStrides(),
+                                    getPads(), getDilations(),
+                                    /*ceilMode=*/false);
+  if (failed(out))
+    return failure();
+  ArrayRef<int64_t> k = getKernel();
+  if (cols.getDimSize(0) != y.getDimSize(0) ||
+      cols.getDimSize(1) != (*out)[0] * (*out)[1] ||
+      cols.getDimSize(2) != y.getDimSize(1) * k[0] * k[1])
+    return emitOpError("patches ")
+           << cols << " are not the im2col of " << y << " ("
+           << (*out)[0] << " x " << (*out)[1] << " window positions of "
+           << y.getDimSize(1) << " x " << k[0] << " x " << k[1] << ")";
+  if (Value b = getBias();
+      b && cast<RankedTensorType>(b.getType()).getShape() !=
+               ArrayRef<int64_t>{y.getDimSize(1)})
+    return emitOpError("bias must be [") << y.getDimSize(1) << "], got "
+                                         << b.getType();
+  return success();
+}
+
 LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
@@ -1495,6 +1524,14 @@ SmallVector<int64_t, 14> mlir::slim::windowOf(Operation *op) {
   ArrayRef<int64_t> s = ints("strides"), p = ints("pads"),
                     d = ints("dilations");
   int64_t outH, outW;
+  if (isa<Col2ImOp>(op)) {
+    // The window runs over the result image.
+    auto out = windowOutput<Col2ImOp>(
+        std::nullopt, cast<RankedTensorType>(op->getResult(0).getType()),
+        kernel, s, p, d, false);
+    return {y[0], y[1],  y[2], y[3], kernel[0], kernel[1], s[0],
+            s[1], p[0],  p[1], d[0], d[1],      (*out)[0], (*out)[1]};
+  }
   if (isa<Im2ColOp>(op)) {
     // [B, OH·OW, C·kh·kw]: the extents come from the window arithmetic.
     auto out = windowOutput<Im2ColOp>(std::nullopt, cast<RankedTensorType>(

@@ -28,8 +28,8 @@ inline ResidualOp nextResidual(Value stream) {
   return {};
 }
 
-/// The window of a slim.im2col, slim.conv2d or slim.pool2d as the runtime's
-/// WindowShape orders it: [B, C, H, W, kh, kw, strideH, strideW, padTop,
+/// The window of a slim.im2col, slim.col2im (over its result image),
+/// slim.conv2d or slim.pool2d as the runtime's WindowShape orders it: [B, C, H, W, kh, kw, strideH, strideW, padTop,
 /// padLeft, dilH, dilW, outH, outW] (runtime/Kernels.h).
 llvm::SmallVector<int64_t, 14> windowOf(Operation *op);
 } // namespace mlir::slim

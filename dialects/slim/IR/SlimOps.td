@@ -1145,6 +1145,40 @@ def Slim_Im2ColOp : Slim_Op<"im2col", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
+def Slim_Col2ImOp : Slim_Op<"col2im", [Pure]> {
+  let summary = "scatter-adds patches into an image: the adjoint of im2col";
+  let description = [{
+    `cols [B, OH·OW, C·kh·kw]` → `y [B, C, H, W]` (the result type gives
+    `H` and `W`): with the window of `slim.im2col` over `y` (`kernel`,
+    `strides`, `pads [top, left, bottom, right]`, `dilations`, which must
+    give exactly `OH × OW` positions), `y[b, c, oh·sh − pt + i·dh, ow·sw −
+    pl + j·dw] += cols[b, oh·OW + ow, (c·kh + i)·kw + j]` for every position
+    and tap inside `y`, after `y = bias[c]` (0 without a bias). The
+    importer writes ONNX `ConvTranspose` of one group as `slim.linear` (the
+    weight `[C_in, C, kh, kw]` viewed as `[C·kh·kw, C_in]`, over the
+    input's pixels as rows) followed by this op: every multiply-add is one
+    of the transposed convolution's, none with an inserted zero.
+
+    ```mlir
+    %y = slim.col2im %cols, %b {kernel = array<i64: 2, 2>,
+                               strides = array<i64: 2, 2>,
+                               pads = array<i64: 0, 0, 0, 0>,
+                               dilations = array<i64: 1, 1>}
+        : tensor<1x64x32xf32>, tensor<8xf32> -> tensor<1x8x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input,
+                       Optional<Slim_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`,` $bias^)? attr-dict `:` type($input) (`,` type($bias)^)? `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Slim_Conv2dOp : Slim_Op<"conv2d", [
     Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<Slim_CostOpInterface>]> {
   let summary = "direct 2-D convolution in groups (depthwise and grouped)";

@@ -1083,6 +1083,34 @@ func.func @im2col_result(%x: tensor<1x4x8x8xf32>) {
 
 // -----
 
+// Tests that col2im's patches must be the im2col of its result: as many
+// rows as window positions over the image, C·kh·kw columns.
+func.func @col2im_positions(%c: tensor<1x15x12xf32>) {
+  // expected-error @+1 {{'slim.col2im' op patches 'tensor<1x15x12xf32>' are not the im2col of 'tensor<1x3x8x8xf32>' (4 x 4 window positions of 3 x 2 x 2)}}
+  %y = slim.col2im %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x15x12xf32> -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that col2im's bias has one value per image channel.
+func.func @col2im_bias(%c: tensor<1x16x12xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{'slim.col2im' op bias must be [3], got 'tensor<4xf32>'}}
+  %y = slim.col2im %c, %b {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x16x12xf32>, tensor<4xf32> -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that col2im's window attributes are checked as im2col's are.
+func.func @col2im_window(%c: tensor<1x16x12xf32>) {
+  // expected-error @+1 {{'slim.col2im' op strides must be two positive values, got [2, 0]}}
+  %y = slim.col2im %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 0>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x16x12xf32> -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
 // Tests that a log_softmax axis is inside the input's rank.
 func.func @log_softmax_axis(%x: tensor<2x8xf32>) {
   // expected-error @+1 {{'slim.log_softmax' op axis 2 is out of range for input 'tensor<2x8xf32>'}}

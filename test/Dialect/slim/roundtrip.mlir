@@ -224,6 +224,17 @@ func.func @elementwise(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>
   return %a, %b, %d : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
 }
 
+// Tests that col2im (a transposed convolution's scatter), with and without
+// a bias, prints and parses back.
+// CHECK-LABEL: func.func @col2im
+// CHECK: slim.col2im %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<1x16x12xf32>, tensor<3xf32> -> tensor<1x3x8x8xf32>
+// CHECK: slim.col2im %{{.*}} {{{.*}}} : tensor<1x16x12xf32> -> tensor<1x3x8x8xf32>
+func.func @col2im(%c: tensor<1x16x12xf32>, %b: tensor<3xf32>) -> (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) {
+  %y = slim.col2im %c, %b {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x16x12xf32>, tensor<3xf32> -> tensor<1x3x8x8xf32>
+  %z = slim.col2im %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x16x12xf32> -> tensor<1x3x8x8xf32>
+  return %y, %z : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
+}
+
 // Tests that the window ops of convolutional models (im2col, grouped conv2d,
 // max and average pooling) and log_softmax print and parse back.
 // CHECK-LABEL: func.func @windows
