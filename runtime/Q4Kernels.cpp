@@ -500,12 +500,11 @@ void quantizeRowsW4A8(const float *x, int64_t rows, int64_t in,
                       int32_t *sums) {
   // quantizeRows' values (q + 128 as bytes), reordered and made signed.
   const int64_t groups = in / group;
-  thread_local std::vector<uint8_t> biased;
-  if (biased.size() < size_t(in))
-    biased.resize(size_t(in));
+  thread_local std::vector<uint8_t> biasedBuf;
+  uint8_t *biased = growScratch(biasedBuf, size_t(in));
   for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t *b = biased.data();
-    quantizeRows(x + r * in, 1, in, biased.data(), scales + r);
+    const uint8_t *b = biased;
+    quantizeRows(x + r * in, 1, in, biased, scales + r);
     int8_t *q = xq + r * in;
     int64_t k = 0;
 #ifdef SLIM_HAVE_AVX512
@@ -558,9 +557,8 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   // Σx per row and group, for the one-row path (a single row, or the last
   // of 8k + 1).
   const int64_t groups = in / group;
-  std::vector<float> sums(rows % 8 == 1 && !(int8Acts && rows >= kW4A8MinRows)
-                             ? rows * groups
-                             : 0);
+  const bool w4a8 = int8Acts && rows >= kW4A8MinRows;
+  std::vector<float> sums(rows % 8 == 1 && !w4a8 ? rows * groups : 0);
   for (int64_t i = 0; i < int64_t(sums.size()); ++i) {
     const float *xs = x + (i / groups) * in + (i % groups) * group;
     float s = 0.0f;
@@ -570,17 +568,14 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   }
   Q4Gemm job{x, rows, in, out, group, packed + kHeader, h.asymmetric != 0,
              bias, y, sums.data()};
-  if (int8Acts && rows >= kW4A8MinRows) {
+  if (w4a8) {
     // Scratch kept per thread between calls, grown only (as qlinear's).
-    thread_local std::vector<int8_t> xq;
-    thread_local std::vector<float> xs;
-    thread_local std::vector<int32_t> qsums;
-    if (xq.size() < size_t(rows * in))
-      xq.resize(size_t(rows * in));
-    if (xs.size() < size_t(rows))
-      xs.resize(size_t(rows));
-    if (qsums.size() < size_t(rows * groups))
-      qsums.resize(size_t(rows * groups));
+    thread_local std::vector<int8_t> xqBuf;
+    thread_local std::vector<float> xsBuf;
+    thread_local std::vector<int32_t> qsumsBuf;
+    int8_t *xq = growScratch(xqBuf, size_t(rows * in));
+    float *xs = growScratch(xsBuf, size_t(rows));
+    int32_t *qsums = growScratch(qsumsBuf, size_t(rows * groups));
     // The rows quantized in parallel too, as qlinear's.
     struct Quantize {
       const float *x;
@@ -588,8 +583,7 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
       int8_t *xq;
       float *xs;
       int32_t *sums;
-    } qj{x, rows, in, group, runLength(rows), xq.data(), xs.data(),
-         qsums.data()};
+    } qj{x, rows, in, group, runLength(rows), xq, xs, qsums};
     halide_do_par_for(
         nullptr,
         [](void *, int i, uint8_t *closure) {
@@ -601,9 +595,9 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
           return 0;
         },
         0, int((rows + qj.per - 1) / qj.per), reinterpret_cast<uint8_t *>(&qj));
-    job.xq = xq.data();
-    job.xs = xs.data();
-    job.qsums = qsums.data();
+    job.xq = xq;
+    job.xs = xs;
+    job.qsums = qsums;
   }
   job.perTask = runLength(tiles(out));
   halide_do_par_for(nullptr, q4Task, 0,

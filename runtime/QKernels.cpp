@@ -410,14 +410,10 @@ void qlinearShared(const float *x, int64_t rows, int64_t in,
   const int64_t kp = roundUp(in, 4);
   // Scratch kept per thread between calls (fresh zeroed vectors cost a
   // page-faulting allocation per call for the larger layers).
-  thread_local std::vector<uint8_t> xq;
-  thread_local std::vector<float> xs;
-  // Grown only: resizing up again after a smaller call would zero the
-  // difference (DeiT-S: 227 KB before every fc2).
-  if (xq.size() < size_t(rows * kp))
-    xq.resize(size_t(rows * kp));
-  if (xs.size() < size_t(rows))
-    xs.resize(size_t(rows));
+  thread_local std::vector<uint8_t> xqBuf;
+  thread_local std::vector<float> xsBuf;
+  uint8_t *xq = growScratch(xqBuf, size_t(rows * kp));
+  float *xs = growScratch(xsBuf, size_t(rows));
 #if !defined(__AVX512F__)
   // No row-at-a-time norm here: the whole norm first.
   thread_local std::vector<float> normed;
@@ -443,7 +439,7 @@ void qlinearShared(const float *x, int64_t rows, int64_t in,
     uint8_t *xq;
     float *xs, staticScale;
     const RowNorm *norm;
-  } qj{x, rows, in, kp, 0, xq.data(), xs.data(), staticScale, norm};
+  } qj{x, rows, in, kp, 0, xq, xs, staticScale, norm};
   qj.per = runLength(rows);
   halide_do_par_for(
       nullptr,
@@ -455,13 +451,12 @@ void qlinearShared(const float *x, int64_t rows, int64_t in,
                        j->xs + r0, j->staticScale);
           return 0;
         }
-        thread_local std::vector<float> row;
-        if (row.size() < size_t(j->in))
-          row.resize(size_t(j->in));
+        thread_local std::vector<float> rowBuf;
+        float *row = growScratch(rowBuf, size_t(j->in));
         for (int64_t r = r0; r < r0 + n; ++r) {
           normRowAvx512(j->norm->rms, j->x + r * j->in, j->in, j->norm->scale,
-                        j->norm->bias, j->norm->eps, row.data());
-          quantizeRows(row.data(), 1, j->in, j->xq + r * j->kp, j->xs + r,
+                        j->norm->bias, j->norm->eps, row);
+          quantizeRows(row, 1, j->in, j->xq + r * j->kp, j->xs + r,
                        j->staticScale);
         }
         return 0;
@@ -471,9 +466,9 @@ void qlinearShared(const float *x, int64_t rows, int64_t in,
   QGemm jobs[kMaxSharedQLinears];
   for (int p = 0; p < n; ++p) {
     const QLinearPart &part = parts[p];
-    jobs[p] = QGemm{xq.data(), rows, in, part.out, part.packed};
+    jobs[p] = QGemm{xq, rows, in, part.out, part.packed};
     jobs[p].y = part.y;
-    jobs[p].xs = xs.data();
+    jobs[p].xs = xs;
     jobs[p].ws = part.scales;
     jobs[p].bias = part.bias;
     jobs[p].act = part.act;
