@@ -16,6 +16,7 @@
 #include "runtime/Npy.h"
 
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include "onnx/checker.h"
@@ -23,6 +24,8 @@
 #include "onnx/version_converter/convert.h"
 
 #include <cmath>
+#include <map>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::slim;
@@ -284,6 +287,122 @@ LogicalResult OnnxImporter::inlineExternalData(onnx::ModelProto &model,
   return success();
 }
 
+/// The ranks ONNX's shape inference left unknown but the graph fixes
+/// (a transposition's permutation, an einsum's output subscripts, a
+/// reshape to a constant shape, a matmul or elementwise op of known ranks,
+/// ops that keep their input's rank), for the inputs of Softmax,
+/// LogSoftmax and Hardmax, whose opset-13 adapters need them: written as
+/// value_info of symbolic extents. A reshape to a computed shape (Shape,
+/// Gather, Div into Concat: exports at opset 12) hides the extents, not
+/// these ranks.
+static void annotateSoftmaxRanks(onnx::ModelProto &model) {
+  onnx::GraphProto &g = *model.mutable_graph();
+  std::map<std::string, int64_t> rank;
+  std::set<std::string> shaped; // ranks ONNX's inference knows already
+  auto note = [&](const onnx::ValueInfoProto &vi) {
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape()) {
+      rank[vi.name()] = vi.type().tensor_type().shape().dim_size();
+      shaped.insert(vi.name());
+    }
+  };
+  for (const auto &vi : g.input())
+    note(vi);
+  for (const auto &vi : g.value_info())
+    note(vi);
+  std::map<std::string, const onnx::TensorProto *> constants;
+  for (const auto &t : g.initializer()) {
+    rank[t.name()] = t.dims_size();
+    constants[t.name()] = &t;
+  }
+  auto known = [&](const std::string &name) -> int64_t {
+    auto it = rank.find(name);
+    return it == rank.end() ? -1 : it->second;
+  };
+  auto attr = [](const onnx::NodeProto &n,
+                 StringRef name) -> const onnx::AttributeProto * {
+    for (const auto &a : n.attribute())
+      if (a.name() == name)
+        return &a;
+    return nullptr;
+  };
+  static const std::set<std::string> sameRank = {
+      "Softmax", "LogSoftmax", "Hardmax", "Relu", "Sigmoid", "Tanh", "Exp",
+      "Log", "Sqrt", "Erf", "Neg", "Abs", "Cast", "Identity", "Dropout",
+      "Clip", "LeakyRelu", "Concat", "Split", "Not", "Reciprocal"};
+  static const std::set<std::string> elementwise = {
+      "Add", "Sub", "Mul", "Div", "Pow", "Where", "Max", "Min", "Equal",
+      "Less", "Greater", "And", "Or"};
+  for (const auto &n : g.node()) {
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
+      continue;
+    if (n.op_type() == "Constant")
+      if (const auto *v = attr(n, "value"); v && v->has_t()) {
+        rank[n.output(0)] = v->t().dims_size();
+        constants[n.output(0)] = &v->t();
+        continue;
+      }
+    const std::string &op = n.op_type();
+    int64_t r = -1, in0 = n.input_size() ? known(n.input(0)) : -1;
+    if (op == "Transpose") {
+      const auto *perm = attr(n, "perm");
+      r = perm ? perm->ints_size() : in0;
+    } else if (op == "Einsum") {
+      const auto *eq = attr(n, "equation");
+      std::string e = eq ? eq->s() : "";
+      size_t arrow = e.find("->");
+      if (arrow != std::string::npos && e.find("...") == std::string::npos)
+        r = int64_t(llvm::count_if(StringRef(e).substr(arrow + 2),
+                                   [](char c) { return llvm::isAlpha(c); }));
+    } else if (op == "MatMul") {
+      int64_t a = in0, b = n.input_size() > 1 ? known(n.input(1)) : -1;
+      if (a >= 2 && b >= 2)
+        r = std::max(a, b);
+    } else if (elementwise.count(op)) {
+      // The broadcast rank: the largest, once every input's is known.
+      bool all = true;
+      for (const auto &in : n.input()) {
+        all &= known(in) >= 0;
+        r = std::max(r, known(in));
+      }
+      r = all ? r : -1;
+    } else if (sameRank.count(op)) {
+      r = in0;
+    } else if (op == "Flatten") {
+      r = 2;
+    } else if (op == "Unsqueeze" || op == "Squeeze") {
+      // Opset < 13: the axes are an attribute.
+      if (const auto *axes = attr(n, "axes"); axes && in0 >= 0)
+        r = in0 + (op == "Unsqueeze" ? 1 : -1) * axes->ints_size();
+    } else if (op == "Reshape" && n.input_size() > 1) {
+      auto c = constants.find(n.input(1));
+      if (c != constants.end() && c->second->dims_size() == 1)
+        r = c->second->dims(0);
+    }
+    if (r < 0)
+      continue;
+    for (const auto &out : n.output())
+      if (!out.empty() && !rank.count(out))
+        rank[out] = r;
+  }
+  for (const auto &n : g.node()) {
+    const std::string &op = n.op_type();
+    if ((op != "Softmax" && op != "LogSoftmax" && op != "Hardmax") ||
+        !n.input_size() || shaped.count(n.input(0)))
+      continue;
+    int64_t r = known(n.input(0));
+    if (r < 1)
+      continue;
+    onnx::ValueInfoProto &vi = *g.add_value_info();
+    vi.set_name(n.input(0));
+    auto &tt = *vi.mutable_type()->mutable_tensor_type();
+    tt.set_elem_type(onnx::TensorProto::FLOAT);
+    for (int64_t d = 0; d < r; ++d)
+      tt.mutable_shape()->add_dim()->set_dim_param(n.input(0) + "_d" +
+                                                   std::to_string(d));
+    shaped.insert(n.input(0));
+  }
+}
+
 LogicalResult OnnxImporter::upgradeOpset(onnx::ModelProto &model) {
   int64_t opset = -1;
   for (const auto &o : model.opset_import())
@@ -308,6 +427,7 @@ LogicalResult OnnxImporter::upgradeOpset(onnx::ModelProto &model) {
         model, onnx::OpSchemaRegistry::Instance(),
         onnx::ShapeInferenceOptions(/*check_type=*/false, /*error_mode=*/0,
                                     /*enable_data_propagation=*/true));
+    annotateSoftmaxRanks(model);
     model = onnx::version_conversion::ConvertVersion(model, 13);
   } catch (const std::exception &e) {
     std::string msg = e.what();
