@@ -20,6 +20,8 @@ APT_PACKAGES=(
   # lit needs a Python 3 interpreter; NumPy for the independent reference
   # implementations some tests compare against (run with /usr/bin/python3)
   python3 python3-numpy
+  # the installation test traces every file the installed slimc touches
+  strace
 )
 
 missing=()

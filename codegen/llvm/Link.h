@@ -21,7 +21,7 @@ namespace mlir::slim {
 struct RuntimeLibraries {
   /// The compiler driver (clang), which also compiles the descriptor.
   std::string cxx;
-  /// The include directory of runtime/ModelDesc.h, which the descriptor
+  /// The directory holding runtime/ModelDesc.h, which the descriptor
   /// includes.
   std::string includeDir;
   /// The executable's entry point (libslim_main) and the C API a shared

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ModelDescText.h"
 #include "Report.h"
 #include "SlimcPaths.h"
 
@@ -448,17 +449,42 @@ int run(int argc, char **argv) {
   std::string linked = path("linked");
   {
     Stage stage("link");
-    // The runtime libraries: the plain ones, or their ThreadSanitizer
-    // builds (the first of SLIMC_LINK_LIBS is the runtime, the rest the
-    // Halide kernels).
+    // The runtime libraries: installed, in PREFIX/lib/slim beside this
+    // PREFIX/bin/slimc; otherwise this build's, the plain ones or their
+    // ThreadSanitizer builds (the first of SLIMC_LINK_LIBS is the runtime,
+    // the rest the Halide kernels). The descriptor includes
+    // runtime/ModelDesc.h, which slimc carries and writes beside it.
     mlir::slim::RuntimeLibraries libs;
     libs.cxx = SLIMC_CXX;
-    libs.includeDir = SLIMC_SOURCE_DIR;
-    libs.mainLib = SLIMC_MAIN_LIB;
-    libs.apiLib = SLIMC_API_LIB;
-    for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
-      libs.libs.push_back(lib.str());
+    SmallString<256> descDir(path("runtime"));
+    if (sys::fs::create_directory(descDir) ||
+        !writeFile(path("runtime/ModelDesc.h"), kModelDescText))
+      return fail("cannot write intermediate files in " + tmpDir);
+    libs.includeDir = std::string(tmpDir);
+    SmallString<256> installed(sys::path::parent_path(sys::path::parent_path(
+        sys::fs::getMainExecutable(argv[0], (void *)&run))));
+    sys::path::append(installed, "lib", "slim");
+    auto inInstalled = [&](StringRef name) {
+      SmallString<256> p(installed);
+      sys::path::append(p, name);
+      return std::string(p);
+    };
+    bool isInstalled = sys::fs::exists(inInstalled(SLIMC_MAIN_NAME));
+    if (isInstalled) {
+      libs.mainLib = inInstalled(SLIMC_MAIN_NAME);
+      libs.apiLib = inInstalled(SLIMC_API_NAME);
+      for (StringRef lib : split(SLIMC_LINK_NAMES, ';'))
+        libs.libs.push_back(inInstalled(lib));
+    } else {
+      libs.mainLib = SLIMC_MAIN_LIB;
+      libs.apiLib = SLIMC_API_LIB;
+      for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
+        libs.libs.push_back(lib.str());
+    }
     libs.sanitize = SLIMC_SANITIZE;
+    if (tsan && isInstalled)
+      return fail("--runtime-sanitizer=thread needs the ThreadSanitizer "
+                  "runtime of a build tree; an installation has none");
 #ifdef SLIMC_TSAN_RUNTIME_LIB
     if (tsan) {
       libs.libs.front() = SLIMC_TSAN_RUNTIME_LIB;
@@ -493,11 +519,8 @@ int run(int argc, char **argv) {
   sys::fs::setPermissions(finalPath, sys::fs::all_read | sys::fs::all_exe |
                                          sys::fs::owner_write);
   if (emit == Emit::Lib) {
-    auto desc = MemoryBuffer::getFile(SLIMC_SOURCE_DIR "/runtime/ModelDesc.h");
-    if (!desc)
-      return fail("cannot read runtime/ModelDesc.h from the Slim source tree");
     std::string header =
-        mlir::slim::headerSource(compiled, base, (*desc)->getBuffer());
+        mlir::slim::headerSource(compiled, base, kModelDescText);
     std::string err = slim::tools::writeOutput(beside(base + ".h"), [&](raw_ostream &os) {
       os << header;
       return true;
