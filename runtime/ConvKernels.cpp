@@ -99,9 +99,8 @@ namespace {
 template <int K, int S>
 void depthwise(const float *xp, const float *wp, float bias,
                const WindowShape &s, float *yp) {
-  thread_local std::vector<float> zero;
-  if (int64_t(zero.size()) < s.width)
-    zero.assign(s.width, 0.0f);
+  thread_local std::vector<float> zeroBuf; // grown with zeros, never written
+  const float *zero = growScratch(zeroBuf, size_t(s.width));
   // Interior columns: 0 <= ow·S − padLeft and ow·S − padLeft + K − 1 <
   // width.
   const int64_t lo = std::min(s.outW, (s.padLeft + S - 1) / S);
@@ -114,7 +113,7 @@ void depthwise(const float *xp, const float *wp, float bias,
     const float *r[K];
     for (int i = 0; i < K; ++i) {
       const int64_t ih = oh * S - s.padTop + i;
-      r[i] = ih >= 0 && ih < s.height ? xp + ih * s.width : zero.data();
+      r[i] = ih >= 0 && ih < s.height ? xp + ih * s.width : zero;
     }
     float *yr = yp + oh * s.outW;
     for (int64_t ow = lo; ow < hi; ++ow) {

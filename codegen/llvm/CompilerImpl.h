@@ -128,7 +128,6 @@ private:
   LogicalResult lowerNorm(Operation *op);
   LogicalResult lowerUnary(Operation *op);
   LogicalResult lowerGather(Operation *op, bool elements);
-  LogicalResult lowerOutputs(func::ReturnOp ret);
   /// After the conversion: brackets every kernel call with the profiler's
   /// hooks and branches to the error block when it returns non-zero.
   void checkCalls(LLVM::LLVMFuncOp fn);

@@ -118,7 +118,8 @@ LogicalResult Compiler::lowerGlue(Operation *op) {
 /// Outputs not computed in place are copied out of the arena (or the
 /// weights or inputs) into the caller's buffers; then the entry point
 /// returns 0.
-LogicalResult Compiler::lowerOutputs(func::ReturnOp ret) {
+template <>
+LogicalResult Compiler::lowerOp(func::ReturnOp ret) {
   auto ptrTy = LLVM::LLVMPointerType::get(b->getContext());
   for (auto [k, v] : llvm::enumerate(ret.getOperands())) {
     auto st = storage.find(resolve(v));
@@ -133,10 +134,6 @@ LogicalResult Compiler::lowerOutputs(func::ReturnOp ret) {
   }
   b->create<LLVM::ReturnOp>(loc, i32(0));
   return success();
-}
-template <>
-LogicalResult Compiler::lowerOp(func::ReturnOp ret) {
-  return lowerOutputs(ret);
 }
 
 template <>
