@@ -1,5 +1,6 @@
 //===- Api.cpp - the C API of compiled shared libraries -------------------===//
 
+#include "runtime/CpuCheck.h"
 #include "runtime/Model.h"
 
 #include <algorithm>
@@ -48,6 +49,14 @@ const slim_model_desc *slim_model_describe(void);
 
 slim_model_handle *slim_model_create(const char *weights_path) {
   std::string error;
+  char missing[512];
+  if (slim::rt::missingCpuFeatures(missing, sizeof missing)) {
+    error = std::string("compiled for the target ") + slim_runtime_target +
+            ", which this CPU does not meet: it lacks " + missing;
+    std::lock_guard<std::mutex> lock(createMutex);
+    createError = error;
+    return nullptr;
+  }
   try {
     auto h = std::make_unique<slim_model_handle>();
     h->model = Model::load(weights_path, error);

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/CpuCheck.h"
 #include "runtime/Kernels.h"
 #include "runtime/Model.h"
 #include "runtime/Npy.h"
@@ -33,9 +34,32 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 using namespace slim::rt;
 
 namespace {
+
+/// Runs before every static constructor (the executable's .preinit_array):
+/// a CPU without the extensions of the binary's target gets a message and
+/// exit code 2, not an illegal instruction in the first vector loop. Plain
+/// C: libstdc++ is not initialized yet.
+void checkCpu(int, char **, char **) {
+  char missing[512];
+  if (!slim::rt::missingCpuFeatures(missing, sizeof missing))
+    return;
+  char msg[1024];
+  int n = std::snprintf(msg, sizeof msg,
+                        "%s: error: compiled for the target %s, which this "
+                        "CPU does not meet: it lacks %s (slimc --target "
+                        "sets the CPU level a binary needs)\n",
+                        slim_model.name, slim_runtime_target, missing);
+  if (n > 0)
+    (void)!write(2, msg, size_t(n) < sizeof msg ? size_t(n) : sizeof msg - 1);
+  _exit(2);
+}
+__attribute__((section(".preinit_array"), used)) void (*const
+    slimCheckCpu)(int, char **, char **) = checkCpu;
 
 int fail(int code, const std::string &msg) {
   std::fprintf(stderr, "%s: error: %s\n", slim_model.name, msg.c_str());
@@ -109,9 +133,11 @@ void usage() {
               "timed runs; prints their\nmedian and minimum ms.\n"
               "--profile prints the time of every op and op kind, with GFLOP/s "
               "for linear\nand attention; --peak-gflops (the machine's measured "
-              "fp32 peak, from\nbench/peak) adds their share of it.\n\n"
+              "fp32 peak, from\nbench/peak) adds their share of it.\n"
+              "--version prints the CPU target this binary was compiled for "
+              "(%s).\n\n"
               "inputs:\n",
-              slim_model.name);
+              slim_model.name, slim_runtime_target);
   for (int i = 0; i < slim_model.num_inputs; ++i) {
     const slim_tensor_desc &t = slim_model.inputs[i];
     std::printf("  %s: %s\n", t.name, describe(t.dtype, t.rank, t.shape).c_str());
@@ -149,6 +175,12 @@ int main(int argc, char **argv) {
     auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
     if (a == "--help" || a == "-h") {
       usage();
+      return 0;
+    }
+    if (a == "--version") {
+      std::printf("%s: compiled by Slim for the target %s (runtime built "
+                  "with:%s)\n",
+                  slim_model.name, slim_runtime_target, slim_runtime_features);
       return 0;
     }
     if (a == "--profile") {

@@ -22,6 +22,8 @@ APT_PACKAGES=(
   python3 python3-numpy
   # the installation test traces every file the installed slimc touches
   strace
+  # the --target tests run binaries on emulated CPUs without AVX-512
+  qemu-user
 )
 
 missing=()

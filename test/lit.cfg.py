@@ -41,6 +41,15 @@ try:
 except OSError:
     pass
 config.substitutions.append(("%cc", cc))
+# The --target tests run binaries on CPUs without AVX-512 under qemu-user
+# (scripts/setup.sh installs it).
+import shutil
+if shutil.which("qemu-x86_64"):
+    config.available_features.add("qemu-x86_64")
+else:
+    lit_config.note("qemu-x86_64 not found: the runs of --target binaries on "
+                    "emulated CPUs are skipped (scripts/setup.sh installs "
+                    "qemu-user)")
 config.substitutions.append(
     ("%slim_quality", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-quality")))
 config.substitutions.append(("%fixtures", os.path.join(config.slim_src_root, "test", "fixtures")))

@@ -318,8 +318,33 @@ LogicalResult mlir::slim::lowerModelToLLVM(func::FuncOp func, ModuleOp into,
   return finishGlue(glue, into, GlueModule::Stage::LLVM);
 }
 
-LogicalResult mlir::slim::emitObject(ModuleOp module, unsigned optLevel,
+llvm::ArrayRef<CpuTarget> mlir::slim::cpuTargets() {
+  static const CpuTarget targets[] = {
+      {"host", "", "",
+       "the CPU slimc runs on, every extension it has (default)"},
+      {"x86-64-v3", "x86-64-v3", "",
+       "x86-64 with AVX2, FMA, F16C, BMI2 (Intel since Haswell, AMD since "
+       "Zen)"},
+      {"x86-64-v4", "x86-64-v4", "+avx512vnni",
+       "x86-64-v3 plus AVX-512 F/BW/DQ/VL/CD and VNNI (Intel Xeon since "
+       "Cascade Lake, AMD since Zen 4)"},
+  };
+  return targets;
+}
+
+const CpuTarget *mlir::slim::findCpuTarget(StringRef name) {
+  for (const CpuTarget &t : cpuTargets())
+    if (name == t.name)
+      return &t;
+  return nullptr;
+}
+
+LogicalResult mlir::slim::emitObject(ModuleOp module,
+                                     const CompileOptions &options,
                                      SmallVectorImpl<char> &object) {
+  const unsigned optLevel = options.optLevel;
+  const CpuTarget &cpu =
+      options.target ? *options.target : cpuTargets().front();
   MLIRContext *ctx = module.getContext();
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
@@ -337,12 +362,22 @@ LogicalResult mlir::slim::emitObject(ModuleOp module, unsigned optLevel,
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return module.emitError("no LLVM target for ") << triple << ": " << error;
+  // The host's CPU and every feature it has; a named target's CPU (which
+  // implies its features) and the features it adds.
   llvm::SubtargetFeatures features;
-  for (auto &f : llvm::sys::getHostCPUFeatures())
-    features.AddFeature(f.first(), f.second);
+  std::string cpuName = cpu.cpu;
+  if (cpuName.empty()) {
+    cpuName = llvm::sys::getHostCPUName().str();
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(f.first(), f.second);
+  } else {
+    for (StringRef f : llvm::split(StringRef(cpu.features), ','))
+      if (!f.empty())
+        features.AddFeature(f);
+  }
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, llvm::sys::getHostCPUName(), features.getString(), targetOptions,
+      triple, cpuName, features.getString(), targetOptions,
       llvm::Reloc::PIC_, std::nullopt,
       optLevel == 0 ? llvm::CodeGenOptLevel::None
                     : llvm::CodeGenOptLevel::Default));
@@ -429,6 +464,6 @@ LogicalResult mlir::slim::compileModel(ModuleOp source,
   if (failed(lowerModuleToLLVM(source, *module, out)) ||
       failed(mlir::verify(*module)))
     return failure();
-  return emitObject(*module, options.optLevel, out.object);
+  return emitObject(*module, options, out.object);
 }
 

@@ -20,7 +20,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <map>
 #include <string>
@@ -67,9 +69,27 @@ struct CompiledModel {
   std::map<std::pair<const void *, bool>, int64_t> weightIndex;
 };
 
+/// A CPU target of `slimc --target`: what the generated code may use and
+/// which runtime build it links.
+struct CpuTarget {
+  /// The --target name ("host", "x86-64-v3", "x86-64-v4").
+  const char *name;
+  /// LLVM CPU and extra features; "" for the CPU slimc runs on.
+  const char *cpu, *features;
+  /// One line for --help.
+  const char *help;
+};
+
+/// Every target this slimc can compile for, the default (host) first.
+llvm::ArrayRef<CpuTarget> cpuTargets();
+/// The target named `name`, or null.
+const CpuTarget *findCpuTarget(llvm::StringRef name);
+
 struct CompileOptions {
   /// LLVM optimization level for the glue code (0-3).
   unsigned optLevel = 2;
+  /// The CPU the code is for (cpuTargets().front(): this machine).
+  const CpuTarget *target = nullptr;
 };
 
 /// Plans buffers and weights and appends the LLVM-dialect code for `func`
@@ -90,8 +110,9 @@ LogicalResult lowerModuleToLLVM(
     ModuleOp source, ModuleOp into, CompiledModel &out,
     GlueModule::Stage glueStage = GlueModule::Stage::LLVM);
 
-/// Translates an LLVM-dialect module to an object file for this machine.
-LogicalResult emitObject(ModuleOp module, unsigned optLevel,
+/// Translates an LLVM-dialect module to an object file for the target of
+/// `options` (this machine when it has none).
+LogicalResult emitObject(ModuleOp module, const CompileOptions &options,
                          llvm::SmallVectorImpl<char> &object);
 
 /// Compiles @main and the step functions of `module` (raised or not; every

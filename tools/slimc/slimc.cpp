@@ -84,6 +84,15 @@ static cl::opt<unsigned> optLevel("O", cl::Prefix, cl::init(2),
                                   cl::desc("optimization level of the generated "
                                            "code (0-3, default 2)"),
                                   cl::cat(category));
+static cl::opt<std::string> targetName(
+    "target", cl::init("host"),
+    cl::desc("the CPU the binary is for: 'host' (default: this machine, "
+             "every extension it has), 'x86-64-v3' (AVX2 + FMA: Intel "
+             "since Haswell, AMD since Zen), 'x86-64-v4' (AVX-512 with "
+             "VNNI: Xeon since Cascade Lake, AMD since Zen 4). The binary "
+             "checks its CPU at start-up and exits with 2 naming the "
+             "missing extensions; its --version prints the target"),
+    cl::value_desc("T"), cl::cat(category));
 static cl::opt<std::string> lnToRms(
     "ln-to-rmsnorm", cl::ValueOptional,
     cl::desc("rewrite Pre-LN LayerNorms exactly (slim-ln-to-rmsnorm): 'rms' "
@@ -241,12 +250,22 @@ bool checkCommandLine() {
     if (runtimeSanitizer != "thread")
       problem("--runtime-sanitizer=" + runtimeSanitizer +
               ": expected 'thread'");
+    else if (targetName != "host")
+      problem("--runtime-sanitizer=thread: the ThreadSanitizer runtime is "
+              "built for --target=host only");
 #ifndef SLIMC_TSAN_RUNTIME_LIB
     else
       problem("--runtime-sanitizer=thread: this slimc was built without the "
               "ThreadSanitizer runtime (it needs clang and no "
               "-DSLIM_SANITIZE)");
 #endif
+  }
+  if (!mlir::slim::findCpuTarget(targetName)) {
+    std::string valid;
+    for (const mlir::slim::CpuTarget &t : mlir::slim::cpuTargets())
+      valid += (valid.empty() ? "" : ", ") + std::string(t.name);
+    problem("--target=" + targetName + ": unknown target; valid targets: " +
+            valid);
   }
   if (!sys::fs::exists(input))
     problem(input + ": cannot read the model: No such file or directory");
@@ -395,7 +414,10 @@ int run(int argc, char **argv) {
   mlir::slim::CompiledModel compiled;
   {
     Stage stage("codegen");
-    if (failed(mlir::slim::compileModel(*module, {optLevel}, compiled)))
+    mlir::slim::CompileOptions options;
+    options.optLevel = optLevel;
+    options.target = mlir::slim::findCpuTarget(targetName);
+    if (failed(mlir::slim::compileModel(*module, options, compiled)))
       return 1;
   }
 
@@ -451,7 +473,7 @@ int run(int argc, char **argv) {
     Stage stage("link");
     // The runtime libraries: installed, in PREFIX/lib/slim beside this
     // PREFIX/bin/slimc; otherwise this build's, the plain ones or their
-    // ThreadSanitizer builds (the first of SLIMC_LINK_LIBS is the runtime,
+    // ThreadSanitizer builds (the first of linkLibs is the runtime,
     // the rest the Halide kernels). The descriptor includes
     // runtime/ModelDesc.h, which slimc carries and writes beside it.
     mlir::slim::RuntimeLibraries libs;
@@ -469,16 +491,22 @@ int run(int argc, char **argv) {
       sys::path::append(p, name);
       return std::string(p);
     };
-    bool isInstalled = sys::fs::exists(inInstalled(SLIMC_MAIN_NAME));
+    const SlimcTargetLibs *paths = nullptr;
+    for (const SlimcTargetLibs &t : kSlimcTargetLibs)
+      if (targetName == t.target)
+        paths = &t;
+    if (!paths)
+      return fail("no runtime libraries for --target=" + targetName);
+    bool isInstalled = sys::fs::exists(inInstalled(paths->mainName));
     if (isInstalled) {
-      libs.mainLib = inInstalled(SLIMC_MAIN_NAME);
-      libs.apiLib = inInstalled(SLIMC_API_NAME);
-      for (StringRef lib : split(SLIMC_LINK_NAMES, ';'))
+      libs.mainLib = inInstalled(paths->mainName);
+      libs.apiLib = inInstalled(paths->apiName);
+      for (StringRef lib : split(paths->linkNames, ';'))
         libs.libs.push_back(inInstalled(lib));
     } else {
-      libs.mainLib = SLIMC_MAIN_LIB;
-      libs.apiLib = SLIMC_API_LIB;
-      for (StringRef lib : split(SLIMC_LINK_LIBS, ';'))
+      libs.mainLib = paths->mainLib;
+      libs.apiLib = paths->apiLib;
+      for (StringRef lib : split(paths->linkLibs, ';'))
         libs.libs.push_back(lib.str());
     }
     libs.sanitize = SLIMC_SANITIZE;
