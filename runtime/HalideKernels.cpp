@@ -91,7 +91,8 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
   // GPT-2-small prefill 335 → 268 ms at 1 thread), the activation and the
   // residual in its epilogue; elsewhere the Halide kernel with the
   // activation fused.
-  if (linearPackedAvx512(x, rows, in, wt, bias, out, y, act, residual))
+  if (linearPackedAvx512(x, rows, in, wt, bias, out, y, act, residual) ||
+      linearPackedAvx2(x, rows, in, wt, bias, out, y, act, residual))
     return true;
   const int T = int(kLinearTile);
   // The packed kernel on `tiles` weight tiles from tile `first`, writing

@@ -181,6 +181,15 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
                         float *y, LinearAct act = LinearAct::None,
                         const float *residual = nullptr);
 
+/// The same with AVX2 and FMA (slimc --target=x86-64-v3: blocks of 6 rows
+/// × 16 outputs in 12 256-bit accumulators; the activation and the
+/// residual as a second pass); false when not built for AVX2 or when
+/// linearPackedAvx512 applies.
+bool linearPackedAvx2(const float *x, int64_t rows, int64_t in,
+                      const float *wt, const float *bias, int64_t out,
+                      float *y, LinearAct act = LinearAct::None,
+                      const float *residual = nullptr);
+
 /// The same for out < kLinearTile, on the weight packed as Wᵀ [in, out];
 /// bias required; false when not built for AVX-512.
 bool linearNarrowAvx512(const float *x, int64_t rows, int64_t in,

@@ -26,6 +26,9 @@
 // Outputs narrower than a tile (weights Wᵀ [in, out]) run in blocks of 8
 // rows × up to 3 masked vectors (linearNarrowAvx512).
 //
+// Built for AVX2 without AVX-512 (slimc --target=x86-64-v3),
+// linearPackedAvx2 runs the same tiles in blocks of 6 rows × 16 columns.
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
@@ -35,7 +38,7 @@
 
 #include <algorithm>
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -313,7 +316,125 @@ bool linearNarrowAvx512(const float *, int64_t, int64_t, const float *,
 bool linearPackedAvx512(const float *, int64_t, int64_t, const float *,
                         const float *, int64_t, float *, LinearAct,
                         const float *) {
-  return false; // not built for AVX-512: the Halide kernel runs
+  return false; // not built for AVX-512: linearPackedAvx2 or Halide
+}
+
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
+namespace {
+
+constexpr int kT2 = int(kLinearTile);
+constexpr int kRows2 = 6; // 6 rows × 2 vectors: 12 of the 16 registers
+
+/// Rows 0 … R−1 of one 16-wide column group of a tile (`w`: its first
+/// weight, row stride kLinearTile): 2R accumulators, each step two weight
+/// loads and R broadcasts for 2R FMAs.
+template <int R>
+void block2(const float *x, int64_t in, const float *w, const float *bias,
+            float *y, int64_t ldy) {
+  __m256 acc[R][2];
+  const __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+  for (int r = 0; r < R; ++r) {
+    acc[r][0] = b0;
+    acc[r][1] = b1;
+  }
+  const float *xr[R];
+  for (int r = 0; r < R; ++r)
+    xr[r] = x + r * in;
+  for (int64_t k = 0; k < in; ++k) {
+    const __m256 w0 = _mm256_loadu_ps(w + k * kT2),
+                 w1 = _mm256_loadu_ps(w + k * kT2 + 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 xv = _mm256_broadcast_ss(xr[r] + k);
+      acc[r][0] = _mm256_fmadd_ps(xv, w0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(xv, w1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_ps(y + r * ldy, acc[r][0]);
+    _mm256_storeu_ps(y + r * ldy + 8, acc[r][1]);
+  }
+}
+
+struct Job2 {
+  const float *x, *wt, *bias;
+  float *y;
+  int64_t rows, in, out, tiles, perTask, rowsPerTask, tileRuns;
+
+  /// Rows [r0, r1) of tile j: its three column groups in turn (a group's
+  /// weights, in × 64 bytes, stay in L2 across the row blocks).
+  void tile(int64_t j, int64_t r0, int64_t r1) const {
+    const int64_t col = std::min(j * kLinearTile, out - kLinearTile);
+    for (int g = 0; g < kT2 / 16; ++g) {
+      const float *w = wt + j * in * kLinearTile + 16 * g;
+      const float *b = bias + col + 16 * g;
+      int64_t r = r0;
+      for (; r + kRows2 <= r1; r += kRows2)
+        block2<kRows2>(x + r * in, in, w, b, y + r * out + col + 16 * g, out);
+      const float *xr = x + r * in;
+      float *yr = y + r * out + col + 16 * g;
+      switch (r1 - r) {
+      case 5: block2<5>(xr, in, w, b, yr, out); break;
+      case 4: block2<4>(xr, in, w, b, yr, out); break;
+      case 3: block2<3>(xr, in, w, b, yr, out); break;
+      case 2: block2<2>(xr, in, w, b, yr, out); break;
+      case 1: block2<1>(xr, in, w, b, yr, out); break;
+      default: break;
+      }
+    }
+  }
+};
+
+} // namespace
+
+bool linearPackedAvx2(const float *x, int64_t rows, int64_t in,
+                      const float *wt, const float *bias, int64_t out,
+                      float *y, LinearAct act, const float *residual) {
+  if (out < kLinearTile)
+    return false;
+  if (rows <= 0)
+    return true;
+  // The task split of linearPackedAvx512: runs of tiles, or with many
+  // rows and few or small weights, runs of rows over every tile.
+  const int64_t tiles = (out + kLinearTile - 1) / kLinearTile;
+  const int64_t threads = threadCount();
+  int64_t perTask = runLength(tiles), rowsPerTask = rows;
+  if ((tiles < 4 * threads && rows >= 16 * threads) ||
+      (threads > 1 && rows >= kRowSplitRowsPerThread * threads &&
+       in * out <= (int64_t(1) << 20))) {
+    perTask = tiles;
+    rowsPerTask = runLength(rows);
+  }
+  const int64_t tileRuns = (tiles + perTask - 1) / perTask;
+  const int64_t rowRuns = (rows + rowsPerTask - 1) / rowsPerTask;
+  Job2 job{x, wt, bias, y, rows, in, out, tiles, perTask, rowsPerTask,
+           tileRuns};
+  halide_do_par_for(
+      nullptr,
+      [](void *, int t, uint8_t *closure) {
+        const Job2 *job = reinterpret_cast<const Job2 *>(closure);
+        const int64_t run = t % job->tileRuns, rowRun = t / job->tileRuns;
+        const int64_t r0 = rowRun * job->rowsPerTask,
+                      r1 = std::min(job->rows, r0 + job->rowsPerTask);
+        const int64_t end = std::min(job->tiles, (run + 1) * job->perTask);
+        for (int64_t j = run * job->perTask; j < end; ++j)
+          job->tile(j, r0, r1);
+        return 0;
+      },
+      0, int(tileRuns * rowRuns), reinterpret_cast<uint8_t *>(&job));
+  applyLinearAct(act, y, rows * out);
+  if (residual)
+    addFlat(y, residual, rows * out, y);
+  return true;
+}
+
+#else
+
+bool linearPackedAvx2(const float *, int64_t, int64_t, const float *,
+                      const float *, int64_t, float *, LinearAct,
+                      const float *) {
+  return false; // AVX-512 (linearPackedAvx512), or no AVX2: Halide
 }
 
 #endif

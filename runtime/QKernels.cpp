@@ -25,8 +25,13 @@
 // activation (VecMath.h) and adds the residual (when a residual sublayer's
 // add is fused here) while the 16 outputs are in registers.
 //
-// Built with -march=native; without AVX-512 VNNI the same integer
-// arithmetic runs in plain loops (bit-identical sums).
+// Without AVX-512 VNNI (slimc --target=x86-64-v3) the AVX2 block computes
+// the same integer sums with vpmaddubsw, which multiplies unsigned by
+// signed bytes into saturating 16-bit pair sums: u8 q + 128 times 127
+// could saturate, so it takes |q| (≤ 127) times the weight with q's sign
+// (vpsignb), whose pair sums stay within ±32258, then vpmaddwd by ones to
+// 32 bits; no column-sum correction. The activation and the residual
+// follow as a second pass. Without AVX2, plain loops (bit-identical sums).
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +49,9 @@
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
 #include <immintrin.h>
 #define SLIM_HAVE_VNNI 1
+#elif defined(__AVX2__)
+#include <immintrin.h>
+#define SLIM_HAVE_AVX2_I8 1
 #endif
 
 namespace slim::rt {
@@ -186,6 +194,10 @@ struct QGemm {
   void block(const int8_t *tile, const int32_t *colsum, int64_t t, int64_t r,
              const char *prefetch) const;
 #endif
+#ifdef SLIM_HAVE_AVX2_I8
+  template <int R>
+  void blockAvx2(const int8_t *tile, int64_t t, int64_t r) const;
+#endif
   void store(int64_t r, int64_t o, int32_t sum) const {
     if (y)
       y[r * out + o] = float(sum) * (xs[r] * ws[o]) + (bias ? bias[o] : 0.0f);
@@ -267,6 +279,70 @@ void QGemm::block(const int8_t *tile, const int32_t *colsum, int64_t t,
 }
 #endif
 
+#ifdef SLIM_HAVE_AVX2_I8
+/// Rows r … r+R−1 of tile t, one vector of 16 outputs (two of 8 lanes) at
+/// a time: 2R accumulators, each weight load feeds R rows.
+template <int R>
+void QGemm::blockAvx2(const int8_t *tile, int64_t t, int64_t r) const {
+  const int64_t k4n = roundUp(in, 4) / 4, kp = k4n * 4;
+  const __m256i ones = _mm256_set1_epi16(1),
+                top = _mm256_set1_epi8(char(0x80));
+  for (int v = 0; v < kVecs; ++v) {
+    const int64_t o0 = t * kTileO + v * 16;
+    if (o0 >= out)
+      break;
+    __m256i a[R][2];
+    for (auto &row : a)
+      row[0] = row[1] = _mm256_setzero_si256();
+    for (int64_t k4 = 0; k4 < k4n; ++k4) {
+      const int8_t *w = tile + (k4 * kVecs + v) * 64;
+      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w)),
+                    w1 = _mm256_loadu_si256(
+                        reinterpret_cast<const __m256i *>(w + 32));
+      for (int i = 0; i < R; ++i) {
+        int32_t bytes;
+        std::memcpy(&bytes, xq + (r + i) * kp + k4 * 4, 4);
+        // q (signed) from q + 128, and |q|.
+        const __m256i q = _mm256_xor_si256(_mm256_set1_epi32(bytes), top);
+        const __m256i aq = _mm256_abs_epi8(q);
+        a[i][0] = _mm256_add_epi32(
+            a[i][0], _mm256_madd_epi16(
+                         _mm256_maddubs_epi16(aq, _mm256_sign_epi8(w0, q)),
+                         ones));
+        a[i][1] = _mm256_add_epi32(
+            a[i][1], _mm256_madd_epi16(
+                         _mm256_maddubs_epi16(aq, _mm256_sign_epi8(w1, q)),
+                         ones));
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      alignas(32) int32_t sums[16];
+      _mm256_store_si256(reinterpret_cast<__m256i *>(sums), a[i][0]);
+      _mm256_store_si256(reinterpret_cast<__m256i *>(sums + 8), a[i][1]);
+      const int64_t n = std::min<int64_t>(16, out - o0);
+      if (y && n == 16) {
+        // y = sum · (s_row · s_o) + b, 8 at a time.
+        const __m256 xsv = _mm256_set1_ps(xs[r + i]);
+        for (int h = 0; h < 2; ++h) {
+          const int64_t o = o0 + 8 * h;
+          const __m256 b = bias ? _mm256_loadu_ps(bias + o)
+                                : _mm256_setzero_ps();
+          _mm256_storeu_ps(
+              y + (r + i) * out + o,
+              _mm256_fmadd_ps(
+                  _mm256_cvtepi32_ps(_mm256_load_si256(
+                      reinterpret_cast<const __m256i *>(sums + 8 * h))),
+                  _mm256_mul_ps(xsv, _mm256_loadu_ps(ws + o)), b));
+        }
+      } else {
+        for (int64_t j = 0; j < n; ++j)
+          store(r + i, o0 + j, sums[j]);
+      }
+    }
+  }
+}
+#endif
+
 void QGemm::tile(int64_t t, bool nextIsOurs, int64_t r0, int64_t r1) const {
   const int64_t kp = roundUp(in, 4), k4n = kp / 4, op = roundUp(out, kTileO);
   const int8_t *wq = reinterpret_cast<const int8_t *>(packed);
@@ -299,8 +375,15 @@ void QGemm::tile(int64_t t, bool nextIsOurs, int64_t r0, int64_t r1) const {
     default: break;
     }
     r = r1;
+#elif defined(SLIM_HAVE_AVX2_I8)
+    (void)nextIsOurs;
+    for (; r + 4 <= r1; r += 4)
+      blockAvx2<4>(tile, t, r);
+    for (; r < r1; ++r)
+      blockAvx2<1>(tile, t, r);
 #endif
-    // Remaining rows (all of them without VNNI): the same integer sums.
+    // Remaining rows (all of them without VNNI or AVX2): the same integer
+    // sums.
     for (; r < r1; ++r) {
       const uint8_t *x = xq + r * kp;
       for (int64_t o = t * kTileO; o < std::min(out, (t + 1) * kTileO); ++o) {
