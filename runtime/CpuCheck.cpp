@@ -87,7 +87,7 @@ bool has(const Feature &f, uint64_t os) {
 #endif
 
 /// Appends `s` to out[0 … size) (always terminated).
-void append(char *out, size_t size, const char *s) {
+[[maybe_unused]] void append(char *out, size_t size, const char *s) {
   size_t n = std::strlen(out), m = std::strlen(s);
   if (n + 1 >= size)
     return;

@@ -78,7 +78,7 @@ namespace {
 
 constexpr int64_t kTile = 32; // outputs per tile (2 vectors of 16)
 constexpr int64_t kHeader = 64;
-constexpr int64_t kPrefetch = 4096; // bytes ahead in a tile's nibbles
+[[maybe_unused]] constexpr int64_t kPrefetch = 4096; // bytes ahead in a tile's nibbles
 
 int64_t tiles(int64_t out) { return (out + kTile - 1) / kTile; }
 

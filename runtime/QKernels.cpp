@@ -60,7 +60,7 @@ namespace {
 
 constexpr int64_t kTileO = 48; // outputs per tile (3 vectors of 16)
 constexpr int kVecs = int(kTileO / 16);
-constexpr int kRows = 8; // rows per register block
+[[maybe_unused]] constexpr int kRows = 8; // rows per register block (VNNI)
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 

@@ -109,4 +109,8 @@ extern "C" const char slim_runtime_features[] = ""
 #if defined(__VPCLMULQDQ__)
     " vpclmulqdq"
 #endif
+// aarch64 (informational: the check is x86-only; NEON is ARMv8.0's).
+#if defined(__aarch64__) && defined(__ARM_NEON)
+    " neon"
+#endif
     ;

@@ -22,8 +22,10 @@ APT_PACKAGES=(
   python3 python3-numpy
   # the installation test traces every file the installed slimc touches
   strace
-  # the --target tests run binaries on emulated CPUs without AVX-512
-  qemu-user
+  # the --target tests run binaries on emulated CPUs without AVX-512 and
+  # on 64-bit ARM; --target=aarch64-linux links against the cross C
+  # library, libstdc++ and start files
+  qemu-user gcc-aarch64-linux-gnu libstdc++-12-dev-arm64-cross
 )
 
 missing=()

@@ -28,7 +28,11 @@ run_suite() { # build-dir label lit-args...
   echo "== $label: unit tests"
   "$dir/bin/slim-unit-tests" --gtest_output="json:$dir/unit-results.json" \
     || status=1
-  results+=("$dir/lit-results.json" "$dir/unit-results.json")
+  echo "== $label: kernel unit tests, x86-64-v3 runtime"
+  "$dir/bin/slim-unit-tests-x86-64-v3" \
+    --gtest_output="json:$dir/unit-v3-results.json" || status=1
+  results+=("$dir/lit-results.json" "$dir/unit-results.json"
+            "$dir/unit-v3-results.json")
 }
 run_suite "$build" "tests" "$@"
 

@@ -44,12 +44,24 @@ config.substitutions.append(("%cc", cc))
 # The --target tests run binaries on CPUs without AVX-512 under qemu-user
 # (scripts/setup.sh installs it).
 import shutil
-if shutil.which("qemu-x86_64"):
-    config.available_features.add("qemu-x86_64")
+for qemu in ("qemu-x86_64", "qemu-aarch64"):
+    if shutil.which(qemu):
+        config.available_features.add(qemu)
+    else:
+        lit_config.note(qemu + " not found: the runs of --target binaries on "
+                        "emulated CPUs are skipped (scripts/setup.sh installs "
+                        "qemu-user)")
+# slimc --target=aarch64-linux exists (the build found the cross toolchain);
+# %cc_aarch64 compiles and links C programs for it.
+if config.aarch64 == "ON":
+    config.available_features.add("aarch64-target")
 else:
-    lit_config.note("qemu-x86_64 not found: the runs of --target binaries on "
-                    "emulated CPUs are skipped (scripts/setup.sh installs "
-                    "qemu-user)")
+    lit_config.note("no aarch64 cross toolchain at build time: the "
+                    "--target=aarch64-linux tests are skipped (scripts/setup.sh "
+                    "installs it)")
+# (First: lit would otherwise substitute its %cc prefix.)
+config.substitutions.insert(
+    0, ("%cc_aarch64", config.c_compiler + " --target=aarch64-linux-gnu -fuse-ld=lld"))
 config.substitutions.append(
     ("%slim_quality", config.python_executable + " " + os.path.join(config.slim_src_root, "tools", "slim-quality")))
 config.substitutions.append(("%fixtures", os.path.join(config.slim_src_root, "test", "fixtures")))

@@ -18,6 +18,8 @@ std::string mlir::slim::linkModel(const RuntimeLibraries &libs, LinkKind kind,
                                    "-x",          "c",
                                    descriptor.str(), "-x",
                                    "none",        object.str()};
+  if (!libs.triple.empty())
+    args.insert(args.begin() + 1, "--target=" + libs.triple);
   if (kind == LinkKind::SharedLibrary) {
     // Export the C API (all of libslim_api) and nothing of the runtime and
     // kernel libraries.

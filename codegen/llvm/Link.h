@@ -33,6 +33,8 @@ struct RuntimeLibraries {
   std::string sanitize;
   /// Whether the libraries are the ThreadSanitizer builds.
   bool tsan = false;
+  /// The target triple of a cross target ("" for this machine's).
+  std::string triple;
 };
 
 enum class LinkKind { Executable, SharedLibrary };

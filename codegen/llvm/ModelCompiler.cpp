@@ -318,18 +318,21 @@ LogicalResult mlir::slim::lowerModelToLLVM(func::FuncOp func, ModuleOp into,
   return finishGlue(glue, into, GlueModule::Stage::LLVM);
 }
 
-llvm::ArrayRef<CpuTarget> mlir::slim::cpuTargets() {
+llvm::ArrayRef<CpuTarget> mlir::slim::cpuTargets(bool withAarch64) {
   static const CpuTarget targets[] = {
-      {"host", "", "",
+      {"host", "", "", "",
        "the CPU slimc runs on, every extension it has (default)"},
-      {"x86-64-v3", "x86-64-v3", "",
+      {"x86-64-v3", "x86_64-unknown-linux-gnu", "x86-64-v3", "",
        "x86-64 with AVX2, FMA, F16C, BMI2 (Intel since Haswell, AMD since "
        "Zen)"},
-      {"x86-64-v4", "x86-64-v4", "+avx512vnni",
+      {"x86-64-v4", "x86_64-unknown-linux-gnu", "x86-64-v4", "+avx512vnni",
        "x86-64-v3 plus AVX-512 F/BW/DQ/VL/CD and VNNI (Intel Xeon since "
        "Cascade Lake, AMD since Zen 4)"},
+      {"aarch64-linux", "aarch64-unknown-linux-gnu", "generic", "+neon",
+       "64-bit ARM (ARMv8.0 with NEON: Graviton, Ampere, Raspberry Pi 4), "
+       "Linux; cross-compiled"},
   };
-  return targets;
+  return llvm::ArrayRef<CpuTarget>(targets).drop_back(withAarch64 ? 0 : 1);
 }
 
 const CpuTarget *mlir::slim::findCpuTarget(StringRef name) {
@@ -356,9 +359,14 @@ LogicalResult mlir::slim::emitObject(ModuleOp module,
   if (!llvmModule)
     return module.emitError("translation to LLVM IR failed");
 
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  std::string triple = llvm::sys::getDefaultTargetTriple(), error;
+  // Every target LLVM has (a cross target's too).
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+  std::string triple = *cpu.triple ? std::string(cpu.triple)
+                                   : llvm::sys::getDefaultTargetTriple(),
+              error;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return module.emitError("no LLVM target for ") << triple << ": " << error;

@@ -72,16 +72,19 @@ struct CompiledModel {
 /// A CPU target of `slimc --target`: what the generated code may use and
 /// which runtime build it links.
 struct CpuTarget {
-  /// The --target name ("host", "x86-64-v3", "x86-64-v4").
+  /// The --target name ("host", "x86-64-v3", "x86-64-v4", "aarch64-linux").
   const char *name;
+  /// The LLVM target triple; "" for slimc's own.
+  const char *triple;
   /// LLVM CPU and extra features; "" for the CPU slimc runs on.
   const char *cpu, *features;
   /// One line for --help.
   const char *help;
 };
 
-/// Every target this slimc can compile for, the default (host) first.
-llvm::ArrayRef<CpuTarget> cpuTargets();
+/// Every target this slimc can compile for, the default (host) first
+/// (aarch64-linux only when `withAarch64`: this build has its runtime).
+llvm::ArrayRef<CpuTarget> cpuTargets(bool withAarch64 = true);
 /// The target named `name`, or null.
 const CpuTarget *findCpuTarget(llvm::StringRef name);
 

@@ -89,7 +89,10 @@ static cl::opt<std::string> targetName(
     cl::desc("the CPU the binary is for: 'host' (default: this machine, "
              "every extension it has), 'x86-64-v3' (AVX2 + FMA: Intel "
              "since Haswell, AMD since Zen), 'x86-64-v4' (AVX-512 with "
-             "VNNI: Xeon since Cascade Lake, AMD since Zen 4). The binary "
+             "VNNI: Xeon since Cascade Lake, AMD since Zen 4), "
+             "'aarch64-linux' (64-bit ARM with NEON, Linux: cross-compiled "
+             "where the build had the aarch64 cross toolchain; run it there "
+             "or under qemu-aarch64 -L /usr/aarch64-linux-gnu). The binary "
              "checks its CPU at start-up and exits with 2 naming the "
              "missing extensions; its --version prints the target"),
     cl::value_desc("T"), cl::cat(category));
@@ -224,6 +227,15 @@ int fail(const Twine &msg, int code = 1) {
   return code;
 }
 
+/// The --target named `name` when this slimc has its runtime libraries
+/// (aarch64-linux needs the cross toolchain at build time), else null.
+const mlir::slim::CpuTarget *availableTarget(StringRef name) {
+  for (const SlimcTargetLibs &t : kSlimcTargetLibs)
+    if (name == t.target)
+      return mlir::slim::findCpuTarget(name);
+  return nullptr;
+}
+
 /// Checks the command line before anything is read: option values and
 /// options that go together, and the files it names (the importers check
 /// what is inside them). Every problem is reported, so that a missing model
@@ -260,10 +272,11 @@ bool checkCommandLine() {
               "-DSLIM_SANITIZE)");
 #endif
   }
-  if (!mlir::slim::findCpuTarget(targetName)) {
+  if (!availableTarget(targetName)) {
     std::string valid;
     for (const mlir::slim::CpuTarget &t : mlir::slim::cpuTargets())
-      valid += (valid.empty() ? "" : ", ") + std::string(t.name);
+      if (availableTarget(t.name))
+        valid += (valid.empty() ? "" : ", ") + std::string(t.name);
     problem("--target=" + targetName + ": unknown target; valid targets: " +
             valid);
   }
@@ -416,7 +429,7 @@ int run(int argc, char **argv) {
     Stage stage("codegen");
     mlir::slim::CompileOptions options;
     options.optLevel = optLevel;
-    options.target = mlir::slim::findCpuTarget(targetName);
+    options.target = availableTarget(targetName);
     if (failed(mlir::slim::compileModel(*module, options, compiled)))
       return 1;
   }
@@ -509,7 +522,13 @@ int run(int argc, char **argv) {
       for (StringRef lib : split(paths->linkLibs, ';'))
         libs.libs.push_back(lib.str());
     }
-    libs.sanitize = SLIMC_SANITIZE;
+    // A cross target: the driver compiles and links for its triple, with
+    // the runtime built for it (never sanitized).
+    const mlir::slim::CpuTarget *cpu = availableTarget(targetName);
+    const bool cross = StringRef(cpu->name).starts_with("aarch64");
+    if (cross)
+      libs.triple = cpu->triple;
+    libs.sanitize = cross ? "" : SLIMC_SANITIZE;
     if (tsan && isInstalled)
       return fail("--runtime-sanitizer=thread needs the ThreadSanitizer "
                   "runtime of a build tree; an installation has none");
