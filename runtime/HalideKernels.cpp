@@ -250,7 +250,8 @@ bool attention(const float *q, const float *k, const float *v,
             " groups does not divide the batch " + std::to_string(s.batch);
     return false;
   }
-  if (attentionAvx512(q, k, v, logSize.data(), bias, s, causal, scale, out))
+  if (attentionAvx512(q, k, v, logSize.data(), bias, s, causal, scale, out) ||
+      attentionAvx2(q, k, v, logSize.data(), bias, s, causal, scale, out))
     return true;
   auto view4 = [](const float *p, int64_t d0, int64_t d1, int64_t d2,
                   int64_t d3) {

@@ -223,6 +223,12 @@ bool attentionAvx512(const float *q, const float *k, const float *v,
                      const float *logSize, const float *bias,
                      const AttentionShape &s, bool causal, float scale,
                      float *out);
+/// The same in 8-lane registers for binaries built for AVX2 without
+/// AVX-512 (runtime/AttentionAvx2.cpp); false otherwise.
+bool attentionAvx2(const float *q, const float *k, const float *v,
+                   const float *logSize, const float *bias,
+                   const AttentionShape &s, bool causal, float scale,
+                   float *out);
 /// attentionReceived()'s per-head sums on AVX-512 hosts (the attention
 /// kernel's scores and softmax, each row's probabilities summed per key
 /// instead of ·V): partial[b, h, j] = Σ_t p_bht(j); false when not built
