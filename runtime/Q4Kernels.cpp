@@ -52,6 +52,15 @@
 // activations twice: 143). Q4_0 starts the group's sums at −8·S, so its
 // epilogue is one conversion and one fma per vector.
 //
+// Built for AVX2 without AVX-512 (slimc --target=x86-64-v3): W4A8 takes
+// each run's 8 words of 8 outputs, masks out the even and the odd nibbles
+// (bytes 0 … 15, unsigned) and multiplies them with the even and the odd
+// activations by vpmaddubsw (|pair sum| ≤ 2 · 15 · 128: no saturation),
+// then vpmaddwd by ones; the same integers and float operations as the
+// plain loops. Float activations dequantize 8 outputs × 1 input per
+// vector (shift, mask, convert, one fused multiply-subtract) for up to 4
+// rows at a time.
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
@@ -70,6 +79,9 @@
 #if defined(__AVX512VNNI__)
 #define SLIM_HAVE_VNNI 1
 #endif
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define SLIM_HAVE_AVX2 1
 #endif
 
 namespace slim::rt {
@@ -232,6 +244,10 @@ struct Q4Gemm {
 #endif
 #ifdef SLIM_HAVE_VNNI
   template <int R> void rowsBlockW4A8(int64_t t, int64_t r) const;
+#endif
+#ifdef SLIM_HAVE_AVX2
+  template <int R> void rowsW4A8Avx2(int64_t t, int64_t r) const;
+  template <int R> void rowsAvx2(int64_t t, int64_t r) const;
 #endif
   void store(int64_t t, int64_t r, const float *acc) const {
     for (int64_t l = 0; l < kTile && t * kTile + l < out; ++l) {
@@ -407,8 +423,119 @@ template <int R> void Q4Gemm::rowsBlockW4A8(int64_t t, int64_t r) const {
 }
 #endif
 
+#ifdef SLIM_HAVE_AVX2
+/// W4A8, rows r … r+R−1 of tile t, 16 outputs (two vectors of 8) at a
+/// time: per group 2R int32 sums, then total += d · sum (and − z·d · S).
+template <int R>
+void Q4Gemm::rowsW4A8Avx2(int64_t t, int64_t r) const {
+  const int64_t groups = in / group, sf = scaleFloats(asym);
+  const uint8_t *nib = packed + t * tileNibbleBytes(in);
+  const float *dz = scalesOf(t);
+  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  alignas(32) float total[R][kTile];
+  for (int half = 0; half < 2; ++half) {
+    __m256 tot[R][2];
+    for (auto &row : tot)
+      row[0] = row[1] = _mm256_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+      __m256i acc[R][2];
+      for (int i = 0; i < R; ++i) {
+        const __m256i start =
+            _mm256_set1_epi32(asym ? 0 : -8 * qsums[(r + i) * groups + g]);
+        acc[i][0] = acc[i][1] = start;
+      }
+      for (int64_t k = g * group; k < (g + 1) * group; k += 8) {
+        const uint8_t *w = nib + (k / 8) * 128 + half * 64;
+        __m256i lo[2], hi[2];
+        for (int v = 0; v < 2; ++v) {
+          const __m256i wv =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32 * v));
+          lo[v] = _mm256_and_si256(wv, low); // inputs 0, 2, 4, 6
+          hi[v] = _mm256_and_si256(_mm256_srli_epi16(wv, 4), low); // odd
+        }
+        for (int i = 0; i < R; ++i) {
+          int32_t ev, od;
+          std::memcpy(&ev, xq + (r + i) * in + k, 4);
+          std::memcpy(&od, xq + (r + i) * in + k + 4, 4);
+          const __m256i xe = _mm256_set1_epi32(ev), xo = _mm256_set1_epi32(od);
+          for (int v = 0; v < 2; ++v) {
+            const __m256i p16 =
+                _mm256_add_epi16(_mm256_maddubs_epi16(lo[v], xe),
+                                 _mm256_maddubs_epi16(hi[v], xo));
+            acc[i][v] =
+                _mm256_add_epi32(acc[i][v], _mm256_madd_epi16(p16, ones));
+          }
+        }
+      }
+      const float *p = dz + g * sf + half * 16;
+      for (int i = 0; i < R; ++i) {
+        const __m256 sv = _mm256_set1_ps(float(qsums[(r + i) * groups + g]));
+        for (int v = 0; v < 2; ++v) {
+          tot[i][v] = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8 * v),
+                                      _mm256_cvtepi32_ps(acc[i][v]),
+                                      tot[i][v]);
+          if (asym)
+            tot[i][v] = _mm256_fnmadd_ps(_mm256_loadu_ps(p + kTile + 8 * v),
+                                         sv, tot[i][v]);
+        }
+      }
+    }
+    for (int i = 0; i < R; ++i)
+      for (int v = 0; v < 2; ++v)
+        _mm256_store_ps(total[i] + half * 16 + 8 * v, tot[i][v]);
+  }
+  for (int i = 0; i < R; ++i)
+    storeW4A8(t, r + i, total[i]);
+}
+
+/// Float activations, rows r … r+R−1 of tile t, 8 outputs at a time: each
+/// input's 8 weights dequantized once (q·d − z·d) for the R rows.
+template <int R>
+void Q4Gemm::rowsAvx2(int64_t t, int64_t r) const {
+  const int64_t sf = scaleFloats(asym);
+  const uint8_t *nib = packed + t * tileNibbleBytes(in);
+  const float *dz = scalesOf(t);
+  const __m256i low = _mm256_set1_epi32(15);
+  alignas(32) float accOut[R][kTile];
+  for (int v = 0; v < kTile / 8; ++v) {
+    __m256 acc[R];
+    for (auto &a : acc)
+      a = _mm256_setzero_ps();
+    for (int64_t g = 0; g < in / group; ++g) {
+      const float *p = dz + g * sf + 8 * v;
+      const __m256 d = _mm256_loadu_ps(p);
+      const __m256 zd = asym ? _mm256_loadu_ps(p + kTile)
+                             : _mm256_mul_ps(_mm256_set1_ps(8.0f), d);
+      for (int64_t k = g * group; k < (g + 1) * group; k += 8) {
+        const __m256i wv = _mm256_loadu_si256(
+            reinterpret_cast<const __m256i *>(nib + (k / 8) * 128 + 32 * v));
+        forEachConstant<8>([&](auto j) {
+          const __m256 q = _mm256_cvtepi32_ps(
+              _mm256_and_si256(_mm256_srli_epi32(wv, 4 * j.value), low));
+          const __m256 wf = _mm256_fmsub_ps(q, d, zd);
+          for (int i = 0; i < R; ++i)
+            acc[i] = _mm256_fmadd_ps(
+                _mm256_broadcast_ss(x + (r + i) * in + k + j.value), wf,
+                acc[i]);
+        });
+      }
+    }
+    for (int i = 0; i < R; ++i)
+      _mm256_store_ps(accOut[i] + 8 * v, acc[i]);
+  }
+  for (int i = 0; i < R; ++i)
+    store(t, r + i, accOut[i]);
+}
+#endif
+
 void Q4Gemm::tileW4A8(int64_t t) const {
-#ifdef SLIM_HAVE_VNNI
+#if defined(SLIM_HAVE_AVX2)
+  int64_t r = 0;
+  for (; r + 2 <= rows; r += 2)
+    rowsW4A8Avx2<2>(t, r);
+  if (r < rows)
+    rowsW4A8Avx2<1>(t, r);
+#elif defined(SLIM_HAVE_VNNI)
   int64_t r = 0;
   for (; r + 5 <= rows; r += 5)
     rowsBlockW4A8<5>(t, r);
@@ -462,6 +589,16 @@ void Q4Gemm::tile(int64_t t) const {
   case 3: rowsBlock<3>(t, r); break;
   case 2: rowsBlock<2>(t, r); break;
   case 1: oneRow(t, r); break;
+  default: break;
+  }
+#elif defined(SLIM_HAVE_AVX2)
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4)
+    rowsAvx2<4>(t, r);
+  switch (rows - r) {
+  case 3: rowsAvx2<3>(t, r); break;
+  case 2: rowsAvx2<2>(t, r); break;
+  case 1: rowsAvx2<1>(t, r); break;
   default: break;
   }
 #else
