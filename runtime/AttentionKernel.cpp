@@ -24,6 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
+#include "runtime/Multiversion.h"
 #include "runtime/VecMath.h"
 
 #include "HalideRuntime.h"
@@ -367,14 +368,18 @@ bool attentionReceivedAvx512(const float *q, const float *k,
 
 #else
 
-bool attentionReceivedAvx512(const float *, const float *, const float *,
-                             const AttentionShape &, float, float *) {
+bool attentionReceivedAvx512(const float *q, const float *k,
+                             const float *logSize, const AttentionShape &s,
+                             float scale, float *partial) {
+  SLIM_V4(attentionReceivedAvx512, q, k, logSize, s, scale, partial);
   return false;
 }
 
-bool attentionAvx512(const float *, const float *, const float *,
-                     const float *, const float *, const AttentionShape &,
-                     bool, float, float *) {
+bool attentionAvx512(const float *q, const float *k, const float *v,
+                     const float *logSize, const float *bias,
+                     const AttentionShape &s, bool causal, float scale,
+                     float *out) {
+  SLIM_V4(attentionAvx512, q, k, v, logSize, bias, s, causal, scale, out);
   return false;
 }
 

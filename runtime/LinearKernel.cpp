@@ -32,6 +32,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
+#include "runtime/Multiversion.h"
 #include "runtime/VecMath.h"
 
 #include "HalideRuntime.h"
@@ -307,15 +308,17 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
 
 #else
 
-bool linearNarrowAvx512(const float *, int64_t, int64_t, const float *,
-                        const float *, int64_t, float *, LinearAct,
-                        const float *) {
+bool linearNarrowAvx512(const float *x, int64_t rows, int64_t in,
+                        const float *wt, const float *bias, int64_t out,
+                        float *y, LinearAct act, const float *residual) {
+  SLIM_V4(linearNarrowAvx512, x, rows, in, wt, bias, out, y, act, residual);
   return false; // not built for AVX-512: the Halide kernel runs
 }
 
-bool linearPackedAvx512(const float *, int64_t, int64_t, const float *,
-                        const float *, int64_t, float *, LinearAct,
-                        const float *) {
+bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
+                        const float *wt, const float *bias, int64_t out,
+                        float *y, LinearAct act, const float *residual) {
+  SLIM_V4(linearPackedAvx512, x, rows, in, wt, bias, out, y, act, residual);
   return false; // not built for AVX-512: linearPackedAvx2 or Halide
 }
 

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
+#include "runtime/Multiversion.h"
 
 #include "HalideRuntime.h"
 
@@ -132,13 +133,15 @@ bool normRowAvx512(bool rms, const float *x, int64_t d, const float *scale,
 
 #else
 
-bool normAvx512(bool, const float *, int64_t, int64_t, const float *,
-                const float *, float, float *) {
+bool normAvx512(bool rms, const float *x, int64_t rows, int64_t d,
+                const float *scale, const float *bias, float eps, float *y) {
+  SLIM_V4(normAvx512, rms, x, rows, d, scale, bias, eps, y);
   return false; // not built for AVX-512: the Halide kernels run
 }
 
-bool normRowAvx512(bool, const float *, int64_t, const float *,
-                   const float *, float, float *) {
+bool normRowAvx512(bool rms, const float *x, int64_t d, const float *scale,
+                   const float *bias, float eps, float *y) {
+  SLIM_V4(normRowAvx512, rms, x, d, scale, bias, eps, y);
   return false;
 }
 

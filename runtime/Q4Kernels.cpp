@@ -64,6 +64,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
+#include "runtime/Multiversion.h"
 
 #include "HalideRuntime.h"
 
@@ -635,6 +636,7 @@ int q4Task(void *, int i, uint8_t *closure) {
 void quantizeRowsW4A8(const float *x, int64_t rows, int64_t in,
                       int64_t group, int8_t *xq, float *scales,
                       int32_t *sums) {
+  SLIM_V4(quantizeRowsW4A8, x, rows, in, group, xq, scales, sums);
   // quantizeRows' values (q + 128 as bytes), reordered and made signed.
   const int64_t groups = in / group;
   thread_local std::vector<uint8_t> biasedBuf;
@@ -682,6 +684,8 @@ void quantizeRowsW4A8(const float *x, int64_t rows, int64_t in,
 bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
               int64_t group, const float *bias, int64_t out, float *y,
               std::string &error, LinearAct act, bool int8Acts) {
+  SLIM_V4(q4linear, x, rows, in, packed, group, bias, out, y, error, act,
+          int8Acts);
   Q4Header h;
   std::memcpy(&h, packed, sizeof h);
   if (h.magic != kMagic || h.out != out || h.in != in || h.group != group ||

@@ -36,6 +36,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
+#include "runtime/Multiversion.h"
 #include "runtime/VecMath.h"
 
 #include "HalideRuntime.h"
@@ -95,6 +96,7 @@ void packQLinearWeight(const int8_t *w, int64_t out, int64_t in,
 
 void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
                   float *scales, float staticScale) {
+  SLIM_V4(quantizeRows, x, rows, in, xq, scales, staticScale);
   const int64_t kp = roundUp(in, 4);
   for (int64_t r = 0; r < rows; ++r) {
     const float *row = x + r * in;
@@ -473,6 +475,7 @@ void runQGemms(QGemm *jobs, int n) {
 
 void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
                 const uint8_t *packed, int64_t out, int32_t *acc) {
+  SLIM_V4(qgemmInt32, xq, rows, in, packed, out, acc);
   QGemm job{xq, rows, in, out, packed};
   job.acc = acc;
   runQGemms(&job, 1);
@@ -481,6 +484,8 @@ void qgemmInt32(const uint8_t *xq, int64_t rows, int64_t in,
 void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
              const float *wscales, const float *bias, int64_t out, float *y,
              LinearAct act, float staticScale, const float *residual) {
+  SLIM_V4(qlinear, x, rows, in, packed, wscales, bias, out, y, act,
+          staticScale, residual);
   const QLinearPart part{packed, wscales, bias, out, act, y, residual};
   qlinearShared(x, rows, in, staticScale, &part, 1);
 }
@@ -488,6 +493,7 @@ void qlinear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
 void qlinearShared(const float *x, int64_t rows, int64_t in,
                    float staticScale, const QLinearPart *parts, int n,
                    const RowNorm *norm) {
+  SLIM_V4(qlinearShared, x, rows, in, staticScale, parts, n, norm);
   if (n < 1 || n > kMaxSharedQLinears)
     std::abort(); // a caller's bug (the ABI checks the count)
   const int64_t kp = roundUp(in, 4);

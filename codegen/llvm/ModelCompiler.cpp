@@ -328,6 +328,9 @@ llvm::ArrayRef<CpuTarget> mlir::slim::cpuTargets(bool withAarch64) {
       {"x86-64-v4", "x86_64-unknown-linux-gnu", "x86-64-v4", "+avx512vnni",
        "x86-64-v3 plus AVX-512 F/BW/DQ/VL/CD and VNNI (Intel Xeon since "
        "Cascade Lake, AMD since Zen 4)"},
+      {"x86-64", "x86_64-unknown-linux-gnu", "x86-64-v3", "",
+       "any x86-64-v3 CPU; the hot kernels also built for x86-64-v4 and "
+       "chosen at start-up"},
       {"aarch64-linux", "aarch64-unknown-linux-gnu", "generic", "+neon",
        "64-bit ARM (ARMv8.0 with NEON: Graviton, Ampere, Raspberry Pi 4), "
        "Linux; cross-compiled"},
