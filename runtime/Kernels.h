@@ -182,8 +182,9 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
                         const float *residual = nullptr);
 
 /// The same with AVX2 and FMA (slimc --target=x86-64-v3: blocks of 6 rows
-/// × 16 outputs in 12 256-bit accumulators; the activation and the
-/// residual as a second pass); false when not built for AVX2 or when
+/// × 16 outputs in 12 256-bit accumulators, over runs of 256 inputs; the
+/// activation and the residual in the epilogue); false when not built for
+/// AVX2 or when
 /// linearPackedAvx512 applies.
 bool linearPackedAvx2(const float *x, int64_t rows, int64_t in,
                       const float *wt, const float *bias, int64_t out,

@@ -27,7 +27,9 @@
 // rows × up to 3 masked vectors (linearNarrowAvx512).
 //
 // Built for AVX2 without AVX-512 (slimc --target=x86-64-v3),
-// linearPackedAvx2 runs the same tiles in blocks of 6 rows × 16 columns.
+// linearPackedAvx2 runs the same tiles in blocks of 6 rows × 16 columns
+// over runs of 256 inputs (a run of a column group, 16 KB, stays in L1
+// across the row blocks), the epilogue in registers (VecMath.h, 256-bit).
 //
 //===----------------------------------------------------------------------===//
 
@@ -329,23 +331,37 @@ namespace {
 
 constexpr int kT2 = int(kLinearTile);
 constexpr int kRows2 = 6; // 6 rows × 2 vectors: 12 of the 16 registers
+constexpr int64_t kKc = 256; // inputs per run (16 KB of a group's weights)
 
 /// Rows 0 … R−1 of one 16-wide column group of a tile (`w`: its first
 /// weight, row stride kLinearTile): 2R accumulators, each step two weight
 /// loads and R broadcasts for 2R FMAs.
 template <int R>
-void block2(const float *x, int64_t in, const float *w, const float *bias,
-            float *y, int64_t ldy) {
+void block2(const float *x, int64_t in, int64_t k0, int64_t k1,
+            const float *w, const float *bias, float *y, int64_t ldy,
+            LinearAct act, const float *res) {
   __m256 acc[R][2];
-  const __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
-  for (int r = 0; r < R; ++r) {
-    acc[r][0] = b0;
-    acc[r][1] = b1;
+  if (k0 == 0) {
+    const __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = b0;
+      acc[r][1] = b1;
+    }
+  } else {
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = _mm256_loadu_ps(y + r * ldy);
+      acc[r][1] = _mm256_loadu_ps(y + r * ldy + 8);
+    }
   }
+  // Each row's own pointer in a general register (opaque to the compiler,
+  // which would otherwise rebuild the rows' addresses from one base and
+  // multiples of `in` every step: 7 more integer operations a step).
   const float *xr[R];
-  for (int r = 0; r < R; ++r)
+  for (int r = 0; r < R; ++r) {
     xr[r] = x + r * in;
-  for (int64_t k = 0; k < in; ++k) {
+    asm("" : "+r"(xr[r]));
+  }
+  for (int64_t k = k0; k < k1; ++k) {
     const __m256 w0 = _mm256_loadu_ps(w + k * kT2),
                  w1 = _mm256_loadu_ps(w + k * kT2 + 8);
     for (int r = 0; r < R; ++r) {
@@ -354,6 +370,15 @@ void block2(const float *x, int64_t in, const float *w, const float *bias,
       acc[r][1] = _mm256_fmadd_ps(xv, w1, acc[r][1]);
     }
   }
+  // After the last run: the activation and the residual in registers.
+  if (k1 == in && (act != LinearAct::None || res))
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < 2; ++v) {
+        acc[r][v] = vec::activate256(act, acc[r][v]);
+        if (res)
+          acc[r][v] =
+              _mm256_add_ps(acc[r][v], _mm256_loadu_ps(res + r * ldy + 8 * v));
+      }
   for (int r = 0; r < R; ++r) {
     _mm256_storeu_ps(y + r * ldy, acc[r][0]);
     _mm256_storeu_ps(y + r * ldy + 8, acc[r][1]);
@@ -364,6 +389,8 @@ struct Job2 {
   const float *x, *wt, *bias;
   float *y;
   int64_t rows, in, out, tiles, perTask, rowsPerTask, tileRuns;
+  LinearAct act;
+  const float *residual; // like y, or null
 
   /// Rows [r0, r1) of tile j: its three column groups in turn (a group's
   /// weights, in × 64 bytes, stay in L2 across the row blocks).
@@ -372,18 +399,28 @@ struct Job2 {
     for (int g = 0; g < kT2 / 16; ++g) {
       const float *w = wt + j * in * kLinearTile + 16 * g;
       const float *b = bias + col + 16 * g;
-      int64_t r = r0;
-      for (; r + kRows2 <= r1; r += kRows2)
-        block2<kRows2>(x + r * in, in, w, b, y + r * out + col + 16 * g, out);
-      const float *xr = x + r * in;
-      float *yr = y + r * out + col + 16 * g;
-      switch (r1 - r) {
-      case 5: block2<5>(xr, in, w, b, yr, out); break;
-      case 4: block2<4>(xr, in, w, b, yr, out); break;
-      case 3: block2<3>(xr, in, w, b, yr, out); break;
-      case 2: block2<2>(xr, in, w, b, yr, out); break;
-      case 1: block2<1>(xr, in, w, b, yr, out); break;
-      default: break;
+      // Runs of kKc inputs: the group's weights for a run (kKc × 64
+      // bytes) stay in L1 across the row blocks; a run after the first
+      // starts from the sums in y.
+      for (int64_t k0 = 0; k0 < in; k0 += kKc) {
+        const int64_t k1 = std::min(in, k0 + kKc);
+        int64_t r = r0;
+        auto resAt = [&](int64_t r) {
+          return residual ? residual + r * out + col + 16 * g : nullptr;
+        };
+        for (; r + kRows2 <= r1; r += kRows2)
+          block2<kRows2>(x + r * in, in, k0, k1, w, b,
+                         y + r * out + col + 16 * g, out, act, resAt(r));
+        const float *xr = x + r * in, *rr = resAt(r);
+        float *yr = y + r * out + col + 16 * g;
+        switch (r1 - r) {
+        case 5: block2<5>(xr, in, k0, k1, w, b, yr, out, act, rr); break;
+        case 4: block2<4>(xr, in, k0, k1, w, b, yr, out, act, rr); break;
+        case 3: block2<3>(xr, in, k0, k1, w, b, yr, out, act, rr); break;
+        case 2: block2<2>(xr, in, k0, k1, w, b, yr, out, act, rr); break;
+        case 1: block2<1>(xr, in, k0, k1, w, b, yr, out, act, rr); break;
+        default: break;
+        }
       }
     }
   }
@@ -411,8 +448,9 @@ bool linearPackedAvx2(const float *x, int64_t rows, int64_t in,
   }
   const int64_t tileRuns = (tiles + perTask - 1) / perTask;
   const int64_t rowRuns = (rows + rowsPerTask - 1) / rowsPerTask;
-  Job2 job{x, wt, bias, y, rows, in, out, tiles, perTask, rowsPerTask,
-           tileRuns};
+  Job2 job{x,       wt,          bias,     y,   rows,    in,
+           out,     tiles,       perTask,  rowsPerTask, tileRuns, act,
+           residual};
   halide_do_par_for(
       nullptr,
       [](void *, int t, uint8_t *closure) {
@@ -426,9 +464,6 @@ bool linearPackedAvx2(const float *x, int64_t rows, int64_t in,
         return 0;
       },
       0, int(tileRuns * rowRuns), reinterpret_cast<uint8_t *>(&job));
-  applyLinearAct(act, y, rows * out);
-  if (residual)
-    addFlat(y, residual, rows * out, y);
   return true;
 }
 

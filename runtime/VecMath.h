@@ -16,6 +16,7 @@
 //                1 − 2/(e^{2u} + 1) with u clamped to ±9 (±1 in float).
 //   silu512:     x / (1 + e^{−x}), −x clamped to 80.
 //   activate512: one of those by the linear kernels' LinearAct.
+//   exp256 … activate256: the same, 8 lanes, in AVX2 builds.
 //
 // Only with AVX-512F (SLIM_HAVE_VECMATH); the callers keep scalar paths.
 //
@@ -122,4 +123,98 @@ inline __m512 activate512(LinearAct act, __m512 v) {
 } // namespace slim::rt::vec
 
 #endif // __AVX512F__
+
+// The same functions 8 lanes wide for AVX2 builds (slimc --target=x86-64-v3),
+// same formulas; 2^n through the exponent bits (no vscalefps) and the
+// reciprocal by vrcpps (12 bits) and a Newton step (~1e-7 relative).
+#if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
+#include <immintrin.h>
+#define SLIM_HAVE_VECMATH256 1
+
+namespace slim::rt::vec {
+
+inline __m256 exp256(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)),
+                    _mm256_set1_ps(88.0f));
+  const __m256 n = _mm256_round_ps(
+      _mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 f = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  f = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), f);
+  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  // n ∈ [−126, 127]: a normal power of two.
+  const __m256i e = _mm256_slli_epi32(
+      _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+inline __m256 recip256(__m256 d) {
+  const __m256 r = _mm256_rcp_ps(d);
+  return _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(2.0f)));
+}
+
+inline __m256 geluErf256(__m256 x) {
+  const __m256 ax = _mm256_min_ps(
+      _mm256_set1_ps(8.4852813742385702f),
+      _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x));
+  constexpr float k = 1.0442737824274138f; // 2^(1/16)
+  __m256 p = _mm256_set1_ps(k * 0.0000430638f * 0.125f);
+  p = _mm256_fmadd_ps(p, ax, _mm256_set1_ps(k * 0.0002765672f * 0.17677669529663688f));
+  p = _mm256_fmadd_ps(p, ax, _mm256_set1_ps(k * 0.0001520143f * 0.25f));
+  p = _mm256_fmadd_ps(p, ax, _mm256_set1_ps(k * 0.0092705272f * 0.35355339059327376f));
+  p = _mm256_fmadd_ps(p, ax, _mm256_set1_ps(k * 0.0422820123f * 0.5f));
+  p = _mm256_fmadd_ps(p, ax, _mm256_set1_ps(k * 0.0705230784f * 0.70710678118654752f));
+  p = _mm256_fmadd_ps(p, ax, _mm256_set1_ps(k));
+  p = _mm256_mul_ps(p, p);
+  p = _mm256_mul_ps(p, p);
+  p = _mm256_mul_ps(p, p);
+  p = _mm256_mul_ps(p, p); // ^16, ≤ 6.4e15
+  const __m256 r0 = _mm256_rcp_ps(p);
+  const __m256 h = _mm256_fmadd_ps(
+      r0, _mm256_fnmadd_ps(p, r0, _mm256_set1_ps(1.0f)), r0);
+  return _mm256_fnmadd_ps(ax, h, _mm256_max_ps(x, _mm256_setzero_ps()));
+}
+
+inline __m256 geluTanh256(__m256 x) {
+  const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+  __m256 u = _mm256_mul_ps(
+      _mm256_set1_ps(0.7978845608028654f),
+      _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));
+  u = _mm256_min_ps(_mm256_set1_ps(9.0f),
+                    _mm256_max_ps(_mm256_set1_ps(-9.0f), u));
+  const __m256 d =
+      _mm256_add_ps(exp256(_mm256_add_ps(u, u)), _mm256_set1_ps(1.0f));
+  const __m256 onePlusTanh = _mm256_fnmadd_ps(
+      _mm256_set1_ps(2.0f), recip256(d), _mm256_set1_ps(2.0f));
+  return _mm256_mul_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.5f)), onePlusTanh);
+}
+
+inline __m256 silu256(__m256 x) {
+  const __m256 d = _mm256_add_ps(
+      exp256(_mm256_min_ps(_mm256_set1_ps(80.0f),
+                           _mm256_sub_ps(_mm256_setzero_ps(), x))),
+      _mm256_set1_ps(1.0f));
+  return _mm256_mul_ps(x, recip256(d));
+}
+
+inline __m256 activate256(LinearAct act, __m256 v) {
+  switch (act) {
+  case LinearAct::None: return v;
+  case LinearAct::GeluExact: return geluErf256(v);
+  case LinearAct::GeluTanh: return geluTanh256(v);
+  case LinearAct::Silu: return silu256(v);
+  case LinearAct::Relu: return _mm256_max_ps(v, _mm256_setzero_ps());
+  }
+  return v;
+}
+
+} // namespace slim::rt::vec
+
+#endif // AVX2 without AVX-512
 #endif // RUNTIME_VECMATH_H
