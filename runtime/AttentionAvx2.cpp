@@ -10,15 +10,15 @@
 // registers: per task (batch, head, run of query tiles) the head's keys are
 // transposed into blocks [dh][8]; per tile of 4 queries the scores of 16
 // keys at a time take 8 accumulators (each broadcast query element feeds
-// two key vectors), the softmax runs the 4 rows side by side with an AVX2
-// exp (range reduction, degree-6 polynomial, 2^n built in the exponent
-// bits; relative error ~1e-7), and the product with V runs 16 value
+// two key vectors), the softmax runs the 4 rows side by side with
+// VecMath.h's exp256 (relative error ~1e-7), and the product with V runs 16 value
 // columns at a time in 8 accumulators (a last partial 16 with masked loads
 // and stores). Only the tile's 4 × S scores exist.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
+#include "runtime/VecMath.h"
 
 #include "HalideRuntime.h"
 
@@ -39,29 +39,7 @@ namespace {
 
 constexpr int kRows = 4;
 
-/// e^x for x ≤ 88 (x < −87 gives e^−87): n = round(x / ln 2), f = x − n ln 2
-/// (ln 2 in two parts), e^f by its degree-6 Taylor polynomial, 2^n as the
-/// float with exponent field n + 127.
-inline __m256 exp256(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)),
-                    _mm256_set1_ps(88.0f));
-  const __m256 n = _mm256_round_ps(
-      _mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 f = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  f = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), f);
-  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f / 120.0f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f / 24.0f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f / 6.0f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
-  // n ∈ [−126, 127]: a normal power of two.
-  const __m256i e = _mm256_slli_epi32(
-      _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
+using vec::exp256;
 
 inline float hmax(__m256 v) {
   __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -47,12 +47,53 @@
 
 namespace slim::rt {
 
+namespace {
+
+// fp32 weights (elements) up to which many rows split by rows (below).
+constexpr int64_t kRowSplitWeights = int64_t(1) << 20;
+
+/// How the packed linear's work is split into tasks on the pool: runs of
+/// `perTask` weight tiles × runs of `rowsPerTask` rows (task t: tile run
+/// t mod tileRuns, row run t / tileRuns).
+struct LinearSplit {
+  int64_t tiles, perTask, rowsPerTask, tileRuns, rowRuns;
+};
+
+[[maybe_unused]] LinearSplit splitLinear(int64_t rows, int64_t in,
+                                         int64_t out) {
+  const int64_t tiles = (out + kLinearTile - 1) / kLinearTile;
+  const int64_t threads = threadCount();
+  int64_t perTask = runLength(tiles), rowsPerTask = rows;
+  // Few tiles (fewer than four per thread: a narrow output, DeiT-Tiny's 192
+  // wide is 4 tiles) leave the tasks coarse: then every task takes all
+  // tiles for a run of rows (DeiT-Tiny at 2 threads 12.5 → 11.6 ms,
+  // alternating runs; no change where no linear is that narrow).
+  if (tiles < 4 * threads && rows >= 16 * threads) {
+    perTask = tiles;
+    rowsPerTask = (runLength(rows) + 7) / 8 * 8;
+  }
+  // Many rows: every task takes all tiles for the run of rows the same
+  // thread's norm (or previous linear) wrote, as the int8 kernel does
+  // (QKernels.cpp, runQGemms). 2 threads, alternating runs: DeiT-S 33.7 →
+  // 32.9 ms, DeiT-Tiny 9.36 → 8.97, BERT and GPT-2 unchanged. Not for
+  // weights over 4 MB, which both cores would then read from DRAM (GPT-2's
+  // GEMMs in slim-qlinear-bench --rows 128: 148 → 143 G multiply-adds/s
+  // with them; their models' times did not move either way).
+  if (threads > 1 && rows >= kRowSplitRowsPerThread * threads &&
+      in * out <= kRowSplitWeights) {
+    perTask = tiles;
+    rowsPerTask = runLength(rows);
+  }
+  return {tiles, perTask, rowsPerTask, (tiles + perTask - 1) / perTask,
+          (rows + rowsPerTask - 1) / rowsPerTask};
+}
+
+} // namespace
+
 #if defined(__AVX512F__)
 namespace {
 
 constexpr int kT = int(kLinearTile);
-// fp32 weights (elements) up to which many rows split by rows (below).
-constexpr int64_t kRowSplitWeights = int64_t(1) << 20;
 static_assert(kLinearTile == 48, "the block is 3 vectors of 16 wide");
 
 /// The epilogue of a block: the activation, then the residual (the
@@ -275,31 +316,10 @@ bool linearPackedAvx512(const float *x, int64_t rows, int64_t in,
     return false;
   if (rows <= 0)
     return true;
-  const int64_t tiles = (out + kLinearTile - 1) / kLinearTile;
-  const int64_t threads = threadCount();
-  int64_t perTask = runLength(tiles), rowsPerTask = rows;
-  // Few tiles (fewer than four per thread: a narrow output, DeiT-Tiny's 192
-  // wide is 4 tiles) leave the tasks coarse: then every task takes all
-  // tiles for a run of rows (DeiT-Tiny at 2 threads 12.5 → 11.6 ms,
-  // alternating runs; no change where no linear is that narrow).
-  if (tiles < 4 * threads && rows >= 16 * threads) {
-    perTask = tiles;
-    rowsPerTask = (runLength(rows) + 7) / 8 * 8;
-  }
-  // Many rows: every task takes all tiles for the run of rows the same
-  // thread's norm (or previous linear) wrote, as the int8 kernel does
-  // (QKernels.cpp, runQGemms). 2 threads, alternating runs: DeiT-S 33.7 →
-  // 32.9 ms, DeiT-Tiny 9.36 → 8.97, BERT and GPT-2 unchanged. Not for
-  // weights over 4 MB, which both cores would then read from DRAM (GPT-2's
-  // GEMMs in slim-qlinear-bench --rows 128: 148 → 143 G multiply-adds/s
-  // with them; their models' times did not move either way).
-  if (threads > 1 && rows >= kRowSplitRowsPerThread * threads &&
-      in * out <= kRowSplitWeights) {
-    perTask = tiles;
-    rowsPerTask = runLength(rows);
-  }
-  const int64_t tileRuns = (tiles + perTask - 1) / perTask;
-  const int64_t rowRuns = (rows + rowsPerTask - 1) / rowsPerTask;
+  const LinearSplit sp = splitLinear(rows, in, out);
+  const int64_t tiles = sp.tiles, perTask = sp.perTask,
+                rowsPerTask = sp.rowsPerTask, tileRuns = sp.tileRuns,
+                rowRuns = sp.rowRuns;
   Job job{x,     wt,          bias,     y,
           rows,  in,          out,      tiles,
           perTask, rowsPerTask, tileRuns, Epilogue{act, residual}};
@@ -435,19 +455,10 @@ bool linearPackedAvx2(const float *x, int64_t rows, int64_t in,
     return false;
   if (rows <= 0)
     return true;
-  // The task split of linearPackedAvx512: runs of tiles, or with many
-  // rows and few or small weights, runs of rows over every tile.
-  const int64_t tiles = (out + kLinearTile - 1) / kLinearTile;
-  const int64_t threads = threadCount();
-  int64_t perTask = runLength(tiles), rowsPerTask = rows;
-  if ((tiles < 4 * threads && rows >= 16 * threads) ||
-      (threads > 1 && rows >= kRowSplitRowsPerThread * threads &&
-       in * out <= (int64_t(1) << 20))) {
-    perTask = tiles;
-    rowsPerTask = runLength(rows);
-  }
-  const int64_t tileRuns = (tiles + perTask - 1) / perTask;
-  const int64_t rowRuns = (rows + rowsPerTask - 1) / rowsPerTask;
+  const LinearSplit sp = splitLinear(rows, in, out);
+  const int64_t tiles = sp.tiles, perTask = sp.perTask,
+                rowsPerTask = sp.rowsPerTask, tileRuns = sp.tileRuns,
+                rowRuns = sp.rowRuns;
   Job2 job{x,       wt,          bias,     y,   rows,    in,
            out,     tiles,       perTask,  rowsPerTask, tileRuns, act,
            residual};
