@@ -14,6 +14,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="$1"; runs="${2:-10}"; rounds="${3:-3}"
 slimc="$root/build/bin/slimc"
 source "$root/bench/common.sh"
+# Seeded inputs: 128 token ids, one 224 x 224 image.
+/usr/bin/python3 -c "import numpy as np; r = np.random.default_rng(0); np.save('$dir/ids.npy', r.integers(0, 1000, (1, 128)).astype('int64')); np.save('$dir/px.npy', r.standard_normal((1, 3, 224, 224)).astype('float32'))"
 for name in deit-small gpt2-small; do
   m="$dir/$name"
   for t in host x86-64-v3; do
