@@ -31,7 +31,10 @@
 // could saturate, so it takes |q| (≤ 127) times the weight with q's sign
 // (vpsignb), whose pair sums stay within ±32258, then vpmaddwd by ones to
 // 32 bits; no column-sum correction. The activation and the residual
-// follow as a second pass. Without AVX2, plain loops (bit-identical sums).
+// follow as a second pass. On aarch64 (NEON, ARMv8.0: no dot-product
+// instructions) the NEON block multiplies signed bytes into 16-bit
+// products (vmull_s8; |q·w| ≤ 127²) and adds them pairwise into 32 bits
+// (vpadalq_s16). Elsewhere, plain loops (bit-identical sums).
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,6 +56,9 @@
 #elif defined(__AVX2__)
 #include <immintrin.h>
 #define SLIM_HAVE_AVX2_I8 1
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define SLIM_HAVE_NEON_I8 1
 #endif
 
 namespace slim::rt {
@@ -200,6 +206,10 @@ struct QGemm {
   template <int R>
   void blockAvx2(const int8_t *tile, int64_t t, int64_t r) const;
 #endif
+#ifdef SLIM_HAVE_NEON_I8
+  template <int R>
+  void blockNeon(const int8_t *tile, int64_t t, int64_t r) const;
+#endif
   void store(int64_t r, int64_t o, int32_t sum) const {
     if (y)
       y[r * out + o] = float(sum) * (xs[r] * ws[o]) + (bias ? bias[o] : 0.0f);
@@ -345,6 +355,43 @@ void QGemm::blockAvx2(const int8_t *tile, int64_t t, int64_t r) const {
 }
 #endif
 
+#ifdef SLIM_HAVE_NEON_I8
+/// Rows r … r+R−1 of tile t, 4 outputs at a time: per row two int32x4
+/// accumulators, lanes (output 2i or 2i+1's inputs 0–1 and 2–3 of each
+/// group of 4), added pairwise at the end.
+template <int R>
+void QGemm::blockNeon(const int8_t *tile, int64_t t, int64_t r) const {
+  const int64_t k4n = roundUp(in, 4) / 4, kp = k4n * 4;
+  const int8x16_t top = vdupq_n_s8(int8_t(-128));
+  for (int64_t o0 = t * kTileO; o0 < std::min(out, (t + 1) * kTileO);
+       o0 += 4) {
+    const int64_t v = (o0 % kTileO) / 16, lane = o0 % 16;
+    int32x4_t lo[R], hi[R];
+    for (int i = 0; i < R; ++i)
+      lo[i] = hi[i] = vdupq_n_s32(0);
+    for (int64_t k4 = 0; k4 < k4n; ++k4) {
+      // Outputs o0 … o0+3, their 4 inputs each: 16 bytes.
+      const int8x16_t w = vld1q_s8(tile + (k4 * kVecs + v) * 64 + lane * 4);
+      for (int i = 0; i < R; ++i) {
+        int32_t bytes;
+        std::memcpy(&bytes, xq + (r + i) * kp + k4 * 4, 4);
+        // q (signed) from q + 128, the 4 bytes repeated.
+        const int8x16_t q =
+            veorq_s8(vreinterpretq_s8_s32(vdupq_n_s32(bytes)), top);
+        lo[i] = vpadalq_s16(lo[i], vmull_s8(vget_low_s8(w), vget_low_s8(q)));
+        hi[i] = vpadalq_s16(hi[i], vmull_s8(vget_high_s8(w), vget_high_s8(q)));
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      int32_t sums[4];
+      vst1q_s32(sums, vpaddq_s32(lo[i], hi[i]));
+      for (int64_t j = 0; j < 4 && o0 + j < out; ++j)
+        store(r + i, o0 + j, sums[j]);
+    }
+  }
+}
+#endif
+
 void QGemm::tile(int64_t t, bool nextIsOurs, int64_t r0, int64_t r1) const {
   const int64_t kp = roundUp(in, 4), k4n = kp / 4, op = roundUp(out, kTileO);
   const int8_t *wq = reinterpret_cast<const int8_t *>(packed);
@@ -383,6 +430,12 @@ void QGemm::tile(int64_t t, bool nextIsOurs, int64_t r0, int64_t r1) const {
       blockAvx2<4>(tile, t, r);
     for (; r < r1; ++r)
       blockAvx2<1>(tile, t, r);
+#elif defined(SLIM_HAVE_NEON_I8)
+    (void)nextIsOurs;
+    for (; r + 4 <= r1; r += 4)
+      blockNeon<4>(tile, t, r);
+    for (; r < r1; ++r)
+      blockNeon<1>(tile, t, r);
 #endif
     // Remaining rows (all of them without VNNI or AVX2): the same integer
     // sums.
