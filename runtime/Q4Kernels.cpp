@@ -59,7 +59,9 @@
 // then vpmaddwd by ones; the same integers and float operations as the
 // plain loops. Float activations dequantize 8 outputs × 1 input per
 // vector (shift, mask, convert, one fused multiply-subtract) for up to 4
-// rows at a time.
+// rows at a time. On aarch64 (NEON) the same two forms 4 outputs wide:
+// W4A8 by vmull_s8 / vpadalq_s16 (the group's float terms as the plain
+// loops compute them), float activations dequantized per input.
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,6 +85,9 @@
 #elif defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define SLIM_HAVE_AVX2 1
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define SLIM_HAVE_NEON 1
 #endif
 
 namespace slim::rt {
@@ -249,6 +254,10 @@ struct Q4Gemm {
 #ifdef SLIM_HAVE_AVX2
   template <int R> void rowsW4A8Avx2(int64_t t, int64_t r) const;
   template <int R> void rowsAvx2(int64_t t, int64_t r) const;
+#endif
+#ifdef SLIM_HAVE_NEON
+  void rowW4A8Neon(int64_t t, int64_t r) const;
+  template <int R> void rowsNeon(int64_t t, int64_t r) const;
 #endif
   void store(int64_t t, int64_t r, const float *acc) const {
     for (int64_t l = 0; l < kTile && t * kTile + l < out; ++l) {
@@ -529,6 +538,85 @@ void Q4Gemm::rowsAvx2(int64_t t, int64_t r) const {
 }
 #endif
 
+#ifdef SLIM_HAVE_NEON
+/// W4A8, row r of tile t, 4 outputs at a time: per group the int32 sums
+/// by vmull_s8 / vpadalq_s16, then the plain loops' float terms.
+void Q4Gemm::rowW4A8Neon(int64_t t, int64_t r) const {
+  const int64_t groups = in / group, sf = scaleFloats(asym);
+  const uint8_t *nib = packed + t * tileNibbleBytes(in);
+  const float *dz = scalesOf(t);
+  const uint8x16_t low = vdupq_n_u8(0x0F);
+  float total[kTile] = {};
+  for (int64_t o = 0; o < kTile; o += 4) {
+    for (int64_t g = 0; g < groups; ++g) {
+      int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0);
+      for (int64_t k = g * group; k < (g + 1) * group; k += 8) {
+        // Outputs o … o+3: their words of 8 nibbles (16 bytes).
+        const uint8x16_t w = vld1q_u8(nib + (k / 8) * 128 + o * 4);
+        const int8x16_t ev = vreinterpretq_s8_u8(vandq_u8(w, low)),
+                        od = vreinterpretq_s8_u8(vshrq_n_u8(w, 4));
+        int32_t e, d;
+        std::memcpy(&e, xq + r * in + k, 4);
+        std::memcpy(&d, xq + r * in + k + 4, 4);
+        const int8x16_t xe = vreinterpretq_s8_s32(vdupq_n_s32(e)),
+                        xo = vreinterpretq_s8_s32(vdupq_n_s32(d));
+        lo = vpadalq_s16(lo, vaddq_s16(vmull_s8(vget_low_s8(ev), vget_low_s8(xe)),
+                                       vmull_s8(vget_low_s8(od), vget_low_s8(xo))));
+        hi = vpadalq_s16(hi, vaddq_s16(vmull_s8(vget_high_s8(ev), vget_high_s8(xe)),
+                                       vmull_s8(vget_high_s8(od), vget_high_s8(xo))));
+      }
+      int32_t sums[4];
+      vst1q_s32(sums, vpaddq_s32(lo, hi));
+      const float *p = dz + g * sf;
+      const int32_t qs = qsums[r * groups + g];
+      for (int64_t l = o; l < o + 4; ++l) {
+        const int32_t acc = sums[l - o] + (asym ? 0 : -8 * qs);
+        total[l] = std::fma(p[l], float(acc), total[l]);
+        if (asym)
+          total[l] = std::fma(-p[kTile + l], float(qs), total[l]);
+      }
+    }
+  }
+  storeW4A8(t, r, total);
+}
+
+/// Float activations, rows r … r+R−1 of tile t, 4 outputs at a time: each
+/// input's 4 weights dequantized once (q·d − z·d) for the R rows.
+template <int R>
+void Q4Gemm::rowsNeon(int64_t t, int64_t r) const {
+  const int64_t sf = scaleFloats(asym);
+  const uint8_t *nib = packed + t * tileNibbleBytes(in);
+  const float *dz = scalesOf(t);
+  float accOut[R][kTile];
+  for (int64_t o = 0; o < kTile; o += 4) {
+    float32x4_t acc[R];
+    for (auto &a : acc)
+      a = vdupq_n_f32(0.0f);
+    for (int64_t g = 0; g < in / group; ++g) {
+      const float *p = dz + g * sf + o;
+      const float32x4_t d = vld1q_f32(p);
+      const float32x4_t zd =
+          asym ? vld1q_f32(p + kTile) : vmulq_n_f32(d, 8.0f);
+      for (int64_t k = g * group; k < (g + 1) * group; k += 8) {
+        const uint32x4_t w = vld1q_u32(
+            reinterpret_cast<const uint32_t *>(nib + (k / 8) * 128 + o * 4));
+        for (int j = 0; j < 8; ++j) {
+          const float32x4_t q = vcvtq_f32_u32(
+              vandq_u32(vshlq_u32(w, vdupq_n_s32(-4 * j)), vdupq_n_u32(15)));
+          const float32x4_t wf = vsubq_f32(vmulq_f32(q, d), zd);
+          for (int i = 0; i < R; ++i)
+            acc[i] = vfmaq_n_f32(acc[i], wf, x[(r + i) * in + k + j]);
+        }
+      }
+    }
+    for (int i = 0; i < R; ++i)
+      vst1q_f32(accOut[i] + o, acc[i]);
+  }
+  for (int i = 0; i < R; ++i)
+    store(t, r + i, accOut[i]);
+}
+#endif
+
 void Q4Gemm::tileW4A8(int64_t t) const {
 #if defined(SLIM_HAVE_AVX2)
   int64_t r = 0;
@@ -536,6 +624,9 @@ void Q4Gemm::tileW4A8(int64_t t) const {
     rowsW4A8Avx2<2>(t, r);
   if (r < rows)
     rowsW4A8Avx2<1>(t, r);
+#elif defined(SLIM_HAVE_NEON)
+  for (int64_t r = 0; r < rows; ++r)
+    rowW4A8Neon(t, r);
 #elif defined(SLIM_HAVE_VNNI)
   int64_t r = 0;
   for (; r + 5 <= rows; r += 5)
@@ -590,6 +681,16 @@ void Q4Gemm::tile(int64_t t) const {
   case 3: rowsBlock<3>(t, r); break;
   case 2: rowsBlock<2>(t, r); break;
   case 1: oneRow(t, r); break;
+  default: break;
+  }
+#elif defined(SLIM_HAVE_NEON)
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4)
+    rowsNeon<4>(t, r);
+  switch (rows - r) {
+  case 3: rowsNeon<3>(t, r); break;
+  case 2: rowsNeon<2>(t, r); break;
+  case 1: rowsNeon<1>(t, r); break;
   default: break;
   }
 #elif defined(SLIM_HAVE_AVX2)
