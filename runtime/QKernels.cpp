@@ -51,7 +51,10 @@
 #include <string>
 #include <vector>
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
+#include <cpuid.h>
 #include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #define SLIM_HAVE_VNNI 1
 #elif defined(__AVX2__)
 #include <immintrin.h>
@@ -201,6 +204,14 @@ struct QGemm {
   template <int R>
   void block(const int8_t *tile, const int32_t *colsum, int64_t t, int64_t r,
              const char *prefetch) const;
+  /// The epilogue of rows r … r+R−1 of tile t from their int32 sums
+  /// (16 outputs per vector): − 128 · the column sums, then the scales,
+  /// bias, activation and residual, or the sums themselves (acc).
+  template <int R>
+  void finish(const __m512i (&a)[R][kVecs], const int32_t *colsum,
+              int64_t t, int64_t r) const;
+  void blockAmx(const int8_t *tile, const int32_t *colsum, int64_t t,
+                int64_t r) const;
 #endif
 #ifdef SLIM_HAVE_AVX2_I8
   template <int R>
@@ -246,6 +257,12 @@ void QGemm::block(const int8_t *tile, const int32_t *colsum, int64_t t,
         a[i][v] = _mm512_dpbusd_epi32(a[i][v], xb, wv[v]);
     }
   }
+  finish<R>(a, colsum, t, r);
+}
+
+template <int R>
+void QGemm::finish(const __m512i (&a)[R][kVecs], const int32_t *colsum,
+                   int64_t t, int64_t r) const {
   // What the epilogue needs of each 16 outputs, loaded once for the R
   // rows: 128 · the column sums, the weight scales, the bias. Lanes past
   // `out` (the padded last tile) are neither read nor written.
@@ -392,6 +409,87 @@ void QGemm::blockNeon(const int8_t *tile, int64_t t, int64_t r) const {
 }
 #endif
 
+#ifdef SLIM_HAVE_VNNI
+namespace {
+/// Whether this CPU and OS run AMX-INT8 (cpuid, and Linux's permission to
+/// use the tile data state, asked once for the process). SLIM_AMX=0 turns
+/// it off (to compare with the VNNI kernel).
+bool useAmx() {
+  static const bool amx = [] {
+    const char *env = std::getenv("SLIM_AMX");
+    if (env && std::strcmp(env, "0") == 0)
+      return false;
+#if defined(__linux__)
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, nullptr) < 7)
+      return false;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!(d & (1u << 24)) || !(d & (1u << 25))) // AMX-TILE, AMX-INT8
+      return false;
+    constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
+    return syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) == 0;
+#else
+    return false;
+#endif
+  }();
+  return amx;
+}
+} // namespace
+
+/// Rows r … r+15 of tile t with AMX: per 64 inputs one tile of the 16
+/// rows' bytes (A, u8) and, for each vector of 16 outputs, one tile of
+/// their weights (B: 16 groups of 4 inputs × 16 outputs × 4 bytes — the
+/// packed layout as it is, rows 192 bytes apart) into one int32 tile of
+/// 16 × 16 sums (tdpbusd); then the VNNI kernel's epilogue. The tile
+/// configuration (all 16 rows × 64 bytes) is loaded once per thread.
+/// Never inlined: AMX instructions stay in this function, which only
+/// useAmx() reaches (test/Build/int8-kernel-asm.test).
+__attribute__((target("amx-tile,amx-int8"), noinline)) void
+QGemm::blockAmx(const int8_t *tile, const int32_t *colsum, int64_t t,
+                int64_t r) const {
+  struct alignas(64) Config {
+    uint8_t palette, start;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+  };
+  thread_local bool configured = false;
+  if (!configured) {
+    Config cfg{};
+    cfg.palette = 1;
+    for (int i = 0; i < 7; ++i) {
+      cfg.colsb[i] = 64;
+      cfg.rows[i] = 16;
+    }
+    _tile_loadconfig(&cfg);
+    configured = true;
+  }
+  const int64_t kp = roundUp(in, 4);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  for (int64_t kk = 0; kk < kp; kk += 64) {
+    _tile_loadd(3, xq + r * kp + kk, kp);
+    const int8_t *w = tile + (kk / 4) * kVecs * 64;
+    _tile_loadd(4, w, kVecs * 64);
+    _tile_dpbusd(0, 3, 4);
+    _tile_loadd(5, w + 64, kVecs * 64);
+    _tile_dpbusd(1, 3, 5);
+    _tile_loadd(6, w + 128, kVecs * 64);
+    _tile_dpbusd(2, 3, 6);
+  }
+  alignas(64) int32_t c[kVecs][16][16];
+  _tile_stored(0, c[0], 64);
+  _tile_stored(1, c[1], 64);
+  _tile_stored(2, c[2], 64);
+  __m512i a[16][kVecs];
+  for (int i = 0; i < 16; ++i)
+    for (int v = 0; v < kVecs; ++v)
+      a[i][v] = _mm512_load_si512(c[v][i]);
+  finish<16>(a, colsum, t, r);
+}
+#endif
+
 void QGemm::tile(int64_t t, bool nextIsOurs, int64_t r0, int64_t r1) const {
   const int64_t kp = roundUp(in, 4), k4n = kp / 4, op = roundUp(out, kTileO);
   const int8_t *wq = reinterpret_cast<const int8_t *>(packed);
@@ -409,7 +507,11 @@ void QGemm::tile(int64_t t, bool nextIsOurs, int64_t r0, int64_t r1) const {
     auto prefetch = [&]() {
       return next + (blockIndex++ % kVecs) * k4n * 64;
     };
-    // Blocks of 8 rows, then one block of the 1 … 7 left.
+    // Blocks of 16 rows by AMX where the CPU has it (inputs a multiple of
+    // 64), then blocks of 8 rows, then one block of the 1 … 7 left.
+    if (r1 - r >= 16 && kp % 64 == 0 && useAmx())
+      for (; r + 16 <= r1; r += 16)
+        blockAmx(tile, colsum, t, r);
     for (; r + kRows <= r1; r += kRows)
       block<kRows>(tile, colsum, t, r, prefetch());
     const char *p = prefetch();

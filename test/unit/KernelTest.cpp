@@ -540,11 +540,15 @@ TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
   // Shapes: rows below/above the 8-row block, inputs not a multiple of 4,
   // outputs not a multiple of the 48-wide tile; 7 tiles in runs of
   // several per task; 100 rows split between the threads (2 and 3:
-  // runs of 50 and of 34, 34, 32 rows).
+  // runs of 50 and of 34, 34, 32 rows). Where the CPU has AMX-INT8,
+  // blocks of 16 rows with inputs a multiple of 64 take the tile kernel
+  // (the last three cases: 16 rows exactly, 2 blocks + 8 rows with a
+  // partial last tile, blocks of each thread's run of 50 rows).
   struct Case {
     int64_t rows, in, out;
-  } cases[] = {{1, 7, 5},      {4, 64, 64},   {6, 130, 100},
-               {9, 768, 200}, {17, 96, 330}, {100, 96, 150}};
+  } cases[] = {{1, 7, 5},      {4, 64, 64},     {6, 130, 100},
+               {9, 768, 200}, {17, 96, 330},   {100, 96, 150},
+               {16, 64, 48},  {40, 128, 100}, {100, 192, 150}};
   std::mt19937 rng(5);
   for (const Case &c : cases) {
     std::vector<int8_t> w(c.out * c.in);
