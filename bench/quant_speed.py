@@ -6,7 +6,7 @@ form, per-channel weights) and PyTorch's dynamic int8
 prefill (T = 128) and DeiT-S.
 
     /usr/bin/python3 bench/make_models.py /tmp/bench-models gpt2-small deit-small
-    python3 bench/quant_speed.py /tmp/bench-models [--threads 1] [--runs 10] [--rounds 3]
+    python3 bench/quant_speed.py /tmp/bench-models [--threads 1] [--runs 10] [--rounds 3] [--no-torch]
 
 Slim: `--ln-to-rmsnorm --quantize=int8` (W8A8, dynamic per-token scales,
 the head in float), and for GPT-2 also with head=1 and with int4 g32
@@ -18,6 +18,7 @@ engine is timed at steady state (Slim's --bench and tools/ort/ort-run.js
 warm up until the last runs agree within 5%). Rounds alternate the
 engines; the median of the round medians is reported with the ratios peer
 / Slim (> 1: Slim faster). Prints a markdown table, then the cosines.
+--no-torch leaves PyTorch out (its columns print "-").
 """
 import os
 import random
@@ -58,6 +59,7 @@ def main():
     args = sys.argv[1:]
     root = args[0]
     threads, runs, rounds = bench.options(args)
+    with_torch = "--no-torch" not in args
     torch_env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     if threads > 1:
         torch_env["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -118,17 +120,21 @@ def main():
                 if "steady=0" in out:
                     notes.append("%s ORT %s: not steady after 50 warm-up runs" % (name, key))
                 ort[key].append(bench.median_ms(out))
+            if not with_torch:
+                continue
             p = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "torch_time.py"), d, str(threads),
                                 str(runs), "--int8"], capture_output=True, text=True, env=torch_env)
             if p.returncode:
                 sys.exit("PyTorch timing failed: " + p.stderr)
             torch.append(bench.median_ms(p.stdout))
-        o, t = statistics.median(ort["fp32"]), statistics.median(torch)
+        o = statistics.median(ort["fp32"])
+        t = statistics.median(torch) if torch else None
         for label, _, head in exes:
             s = statistics.median(slim[label])
             o8 = statistics.median(ort["int8" + ("+head" if head else "")])
-            print("| %s | %s | %d | %.1f | %.1f | %.2f× | %.1f | %.2f× | %.1f | %.2f× |"
-                  % (name, label, threads, s, o, o / s, o8, o8 / s, t, t / s))
+            print("| %s | %s | %d | %.1f | %.1f | %.2f× | %.1f | %.2f× | %s | %s |"
+                  % (name, label, threads, s, o, o / s, o8, o8 / s,
+                     "%.1f" % t if t else "-", "%.2f×" % (t / s) if t else "-"))
         sys.stdout.flush()
     for n in notes:
         print(n)
