@@ -5,37 +5,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/CpuCheck.h"
+#include "runtime/Cpuid.h"
 
 #include <cstdint>
 #include <cstring>
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
-
 namespace {
 
 #if defined(__x86_64__)
-struct Regs {
-  unsigned a = 0, b = 0, c = 0, d = 0;
-};
-
-Regs cpuid(unsigned leaf, unsigned sub = 0) {
-  Regs r;
-  unsigned max = __get_cpuid_max(leaf & 0x80000000u, nullptr);
-  if (max >= leaf)
-    __cpuid_count(leaf, sub, r.a, r.b, r.c, r.d);
-  return r;
-}
-
-/// The register state the OS saves (XCR0); 0 without OSXSAVE.
-uint64_t xcr0(const Regs &leaf1) {
-  if (!(leaf1.c & (1u << 27)))
-    return 0;
-  unsigned lo, hi;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (uint64_t(hi) << 32) | lo;
-}
+using slim::rt::cpu::kYmmState;
+using slim::rt::cpu::kZmmState;
 
 struct Feature {
   const char *name;
@@ -45,42 +24,42 @@ struct Feature {
   uint64_t osState;  // XCR0 bits the OS must enable
 };
 
-constexpr uint64_t kYmm = 0x6, kZmm = 0xE6;
 constexpr Feature kFeatures[] = {
     {"pni", 1, 0, 'c', 0, 0},
     {"ssse3", 1, 0, 'c', 9, 0},
     {"sse4_1", 1, 0, 'c', 19, 0},
     {"sse4_2", 1, 0, 'c', 20, 0},
     {"popcnt", 1, 0, 'c', 23, 0},
-    {"avx", 1, 0, 'c', 28, kYmm},
-    {"fma", 1, 0, 'c', 12, kYmm},
-    {"f16c", 1, 0, 'c', 29, kYmm},
+    {"avx", 1, 0, 'c', 28, kYmmState},
+    {"fma", 1, 0, 'c', 12, kYmmState},
+    {"f16c", 1, 0, 'c', 29, kYmmState},
     {"movbe", 1, 0, 'c', 22, 0},
-    {"avx2", 7, 0, 'b', 5, kYmm},
+    {"avx2", 7, 0, 'b', 5, kYmmState},
     {"bmi1", 7, 0, 'b', 3, 0},
     {"bmi2", 7, 0, 'b', 8, 0},
     {"abm", int(0x80000001u), 0, 'c', 5, 0},
-    {"avx512f", 7, 0, 'b', 16, kZmm},
-    {"avx512dq", 7, 0, 'b', 17, kZmm},
-    {"avx512ifma", 7, 0, 'b', 21, kZmm},
-    {"avx512cd", 7, 0, 'b', 28, kZmm},
-    {"avx512bw", 7, 0, 'b', 30, kZmm},
-    {"avx512vl", 7, 0, 'b', 31, kZmm},
-    {"avx512vbmi", 7, 0, 'c', 1, kZmm},
-    {"avx512_vbmi2", 7, 0, 'c', 6, kZmm},
+    {"avx512f", 7, 0, 'b', 16, kZmmState},
+    {"avx512dq", 7, 0, 'b', 17, kZmmState},
+    {"avx512ifma", 7, 0, 'b', 21, kZmmState},
+    {"avx512cd", 7, 0, 'b', 28, kZmmState},
+    {"avx512bw", 7, 0, 'b', 30, kZmmState},
+    {"avx512vl", 7, 0, 'b', 31, kZmmState},
+    {"avx512vbmi", 7, 0, 'c', 1, kZmmState},
+    {"avx512_vbmi2", 7, 0, 'c', 6, kZmmState},
     {"gfni", 7, 0, 'c', 8, 0},
     {"vaes", 7, 0, 'c', 9, 0},
     {"vpclmulqdq", 7, 0, 'c', 10, 0},
-    {"avx512_vnni", 7, 0, 'c', 11, kZmm},
-    {"avx512_bitalg", 7, 0, 'c', 12, kZmm},
-    {"avx512_vpopcntdq", 7, 0, 'c', 14, kZmm},
-    {"avx512_fp16", 7, 0, 'd', 23, kZmm},
-    {"avx_vnni", 7, 1, 'a', 4, kYmm},
-    {"avx512_bf16", 7, 1, 'a', 5, kZmm},
+    {"avx512_vnni", 7, 0, 'c', 11, kZmmState},
+    {"avx512_bitalg", 7, 0, 'c', 12, kZmmState},
+    {"avx512_vpopcntdq", 7, 0, 'c', 14, kZmmState},
+    {"avx512_fp16", 7, 0, 'd', 23, kZmmState},
+    {"avx_vnni", 7, 1, 'a', 4, kYmmState},
+    {"avx512_bf16", 7, 1, 'a', 5, kZmmState},
 };
 
 bool has(const Feature &f, uint64_t os) {
-  Regs r = cpuid(unsigned(f.leaf), unsigned(f.sub));
+  const slim::rt::cpu::Regs r =
+      slim::rt::cpu::cpuid(unsigned(f.leaf), unsigned(f.sub));
   unsigned v = f.reg == 'a' ? r.a : f.reg == 'b' ? r.b : f.reg == 'c' ? r.c : r.d;
   return (v >> f.bit & 1u) && (os & f.osState) == f.osState;
 }
@@ -104,7 +83,7 @@ int slim::rt::missingCpuFeatures(char *out, size_t size) {
     out[0] = '\0';
   int missing = 0;
 #if defined(__x86_64__)
-  const uint64_t os = xcr0(cpuid(1));
+  const uint64_t os = slim::rt::cpu::osState();
   // Each name of the recorded list, in turn.
   const char *p = slim_runtime_features;
   while (*p) {

@@ -51,7 +51,7 @@
 #include <string>
 #include <vector>
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
-#include <cpuid.h>
+#include "runtime/Cpuid.h"
 #include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -420,10 +420,7 @@ bool useAmx() {
     if (env && std::strcmp(env, "0") == 0)
       return false;
 #if defined(__linux__)
-    unsigned a, b, c, d;
-    if (__get_cpuid_max(0, nullptr) < 7)
-      return false;
-    __cpuid_count(7, 0, a, b, c, d);
+    const unsigned d = cpu::cpuid(7).d;
     if (!(d & (1u << 24)) || !(d & (1u << 25))) // AMX-TILE, AMX-INT8
       return false;
     constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
