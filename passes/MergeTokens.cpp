@@ -477,7 +477,7 @@ LogicalResult Merger::apply() {
             loc, q, k, vFull, options.propAttn ? sizesIn : Value(), Value(),
             Value(),
             attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), UnitAttr(),
-            attn.getScaleAttr());
+            attn.getScaleAttr(), attn.getInt8Attr());
         Value w = b.create<MulOp>(loc, received.getResult(), sizesIn);
         Value rows = b.create<GroupMeanOp>(loc, full, groups, w,
                                            b.getI64IntegerAttr(tokens - r));

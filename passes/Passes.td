@@ -309,6 +309,13 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     divided by s and the linears' columns multiplied by it — the same
     function in float. `weights = none` stops there (smoothing only).
 
+    `attention` also quantizes every `slim.attention` (Q-HyViT's setting):
+    q·kᵀ and p·v run in int8 with int32 sums, q and k quantized per token
+    and head, v per column, the softmax numerators to 8 bits (the `int8`
+    attribute; its semantics there). It needs the keys to number at most
+    65536; an attention against a KV cache (generation) stays float and
+    is refused. Independent of the linears' format.
+
     The head (a linear whose result is a graph output) stays in float
     unless `head`; norms, softmax, activations, residual adds and the
     embedding gather always do. `print` lists every quantized op with its
@@ -361,6 +368,9 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
            "0.5)">,
     Option<"head", "head", "bool", /*default=*/"false",
            "quantize the head (the linear producing a graph output) too">,
+    Option<"attention", "attention", "bool", /*default=*/"false",
+           "quantize the attentions' two products too (q·kᵀ and p·v in "
+           "int8, see slim.attention's int8)">,
     ListOption<"keep", "keep", "std::string",
                "per-op float fallbacks: linears whose weight name or ONNX "
                "node name contains one of these stay in float">,

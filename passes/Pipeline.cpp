@@ -166,6 +166,8 @@ bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
       q.alpha = value.empty() ? 0.5 : number;
     else if (key == "head" && (value == "0" || value == "1"))
       q.head = value == "1";
+    else if (key == "attention" && (value == "0" || value == "1"))
+      q.attention = value == "1";
     else if (key == "keep" && !value.empty())
       for (StringRef k : llvm::split(value, ':'))
         keep.push_back(k.str());
@@ -173,7 +175,7 @@ bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
       error("--quantize=" + spec + ": '" + item +
             "' is not act=dynamic|static|none|float, "
             "calib=minmax|percentile, percentile=P, group=32|64|128, "
-            "sym=0|1, smoothquant[=ALPHA], head=0|1, "
+            "sym=0|1, smoothquant[=ALPHA], head=0|1, attention=0|1, "
             "keep=NAME[:NAME...] or calibration=PATH");
       ok = false;
     }
@@ -247,6 +249,10 @@ LogicalResult buildSlimPipeline(
     quant.print = o.print;
     quant.calibration = o.calibration; // act=static uses it
     ok &= parseQuantize(o.quantize, quant, keep, error);
+    if (generate && quant.attention)
+      bad("--quantize=" + o.quantize +
+          ": attention=1 does not apply to generation (--max-seq-len): "
+          "the attention against the KV cache stays float");
   }
   if (o.optLevel > 3)
     bad("-O" + Twine(o.optLevel.getValue()) + ": the level is 0 to 3");

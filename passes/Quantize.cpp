@@ -322,11 +322,46 @@ void SlimQuantizePass::runOnOperation() {
   });
   if (walk.wasInterrupted())
     return signalPassFailure();
+  SmallVector<AttentionOp> attentions;
+  if (attention) {
+    bool bad = false;
+    if (smoothOnly) {
+      module.emitError(kPrefix) << "attention=1 quantizes the attentions' "
+                                   "products next to the linears; "
+                                   "weights=none quantizes nothing";
+      return signalPassFailure();
+    }
+    module.walk([&](AttentionOp a) {
+      int64_t keys = a.getKey().getType().getShape()[1];
+      if (keys > 65536) { // runtime/Kernels.h: kMaxInt8AttentionKeys
+        a.emitError(kPrefix)
+            << describeOp(a) << ": " << keys
+            << " keys; an int8 attention takes at most 65536 (its int32 "
+               "sums of p·v would overflow)";
+        bad = true;
+      }
+      attentions.push_back(a);
+    });
+    module.walk([&](KvAttentionOp a) {
+      a.emitError(kPrefix) << describeOp(a)
+                           << ": attention=1 does not cover an attention "
+                              "against a KV cache (it stays float)";
+      bad = true;
+    });
+    if (bad)
+      return signalPassFailure();
+  }
 
   if (alpha > 0 && failed(smooth(module, todo)))
     return signalPassFailure();
   if (smoothOnly)
     return;
+  for (AttentionOp a : attentions) {
+    a.setInt8(true);
+    if (print)
+      llvm::errs() << "ptq: " << describeOp(a)
+                   << " int8 (q·kᵀ and p·v in int32)\n";
+  }
 
   // Static: one scale per linear input, max |x| (or its percentile) over
   // the calibration batches, on the (smoothed) float model.

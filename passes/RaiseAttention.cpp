@@ -972,7 +972,8 @@ static LogicalResult raiseAttention(SoftmaxOp softmax, Why &why,
       causal ? b.getUnitAttr() : UnitAttr(),
       std::abs(total * std::sqrt(double(headDim)) - 1.0) < 1e-5
           ? FloatAttr()
-          : b.getF32FloatAttr(float(total)));
+          : b.getF32FloatAttr(float(total)),
+      UnitAttr());
   Value result = attn.getResult();
   if (outSeqFirst)
     result = pk.transpose(result, {1, 0, 2});

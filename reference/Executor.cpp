@@ -511,7 +511,8 @@ LogicalResult Executor::runOp(Operation *op) {
                                f32(get(a.getValue())), sizes, bias,
                                a.getBias() ? f32(get(a.getBias())) : nullptr, s,
                                a.getCausal(),
-                               a.getEffectiveScale(), f32(out), error))
+                               a.getEffectiveScale(), f32(out), error,
+                               a.getInt8()))
               return kernelError();
             return success();
           })

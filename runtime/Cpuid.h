@@ -2,7 +2,7 @@
 //
 // For the code that decides what this CPU runs: CpuCheck.cpp (the start-up
 // check, compiled for the baseline), Multiversion.cpp (the x86-64 target's
-// choice of the v4 kernels) and QKernels.cpp (AMX). The functions are
+// choice of the v4 kernels), QKernels.cpp and QAttention.cpp (AMX). The functions are
 // `static`: every translation unit keeps its own copy, compiled with its
 // own flags, so the linker can never give the baseline check a copy
 // compiled for AVX-512.
@@ -15,6 +15,13 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#include <immintrin.h>
 
 namespace slim::rt::cpu {
 
@@ -42,6 +49,49 @@ static inline uint64_t osState() {
 /// XCR0 bits: the YMM state (SSE, AVX) and the ZMM state (also opmask,
 /// ZMM_Hi256, Hi16_ZMM).
 constexpr uint64_t kYmmState = 0x6, kZmmState = 0xE6;
+
+/// Whether this CPU and OS run AMX-INT8 (cpuid, and Linux's permission to
+/// use the tile data state, asked once per translation unit). SLIM_AMX=0
+/// turns it off (to compare with the VNNI kernels).
+static inline bool useAmx() {
+  static const bool amx = [] {
+    const char *env = std::getenv("SLIM_AMX");
+    if (env && std::strcmp(env, "0") == 0)
+      return false;
+#if defined(__linux__)
+    const unsigned d = cpuid(7).d;
+    if (!(d & (1u << 24)) || !(d & (1u << 25))) // AMX-TILE, AMX-INT8
+      return false;
+    constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
+    return syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) == 0;
+#else
+    return false;
+#endif
+  }();
+  return amx;
+}
+
+/// ldtilecfg's operand.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+/// The AMX kernels' shared rule: between kernel calls a thread's tiles
+/// are configured as eight tiles of 16 rows × 64 bytes (QKernels.cpp's
+/// blockAmx loads it once per thread and relies on it); a kernel that
+/// needs other shapes (QAttention.cpp) loads its own and puts this one
+/// back before it returns.
+__attribute__((target("amx-tile"))) static inline void loadStandardTiles() {
+  TileConfig cfg;
+  for (int i = 0; i < 8; ++i) {
+    cfg.colsb[i] = 64;
+    cfg.rows[i] = 16;
+  }
+  _tile_loadconfig(&cfg);
+}
 
 } // namespace slim::rt::cpu
 #endif

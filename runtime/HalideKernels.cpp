@@ -241,15 +241,24 @@ static std::vector<float> keyTerm(const float *sizes, const float *keyBias,
 bool attention(const float *q, const float *k, const float *v,
                const float *sizes, const float *keyBias, const float *bias,
                const AttentionShape &s, bool causal, float scale, float *out,
-               std::string &error) {
+               std::string &error, bool int8) {
   installHalideErrorHandler();
   std::vector<float> logSize = keyTerm(sizes, keyBias, s);
-  // AVX-512 hosts: the register-tiled C++ kernel (runtime/AttentionKernel.cpp).
   if (bias && (s.biasGroups <= 0 || s.batch % s.biasGroups != 0)) {
     error = "attention: a bias of " + std::to_string(s.biasGroups) +
             " groups does not divide the batch " + std::to_string(s.batch);
     return false;
   }
+  if (int8) {
+    if (attentionInt8(q, k, v, logSize.data(), bias, s, causal, scale, out))
+      return true;
+    error = "int8 attention: " + std::to_string(s.keys) + " keys, " +
+            std::to_string(s.heads) + " heads over " +
+            std::to_string(s.kvHeads) + " kv heads (at most " +
+            std::to_string(kMaxInt8AttentionKeys) + " keys)";
+    return false;
+  }
+  // AVX-512 hosts: the register-tiled C++ kernel (runtime/AttentionKernel.cpp).
   if (attentionAvx512(q, k, v, logSize.data(), bias, s, causal, scale, out) ||
       attentionAvx2(q, k, v, logSize.data(), bias, s, causal, scale, out))
     return true;

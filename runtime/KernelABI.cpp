@@ -123,12 +123,12 @@ int slim_k_attention(const float *q, const float *k, const float *v,
                      const float *bias, int64_t bias_groups, int64_t batch, int64_t queries,
                      int64_t keys, int64_t heads, int64_t kv_heads,
                      int64_t head_dim, int64_t value_dim, int32_t causal,
-                     float scale, float *out) {
+                     float scale, int32_t int8, float *out) {
   std::string error;
   return status(rt::attention(q, k, v, sizes, key_bias, bias,
                               {batch, queries, keys, heads, kv_heads, head_dim,
                                value_dim, bias ? bias_groups : 0},
-                              causal != 0, scale, out, error),
+                              causal != 0, scale, out, error, int8 != 0),
                 error);
 }
 

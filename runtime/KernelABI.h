@@ -63,7 +63,7 @@ int slim_k_attention(const float *q, const float *k, const float *v,
                      int64_t batch, int64_t queries,
                      int64_t keys, int64_t heads, int64_t kv_heads,
                      int64_t head_dim, int64_t value_dim, int32_t causal,
-                     float scale, float *out);
+                     float scale, int32_t int8, float *out);
 int slim_k_q4linear(const float *x, int64_t rows, int64_t in,
                     const uint8_t *packed, int64_t group, const float *bias,
                     int64_t out, int32_t act, int32_t int8_acts, float *y);

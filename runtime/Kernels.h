@@ -247,10 +247,29 @@ bool attentionReceived(const float *q, const float *k, const float *sizes,
 /// `keyBias` [B,S] (or null) is added to every logit of key j (padding);
 /// `bias` [G,H,T,S] (or null, G = s.biasGroups) to the logits of batch row
 /// b from bias[b mod G] (relative positions, window masks).
+/// `int8`: both products in integers (attentionInt8; slim.attention's
+/// `int8`), else float.
 bool attention(const float *q, const float *k, const float *v,
                const float *sizes, const float *keyBias, const float *bias,
                const AttentionShape &s, bool causal, float scale, float *out,
-               std::string &error);
+               std::string &error, bool int8 = false);
+
+/// The keys an int8 attention takes at most: Σ_j p̂·v̂ ≤ 255·127·S stays
+/// within int32.
+constexpr int64_t kMaxInt8AttentionKeys = 65536;
+/// Which code runs attentionInt8: `best` the fastest this CPU runs; the
+/// others to compare them (all give the same bits).
+enum class Int8AttentionPath { best, scalar, vnni, amx };
+/// The int8 attention (runtime/QAttention.cpp): q, k per row and head and
+/// v per column quantized to int8, the probabilities to 0 … 255, both
+/// products summed in int32; `keyTerm` [B,S] is added to every logit of
+/// key j (log sizes + key bias). False on a malformed shape, more than
+/// kMaxInt8AttentionKeys keys, or a path this build or CPU lacks.
+bool attentionInt8(const float *q, const float *k, const float *v,
+                   const float *keyTerm, const float *bias,
+                   const AttentionShape &s, bool causal, float scale,
+                   float *out,
+                   Int8AttentionPath path = Int8AttentionPath::best);
 
 /// One step against a KV cache (slim.kv_attention): writes the k/v rows of
 /// `tokens` new tokens at the consecutive positions positions[0], … into

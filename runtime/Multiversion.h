@@ -3,7 +3,8 @@
 // `slimc --target=x86-64` links one runtime for every x86-64 CPU from
 // Haswell on: compiled for x86-64-v3 (with SLIM_PORTABLE), plus a second
 // copy of the AVX-512 kernel files (LinearKernel, AttentionKernel,
-// NormKernel, QKernels, Q4Kernels) compiled for x86-64-v4 with VNNI, in
+// NormKernel, QKernels, Q4Kernels, QAttention) compiled for x86-64-v4 with
+// VNNI, in
 // which every symbol is made local except the entry points below, renamed
 // slim_v4_NAME (runtime/multiversion.py: nothing of the v4 copy — inline
 // functions, template instances — can be picked by the linker for the v3
@@ -41,6 +42,10 @@ bool slim_v4_attentionAvx512(const float *, const float *, const float *,
                              const float *, const float *,
                              const slim::rt::AttentionShape &, bool, float,
                              float *);
+bool slim_v4_attentionInt8(const float *, const float *, const float *,
+                           const float *, const float *,
+                           const slim::rt::AttentionShape &, bool, float,
+                           float *, slim::rt::Int8AttentionPath);
 bool slim_v4_attentionReceivedAvx512(const float *, const float *,
                                      const float *,
                                      const slim::rt::AttentionShape &, float,

@@ -53,8 +53,6 @@
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
 #include "runtime/Cpuid.h"
 #include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #define SLIM_HAVE_VNNI 1
 #elif defined(__AVX2__)
 #include <immintrin.h>
@@ -410,55 +408,23 @@ void QGemm::blockNeon(const int8_t *tile, int64_t t, int64_t r) const {
 #endif
 
 #ifdef SLIM_HAVE_VNNI
-namespace {
-/// Whether this CPU and OS run AMX-INT8 (cpuid, and Linux's permission to
-/// use the tile data state, asked once for the process). SLIM_AMX=0 turns
-/// it off (to compare with the VNNI kernel).
-bool useAmx() {
-  static const bool amx = [] {
-    const char *env = std::getenv("SLIM_AMX");
-    if (env && std::strcmp(env, "0") == 0)
-      return false;
-#if defined(__linux__)
-    const unsigned d = cpu::cpuid(7).d;
-    if (!(d & (1u << 24)) || !(d & (1u << 25))) // AMX-TILE, AMX-INT8
-      return false;
-    constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
-    return syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) == 0;
-#else
-    return false;
-#endif
-  }();
-  return amx;
-}
-} // namespace
+using cpu::useAmx;
 
 /// Rows r … r+15 of tile t with AMX: per 64 inputs one tile of the 16
 /// rows' bytes (A, u8) and, for each vector of 16 outputs, one tile of
 /// their weights (B: 16 groups of 4 inputs × 16 outputs × 4 bytes — the
 /// packed layout as it is, rows 192 bytes apart) into one int32 tile of
 /// 16 × 16 sums (tdpbusd); then the VNNI kernel's epilogue. The tile
-/// configuration (all 16 rows × 64 bytes) is loaded once per thread.
+/// configuration (cpu::loadStandardTiles) is loaded once per thread:
+/// every other AMX kernel puts it back before it returns.
 /// Never inlined: AMX instructions stay in this function, which only
 /// useAmx() reaches (test/Build/int8-kernel-asm.test).
 __attribute__((target("amx-tile,amx-int8"), noinline)) void
 QGemm::blockAmx(const int8_t *tile, const int32_t *colsum, int64_t t,
                 int64_t r) const {
-  struct alignas(64) Config {
-    uint8_t palette, start;
-    uint8_t reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-  };
   thread_local bool configured = false;
   if (!configured) {
-    Config cfg{};
-    cfg.palette = 1;
-    for (int i = 0; i < 7; ++i) {
-      cfg.colsb[i] = 64;
-      cfg.rows[i] = 16;
-    }
-    _tile_loadconfig(&cfg);
+    cpu::loadStandardTiles();
     configured = true;
   }
   const int64_t kp = roundUp(in, 4);

@@ -14,7 +14,7 @@ import sys
 ENTRIES = ["linearPackedAvx512", "linearNarrowAvx512", "attentionAvx512",
            "attentionReceivedAvx512", "normAvx512", "normRowAvx512",
            "quantizeRows", "qgemmInt32", "qlinear", "qlinearShared",
-           "quantizeRowsW4A8", "q4linear"]
+           "quantizeRowsW4A8", "q4linear", "attentionInt8"]
 
 
 def run(*cmd):

@@ -318,7 +318,7 @@ LogicalResult Compiler::lowerOp(AttentionOp a) {
                i64(a.getHeadDim()),
                i64(a.getValue().getType().getShape()[2] / kv),
                i32(a.getCausal()), f32(a.getEffectiveScale()),
-               ptr(result)});
+               i32(a.getInt8()), ptr(result)});
 }
 
 template <>

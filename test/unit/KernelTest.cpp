@@ -166,6 +166,117 @@ TEST_P(AttentionTest, MatchesFloat64Reference) {
   setThreadCount(before);
 }
 
+// The int8 attention (slim.attention int8) on the same cases: every path
+// this build and CPU run (scalar C++, VNNI, AMX) gives the same bits, as
+// does rt::attention(…, int8); and the result stays near the float64
+// reference — a loose bound (6% of the largest output: the 8-bit
+// probabilities of flat rows cost up to a few percent, see
+// runtime/QAttention.cpp) that catches a wrong layout or scale, not the
+// quantization error (OneHotAndUniformAreExact pins that down).
+TEST_P(AttentionTest, Int8PathsGiveTheSameBitsNearFloat64) {
+  const AttentionCase &c = GetParam();
+  const AttentionShape &s = c.shape;
+  auto q = randomVector(s.batch * s.queries * s.heads * s.headDim, 1);
+  auto k = randomVector(s.batch * s.keys * s.kvHeads * s.headDim, 2);
+  auto v = randomVector(s.batch * s.keys * s.kvHeads * s.valueDim, 3);
+  std::vector<float> sizes(s.batch * s.keys), keyBias(s.batch * s.keys, 0.0f),
+      term(s.batch * s.keys);
+  for (size_t j = 0; j < sizes.size(); ++j)
+    sizes[j] = float(1 + j % 4);
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t j = 0; j < s.keys; ++j)
+      if (c.keyBias && j >= s.keys - std::min(b + 1, s.keys - 1))
+        keyBias[b * s.keys + j] = c.keyBias == 2 ? -INFINITY : -1e30f;
+  for (size_t j = 0; j < term.size(); ++j)
+    term[j] = (c.sizes ? std::log(sizes[j]) : 0.0f) + keyBias[j];
+  const float *sz = c.sizes ? sizes.data() : nullptr;
+  const float *kb = c.keyBias ? keyBias.data() : nullptr;
+  std::vector<float> full;
+  if (c.bias)
+    full = randomVector(s.biasGroups * s.heads * s.queries * s.keys, 4);
+  const float *fb = c.bias ? full.data() : nullptr;
+  const float scale = 1.0f / std::sqrt(float(s.headDim));
+  const size_t n = s.batch * s.queries * s.heads * s.valueDim;
+  std::vector<float> ref(n, NAN), got(n, NAN);
+  std::string error;
+  ASSERT_TRUE(attention(q.data(), k.data(), v.data(), sz, kb, fb, s, c.causal,
+                        scale, ref.data(), error, /*int8=*/true))
+      << error;
+  int paths = 0;
+  for (auto path : {Int8AttentionPath::scalar, Int8AttentionPath::vnni,
+                    Int8AttentionPath::amx}) {
+    std::fill(got.begin(), got.end(), NAN);
+    if (!attentionInt8(q.data(), k.data(), v.data(), term.data(), fb, s,
+                       c.causal, scale, got.data(), path))
+      continue;
+    ++paths;
+    EXPECT_EQ(std::memcmp(got.data(), ref.data(), n * 4), 0)
+        << "path " << int(path) << " differs from rt::attention's int8";
+  }
+  EXPECT_GE(paths, 1);
+  const std::vector<double> want =
+      attentionReference(q, k, v, sz, s, c.causal, scale, kb, fb);
+  double top = 0, worst = 0;
+  for (size_t i = 0; i < n; ++i) {
+    top = std::max(top, std::abs(want[i]));
+    worst = std::max(worst, std::abs(double(ref[i]) - want[i]));
+  }
+  EXPECT_LE(worst, 0.06 * top);
+}
+
+// Exact cases of the int8 attention: a zero query sees every key alike
+// (p̂ = 255 each), so the output is the mean of the dequantized values,
+// v̂·sv with sv = max|v[:, c]|/127 per column; a query that matches one
+// key far better than the rest (logit gap 25: 255·e^-25 rounds to 0)
+// gets that key's v̂·sv exactly — for each key in turn, so a key whose
+// probability met another key's values (the kPos order) fails.
+TEST(AttentionInt8, OneHotAndUniformAreExact) {
+  const int64_t S = 150, d = 16, dv = 20;
+  AttentionShape s{1, 1, S, 1, 1, d, dv};
+  auto v = randomVector(S * dv, 7);
+  std::vector<double> sv(dv, 0.0), mean(dv, 0.0);
+  for (int64_t c = 0; c < dv; ++c) {
+    for (int64_t j = 0; j < S; ++j)
+      sv[c] = std::max(sv[c], double(std::abs(v[j * dv + c])));
+    sv[c] = float(sv[c]) / 127.0f;
+  }
+  auto vhat = [&](int64_t j, int64_t c) {
+    return std::nearbyint(v[j * dv + c] / sv[c]);
+  };
+  for (int64_t c = 0; c < dv; ++c) {
+    for (int64_t j = 0; j < S; ++j)
+      mean[c] += vhat(j, c) * sv[c];
+    mean[c] /= double(S);
+  }
+  std::vector<float> q(d, 0.0f), k(S * d), term(S, 0.0f), out(dv);
+  for (int64_t j = 0; j < S; ++j)
+    for (int64_t e = 0; e < d; ++e)
+      k[j * d + e] = float((j * 7 + e * 3) % 11) - 5.0f;
+  for (auto path : {Int8AttentionPath::scalar, Int8AttentionPath::vnni,
+                    Int8AttentionPath::amx}) {
+    if (!attentionInt8(q.data(), k.data(), v.data(), term.data(), nullptr, s,
+                       false, 1.0f, out.data(), path))
+      continue;
+    for (int64_t c = 0; c < dv; ++c)
+      EXPECT_NEAR(out[c], mean[c], 1e-6) << "uniform, column " << c;
+    // One-hot: key j* = 100·e0, every other key 0, q = e0: logits 25
+    // (scale 1/4) against 0.
+    std::vector<float> q1(d, 0.0f), k1(S * d, 0.0f);
+    q1[0] = 1.0f;
+    for (int64_t hot : {int64_t(0), int64_t(1), int64_t(5), int64_t(17),
+                        int64_t(63), int64_t(64), int64_t(100), S - 1}) {
+      std::fill(k1.begin(), k1.end(), 0.0f);
+      k1[hot * d] = 100.0f;
+      ASSERT_TRUE(attentionInt8(q1.data(), k1.data(), v.data(), term.data(),
+                                nullptr, s, false, 0.25f, out.data(), path));
+      for (int64_t c = 0; c < dv; ++c)
+        EXPECT_NEAR(out[c], vhat(hot, c) * sv[c], 1e-6)
+            << "one-hot key " << hot << ", column " << c << ", path "
+            << int(path);
+    }
+  }
+}
+
 // {batch, queries, keys, heads, kvHeads, headDim, valueDim}: DeiT-like
 // (T=197, not a multiple of the 8-row tile), causal GPT-like, GQA, T < 8
 // (the one-row schedule), decode (T=1 against a longer key sequence),

@@ -24,6 +24,8 @@ OpCounts countOps(ModuleOp module) {
           ++c.n["slim.attention.key_bias"];
         if (a.getBias())
           ++c.n["slim.attention.bias"];
+        if (a.getInt8())
+          ++c.n["slim.attention.int8"];
       }
     });
   };
@@ -103,9 +105,12 @@ void reportPasses(const PassFlags &f, const OpCounts &before,
   }
   if (f.quantize) {
     int64_t q = after["slim.qlinear"] - before["slim.qlinear"];
-    if (q > 0)
+    int64_t qa = after["slim.attention.int8"];
+    std::string attn =
+        qa > 0 ? ", " + std::to_string(qa) + " attentions int8" : "";
+    if (q > 0 || qa > 0)
       line("quantize: " + llvm::Twine(q) + " linears quantized, " +
-           llvm::Twine(after["slim.linear"]) + " left in float");
+           llvm::Twine(after["slim.linear"]) + " left in float" + attn);
     else
       warn("--quantize changed nothing: no linear was quantized");
   }

@@ -160,7 +160,9 @@ static cl::opt<std::string> quantize(
              "(float activations everywhere); "
              "smoothquant[=ALPHA] (0.5) migrates activation outliers into "
              "the weights first (needs --calibration); head=1 also quantizes "
-             "the head; keep=NAME[:NAME...] keeps the linears whose weight or "
+             "the head; attention=1 also runs the attentions' q·kᵀ and p·v "
+             "in int8 (encoders; not with --max-seq-len); "
+             "keep=NAME[:NAME...] keeps the linears whose weight or "
              "ONNX node name contains NAME in float. Prints every quantized "
              "op and its weight error"),
     cl::value_desc("int8|int4[,...]"), cl::cat(category));

@@ -336,6 +336,11 @@ def Slim_AttentionOp : Slim_Op<"attention", [
     relative-position bias (`G = 1`) or, with windows as the batch, one per
     window (Swin's shifted-window masks: row `b` is window `b mod G`).
 
+    `int8` (set by `slim-quantize attention=1`) computes both products in
+    integers: q and k quantized per row and head, v per column, to int8
+    (symmetric, dynamic), the softmax numerators to 0 … 255 of the row's
+    largest, Σ in int32 (runtime/QAttention.cpp); at most 65536 keys.
+
     ```mlir
     %o = slim.attention %q, %k, %v heads(12, 12) causal
         : tensor<1x128x768xf32>, tensor<1x128x768xf32>, tensor<1x128x768xf32>
@@ -351,13 +356,15 @@ def Slim_AttentionOp : Slim_Op<"attention", [
     I64Attr:$num_heads,
     I64Attr:$num_kv_heads,
     UnitAttr:$causal,
-    OptionalAttr<F32Attr>:$scale);
+    OptionalAttr<F32Attr>:$scale,
+    UnitAttr:$int8);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`sizes` `(` $sizes^ `:` type($sizes) `)`)?
     (`key_bias` `(` $key_bias^ `:` type($key_bias) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     `heads` `(` $num_heads `,` $num_kv_heads `)` (`causal` $causal^)?
+    (`int8` $int8^)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
   }];
   let extraClassDeclaration = [{
