@@ -27,11 +27,10 @@
 //
 // One task per (batch, head, run of 16-query tiles) on the thread pool;
 // each quantizes its head's keys and values first (O(S·d) next to the
-// O(T·S·d) products). Per tile of 16 queries the scores are made 128
-// keys at a time into an 8 KiB buffer that stays in L1, twice: once for
-// each row's maximum, once for p̂ (the products are cheap next to the
-// exponentials; a [16, S] buffer of scores went through L2 and cost more
-// than the products). p̂ is stored in the order of packus (a permutation
+// O(T·S·d) products). Per tile of 16 queries the sums are made 128 keys
+// at a time into an 8 KiB buffer that stays in L1, made logits there
+// (kept, [16, S]) and their rows' maxima; then p̂ from the logits. p̂ is
+// stored in the order of packus (a permutation
 // within 64 keys, kPos) and the values' rows in the same order, so the
 // sums pair each key's p̂ with its own values.
 //
@@ -146,7 +145,7 @@ struct Job {
   // blocks' rows, which meet the zero bytes of q̂ past the head dim);
   // ncb blocks of 16 value columns; p̂ rows Ps bytes apart (not a
   // multiple of 4 KiB: 16 rows in one L1 set would evict each other).
-  int64_t Sp, nc, k4n, ncb, Ps;
+  int64_t Sp, nc, k4n, ncb, Ps, Ls;
 
   int64_t keyByte(int64_t j, int64_t e) const {
     return ((j / kKeyBlock) * k4n + e / 4) * 64 + (j % kKeyBlock) * 4 + e % 4;
@@ -161,10 +160,9 @@ struct Job {
     std::vector<int8_t> qs;    // [16][nc·64] q̂ (0: padding)
     std::vector<uint8_t> qu;   // the same + 128 (vpdpbusd's u8)
     std::vector<float> cq;     // [16] sq[t]·scale
-    std::vector<float> mL;     // [16] −max·log2 e
     std::vector<int64_t> vis;  // [16] keys each row sees
     alignas(64) int32_t buf[kQ * kChunk]; // one chunk's score sums
-    std::vector<float> logits; // [Sp] one row's logits (scalar path)
+    std::vector<float> logits; // [16][Ls] the rows' logits
     std::vector<uint8_t> p;    // [16][Ps] p̂ (kPos order)
     std::vector<float> inv;    // [16] 1/Σ_j p̂
     alignas(64) int32_t pv[kQ * 16]; // one value block's sums
@@ -259,7 +257,6 @@ struct Job {
     w.qs.assign(kQ * nc * 64, 0);
     w.qu.resize(kQ * nc * 64);
     w.cq.assign(kQ, 0.0f);
-    w.mL.assign(kQ, 0.0f);
     w.vis.assign(kQ, 0);
     for (int r = 0; r < kQ && t0 + r < T; ++r) {
       const float sq = quantizeRow(q + (b * T + t0 + r) * qStride + h * dh,
@@ -297,7 +294,6 @@ struct Job {
   void softmaxScalar(Scratch &w, int n, int64_t cols, const float *hb,
                      int64_t t0) const {
     const float ninf = -std::numeric_limits<float>::infinity();
-    w.logits.resize(Sp);
     for (int r = 0; r < n; ++r) {
       const float *brow = biasRow(hb, t0 + r);
       float m = ninf;
@@ -354,6 +350,7 @@ struct Job {
 #endif
     prepare(w, b, g);
     w.p.resize(kQ * Ps);
+    w.logits.resize(kQ * Ls);
     w.inv.resize(kQ);
     const int64_t tiles = (T + kQ - 1) / kQ;
     const int64_t per = (tiles + chunks - 1) / chunks;
@@ -554,55 +551,58 @@ __attribute__((noinline)) void Job::softmaxAvx512(Scratch &w, int n, int64_t col
     else
       scoresVnni(w, j0, len);
   };
-  float mx[kQ];
-  std::fill(mx, mx + kQ, -std::numeric_limits<float>::infinity());
+  // Per row a vector of running maxima (made one number at the end).
+  __m512 mxv[kQ];
+  for (auto &m : mxv)
+    m = ninf;
   for (int64_t j0 = 0; j0 < cols; j0 += kChunk) {
     const int64_t len = std::min<int64_t>(kChunk, cols - j0);
     scores(j0, len);
-    // Per row two running maxima (len is a multiple of 64).
+    // The logits, kept; per row two running maxima (len is a multiple
+    // of 64).
     for (int r = 0; r < n; ++r) {
-      __m512 m0 = ninf, m1 = ninf;
+      float *x = w.logits.data() + r * Ls + j0;
+      __m512 m0 = mxv[r], m1 = ninf;
       for (int64_t c = 0; c < len; c += 32) {
-        m0 = _mm512_max_ps(m0, logits(r, j0 + c, c));
-        m1 = _mm512_max_ps(m1, logits(r, j0 + c + 16, c + 16));
+        const __m512 a = logits(r, j0 + c, c), b = logits(r, j0 + c + 16, c + 16);
+        _mm512_storeu_ps(x + c, a);
+        _mm512_storeu_ps(x + c + 16, b);
+        m0 = _mm512_max_ps(m0, a);
+        m1 = _mm512_max_ps(m1, b);
       }
-      mx[r] = std::max(mx[r], _mm512_reduce_max_ps(_mm512_max_ps(m0, m1)));
+      mxv[r] = _mm512_max_ps(m0, m1);
     }
   }
-  for (int r = 0; r < n; ++r)
-    w.mL[r] = mx[r] == -std::numeric_limits<float>::infinity()
-                  ? 0.0f
-                  : -(mx[r] * kLog2e);
   __m512i sums[kQ];
   for (auto &x : sums)
     x = _mm512_setzero_si512();
-  for (int64_t j0 = 0; j0 < cols; j0 += kChunk) {
-    const int64_t len = std::min<int64_t>(kChunk, cols - j0);
-    scores(j0, len);
-    for (int r = 0; r < n; ++r) {
-      const __m512 mL = _mm512_set1_ps(w.mL[r]);
-      for (int64_t c = 0; c < len; c += kValBlock) {
-        __m512i q[4];
-        for (int u = 0; u < 4; ++u) {
-          const __m512 x = logits(r, j0 + c + 16 * u, c + 16 * u);
-          __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(kLog2e), mL);
-          t = _mm512_max_ps(t, _mm512_set1_ps(kMinT));
-          const __m512 nn = _mm512_roundscale_ps(
-              t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-          const __m512 f = _mm512_sub_ps(t, nn);
-          __m512 p =
-              _mm512_fmadd_ps(_mm512_set1_ps(kC3), f, _mm512_set1_ps(kC2));
-          p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(kC1));
-          p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(255.0f));
-          q[u] = _mm512_cvtps_epi32(_mm512_scalef_ps(p, nn));
-        }
-        // Saturating packs (0 … 255 already): kPos order.
-        const __m512i bytes = _mm512_packus_epi16(
-            _mm512_packus_epi32(q[0], q[1]), _mm512_packus_epi32(q[2], q[3]));
-        _mm512_storeu_si512(w.p.data() + r * Ps + j0 + c, bytes);
-        sums[r] = _mm512_add_epi64(
-            sums[r], _mm512_sad_epu8(bytes, _mm512_setzero_si512()));
+  for (int r = 0; r < n; ++r) {
+    const float mx = _mm512_reduce_max_ps(mxv[r]);
+    const float mLr =
+        mx == -std::numeric_limits<float>::infinity() ? 0.0f : -(mx * kLog2e);
+    const __m512 mL = _mm512_set1_ps(mLr);
+    const float *x = w.logits.data() + r * Ls;
+    for (int64_t c = 0; c < cols; c += kValBlock) {
+      __m512i q[4];
+      for (int u = 0; u < 4; ++u) {
+        __m512 t = _mm512_fmadd_ps(_mm512_loadu_ps(x + c + 16 * u),
+                                   _mm512_set1_ps(kLog2e), mL);
+        t = _mm512_max_ps(t, _mm512_set1_ps(kMinT));
+        const __m512 nn = _mm512_roundscale_ps(
+            t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512 f = _mm512_sub_ps(t, nn);
+        __m512 p =
+            _mm512_fmadd_ps(_mm512_set1_ps(kC3), f, _mm512_set1_ps(kC2));
+        p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(kC1));
+        p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(255.0f));
+        q[u] = _mm512_cvtps_epi32(_mm512_scalef_ps(p, nn));
       }
+      // Saturating packs (0 … 255 already): kPos order.
+      const __m512i bytes = _mm512_packus_epi16(
+          _mm512_packus_epi32(q[0], q[1]), _mm512_packus_epi32(q[2], q[3]));
+      _mm512_storeu_si512(w.p.data() + r * Ps + c, bytes);
+      sums[r] = _mm512_add_epi64(
+          sums[r], _mm512_sad_epu8(bytes, _mm512_setzero_si512()));
     }
   }
   for (int r = 0; r < n; ++r)
@@ -652,6 +652,7 @@ bool attentionInt8(const float *q, const float *k, const float *v,
   job.k4n = roundUp(s.headDim, 4) / 4;
   job.ncb = roundUp(s.valueDim, 16) / 16;
   job.Ps = job.Sp + 64;
+  job.Ls = job.Sp + 16;
   halide_do_par_for(nullptr, task, 0, int(s.batch * s.heads * job.chunks),
                     reinterpret_cast<uint8_t *>(&job));
   return true;

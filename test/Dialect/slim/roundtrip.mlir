@@ -72,6 +72,8 @@ func.func @llama_ops(%x: tensor<2x16x128xf32>, %kv: tensor<2x16x32xf32>,
   %k = slim.rope %kv, %bpos {num_heads = 2 : i64, theta = 500000.0 : f32, interleaved} : tensor<2x16x32xf32>, tensor<2x16xi32>
   // CHECK: slim.attention {{.*}} heads(8, 2) causal {scale = 2.500000e-01 : f32} : tensor<2x16x128xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>
   %o = slim.attention %q, %k, %kv heads(8, 2) causal {scale = 0.25 : f32} : tensor<2x16x128xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>
+  // CHECK: slim.attention {{.*}} heads(8, 2) causal int8 : tensor<2x16x128xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>
+  %o8 = slim.attention %q, %k, %kv heads(8, 2) causal int8 : tensor<2x16x128xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>
   // CHECK: slim.silu %{{.*}} : tensor<2x16x128xf32>
   %s = slim.silu %o : tensor<2x16x128xf32>
   // CHECK: slim.mul %{{.*}}, %{{.*}} : tensor<2x16x128xf32>, tensor<2x16x128xf32>
