@@ -20,6 +20,9 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <cmath>
+#include <optional>
+
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMFUSEEPILOGUESPASS
 #include "passes/Passes.h.inc"
@@ -37,6 +40,17 @@ LinearActivation activationOf(GeluOp g) {
 }
 LinearActivation activationOf(SiluOp) { return LinearActivation::silu; }
 LinearActivation activationOf(ReluOp) { return LinearActivation::relu; }
+/// Clip(0, 6) is ReLU6, Clip(0, +inf) ReLU; other bounds have no epilogue.
+std::optional<LinearActivation> activationOf(ClampOp c) {
+  float lo = c.getMin().convertToFloat(), hi = c.getMax().convertToFloat();
+  if (lo != 0.0f)
+    return std::nullopt;
+  if (hi == 6.0f)
+    return LinearActivation::relu6;
+  if (std::isinf(hi) && hi > 0)
+    return LinearActivation::relu;
+  return std::nullopt;
+}
 
 /// act(linear(x)) -> linear(x) act = ..., and the same for a qlinear's
 /// epilogue; act(layout(linear(x))), with reshapes and transposes of one
@@ -59,7 +73,10 @@ struct FoldActivation : public OpRewritePattern<ActOp> {
       return rewriter.notifyMatchFailure(op, "the linear has an epilogue");
     if (!producer->hasOneUse())
       return rewriter.notifyMatchFailure(op, "the linear has other users");
-    auto attr = LinearActivationAttr::get(op->getContext(), activationOf(op));
+    std::optional<LinearActivation> act = activationOf(op);
+    if (!act)
+      return rewriter.notifyMatchFailure(op, "no epilogue computes it");
+    auto attr = LinearActivationAttr::get(op->getContext(), *act);
     rewriter.modifyOpInPlace(producer, [&] {
       if (lin)
         lin.setActivationAttr(attr);
@@ -77,11 +94,12 @@ struct SlimFuseEpiloguesPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldActivation<GeluOp>, FoldActivation<SiluOp>,
-                 FoldActivation<ReluOp>>(&getContext());
+                 FoldActivation<ReluOp>, FoldActivation<ClampOp>>(
+        &getContext());
     // Only the matched ops: no folding or erasing of anything else.
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<GeluOp, SiluOp, ReluOp>(op))
+      if (isa<GeluOp, SiluOp, ReluOp, ClampOp>(op))
         ops.push_back(op);
     });
     GreedyRewriteConfig config;

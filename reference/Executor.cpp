@@ -132,6 +132,8 @@ rt::LinearAct mlir::slim::linearAct(std::optional<LinearActivation> act) {
     return rt::LinearAct::Silu;
   case LinearActivation::relu:
     return rt::LinearAct::Relu;
+  case LinearActivation::relu6:
+    return rt::LinearAct::Relu6;
   }
   return rt::LinearAct::None;
 }

@@ -47,42 +47,6 @@ using vec::exp512;
 
 constexpr int kRows = 8;
 
-/// dst[e·dstStride + i] = src[i·srcStride + e] for i, e < 16: four rounds
-/// of 16 shuffles (32-bit, 64-bit, then two of 128-bit lanes).
-inline void transpose16(const float *src, int64_t srcStride, float *dst,
-                        int64_t dstStride) {
-  __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i)
-    r[i] = _mm512_loadu_ps(src + i * srcStride);
-  // Per 128-bit lane L (elements 4L … 4L+3 of each row): rows a, b → t
-  // = [a0 b0 a1 b1], [a2 b2 a3 b3] (lane-relative element numbers).
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  // r[4g + k], lane L: element 4L + k of rows 4g … 4g+3.
-  for (int g = 0; g < 4; ++g) {
-    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-  }
-  // Element e = 4L + k gathers lane L of r[k], r[4+k], r[8+k], r[12+k].
-  for (int k = 0; k < 4; ++k) {
-    const __m512 a0 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88),
-                 a1 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xDD),
-                 b0 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0x88),
-                 b1 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xDD);
-    _mm512_storeu_ps(dst + k * dstStride, _mm512_shuffle_f32x4(a0, b0, 0x88));
-    _mm512_storeu_ps(dst + (8 + k) * dstStride,
-                     _mm512_shuffle_f32x4(a0, b0, 0xDD));
-    _mm512_storeu_ps(dst + (4 + k) * dstStride,
-                     _mm512_shuffle_f32x4(a1, b1, 0x88));
-    _mm512_storeu_ps(dst + (12 + k) * dstStride,
-                     _mm512_shuffle_f32x4(a1, b1, 0xDD));
-  }
-}
-
 struct Job {
   const float *q, *k, *v, *logSize;
   /// [G, H, T, S] or null: row b reads bias[b mod G].
@@ -131,7 +95,7 @@ struct Job {
       // more: DeiT-S's 6 heads 524 → 516 µs at 1 thread), then one by one.
       if (n == 16)
         for (; e0 + 16 <= dh; e0 += 16)
-          transpose16(kb + j0 * kStride + e0, kStride, dst + e0 * 32, 32);
+          vec::transpose16(kb + j0 * kStride + e0, kStride, dst + e0 * 32, 32);
       for (int64_t e = e0; e < dh; ++e)
         for (int64_t j = 0; j < n; ++j)
           dst[e * 32 + j] = kb[(j0 + j) * kStride + e];

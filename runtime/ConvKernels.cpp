@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Kernels.h"
+#include "runtime/VecMath.h"
 
 #include "HalideRuntime.h"
 
@@ -410,7 +411,8 @@ namespace {
 
 /// out[i·outStride + j] = in[j·inStride + i] for i < rows, j < cols, in
 /// 16 × 16 tiles (the reads of a tile's column and the writes of its row
-/// each stay within a few cache lines).
+/// each stay within a few cache lines); whole tiles of 4-byte elements
+/// through registers where the runtime has AVX-512.
 template <typename T>
 void transpose2d(const T *in, int64_t inStride, T *out, int64_t outStride,
                  int64_t rows, int64_t cols) {
@@ -419,6 +421,17 @@ void transpose2d(const T *in, int64_t inStride, T *out, int64_t outStride,
     for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
       const int64_t i1 = std::min(rows, i0 + kTile),
                     j1 = std::min(cols, j0 + kTile);
+#if defined(__AVX512F__)
+      if constexpr (sizeof(T) == 4)
+        if (i1 - i0 == kTile && j1 - j0 == kTile) {
+          vec::transpose16(reinterpret_cast<const float *>(in + j0 * inStride +
+                                                           i0),
+                           inStride,
+                           reinterpret_cast<float *>(out + i0 * outStride + j0),
+                           outStride);
+          continue;
+        }
+#endif
       for (int64_t i = i0; i < i1; ++i)
         for (int64_t j = j0; j < j1; ++j)
           out[i * outStride + j] = in[j * inStride + i];
@@ -502,10 +515,13 @@ void transposeT(const T *x, const Shape &shape, const std::vector<int64_t> &perm
       outer.push_back(k);
       count *= outShape[k];
     }
-  // Tasks: every combination, each split into runs of 64 rows.
-  const int64_t blocks = (rows + 63) / 64;
+  // Tasks: every combination, each split into blocks of 64 rows × 256
+  // columns (an NHWC -> NCHW move of one image is a single combination).
+  const int64_t rowBlocks = (rows + 63) / 64, colBlocks = (cols + 255) / 256;
+  const int64_t blocks = rowBlocks * colBlocks;
   parallelItems(count * blocks, [&](int64_t task) {
-    int64_t c = task / blocks, b = task % blocks;
+    int64_t c = task / blocks, b = (task % blocks) / colBlocks,
+            cb = task % colBlocks;
     int64_t inOff = 0, outOff = 0;
     for (int64_t i = int64_t(outer.size()) - 1; i >= 0; --i) {
       const int64_t k = outer[i], idx = c % outShape[k];
@@ -514,8 +530,10 @@ void transposeT(const T *x, const Shape &shape, const std::vector<int64_t> &perm
       outOff += idx * outStride[k];
     }
     const int64_t r0 = b * 64, r1 = std::min(rows, r0 + 64);
-    transpose2d(x + inOff + r0, inStride[a], y + outOff + r0 * outStride[kIn],
-                outStride[kIn], r1 - r0, cols);
+    const int64_t c0 = cb * 256, c1 = std::min(cols, c0 + 256);
+    transpose2d(x + inOff + r0 + c0 * inStride[a], inStride[a],
+                y + outOff + r0 * outStride[kIn] + c0, outStride[kIn],
+                r1 - r0, c1 - c0);
   });
 }
 

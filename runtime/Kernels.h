@@ -67,7 +67,8 @@ int64_t packedLinearSize(int64_t out, int64_t in);
 void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt);
 
 /// An activation fused into the linear kernel's epilogue.
-enum class LinearAct { None, GeluExact, GeluTanh, Silu, Relu };
+/// Relu6: min(max(x, 0), 6) (ONNX Clip(0, 6) after a linear).
+enum class LinearAct { None, GeluExact, GeluTanh, Silu, Relu, Relu6 };
 
 /// y[rows, out] = act(x[rows, in] · W + b) [+ residual[rows, out]], with
 /// `wt` the packed weight (packLinearWeight) and `bias` [out] or null. The
@@ -337,9 +338,12 @@ void addFlat(const float *a, const float *b, int64_t n, float *y);
 /// y = SiLU(a) · b over n elements (the Halide `silu_mul` kernel).
 void siluMul(const float *a, const float *b, int64_t n, float *y);
 void unary(Unary op, const float *x, int64_t n, float *y);
+void clamp(const float *x, int64_t n, float lo, float hi, float *y);
 /// A fused linear activation applied as a separate pass (act != None).
 inline void applyLinearAct(LinearAct act, float *y, int64_t n) {
-  if (act != LinearAct::None)
+  if (act == LinearAct::Relu6)
+    clamp(y, n, 0.0f, 6.0f, y);
+  else if (act != LinearAct::None)
     unary(act == LinearAct::GeluExact  ? Unary::GeluExact
           : act == LinearAct::GeluTanh ? Unary::GeluTanh
           : act == LinearAct::Relu     ? Unary::Relu

@@ -108,6 +108,42 @@ inline __m512 silu512(__m512 x) {
   return _mm512_mul_ps(x, recip512(d));
 }
 
+/// dst[e·dstStride + i] = src[i·srcStride + e] for i, e < 16: four rounds
+/// of 16 shuffles (32-bit, 64-bit, then two of 128-bit lanes).
+inline void transpose16(const float *src, int64_t srcStride, float *dst,
+                        int64_t dstStride) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i)
+    r[i] = _mm512_loadu_ps(src + i * srcStride);
+  // Per 128-bit lane L (elements 4L … 4L+3 of each row): rows a, b → t
+  // = [a0 b0 a1 b1], [a2 b2 a3 b3] (lane-relative element numbers).
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // r[4g + k], lane L: element 4L + k of rows 4g … 4g+3.
+  for (int g = 0; g < 4; ++g) {
+    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  // Element e = 4L + k gathers lane L of r[k], r[4+k], r[8+k], r[12+k].
+  for (int k = 0; k < 4; ++k) {
+    const __m512 a0 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88),
+                 a1 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xDD),
+                 b0 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0x88),
+                 b1 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xDD);
+    _mm512_storeu_ps(dst + k * dstStride, _mm512_shuffle_f32x4(a0, b0, 0x88));
+    _mm512_storeu_ps(dst + (8 + k) * dstStride,
+                     _mm512_shuffle_f32x4(a0, b0, 0xDD));
+    _mm512_storeu_ps(dst + (4 + k) * dstStride,
+                     _mm512_shuffle_f32x4(a1, b1, 0x88));
+    _mm512_storeu_ps(dst + (12 + k) * dstStride,
+                     _mm512_shuffle_f32x4(a1, b1, 0xDD));
+  }
+}
+
 /// The linear kernels' epilogue activation.
 inline __m512 activate512(LinearAct act, __m512 v) {
   switch (act) {
@@ -116,6 +152,9 @@ inline __m512 activate512(LinearAct act, __m512 v) {
   case LinearAct::GeluTanh: return geluTanh512(v);
   case LinearAct::Silu: return silu512(v);
   case LinearAct::Relu: return _mm512_max_ps(v, _mm512_setzero_ps());
+  case LinearAct::Relu6: // operands in this order: a NaN stays NaN
+    return _mm512_min_ps(_mm512_set1_ps(6.0f),
+                         _mm512_max_ps(_mm512_setzero_ps(), v));
   }
   return v;
 }
@@ -210,6 +249,9 @@ inline __m256 activate256(LinearAct act, __m256 v) {
   case LinearAct::GeluTanh: return geluTanh256(v);
   case LinearAct::Silu: return silu256(v);
   case LinearAct::Relu: return _mm256_max_ps(v, _mm256_setzero_ps());
+  case LinearAct::Relu6: // operands in this order: a NaN stays NaN
+    return _mm256_min_ps(_mm256_set1_ps(6.0f),
+                         _mm256_max_ps(_mm256_setzero_ps(), v));
   }
   return v;
 }

@@ -1155,7 +1155,10 @@ TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
 TEST(TransposeKernel, EqualsIndexFormula) {
   std::mt19937 rng(7);
   const std::vector<std::vector<int64_t>> shapes = {
-      {1, 37, 19, 5}, {2, 1, 33, 17}, {3, 4, 5, 6}, {1, 130, 70, 1}};
+      {1, 37, 19, 5}, {2, 1, 33, 17}, {3, 4, 5, 6}, {1, 130, 70, 1},
+      // Whole 16 × 16 register tiles, more than one block of 256
+      // columns (an NHWC image of 20 × 30 pixels, 48 channels).
+      {1, 20, 30, 48}};
   for (int threads : {1, 2}) {
     slim::rt::setThreadCount(threads);
     for (const auto &shape : shapes) {
