@@ -59,11 +59,21 @@ inline void validRange(int64_t off, int64_t pad, int64_t stride,
   hi = std::max(lo, std::min(hi, out));
 }
 
+template <typename T>
+void transpose2d(const T *in, int64_t inStride, T *out, int64_t outStride,
+                 int64_t rows, int64_t cols);
+
 } // namespace
 
 void im2col(const float *x, const WindowShape &s, float *cols) {
   const int64_t k = s.channels * s.kh * s.kw;
+  // Per output row: each (channel, tap) gives a row of outW values,
+  // contiguous runs of the input (a copy at stride 1), into a scratch
+  // [k, outW]; one transpose makes it the [outW, k] rows (writing each
+  // value at its place, k apart, touched a cache line per value).
   parallelItems(s.batch * s.outH, [&](int64_t item) {
+    thread_local std::vector<float> scratch;
+    float *t = growScratch(scratch, size_t(k * s.outW));
     const int64_t b = item / s.outH, oh = item % s.outH;
     const float *xb = x + b * s.channels * s.height * s.width;
     float *rows = cols + (b * s.outH * s.outW + oh * s.outW) * k;
@@ -73,20 +83,22 @@ void im2col(const float *x, const WindowShape &s, float *cols) {
         const bool inside = ih >= 0 && ih < s.height;
         const float *xr = xb + (c * s.height + ih) * s.width;
         for (int64_t j = 0; j < s.kw; ++j) {
-          const int64_t col = (c * s.kh + i) * s.kw + j;
+          float *dst = t + ((c * s.kh + i) * s.kw + j) * s.outW;
           int64_t lo = 0, hi = 0;
           if (inside)
             validRange(j * s.dilW, s.padLeft, s.strideW, s.width, s.outW, lo,
                        hi);
-          for (int64_t ow = 0; ow < lo; ++ow)
-            rows[ow * k + col] = 0.0f;
-          for (int64_t ow = lo; ow < hi; ++ow)
-            rows[ow * k + col] =
-                xr[ow * s.strideW - s.padLeft + j * s.dilW];
-          for (int64_t ow = hi; ow < s.outW; ++ow)
-            rows[ow * k + col] = 0.0f;
+          std::fill(dst, dst + lo, 0.0f);
+          const float *src = xr - s.padLeft + j * s.dilW;
+          if (s.strideW == 1)
+            std::copy(src + lo, src + hi, dst + lo);
+          else
+            for (int64_t ow = lo; ow < hi; ++ow)
+              dst[ow] = src[ow * s.strideW];
+          std::fill(dst + hi, dst + s.outW, 0.0f);
         }
       }
+    transpose2d(t, s.outW, rows, k, s.outW, k);
   });
 }
 
