@@ -121,6 +121,12 @@ void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
                              _mm512_abs_ps(_mm512_loadu_ps(row + k + 16 * c)));
     for (; k + 16 <= in; k += 16)
       m[0] = _mm512_max_ps(m[0], _mm512_abs_ps(_mm512_loadu_ps(row + k)));
+    if (k < in) { // the last < 16 (a masked load reads zeros past them)
+      const __mmask16 tail = __mmask16((1u << (in - k)) - 1);
+      m[1] = _mm512_max_ps(
+          m[1], _mm512_abs_ps(_mm512_maskz_loadu_ps(tail, row + k)));
+      k = in;
+    }
     amax = _mm512_reduce_max_ps(
         _mm512_max_ps(_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3])));
 #endif
@@ -170,6 +176,16 @@ void quantizeRows(const float *x, int64_t rows, int64_t in, uint8_t *xq,
       _mm_storeu_si128(
           reinterpret_cast<__m128i *>(q + k),
           _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), bias)));
+    }
+    if (k < in) { // the last < 16 and the padding to kp (128: zero) at once
+      const __mmask16 tail = __mmask16((1u << (in - k)) - 1),
+                      pad = __mmask16((1u << (kp - k)) - 1);
+      __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + k), vinv);
+      if (clamp)
+        v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+      _mm512_mask_cvtepi32_storeu_epi8(
+          q + k, pad, _mm512_add_epi32(_mm512_cvtps_epi32(v), bias));
+      k = in;
     }
 #endif
     for (; k < in; ++k) {

@@ -696,6 +696,8 @@ TEST(QLinearKernel, Int8SumsAreBitExactAndOutputsMatchTheFormula) {
         ASSERT_EQ(q, int(std::nearbyint(x[r * c.in + k] * (1.0f / xs[r]))))
             << "row " << r << " input " << k;
       }
+      for (int64_t k = c.in; k < kp; ++k) // padding: q = 0
+        ASSERT_EQ(xq[r * kp + k], 128) << "row " << r << " padding " << k;
       for (int64_t o = 0; o < c.out; ++o) {
         int64_t want = 0; // the plain integer reference
         for (int64_t k = 0; k < c.in; ++k)
