@@ -88,6 +88,57 @@ struct FoldActivation : public OpRewritePattern<ActOp> {
   }
 };
 
+/// A depthwise convolution whose input is an NHWC -> NCHW transpose (a
+/// linear's result, an image back in NCHW) runs on the NHWC tensor
+/// (channels_last) and the transpose moves after it; an elementwise
+/// activation after that transpose moves before it. The transposes left
+/// then meet the next linear's NCHW -> NHWC and cancel
+/// (simplifyLayoutChains).
+void convolveChannelsLast(func::FuncOp func) {
+  SmallVector<Conv2dOp> convs;
+  func.walk([&](Conv2dOp c) { convs.push_back(c); });
+  const SmallVector<int64_t> toNchw = {0, 3, 1, 2};
+  for (Conv2dOp c : convs) {
+    auto tr = c.getInput().getDefiningOp<TransposeOp>();
+    if (c.getChannelsLast() || !tr || tr.getPermutation() != ArrayRef(toNchw))
+      continue;
+    ArrayRef<int64_t> w = c.getWeight().getType().getShape();
+    int64_t channels =
+        cast<RankedTensorType>(c.getInput().getType()).getDimSize(1);
+    if (w[1] != 1 || w[0] != channels || int64_t(c.getGroups()) != channels)
+      continue; // not depthwise
+    OpBuilder b(c);
+    auto conv = b.create<Conv2dOp>(
+        c.getLoc(), tr.getInput(), c.getWeight(), c.getBias(),
+        c.getStridesAttr(), c.getPadsAttr(), c.getDilationsAttr(),
+        c.getGroupsAttr(), b.getUnitAttr());
+    auto back = b.create<TransposeOp>(c.getLoc(), c.getType(), conv,
+                                      b.getDenseI64ArrayAttr(toNchw));
+    c.replaceAllUsesWith(back.getResult());
+    c.erase();
+    if (tr->use_empty())
+      tr.erase();
+  }
+  // clamp(transpose(x)) -> transpose(clamp(x)) where the transpose has no
+  // other user.
+  SmallVector<ClampOp> clamps;
+  func.walk([&](ClampOp c) { clamps.push_back(c); });
+  for (ClampOp c : clamps) {
+    auto tr = c.getInput().getDefiningOp<TransposeOp>();
+    if (!tr || !tr->hasOneUse())
+      continue;
+    OpBuilder b(c);
+    auto moved = b.create<ClampOp>(c.getLoc(), tr.getInput().getType(),
+                                   tr.getInput(), c.getMinAttr(),
+                                   c.getMaxAttr());
+    auto after = b.create<TransposeOp>(tr.getLoc(), c.getType(), moved,
+                                       tr.getPermutationAttr());
+    c.replaceAllUsesWith(after.getResult());
+    c.erase();
+    tr.erase();
+  }
+}
+
 struct SlimFuseEpiloguesPass
     : public mlir::slim::impl::SlimFuseEpiloguesPassBase<
           SlimFuseEpiloguesPass> {
@@ -108,8 +159,10 @@ struct SlimFuseEpiloguesPass
     // An activation that sat between a convolution's NHWC -> NCHW
     // transpose and the next one's NCHW -> NHWC leaves a round trip that
     // moves nothing: one reshape now.
-    getOperation().walk(
-        [](func::FuncOp func) { raise::simplifyLayoutChains(func); });
+    getOperation().walk([](func::FuncOp func) {
+      convolveChannelsLast(func);
+      raise::simplifyLayoutChains(func);
+    });
   }
 };
 

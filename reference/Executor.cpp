@@ -606,8 +606,8 @@ LogicalResult Executor::runOp(Operation *op) {
           .Case<Conv2dOp>([&](Conv2dOp c) {
             rt::conv2d(f32(operand(0)), f32(operand(1)),
                        c.getBias() ? f32(get(c.getBias())) : nullptr,
-                       window(c), c.getType().getDimSize(1), c.getGroups(),
-                       f32(out));
+                       window(c), c.getWeight().getType().getDimSize(0),
+                       c.getGroups(), f32(out), c.getChannelsLast());
             return success();
           })
           .Case<Pool2dOp>([&](Pool2dOp p) {

@@ -156,9 +156,48 @@ void depthwise(const float *xp, const float *wp, float bias,
 
 } // namespace
 
+/// The depthwise convolution on NHWC: per output pixel, each tap inside
+/// adds its channels' weights times the input pixel's channels — runs of
+/// contiguous channels, in vectors (the weights tap-major first).
+static void depthwiseNhwc(const float *x, const float *w, const float *bias,
+                          const WindowShape &s, float *y) {
+  const int64_t C = s.channels, taps = s.kh * s.kw;
+  thread_local std::vector<float> wtBuf;
+  float *wt = growScratch(wtBuf, size_t(taps * C));
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t t = 0; t < taps; ++t)
+      wt[t * C + c] = w[c * taps + t];
+  parallelItems(s.batch * s.outH, [&](int64_t item) {
+    const int64_t b = item / s.outH, oh = item % s.outH;
+    const float *xb = x + b * s.height * s.width * C;
+    float *yrow = y + item * s.outW * C;
+    for (int64_t ow = 0; ow < s.outW; ++ow) {
+      float *acc = yrow + ow * C;
+      for (int64_t c = 0; c < C; ++c)
+        acc[c] = bias ? bias[c] : 0.0f;
+      for (int64_t i = 0; i < s.kh; ++i) {
+        const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
+        if (ih < 0 || ih >= s.height)
+          continue;
+        for (int64_t j = 0; j < s.kw; ++j) {
+          const int64_t iw = ow * s.strideW - s.padLeft + j * s.dilW;
+          if (iw < 0 || iw >= s.width)
+            continue;
+          const float *xp = xb + (ih * s.width + iw) * C;
+          const float *wp = wt + (i * s.kw + j) * C;
+          for (int64_t c = 0; c < C; ++c)
+            acc[c] += wp[c] * xp[c];
+        }
+      }
+    }
+  });
+}
+
 void conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
-            float *y) {
+            float *y, bool channelsLast) {
+  if (channelsLast)
+    return depthwiseNhwc(x, w, bias, s, y);
   const int64_t cg = s.channels / groups, dg = outChannels / groups;
   const int64_t plane = s.outH * s.outW;
   // Depthwise 3 × 3 and 5 × 5 (MobileNet's and MobileViT's blocks): a

@@ -152,7 +152,8 @@ int slim_k_transpose(const void *x, const int64_t *shape, int32_t rank,
                      const int64_t *perm, int32_t elem_bytes, void *y);
 int slim_k_conv2d(const float *x, const float *w, const float *bias,
                   const int64_t *window, int64_t out_channels,
-                  int64_t groups, float *y);
+                  int64_t groups,
+                  int32_t channels_last, float *y);
 int slim_k_pool2d(int32_t kind, const float *x, const int64_t *window,
                   int64_t pad_bottom, int64_t pad_right,
                   int32_t count_include_pad, float *y);

@@ -477,10 +477,12 @@ void transposeTiled(const void *x, const Shape &shape,
 /// y [batch, outChannels, outH, outW]: the convolution of x with
 /// w [outChannels, channels / groups, kh, kw] in `groups` groups, plus
 /// bias [outChannels] when not null (direct loops, for depthwise and
-/// grouped convolutions).
+/// grouped convolutions). `channelsLast`: x [batch, height, width,
+/// channels] and y [batch, outH, outW, outChannels], depthwise only
+/// (groups = channels = outChannels; slim.conv2d channels_last).
 void conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
-            float *y);
+            float *y, bool channelsLast = false);
 /// y [batch, channels, outH, outW]: the max or the average of each window
 /// (cells in the padding never count for max; for the average they count
 /// with `countIncludePad` when inside the padded input, whose bottom and

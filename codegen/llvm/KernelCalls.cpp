@@ -440,8 +440,9 @@ LogicalResult Compiler::lowerOp(Conv2dOp c) {
   Value result = resultOf(c);
   return call("slim_k_conv2d",
               {ptr(c.getInput()), ptr(c.getWeight()), opt(c.getBias()),
-               shapeArray(windowOf(c)), i64(c.getType().getDimSize(1)),
-               i64(c.getGroups()), ptr(result)});
+               shapeArray(windowOf(c)),
+               i64(c.getWeight().getType().getDimSize(0)),
+               i64(c.getGroups()), i32(c.getChannelsLast()), ptr(result)});
 }
 
 template <>

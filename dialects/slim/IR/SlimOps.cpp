@@ -1457,6 +1457,19 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
     return fail<Conv2dOp>(loc, "weight must be [D, C / groups, kh, kw], got ",
                           w);
   int64_t groups = adaptor.getGroups();
+  const bool last = adaptor.getChannelsLast();
+  if (last && x.getRank() == 4) {
+    // The window arithmetic below reads NCHW.
+    x = RankedTensorType::get({x.getDimSize(0), x.getDimSize(3),
+                               x.getDimSize(1), x.getDimSize(2)},
+                              x.getElementType());
+    if (w.getDimSize(1) != 1 || w.getDimSize(0) != x.getDimSize(1) ||
+        groups != x.getDimSize(1))
+      return fail<Conv2dOp>(loc, "channels_last takes a depthwise "
+                                 "convolution (one input channel per "
+                                 "output channel), got weight ",
+                            w, " in ", groups, " groups");
+  }
   if (x.getRank() == 4 &&
       (groups < 1 || x.getDimSize(1) % groups || w.getDimSize(0) % groups ||
        w.getDimSize(1) != x.getDimSize(1) / groups))
@@ -1474,7 +1487,10 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
   if (failed(out))
     return failure();
   inferred.push_back(RankedTensorType::get(
-      {x.getDimSize(0), w.getDimSize(0), (*out)[0], (*out)[1]},
+      last ? ArrayRef<int64_t>{x.getDimSize(0), (*out)[0], (*out)[1],
+                               w.getDimSize(0)}
+           : ArrayRef<int64_t>{x.getDimSize(0), w.getDimSize(0), (*out)[0],
+                               (*out)[1]},
       x.getElementType()));
   return success();
 }
@@ -1539,6 +1555,10 @@ SmallVector<int64_t, 14> mlir::slim::windowOf(Operation *op) {
                                       kernel, s, p, d, false);
     outH = (*out)[0];
     outW = (*out)[1];
+  } else if (op->hasAttr("channels_last")) {
+    // NHWC: the window in NCHW terms.
+    return {x[0], x[3], x[1], x[2], kernel[0], kernel[1], s[0],
+            s[1], p[0], p[1], d[0], d[1],      y[1],      y[2]};
   } else {
     outH = y[2];
     outW = y[3];

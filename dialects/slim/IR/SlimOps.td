@@ -1197,6 +1197,12 @@ def Slim_Conv2dOp : Slim_Op<"conv2d", [
     (depthwise convolutions above all); a convolution of one group becomes
     `slim.im2col` and `slim.linear`.
 
+    With `channels_last` the input is `[B, H, W, C]` and the result
+    `[B, OH, OW, D]` (NHWC; the weight as above): only a depthwise
+    convolution (`groups = C = D`). `slim-fuse-epilogues` sets it where the
+    input arrives through an NHWC -> NCHW transpose (a linear's result), so
+    that the transposes around the convolution cancel.
+
     ```mlir
     %y = slim.conv2d %x, %w, %b {strides = array<i64: 1, 1>,
                                  pads = array<i64: 1, 1, 1, 1>,
@@ -1208,7 +1214,8 @@ def Slim_Conv2dOp : Slim_Op<"conv2d", [
   let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight,
                        Optional<Slim_FloatTensor>:$bias,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
-                       DenseI64ArrayAttr:$dilations, I64Attr:$groups);
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups,
+                       UnitAttr:$channels_last);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,`
