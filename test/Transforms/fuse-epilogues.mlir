@@ -94,3 +94,45 @@ func.func @conv_round_trip(%x: tensor<1x16x8xf32>, %w: tensor<4x8xf32>, %w2: ten
   %s3 = slim.silu %t3 : tensor<1x4x4x4xf32>
   return %o, %s3 : tensor<1x16x8xf32>, tensor<1x4x4x4xf32>
 }
+
+// -----
+
+// Tests ReLU6 (a clamp to [0, 6]) and a clamp to [0, +inf) (ReLU) folding
+// into the linear; other bounds stay a clamp. And a depthwise convolution
+// between two pointwise ones (MobileNet's inverted residual): it runs on
+// the first linear's NHWC result (channels_last), the clamp after it
+// moves above the transpose back, and the round trip into the second
+// linear vanishes: no transpose left. A grouped convolution that is not
+// depthwise keeps NCHW.
+// CHECK-LABEL: func.func @inverted_residual
+// CHECK: %[[E:.*]] = slim.linear %arg0, %arg1 act = relu6 : tensor<1x16x4xf32>, tensor<8x4xf32>
+// CHECK: %[[R:.*]] = slim.reshape %[[E]] : tensor<1x16x8xf32> -> tensor<1x4x4x8xf32>
+// CHECK: %[[D:.*]] = slim.conv2d %[[R]], %arg2 {channels_last, dilations = array<i64: 1, 1>, groups = 8 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xf32>, tensor<8x1x3x3xf32> -> tensor<1x4x4x8xf32>
+// CHECK: %[[C:.*]] = slim.clamp %[[D]] [0.000000e+00, 6.000000e+00] : tensor<1x4x4x8xf32>
+// CHECK-NOT: slim.transpose
+// CHECK: slim.linear %{{.*}}, %arg3 act = relu : tensor<1x16x8xf32>, tensor<4x8xf32>
+// CHECK: slim.clamp %{{.*}} [0.000000e+00, 5.000000e+00]
+// CHECK: slim.conv2d %{{.*}}, %arg4 {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
+func.func @inverted_residual(%x: tensor<1x16x4xf32>, %w1: tensor<8x4xf32>, %dw: tensor<8x1x3x3xf32>, %w2: tensor<4x8xf32>, %g: tensor<8x4x1x1xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x8x4x4xf32>) {
+  %e = slim.linear %x, %w1 : tensor<1x16x4xf32>, tensor<8x4xf32>
+  %r = slim.reshape %e : tensor<1x16x8xf32> -> tensor<1x4x4x8xf32>
+  %t = slim.transpose %r [0, 3, 1, 2] : tensor<1x4x4x8xf32>
+  %a = slim.clamp %t [0.0, 6.0] : tensor<1x8x4x4xf32>
+  %d = slim.conv2d %a, %dw {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 8} : tensor<1x8x4x4xf32>, tensor<8x1x3x3xf32> -> tensor<1x8x4x4xf32>
+  %c = slim.clamp %d [0.0, 6.0] : tensor<1x8x4x4xf32>
+  %t2 = slim.transpose %c [0, 2, 3, 1] : tensor<1x8x4x4xf32>
+  %r2 = slim.reshape %t2 : tensor<1x4x4x8xf32> -> tensor<1x16x8xf32>
+  %p = slim.linear %r2, %w2 : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %rp = slim.reshape %p : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+  %h = slim.linear %r2, %w2 : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %inf = slim.clamp %h [0.0, 0x7F800000] : tensor<1x16x4xf32>
+  %rh = slim.reshape %inf : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+  %th = slim.transpose %rh [0, 3, 1, 2] : tensor<1x4x4x4xf32>
+  %other = slim.linear %r2, %w2 : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %five = slim.clamp %other [0.0, 5.0] : tensor<1x16x4xf32>
+  %ro = slim.reshape %five : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+  %to = slim.transpose %ro [0, 3, 1, 2] : tensor<1x4x4x4xf32>
+  %cat = slim.concat %th, %to axis = 1 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
+  %gc = slim.conv2d %cat, %g {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
+  return %rp, %gc : tensor<1x4x4x4xf32>, tensor<1x8x4x4xf32>
+}

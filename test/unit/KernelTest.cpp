@@ -1106,6 +1106,7 @@ TEST(Q4Kernel, W4A8EqualsIntegerReference) {
 /// the window and odd sizes, against a float64 reference: within 1e-5
 /// relative to the largest |output| (the products summed in another
 /// order).
+// … and on NHWC (channels_last) the same values as on NCHW.
 TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -1148,6 +1149,23 @@ TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
           EXPECT_LE(worst, 1e-5 * scale) << k << "x" << k << ", stride "
                                          << stride << ", pad " << pad << ", "
                                          << h << "x" << w;
+          // channels_last: the same convolution on NHWC (x and y
+          // transposed) gives the same values.
+          std::vector<float> xl(x.size()), yl(y.size());
+          for (int64_t b = 0; b < 2; ++b)
+            for (int64_t c = 0; c < 3; ++c)
+              for (int64_t i = 0; i < h * w; ++i)
+                xl[(b * h * w + i) * 3 + c] = x[(b * 3 + c) * h * w + i];
+          slim::rt::conv2d(xl.data(), wt.data(), bias.data(), s, 3, 3,
+                           yl.data(), /*channelsLast=*/true);
+          const int64_t plane = s.outH * s.outW;
+          for (int64_t b = 0; b < 2; ++b)
+            for (int64_t c = 0; c < 3; ++c)
+              for (int64_t i = 0; i < plane; ++i)
+                ASSERT_NEAR(yl[(b * plane + i) * 3 + c],
+                            y[(b * 3 + c) * plane + i], 1e-5 * scale)
+                    << "channels_last, " << k << "x" << k << ", stride "
+                    << stride << ", pad " << pad << ", " << h << "x" << w;
         }
 }
 

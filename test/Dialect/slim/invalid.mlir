@@ -1043,6 +1043,16 @@ func.func @conv2d_groups(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
 
 // -----
 
+// Tests that channels_last (NHWC) takes depthwise convolutions only.
+func.func @conv2d_channels_last(%x: tensor<1x8x8x4xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{'slim.conv2d' op channels_last takes a depthwise convolution (one input channel per output channel), got weight 'tensor<4x2x3x3xf32>' in 2 groups}}
+  // expected-error @+1 {{'slim.conv2d' op failed to infer returned types}}
+  %y = slim.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 2, channels_last} : tensor<1x8x8x4xf32>, tensor<4x2x3x3xf32> -> tensor<1x8x8x4xf32>
+  return
+}
+
+// -----
+
 // Tests that a window must fit its padded input.
 func.func @im2col_too_small(%x: tensor<1x4x2x2xf32>) {
   // expected-error @+2 {{'slim.im2col' op a [3, 3] window with dilations [1, 1] does not fit input 'tensor<1x4x2x2xf32>' padded by [0, 0, 0, 0]}}

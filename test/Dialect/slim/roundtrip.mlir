@@ -237,15 +237,18 @@ func.func @col2im(%c: tensor<1x16x12xf32>, %b: tensor<3xf32>) -> (tensor<1x3x8x8
   return %y, %z : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
 }
 
-// Tests that the window ops of convolutional models (im2col, grouped conv2d,
+// Tests that the window ops of convolutional models (im2col, grouped conv2d
+// on NCHW and, depthwise, on NHWC,
 // max and average pooling) and log_softmax print and parse back.
 // CHECK-LABEL: func.func @windows
 func.func @windows(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>,
-                   %b: tensor<4xf32>) -> (tensor<1x64x36xf32>, tensor<1x4x4x4xf32>, tensor<1x4x3x3xf32>, tensor<1x4x8x8xf32>) {
+                   %b: tensor<4xf32>, %xl: tensor<1x8x8x4xf32>) -> (tensor<1x64x36xf32>, tensor<1x4x4x4xf32>, tensor<1x4x3x3xf32>, tensor<1x4x8x8xf32>) {
   // CHECK: slim.im2col %{{.*}} {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x64x36xf32>
   %p = slim.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x64x36xf32>
   // CHECK: slim.conv2d %{{.*}}, %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
   %c = slim.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4} : tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
+  // CHECK: slim.conv2d %{{.*}}, %{{.*}}, %{{.*}} {channels_last, dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x8x8x4xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
+  %cl = slim.conv2d %xl, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4, channels_last} : tensor<1x8x8x4xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
   // CHECK: slim.pool2d max %{{.*}} {ceil_mode, {{.*}}} : tensor<1x4x8x8xf32> -> tensor<1x4x3x3xf32>
   %m = slim.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 3, 3>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode} : tensor<1x4x8x8xf32> -> tensor<1x4x3x3xf32>
   // CHECK: slim.pool2d avg %{{.*}} {count_include_pad, {{.*}}} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
