@@ -68,7 +68,7 @@ constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kC1 = 255.0f * 0.69328293f, kC2 = 255.0f * 0.24221096f,
                 kC3 = 255.0f * 0.05500893f;
 /// t = (x − max)·log2 e below this gives p̂ = 0 whatever the polynomial
-/// does (255·2^-116 ≪ 1/2); it keeps 2^n normal.
+/// does (255·1.01·2^-116 ≪ 1/2; above it 2^n stays normal).
 constexpr float kMinT = -116.0f;
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -115,8 +115,11 @@ float quantizeRow(const float *x, int64_t n, int8_t *out) {
 
 /// p̂ of a logit x, mL = −max·log2 e: as the vector code computes it.
 inline uint8_t probByte(float x, float mL) {
-  float t = std::fma(x, kLog2e, mL);
-  t = std::max(t, kMinT);
+  const float t = std::fma(x, kLog2e, mL);
+  // (The vector code has no test: there 2^n underflows, −inf or NaN give
+  // NaN, which converts to INT_MIN and packs to 0.)
+  if (!(t >= kMinT))
+    return 0;
   const float n = std::nearbyint(t);
   const float f = t - n;
   float p = std::fma(kC3, f, kC2);
@@ -585,9 +588,8 @@ __attribute__((noinline)) void Job::softmaxAvx512(Scratch &w, int n, int64_t col
     for (int64_t c = 0; c < cols; c += kValBlock) {
       __m512i q[4];
       for (int u = 0; u < 4; ++u) {
-        __m512 t = _mm512_fmadd_ps(_mm512_loadu_ps(x + c + 16 * u),
-                                   _mm512_set1_ps(kLog2e), mL);
-        t = _mm512_max_ps(t, _mm512_set1_ps(kMinT));
+        const __m512 t = _mm512_fmadd_ps(_mm512_loadu_ps(x + c + 16 * u),
+                                         _mm512_set1_ps(kLog2e), mL);
         const __m512 nn = _mm512_roundscale_ps(
             t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         const __m512 f = _mm512_sub_ps(t, nn);
