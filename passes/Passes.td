@@ -21,7 +21,10 @@ def SlimRaisePass : Pass<"slim-raise", "::mlir::ModuleOp"> {
     Recognizes, on the primitives an ONNX import produces:
 
     * `linear`: MatMul by a known [in, out] weight (+ Add of a known bias),
-      Gemm, and the reshape sandwich GPT-2's Conv1D exports;
+      Gemm, and the reshape sandwich GPT-2's Conv1D exports; a linear
+      whose result only slices of its output features read (a packed
+      q/k/v projection: GPT-2's c_attn, nn.MultiheadAttention's in_proj)
+      becomes one linear per slice;
     * `layer_norm` (decomposed ReduceMean/Sub/Pow/Sqrt/Div form; the fused
       op is imported directly) and `rms_norm` (x · 1/sqrt(mean(x²) + eps) · g);
       an `rms_norm` of x − mean(x) (ONNX Runtime's SimplifiedLayerNormalization

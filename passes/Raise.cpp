@@ -265,6 +265,7 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
         applyInOrder(func, std::move(sink));
       }
       simplifyLayoutChains(func);
+      splitSlicedLinears(func);
       (void)cleanup(func);
       { // the transposes sunk into sums meet the norms' own
         IRRewriter rewriter(func.getContext());
@@ -302,6 +303,61 @@ struct SlimRaisePass : public mlir::slim::impl::SlimRaisePassBase<SlimRaisePass>
 };
 
 } // namespace
+
+/// The packed projection's rows per slice: no [B, T, 3·D] result written
+/// and copied into three; slim-fuse-kernels then groups the three linears
+/// on their shared input like separate q, k, v projections.
+void raise::splitSlicedLinears(func::FuncOp func) {
+  SmallVector<LinearOp> linears;
+  func.walk([&](LinearOp l) { linears.push_back(l); });
+  for (LinearOp lin : linears) {
+    if (lin.getResidual() || lin.getActivation() || lin.use_empty() ||
+        !isFloatConstant(lin.getWeight()) ||
+        (lin.getBias() && !isFloatConstant(lin.getBias())))
+      continue;
+    auto type = cast<RankedTensorType>(lin.getType());
+    const int64_t rank = type.getRank(), last = rank - 1;
+    bool parts = true;
+    for (Operation *user : lin->getUsers()) {
+      auto s = dyn_cast<SliceOp>(user);
+      if (!s) {
+        parts = false;
+        break;
+      }
+      for (int64_t d = 0; d < rank; ++d)
+        parts &= s.getStrides()[d] == 1 &&
+                 (d == last || (s.getOffsets()[d] == 0 &&
+                                s.getSizes()[d] == type.getDimSize(d)));
+    }
+    if (!parts)
+      continue;
+    std::vector<float> w = *floatValues(lin.getWeight());
+    std::optional<std::vector<float>> bias;
+    if (lin.getBias())
+      bias = floatValues(lin.getBias());
+    const int64_t in = lin.getWeight().getType().getDimSize(1);
+    const std::string name = weightName(lin.getWeight());
+    SmallVector<SliceOp> slices;
+    for (Operation *user : lin->getUsers())
+      slices.push_back(cast<SliceOp>(user));
+    for (SliceOp s : slices) {
+      const int64_t o = s.getOffsets()[last], n = s.getSizes()[last];
+      OpBuilder b(s);
+      Value wp = makeWeight(
+          b, s.getLoc(), name.empty() ? "linear_part" : name + "_part", {n, in},
+          ArrayRef<float>(w).slice(o * in, n * in));
+      Value bp;
+      if (bias)
+        bp = makeWeight(b, s.getLoc(), name.empty() ? "bias_part" : name + "_bias_part",
+                        {n}, ArrayRef<float>(*bias).slice(o, n));
+      auto part = b.create<LinearOp>(lin.getLoc(), s.getType(), lin.getInput(),
+                                     wp, bp, Value(), LinearActivationAttr());
+      s.replaceAllUsesWith(part.getResult());
+      s.erase();
+    }
+    lin.erase();
+  }
+}
 
 /// A chain of reshapes and transposes that leaves the elements in row-major
 /// order (Conv patch embedding followed by flatten + transpose, head splits

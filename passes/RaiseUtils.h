@@ -83,6 +83,10 @@ void commuteRowPermutations(func::FuncOp func);
 /// moved into their linears, by slim-fuse-epilogues (a convolution's
 /// NHWC -> NCHW -> NHWC round trip around its activation).
 void simplifyLayoutChains(func::FuncOp func);
+/// A linear with a constant weight whose result only slices read, each a
+/// run of its output features (nn.MultiheadAttention's packed in_proj
+/// split into q, k and v), becomes one linear per slice.
+void splitSlicedLinears(func::FuncOp func);
 
 } // namespace mlir::slim::raise
 
