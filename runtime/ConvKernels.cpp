@@ -22,6 +22,10 @@
 #include <limits>
 #include <vector>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace slim::rt {
 
 namespace {
@@ -156,9 +160,50 @@ void depthwise(const float *xp, const float *wp, float bias,
 
 } // namespace
 
+#if defined(__AVX512F__)
+/// One output row of depthwiseNhwc for channels c0 … c0 + 16·NB − 1 (the
+/// last block masked to the channels there are).
+template <int NB>
+void depthwiseNhwcRow(const float *xb, const float *wt, const float *bias,
+                      const WindowShape &s, int64_t oh, int64_t c0,
+                      float *yrow) {
+  const int64_t C = s.channels;
+  __mmask16 m[NB];
+  for (int v = 0; v < NB; ++v) {
+    const int64_t left = C - c0 - 16 * v;
+    m[v] = __mmask16(left >= 16 ? 0xFFFF : left > 0 ? (1u << left) - 1 : 0);
+  }
+  for (int64_t ow = 0; ow < s.outW; ++ow) {
+    __m512 acc[NB];
+    for (int v = 0; v < NB; ++v)
+      acc[v] = bias ? _mm512_maskz_loadu_ps(m[v], bias + c0 + 16 * v)
+                    : _mm512_setzero_ps();
+    for (int64_t i = 0; i < s.kh; ++i) {
+      const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
+      if (ih < 0 || ih >= s.height)
+        continue;
+      for (int64_t j = 0; j < s.kw; ++j) {
+        const int64_t iw = ow * s.strideW - s.padLeft + j * s.dilW;
+        if (iw < 0 || iw >= s.width)
+          continue;
+        const float *xp = xb + (ih * s.width + iw) * C + c0;
+        const float *wp = wt + (i * s.kw + j) * C + c0;
+        for (int v = 0; v < NB; ++v)
+          acc[v] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[v], wp + 16 * v),
+                                   _mm512_maskz_loadu_ps(m[v], xp + 16 * v),
+                                   acc[v]);
+      }
+    }
+    for (int v = 0; v < NB; ++v)
+      _mm512_mask_storeu_ps(yrow + ow * C + c0 + 16 * v, m[v], acc[v]);
+  }
+}
+#endif
+
 /// The depthwise convolution on NHWC: per output pixel, each tap inside
 /// adds its channels' weights times the input pixel's channels — runs of
-/// contiguous channels, in vectors (the weights tap-major first).
+/// contiguous channels, in vectors (the weights tap-major first; with
+/// AVX-512 each block of 16 channels' sum in a register).
 static void depthwiseNhwc(const float *x, const float *w, const float *bias,
                           const WindowShape &s, float *y) {
   const int64_t C = s.channels, taps = s.kh * s.kw;
@@ -171,6 +216,25 @@ static void depthwiseNhwc(const float *x, const float *w, const float *bias,
     const int64_t b = item / s.outH, oh = item % s.outH;
     const float *xb = x + b * s.height * s.width * C;
     float *yrow = y + item * s.outW * C;
+#if defined(__AVX512F__)
+    // Output pixels outer (one sweep over the input rows), up to 8 blocks
+    // of 16 channels at a time, each block's sum in a register (8
+    // independent FMA chains).
+    for (int64_t c0 = 0; c0 < C; c0 += 128) {
+      const int64_t nb = std::min<int64_t>(8, (C - c0 + 15) / 16);
+      switch (nb) {
+      case 1: depthwiseNhwcRow<1>(xb, wt, bias, s, oh, c0, yrow); break;
+      case 2: depthwiseNhwcRow<2>(xb, wt, bias, s, oh, c0, yrow); break;
+      case 3: depthwiseNhwcRow<3>(xb, wt, bias, s, oh, c0, yrow); break;
+      case 4: depthwiseNhwcRow<4>(xb, wt, bias, s, oh, c0, yrow); break;
+      case 5: depthwiseNhwcRow<5>(xb, wt, bias, s, oh, c0, yrow); break;
+      case 6: depthwiseNhwcRow<6>(xb, wt, bias, s, oh, c0, yrow); break;
+      case 7: depthwiseNhwcRow<7>(xb, wt, bias, s, oh, c0, yrow); break;
+      default: depthwiseNhwcRow<8>(xb, wt, bias, s, oh, c0, yrow);
+      }
+    }
+    return;
+#endif
     for (int64_t ow = 0; ow < s.outW; ++ow) {
       float *acc = yrow + ow * C;
       for (int64_t c = 0; c < C; ++c)

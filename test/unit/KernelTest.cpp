@@ -1169,6 +1169,38 @@ TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
         }
 }
 
+// channels_last with more channels than one vector (blocks of 16 and a
+// masked rest; 150 channels: 8 blocks, then 2 more) equals the NCHW
+// kernel, which the test above checks against float64.
+TEST(ConvKernel, DepthwiseChannelsLastOfManyChannelsEqualsNchw) {
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t C : {40, 150})
+    for (int64_t stride : {1, 2}) {
+      const int64_t h = 9, w = 11, k = 3;
+      slim::rt::WindowShape s{1, C, h, w, k, k, stride, stride, 1, 1, 1, 1,
+                              0, 0};
+      s.outH = (h + 2 - k) / stride + 1;
+      s.outW = (w + 2 - k) / stride + 1;
+      std::vector<float> x(C * h * w), wt(C * k * k), bias(C),
+          y(C * s.outH * s.outW), xl(x.size()), yl(y.size());
+      for (auto *v : {&x, &wt, &bias})
+        for (float &e : *v)
+          e = u(rng);
+      slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, C, C, y.data());
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t i = 0; i < h * w; ++i)
+          xl[i * C + c] = x[c * h * w + i];
+      slim::rt::conv2d(xl.data(), wt.data(), bias.data(), s, C, C, yl.data(),
+                       /*channelsLast=*/true);
+      const int64_t plane = s.outH * s.outW;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t i = 0; i < plane; ++i)
+          ASSERT_NEAR(yl[i * C + c], y[c * plane + i], 1e-5)
+              << C << " channels, stride " << stride << ", channel " << c;
+    }
+}
+
 /// Every permutation of shapes with unit axes, mergeable axes and sizes
 /// off the 16-element tile, at 1, 2, 4 and 8 bytes per element, on 1 and 2
 /// threads: the kernel equals the index formula exactly.
