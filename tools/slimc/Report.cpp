@@ -113,6 +113,20 @@ void reportPasses(const PassFlags &f, const OpCounts &before,
            llvm::Twine(after["slim.linear"]) + " left in float" + attn);
     else
       warn("--quantize changed nothing: no linear was quantized");
+    // The int8 attention's vector code needs AVX-512 VNNI; elsewhere it
+    // is plain C++ (the same bits, several times slower than float).
+    bool vnni = false;
+#if defined(__x86_64__)
+    vnni = __builtin_cpu_supports("avx512vnni");
+#endif
+    const bool slow = f.target == "x86-64-v3" || f.target == "aarch64-linux" ||
+                      (f.target == "host" && !vnni);
+    if (qa > 0 && (slow || f.target == "x86-64"))
+      warn("the int8 attention runs plain C++ " +
+           llvm::Twine(f.target == "x86-64" ? "on CPUs without AVX-512 VNNI"
+                                            : "on --target=" + f.target) +
+           " (its vector kernels need AVX-512 VNNI), slower than the float "
+           "attention there; attention=0 keeps the attention float");
   }
 }
 

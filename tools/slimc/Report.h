@@ -35,6 +35,8 @@ std::string raiseSummary(const OpCounts &c);
 struct PassFlags {
   bool lnToRms = false, merge = false, quantize = false, drop = false;
   bool dropCountZero = false; // --drop-layers TARGET:0: scores only
+  /// --target, for what the int8 attention runs on there.
+  std::string target = "host";
 };
 
 /// Prints one line per flag in `flags` (to stderr, as slimc), a warning

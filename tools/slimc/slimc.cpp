@@ -404,6 +404,7 @@ int run(int argc, char **argv) {
   reportFlags.lnToRms = runLnToRms;
   reportFlags.merge = !mergeTokens.empty();
   reportFlags.quantize = !quantize.empty();
+  reportFlags.target = targetName;
   reportFlags.drop = runDrop;
   reportFlags.dropCountZero =
       dropList.empty() &&
