@@ -14,6 +14,7 @@
 
 #include "passes/Passes.h"
 #include "passes/RaiseUtils.h"
+#include "passes/Weights.h"
 
 #include "dialects/slim/IR/SlimOps.h"
 
@@ -139,18 +140,84 @@ void convolveChannelsLast(func::FuncOp func) {
   }
 }
 
+/// The one element of a scalar f32 constant, or nullopt.
+std::optional<float> scalarConstant(Value v) {
+  std::optional<std::vector<float>> values = floatValues(v);
+  if (!values || values->size() != 1)
+    return std::nullopt;
+  return (*values)[0];
+}
+
+/// HardSwish as the ONNX importer writes it, x · clamp(x · (1/6) + 1/2, 0,
+/// 1), after a linear (through reshapes and transposes of no other user):
+/// the linear's epilogue. x is read twice, by the gate and the product.
+struct FoldHardSwish : public OpRewritePattern<MulOp> {
+  using OpRewritePattern<MulOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MulOp op,
+                                PatternRewriter &rewriter) const override {
+    for (int side = 0; side < 2; ++side) {
+      Value x = op->getOperand(side);
+      auto clamp = op->getOperand(1 - side).getDefiningOp<ClampOp>();
+      if (!clamp || clamp.getMin().convertToFloat() != 0.0f ||
+          clamp.getMax().convertToFloat() != 1.0f || !clamp->hasOneUse())
+        continue;
+      auto add = clamp.getInput().getDefiningOp<AddOp>();
+      if (!add || !add->hasOneUse())
+        continue;
+      auto scaled = add->getOperand(0).getDefiningOp<MulOp>();
+      std::optional<float> half = scalarConstant(add->getOperand(1));
+      if (!scaled || !scaled->hasOneUse() || !half || *half != 0.5f)
+        continue;
+      std::optional<float> sixth = scalarConstant(scaled->getOperand(1));
+      if (scaled->getOperand(0) != x || !sixth || *sixth != 1.0f / 6.0f)
+        continue;
+      // x: the gate's and the product's, nothing else's.
+      if (!llvm::all_of(x.getUsers(), [&](Operation *u) {
+            return u == op.getOperation() || u == scaled.getOperation();
+          }))
+        continue;
+      Operation *producer = x.getDefiningOp();
+      while (isa_and_nonnull<ReshapeOp, TransposeOp>(producer) &&
+             producer->getOperand(0).hasOneUse())
+        producer = producer->getOperand(0).getDefiningOp();
+      auto lin = dyn_cast_or_null<LinearOp>(producer);
+      auto q = dyn_cast_or_null<QLinearOp>(producer);
+      if ((!lin && !q) || (lin && lin.getActivation()) ||
+          (q && q.getEpilogue()))
+        continue;
+      if (producer != x.getDefiningOp() && !producer->hasOneUse())
+        continue;
+      auto attr = LinearActivationAttr::get(op->getContext(),
+                                            LinearActivation::hardswish);
+      rewriter.modifyOpInPlace(producer, [&] {
+        if (lin)
+          lin.setActivationAttr(attr);
+        else
+          q.setEpilogueAttr(attr);
+      });
+      rewriter.replaceOp(op, x);
+      rewriter.eraseOp(clamp); // the gate, now unread
+      rewriter.eraseOp(add);
+      rewriter.eraseOp(scaled);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "not a HardSwish after a linear");
+  }
+};
+
 struct SlimFuseEpiloguesPass
     : public mlir::slim::impl::SlimFuseEpiloguesPassBase<
           SlimFuseEpiloguesPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldActivation<GeluOp>, FoldActivation<SiluOp>,
-                 FoldActivation<ReluOp>, FoldActivation<ClampOp>>(
-        &getContext());
+                 FoldActivation<ReluOp>, FoldActivation<ClampOp>,
+                 FoldHardSwish>(&getContext());
     // Only the matched ops: no folding or erasing of anything else.
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<GeluOp, SiluOp, ReluOp, ClampOp>(op))
+      if (isa<GeluOp, SiluOp, ReluOp, ClampOp, MulOp>(op))
         ops.push_back(op);
     });
     GreedyRewriteConfig config;

@@ -425,10 +425,11 @@ def SlimDecodeStepPass : Pass<"slim-decode-step", "::mlir::ModuleOp"> {
 }
 
 def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
-  let summary = "fuses GELU / SiLU / ReLU / ReLU6 into the linear (or qlinear) that feeds them";
+  let summary = "fuses GELU / SiLU / ReLU / ReLU6 / HardSwish into the linear (or qlinear) that feeds them";
   let description = [{
-    `act(linear(x, W, b))` with act = GELU (exact or tanh), SiLU, ReLU or
-    ReLU6 (`slim.clamp` to [0, 6]; to [0, +inf] is ReLU) becomes
+    `act(linear(x, W, b))` with act = GELU (exact or tanh), SiLU, ReLU,
+    ReLU6 (`slim.clamp` to [0, 6]; to [0, +inf] is ReLU) or HardSwish (`x ·
+    clamp(x · 1/6 + 1/2, 0, 1)`, as the ONNX importer writes it) becomes
     `linear(x, W, b) act = ...` when the linear has no other user: the
     linear kernel applies the activation in its epilogue, so the product
     is not written and read back. A `slim.qlinear` (int8 or int4) gets the

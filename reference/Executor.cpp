@@ -134,6 +134,8 @@ rt::LinearAct mlir::slim::linearAct(std::optional<LinearActivation> act) {
     return rt::LinearAct::Relu;
   case LinearActivation::relu6:
     return rt::LinearAct::Relu6;
+  case LinearActivation::hardswish:
+    return rt::LinearAct::HardSwish;
   }
   return rt::LinearAct::None;
 }

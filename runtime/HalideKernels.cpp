@@ -113,7 +113,8 @@ bool linear(const float *x, int64_t rows, int64_t in, const float *wt,
              : act == LinearAct::Silu
                  ? slim_kernel_linear_packed_silu(xb, wb, bb, yb)
                  : slim_kernel_linear_packed(xb, wb, bb, yb);
-    if (rc == 0 && (act == LinearAct::Relu || act == LinearAct::Relu6))
+    if (rc == 0 && (act == LinearAct::Relu || act == LinearAct::Relu6 ||
+                    act == LinearAct::HardSwish))
       // no Halide variant: a pass
       for (int64_t r = 0; r < rows; ++r)
         applyLinearAct(act, y + r * out + col, tiles * T);

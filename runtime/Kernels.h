@@ -12,6 +12,7 @@
 #define RUNTIME_KERNELS_H
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -67,8 +68,10 @@ int64_t packedLinearSize(int64_t out, int64_t in);
 void packLinearWeight(const float *w, int64_t out, int64_t in, float *wt);
 
 /// An activation fused into the linear kernel's epilogue.
-/// Relu6: min(max(x, 0), 6) (ONNX Clip(0, 6) after a linear).
-enum class LinearAct { None, GeluExact, GeluTanh, Silu, Relu, Relu6 };
+/// Relu6: min(max(x, 0), 6) (ONNX Clip(0, 6) after a linear); HardSwish:
+/// x · min(max(x · (1/6) + 1/2, 0), 1), ONNX's HardSwish as its importer
+/// writes it.
+enum class LinearAct { None, GeluExact, GeluTanh, Silu, Relu, Relu6, HardSwish };
 
 /// y[rows, out] = act(x[rows, in] · W + b) [+ residual[rows, out]], with
 /// `wt` the packed weight (packLinearWeight) and `bias` [out] or null. The
@@ -341,7 +344,13 @@ void unary(Unary op, const float *x, int64_t n, float *y);
 void clamp(const float *x, int64_t n, float lo, float hi, float *y);
 /// A fused linear activation applied as a separate pass (act != None).
 inline void applyLinearAct(LinearAct act, float *y, int64_t n) {
-  if (act == LinearAct::Relu6)
+  if (act == LinearAct::HardSwish) {
+    for (int64_t k = 0; k < n; ++k) {
+      float t = y[k] * (1.0f / 6.0f);
+      t = t + 0.5f;
+      y[k] = y[k] * std::min(std::max(t, 0.0f), 1.0f);
+    }
+  } else if (act == LinearAct::Relu6)
     clamp(y, n, 0.0f, 6.0f, y);
   else if (act != LinearAct::None)
     unary(act == LinearAct::GeluExact  ? Unary::GeluExact

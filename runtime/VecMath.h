@@ -155,6 +155,13 @@ inline __m512 activate512(LinearAct act, __m512 v) {
   case LinearAct::Relu6: // operands in this order: a NaN stays NaN
     return _mm512_min_ps(_mm512_set1_ps(6.0f),
                          _mm512_max_ps(_mm512_setzero_ps(), v));
+  case LinearAct::HardSwish: { // x · clamp(x · (1/6) + 1/2, 0, 1)
+    const __m512 t = _mm512_add_ps(_mm512_mul_ps(v, _mm512_set1_ps(1.0f / 6.0f)),
+                                   _mm512_set1_ps(0.5f));
+    return _mm512_mul_ps(
+        v, _mm512_min_ps(_mm512_set1_ps(1.0f),
+                         _mm512_max_ps(_mm512_setzero_ps(), t)));
+  }
   }
   return v;
 }
@@ -252,6 +259,13 @@ inline __m256 activate256(LinearAct act, __m256 v) {
   case LinearAct::Relu6: // operands in this order: a NaN stays NaN
     return _mm256_min_ps(_mm256_set1_ps(6.0f),
                          _mm256_max_ps(_mm256_setzero_ps(), v));
+  case LinearAct::HardSwish: {
+    const __m256 t = _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.0f / 6.0f)),
+                                   _mm256_set1_ps(0.5f));
+    return _mm256_mul_ps(
+        v, _mm256_min_ps(_mm256_set1_ps(1.0f),
+                         _mm256_max_ps(_mm256_setzero_ps(), t)));
+  }
   }
   return v;
 }

@@ -136,3 +136,36 @@ func.func @inverted_residual(%x: tensor<1x16x4xf32>, %w1: tensor<8x4xf32>, %dw: 
   %gc = slim.conv2d %cat, %g {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
   return %rp, %gc : tensor<1x4x4x4xf32>, tensor<1x8x4x4xf32>
 }
+
+// -----
+
+// Tests HardSwish as the ONNX importer writes it, x · clamp(x · (1/6) +
+// 1/2, 0, 1), folding into the linear (through its way back to NCHW), and
+// not when x has a third reader.
+// CHECK-LABEL: func.func @hardswish
+// CHECK: %[[L:.*]] = slim.linear %arg0, %arg1 act = hardswish : tensor<1x16x8xf32>, tensor<4x8xf32>
+// CHECK: %[[R:.*]] = slim.reshape %[[L]]
+// CHECK: %[[T:.*]] = slim.transpose %[[R]] [0, 3, 1, 2]
+// CHECK-NOT: slim.clamp
+// CHECK: %[[L2:.*]] = slim.linear %arg0, %arg1 : tensor<1x16x8xf32>, tensor<4x8xf32>
+// CHECK: slim.clamp
+// CHECK: slim.mul %[[L2]]
+// CHECK: slim.add %[[L2]]
+func.func @hardswish(%x: tensor<1x16x8xf32>, %w: tensor<4x8xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x16x4xf32>) {
+  %sixth = arith.constant dense<0.166666672> : tensor<f32>
+  %half = arith.constant dense<5.000000e-01> : tensor<f32>
+  %l = slim.linear %x, %w : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %r = slim.reshape %l : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
+  %t = slim.transpose %r [0, 3, 1, 2] : tensor<1x4x4x4xf32>
+  %m = slim.mul %t, %sixth : tensor<1x4x4x4xf32>, tensor<f32>
+  %a = slim.add %m, %half : tensor<1x4x4x4xf32>, tensor<f32>
+  %c = slim.clamp %a [0.0, 1.0] : tensor<1x4x4x4xf32>
+  %y = slim.mul %t, %c : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
+  %l2 = slim.linear %x, %w : tensor<1x16x8xf32>, tensor<4x8xf32>
+  %m2 = slim.mul %l2, %sixth : tensor<1x16x4xf32>, tensor<f32>
+  %a2 = slim.add %m2, %half : tensor<1x16x4xf32>, tensor<f32>
+  %c2 = slim.clamp %a2 [0.0, 1.0] : tensor<1x16x4xf32>
+  %y2 = slim.mul %l2, %c2 : tensor<1x16x4xf32>, tensor<1x16x4xf32>
+  %z = slim.add %l2, %y2 : tensor<1x16x4xf32>, tensor<1x16x4xf32>
+  return %y, %z : tensor<1x4x4x4xf32>, tensor<1x16x4xf32>
+}

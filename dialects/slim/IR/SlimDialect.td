@@ -67,7 +67,8 @@ def Slim_LinearActivationAttr : I32EnumAttr<"LinearActivation",
       I32EnumAttrCase<"gelu_tanh", 1>,
       I32EnumAttrCase<"silu", 2>,
       I32EnumAttrCase<"relu", 3>,
-      I32EnumAttrCase<"relu6", 4>]> {
+      I32EnumAttrCase<"relu6", 4>,
+      I32EnumAttrCase<"hardswish", 5>]> {
   let cppNamespace = "::mlir::slim";
 }
 
