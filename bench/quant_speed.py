@@ -9,8 +9,9 @@ prefill (T = 128) and DeiT-S.
     python3 bench/quant_speed.py /tmp/bench-models [--threads 1] [--runs 10] [--rounds 3] [--no-torch]
 
 Slim: `--ln-to-rmsnorm --quantize=int8` (W8A8, dynamic per-token scales,
-the head in float), and for GPT-2 also with head=1 and with int4 g32
-weights (W4A8, and act=float); ORT: fp32 on model.onnx and int8 with the
+the head in float), also with attention=1 (the attentions' products in
+int8 too; ORT int8's attention stays float), and for GPT-2 also with
+head=1 and with int4 g32 weights (W4A8, and act=float); ORT: fp32 on model.onnx and int8 with the
 same head treatment as the Slim row (float, or int8 for head=1), each int8
 model checked first by the cosine of its output with fp32's; PyTorch:
 dynamic int8 on the same weights (bench/torch_time.py --int8). Every
@@ -67,9 +68,13 @@ def main():
     # gets the same head treatment)
     models = {"gpt2-small": [("int8", ["--ln-to-rmsnorm", "--quantize=int8"], False),
                              ("int8, int8 head", ["--ln-to-rmsnorm", "--quantize=int8,head=1"], True),
+                             ("int8, int8 head, int8 attention",
+                              ["--ln-to-rmsnorm", "--quantize=int8,head=1,attention=1"], True),
                              ("int4 g32 (W4A8)", ["--quantize=int4"], False),
                              ("int4 g32, float activations", ["--quantize=int4,act=float"], False)],
-              "deit-small": [("int8", ["--ln-to-rmsnorm", "--quantize=int8"], False)]}
+              "deit-small": [("int8", ["--ln-to-rmsnorm", "--quantize=int8"], False),
+                             ("int8, int8 attention",
+                              ["--ln-to-rmsnorm", "--quantize=int8,attention=1"], False)]}
     print("| model | Slim | threads | Slim ms | ORT fp32 ms | ORT fp32 / Slim | ORT int8 ms | ORT int8 / Slim "
           "| PyTorch int8 ms | PyTorch / Slim |")
     print("|---|---|---|---|---|---|---|---|---|---|")
