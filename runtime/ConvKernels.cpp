@@ -160,6 +160,23 @@ void depthwise(const float *xp, const float *wp, float bias,
 
 } // namespace
 
+/// f(input pixel ih·width + iw, tap i·kw + j) for each tap of output
+/// pixel (oh, ow) that falls inside the input.
+template <typename F>
+inline void forEachTapInside(const WindowShape &s, int64_t oh, int64_t ow,
+                             F &&f) {
+  for (int64_t i = 0; i < s.kh; ++i) {
+    const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
+    if (ih < 0 || ih >= s.height)
+      continue;
+    for (int64_t j = 0; j < s.kw; ++j) {
+      const int64_t iw = ow * s.strideW - s.padLeft + j * s.dilW;
+      if (iw >= 0 && iw < s.width)
+        f(ih * s.width + iw, i * s.kw + j);
+    }
+  }
+}
+
 #if defined(__AVX512F__)
 /// One output row of depthwiseNhwc for channels c0 … c0 + 16·NB − 1 (the
 /// last block masked to the channels there are).
@@ -178,22 +195,13 @@ void depthwiseNhwcRow(const float *xb, const float *wt, const float *bias,
     for (int v = 0; v < NB; ++v)
       acc[v] = bias ? _mm512_maskz_loadu_ps(m[v], bias + c0 + 16 * v)
                     : _mm512_setzero_ps();
-    for (int64_t i = 0; i < s.kh; ++i) {
-      const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
-      if (ih < 0 || ih >= s.height)
-        continue;
-      for (int64_t j = 0; j < s.kw; ++j) {
-        const int64_t iw = ow * s.strideW - s.padLeft + j * s.dilW;
-        if (iw < 0 || iw >= s.width)
-          continue;
-        const float *xp = xb + (ih * s.width + iw) * C + c0;
-        const float *wp = wt + (i * s.kw + j) * C + c0;
-        for (int v = 0; v < NB; ++v)
-          acc[v] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[v], wp + 16 * v),
-                                   _mm512_maskz_loadu_ps(m[v], xp + 16 * v),
-                                   acc[v]);
-      }
-    }
+    forEachTapInside(s, oh, ow, [&](int64_t pixel, int64_t tap) {
+      const float *xp = xb + pixel * C + c0, *wp = wt + tap * C + c0;
+      for (int v = 0; v < NB; ++v)
+        acc[v] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[v], wp + 16 * v),
+                                 _mm512_maskz_loadu_ps(m[v], xp + 16 * v),
+                                 acc[v]);
+    });
     for (int v = 0; v < NB; ++v)
       _mm512_mask_storeu_ps(yrow + ow * C + c0 + 16 * v, m[v], acc[v]);
   }
@@ -239,20 +247,11 @@ static void depthwiseNhwc(const float *x, const float *w, const float *bias,
       float *acc = yrow + ow * C;
       for (int64_t c = 0; c < C; ++c)
         acc[c] = bias ? bias[c] : 0.0f;
-      for (int64_t i = 0; i < s.kh; ++i) {
-        const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
-        if (ih < 0 || ih >= s.height)
-          continue;
-        for (int64_t j = 0; j < s.kw; ++j) {
-          const int64_t iw = ow * s.strideW - s.padLeft + j * s.dilW;
-          if (iw < 0 || iw >= s.width)
-            continue;
-          const float *xp = xb + (ih * s.width + iw) * C;
-          const float *wp = wt + (i * s.kw + j) * C;
-          for (int64_t c = 0; c < C; ++c)
-            acc[c] += wp[c] * xp[c];
-        }
-      }
+      forEachTapInside(s, oh, ow, [&](int64_t pixel, int64_t tap) {
+        const float *xp = xb + pixel * C, *wp = wt + tap * C;
+        for (int64_t c = 0; c < C; ++c)
+          acc[c] += wp[c] * xp[c];
+      });
     }
   });
 }
