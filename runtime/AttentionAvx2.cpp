@@ -211,14 +211,11 @@ bool attentionAvx2(const float *q, const float *k, const float *v,
                    float *out) {
   if (s.queries < 1 || s.keys < 1 || s.heads % s.kvHeads != 0)
     return false;
-  // Runs of query tiles per head so that there are at least two tasks per
-  // thread (each run transposes its head's keys again).
-  const int64_t threads = threadCount(), bh = s.batch * s.heads;
-  const int64_t tiles =
-      s.queries >= kRows ? (s.queries + kRows - 1) / kRows : s.queries;
-  int64_t chunks = 1;
-  while (chunks < tiles && bh * chunks < 2 * threads)
-    ++chunks;
+  // Runs of query tiles per head (each run transposes its head's keys
+  // again).
+  const int64_t bh = s.batch * s.heads;
+  const int64_t chunks = attentionRuns(
+      bh, s.queries >= kRows ? (s.queries + kRows - 1) / kRows : s.queries);
   Job job{q, k, v, logSize, bias, out, s, causal, scale, chunks};
   halide_do_par_for(
       nullptr,

@@ -267,22 +267,13 @@ struct Job {
   }
 };
 
-/// Heads alone leave threads idle when there are few of them (DeiT-Tiny:
-/// 3 heads on 2 threads): each head's query tiles are split into runs so
-/// that there are at least two tasks per thread, a multiple of the thread
-/// count when a small split gives one. Each run transposes its head's keys
-/// again (dh × S copies next to T/runs × S × dh multiply-adds).
+/// Runs of query tiles per head (attentionRuns); each run transposes its
+/// head's keys again (dh × S copies next to T/runs × S × dh
+/// multiply-adds).
 int64_t runsPerHead(const AttentionShape &s) {
-  const int64_t threads = threadCount(), bh = s.batch * s.heads;
-  const int64_t tiles =
-      s.queries >= kRows ? (s.queries + kRows - 1) / kRows : s.queries;
-  int64_t chunks = 1;
-  while (chunks < tiles && bh * chunks < 2 * threads)
-    ++chunks;
-  for (int64_t c = chunks; c <= std::min<int64_t>(tiles, 2 * chunks); ++c)
-    if ((bh * c) % threads == 0)
-      return c;
-  return chunks;
+  return attentionRuns(s.batch * s.heads, s.queries >= kRows
+                                              ? (s.queries + kRows - 1) / kRows
+                                              : s.queries);
 }
 
 int task(void *, int t, uint8_t *closure) {

@@ -42,6 +42,12 @@ void setThreadCount(int n);
 int threadCount();
 /// The CPUs this process may run on (its affinity mask), at least 1.
 int availableCpus();
+/// How many runs to split each of `heads` attention heads (batch × heads)
+/// of `tiles` query tiles into, so that threads are not left idle when
+/// heads are few (DeiT-Tiny: 3 heads on 2 threads): at least two tasks per
+/// thread, a multiple of the thread count when a small split gives one;
+/// at most `tiles`. Each run redoes its head's key preparation.
+int64_t attentionRuns(int64_t heads, int64_t tiles);
 /// A model call starts / ends. While more than one is in flight, kernels
 /// run their parallel loops on the calling thread (one core per call)
 /// instead of sharing the pool.

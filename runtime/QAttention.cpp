@@ -612,15 +612,6 @@ __attribute__((noinline)) void Job::softmaxAvx512(Scratch &w, int n, int64_t col
 }
 #endif
 
-int64_t runsPerHead(const AttentionShape &s) {
-  const int64_t threads = threadCount(), bh = s.batch * s.heads;
-  const int64_t tiles = (s.queries + kQ - 1) / kQ;
-  int64_t chunks = 1;
-  while (chunks < tiles && bh * chunks < 2 * threads)
-    ++chunks;
-  return chunks;
-}
-
 int task(void *, int t, uint8_t *closure) {
   reinterpret_cast<const Job *>(closure)->head(t);
   return 0;
@@ -647,8 +638,8 @@ bool attentionInt8(const float *q, const float *k, const float *v,
   if (path != Int8AttentionPath::scalar)
     return false;
 #endif
-  Job job{q, k, v, keyTerm, bias, out, s, causal, scale, runsPerHead(s),
-          path};
+  Job job{q, k, v, keyTerm, bias, out, s, causal, scale,
+          attentionRuns(s.batch * s.heads, (s.queries + kQ - 1) / kQ), path};
   job.Sp = roundUp(s.keys, kValBlock);
   job.nc = roundUp(s.headDim, 64) / 64;
   job.k4n = roundUp(s.headDim, 4) / 4;

@@ -315,6 +315,17 @@ int threadCount() {
   return defaultThreads();
 }
 
+int64_t attentionRuns(int64_t heads, int64_t tiles) {
+  const int64_t threads = threadCount();
+  int64_t chunks = 1;
+  while (chunks < tiles && heads * chunks < 2 * threads)
+    ++chunks;
+  for (int64_t c = chunks; c <= std::min<int64_t>(tiles, 2 * chunks); ++c)
+    if ((heads * c) % threads == 0)
+      return c;
+  return chunks;
+}
+
 int64_t runLength(int64_t n) {
   const int64_t runs = int64_t(threadCount());
   return std::max<int64_t>(1, (n + runs - 1) / runs);
