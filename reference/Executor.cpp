@@ -606,16 +606,19 @@ LogicalResult Executor::runOp(Operation *op) {
             return success();
           })
           .Case<Conv2dOp>([&](Conv2dOp c) {
-            rt::conv2d(f32(operand(0)), f32(operand(1)),
-                       c.getBias() ? f32(get(c.getBias())) : nullptr,
-                       window(c), c.getWeight().getType().getDimSize(0),
-                       c.getGroups(), f32(out), c.getChannelsLast());
+            if (!rt::conv2d(f32(operand(0)), f32(operand(1)),
+                            c.getBias() ? f32(get(c.getBias())) : nullptr,
+                            window(c), c.getWeight().getType().getDimSize(0),
+                            c.getGroups(), f32(out), c.getChannelsLast(),
+                            error))
+              return kernelError();
             return success();
           })
           .Case<Pool2dOp>([&](Pool2dOp p) {
-            rt::pool2d(p.getKind() == PoolKind::max, f32(operand(0)),
-                       window(p), p.getPads()[2], p.getPads()[3],
-                       p.getCountIncludePad(), f32(out));
+            if (!rt::pool2d(p.getKind() == PoolKind::max, f32(operand(0)),
+                            window(p), p.getPads()[2], p.getPads()[3],
+                            p.getCountIncludePad(), f32(out), error))
+              return kernelError();
             return success();
           })
           .Case<LogSoftmaxOp>([&](LogSoftmaxOp s) {

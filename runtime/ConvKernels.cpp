@@ -1,18 +1,26 @@
 //===- ConvKernels.cpp - im2col, grouped convolution, pooling, resize -----===//
 //
-// The NCHW window kernels, and resizing (nearest, linear, cubic) by
-// per-axis tap tables. A convolution of one group runs as im2col and
-// the packed linear kernel (the importer writes it so); the direct loops
-// here serve depthwise and grouped convolutions, whose per-channel work is
-// too small for a matrix product. Each output row's inner loop runs over
-// the output columns whose input column is inside the input, so it has no
-// bounds test and vectorizes at stride 1. Also the layout transpose that
-// moves a convolution's NHWC rows to NCHW and back.
+// The window kernels, and resizing (nearest, linear, cubic) by per-axis
+// tap tables. A convolution of one group runs as im2col and the packed
+// linear kernel (the importer writes it so); depthwise and grouped
+// convolutions, whose per-channel work is too small for a matrix product,
+// and pooling run the Halide kernels of codegen/halide/conv_generator.cpp,
+// except where a C++ loop here measured faster (slim-conv-bench): NCHW
+// depthwise 3 × 3 (each output row's inner loop over the columns whose
+// input is inside, no bounds test) and NHWC depthwise with AVX-512. Also
+// the layout transpose that moves a convolution's NHWC rows to NCHW and
+// back.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/HalideViews.h"
 #include "runtime/Kernels.h"
 #include "runtime/VecMath.h"
+
+#include "slim_kernel_avg_pool2d.h"
+#include "slim_kernel_conv2d.h"
+#include "slim_kernel_depthwise_nhwc.h"
+#include "slim_kernel_max_pool2d.h"
 
 #include "HalideRuntime.h"
 
@@ -208,10 +216,10 @@ void depthwiseNhwcRow(const float *xb, const float *wt, const float *bias,
 }
 #endif
 
+#if defined(__AVX512F__)
 /// The depthwise convolution on NHWC: per output pixel, each tap inside
-/// adds its channels' weights times the input pixel's channels — runs of
-/// contiguous channels, in vectors (the weights tap-major first; with
-/// AVX-512 each block of 16 channels' sum in a register).
+/// adds its channels' weights times the input pixel's channels, each block
+/// of 16 channels' sum in a register (the weights tap-major first).
 static void depthwiseNhwc(const float *x, const float *w, const float *bias,
                           const WindowShape &s, float *y) {
   const int64_t C = s.channels, taps = s.kh * s.kw;
@@ -224,7 +232,6 @@ static void depthwiseNhwc(const float *x, const float *w, const float *bias,
     const int64_t b = item / s.outH, oh = item % s.outH;
     const float *xb = x + b * s.height * s.width * C;
     float *yrow = y + item * s.outW * C;
-#if defined(__AVX512F__)
     // Output pixels outer (one sweep over the input rows), up to 8 blocks
     // of 16 channels at a time, each block's sum in a register (8
     // independent FMA chains).
@@ -241,79 +248,46 @@ static void depthwiseNhwc(const float *x, const float *w, const float *bias,
       default: depthwiseNhwcRow<8>(xb, wt, bias, s, oh, c0, yrow);
       }
     }
-    return;
-#endif
-    for (int64_t ow = 0; ow < s.outW; ++ow) {
-      float *acc = yrow + ow * C;
-      for (int64_t c = 0; c < C; ++c)
-        acc[c] = bias ? bias[c] : 0.0f;
-      forEachTapInside(s, oh, ow, [&](int64_t pixel, int64_t tap) {
-        const float *xp = xb + pixel * C, *wp = wt + tap * C;
-        for (int64_t c = 0; c < C; ++c)
-          acc[c] += wp[c] * xp[c];
-      });
-    }
   });
 }
+#endif
 
-void conv2d(const float *x, const float *w, const float *bias,
-            const WindowShape &s, int64_t outChannels, int64_t groups,
-            float *y, bool channelsLast) {
-  if (channelsLast)
-    return depthwiseNhwc(x, w, bias, s, y);
-  const int64_t cg = s.channels / groups, dg = outChannels / groups;
+bool conv2dLoops(const float *x, const float *w, const float *bias,
+                 const WindowShape &s, int64_t outChannels, int64_t groups,
+                 float *y, bool channelsLast) {
+  if (channelsLast) {
+#if defined(__AVX512F__)
+    depthwiseNhwc(x, w, bias, s, y);
+    return true;
+#else
+    return false;
+#endif
+  }
+  const bool dw3 = groups == s.channels && outChannels == s.channels &&
+                   s.kh == 3 && s.kw == 3 && s.dilH == 1 && s.dilW == 1 &&
+                   s.strideH == s.strideW && (s.strideW == 1 || s.strideW == 2);
+  if (!dw3)
+    return false;
   const int64_t plane = s.outH * s.outW;
-  // Depthwise 3 × 3 and 5 × 5 (MobileNet's and MobileViT's blocks): a
-  // loop of their own.
-  const bool dw = cg == 1 && dg == 1 && s.kh == s.kw &&
-                  (s.kw == 3 || s.kw == 5) && s.dilH == 1 && s.dilW == 1 &&
-                  s.strideH == s.strideW && (s.strideW == 1 || s.strideW == 2);
   parallelItems(s.batch * outChannels, [&](int64_t item) {
-    const int64_t b = item / outChannels, d = item % outChannels;
-    const int64_t g = d / dg;
-    float *yp = y + item * plane;
-    if (dw) {
-      const float *xp = x + (b * s.channels + d) * s.height * s.width;
-      const float *wd = w + d * s.kh * s.kw;
-      const float bv = bias ? bias[d] : 0.0f;
-      if (s.kw == 3 && s.strideW == 1)
-        depthwise<3, 1>(xp, wd, bv, s, yp);
-      else if (s.kw == 3)
-        depthwise<3, 2>(xp, wd, bv, s, yp);
-      else if (s.strideW == 1)
-        depthwise<5, 1>(xp, wd, bv, s, yp);
-      else
-        depthwise<5, 2>(xp, wd, bv, s, yp);
-      return;
-    }
-    std::fill(yp, yp + plane, bias ? bias[d] : 0.0f);
-    for (int64_t ci = 0; ci < cg; ++ci) {
-      const float *xp =
-          x + ((b * s.channels) + g * cg + ci) * s.height * s.width;
-      const float *wp = w + ((d * cg) + ci) * s.kh * s.kw;
-      for (int64_t i = 0; i < s.kh; ++i)
-        for (int64_t j = 0; j < s.kw; ++j) {
-          const float wv = wp[i * s.kw + j];
-          int64_t lo, hi;
-          validRange(j * s.dilW, s.padLeft, s.strideW, s.width, s.outW, lo,
-                     hi);
-          const int64_t shift = j * s.dilW - s.padLeft;
-          for (int64_t oh = 0; oh < s.outH; ++oh) {
-            const int64_t ih = oh * s.strideH - s.padTop + i * s.dilH;
-            if (ih < 0 || ih >= s.height)
-              continue;
-            const float *xr = xp + ih * s.width + shift;
-            float *yr = yp + oh * s.outW;
-            if (s.strideW == 1)
-              for (int64_t ow = lo; ow < hi; ++ow)
-                yr[ow] += wv * xr[ow];
-            else
-              for (int64_t ow = lo; ow < hi; ++ow)
-                yr[ow] += wv * xr[ow * s.strideW];
-          }
-        }
-    }
+    const int64_t d = item % outChannels;
+    const float *xp = x + item * s.height * s.width;
+    const float *wd = w + d * 9;
+    const float bv = bias ? bias[d] : 0.0f;
+    if (s.strideW == 1)
+      depthwise<3, 1>(xp, wd, bv, s, y + item * plane);
+    else
+      depthwise<3, 2>(xp, wd, bv, s, y + item * plane);
   });
+  return true;
+}
+
+bool conv2d(const float *x, const float *w, const float *bias,
+            const WindowShape &s, int64_t outChannels, int64_t groups,
+            float *y, bool channelsLast, std::string &error) {
+  return conv2dLoops(x, w, bias, s, outChannels, groups, y, channelsLast) ||
+         conv2dHalide(x, w, bias, s, outChannels, groups, y, channelsLast,
+                      error);
 }
 
 void col2im(const float *cols, const float *bias, const WindowShape &s,
@@ -344,41 +318,55 @@ void col2im(const float *cols, const float *bias, const WindowShape &s,
   });
 }
 
-void pool2d(bool max, const float *x, const WindowShape &s, int64_t padBottom,
-            int64_t padRight, bool countIncludePad, float *y) {
-  const int64_t padH = s.height + padBottom, padW = s.width + padRight;
-  parallelItems(s.batch * s.channels, [&](int64_t item) {
-    const float *xp = x + item * s.height * s.width;
-    float *yp = y + item * s.outH * s.outW;
-    for (int64_t oh = 0; oh < s.outH; ++oh) {
-      const int64_t h0 = oh * s.strideH - s.padTop;
-      for (int64_t ow = 0; ow < s.outW; ++ow) {
-        const int64_t w0 = ow * s.strideW - s.padLeft;
-        float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
-        int64_t inside = 0, padded = 0;
-        for (int64_t i = 0; i < s.kh; ++i) {
-          const int64_t ih = h0 + i * s.dilH;
-          if (ih >= padH)
-            break;
-          for (int64_t j = 0; j < s.kw; ++j) {
-            const int64_t iw = w0 + j * s.dilW;
-            if (iw >= padW)
-              break;
-            ++padded;
-            if (ih < 0 || ih >= s.height || iw < 0 || iw >= s.width)
-              continue;
-            const float v = xp[ih * s.width + iw];
-            ++inside;
-            acc = max ? (v > acc || v != v ? v : acc) : acc + v;
-          }
-        }
-        yp[oh * s.outW + ow] =
-            max ? acc
-                : acc / float(std::max<int64_t>(
-                            1, countIncludePad ? padded : inside));
-      }
-    }
-  });
+// --- The Halide window kernels (codegen/halide/conv_generator.cpp) -------
+
+bool conv2dHalide(const float *x, const float *w, const float *bias,
+                  const WindowShape &s, int64_t outChannels, int64_t groups,
+                  float *y, bool channelsLast, std::string &error) {
+  installHalideErrorHandler();
+  std::vector<float> zeros;
+  if (!bias) {
+    zeros.assign(size_t(outChannels), 0.0f);
+    bias = zeros.data();
+  }
+  using B4 = Halide::Runtime::Buffer<float, 4>;
+  const int cg = int(s.channels / groups);
+  B4 wb(const_cast<float *>(w), int(s.kw), int(s.kh), cg, int(outChannels));
+  auto bb = view1(bias, outChannels);
+  if (channelsLast) {
+    B4 xb(const_cast<float *>(x), int(s.channels), int(s.width),
+          int(s.height), int(s.batch));
+    B4 yb(y, int(outChannels), int(s.outW), int(s.outH), int(s.batch));
+    return halideCall(slim_kernel_depthwise_nhwc(
+                          xb, wb, bb, int(s.strideW), int(s.strideH),
+                          int(s.padLeft), int(s.padTop), int(s.dilW),
+                          int(s.dilH), yb),
+                      "depthwise convolution", error);
+  }
+  B4 xb(const_cast<float *>(x), int(s.width), int(s.height), int(s.channels),
+        int(s.batch));
+  B4 yb(y, int(s.outW), int(s.outH), int(outChannels), int(s.batch));
+  return halideCall(slim_kernel_conv2d(xb, wb, bb, int(s.strideW),
+                                       int(s.strideH), int(s.padLeft),
+                                       int(s.padTop), int(s.dilW),
+                                       int(s.dilH), int(groups), yb),
+                    "convolution", error);
+}
+
+bool pool2d(bool max, const float *x, const WindowShape &s,
+                  int64_t padBottom, int64_t padRight, bool countIncludePad,
+                  float *y, std::string &error) {
+  installHalideErrorHandler();
+  using B4 = Halide::Runtime::Buffer<float, 4>;
+  B4 xb(const_cast<float *>(x), int(s.width), int(s.height), int(s.channels),
+        int(s.batch));
+  B4 yb(y, int(s.outW), int(s.outH), int(s.channels), int(s.batch));
+  auto *kernel = max ? slim_kernel_max_pool2d : slim_kernel_avg_pool2d;
+  return halideCall(kernel(xb, int(s.kw), int(s.kh), int(s.strideW),
+                           int(s.strideH), int(s.padLeft), int(s.padTop),
+                           int(s.dilW), int(s.dilH), int(padRight),
+                           int(padBottom), countIncludePad, yb),
+                    "pooling", error);
 }
 
 namespace {

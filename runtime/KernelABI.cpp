@@ -362,17 +362,19 @@ int slim_k_col2im(const float *cols, const float *bias, const int64_t *w,
 int slim_k_conv2d(const float *x, const float *w, const float *bias,
                   const int64_t *win, int64_t out_channels, int64_t groups,
                   int32_t channels_last, float *y) {
-  rt::conv2d(x, w, bias, window(win), out_channels, groups, y,
-             channels_last != 0);
-  return 0;
+  std::string error;
+  return status(rt::conv2d(x, w, bias, window(win), out_channels, groups, y,
+                           channels_last != 0, error),
+                error);
 }
 
 int slim_k_pool2d(int32_t kind, const float *x, const int64_t *win,
                   int64_t pad_bottom, int64_t pad_right,
                   int32_t count_include_pad, float *y) {
-  rt::pool2d(kind == 0, x, window(win), pad_bottom, pad_right,
-             count_include_pad != 0, y);
-  return 0;
+  std::string error;
+  return status(rt::pool2d(kind == 0, x, window(win), pad_bottom, pad_right,
+                           count_include_pad != 0, y, error),
+                error);
 }
 
 } // extern "C"

@@ -491,19 +491,35 @@ void transposeTiled(const void *x, const Shape &shape,
                const std::vector<int64_t> &perm, int elemBytes, void *y);
 /// y [batch, outChannels, outH, outW]: the convolution of x with
 /// w [outChannels, channels / groups, kh, kw] in `groups` groups, plus
-/// bias [outChannels] when not null (direct loops, for depthwise and
-/// grouped convolutions). `channelsLast`: x [batch, height, width,
-/// channels] and y [batch, outH, outW, outChannels], depthwise only
-/// (groups = channels = outChannels; slim.conv2d channels_last).
-void conv2d(const float *x, const float *w, const float *bias,
+/// bias [outChannels] when not null (for depthwise and grouped
+/// convolutions; one group runs as im2col + linear). `channelsLast`: x
+/// [batch, height, width, channels] and y [batch, outH, outW,
+/// outChannels], depthwise only (groups = channels = outChannels;
+/// slim.conv2d channels_last). Runs conv2dLoops where it has a loop for
+/// the shape, else conv2dHalide (runtime/ConvKernels.cpp); false with
+/// `error` set when the kernel fails.
+bool conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
-            float *y, bool channelsLast = false);
+            float *y, bool channelsLast, std::string &error);
+/// The C++ loops that beat the Halide kernel where they apply (measured by
+/// slim-conv-bench): NCHW depthwise 3 × 3 at stride 1 or 2, and NHWC
+/// depthwise with AVX-512. False, writing nothing, for any other shape or
+/// build.
+bool conv2dLoops(const float *x, const float *w, const float *bias,
+                 const WindowShape &s, int64_t outChannels, int64_t groups,
+                 float *y, bool channelsLast);
+/// The Halide kernels (codegen/halide/conv_generator.cpp): any groups,
+/// strides, dilations and padding.
+bool conv2dHalide(const float *x, const float *w, const float *bias,
+                  const WindowShape &s, int64_t outChannels, int64_t groups,
+                  float *y, bool channelsLast, std::string &error);
 /// y [batch, channels, outH, outW]: the max or the average of each window
 /// (cells in the padding never count for max; for the average they count
 /// with `countIncludePad` when inside the padded input, whose bottom and
-/// right extents are padBottom and padRight).
-void pool2d(bool max, const float *x, const WindowShape &s, int64_t padBottom,
-            int64_t padRight, bool countIncludePad, float *y);
+/// right extents are padBottom and padRight). The Halide pool2d kernels.
+bool pool2d(bool max, const float *x, const WindowShape &s, int64_t padBottom,
+            int64_t padRight, bool countIncludePad, float *y,
+            std::string &error);
 
 /// Σ a[e]·b[e] in 16 independent lanes (vectorized; a single running sum
 /// would be one long chain of dependent multiply-adds). Shared by the

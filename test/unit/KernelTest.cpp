@@ -1101,15 +1101,32 @@ TEST(Q4Kernel, W4A8EqualsIntegerReference) {
     }
 }
 
-/// Depthwise 3 × 3 and 5 × 5 convolutions (their own loop in rt::conv2d)
-/// at strides 1 and 2, paddings 0 … 2 on each side, inputs narrower than
-/// the window and odd sizes, against a float64 reference: within 1e-5
-/// relative to the largest |output| (the products summed in another
-/// order).
+namespace {
+/// One convolution by the C++ loops (false when they have none for the
+/// shape) or by the Halide kernel.
+bool convolve(bool halide, const float *x, const float *w, const float *b,
+              const slim::rt::WindowShape &s, int64_t out, int64_t groups,
+              float *y, bool channelsLast = false) {
+  if (!halide)
+    return slim::rt::conv2dLoops(x, w, b, s, out, groups, y, channelsLast);
+  std::string error;
+  EXPECT_TRUE(slim::rt::conv2dHalide(x, w, b, s, out, groups, y,
+                                     channelsLast, error))
+      << error;
+  return true;
+}
+} // namespace
+
+/// Depthwise 3 × 3 and 5 × 5 convolutions at strides 1 and 2, paddings
+/// 0 … 2 on each side, inputs narrower than the window and odd sizes, by
+/// the Halide kernel and by the C++ loops where they apply, against a
+/// float64 reference: within 1e-5 relative to the largest |output| (the
+/// products summed in another order).
 // … and on NHWC (channels_last) the same values as on NCHW.
 TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (bool halide : {false, true})
   for (int64_t k : {3, 5})
     for (int64_t stride : {1, 2})
       for (int64_t pad : {0, 1, 2})
@@ -1126,8 +1143,9 @@ TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
           for (auto *v : {&x, &wt, &bias})
             for (float &e : *v)
               e = u(rng);
-          slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, 3, 3,
-                           y.data());
+          if (!convolve(halide, x.data(), wt.data(), bias.data(), s, 3, 3,
+                        y.data()))
+            continue;
           double worst = 0, scale = 0;
           for (int64_t b = 0; b < 2; ++b)
             for (int64_t c = 0; c < 3; ++c)
@@ -1146,7 +1164,8 @@ TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
                   worst = std::max(worst, std::abs(y[e] - acc));
                   scale = std::max(scale, std::abs(acc));
                 }
-          EXPECT_LE(worst, 1e-5 * scale) << k << "x" << k << ", stride "
+          EXPECT_LE(worst, 1e-5 * scale)
+              << (halide ? "Halide " : "loops ") << k << "x" << k << ", stride "
                                          << stride << ", pad " << pad << ", "
                                          << h << "x" << w;
           // channels_last: the same convolution on NHWC (x and y
@@ -1156,8 +1175,9 @@ TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
             for (int64_t c = 0; c < 3; ++c)
               for (int64_t i = 0; i < h * w; ++i)
                 xl[(b * h * w + i) * 3 + c] = x[(b * 3 + c) * h * w + i];
-          slim::rt::conv2d(xl.data(), wt.data(), bias.data(), s, 3, 3,
-                           yl.data(), /*channelsLast=*/true);
+          if (!convolve(halide, xl.data(), wt.data(), bias.data(), s, 3, 3,
+                        yl.data(), /*channelsLast=*/true))
+            continue;
           const int64_t plane = s.outH * s.outW;
           for (int64_t b = 0; b < 2; ++b)
             for (int64_t c = 0; c < 3; ++c)
@@ -1170,12 +1190,14 @@ TEST(ConvKernel, DepthwiseMatchesFloat64Reference) {
 }
 
 // channels_last with more channels than one vector (blocks of 16 and a
-// masked rest; 150 channels: 8 blocks, then 2 more) equals the NCHW
-// kernel, which the test above checks against float64.
+// masked rest; 150 channels: 8 blocks, then 2 more; 96 and 192: the Halide
+// kernel's blocks of 3 and 4 vectors) equals the NCHW kernel, which the
+// test above checks against float64; by the loops and by Halide.
 TEST(ConvKernel, DepthwiseChannelsLastOfManyChannelsEqualsNchw) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (int64_t C : {40, 150})
+  for (bool halide : {false, true})
+  for (int64_t C : {40, 96, 150, 192})
     for (int64_t stride : {1, 2}) {
       const int64_t h = 9, w = 11, k = 3;
       slim::rt::WindowShape s{1, C, h, w, k, k, stride, stride, 1, 1, 1, 1,
@@ -1187,18 +1209,155 @@ TEST(ConvKernel, DepthwiseChannelsLastOfManyChannelsEqualsNchw) {
       for (auto *v : {&x, &wt, &bias})
         for (float &e : *v)
           e = u(rng);
-      slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, C, C, y.data());
+      ASSERT_TRUE(convolve(true, x.data(), wt.data(), bias.data(), s, C, C,
+                           y.data()));
       for (int64_t c = 0; c < C; ++c)
         for (int64_t i = 0; i < h * w; ++i)
           xl[i * C + c] = x[c * h * w + i];
-      slim::rt::conv2d(xl.data(), wt.data(), bias.data(), s, C, C, yl.data(),
-                       /*channelsLast=*/true);
+      if (!convolve(halide, xl.data(), wt.data(), bias.data(), s, C, C,
+                    yl.data(), /*channelsLast=*/true))
+        continue;
       const int64_t plane = s.outH * s.outW;
       for (int64_t c = 0; c < C; ++c)
         for (int64_t i = 0; i < plane; ++i)
           ASSERT_NEAR(yl[i * C + c], y[c * plane + i], 1e-5)
-              << C << " channels, stride " << stride << ", channel " << c;
+              << (halide ? "Halide, " : "loops, ") << C
+              << " channels, stride " << stride << ", channel " << c;
     }
+}
+
+/// The Halide convolution for any groups, strides, dilations and
+/// asymmetric padding (wide planes take its vector tiles, narrow ones the
+/// narrower schedules), and rt::conv2d (which picks the loops or Halide),
+/// against a float64 reference within 1e-5 relative.
+TEST(ConvKernel, GroupedDilatedMatchesFloat64Reference) {
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  struct Case {
+    int64_t c, d, groups, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+  };
+  const Case cases[] = {
+      {4, 6, 2, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+      {8, 8, 4, 11, 13, 3, 2, 2, 3, 0, 2, 1, 0, 2, 1},
+      {3, 3, 3, 7, 7, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},
+      {6, 12, 6, 20, 37, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+      {2, 4, 1, 5, 3, 3, 3, 1, 1, 1, 0, 0, 2, 2, 2},
+      {16, 16, 16, 6, 70, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1},
+  };
+  for (const Case &c : cases)
+    for (bool dispatch : {false, true}) {
+      const int64_t oh =
+          (c.h + c.pt + c.pb - (c.kh - 1) * c.dh - 1) / c.sh + 1;
+      const int64_t ow =
+          (c.w + c.pl + c.pr - (c.kw - 1) * c.dw - 1) / c.sw + 1;
+      slim::rt::WindowShape s{2,    c.c,  c.h,  c.w,  c.kh, c.kw, c.sh,
+                              c.sw, c.pt, c.pl, c.dh, c.dw, oh,   ow};
+      const int64_t cg = c.c / c.groups, dg = c.d / c.groups;
+      std::vector<float> x(2 * c.c * c.h * c.w), wt(c.d * cg * c.kh * c.kw),
+          bias(c.d), y(2 * c.d * oh * ow);
+      for (auto *v : {&x, &wt, &bias})
+        for (float &e : *v)
+          e = u(rng);
+      std::string error;
+      if (dispatch)
+        ASSERT_TRUE(slim::rt::conv2d(x.data(), wt.data(), bias.data(), s,
+                                     c.d, c.groups, y.data(), false, error))
+            << error;
+      else
+        convolve(true, x.data(), wt.data(), bias.data(), s, c.d, c.groups,
+                 y.data());
+      double worst = 0, scale = 0;
+      for (int64_t b = 0; b < 2; ++b)
+        for (int64_t d = 0; d < c.d; ++d)
+          for (int64_t i0 = 0; i0 < oh; ++i0)
+            for (int64_t j0 = 0; j0 < ow; ++j0) {
+              double acc = bias[d];
+              for (int64_t ci = 0; ci < cg; ++ci)
+                for (int64_t i = 0; i < c.kh; ++i)
+                  for (int64_t j = 0; j < c.kw; ++j) {
+                    const int64_t ih = i0 * c.sh - c.pt + i * c.dh,
+                                  iw = j0 * c.sw - c.pl + j * c.dw;
+                    if (ih < 0 || ih >= c.h || iw < 0 || iw >= c.w)
+                      continue;
+                    const int64_t ch = d / dg * cg + ci;
+                    acc += double(wt[((d * cg + ci) * c.kh + i) * c.kw + j]) *
+                           x[((b * c.c + ch) * c.h + ih) * c.w + iw];
+                  }
+              const double got = y[((b * c.d + d) * oh + i0) * ow + j0];
+              worst = std::max(worst, std::abs(got - acc));
+              scale = std::max(scale, std::abs(acc));
+            }
+      EXPECT_LE(worst, 1e-5 * scale)
+          << (dispatch ? "conv2d " : "Halide ") << c.c << "→" << c.d
+          << " channels in " << c.groups << " groups, " << c.kh << "x"
+          << c.kw << ", plane " << c.h << "x" << c.w;
+    }
+}
+
+/// Max and average pooling (the Halide kernels): strides, dilations (max),
+/// ceil-mode padding on the bottom and right only, count_include_pad on
+/// and off, against the ONNX definitions in float64 (exact for max,
+/// within 1e-6 relative for the average).
+TEST(PoolKernel, MatchesOnnxDefinition) {
+  std::mt19937 rng(14);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  struct Case {
+    int64_t h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+  };
+  const Case cases[] = {
+      {9, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, // 3 × 3 / 2, padded
+      {8, 8, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},  // 2 × 2 / 2
+      {7, 7, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},  // ceil mode: bottom/right
+      {5, 33, 2, 3, 1, 2, 1, 0, 1, 2, 1, 1}, // asymmetric
+      {10, 12, 3, 3, 1, 1, 0, 0, 0, 0, 2, 2}, // dilated (max)
+  };
+  for (const Case &c : cases)
+    for (bool max : {true, false})
+      for (bool includePad : {false, true}) {
+        if (!max && (c.dh != 1 || c.dw != 1))
+          continue;
+        const int64_t oh =
+            (c.h + c.pt + c.pb - (c.kh - 1) * c.dh - 1) / c.sh + 1;
+        const int64_t ow =
+            (c.w + c.pl + c.pr - (c.kw - 1) * c.dw - 1) / c.sw + 1;
+        slim::rt::WindowShape s{2,    3,    c.h,  c.w,  c.kh, c.kw, c.sh,
+                                c.sw, c.pt, c.pl, c.dh, c.dw, oh,   ow};
+        std::vector<float> x(2 * 3 * c.h * c.w), y(2 * 3 * oh * ow);
+        for (float &e : x)
+          e = u(rng);
+        std::string error;
+        ASSERT_TRUE(slim::rt::pool2d(max, x.data(), s, c.pb, c.pr,
+                                     includePad, y.data(), error))
+            << error;
+        for (int64_t p = 0; p < 6; ++p)
+          for (int64_t i0 = 0; i0 < oh; ++i0)
+            for (int64_t j0 = 0; j0 < ow; ++j0) {
+              double acc = max ? -INFINITY : 0.0;
+              int64_t inside = 0, padded = 0;
+              for (int64_t i = 0; i < c.kh; ++i)
+                for (int64_t j = 0; j < c.kw; ++j) {
+                  const int64_t ih = i0 * c.sh - c.pt + i * c.dh,
+                                iw = j0 * c.sw - c.pl + j * c.dw;
+                  if (ih < c.h + c.pb && iw < c.w + c.pr)
+                    ++padded;
+                  if (ih < 0 || ih >= c.h || iw < 0 || iw >= c.w)
+                    continue;
+                  ++inside;
+                  const double v = x[(p * c.h + ih) * c.w + iw];
+                  acc = max ? std::max(acc, v) : acc + v;
+                }
+              if (!max)
+                acc /= double(std::max<int64_t>(
+                    1, includePad ? padded : inside));
+              const float got = y[(p * oh + i0) * ow + j0];
+              if (max)
+                ASSERT_EQ(got, float(acc)) << "max " << i0 << "," << j0;
+              else
+                ASSERT_NEAR(got, acc, 1e-6 * std::max(1.0, std::abs(acc)))
+                    << "avg, include pad " << includePad << " at " << i0
+                    << "," << j0 << " of " << c.h << "x" << c.w;
+            }
+      }
 }
 
 /// Every permutation of shapes with unit axes, mergeable axes and sizes
