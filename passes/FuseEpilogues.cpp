@@ -1,9 +1,10 @@
 //===- FuseEpilogues.cpp - slim-fuse-epilogues: activations into linears --===//
 //
-// act(linear(x)) with GELU (either form), SiLU or ReLU, where the linear has
-// no other user, becomes one linear with `act = ...`: the kernel applies the
-// activation to its accumulators before storing them, so the product is
-// written once and never read back. Reshapes and transposes between the
+// act(linear(x)) with GELU (either form), SiLU, ReLU, ReLU6 or HardSwish,
+// where the linear has no other user, becomes one linear with `act = ...`:
+// the kernel applies the activation to its accumulators before storing
+// them, so the product is written once and never read back. The same for
+// a direct convolution (slim.conv2d `activation`). Reshapes and transposes between the
 // linear and the activation (a convolution's linear back to NCHW) do not
 // stop it: an elementwise activation commutes with them. One rewrite
 // pattern per activation; a pattern that does not apply says why through
@@ -53,9 +54,41 @@ std::optional<LinearActivation> activationOf(ClampOp c) {
   return std::nullopt;
 }
 
+/// The op an activation can fuse into: a linear (`activation`), a
+/// qlinear (`epilogue`) or a direct convolution (`activation`).
+struct EpilogueOwner {
+  Operation *op = nullptr;
+
+  static EpilogueOwner of(Operation *producer) {
+    if (isa_and_nonnull<LinearOp, QLinearOp, Conv2dOp>(producer))
+      return {producer};
+    return {};
+  }
+  explicit operator bool() const { return op; }
+  bool hasEpilogue() const {
+    if (auto l = dyn_cast<LinearOp>(op))
+      return bool(l.getActivation());
+    if (auto q = dyn_cast<QLinearOp>(op))
+      return bool(q.getEpilogue());
+    return bool(cast<Conv2dOp>(op).getActivation());
+  }
+  void set(PatternRewriter &rewriter, LinearActivation act) const {
+    auto attr = LinearActivationAttr::get(op->getContext(), act);
+    rewriter.modifyOpInPlace(op, [&] {
+      if (auto l = dyn_cast<LinearOp>(op))
+        l.setActivationAttr(attr);
+      else if (auto q = dyn_cast<QLinearOp>(op))
+        q.setEpilogueAttr(attr);
+      else
+        cast<Conv2dOp>(op).setActivationAttr(attr);
+    });
+  }
+};
+
 /// act(linear(x)) -> linear(x) act = ..., and the same for a qlinear's
-/// epilogue; act(layout(linear(x))), with reshapes and transposes of one
-/// user each between them, -> layout(linear(x) act = ...).
+/// epilogue and a direct convolution; act(layout(linear(x))), with reshapes
+/// and transposes of one user each between them, -> layout(linear(x) act =
+/// ...).
 template <typename ActOp>
 struct FoldActivation : public OpRewritePattern<ActOp> {
   using OpRewritePattern<ActOp>::OpRewritePattern;
@@ -66,24 +99,18 @@ struct FoldActivation : public OpRewritePattern<ActOp> {
     while (isa_and_nonnull<ReshapeOp, TransposeOp>(producer) &&
            producer->hasOneUse())
       producer = producer->getOperand(0).getDefiningOp();
-    auto lin = dyn_cast_or_null<LinearOp>(producer);
-    auto q = dyn_cast_or_null<QLinearOp>(producer);
-    if (!lin && !q)
-      return rewriter.notifyMatchFailure(op, "its operand is not a linear");
-    if ((lin && lin.getActivation()) || (q && q.getEpilogue()))
-      return rewriter.notifyMatchFailure(op, "the linear has an epilogue");
+    EpilogueOwner owner = EpilogueOwner::of(producer);
+    if (!owner)
+      return rewriter.notifyMatchFailure(
+          op, "its operand is not a linear or a convolution");
+    if (owner.hasEpilogue())
+      return rewriter.notifyMatchFailure(op, "the producer has an epilogue");
     if (!producer->hasOneUse())
-      return rewriter.notifyMatchFailure(op, "the linear has other users");
+      return rewriter.notifyMatchFailure(op, "the producer has other users");
     std::optional<LinearActivation> act = activationOf(op);
     if (!act)
       return rewriter.notifyMatchFailure(op, "no epilogue computes it");
-    auto attr = LinearActivationAttr::get(op->getContext(), *act);
-    rewriter.modifyOpInPlace(producer, [&] {
-      if (lin)
-        lin.setActivationAttr(attr);
-      else
-        q.setEpilogueAttr(attr);
-    });
+    owner.set(rewriter, *act);
     rewriter.replaceOp(op, op->getOperand(0));
     return success();
   }
@@ -112,7 +139,7 @@ void convolveChannelsLast(func::FuncOp func) {
     auto conv = b.create<Conv2dOp>(
         c.getLoc(), tr.getInput(), c.getWeight(), c.getBias(),
         c.getStridesAttr(), c.getPadsAttr(), c.getDilationsAttr(),
-        c.getGroupsAttr(), b.getUnitAttr());
+        c.getGroupsAttr(), b.getUnitAttr(), c.getActivationAttr());
     auto back = b.create<TransposeOp>(c.getLoc(), c.getType(), conv,
                                       b.getDenseI64ArrayAttr(toNchw));
     c.replaceAllUsesWith(back.getResult());
@@ -149,8 +176,8 @@ std::optional<float> scalarConstant(Value v) {
 }
 
 /// HardSwish as the ONNX importer writes it, x · clamp(x · (1/6) + 1/2, 0,
-/// 1), after a linear (through reshapes and transposes of no other user):
-/// the linear's epilogue. x is read twice, by the gate and the product.
+/// 1), after a linear or a convolution (through reshapes and transposes of
+/// no other user): its epilogue. x is read twice, by the gate and the product.
 struct FoldHardSwish : public OpRewritePattern<MulOp> {
   using OpRewritePattern<MulOp>::OpRewritePattern;
 
@@ -181,28 +208,20 @@ struct FoldHardSwish : public OpRewritePattern<MulOp> {
       while (isa_and_nonnull<ReshapeOp, TransposeOp>(producer) &&
              producer->getOperand(0).hasOneUse())
         producer = producer->getOperand(0).getDefiningOp();
-      auto lin = dyn_cast_or_null<LinearOp>(producer);
-      auto q = dyn_cast_or_null<QLinearOp>(producer);
-      if ((!lin && !q) || (lin && lin.getActivation()) ||
-          (q && q.getEpilogue()))
+      EpilogueOwner owner = EpilogueOwner::of(producer);
+      if (!owner || owner.hasEpilogue())
         continue;
       if (producer != x.getDefiningOp() && !producer->hasOneUse())
         continue;
-      auto attr = LinearActivationAttr::get(op->getContext(),
-                                            LinearActivation::hardswish);
-      rewriter.modifyOpInPlace(producer, [&] {
-        if (lin)
-          lin.setActivationAttr(attr);
-        else
-          q.setEpilogueAttr(attr);
-      });
+      owner.set(rewriter, LinearActivation::hardswish);
       rewriter.replaceOp(op, x);
       rewriter.eraseOp(clamp); // the gate, now unread
       rewriter.eraseOp(add);
       rewriter.eraseOp(scaled);
       return success();
     }
-    return rewriter.notifyMatchFailure(op, "not a HardSwish after a linear");
+    return rewriter.notifyMatchFailure(
+        op, "not a HardSwish after a linear or a convolution");
   }
 };
 
@@ -210,6 +229,22 @@ struct SlimFuseEpiloguesPass
     : public mlir::slim::impl::SlimFuseEpiloguesPassBase<
           SlimFuseEpiloguesPass> {
   void runOnOperation() override {
+    foldActivations();
+    // An activation that sat between a convolution's NHWC -> NCHW
+    // transpose and the next one's NCHW -> NHWC leaves a round trip that
+    // moves nothing: one reshape now.
+    getOperation().walk([](func::FuncOp func) {
+      convolveChannelsLast(func);
+      raise::simplifyLayoutChains(func);
+    });
+    // The clamps convolveChannelsLast moved next to a channels-last
+    // convolution fuse into it now.
+    foldActivations();
+  }
+
+  /// Every activation (GELU, SiLU, ReLU, clamps, HardSwish's product) into
+  /// the linear or convolution that feeds it, where one can take it.
+  void foldActivations() {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldActivation<GeluOp>, FoldActivation<SiluOp>,
                  FoldActivation<ReluOp>, FoldActivation<ClampOp>,
@@ -223,13 +258,6 @@ struct SlimFuseEpiloguesPass
     GreedyRewriteConfig config;
     config.strictMode = GreedyRewriteStrictness::ExistingOps;
     (void)applyOpPatternsAndFold(ops, std::move(patterns), config);
-    // An activation that sat between a convolution's NHWC -> NCHW
-    // transpose and the next one's NCHW -> NHWC leaves a round trip that
-    // moves nothing: one reshape now.
-    getOperation().walk([](func::FuncOp func) {
-      convolveChannelsLast(func);
-      raise::simplifyLayoutChains(func);
-    });
   }
 };
 

@@ -425,7 +425,7 @@ def SlimDecodeStepPass : Pass<"slim-decode-step", "::mlir::ModuleOp"> {
 }
 
 def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
-  let summary = "fuses GELU / SiLU / ReLU / ReLU6 / HardSwish into the linear (or qlinear) that feeds them";
+  let summary = "fuses GELU / SiLU / ReLU / ReLU6 / HardSwish into the linear, qlinear or convolution that feeds them";
   let description = [{
     `act(linear(x, W, b))` with act = GELU (exact or tanh), SiLU, ReLU,
     ReLU6 (`slim.clamp` to [0, 6]; to [0, +inf] is ReLU) or HardSwish (`x ·
@@ -436,10 +436,15 @@ def SlimFuseEpiloguesPass : Pass<"slim-fuse-epilogues", "::mlir::ModuleOp"> {
     same as its `epilogue`. slimc runs it last, at -O1 and above
     (the other passes match the unfused ops). Reshapes and transposes
     between the linear and the activation (a convolution's result moved
-    back to NCHW) do not stop it. Afterwards, a chain of reshapes and
-    transposes that the activation had separated and that moves no
-    element (NHWC -> NCHW -> NHWC between two convolutions) becomes one
-    reshape.
+    back to NCHW) do not stop it. A direct convolution (`slim.conv2d`,
+    depthwise or grouped) takes the same activations as its `act`.
+
+    Then a depthwise convolution whose input is an NHWC -> NCHW transpose
+    (a linear's result) runs on the NHWC tensor (`channels_last`) with the
+    transpose moved after it, and a clamp after that transpose moves
+    before it (into the convolution's `act` where it is one). A chain of
+    reshapes and transposes that then moves no element (NHWC -> NCHW ->
+    NHWC between two convolutions) becomes one reshape.
 
     ```mlir
     %u = slim.linear %x, %w, %b : ...

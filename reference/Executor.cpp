@@ -610,7 +610,7 @@ LogicalResult Executor::runOp(Operation *op) {
                             c.getBias() ? f32(get(c.getBias())) : nullptr,
                             window(c), c.getWeight().getType().getDimSize(0),
                             c.getGroups(), f32(out), c.getChannelsLast(),
-                            error))
+                            error, linearAct(c.getActivation())))
               return kernelError();
             return success();
           })

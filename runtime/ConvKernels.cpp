@@ -58,6 +58,42 @@ template <typename F> void parallelItems(int64_t n, F &&f) {
       0, int((n + job.per - 1) / job.per), reinterpret_cast<uint8_t *>(&job));
 }
 
+/// y = act(y) over n contiguous floats, for the convolutions' fused
+/// activations: in 16-lane registers with AVX-512 (the linear epilogues'
+/// formulas), else by the scalar definitions.
+void activateInPlace(LinearAct act, float *y, int64_t n) {
+  if (act == LinearAct::None)
+    return;
+  int64_t k = 0;
+#if defined(SLIM_HAVE_VECMATH)
+  for (; k < n; k += 16) {
+    const __mmask16 m =
+        n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
+    _mm512_mask_storeu_ps(
+        y + k, m, vec::activate512(act, _mm512_maskz_loadu_ps(m, y + k)));
+  }
+#endif
+  for (; k < n; ++k) {
+    const float v = y[k];
+    switch (act) {
+    case LinearAct::None: break;
+    case LinearAct::GeluExact:
+      y[k] = 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
+      break;
+    case LinearAct::GeluTanh:
+      y[k] = 0.5f * v *
+             (1.0f + std::tanh(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+      break;
+    case LinearAct::Silu: y[k] = v / (1.0f + std::exp(-v)); break;
+    case LinearAct::Relu: y[k] = std::max(v, 0.0f); break;
+    case LinearAct::Relu6: y[k] = std::min(6.0f, std::max(0.0f, v)); break;
+    case LinearAct::HardSwish:
+      y[k] = v * std::min(1.0f, std::max(0.0f, v * (1.0f / 6.0f) + 0.5f));
+      break;
+    }
+  }
+}
+
 /// The output columns [lo, hi) whose input column o·stride − pad + off is in
 /// [0, extent).
 inline void validRange(int64_t off, int64_t pad, int64_t stride,
@@ -191,7 +227,7 @@ inline void forEachTapInside(const WindowShape &s, int64_t oh, int64_t ow,
 template <int NB>
 void depthwiseNhwcRow(const float *xb, const float *wt, const float *bias,
                       const WindowShape &s, int64_t oh, int64_t c0,
-                      float *yrow) {
+                      LinearAct act, float *yrow) {
   const int64_t C = s.channels;
   __mmask16 m[NB];
   for (int v = 0; v < NB; ++v) {
@@ -211,7 +247,8 @@ void depthwiseNhwcRow(const float *xb, const float *wt, const float *bias,
                                  acc[v]);
     });
     for (int v = 0; v < NB; ++v)
-      _mm512_mask_storeu_ps(yrow + ow * C + c0 + 16 * v, m[v], acc[v]);
+      _mm512_mask_storeu_ps(yrow + ow * C + c0 + 16 * v, m[v],
+                            vec::activate512(act, acc[v]));
   }
 }
 #endif
@@ -221,7 +258,7 @@ void depthwiseNhwcRow(const float *xb, const float *wt, const float *bias,
 /// adds its channels' weights times the input pixel's channels, each block
 /// of 16 channels' sum in a register (the weights tap-major first).
 static void depthwiseNhwc(const float *x, const float *w, const float *bias,
-                          const WindowShape &s, float *y) {
+                          const WindowShape &s, LinearAct act, float *y) {
   const int64_t C = s.channels, taps = s.kh * s.kw;
   thread_local std::vector<float> wtBuf;
   float *wt = growScratch(wtBuf, size_t(taps * C));
@@ -238,14 +275,14 @@ static void depthwiseNhwc(const float *x, const float *w, const float *bias,
     for (int64_t c0 = 0; c0 < C; c0 += 128) {
       const int64_t nb = std::min<int64_t>(8, (C - c0 + 15) / 16);
       switch (nb) {
-      case 1: depthwiseNhwcRow<1>(xb, wt, bias, s, oh, c0, yrow); break;
-      case 2: depthwiseNhwcRow<2>(xb, wt, bias, s, oh, c0, yrow); break;
-      case 3: depthwiseNhwcRow<3>(xb, wt, bias, s, oh, c0, yrow); break;
-      case 4: depthwiseNhwcRow<4>(xb, wt, bias, s, oh, c0, yrow); break;
-      case 5: depthwiseNhwcRow<5>(xb, wt, bias, s, oh, c0, yrow); break;
-      case 6: depthwiseNhwcRow<6>(xb, wt, bias, s, oh, c0, yrow); break;
-      case 7: depthwiseNhwcRow<7>(xb, wt, bias, s, oh, c0, yrow); break;
-      default: depthwiseNhwcRow<8>(xb, wt, bias, s, oh, c0, yrow);
+      case 1: depthwiseNhwcRow<1>(xb, wt, bias, s, oh, c0, act, yrow); break;
+      case 2: depthwiseNhwcRow<2>(xb, wt, bias, s, oh, c0, act, yrow); break;
+      case 3: depthwiseNhwcRow<3>(xb, wt, bias, s, oh, c0, act, yrow); break;
+      case 4: depthwiseNhwcRow<4>(xb, wt, bias, s, oh, c0, act, yrow); break;
+      case 5: depthwiseNhwcRow<5>(xb, wt, bias, s, oh, c0, act, yrow); break;
+      case 6: depthwiseNhwcRow<6>(xb, wt, bias, s, oh, c0, act, yrow); break;
+      case 7: depthwiseNhwcRow<7>(xb, wt, bias, s, oh, c0, act, yrow); break;
+      default: depthwiseNhwcRow<8>(xb, wt, bias, s, oh, c0, act, yrow);
       }
     }
   });
@@ -254,10 +291,10 @@ static void depthwiseNhwc(const float *x, const float *w, const float *bias,
 
 bool conv2dLoops(const float *x, const float *w, const float *bias,
                  const WindowShape &s, int64_t outChannels, int64_t groups,
-                 float *y, bool channelsLast) {
+                 float *y, bool channelsLast, LinearAct act) {
   if (channelsLast) {
 #if defined(__AVX512F__)
-    depthwiseNhwc(x, w, bias, s, y);
+    depthwiseNhwc(x, w, bias, s, act, y);
     return true;
 #else
     return false;
@@ -278,16 +315,27 @@ bool conv2dLoops(const float *x, const float *w, const float *bias,
       depthwise<3, 1>(xp, wd, bv, s, y + item * plane);
     else
       depthwise<3, 2>(xp, wd, bv, s, y + item * plane);
+    activateInPlace(act, y + item * plane, plane); // the plane still in L1
   });
   return true;
 }
 
 bool conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
-            float *y, bool channelsLast, std::string &error) {
-  return conv2dLoops(x, w, bias, s, outChannels, groups, y, channelsLast) ||
-         conv2dHalide(x, w, bias, s, outChannels, groups, y, channelsLast,
-                      error);
+            float *y, bool channelsLast, std::string &error, LinearAct act) {
+  if (conv2dLoops(x, w, bias, s, outChannels, groups, y, channelsLast, act))
+    return true;
+  if (!conv2dHalide(x, w, bias, s, outChannels, groups, y, channelsLast,
+                    error))
+    return false;
+  // The Halide kernels have no epilogue: the activation follows on the
+  // thread pool, a plane (or NHWC row) per item while it is in cache.
+  if (act != LinearAct::None) {
+    const int64_t items = channelsLast ? s.batch * s.outH : s.batch * outChannels;
+    const int64_t per = channelsLast ? s.outW * outChannels : s.outH * s.outW;
+    parallelItems(items, [&](int64_t i) { activateInPlace(act, y + i * per, per); });
+  }
+  return true;
 }
 
 void col2im(const float *cols, const float *bias, const WindowShape &s,

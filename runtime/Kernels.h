@@ -495,19 +495,22 @@ void transposeTiled(const void *x, const Shape &shape,
 /// convolutions; one group runs as im2col + linear). `channelsLast`: x
 /// [batch, height, width, channels] and y [batch, outH, outW,
 /// outChannels], depthwise only (groups = channels = outChannels;
-/// slim.conv2d channels_last). Runs conv2dLoops where it has a loop for
-/// the shape, else conv2dHalide (runtime/ConvKernels.cpp); false with
-/// `error` set when the kernel fails.
+/// slim.conv2d channels_last), then `act` (slim.conv2d activation: in the
+/// loops' registers or on each plane right after the Halide kernel). Runs
+/// conv2dLoops where it has a loop for the shape, else conv2dHalide
+/// (runtime/ConvKernels.cpp); false with `error` set when the kernel fails.
 bool conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
-            float *y, bool channelsLast, std::string &error);
+            float *y, bool channelsLast, std::string &error,
+            LinearAct act = LinearAct::None);
 /// The C++ loops that beat the Halide kernel where they apply (measured by
 /// slim-conv-bench): NCHW depthwise 3 × 3 at stride 1 or 2, and NHWC
 /// depthwise with AVX-512. False, writing nothing, for any other shape or
 /// build.
 bool conv2dLoops(const float *x, const float *w, const float *bias,
                  const WindowShape &s, int64_t outChannels, int64_t groups,
-                 float *y, bool channelsLast);
+                 float *y, bool channelsLast,
+                 LinearAct act = LinearAct::None);
 /// The Halide kernels (codegen/halide/conv_generator.cpp): any groups,
 /// strides, dilations and padding.
 bool conv2dHalide(const float *x, const float *w, const float *bias,

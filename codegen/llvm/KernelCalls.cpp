@@ -442,7 +442,8 @@ LogicalResult Compiler::lowerOp(Conv2dOp c) {
               {ptr(c.getInput()), ptr(c.getWeight()), opt(c.getBias()),
                shapeArray(windowOf(c)),
                i64(c.getWeight().getType().getDimSize(0)),
-               i64(c.getGroups()), i32(c.getChannelsLast()), ptr(result)});
+               i64(c.getGroups()), i32(c.getChannelsLast()),
+               i32(int(linearAct(c.getActivation()))), ptr(result)});
 }
 
 template <>

@@ -101,19 +101,22 @@ func.func @conv_round_trip(%x: tensor<1x16x8xf32>, %w: tensor<4x8xf32>, %w2: ten
 // into the linear; other bounds stay a clamp. And a depthwise convolution
 // between two pointwise ones (MobileNet's inverted residual): it runs on
 // the first linear's NHWC result (channels_last), the clamp after it
-// moves above the transpose back, and the round trip into the second
-// linear vanishes: no transpose left. A grouped convolution that is not
-// depthwise keeps NCHW.
+// moves above the transpose back and into the convolution's epilogue,
+// and the round trip into the second linear vanishes: no transpose left.
+// A grouped convolution that is not depthwise keeps NCHW; a ReLU6 and a
+// HardSwish after it fuse into it too, a clamp to [0, 5] does not.
 // CHECK-LABEL: func.func @inverted_residual
 // CHECK: %[[E:.*]] = slim.linear %arg0, %arg1 act = relu6 : tensor<1x16x4xf32>, tensor<8x4xf32>
 // CHECK: %[[R:.*]] = slim.reshape %[[E]] : tensor<1x16x8xf32> -> tensor<1x4x4x8xf32>
-// CHECK: %[[D:.*]] = slim.conv2d %[[R]], %arg2 {channels_last, dilations = array<i64: 1, 1>, groups = 8 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xf32>, tensor<8x1x3x3xf32> -> tensor<1x4x4x8xf32>
-// CHECK: %[[C:.*]] = slim.clamp %[[D]] [0.000000e+00, 6.000000e+00] : tensor<1x4x4x8xf32>
+// CHECK: %[[D:.*]] = slim.conv2d %[[R]], %arg2 act = relu6 {channels_last, dilations = array<i64: 1, 1>, groups = 8 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xf32>, tensor<8x1x3x3xf32> -> tensor<1x4x4x8xf32>
 // CHECK-NOT: slim.transpose
 // CHECK: slim.linear %{{.*}}, %arg3 act = relu : tensor<1x16x8xf32>, tensor<4x8xf32>
 // CHECK: slim.clamp %{{.*}} [0.000000e+00, 5.000000e+00]
-// CHECK: slim.conv2d %{{.*}}, %arg4 {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
-func.func @inverted_residual(%x: tensor<1x16x4xf32>, %w1: tensor<8x4xf32>, %dw: tensor<8x1x3x3xf32>, %w2: tensor<4x8xf32>, %g: tensor<8x4x1x1xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x8x4x4xf32>) {
+// CHECK: slim.conv2d %{{.*}}, %arg4 act = relu6 {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
+// CHECK: %[[G:.*]] = slim.conv2d %{{.*}}, %arg4 act = hardswish {dilations
+// CHECK: %[[G5:.*]] = slim.conv2d %{{.*}}, %arg4 {dilations
+// CHECK: slim.clamp %[[G5]] [0.000000e+00, 5.000000e+00]
+func.func @inverted_residual(%x: tensor<1x16x4xf32>, %w1: tensor<8x4xf32>, %dw: tensor<8x1x3x3xf32>, %w2: tensor<4x8xf32>, %g: tensor<8x4x1x1xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) {
   %e = slim.linear %x, %w1 : tensor<1x16x4xf32>, tensor<8x4xf32>
   %r = slim.reshape %e : tensor<1x16x8xf32> -> tensor<1x4x4x8xf32>
   %t = slim.transpose %r [0, 3, 1, 2] : tensor<1x4x4x8xf32>
@@ -133,8 +136,18 @@ func.func @inverted_residual(%x: tensor<1x16x4xf32>, %w1: tensor<8x4xf32>, %dw: 
   %ro = slim.reshape %five : tensor<1x16x4xf32> -> tensor<1x4x4x4xf32>
   %to = slim.transpose %ro [0, 3, 1, 2] : tensor<1x4x4x4xf32>
   %cat = slim.concat %th, %to axis = 1 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
-  %gc = slim.conv2d %cat, %g {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
-  return %rp, %gc : tensor<1x4x4x4xf32>, tensor<1x8x4x4xf32>
+  %gc0 = slim.conv2d %cat, %g {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
+  %gc = slim.clamp %gc0 [0.0, 6.0] : tensor<1x8x4x4xf32>
+  %sixth = arith.constant dense<0.166666672> : tensor<f32>
+  %half = arith.constant dense<5.000000e-01> : tensor<f32>
+  %hc = slim.conv2d %cat, %g {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
+  %hm = slim.mul %hc, %sixth : tensor<1x8x4x4xf32>, tensor<f32>
+  %ha = slim.add %hm, %half : tensor<1x8x4x4xf32>, tensor<f32>
+  %hg = slim.clamp %ha [0.0, 1.0] : tensor<1x8x4x4xf32>
+  %hs = slim.mul %hc, %hg : tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>
+  %fc = slim.conv2d %cat, %g {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2} : tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x4x4xf32>
+  %f5 = slim.clamp %fc [0.0, 5.0] : tensor<1x8x4x4xf32>
+  return %rp, %gc, %hs, %f5 : tensor<1x4x4x4xf32>, tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>
 }
 
 // -----

@@ -1203,6 +1203,10 @@ def Slim_Conv2dOp : Slim_Op<"conv2d", [
     input arrives through an NHWC -> NCHW transpose (a linear's result), so
     that the transposes around the convolution cancel.
 
+    `activation` (set by `slim-fuse-epilogues` from a ReLU, ReLU6,
+    HardSwish, SiLU or GELU that reads only this convolution) is applied to
+    each output as the linears' epilogue is.
+
     ```mlir
     %y = slim.conv2d %x, %w, %b {strides = array<i64: 1, 1>,
                                  pads = array<i64: 1, 1, 1, 1>,
@@ -1215,11 +1219,12 @@ def Slim_Conv2dOp : Slim_Op<"conv2d", [
                        Optional<Slim_FloatTensor>:$bias,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations, I64Attr:$groups,
-                       UnitAttr:$channels_last);
+                       UnitAttr:$channels_last,
+                       OptionalAttr<Slim_LinearActivationAttr>:$activation);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,`
-    type($weight) (`,` type($bias)^)? `->` type($result)
+    $input `,` $weight (`,` $bias^)? (`act` `=` $activation^)? attr-dict `:`
+    type($input) `,` type($weight) (`,` type($bias)^)? `->` type($result)
   }];
 }
 

@@ -247,8 +247,8 @@ func.func @windows(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>,
   %p = slim.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x64x36xf32>
   // CHECK: slim.conv2d %{{.*}}, %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
   %c = slim.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4} : tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
-  // CHECK: slim.conv2d %{{.*}}, %{{.*}}, %{{.*}} {channels_last, dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x8x8x4xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
-  %cl = slim.conv2d %xl, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4, channels_last} : tensor<1x8x8x4xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
+  // CHECK: slim.conv2d %{{.*}}, %{{.*}}, %{{.*}} act = hardswish {channels_last, {{.*}}} : tensor<1x8x8x4xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
+  %cl = slim.conv2d %xl, %w, %b act = hardswish {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4, channels_last} : tensor<1x8x8x4xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x4x4xf32>
   // CHECK: slim.pool2d max %{{.*}} {ceil_mode, {{.*}}} : tensor<1x4x8x8xf32> -> tensor<1x4x3x3xf32>
   %m = slim.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 3, 3>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode} : tensor<1x4x8x8xf32> -> tensor<1x4x3x3xf32>
   // CHECK: slim.pool2d avg %{{.*}} {count_include_pad, {{.*}}} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
