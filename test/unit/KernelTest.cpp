@@ -1294,6 +1294,57 @@ TEST(ConvKernel, GroupedDilatedMatchesFloat64Reference) {
     }
 }
 
+/// rt::conv2d's fused activation (slim.conv2d act) on each path — the
+/// NCHW 3 × 3 loop, the Halide kernel (5 × 5), NHWC — equals the
+/// convolution without it followed by the activation's definition, within
+/// 1e-6 relative (the vector exp and erf).
+TEST(ConvKernel, FusedActivationEqualsDefinition) {
+  using slim::rt::LinearAct;
+  std::mt19937 rng(15);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  auto define = [](LinearAct act, double v) {
+    switch (act) {
+    case LinearAct::None: return v;
+    case LinearAct::GeluExact: return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    case LinearAct::GeluTanh:
+      return 0.5 * v *
+             (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+    case LinearAct::Silu: return v / (1 + std::exp(-v));
+    case LinearAct::Relu: return std::max(v, 0.0);
+    case LinearAct::Relu6: return std::min(6.0, std::max(0.0, v));
+    case LinearAct::HardSwish:
+      return v * std::min(1.0, std::max(0.0, v / 6 + 0.5));
+    }
+    return v;
+  };
+  const int64_t C = 40, h = 9, w = 21;
+  for (int64_t k : {3, 5})
+    for (bool nhwc : {false, true})
+      for (LinearAct act :
+           {LinearAct::GeluExact, LinearAct::GeluTanh, LinearAct::Silu,
+            LinearAct::Relu, LinearAct::Relu6, LinearAct::HardSwish}) {
+        slim::rt::WindowShape s{1, C, h, w, k, k, 1, 1, k / 2, k / 2,
+                                1, 1, h, w};
+        std::vector<float> x(C * h * w), wt(C * k * k), bias(C),
+            plain(C * h * w), fused(plain.size());
+        for (auto *v : {&x, &wt, &bias})
+          for (float &e : *v)
+            e = u(rng) * (v == &wt ? 0.3f : 1.0f);
+        std::string error;
+        ASSERT_TRUE(slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, C,
+                                     C, plain.data(), nhwc, error));
+        ASSERT_TRUE(slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, C,
+                                     C, fused.data(), nhwc, error, act))
+            << error;
+        for (size_t i = 0; i < plain.size(); ++i) {
+          const double want = define(act, plain[i]);
+          ASSERT_NEAR(fused[i], want, 1e-6 * std::max(1.0, std::abs(want)))
+              << "act " << int(act) << ", " << k << "x" << k
+              << (nhwc ? " NHWC" : " NCHW") << ", element " << i;
+        }
+      }
+}
+
 /// Max and average pooling (the Halide kernels): strides, dilations (max),
 /// ceil-mode padding on the bottom and right only, count_include_pad on
 /// and off, against the ONNX definitions in float64 (exact for max,
