@@ -7,8 +7,10 @@
 // best of 20 calls each, in GFLOP/s (a multiply-add is 2 FLOP; a pooled
 // tap 1): the Halide kernel, and the C++ loop where the runtime has one
 // for the shape (rt::conv2dLoops; rt::conv2d runs it there), with the
-// largest difference of their outputs. Compare with `slim-peak`'s fp32
-// FMA figure of the same run.
+// largest difference of their outputs; and the int8 convolution
+// (slim.conv2d int8: quantization of input and weights included) with its
+// error against fp32 (max |d| / max |fp32|). Compare with `slim-peak`'s
+// fp32 FMA figure of the same run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -60,8 +62,9 @@ int main(int argc, char **argv) {
   };
   std::mt19937 g(1);
   std::normal_distribution<float> n;
-  std::printf("%-30s %10s %10s %9s %9s %9s\n", "kernel", "C++ ms", "Halide ms",
-              "C++ GF/s", "Hal GF/s", "max|d|");
+  std::printf("%-30s %10s %10s %9s %9s %9s %9s %9s\n", "kernel", "C++ ms",
+              "Halide ms", "C++ GF/s", "Hal GF/s", "max|d|", "int8 ms",
+              "int8 err");
   for (const Case &c : cases) {
     const int64_t pad = c.pool == 2 ? 0 : c.k / 2;
     const int64_t oh = (c.h + 2 * pad - c.k) / c.stride + 1;
@@ -101,15 +104,30 @@ int main(int argc, char **argv) {
     }
     const double flop = double(c.d) * oh * ow * (c.c / c.groups) * c.k * c.k *
                         (c.pool ? 1 : 2);
+    char q8[2][32] = {"-", "-"};
+    if (!c.pool) {
+      std::vector<float> yq(y2.size());
+      const double ms = best([&] {
+        conv2d(x.data(), w.data(), b.data(), s, c.d, c.groups, yq.data(),
+               c.nhwc, error, LinearAct::None, /*int8=*/true);
+      });
+      double d = 0, m = 0;
+      for (size_t i = 0; i < yq.size(); ++i) {
+        d = std::max(d, double(std::abs(yq[i] - y2[i])));
+        m = std::max(m, double(std::abs(y2[i])));
+      }
+      std::snprintf(q8[0], 32, "%.3f", ms);
+      std::snprintf(q8[1], 32, "%.1e", d / m);
+    }
     if (!loops) {
-      std::printf("%-30s %10s %10.3f %9s %9.1f %9s\n", c.name, "-", h, "-",
-                  flop / h / 1e6, "-");
+      std::printf("%-30s %10s %10.3f %9s %9.1f %9s %9s %9s\n", c.name, "-", h,
+                  "-", flop / h / 1e6, "-", q8[0], q8[1]);
       continue;
     }
     float diff = 0;
     for (size_t i = 0; i < y1.size(); ++i)
       diff = std::max(diff, std::abs(y1[i] - y2[i]));
-    std::printf("%-30s %10.3f %10.3f %9.1f %9.1f %9.2e\n", c.name, a, h,
-                flop / a / 1e6, flop / h / 1e6, diff);
+    std::printf("%-30s %10.3f %10.3f %9.1f %9.1f %9.2e %9s %9s\n", c.name, a,
+                h, flop / a / 1e6, flop / h / 1e6, diff, q8[0], q8[1]);
   }
 }

@@ -7,7 +7,8 @@
 # rounds of `--bench RUNS` each, alternating the four; the medians of the
 # round medians and their ratios, per thread count. Then the convolution kernels'
 # share of this machine's fp32 peak (bench/peak.cpp, measured in the same
-# run): the fp32 binary's profile at 1 thread, per op kind.
+# run): the fp32 binary's profile at 1 thread, per op kind, and the
+# direct convolution and pooling kernels alone (slim-conv-bench).
 #
 #   /usr/bin/python3 test/fixtures/make_hybrid.py DIR mobilevit_256   # once
 #   bench/hybrid.sh DIR/mobilevit_256 [RUNS [ROUNDS]]
@@ -35,3 +36,9 @@ echo "fp32 peak (1 thread, measured now): $peak GFLOP/s; per op kind of the fp32
 "$dir/slim" --input image="$dir/image.npy" --output-dir "$dir/out" --threads 1 --bench "$runs" \
   --profile --peak-gflops "$peak" 2>&1 | sed -n '/^per op kind:/,$p' |
   grep -E "slim\.(conv2d|im2col|linear|qlinear|pool2d|attention)\b"
+# The direct convolution and pooling kernels alone, at this model's and
+# MobileNetV3's shapes (Halide, and the C++ loop where one runs instead).
+for threads in 1 2; do
+  echo "window kernels, $threads thread(s) (fp32 peak $peak GFLOP/s on 1):"
+  "$root/build/bin/slim-conv-bench" "$threads"
+done

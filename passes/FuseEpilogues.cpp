@@ -139,7 +139,8 @@ void convolveChannelsLast(func::FuncOp func) {
     auto conv = b.create<Conv2dOp>(
         c.getLoc(), tr.getInput(), c.getWeight(), c.getBias(),
         c.getStridesAttr(), c.getPadsAttr(), c.getDilationsAttr(),
-        c.getGroupsAttr(), b.getUnitAttr(), c.getActivationAttr());
+        c.getGroupsAttr(), b.getUnitAttr(), c.getActivationAttr(),
+        c.getInt8Attr());
     auto back = b.create<TransposeOp>(c.getLoc(), c.getType(), conv,
                                       b.getDenseI64ArrayAttr(toNchw));
     c.replaceAllUsesWith(back.getResult());

@@ -319,6 +319,14 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     65536; an attention against a KV cache (generation) stays float and
     is refused. Independent of the linears' format.
 
+    `convs` also quantizes every direct convolution (`slim.conv2d`:
+    depthwise and grouped; a convolution of one group is a linear and
+    quantized as one): weights per output channel, the input dynamically
+    per channel (depthwise) or per image, int32 sums (the `int8`
+    attribute; its semantics there). With int8 weights only; the inputs'
+    scales are dynamic even with `act = static`. Convolutions named by
+    `keep` stay float.
+
     The head (a linear whose result is a graph output) stays in float
     unless `head`; norms, softmax, activations, residual adds and the
     embedding gather always do. `print` lists every quantized op with its
@@ -374,6 +382,9 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     Option<"attention", "attention", "bool", /*default=*/"false",
            "quantize the attentions' two products too (q·kᵀ and p·v in "
            "int8, see slim.attention's int8)">,
+    Option<"convs", "convs", "bool", /*default=*/"false",
+           "quantize the direct (depthwise and grouped) convolutions too "
+           "(see slim.conv2d's int8)">,
     ListOption<"keep", "keep", "std::string",
                "per-op float fallbacks: linears whose weight name or ONNX "
                "node name contains one of these stay in float">,

@@ -168,6 +168,8 @@ bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
       q.head = value == "1";
     else if (key == "attention" && (value == "0" || value == "1"))
       q.attention = value == "1";
+    else if (key == "convs" && (value == "0" || value == "1"))
+      q.convs = value == "1";
     else if (key == "keep" && !value.empty())
       for (StringRef k : llvm::split(value, ':'))
         keep.push_back(k.str());
@@ -176,7 +178,7 @@ bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
             "' is not act=dynamic|static|none|float, "
             "calib=minmax|percentile, percentile=P, group=32|64|128, "
             "sym=0|1, smoothquant[=ALPHA], head=0|1, attention=0|1, "
-            "keep=NAME[:NAME...] or calibration=PATH");
+            "convs=0|1, keep=NAME[:NAME...] or calibration=PATH");
       ok = false;
     }
   }

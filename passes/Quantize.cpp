@@ -288,6 +288,13 @@ void SlimQuantizePass::runOnOperation() {
                               << " is not one of 32, 64, 128";
     return signalPassFailure();
   }
+  if (convs && (int4 || smoothOnly)) {
+    module.emitError(kPrefix)
+        << "convs=1 quantizes the direct convolutions to int8, with int8 "
+           "weights only (weights="
+        << (int4 ? "int4" : "none") << ")";
+    return signalPassFailure();
+  }
   // Check every candidate first: a failure changes nothing.
   SmallVector<LinearOp> todo;
   WalkResult walk = module.walk([&](LinearOp lin) {
@@ -352,6 +359,21 @@ void SlimQuantizePass::runOnOperation() {
       return signalPassFailure();
   }
 
+  SmallVector<Conv2dOp> convOps;
+  if (convs) {
+    module.walk([&](Conv2dOp c) {
+      std::string names = weightName(c.getWeight()) + " " + describeOp(c);
+      for (const std::string &k : keep)
+        if (!k.empty() && names.find(k) != std::string::npos) {
+          if (print)
+            llvm::errs() << "ptq: " << describeOp(c)
+                         << " stays float (keep=" << k << ")\n";
+          return;
+        }
+      convOps.push_back(c);
+    });
+  }
+
   if (alpha > 0 && failed(smooth(module, todo)))
     return signalPassFailure();
   if (smoothOnly)
@@ -361,6 +383,12 @@ void SlimQuantizePass::runOnOperation() {
     if (print)
       llvm::errs() << "ptq: " << describeOp(a)
                    << " int8 (q·kᵀ and p·v in int32)\n";
+  }
+  for (Conv2dOp c : convOps) {
+    c.setInt8(true);
+    if (print)
+      llvm::errs() << "ptq: " << describeOp(c)
+                   << " int8 (dynamic input scales, int32 sums)\n";
   }
 
   // Static: one scale per linear input, max |x| (or its percentile) over

@@ -610,7 +610,8 @@ LogicalResult Executor::runOp(Operation *op) {
                             c.getBias() ? f32(get(c.getBias())) : nullptr,
                             window(c), c.getWeight().getType().getDimSize(0),
                             c.getGroups(), f32(out), c.getChannelsLast(),
-                            error, linearAct(c.getActivation())))
+                            error, linearAct(c.getActivation()),
+                            c.getInt8()))
               return kernelError();
             return success();
           })

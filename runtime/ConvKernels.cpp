@@ -19,7 +19,9 @@
 
 #include "slim_kernel_avg_pool2d.h"
 #include "slim_kernel_conv2d.h"
+#include "slim_kernel_conv2d_int8.h"
 #include "slim_kernel_depthwise_nhwc.h"
+#include "slim_kernel_depthwise_nhwc_int8.h"
 #include "slim_kernel_max_pool2d.h"
 
 #include "HalideRuntime.h"
@@ -320,21 +322,176 @@ bool conv2dLoops(const float *x, const float *w, const float *bias,
   return true;
 }
 
+/// The Halide kernels have no epilogue: the activation follows on the
+/// thread pool, a plane (or NHWC row) per item while it is in cache.
+static void activateOutput(LinearAct act, const WindowShape &s,
+                           int64_t outChannels, bool channelsLast, float *y) {
+  if (act == LinearAct::None)
+    return;
+  const int64_t items =
+      channelsLast ? s.batch * s.outH : s.batch * outChannels;
+  const int64_t per = channelsLast ? s.outW * outChannels : s.outH * s.outW;
+  parallelItems(items,
+                [&](int64_t i) { activateInPlace(act, y + i * per, per); });
+}
+
 bool conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
-            float *y, bool channelsLast, std::string &error, LinearAct act) {
+            float *y, bool channelsLast, std::string &error, LinearAct act,
+            bool int8) {
+  if (int8)
+    return conv2dInt8(x, w, bias, s, outChannels, groups, y, channelsLast,
+                      error, act);
   if (conv2dLoops(x, w, bias, s, outChannels, groups, y, channelsLast, act))
     return true;
   if (!conv2dHalide(x, w, bias, s, outChannels, groups, y, channelsLast,
                     error))
     return false;
-  // The Halide kernels have no epilogue: the activation follows on the
-  // thread pool, a plane (or NHWC row) per item while it is in cache.
-  if (act != LinearAct::None) {
-    const int64_t items = channelsLast ? s.batch * s.outH : s.batch * outChannels;
-    const int64_t per = channelsLast ? s.outW * outChannels : s.outH * s.outW;
-    parallelItems(items, [&](int64_t i) { activateInPlace(act, y + i * per, per); });
+  activateOutput(act, s, outChannels, channelsLast, y);
+  return true;
+}
+
+/// round(v · inv) clamped to ±127: the symmetric int8 quantization.
+static inline int8_t quantize8(float v, float inv) {
+  return int8_t(std::clamp(std::nearbyint(v * inv), -127.0f, 127.0f));
+}
+
+/// max |x[k]| over n floats (16 lanes of maxima, so it vectorizes).
+static float maxAbs(const float *x, int64_t n) {
+  float m[16] = {};
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16)
+    for (int l = 0; l < 16; ++l)
+      m[l] = std::max(m[l], std::abs(x[k + l]));
+  for (; k < n; ++k)
+    m[0] = std::max(m[0], std::abs(x[k]));
+  return *std::max_element(m, m + 16);
+}
+
+/// q[k] = quantize8(x[k], inv[k]) over n floats — inv one value
+/// (invStride 0) or one per element (1) — 16 at a time with AVX-512 (the
+/// same rounding: to nearest even, then clamped).
+static void quantizeRun(const float *x, int64_t n, const float *inv,
+                        int invStride, int8_t *q) {
+  int64_t k = 0;
+#if defined(__AVX512F__)
+  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+  for (; k + 16 <= n; k += 16) {
+    const __m512 vi = invStride ? _mm512_loadu_ps(inv + k)
+                                : _mm512_set1_ps(*inv);
+    __m512 v = _mm512_roundscale_ps(
+        _mm512_mul_ps(_mm512_loadu_ps(x + k), vi),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(q + k),
+                     _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(v)));
   }
+#endif
+  for (; k < n; ++k)
+    q[k] = quantize8(x[k], inv[k * invStride]);
+}
+
+ConvInt8Scales quantizeConvInt8(const float *x, const float *w,
+                                const WindowShape &s, int64_t outChannels,
+                                int64_t groups, bool channelsLast,
+                                int8_t *xq, int8_t *wq) {
+  const int64_t B = s.batch, C = s.channels, plane = s.height * s.width;
+  const int64_t per = s.kh * s.kw * (C / groups);
+  const bool perChannel = groups == C && outChannels == C;
+  ConvInt8Scales sc;
+  // max |x| per (image, channel), then per image unless depthwise.
+  std::vector<float> m(size_t(B * C), 0.0f);
+  if (!channelsLast)
+    parallelItems(B * C,
+                  [&](int64_t i) { m[i] = maxAbs(x + i * plane, plane); });
+  else
+    parallelItems(B, [&](int64_t b) {
+      float *mb = m.data() + b * C;
+      for (int64_t k = 0; k < plane; ++k) {
+        const float *px = x + (b * plane + k) * C;
+        for (int64_t c = 0; c < C; ++c)
+          mb[c] = std::max(mb[c], std::abs(px[c]));
+      }
+    });
+  if (!perChannel)
+    for (int64_t b = 0; b < B; ++b) {
+      const float a = *std::max_element(m.begin() + b * C,
+                                        m.begin() + (b + 1) * C);
+      std::fill(m.begin() + b * C, m.begin() + (b + 1) * C, a);
+    }
+  sc.input.resize(m.size());
+  std::vector<float> inv(m.size());
+  for (size_t i = 0; i < m.size(); ++i) {
+    sc.input[i] = m[i] > 0.0f ? m[i] / 127.0f : 1.0f;
+    inv[i] = m[i] > 0.0f ? 127.0f / m[i] : 0.0f;
+  }
+  if (!channelsLast)
+    parallelItems(B * C, [&](int64_t i) {
+      quantizeRun(x + i * plane, plane, &inv[i], 0, xq + i * plane);
+    });
+  else
+    parallelItems(B * s.height, [&](int64_t row) {
+      const int64_t b = row / s.height;
+      const float *ib = inv.data() + b * C;
+      for (int64_t k = row * s.width; k < (row + 1) * s.width; ++k)
+        quantizeRun(x + k * C, C, ib, 1, xq + k * C);
+    });
+  // Weights per output channel.
+  sc.weight.resize(size_t(outChannels));
+  for (int64_t d = 0; d < outChannels; ++d) {
+    float a = 0.0f;
+    for (int64_t k = 0; k < per; ++k)
+      a = std::max(a, std::abs(w[d * per + k]));
+    sc.weight[d] = a > 0.0f ? a / 127.0f : 1.0f;
+    const float iw = a > 0.0f ? 127.0f / a : 0.0f;
+    for (int64_t k = 0; k < per; ++k)
+      wq[d * per + k] = quantize8(w[d * per + k], iw);
+  }
+  return sc;
+}
+
+bool conv2dInt8(const float *x, const float *w, const float *bias,
+                const WindowShape &s, int64_t outChannels, int64_t groups,
+                float *y, bool channelsLast, std::string &error,
+                LinearAct act) {
+  installHalideErrorHandler();
+  const int64_t cg = s.channels / groups;
+  std::vector<int8_t> xq(size_t(s.batch * s.channels * s.height * s.width));
+  std::vector<int8_t> wq(size_t(outChannels * cg * s.kh * s.kw));
+  ConvInt8Scales sc = quantizeConvInt8(x, w, s, outChannels, groups,
+                                       channelsLast, xq.data(), wq.data());
+  std::vector<float> zeros;
+  if (!bias) {
+    zeros.assign(size_t(outChannels), 0.0f);
+    bias = zeros.data();
+  }
+  using Q4 = Halide::Runtime::Buffer<int8_t, 4>;
+  Q4 wb(wq.data(), int(s.kw), int(s.kh), int(cg), int(outChannels));
+  auto ws = view1(sc.weight.data(), outChannels);
+  Halide::Runtime::Buffer<float, 2> xs(sc.input.data(), int(s.channels),
+                                       int(s.batch));
+  auto bb = view1(bias, outChannels);
+  using B4 = Halide::Runtime::Buffer<float, 4>;
+  int rc;
+  if (channelsLast) {
+    Q4 xb(xq.data(), int(s.channels), int(s.width), int(s.height),
+          int(s.batch));
+    B4 yb(y, int(outChannels), int(s.outW), int(s.outH), int(s.batch));
+    rc = slim_kernel_depthwise_nhwc_int8(
+        xb, wb, ws, xs, bb, int(s.strideW), int(s.strideH), int(s.padLeft),
+        int(s.padTop), int(s.dilW), int(s.dilH), yb);
+  } else {
+    Q4 xb(xq.data(), int(s.width), int(s.height), int(s.channels),
+          int(s.batch));
+    B4 yb(y, int(s.outW), int(s.outH), int(outChannels), int(s.batch));
+    rc = slim_kernel_conv2d_int8(xb, wb, ws, xs, bb, int(s.strideW),
+                                 int(s.strideH), int(s.padLeft),
+                                 int(s.padTop), int(s.dilW), int(s.dilH),
+                                 int(groups), yb);
+  }
+  if (!halideCall(rc, "int8 convolution", error))
+    return false;
+  activateOutput(act, s, outChannels, channelsLast, y);
   return true;
 }
 

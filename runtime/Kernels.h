@@ -502,7 +502,29 @@ void transposeTiled(const void *x, const Shape &shape,
 bool conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
             float *y, bool channelsLast, std::string &error,
-            LinearAct act = LinearAct::None);
+            LinearAct act = LinearAct::None, bool int8 = false);
+/// The scales of an int8 convolution: `input` [batch, channels] (per
+/// channel for a depthwise convolution; otherwise one per image, repeated
+/// over its channels), `weight` [outChannels]; each max |·| / 127 (1 for
+/// an all-zero slice).
+struct ConvInt8Scales {
+  std::vector<float> input, weight;
+};
+/// x and w quantized symmetrically to xq (x's layout) and wq (w's), each
+/// value round(v / scale) clamped to ±127 (runtime/ConvKernels.cpp).
+ConvInt8Scales quantizeConvInt8(const float *x, const float *w,
+                                const WindowShape &s, int64_t outChannels,
+                                int64_t groups, bool channelsLast,
+                                int8_t *xq, int8_t *wq);
+/// conv2d with `int8` (slim.conv2d int8): x and w quantized as
+/// quantizeConvInt8 does, the products summed exactly in int32, each sum
+/// scaled back by its output channel's weight scale and its input's scale,
+/// plus bias, then `act` (the Halide conv2d_int8 / depthwise_nhwc_int8
+/// kernels).
+bool conv2dInt8(const float *x, const float *w, const float *bias,
+                const WindowShape &s, int64_t outChannels, int64_t groups,
+                float *y, bool channelsLast, std::string &error,
+                LinearAct act = LinearAct::None);
 /// The C++ loops that beat the Halide kernel where they apply (measured by
 /// slim-conv-bench): NCHW depthwise 3 × 3 at stride 1 or 2, and NHWC
 /// depthwise with AVX-512. False, writing nothing, for any other shape or

@@ -443,7 +443,8 @@ LogicalResult Compiler::lowerOp(Conv2dOp c) {
                shapeArray(windowOf(c)),
                i64(c.getWeight().getType().getDimSize(0)),
                i64(c.getGroups()), i32(c.getChannelsLast()),
-               i32(int(linearAct(c.getActivation()))), ptr(result)});
+               i32(int(linearAct(c.getActivation()))), i32(c.getInt8()),
+               ptr(result)});
 }
 
 template <>

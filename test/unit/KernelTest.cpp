@@ -1345,6 +1345,87 @@ TEST(ConvKernel, FusedActivationEqualsDefinition) {
       }
 }
 
+/// The int8 convolution (slim.conv2d int8) on NCHW (depthwise with per
+/// channel input scales, grouped with one per image) and NHWC: its output
+/// equals the integer sum of the quantized values (quantizeConvInt8),
+/// scaled back, within one float rounding of the scale-and-bias step
+/// (2e-7 relative; the kernel may fuse it into an FMA); and it stays
+/// within 2% of the largest |fp32 output|.
+TEST(ConvKernel, Int8EqualsIntegerReference) {
+  std::mt19937 rng(16);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  struct Case {
+    int64_t c, d, groups, h, w, k, stride;
+    bool nhwc;
+  };
+  const Case cases[] = {{24, 24, 24, 13, 37, 3, 1, false},
+                        {16, 16, 16, 12, 12, 5, 2, false},
+                        {8, 12, 4, 9, 20, 3, 1, false},
+                        {48, 48, 48, 7, 9, 3, 1, true},
+                        {40, 40, 40, 10, 10, 3, 2, true}};
+  for (const Case &c : cases) {
+    const int64_t pad = c.k / 2;
+    const int64_t oh = (c.h + 2 * pad - c.k) / c.stride + 1;
+    const int64_t ow = (c.w + 2 * pad - c.k) / c.stride + 1;
+    slim::rt::WindowShape s{2, c.c, c.h, c.w, c.k, c.k, c.stride, c.stride,
+                            pad, pad, 1, 1, oh, ow};
+    const int64_t cg = c.c / c.groups, dg = c.d / c.groups;
+    std::vector<float> x(2 * c.c * c.h * c.w), wt(c.d * cg * c.k * c.k),
+        bias(c.d), y(2 * c.d * oh * ow), f(y.size());
+    for (auto *v : {&x, &wt, &bias})
+      for (float &e : *v)
+        e = u(rng);
+    // Channels of very different ranges: per channel scales matter.
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] *= 1.0f + float((c.nhwc ? i % c.c : i / (c.h * c.w) % c.c) % 5);
+    std::string error;
+    ASSERT_TRUE(slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, c.d,
+                                 c.groups, y.data(), c.nhwc, error,
+                                 slim::rt::LinearAct::None, /*int8=*/true))
+        << error;
+    ASSERT_TRUE(slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, c.d,
+                                 c.groups, f.data(), c.nhwc, error));
+    std::vector<int8_t> xq(x.size()), wq(wt.size());
+    slim::rt::ConvInt8Scales sc = slim::rt::quantizeConvInt8(
+        x.data(), wt.data(), s, c.d, c.groups, c.nhwc, xq.data(), wq.data());
+    if (c.groups == c.c) // depthwise: one scale per (image, channel)
+      ASSERT_NE(sc.input[0], sc.input[1]);
+    double worst = 0, scale = 0;
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t d = 0; d < c.d; ++d)
+        for (int64_t i0 = 0; i0 < oh; ++i0)
+          for (int64_t j0 = 0; j0 < ow; ++j0) {
+            int32_t acc = 0;
+            const int64_t c0 = d / dg * cg;
+            for (int64_t ci = 0; ci < cg; ++ci)
+              for (int64_t i = 0; i < c.k; ++i)
+                for (int64_t j = 0; j < c.k; ++j) {
+                  const int64_t ih = i0 * c.stride - pad + i,
+                                iw = j0 * c.stride - pad + j;
+                  if (ih < 0 || ih >= c.h || iw < 0 || iw >= c.w)
+                    continue;
+                  const int64_t xi =
+                      c.nhwc ? ((b * c.h + ih) * c.w + iw) * c.c + c0 + ci
+                             : ((b * c.c + c0 + ci) * c.h + ih) * c.w + iw;
+                  acc += int32_t(wq[((d * cg + ci) * c.k + i) * c.k + j]) *
+                         int32_t(xq[xi]);
+                }
+            const float want =
+                float(acc) * (sc.weight[d] * sc.input[b * c.c + c0]) +
+                bias[d];
+            const int64_t e = c.nhwc ? ((b * oh + i0) * ow + j0) * c.d + d
+                                     : ((b * c.d + d) * oh + i0) * ow + j0;
+            ASSERT_NEAR(y[e], want, 2e-7 * std::max(1.0f, std::abs(want)))
+                << (c.nhwc ? "NHWC " : "NCHW ") << c.c << " channels in "
+                << c.groups << " groups, output " << e;
+            worst = std::max(worst, double(std::abs(y[e] - f[e])));
+            scale = std::max(scale, double(std::abs(f[e])));
+          }
+    EXPECT_LE(worst, 0.02 * scale) << "int8 against fp32, " << c.c
+                                   << " channels in " << c.groups << " groups";
+  }
+}
+
 /// Max and average pooling (the Halide kernels): strides, dilations (max),
 /// ceil-mode padding on the bottom and right only, count_include_pad on
 /// and off, against the ONNX definitions in float64 (exact for max,

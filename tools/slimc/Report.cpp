@@ -27,6 +27,8 @@ OpCounts countOps(ModuleOp module) {
         if (a.getInt8())
           ++c.n["slim.attention.int8"];
       }
+      if (auto conv = dyn_cast<mlir::slim::Conv2dOp>(op); conv && conv.getInt8())
+        ++c.n["slim.conv2d.int8"];
     });
   };
   if (auto main = module.lookupSymbol<func::FuncOp>("main"))
@@ -106,9 +108,12 @@ void reportPasses(const PassFlags &f, const OpCounts &before,
   if (f.quantize) {
     int64_t q = after["slim.qlinear"] - before["slim.qlinear"];
     int64_t qa = after["slim.attention.int8"];
+    int64_t qc = after["slim.conv2d.int8"];
     std::string attn =
-        qa > 0 ? ", " + std::to_string(qa) + " attentions int8" : "";
-    if (q > 0 || qa > 0)
+        (qa > 0 ? ", " + std::to_string(qa) + " attentions int8" : "") +
+        (qc > 0 ? ", " + std::to_string(qc) + " direct convolutions int8"
+                : "");
+    if (q > 0 || qa > 0 || qc > 0)
       line("quantize: " + llvm::Twine(q) + " linears quantized, " +
            llvm::Twine(after["slim.linear"]) + " left in float" + attn);
     else

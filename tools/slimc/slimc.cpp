@@ -161,9 +161,13 @@ static cl::opt<std::string> quantize(
              "smoothquant[=ALPHA] (0.5) migrates activation outliers into "
              "the weights first (needs --calibration); head=1 also quantizes "
              "the head; attention=1 also runs the attentions' q·kᵀ and p·v "
-             "in int8 (encoders; not with --max-seq-len); "
-             "keep=NAME[:NAME...] keeps the linears whose weight or "
-             "ONNX node name contains NAME in float. Prints every quantized "
+             "in int8 (encoders; not with --max-seq-len); convs=1 also "
+             "quantizes the depthwise and grouped convolutions (int8 "
+             "weights only; slower than float on these memory-bound "
+             "kernels, for quality studies of fully int8 models); "
+             "keep=NAME[:NAME...] keeps the linears (and convolutions) whose "
+             "weight or ONNX node name contains NAME in float. Prints every "
+             "quantized "
              "op and its weight error"),
     cl::value_desc("int8|int4[,...]"), cl::cat(category));
 static cl::opt<std::string> logits(

@@ -1207,6 +1207,13 @@ def Slim_Conv2dOp : Slim_Op<"conv2d", [
     HardSwish, SiLU or GELU that reads only this convolution) is applied to
     each output as the linears' epilogue is.
 
+    `int8` (set by `slim-quantize` with `convs`): the input and the weight
+    are quantized symmetrically at run time — the weight per output
+    channel, the input per channel of each image for a depthwise
+    convolution and per image otherwise (max |·| / 127, round to nearest
+    even) — the products summed exactly in int32 and each sum scaled back
+    by its two scales, then the bias and the activation.
+
     ```mlir
     %y = slim.conv2d %x, %w, %b {strides = array<i64: 1, 1>,
                                  pads = array<i64: 1, 1, 1, 1>,
@@ -1220,7 +1227,8 @@ def Slim_Conv2dOp : Slim_Op<"conv2d", [
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations, I64Attr:$groups,
                        UnitAttr:$channels_last,
-                       OptionalAttr<Slim_LinearActivationAttr>:$activation);
+                       OptionalAttr<Slim_LinearActivationAttr>:$activation,
+                       UnitAttr:$int8);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? (`act` `=` $activation^)? attr-dict `:`
