@@ -456,17 +456,21 @@ bool conv2dInt8(const float *x, const float *w, const float *bias,
                 LinearAct act) {
   installHalideErrorHandler();
   const int64_t cg = s.channels / groups;
-  std::vector<int8_t> xq(size_t(s.batch * s.channels * s.height * s.width));
-  std::vector<int8_t> wq(size_t(outChannels * cg * s.kh * s.kw));
+  // Per-thread scratch, kept between calls: no large allocation and free
+  // per call (glibc would trim and regrow its heap around them).
+  thread_local std::vector<int8_t> xqBuf, wqBuf;
+  int8_t *xq =
+      growScratch(xqBuf, size_t(s.batch * s.channels * s.height * s.width));
+  int8_t *wq = growScratch(wqBuf, size_t(outChannels * cg * s.kh * s.kw));
   ConvInt8Scales sc = quantizeConvInt8(x, w, s, outChannels, groups,
-                                       channelsLast, xq.data(), wq.data());
+                                       channelsLast, xq, wq);
   std::vector<float> zeros;
   if (!bias) {
     zeros.assign(size_t(outChannels), 0.0f);
     bias = zeros.data();
   }
   using Q4 = Halide::Runtime::Buffer<int8_t, 4>;
-  Q4 wb(wq.data(), int(s.kw), int(s.kh), int(cg), int(outChannels));
+  Q4 wb(wq, int(s.kw), int(s.kh), int(cg), int(outChannels));
   auto ws = view1(sc.weight.data(), outChannels);
   Halide::Runtime::Buffer<float, 2> xs(sc.input.data(), int(s.channels),
                                        int(s.batch));
@@ -474,14 +478,14 @@ bool conv2dInt8(const float *x, const float *w, const float *bias,
   using B4 = Halide::Runtime::Buffer<float, 4>;
   int rc;
   if (channelsLast) {
-    Q4 xb(xq.data(), int(s.channels), int(s.width), int(s.height),
+    Q4 xb(xq, int(s.channels), int(s.width), int(s.height),
           int(s.batch));
     B4 yb(y, int(outChannels), int(s.outW), int(s.outH), int(s.batch));
     rc = slim_kernel_depthwise_nhwc_int8(
         xb, wb, ws, xs, bb, int(s.strideW), int(s.strideH), int(s.padLeft),
         int(s.padTop), int(s.dilW), int(s.dilH), yb);
   } else {
-    Q4 xb(xq.data(), int(s.width), int(s.height), int(s.channels),
+    Q4 xb(xq, int(s.width), int(s.height), int(s.channels),
           int(s.batch));
     B4 yb(y, int(s.outW), int(s.outH), int(outChannels), int(s.batch));
     rc = slim_kernel_conv2d_int8(xb, wb, ws, xs, bb, int(s.strideW),
