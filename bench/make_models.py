@@ -10,7 +10,10 @@ module code as the test fixtures.
 
 NAME: gpt2-small, bert-base, deit-small, deit-tiny (the default set),
 gpt2-small-decode (GPT-2-small as one KV-cache decode step, for
-bench/decode.py) or tv-vit-b16 (torchvision's own vit_b_16 module, random
+bench/decode.py), llama-bench (LLaMA-shaped: 12 layers, d=768, 12 heads,
+SwiGLU 2048, vocab 32000, 134 M parameters, 256 positions, the test
+fixtures' Hugging Face-convention module; ONNX at T=128; for
+bench/peers.py) or tv-vit-b16 (torchvision's own vit_b_16 module, random
 weights with the zero-initialised head redrawn, exported as
 torch.onnx.export does by default; for bench/thirdparty.sh).
 """
@@ -137,6 +140,20 @@ def gpt2_small_decode(past=128):
                       do_constant_folding=True)
 
 
+def llama_bench():
+    c = {"model_type": "llama", "architectures": ["LlamaForCausalLM"],
+         "vocab_size": 32000, "hidden_size": 768, "intermediate_size": 2048,
+         "num_hidden_layers": 12, "num_attention_heads": 12,
+         "num_key_value_heads": 12, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+         "max_position_embeddings": 256, "hidden_act": "silu",
+         "tie_word_embeddings": False}
+    torch.manual_seed(21)
+    m = mm.LlamaForCausalLM(c)
+    mm.randomize(m, std=0.02)
+    ids = torch.randint(0, c["vocab_size"], (1, mm.T))
+    mm.save("llama-bench", m, c, (ids,), ["input_ids"], ["logits"], dict(m.state_dict()))
+
+
 def tv_vit_b16():
     import torchvision
     torch.manual_seed(16)
@@ -163,6 +180,8 @@ if __name__ == "__main__":
         deit_small()
     if "tv-vit-b16" in which:
         tv_vit_b16()
+    if "llama-bench" in which:
+        llama_bench()
     if "deit-tiny" in which:
         deit("deit-tiny", 192, 3, 14)
     print("wrote", out)

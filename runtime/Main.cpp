@@ -462,18 +462,37 @@ int runGenerate(int64_t count, const std::string &promptIds,
   std::vector<float> logits;
   Model::GenerateStats stats;
   std::vector<double> prefill, decode;
-  // --profile: the steps of every generation (after a warm-up one when
-  // benchmarking), per generation.
-  if (profile && bench <= 1)
+  auto generate = [&]() {
+    return model->generate(prompt, count, sampling, tokens,
+                           logitsPath.empty() ? nullptr : &logits, &stats,
+                           err);
+  };
+  auto failed = [&]() { return fail(err.rfind("prompt", 0) == 0 ? 2 : 1, err); };
+  // --bench N (N > 1): warm-up generations until the last three prefills
+  // are within 5% of each other (at least 3, at most 20; bench/peers.py's
+  // llama.cpp driver follows the same rule), then N timed ones.
+  int warmups = 0;
+  if (bench > 1) {
+    std::vector<double> warm;
+    for (; warmups < 20; ++warmups) {
+      if (!generate())
+        return failed();
+      warm.push_back(stats.prefillMs);
+      if (warm.size() >= 3) {
+        auto [lo, hi] = std::minmax_element(warm.end() - 3, warm.end());
+        if (*hi <= *lo * 1.05) {
+          ++warmups;
+          break;
+        }
+      }
+    }
+  }
+  // --profile: the steps of every timed generation, per generation.
+  if (profile)
     profileEnable(d.num_ops);
-  for (int r = 0; r < std::max(bench, 1) + (bench > 1 ? 1 : 0); ++r) {
-    if (profile && bench > 1 && r == 1)
-      profileEnable(d.num_ops);
-    if (!model->generate(prompt, count, sampling, tokens,
-                         logitsPath.empty() ? nullptr : &logits, &stats, err))
-      return fail(err.rfind("prompt", 0) == 0 ? 2 : 1, err);
-    if (bench > 1 && r == 0)
-      continue; // the warm-up
+  for (int r = 0; r < std::max(bench, 1); ++r) {
+    if (!generate())
+      return failed();
     prefill.push_back(stats.prefillMs);
     decode.push_back(stats.decodeSteps ? stats.decodeMs / stats.decodeSteps
                                        : 0.0);
@@ -485,7 +504,11 @@ int runGenerate(int64_t count, const std::string &promptIds,
                "%s: prompt %zu tokens, generated %lld; prefill_ms=%.3f "
                "decode_ms_per_token=%.3f%s (KV cache %lld bytes)\n",
                d.name, prompt.size(), (long long)count, median(prefill),
-               median(decode), bench > 1 ? " (medians)" : "",
+               median(decode),
+               bench > 1 ? (" (medians; warmup_runs=" +
+                            std::to_string(warmups) + ")")
+                               .c_str()
+                         : "",
                (long long)d.kv_cache_bytes);
   if (hasText) { // the prompt, then what follows it
     std::string text = promptText + std::string(tokens.begin(), tokens.end());
