@@ -90,25 +90,51 @@ float geluTanh(float x) {
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
           int64_t t, int64_t heads, int64_t headDim, float theta,
           bool interleaved, float *y) {
-  int64_t half = headDim / 2;
-  std::vector<double> invFreq(half);
-  for (int64_t i = 0; i < half; ++i)
-    invFreq[i] = std::pow(double(theta), -2.0 * double(i) / double(headDim));
+  const int64_t half = headDim / 2, rows = perBatch ? b * t : t;
+  // cos and sin of each position's angles (computed in double, rounded
+  // once), cached per thread: every layer's q and k of one forward, and
+  // of one decode step, rotate by the same positions.
+  thread_local std::vector<int64_t> cachedPositions;
+  thread_local std::vector<float> table; // per position: half cos, half sin
+  thread_local float cachedTheta = 0.0f;
+  thread_local int64_t cachedDim = 0;
+  if (cachedTheta != theta || cachedDim != headDim ||
+      int64_t(cachedPositions.size()) != rows ||
+      !std::equal(positions, positions + rows, cachedPositions.begin())) {
+    std::vector<double> invFreq(half);
+    for (int64_t i = 0; i < half; ++i)
+      invFreq[i] = std::pow(double(theta), -2.0 * double(i) / double(headDim));
+    table.resize(size_t(rows * 2 * half));
+    for (int64_t r = 0; r < rows; ++r) {
+      const double pos = double(positions[r]);
+      for (int64_t i = 0; i < half; ++i) {
+        table[r * 2 * half + i] = float(std::cos(pos * invFreq[i]));
+        table[r * 2 * half + half + i] = float(std::sin(pos * invFreq[i]));
+      }
+    }
+    cachedPositions.assign(positions, positions + rows);
+    cachedTheta = theta;
+    cachedDim = headDim;
+  }
   for (int64_t bi = 0; bi < b; ++bi)
     for (int64_t ti = 0; ti < t; ++ti) {
-      double pos = double(positions[perBatch ? bi * t + ti : ti]);
+      const float *c = table.data() + (perBatch ? bi * t + ti : ti) * 2 * half;
+      const float *s = c + half;
       for (int64_t h = 0; h < heads; ++h) {
         const float *xv = x + ((bi * t + ti) * heads + h) * headDim;
         float *yv = y + ((bi * t + ti) * heads + h) * headDim;
-        for (int64_t i = 0; i < half; ++i) {
-          float c = float(std::cos(pos * invFreq[i]));
-          float s = float(std::sin(pos * invFreq[i]));
-          int64_t a = interleaved ? 2 * i : i;
-          int64_t bIdx = interleaved ? 2 * i + 1 : i + half;
-          float x0 = xv[a], x1 = xv[bIdx];
-          yv[a] = x0 * c - x1 * s;
-          yv[bIdx] = x1 * c + x0 * s;
-        }
+        if (interleaved)
+          for (int64_t i = 0; i < half; ++i) {
+            const float x0 = xv[2 * i], x1 = xv[2 * i + 1];
+            yv[2 * i] = x0 * c[i] - x1 * s[i];
+            yv[2 * i + 1] = x1 * c[i] + x0 * s[i];
+          }
+        else
+          for (int64_t i = 0; i < half; ++i) {
+            const float x0 = xv[i], x1 = xv[i + half];
+            yv[i] = x0 * c[i] - x1 * s[i];
+            yv[i + half] = x1 * c[i] + x0 * s[i];
+          }
       }
     }
 }
