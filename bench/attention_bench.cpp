@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "bench/BestOf.h"
 #include "runtime/Kernels.h"
 
 #include <algorithm>
@@ -23,17 +24,7 @@
 
 using namespace slim::rt;
 
-template <typename F> static double best(F &&f) {
-  double ms = 1e30;
-  for (int r = 0; r < 10; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    ms = std::min(ms, std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count());
-  }
-  return ms;
-}
+template <typename F> static double best(F &&f) { return bestOf(10, f); }
 
 int main(int argc, char **argv) {
   int64_t B = 4, T = 1024, H = 4, d = 12;

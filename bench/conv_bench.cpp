@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "bench/BestOf.h"
 #include "runtime/Kernels.h"
 
 #include <algorithm>
@@ -27,17 +28,7 @@
 
 using namespace slim::rt;
 
-template <typename F> static double best(F &&f) {
-  double ms = 1e30;
-  for (int r = 0; r < 20; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    ms = std::min(ms, std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count());
-  }
-  return ms;
-}
+template <typename F> static double best(F &&f) { return bestOf(20, f); }
 
 struct Case {
   const char *name;

@@ -351,9 +351,13 @@ bool conv2d(const float *x, const float *w, const float *bias,
   return true;
 }
 
-/// round(v · inv) clamped to ±127: the symmetric int8 quantization.
+/// round(v · inv) clamped to ±127: the symmetric int8 quantization (a NaN
+/// gives −127, as the AVX-512 max/min order does).
 static inline int8_t quantize8(float v, float inv) {
-  return int8_t(std::clamp(std::nearbyint(v * inv), -127.0f, 127.0f));
+  float r = std::nearbyint(v * inv);
+  if (!(r >= -127.0f))
+    r = -127.0f;
+  return int8_t(std::min(r, 127.0f));
 }
 
 /// max |x[k]| over n floats (16 lanes of maxima, so it vectorizes).

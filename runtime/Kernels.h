@@ -511,7 +511,8 @@ struct ConvInt8Scales {
   std::vector<float> input, weight;
 };
 /// x and w quantized symmetrically to xq (x's layout) and wq (w's), each
-/// value round(v / scale) clamped to ±127 (runtime/ConvKernels.cpp).
+/// value round(v · 127 / max |·|) to nearest even, clamped to ±127
+/// (runtime/ConvKernels.cpp).
 ConvInt8Scales quantizeConvInt8(const float *x, const float *w,
                                 const WindowShape &s, int64_t outChannels,
                                 int64_t groups, bool channelsLast,

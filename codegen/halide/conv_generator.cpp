@@ -43,6 +43,16 @@ using namespace Halide;
 /// with stride s, padding p, dilation d.
 Expr at(Expr o, Expr k, Expr s, Expr p, Expr d) { return o * s - p + k * d; }
 
+/// Every dimension of these buffers starts at 0 (the runtime's views). The
+/// schedules are written by hand, so no autoscheduler estimates.
+template <typename... Bs> void zeroMins(Bs &...bs) {
+  auto one = [](auto &b) {
+    for (int i = 0; i < b.dimensions(); ++i)
+      b.dim(i).set_min(0);
+  };
+  (one(bs), ...);
+}
+
 /// Specializes the summing stage of `conv` for strides 1 and 2 along x with
 /// dilation 1 (dense or two-way interleaved loads, never gathers), and
 /// within them for 3 × 3 and 5 × 5 windows (the taps unrolled).
@@ -166,16 +176,7 @@ public:
                at(y, r.y, stride_y, pad_top, dil_y), g * cg + r.z, n);
     output(x, y, d, n) = conv(x, y, d, n);
 
-    for (int i = 0; i < 4; ++i) {
-      input.dim(i).set_min(0);
-      weight.dim(i).set_min(0);
-      output.dim(i).set_min(0);
-    }
-    bias.dim(0).set_min(0);
-    input.set_estimates({{0, 64}, {0, 64}, {0, 96}, {0, 1}});
-    weight.set_estimates({{0, 3}, {0, 3}, {0, 1}, {0, 96}});
-    bias.set_estimates({{0, 96}});
-    output.set_estimates({{0, 64}, {0, 64}, {0, 96}, {0, 1}});
+    zeroMins(input, weight, bias, output);
 
     scheduleNchw(output, conv, padded, {x, y, d, n}, r, kw, kh, stride_x,
                  dil_x, natural_vector_size<float>());
@@ -210,16 +211,7 @@ public:
                at(y, r.y, stride_y, pad_top, dil_y), n);
     output(c, x, y, n) = conv(c, x, y, n);
 
-    for (int k = 0; k < 4; ++k) {
-      input.dim(k).set_min(0);
-      weight.dim(k).set_min(0);
-      output.dim(k).set_min(0);
-    }
-    bias.dim(0).set_min(0);
-    input.set_estimates({{0, 96}, {0, 64}, {0, 64}, {0, 1}});
-    weight.set_estimates({{0, 3}, {0, 3}, {0, 1}, {0, 96}});
-    bias.set_estimates({{0, 96}});
-    output.set_estimates({{0, 96}, {0, 64}, {0, 64}, {0, 1}});
+    zeroMins(input, weight, bias, output);
 
     scheduleNhwc(output, conv, padded, wt, {c, x, y, n}, r, kw, kh,
                  stride_x, dil_x, natural_vector_size<float>());
@@ -267,21 +259,7 @@ public:
                              (weight_scale(d) * input_scale(g * cg, n)) +
                          bias(d);
 
-    for (int i = 0; i < 4; ++i) {
-      input.dim(i).set_min(0);
-      weight.dim(i).set_min(0);
-      output.dim(i).set_min(0);
-    }
-    for (int i = 0; i < 2; ++i)
-      input_scale.dim(i).set_min(0);
-    weight_scale.dim(0).set_min(0);
-    bias.dim(0).set_min(0);
-    input.set_estimates({{0, 64}, {0, 64}, {0, 96}, {0, 1}});
-    weight.set_estimates({{0, 3}, {0, 3}, {0, 1}, {0, 96}});
-    weight_scale.set_estimates({{0, 96}});
-    input_scale.set_estimates({{0, 96}, {0, 1}});
-    bias.set_estimates({{0, 96}});
-    output.set_estimates({{0, 64}, {0, 64}, {0, 96}, {0, 1}});
+    zeroMins(input, weight, weight_scale, input_scale, bias, output);
     scheduleNchw(output, conv, padded, {x, y, d, n}, r, kw, kh, stride_x,
                  dil_x, natural_vector_size<float>());
   }
@@ -320,21 +298,7 @@ public:
                              (weight_scale(c) * input_scale(c, n)) +
                          bias(c);
 
-    for (int k = 0; k < 4; ++k) {
-      input.dim(k).set_min(0);
-      weight.dim(k).set_min(0);
-      output.dim(k).set_min(0);
-    }
-    for (int k = 0; k < 2; ++k)
-      input_scale.dim(k).set_min(0);
-    weight_scale.dim(0).set_min(0);
-    bias.dim(0).set_min(0);
-    input.set_estimates({{0, 96}, {0, 64}, {0, 64}, {0, 1}});
-    weight.set_estimates({{0, 3}, {0, 3}, {0, 1}, {0, 96}});
-    weight_scale.set_estimates({{0, 96}});
-    input_scale.set_estimates({{0, 96}, {0, 1}});
-    bias.set_estimates({{0, 96}});
-    output.set_estimates({{0, 96}, {0, 64}, {0, 64}, {0, 1}});
+    zeroMins(input, weight, weight_scale, input_scale, bias, output);
     scheduleNhwc(output, conv, padded, wt, {c, x, y, n}, r, kw, kh,
                  stride_x, dil_x, natural_vector_size<float>());
   }
@@ -387,12 +351,7 @@ public:
     }
     output(x, y, c, n) = pooled(x, y, c, n);
 
-    for (int k = 0; k < 4; ++k) {
-      input.dim(k).set_min(0);
-      output.dim(k).set_min(0);
-    }
-    input.set_estimates({{0, 64}, {0, 64}, {0, 64}, {0, 1}});
-    output.set_estimates({{0, 32}, {0, 32}, {0, 64}, {0, 1}});
+    zeroMins(input, output);
 
     // --- Schedule --------------------------------------------------------
     // A task per plane (c, n), its rows vectorized along x.
