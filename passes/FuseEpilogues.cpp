@@ -140,7 +140,7 @@ void convolveChannelsLast(func::FuncOp func) {
         c.getLoc(), tr.getInput(), c.getWeight(), c.getBias(),
         c.getStridesAttr(), c.getPadsAttr(), c.getDilationsAttr(),
         c.getGroupsAttr(), b.getUnitAttr(), c.getActivationAttr(),
-        c.getInt8Attr());
+        c.getInt8Attr(), c.getInputScaleAttr());
     auto back = b.create<TransposeOp>(c.getLoc(), c.getType(), conv,
                                       b.getDenseI64ArrayAttr(toNchw));
     c.replaceAllUsesWith(back.getResult());

@@ -323,9 +323,10 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     depthwise and grouped; a convolution of one group is a linear and
     quantized as one): weights per output channel, the input dynamically
     per channel (depthwise) or per image, int32 sums (the `int8`
-    attribute; its semantics there). With int8 weights only; the inputs'
-    scales are dynamic even with `act = static`. Convolutions named by
-    `keep` stay float.
+    attribute; its semantics there). With int8 weights only. With `act =
+    static` each convolution's input takes one calibrated scale (max |x| /
+    127, or the percentile, over the calibration set: its `input_scale`).
+    Convolutions named by `keep` stay float.
 
     The head (a linear whose result is a graph output) stays in float
     unless `head`; norms, softmax, activations, residual adds and the

@@ -384,12 +384,6 @@ void SlimQuantizePass::runOnOperation() {
       llvm::errs() << "ptq: " << describeOp(a)
                    << " int8 (q·kᵀ and p·v in int32)\n";
   }
-  for (Conv2dOp c : convOps) {
-    c.setInt8(true);
-    if (print)
-      llvm::errs() << "ptq: " << describeOp(c)
-                   << " int8 (dynamic input scales, int32 sums)\n";
-  }
 
   // Static: one scale per linear input, max |x| (or its percentile) over
   // the calibration batches, on the (smoothed) float model.
@@ -398,6 +392,8 @@ void SlimQuantizePass::runOnOperation() {
     llvm::DenseSet<Value> inputs;
     for (LinearOp lin : todo)
       inputs.insert(lin.getInput());
+    for (Conv2dOp c : convOps)
+      inputs.insert(c.getInput());
     if (failed(calibrate(module, calibration, inputs, {},
                          calib == StaticCalibration::percentile ? double(percentile) : 0.0,
                          stats)))
@@ -409,6 +405,37 @@ void SlimQuantizePass::runOnOperation() {
                                   "input (act=static)";
         return signalPassFailure();
       }
+    for (Conv2dOp c : convOps)
+      if (!stats.amax.count(c.getInput())) {
+        c.emitError(kPrefix) << describeOp(c)
+                             << ": the calibration run did not see its "
+                                "input (act=static)";
+        return signalPassFailure();
+      }
+  }
+
+  // The direct convolutions (after calibration: it ran the float model).
+  for (Conv2dOp c : convOps) {
+    c.setInt8(true);
+    if (mode == "static") {
+      float range = stats.amax.lookup(c.getInput());
+      if (calib == StaticCalibration::percentile) {
+        const std::vector<float> &heap = stats.top.lookup(c.getInput());
+        if (!heap.empty())
+          range = heap.front();
+      }
+      c.setInputScaleAttr(FloatAttr::get(Float32Type::get(c.getContext()),
+                                         std::max(range, 1e-30f) / 127.0f));
+    }
+    if (print) {
+      llvm::errs() << "ptq: " << describeOp(c) << " int8 (";
+      if (c.getInputScale())
+        llvm::errs() << "static input scale "
+                     << c.getInputScale()->convertToFloat();
+      else
+        llvm::errs() << "dynamic input scales";
+      llvm::errs() << ", int32 sums)\n";
+    }
   }
 
   OpBuilder b(module.getContext());

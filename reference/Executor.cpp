@@ -611,7 +611,10 @@ LogicalResult Executor::runOp(Operation *op) {
                             window(c), c.getWeight().getType().getDimSize(0),
                             c.getGroups(), f32(out), c.getChannelsLast(),
                             error, linearAct(c.getActivation()),
-                            c.getInt8()))
+                            c.getInt8(),
+                            c.getInputScale()
+                                ? c.getInputScale()->convertToFloat()
+                                : 0.0f))
               return kernelError();
             return success();
           })

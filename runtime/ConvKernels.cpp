@@ -338,10 +338,10 @@ static void activateOutput(LinearAct act, const WindowShape &s,
 bool conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
             float *y, bool channelsLast, std::string &error, LinearAct act,
-            bool int8) {
+            bool int8, float staticScale) {
   if (int8)
     return conv2dInt8(x, w, bias, s, outChannels, groups, y, channelsLast,
-                      error, act);
+                      error, act, staticScale);
   if (conv2dLoops(x, w, bias, s, outChannels, groups, y, channelsLast, act))
     return true;
   if (!conv2dHalide(x, w, bias, s, outChannels, groups, y, channelsLast,
@@ -398,34 +398,42 @@ static void quantizeRun(const float *x, int64_t n, const float *inv,
 ConvInt8Scales quantizeConvInt8(const float *x, const float *w,
                                 const WindowShape &s, int64_t outChannels,
                                 int64_t groups, bool channelsLast,
-                                int8_t *xq, int8_t *wq) {
+                                int8_t *xq, int8_t *wq, float staticScale) {
   const int64_t B = s.batch, C = s.channels, plane = s.height * s.width;
   const int64_t per = s.kh * s.kw * (C / groups);
   const bool perChannel = groups == C && outChannels == C;
   ConvInt8Scales sc;
-  // max |x| per (image, channel), then per image unless depthwise.
+  // max |x| per (image, channel), then per image unless depthwise; or
+  // the static scale everywhere.
   std::vector<float> m(size_t(B * C), 0.0f);
-  if (!channelsLast)
-    parallelItems(B * C,
-                  [&](int64_t i) { m[i] = maxAbs(x + i * plane, plane); });
-  else
-    parallelItems(B, [&](int64_t b) {
-      float *mb = m.data() + b * C;
-      for (int64_t k = 0; k < plane; ++k) {
-        const float *px = x + (b * plane + k) * C;
-        for (int64_t c = 0; c < C; ++c)
-          mb[c] = std::max(mb[c], std::abs(px[c]));
+  if (staticScale <= 0.0f) {
+    if (!channelsLast)
+      parallelItems(B * C,
+                    [&](int64_t i) { m[i] = maxAbs(x + i * plane, plane); });
+    else
+      parallelItems(B, [&](int64_t b) {
+        float *mb = m.data() + b * C;
+        for (int64_t k = 0; k < plane; ++k) {
+          const float *px = x + (b * plane + k) * C;
+          for (int64_t c = 0; c < C; ++c)
+            mb[c] = std::max(mb[c], std::abs(px[c]));
+        }
+      });
+    if (!perChannel)
+      for (int64_t b = 0; b < B; ++b) {
+        const float a = *std::max_element(m.begin() + b * C,
+                                          m.begin() + (b + 1) * C);
+        std::fill(m.begin() + b * C, m.begin() + (b + 1) * C, a);
       }
-    });
-  if (!perChannel)
-    for (int64_t b = 0; b < B; ++b) {
-      const float a = *std::max_element(m.begin() + b * C,
-                                        m.begin() + (b + 1) * C);
-      std::fill(m.begin() + b * C, m.begin() + (b + 1) * C, a);
-    }
+  }
   sc.input.resize(m.size());
   std::vector<float> inv(m.size());
   for (size_t i = 0; i < m.size(); ++i) {
+    if (staticScale > 0.0f) {
+      sc.input[i] = staticScale;
+      inv[i] = 1.0f / staticScale;
+      continue;
+    }
     sc.input[i] = m[i] > 0.0f ? m[i] / 127.0f : 1.0f;
     inv[i] = m[i] > 0.0f ? 127.0f / m[i] : 0.0f;
   }
@@ -457,7 +465,7 @@ ConvInt8Scales quantizeConvInt8(const float *x, const float *w,
 bool conv2dInt8(const float *x, const float *w, const float *bias,
                 const WindowShape &s, int64_t outChannels, int64_t groups,
                 float *y, bool channelsLast, std::string &error,
-                LinearAct act) {
+                LinearAct act, float staticScale) {
   installHalideErrorHandler();
   const int64_t cg = s.channels / groups;
   // Per-thread scratch, kept between calls: no large allocation and free
@@ -467,7 +475,7 @@ bool conv2dInt8(const float *x, const float *w, const float *bias,
       growScratch(xqBuf, size_t(s.batch * s.channels * s.height * s.width));
   int8_t *wq = growScratch(wqBuf, size_t(outChannels * cg * s.kh * s.kw));
   ConvInt8Scales sc = quantizeConvInt8(x, w, s, outChannels, groups,
-                                       channelsLast, xq, wq);
+                                       channelsLast, xq, wq, staticScale);
   std::vector<float> zeros;
   if (!bias) {
     zeros.assign(size_t(outChannels), 0.0f);

@@ -362,11 +362,12 @@ int slim_k_col2im(const float *cols, const float *bias, const int64_t *w,
 int slim_k_conv2d(const float *x, const float *w, const float *bias,
                   const int64_t *win, int64_t out_channels, int64_t groups,
                   int32_t channels_last, int32_t act, int32_t int8,
-                  float *y) {
+                  float input_scale, float *y) {
   std::string error;
   return status(rt::conv2d(x, w, bias, window(win), out_channels, groups, y,
                            channels_last != 0, error,
-                           static_cast<rt::LinearAct>(act), int8 != 0),
+                           static_cast<rt::LinearAct>(act), int8 != 0,
+                           input_scale),
                 error);
 }
 

@@ -142,7 +142,8 @@ int slim_k_matmul(const float *a, const int64_t *as, int32_t ar,
 /* The NCHW window kernels; `window` is the 14 values of
    slim::rt::WindowShape in its order. pool2d's `kind` is 0 for max, 1 for
    average; conv2d's `act` the fused activation, as the linears' (0 none),
-   `int8` nonzero for slim.conv2d int8. */
+   `int8` nonzero for slim.conv2d int8, then `input_scale` its static
+   input scale (0: dynamic). */
 int slim_k_im2col(const float *x, const int64_t *window, float *cols);
 /* slim.col2im; `window` is the image's (the result's), bias may be null. */
 int slim_k_col2im(const float *cols, const float *bias,
@@ -154,7 +155,7 @@ int slim_k_transpose(const void *x, const int64_t *shape, int32_t rank,
 int slim_k_conv2d(const float *x, const float *w, const float *bias,
                   const int64_t *window, int64_t out_channels,
                   int64_t groups, int32_t channels_last, int32_t act,
-                  int32_t int8, float *y);
+                  int32_t int8, float input_scale, float *y);
 int slim_k_pool2d(int32_t kind, const float *x, const int64_t *window,
                   int64_t pad_bottom, int64_t pad_right,
                   int32_t count_include_pad, float *y);

@@ -502,11 +502,12 @@ void transposeTiled(const void *x, const Shape &shape,
 bool conv2d(const float *x, const float *w, const float *bias,
             const WindowShape &s, int64_t outChannels, int64_t groups,
             float *y, bool channelsLast, std::string &error,
-            LinearAct act = LinearAct::None, bool int8 = false);
+            LinearAct act = LinearAct::None, bool int8 = false,
+            float staticScale = 0.0f);
 /// The scales of an int8 convolution: `input` [batch, channels] (per
 /// channel for a depthwise convolution; otherwise one per image, repeated
-/// over its channels), `weight` [outChannels]; each max |·| / 127 (1 for
-/// an all-zero slice).
+/// over its channels; or `staticScale` everywhere when it is > 0),
+/// `weight` [outChannels]; each max |·| / 127 (1 for an all-zero slice).
 struct ConvInt8Scales {
   std::vector<float> input, weight;
 };
@@ -516,7 +517,8 @@ struct ConvInt8Scales {
 ConvInt8Scales quantizeConvInt8(const float *x, const float *w,
                                 const WindowShape &s, int64_t outChannels,
                                 int64_t groups, bool channelsLast,
-                                int8_t *xq, int8_t *wq);
+                                int8_t *xq, int8_t *wq,
+                                float staticScale = 0.0f);
 /// conv2d with `int8` (slim.conv2d int8): x and w quantized as
 /// quantizeConvInt8 does, the products summed exactly in int32, each sum
 /// scaled back by its output channel's weight scale and its input's scale,
@@ -525,7 +527,7 @@ ConvInt8Scales quantizeConvInt8(const float *x, const float *w,
 bool conv2dInt8(const float *x, const float *w, const float *bias,
                 const WindowShape &s, int64_t outChannels, int64_t groups,
                 float *y, bool channelsLast, std::string &error,
-                LinearAct act = LinearAct::None);
+                LinearAct act = LinearAct::None, float staticScale = 0.0f);
 /// The C++ loops that beat the Halide kernel where they apply (measured by
 /// slim-conv-bench): NCHW depthwise 3 × 3 at stride 1 or 2, and NHWC
 /// depthwise with AVX-512. False, writing nothing, for any other shape or

@@ -444,6 +444,8 @@ LogicalResult Compiler::lowerOp(Conv2dOp c) {
                i64(c.getWeight().getType().getDimSize(0)),
                i64(c.getGroups()), i32(c.getChannelsLast()),
                i32(int(linearAct(c.getActivation()))), i32(c.getInt8()),
+               f32(c.getInputScale() ? c.getInputScale()->convertToFloat()
+                                     : 0.0f),
                ptr(result)});
 }
 

@@ -1426,6 +1426,52 @@ TEST(ConvKernel, Int8EqualsIntegerReference) {
   }
 }
 
+/// With a static input scale (slim.conv2d input_scale, act=static) every
+/// image and channel takes it, and the output equals the integer sum of
+/// the values quantized with it, scaled back (within the last step's
+/// rounding, as above).
+TEST(ConvKernel, Int8StaticScaleEqualsIntegerReference) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  const int64_t C = 16, h = 9, w = 11;
+  slim::rt::WindowShape s{2, C, h, w, 3, 3, 1, 1, 1, 1, 1, 1, h, w};
+  std::vector<float> x(2 * C * h * w), wt(C * 9), bias(C), y(x.size());
+  for (auto *v : {&x, &wt, &bias})
+    for (float &e : *v)
+      e = u(rng);
+  const float scale = 0.8f / 127.0f; // clips the values beyond ±0.8
+  std::string error;
+  ASSERT_TRUE(slim::rt::conv2d(x.data(), wt.data(), bias.data(), s, C, C,
+                               y.data(), false, error,
+                               slim::rt::LinearAct::None, true, scale))
+      << error;
+  std::vector<int8_t> xq(x.size()), wq(wt.size());
+  slim::rt::ConvInt8Scales sc = slim::rt::quantizeConvInt8(
+      x.data(), wt.data(), s, C, C, false, xq.data(), wq.data(), scale);
+  for (float v : sc.input)
+    ASSERT_EQ(v, scale);
+  for (size_t i = 0; i < x.size(); ++i)
+    ASSERT_EQ(xq[i], int8_t(std::clamp(std::nearbyint(x[i] / scale),
+                                       -127.0f, 127.0f)))
+        << "input " << i;
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i0 = 0; i0 < h; ++i0)
+        for (int64_t j0 = 0; j0 < w; ++j0) {
+          int32_t acc = 0;
+          for (int64_t i = 0; i < 3; ++i)
+            for (int64_t j = 0; j < 3; ++j) {
+              const int64_t ih = i0 - 1 + i, iw = j0 - 1 + j;
+              if (ih >= 0 && ih < h && iw >= 0 && iw < w)
+                acc += int32_t(wq[c * 9 + i * 3 + j]) *
+                       int32_t(xq[((b * C + c) * h + ih) * w + iw]);
+            }
+          const float want = float(acc) * (sc.weight[c] * scale) + bias[c];
+          const float got = y[((b * C + c) * h + i0) * w + j0];
+          ASSERT_NEAR(got, want, 2e-7 * std::max(1.0f, std::abs(want)));
+        }
+}
+
 /// Max and average pooling (the Halide kernels): strides, dilations (max),
 /// ceil-mode padding on the bottom and right only, count_include_pad on
 /// and off, against the ONNX definitions in float64 (exact for max,

@@ -1212,7 +1212,10 @@ def Slim_Conv2dOp : Slim_Op<"conv2d", [
     channel, the input per channel of each image for a depthwise
     convolution and per image otherwise (max |·| / 127, round to nearest
     even) — the products summed exactly in int32 and each sum scaled back
-    by its two scales, then the bias and the activation.
+    by its two scales, then the bias and the activation. With
+    `input_scale` (slim-quantize's `act = static`: max |x| / 127 of the
+    input over a calibration set) every image and channel of the input
+    takes that one scale instead.
 
     ```mlir
     %y = slim.conv2d %x, %w, %b {strides = array<i64: 1, 1>,
@@ -1228,7 +1231,7 @@ def Slim_Conv2dOp : Slim_Op<"conv2d", [
                        DenseI64ArrayAttr:$dilations, I64Attr:$groups,
                        UnitAttr:$channels_last,
                        OptionalAttr<Slim_LinearActivationAttr>:$activation,
-                       UnitAttr:$int8);
+                       UnitAttr:$int8, OptionalAttr<F32Attr>:$input_scale);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? (`act` `=` $activation^)? attr-dict `:`
