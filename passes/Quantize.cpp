@@ -398,35 +398,36 @@ void SlimQuantizePass::runOnOperation() {
                          calib == StaticCalibration::percentile ? double(percentile) : 0.0,
                          stats)))
       return signalPassFailure();
+    SmallVector<std::pair<Operation *, Value>> readers;
     for (LinearOp lin : todo)
-      if (!stats.amax.count(lin.getInput())) {
-        lin.emitError(kPrefix) << describeOp(lin)
+      readers.push_back({lin, lin.getInput()});
+    for (Conv2dOp c : convOps)
+      readers.push_back({c, c.getInput()});
+    for (auto [op, input] : readers)
+      if (!stats.amax.count(input)) {
+        op->emitError(kPrefix) << describeOp(op)
                                << ": the calibration run did not see its "
                                   "input (act=static)";
         return signalPassFailure();
       }
-    for (Conv2dOp c : convOps)
-      if (!stats.amax.count(c.getInput())) {
-        c.emitError(kPrefix) << describeOp(c)
-                             << ": the calibration run did not see its "
-                                "input (act=static)";
-        return signalPassFailure();
-      }
   }
+  // act=static: an input's scale, max |x| (or its percentile) / 127.
+  auto staticScale = [&](Value input) {
+    float range = stats.amax.lookup(input);
+    if (calib == StaticCalibration::percentile) {
+      const std::vector<float> &heap = stats.top.lookup(input);
+      if (!heap.empty())
+        range = heap.front();
+    }
+    return std::max(range, 1e-30f) / 127.0f;
+  };
 
   // The direct convolutions (after calibration: it ran the float model).
   for (Conv2dOp c : convOps) {
     c.setInt8(true);
-    if (mode == "static") {
-      float range = stats.amax.lookup(c.getInput());
-      if (calib == StaticCalibration::percentile) {
-        const std::vector<float> &heap = stats.top.lookup(c.getInput());
-        if (!heap.empty())
-          range = heap.front();
-      }
+    if (mode == "static")
       c.setInputScaleAttr(FloatAttr::get(Float32Type::get(c.getContext()),
-                                         std::max(range, 1e-30f) / 127.0f));
-    }
+                                         staticScale(c.getInput())));
     if (print) {
       llvm::errs() << "ptq: " << describeOp(c) << " int8 (";
       if (c.getInputScale())
@@ -518,15 +519,8 @@ void SlimQuantizePass::runOnOperation() {
       Value qs = makeWeight(b, lin.getLoc(), base + ".scale", {out}, scales);
       bool isStatic = mode == "static";
       FloatAttr actScale;
-      if (isStatic) {
-        float range = stats.amax.lookup(lin.getInput());
-        if (calib == StaticCalibration::percentile) {
-          const std::vector<float> &heap = stats.top.lookup(lin.getInput());
-          if (!heap.empty())
-            range = heap.front();
-        }
-        actScale = b.getF32FloatAttr(std::max(range, 1e-30f) / 127.0f);
-      }
+      if (isStatic)
+        actScale = b.getF32FloatAttr(staticScale(lin.getInput()));
       ql = b.create<QLinearOp>(
           lin.getLoc(), lin.getType(), lin.getInput(), qw, qs, Value(),
           lin.getBias(), /*residual=*/Value(), /*norm_scale=*/Value(),
