@@ -78,8 +78,9 @@ bool isIota(Value v, int64_t n) {
 
 class StepBuilder {
 public:
-  StepBuilder(func::FuncOp src, int64_t tokens, StringRef name)
-      : src(src), tokens(tokens), name(name) {}
+  StepBuilder(func::FuncOp src, int64_t tokens, StringRef name,
+              bool cacheF16)
+      : src(src), tokens(tokens), name(name), cacheF16(cacheF16) {}
 
   LogicalResult build();
 
@@ -91,6 +92,7 @@ private:
   func::FuncOp src, step;
   int64_t tokens, window = 0;
   StringRef name;
+  bool cacheF16;
   Value positions, logitsRow;
 };
 
@@ -246,7 +248,7 @@ LogicalResult StepBuilder::rewrite() {
           a.getLoc(), a.getQuery(), a.getKey(), a.getValue(), positions,
           a.getNumHeadsAttr(), a.getNumKvHeadsAttr(),
           b.getI64IntegerAttr(slot++), b.getI64IntegerAttr(window),
-          a.getScaleAttr());
+          a.getScaleAttr(), cacheF16 ? b.getUnitAttr() : UnitAttr());
       a.getResult().replaceAllUsesWith(kv.getResult());
       a.erase();
       continue;
@@ -378,7 +380,12 @@ struct SlimDecodeStepPass
       getOperation().emitError(kPrefix) << "no function @" << source;
       return signalPassFailure();
     }
-    if (failed(StepBuilder(src, tokens, name).build()))
+    if (cache != "f32" && cache != "f16") {
+      getOperation().emitError(kPrefix)
+          << "cache=" << cache << ": expected f32 or f16";
+      return signalPassFailure();
+    }
+    if (failed(StepBuilder(src, tokens, name, cache == "f16").build()))
       signalPassFailure();
   }
 };

@@ -433,6 +433,9 @@ def SlimDecodeStepPass : Pass<"slim-decode-step", "::mlir::ModuleOp"> {
            "the name of the new step function">,
     Option<"tokens", "tokens", "int64_t", /*default=*/"1",
            "new tokens per call (1 for decoding, the chunk for prefill)">,
+    Option<"cache", "cache", "std::string", /*default=*/"\"f32\"",
+           "the KV cache's element type: f32, or f16 (half the bytes; "
+           "keys and values rounded to float16 when stored)">,
   ];
 }
 

@@ -261,6 +261,11 @@ LogicalResult buildSlimPipeline(
   if (generate && (o.prefillChunk < 0 || o.prefillChunk > o.maxSeqLen))
     bad("--prefill-chunk=" + Twine(int64_t(o.prefillChunk)) +
         ": expected 1 to --max-seq-len (" + Twine(int64_t(o.maxSeqLen)) + ")");
+  if (o.kvCache != "f32" && o.kvCache != "f16")
+    bad("--kv-cache=" + o.kvCache + ": expected f32 or f16");
+  else if (o.kvCache != "f32" && !generate)
+    bad("--kv-cache=" + o.kvCache + " needs --max-seq-len (a KV cache is "
+        "built only for generation)");
   if (!ok)
     return failure();
 
@@ -292,6 +297,7 @@ LogicalResult buildSlimPipeline(
                          : std::min<int64_t>(o.maxSeqLen, 128);
     decode.name = "decode";
     decode.tokens = 1;
+    prefill.cache = decode.cache = o.kvCache.getValue();
     pm.addPass(createSlimDecodeStepPass(prefill));
     pm.addPass(createSlimDecodeStepPass(decode));
     if (o.logits == "last")

@@ -83,6 +83,11 @@ struct SlimPipelineOptions : public PassPipelineOptions<SlimPipelineOptions> {
       llvm::cl::desc("tokens per prefill step (0: the smaller of "
                      "max-seq-len and 128)"),
       llvm::cl::init(0)};
+  Option<std::string> kvCache{
+      *this, "kv-cache",
+      llvm::cl::desc("with max-seq-len: the KV cache's element type, f32 or "
+                     "f16 (slim-decode-step cache=)"),
+      llvm::cl::init("f32")};
   Option<bool> print{
       *this, "print",
       llvm::cl::desc("print drop-layers' scores and quantize's table"),

@@ -144,12 +144,12 @@ int slim_k_q4linear(const float *x, int64_t rows, int64_t in,
 int slim_k_kv_attention(const float *q, const float *k, const float *v,
                         const int64_t *positions, int64_t tokens,
                         int64_t heads, int64_t kv_heads, int64_t head_dim,
-                        int64_t value_dim, int64_t capacity, float *slot,
-                        float scale, float *out) {
+                        int64_t value_dim, int64_t capacity, void *slot,
+                        int32_t cache_f16, float scale, float *out) {
   std::string error;
   return status(rt::kvAttention(q, k, v, positions, tokens, heads, kv_heads,
-                                head_dim, value_dim, capacity, slot, scale,
-                                out, error),
+                                head_dim, value_dim, capacity, slot,
+                                cache_f16 != 0, scale, out, error),
                 error);
 }
 

@@ -70,8 +70,8 @@ int slim_k_q4linear(const float *x, int64_t rows, int64_t in,
 int slim_k_kv_attention(const float *q, const float *k, const float *v,
                         const int64_t *positions, int64_t tokens,
                         int64_t heads, int64_t kv_heads, int64_t head_dim,
-                        int64_t value_dim, int64_t capacity, float *slot,
-                        float scale, float *out);
+                        int64_t value_dim, int64_t capacity, void *slot,
+                        int32_t cache_f16, float scale, float *out);
 int slim_k_token_merge(const float *x, const float *metric, const float *sizes,
                        int64_t batch, int64_t tokens, int64_t dim,
                        int64_t mdim, int64_t r, int64_t protected_tokens,

@@ -283,14 +283,16 @@ bool attentionInt8(const float *q, const float *k, const float *v,
 
 /// One step against a KV cache (slim.kv_attention): writes the k/v rows of
 /// `tokens` new tokens at the consecutive positions positions[0], … into
-/// `slot` (keys [capacity, Hkv·d], then values [capacity, Hkv·dv]), then
-/// out[1,T,H·dv] = causal attention of q over cache rows 0 … p+T−1. Fails
-/// (no write) when the positions are not consecutive or pass `capacity`.
+/// `slot` (keys [capacity, Hkv·d], then values [capacity, Hkv·dv]; float32,
+/// or IEEE float16 with `f16`, rounded to nearest even), then
+/// out[1,T,H·dv] = causal attention of q over cache rows 0 … p+T−1 (as
+/// stored). Fails (no write) when the positions are not consecutive or pass
+/// `capacity`.
 bool kvAttention(const float *q, const float *k, const float *v,
                  const int64_t *positions, int64_t tokens, int64_t heads,
                  int64_t kvHeads, int64_t headDim, int64_t valueDim,
-                 int64_t capacity, float *slot, float scale, float *out,
-                 std::string &error);
+                 int64_t capacity, void *slot, bool f16, float scale,
+                 float *out, std::string &error);
 
 /// ToMe bipartite soft matching (docs/passes.md §2.1) on x[B,T,D]
 /// with the similarity metric[B,T,M] and token sizes[B,T]: the tokens at even

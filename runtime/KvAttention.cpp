@@ -3,69 +3,248 @@
 // Generation's attention: the step's keys and values are appended to the
 // cache slot, then each query attends to the cached positions it may see.
 //
+// The cache holds float32, or IEEE float16 (slimc --kv-cache=f16: rows
+// rounded to nearest even when stored, widened again when read; vcvtps2ph
+// / vcvtph2ps on x86, vcvt_f16_f32 / vcvt_f32_f16 on aarch64, Half.h
+// elsewhere). A decode step reads the whole cache once per layer, so at
+// long contexts the cache, not the weights, is what it streams; float16
+// halves it (llama.cpp's default cache is float16 too).
+//
+// A step of fewer than 4 queries (decoding) runs the loops below, its
+// heads split between the threads (each thread the contiguous runs of its
+// heads in every cached row); the scores of one head are exponentiated 16
+// (or 8) at a time. The tiled attention kernel is built for blocks of 8
+// queries and transposes every head's keys per call, which for one query
+// costs more than the S·d multiply-adds themselves; a prefill step (4
+// queries or more) calls it, on float copies of the rows when the cache
+// is float16.
+//
 //===----------------------------------------------------------------------===//
 
+#include "runtime/Half.h"
 #include "runtime/Kernels.h"
+#include "runtime/VecMath.h"
+
+#include "HalideRuntime.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
+#if defined(__F16C__) || defined(__AVX512F__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
 namespace slim::rt {
 
 namespace {
 
-/// Causal attention of a few queries (a decode step) over a cache: plain
-/// loops that stream each cached key and value row once (all heads of a
-/// row together). The tiled Halide kernel is built for blocks of 8 queries
-/// and transposes every head's keys per call, which for one query costs
-/// more than the S·d multiply-adds themselves.
-void fewQueryAttention(const float *q, const float *keys, const float *values,
-                       int64_t tokens, int64_t first, int64_t heads,
-                       int64_t kvHeads, int64_t d, int64_t dv, float scale,
-                       float *out) {
-  const int64_t group = heads / kvHeads, kw = kvHeads * d, vw = kvHeads * dv;
-  const int64_t keysMax = first + tokens;
-  std::vector<float> w(size_t(heads * keysMax)), top(heads), sum(heads);
-  for (int64_t t = 0; t < tokens; ++t) {
-    const int64_t limit = first + t + 1; // keys 0 … p+t
-    const float *qt = q + t * heads * d;
-    std::fill(top.begin(), top.end(),
-              -std::numeric_limits<float>::infinity());
-    for (int64_t j = 0; j < limit; ++j) {
-      const float *row = keys + j * kw;
-      for (int64_t h = 0; h < heads; ++h) {
-        float s = dot(qt + h * d, row + (h / group) * d, d) * scale;
-        w[h * keysMax + j] = s;
-        top[h] = std::max(top[h], s);
-      }
-    }
-    for (int64_t h = 0; h < heads; ++h) {
-      float total = 0.0f;
-      float *wh = w.data() + h * keysMax;
-      for (int64_t j = 0; j < limit; ++j)
-        total += wh[j] = std::exp(wh[j] - top[h]);
-      sum[h] = total;
-    }
-    float *ot = out + t * heads * dv;
-    std::fill(ot, ot + heads * dv, 0.0f);
-    for (int64_t j = 0; j < limit; ++j) {
-      const float *row = values + j * vw;
-      for (int64_t h = 0; h < heads; ++h) {
-        const float a = w[h * keysMax + j];
-        const float *vv = row + (h / group) * dv;
-        float *o = ot + h * dv;
-        for (int64_t e = 0; e < dv; ++e)
-          o[e] += a * vv[e];
-      }
-    }
-    for (int64_t h = 0; h < heads; ++h) {
-      const float inv = 1.0f / sum[h];
-      for (int64_t e = 0; e < dv; ++e)
-        ot[h * dv + e] *= inv;
-    }
+using Half = uint16_t;
+
+void storeRows(const float *x, float *y, int64_t n) {
+  std::memcpy(y, x, size_t(n) * sizeof(float));
+}
+
+void storeRows(const float *x, Half *y, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(
+        reinterpret_cast<__m256i *>(y + i),
+        _mm512_cvtps_ph(_mm512_loadu_ps(x + i),
+                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#elif defined(__F16C__)
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(
+        reinterpret_cast<__m128i *>(y + i),
+        _mm256_cvtps_ph(_mm256_loadu_ps(x + i),
+                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#elif defined(__aarch64__)
+  for (; i + 4 <= n; i += 4)
+    vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+#endif
+  for (; i < n; ++i)
+    y[i] = floatToHalf(x[i]);
+}
+
+void widen(const Half *x, float *y, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_cvtph_ps(_mm256_loadu_si256(
+                                reinterpret_cast<const __m256i *>(x + i))));
+#elif defined(__F16C__)
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(
+                                reinterpret_cast<const __m128i *>(x + i))));
+#elif defined(__aarch64__)
+  for (; i + 4 <= n; i += 4)
+    vst1q_f32(y + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i))));
+#endif
+  for (; i < n; ++i)
+    y[i] = halfToFloat(x[i]);
+}
+
+float dotRow(const float *q, const float *k, int64_t d) { return dot(q, k, d); }
+
+float dotRow(const float *q, const Half *k, int64_t d) {
+  int64_t e = 0;
+  float s = 0.0f;
+#if defined(__AVX512F__)
+  __m512 acc = _mm512_setzero_ps();
+  for (; e + 16 <= d; e += 16)
+    acc = _mm512_fmadd_ps(
+        _mm512_loadu_ps(q + e),
+        _mm512_cvtph_ps(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i *>(k + e))),
+        acc);
+  s = _mm512_reduce_add_ps(acc);
+#elif defined(__F16C__) && defined(__FMA__)
+  __m256 acc = _mm256_setzero_ps();
+  for (; e + 8 <= d; e += 8)
+    acc = _mm256_fmadd_ps(
+        _mm256_loadu_ps(q + e),
+        _mm256_cvtph_ps(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(k + e))),
+        acc);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc),
+                        _mm256_extractf128_ps(acc, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  s = _mm_cvtss_f32(h);
+#elif defined(__aarch64__)
+  float32x4_t acc = vdupq_n_f32(0.0f);
+  for (; e + 4 <= d; e += 4)
+    acc = vfmaq_f32(acc, vld1q_f32(q + e),
+                    vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(k + e))));
+  s = vaddvq_f32(acc);
+#endif
+  for (; e < d; ++e)
+    s += q[e] * halfToFloat(k[e]);
+  return s;
+}
+
+void addRow(float a, const float *v, float *o, int64_t n) {
+  for (int64_t e = 0; e < n; ++e)
+    o[e] += a * v[e];
+}
+
+void addRow(float a, const Half *v, float *o, int64_t n) {
+  int64_t e = 0;
+#if defined(__AVX512F__)
+  const __m512 av = _mm512_set1_ps(a);
+  for (; e + 16 <= n; e += 16)
+    _mm512_storeu_ps(
+        o + e, _mm512_fmadd_ps(av,
+                               _mm512_cvtph_ps(_mm256_loadu_si256(
+                                   reinterpret_cast<const __m256i *>(v + e))),
+                               _mm512_loadu_ps(o + e)));
+#elif defined(__F16C__) && defined(__FMA__)
+  const __m256 av = _mm256_set1_ps(a);
+  for (; e + 8 <= n; e += 8)
+    _mm256_storeu_ps(
+        o + e, _mm256_fmadd_ps(av,
+                               _mm256_cvtph_ps(_mm_loadu_si128(
+                                   reinterpret_cast<const __m128i *>(v + e))),
+                               _mm256_loadu_ps(o + e)));
+#elif defined(__aarch64__)
+  for (; e + 4 <= n; e += 4)
+    vst1q_f32(o + e,
+              vfmaq_n_f32(vld1q_f32(o + e),
+                          vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(v + e))),
+                          a));
+#endif
+  for (; e < n; ++e)
+    o[e] += a * halfToFloat(v[e]);
+}
+
+/// w[j] = e^(w[j] − max w) for j < n; returns their sum.
+float softmaxNumerators(float *w, int64_t n) {
+  float top = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j)
+    top = std::max(top, w[j]);
+  int64_t j = 0;
+  float total = 0.0f;
+#if defined(SLIM_HAVE_VECMATH)
+  const __m512 t = _mm512_set1_ps(top);
+  __m512 acc = _mm512_setzero_ps();
+  for (; j + 16 <= n; j += 16) {
+    __m512 e = vec::exp512(_mm512_sub_ps(_mm512_loadu_ps(w + j), t));
+    _mm512_storeu_ps(w + j, e);
+    acc = _mm512_add_ps(acc, e);
   }
+  total = _mm512_reduce_add_ps(acc);
+#elif defined(SLIM_HAVE_VECMATH256)
+  const __m256 t = _mm256_set1_ps(top);
+  __m256 acc = _mm256_setzero_ps();
+  for (; j + 8 <= n; j += 8) {
+    __m256 e = vec::exp256(_mm256_sub_ps(_mm256_loadu_ps(w + j), t));
+    _mm256_storeu_ps(w + j, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  for (float l : lanes)
+    total += l;
+#endif
+  for (; j < n; ++j)
+    total += w[j] = std::exp(w[j] - top);
+  return total;
+}
+
+struct FewQueries {
+  const float *q;
+  const void *keys, *values;
+  int64_t tokens, first, heads, kvHeads, d, dv, perTask;
+  float scale;
+  float *out;
+};
+
+/// Causal attention of heads h0 … h1−1 of a few queries over the cache:
+/// each cached key and value row streamed once (those heads' parts of it).
+template <typename T>
+void fewQueryHeads(const FewQueries &j, int64_t h0, int64_t h1) {
+  const int64_t group = j.heads / j.kvHeads, kw = j.kvHeads * j.d,
+                vw = j.kvHeads * j.dv, keysMax = j.first + j.tokens,
+                n = h1 - h0;
+  const T *keys = static_cast<const T *>(j.keys);
+  const T *values = static_cast<const T *>(j.values);
+  thread_local std::vector<float> wBuf, invBuf;
+  float *w = growScratch(wBuf, size_t(n * keysMax));
+  float *inv = growScratch(invBuf, size_t(n));
+  for (int64_t t = 0; t < j.tokens; ++t) {
+    const int64_t limit = j.first + t + 1; // keys 0 … p+t
+    const float *qt = j.q + t * j.heads * j.d;
+    for (int64_t s = 0; s < limit; ++s) {
+      const T *row = keys + s * kw;
+      for (int64_t h = h0; h < h1; ++h)
+        w[(h - h0) * keysMax + s] =
+            dotRow(qt + h * j.d, row + (h / group) * j.d, j.d) * j.scale;
+    }
+    for (int64_t h = 0; h < n; ++h)
+      inv[h] = 1.0f / softmaxNumerators(w + h * keysMax, limit);
+    float *ot = j.out + t * j.heads * j.dv;
+    std::fill(ot + h0 * j.dv, ot + h1 * j.dv, 0.0f);
+    for (int64_t s = 0; s < limit; ++s) {
+      const T *row = values + s * vw;
+      for (int64_t h = h0; h < h1; ++h)
+        addRow(w[(h - h0) * keysMax + s], row + (h / group) * j.dv,
+               ot + h * j.dv, j.dv);
+    }
+    for (int64_t h = h0; h < h1; ++h)
+      for (int64_t e = 0; e < j.dv; ++e)
+        ot[h * j.dv + e] *= inv[h - h0];
+  }
+}
+
+template <typename T> int fewQueryTask(void *, int i, uint8_t *closure) {
+  const FewQueries &j = *reinterpret_cast<const FewQueries *>(closure);
+  const int64_t h0 = i * j.perTask;
+  fewQueryHeads<T>(j, h0, std::min(j.heads, h0 + j.perTask));
+  return 0;
 }
 
 } // namespace
@@ -73,8 +252,8 @@ void fewQueryAttention(const float *q, const float *keys, const float *values,
 bool kvAttention(const float *q, const float *k, const float *v,
                  const int64_t *positions, int64_t tokens, int64_t heads,
                  int64_t kvHeads, int64_t headDim, int64_t valueDim,
-                 int64_t capacity, float *slot, float scale, float *out,
-                 std::string &error) {
+                 int64_t capacity, void *slot, bool f16, float scale,
+                 float *out, std::string &error) {
   const int64_t p = positions[0];
   for (int64_t t = 0; t < tokens; ++t)
     if (positions[t] != p + t) {
@@ -89,17 +268,43 @@ bool kvAttention(const float *q, const float *k, const float *v,
             std::to_string(p + tokens - 1) + " do not fit";
     return false;
   }
-  const int64_t kw = kvHeads * headDim, vw = kvHeads * valueDim;
-  float *keys = slot, *values = slot + capacity * kw;
-  std::memcpy(keys + p * kw, k, size_t(tokens * kw) * sizeof(float));
-  std::memcpy(values + p * vw, v, size_t(tokens * vw) * sizeof(float));
+  const int64_t kw = kvHeads * headDim, vw = kvHeads * valueDim,
+                rows = p + tokens;
+  void *keys, *values;
+  if (f16) {
+    Half *kc = static_cast<Half *>(slot), *vc = kc + capacity * kw;
+    storeRows(k, kc + p * kw, tokens * kw);
+    storeRows(v, vc + p * vw, tokens * vw);
+    keys = kc;
+    values = vc;
+  } else {
+    float *kc = static_cast<float *>(slot), *vc = kc + capacity * kw;
+    storeRows(k, kc + p * kw, tokens * kw);
+    storeRows(v, vc + p * vw, tokens * vw);
+    keys = kc;
+    values = vc;
+  }
   if (tokens < 4) {
-    fewQueryAttention(q, keys, values, tokens, p, heads, kvHeads, headDim,
-                      valueDim, scale, out);
+    FewQueries job{q,       keys,     values,    tokens, p,     heads,
+                   kvHeads, headDim, valueDim, runLength(heads), scale,
+                   out};
+    halide_do_par_for(nullptr, f16 ? fewQueryTask<Half> : fewQueryTask<float>,
+                      0, int((heads + job.perTask - 1) / job.perTask),
+                      reinterpret_cast<uint8_t *>(&job));
     return true;
   }
-  return attention(q, keys, values, nullptr, nullptr, nullptr,
-                   {1, tokens, p + tokens, heads, kvHeads, headDim, valueDim},
+  if (f16) {
+    thread_local std::vector<float> kBuf, vBuf;
+    float *kf = growScratch(kBuf, size_t(rows * kw));
+    float *vf = growScratch(vBuf, size_t(rows * vw));
+    widen(static_cast<const Half *>(keys), kf, rows * kw);
+    widen(static_cast<const Half *>(values), vf, rows * vw);
+    keys = kf;
+    values = vf;
+  }
+  return attention(q, static_cast<const float *>(keys),
+                   static_cast<const float *>(values), nullptr, nullptr,
+                   nullptr, {1, tokens, rows, heads, kvHeads, headDim, valueDim},
                    /*causal=*/true, scale, out, error);
 }
 

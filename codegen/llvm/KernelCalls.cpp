@@ -339,7 +339,8 @@ LogicalResult Compiler::lowerOp(KvAttentionOp a) {
                i64(static_cast<int64_t>(a.getNumKvHeads())),
                i64(a.getHeadDim()), i64(a.getValueDim()),
                i64(static_cast<int64_t>(a.getCapacity())), slotPtr,
-               f32(a.getEffectiveScale()), ptr(result)});
+               i32(a.getCacheF16()), f32(a.getEffectiveScale()),
+               ptr(result)});
 }
 
 template <>

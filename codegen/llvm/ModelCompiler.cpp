@@ -196,16 +196,29 @@ LogicalResult Compiler::emitFunction(ModuleOp module) {
 LogicalResult Compiler::lower(ModuleOp into) {
   Block &entry = func.getBody().front();
   // Step functions: the cache layout (one slot per kv_attention, keys then
-  // values, capacity rows each), the same for every entry point.
+  // values, capacity rows each), the same for every entry point (so the
+  // prefill and decode steps must agree on the element type too).
   int64_t cacheBytes = 0;
   std::map<int64_t, KvAttentionOp> slots;
-  func.walk([&](KvAttentionOp a) { slots[a.getSlot()] = a; });
+  std::optional<bool> f16;
+  WalkResult mixed = func.walk([&](KvAttentionOp a) {
+    slots[a.getSlot()] = a;
+    if (f16 && *f16 != a.getCacheF16())
+      return WalkResult::interrupt();
+    f16 = a.getCacheF16();
+    return WalkResult::advance();
+  });
+  if (mixed.wasInterrupted())
+    return func.emitError("@")
+           << func.getSymName()
+           << " mixes float16 and float32 KV cache slots";
   for (auto &[slot, a] : slots) {
     slotOffset[slot] = cacheBytes;
     auto k = a.getKey().getType(), v = a.getValue().getType();
+    // float32, or float16 with cache_f16.
     cacheBytes += alignUp(int64_t(a.getCapacity()) *
                           (k.getDimSize(2) + v.getDimSize(2)) *
-                          int64_t(sizeof(float)));
+                          (a.getCacheF16() ? 2 : 4));
   }
   if (withCache) {
     if (slots.empty())
@@ -214,7 +227,7 @@ LogicalResult Compiler::lower(ModuleOp into) {
       return func.emitError("the KV cache of @")
              << func.getSymName() << " (" << cacheBytes
              << " bytes) differs from the other step function's ("
-             << out.kvCacheBytes << ")";
+             << out.kvCacheBytes << " bytes)";
     out.kvCacheBytes = cacheBytes;
     out.kvLayers = int64_t(slots.size());
     out.kvCapacity = int64_t(slots.begin()->second.getCapacity());

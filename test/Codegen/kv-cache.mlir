@@ -1,4 +1,8 @@
 // RUN: slim-opt %s -slim-decode-step="tokens=2 name=prefill" -slim-decode-step="tokens=1 name=decode" -slim-lower-to-llvm | FileCheck %s
+// RUN: slim-opt %s -slim-decode-step="tokens=2 name=prefill cache=f16" -slim-decode-step="tokens=1 name=decode cache=f16" | FileCheck %s --check-prefix=F16OP
+// RUN: slim-opt %s -slim-decode-step="tokens=2 name=prefill cache=f16" -slim-decode-step="tokens=1 name=decode cache=f16" -slim-lower-to-llvm | FileCheck %s --check-prefix=F16
+// RUN: not slim-opt %s -slim-decode-step="tokens=1 name=decode cache=bf16" 2>&1 | FileCheck %s --check-prefix=BADCACHE
+// RUN: not slim-opt %s -slim-decode-step="tokens=2 name=prefill cache=f16" -slim-decode-step="tokens=1 name=decode" -slim-lower-to-llvm 2>&1 | FileCheck %s --check-prefix=MIXED
 
 // Tests the lowering of the step functions: slim_model_prefill and
 // slim_model_decode take the KV cache as a fifth pointer; each
@@ -11,8 +15,16 @@
 // (The GEP offsets are constants shared with the arena's; the slots' byte
 // offsets are pinned by the cache size and checked at run time by the
 // two-layer fixtures in E2E/generate.test.)
+// With cache=f16 (slimc --kv-cache=f16) the slots hold float16: half the
+// bytes (slot 1 at byte 64, 128 in all), the kernel told so by an i32 flag
+// (E2E/generate.test runs such caches against ONNX Runtime);
+// a bad element type and steps that disagree are refused.
+// F16OP-COUNT-4: slim.kv_attention {{.*}} capacity(4) cache_f16 :
+// F16: slim.kv_cache_bytes = 128 : i64
+// BADCACHE: decode-step: cache=bf16: expected f32 or f16
+// MIXED: error: the KV cache of @decode (256 bytes) differs from the other step function's (128 bytes)
 // CHECK-LABEL: module attributes {slim.arena_bytes = {{[0-9]+}} : i64, slim.kv_cache_bytes = 256 : i64, slim.weights_bytes = 1152 : i64}
-// CHECK-DAG: llvm.func @slim_k_kv_attention(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i64, !llvm.ptr, f32, !llvm.ptr) -> i32
+// CHECK-DAG: llvm.func @slim_k_kv_attention(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i64, !llvm.ptr, i32, f32, !llvm.ptr) -> i32
 // CHECK: llvm.func @slim_model_compute(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr) -> i32
 // CHECK: llvm.call @slim_k_attention
 // CHECK: llvm.func @slim_model_prefill(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %[[CACHE:.*]]: !llvm.ptr) -> i32
@@ -23,9 +35,9 @@
 // CHECK: %[[D:.*]] = llvm.mlir.constant(4 : i64) : i64
 // CHECK: %[[DV:.*]] = llvm.mlir.constant(4 : i64) : i64
 // CHECK: %[[CAP:.*]] = llvm.mlir.constant(4 : i64) : i64
-// CHECK: llvm.call @slim_k_kv_attention(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[T2]], %[[H]], %[[HKV]], %[[D]], %[[DV]], %[[CAP]], %[[SLOT0]], %{{.*}}, %{{.*}})
+// CHECK: llvm.call @slim_k_kv_attention(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[T2]], %[[H]], %[[HKV]], %[[D]], %[[DV]], %[[CAP]], %[[SLOT0]], %{{.*}}, %{{.*}}, %{{.*}})
 // CHECK: %[[SLOT1:.*]] = llvm.getelementptr %[[CACHE]][%{{[0-9]+}}] : (!llvm.ptr, i64) -> !llvm.ptr, i8
-// CHECK: llvm.call @slim_k_kv_attention({{.*}}, %[[SLOT1]], %{{.*}}, %{{.*}})
+// CHECK: llvm.call @slim_k_kv_attention({{.*}}, %[[SLOT1]], %{{.*}}, %{{.*}}, %{{.*}})
 // CHECK: llvm.func @slim_model_decode(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr) -> i32
 // CHECK: llvm.call @slim_k_kv_attention
 // CHECK: llvm.call @slim_k_kv_attention

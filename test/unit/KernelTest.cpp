@@ -12,11 +12,16 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/Half.h"
 #include "runtime/Kernels.h"
 
 #include "HalideRuntime.h"
 
 #include <gtest/gtest.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <atomic>
 #include <cmath>
@@ -310,16 +315,40 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{{4, 12, 12, 2, 2, 16, 16, 2}, true, true, 1, true}));
 
 // kvAttention, step by step: a prompt of 5 tokens (the tiled kernel), then
-// single tokens and a pair (the few-query loops), each against the float64
-// reference over the whole sequence so far; GQA (4 heads over 2) and a
-// value width unlike the key width. The cache rows the steps wrote are the
-// keys and values given, and a write past the capacity is refused.
-TEST(KvAttention, StepsMatchFloat64ReferenceOverTheWholeSequence) {
-  const int64_t H = 4, Hkv = 2, d = 24, dv = 8, capacity = 12, total = 10;
+// single tokens and a pair (the few-query loops, their heads split between
+// the threads), each against the float64 reference over the whole sequence
+// so far; GQA (4 heads over 2) and a value width unlike the key width
+// (widths that leave tails after 16- and 8-lane vectors). The cache rows
+// the steps wrote are the keys and values given (float16: those rounded by
+// floatToHalf, which the reference then reads), and a write past the
+// capacity is refused.
+struct KvCase {
+  bool f16;
+  int64_t d, dv;
+};
+class KvAttention : public ::testing::TestWithParam<KvCase> {};
+
+TEST_P(KvAttention, StepsMatchFloat64ReferenceOverTheWholeSequence) {
+  const auto [f16, d, dv] = GetParam();
+  const int64_t H = 4, Hkv = 2, capacity = 12, total = 10;
   auto q = randomVector(total * H * d, 11);
   auto k = randomVector(total * Hkv * d, 12);
   auto v = randomVector(total * Hkv * dv, 13);
-  std::vector<float> slot(capacity * Hkv * (d + dv), NAN);
+  // What the cache holds: k and v, or their float16 roundings.
+  auto stored = [&](std::vector<float> x) {
+    if (f16)
+      for (float &e : x)
+        e = halfToFloat(floatToHalf(e));
+    return x;
+  };
+  const std::vector<float> kc = stored(k), vc = stored(v);
+  const int64_t slotElems = capacity * Hkv * (d + dv);
+  std::vector<float> slot32(f16 ? 0 : slotElems, NAN);
+  std::vector<uint16_t> slot16(f16 ? slotElems : 0, 0x7e00); // NaN
+  void *slot = f16 ? static_cast<void *>(slot16.data()) : slot32.data();
+  auto cached = [&](int64_t i) {
+    return f16 ? halfToFloat(slot16[i]) : slot32[i];
+  };
   float scale = 1.0f / std::sqrt(float(d));
   std::string error;
   int64_t p = 0;
@@ -330,14 +359,14 @@ TEST(KvAttention, StepsMatchFloat64ReferenceOverTheWholeSequence) {
     std::vector<float> out(tokens * H * dv, NAN);
     ASSERT_TRUE(kvAttention(q.data() + p * H * d, k.data() + p * Hkv * d,
                             v.data() + p * Hkv * dv, pos.data(), tokens, H,
-                            Hkv, d, dv, capacity, slot.data(), scale,
+                            Hkv, d, dv, capacity, slot, f16, scale,
                             out.data(), error))
         << error;
     // The reference: all p + tokens keys, the last `tokens` queries.
     std::vector<float> qs(q.begin() + p * H * d,
                           q.begin() + (p + tokens) * H * d);
-    std::vector<float> ks(k.begin(), k.begin() + (p + tokens) * Hkv * d);
-    std::vector<float> vs(v.begin(), v.begin() + (p + tokens) * Hkv * dv);
+    std::vector<float> ks(kc.begin(), kc.begin() + (p + tokens) * Hkv * d);
+    std::vector<float> vs(vc.begin(), vc.begin() + (p + tokens) * Hkv * dv);
     expectClose(out,
                 attentionReference(qs, ks, vs, nullptr,
                                    {1, tokens, p + tokens, H, Hkv, d, dv},
@@ -346,16 +375,75 @@ TEST(KvAttention, StepsMatchFloat64ReferenceOverTheWholeSequence) {
     p += tokens;
   }
   for (int64_t i = 0; i < total * Hkv * d; ++i)
-    ASSERT_EQ(slot[i], k[i]) << "cached key " << i;
+    ASSERT_EQ(cached(i), kc[i]) << "cached key " << i;
   for (int64_t i = 0; i < total * Hkv * dv; ++i)
-    ASSERT_EQ(slot[capacity * Hkv * d + i], v[i]) << "cached value " << i;
+    ASSERT_EQ(cached(capacity * Hkv * d + i), vc[i]) << "cached value " << i;
   std::vector<int64_t> pos = {11, 12};
   std::vector<float> out(2 * H * dv);
   EXPECT_FALSE(kvAttention(q.data(), k.data(), v.data(), pos.data(), 2, H, Hkv,
-                           d, dv, capacity, slot.data(), scale, out.data(),
+                           d, dv, capacity, slot, f16, scale, out.data(),
                            error));
   EXPECT_EQ(error, "the KV cache holds 12 positions; positions 11 to 12 do "
                    "not fit");
+}
+
+INSTANTIATE_TEST_SUITE_P(Caches, KvAttention,
+                         ::testing::Values(KvCase{false, 24, 8},
+                                           KvCase{true, 24, 8},
+                                           KvCase{true, 64, 40}));
+
+// The scalar float16 conversions (Half.h) against the CPU's own
+// (vcvtps2ph / vcvtph2ps, where it has F16C): every half back to float,
+// and floats around every rounding boundary — ties, the largest half,
+// overflow, subnormals.
+#if defined(__x86_64__)
+__attribute__((target("f16c"))) uint16_t hardwareHalf(float x) {
+  return _cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+__attribute__((target("f16c"))) float hardwareFloat(uint16_t h) {
+  return _cvtsh_ss(h);
+}
+bool haveF16c() { return __builtin_cpu_supports("f16c"); }
+#else
+uint16_t hardwareHalf(float) { return 0; }
+float hardwareFloat(uint16_t) { return 0; }
+bool haveF16c() { return false; }
+#endif
+
+TEST(Half, ScalarConversionsMatchTheHardware) {
+  const bool hw = haveF16c();
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = halfToFloat(uint16_t(h));
+    if (std::isnan(f)) {
+      EXPECT_EQ(h & 0x7c00u, 0x7c00u);
+      continue;
+    }
+    EXPECT_EQ(floatToHalf(f), h) << "round trip of half " << h;
+    if (hw)
+      EXPECT_EQ(hardwareFloat(uint16_t(h)), f) << "half " << h;
+  }
+  // Ties by construction: halfway between neighbouring halves.
+  EXPECT_EQ(floatToHalf(1.0f + 1.0f / 2048), 0x3c00u);     // to even: down
+  EXPECT_EQ(floatToHalf(1.0f + 3.0f / 2048), 0x3c02u);     // to even: up
+  EXPECT_EQ(floatToHalf(65520.0f), 0x7c00u);               // to inf
+  EXPECT_EQ(floatToHalf(65519.99f), 0x7bffu);              // 65504
+  EXPECT_EQ(floatToHalf(2.9802322e-8f), 0x0000u);          // 2^−25: to 0
+  EXPECT_EQ(floatToHalf(8.9406967e-8f), 0x0002u);          // 1.5 · 2^−24
+  if (!hw)
+    return;
+  std::mt19937 rng(5);
+  std::vector<float> xs = {0.0f, -0.0f, 65504.0f, 65519.99f, 65520.0f,
+                           -65520.0f, 1e-8f, 6.1e-5f, 1e30f, -INFINITY};
+  for (int i = 0; i < 200000; ++i) {
+    // Random floats across the half range and just beyond it: exponents
+    // 2^−27 … 2^17, any mantissa (low bits too: the rounding reads them).
+    uint32_t bits = (rng() & 0x807fffffu) | ((100u + rng() % 45u) << 23);
+    float f;
+    std::memcpy(&f, &bits, 4);
+    xs.push_back(f);
+  }
+  for (float x : xs)
+    EXPECT_EQ(floatToHalf(x), hardwareHalf(x)) << "float " << x;
 }
 
 double geluErf(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }

@@ -189,6 +189,13 @@ static cl::opt<int64_t> prefillChunk(
     cl::desc("with --max-seq-len: tokens per prefill step (default: the "
              "smaller of N and 128); longer prompts take several steps"),
     cl::value_desc("C"), cl::init(0), cl::cat(category));
+static cl::opt<std::string> kvCache(
+    "kv-cache",
+    cl::desc("with --max-seq-len: how the KV cache stores keys and values: "
+             "f32 (default; exact) or f16 (IEEE half, rounded when stored: "
+             "half the memory and of the bytes each decode step reads, as "
+             "llama.cpp's default cache)"),
+    cl::value_desc("f32|f16"), cl::init("f32"), cl::cat(category));
 static cl::opt<std::string> tokenizer(
     "tokenizer",
     cl::desc("with --max-seq-len: 'bytes' when token ids are UTF-8 bytes "
@@ -258,7 +265,8 @@ bool checkCommandLine() {
   if (!generate && (prefillChunk.getNumOccurrences() ||
                     tokenizer.getNumOccurrences()))
     problem("--prefill-chunk and --tokenizer need --max-seq-len");
-  // (-O and a --prefill-chunk beyond --max-seq-len: buildSlimPipeline.)
+  // (-O, a --prefill-chunk beyond --max-seq-len and --kv-cache:
+  // buildSlimPipeline.)
   if (generate && maxSeqLen >= 1 && prefillChunk.getNumOccurrences() &&
       prefillChunk < 1)
     problem("--prefill-chunk=" + Twine(int64_t(prefillChunk)) +
@@ -336,6 +344,7 @@ int run(int argc, char **argv) {
   passOptions.optLevel = optLevel.getValue();
   passOptions.maxSeqLen = maxSeqLen.getValue();
   passOptions.prefillChunk = prefillChunk.getValue();
+  passOptions.kvCache = kvCache.getValue();
   passOptions.print = true;
   mlir::PassManager pm(&ctx);
   if (failed(mlir::slim::buildSlimPipeline(

@@ -391,7 +391,9 @@ def Slim_KvAttentionOp : Slim_Op<"kv_attention", [
     query i sees key j iff j ≤ p + i. A write past `capacity` is a run-time
     error. The cache persists across calls of the functions of one module
     (the prefill and decode entry points share it), so the op has memory
-    effects and is never folded away.
+    effects and is never folded away. With `cache_f16` the cache holds
+    keys and values as IEEE float16 (rounded to nearest even when written;
+    half the bytes to store and to read per step), otherwise float32.
 
     ```mlir
     %o = slim.kv_attention %q, %k, %v, %pos heads(12, 12) slot(0) capacity(1024)
@@ -407,12 +409,13 @@ def Slim_KvAttentionOp : Slim_Op<"kv_attention", [
     I64Attr:$num_kv_heads,
     I64Attr:$slot,
     I64Attr:$capacity,
-    OptionalAttr<F32Attr>:$scale);
+    OptionalAttr<F32Attr>:$scale,
+    UnitAttr:$cache_f16);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $positions
     `heads` `(` $num_heads `,` $num_kv_heads `)` `slot` `(` $slot `)`
-    `capacity` `(` $capacity `)` attr-dict `:` type($query) `,` type($key)
+    `capacity` `(` $capacity `)` (`cache_f16` $cache_f16^)? attr-dict `:` type($query) `,` type($key)
     `,` type($value) `,` type($positions)
   }];
   let extraClassDeclaration = [{

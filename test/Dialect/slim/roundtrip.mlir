@@ -202,6 +202,8 @@ func.func @resource_weights(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
 func.func @kv_step(%q: tensor<1x1x64xf32>, %k: tensor<1x1x32xf32>, %pos: tensor<1x1xi64>) -> tensor<1x1x64xf32> {
   // CHECK: slim.kv_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} heads(4, 2) slot(1) capacity(128) : tensor<1x1x64xf32>, tensor<1x1x32xf32>, tensor<1x1x32xf32>, tensor<1x1xi64>
   %o = slim.kv_attention %q, %k, %k, %pos heads(4, 2) slot(1) capacity(128) : tensor<1x1x64xf32>, tensor<1x1x32xf32>, tensor<1x1x32xf32>, tensor<1x1xi64>
+  // CHECK: slim.kv_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} heads(4, 2) slot(2) capacity(128) cache_f16 : tensor<1x1x64xf32>
+  %o2 = slim.kv_attention %q, %k, %k, %pos heads(4, 2) slot(2) capacity(128) cache_f16 : tensor<1x1x64xf32>, tensor<1x1x32xf32>, tensor<1x1x32xf32>, tensor<1x1xi64>
   return %o : tensor<1x1x64xf32>
 }
 
