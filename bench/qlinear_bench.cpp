@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
         quantizeQ4(w.data(), s.out, s.in, group, true, q4.data(), d.data(),
                    nullptr);
         auto &dst = group == 32 ? w4 : w4b;
-        dst.emplace_back(packedQ4Bytes(s.out, s.in, group, false));
+        dst.emplace_back(packedQ4Bytes(s.out, s.in, group, d.data(), nullptr));
         packQ4Weight(q4.data(), d.data(), nullptr, s.out, s.in, group,
                      dst.back().data());
       }
@@ -137,8 +137,6 @@ int main(int argc, char **argv) {
          }),
          total(w8) + total(s8));
   for (bool int8Acts : {false, true}) {
-    if (int8Acts && rows < kW4A8MinRows)
-      break; // the same kernel as act=none below this
     for (int64_t group : {32, 128}) {
       std::string name = std::string(group == 32 ? "int4 Q4_0 g32" : "int4 Q4_0 g128") +
                          (int8Acts ? " W4A8" : "");

@@ -298,11 +298,11 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     magnitude, q = min(15, trunc(w/d + 8.5)), w ≈ (q − 8)·d, error ≤ |d|)
     or min/max (`symmetric=false`: s = (max − min)/15 over the range widened
     to 0, zero point z = round(−min/s), error ≤ s/2). With `act = dynamic`
-    (the default) a linear of at least 8 rows (prefill, an encoder) runs
-    W4A8: each row is quantized to int8 as above and the kernel sums int4 ×
-    int8 products in int32 with VNNI, the group scales applied to the sums
-    (error against float activations ≤ s_t/2 · Σ_k |ŵ[o,k]| per output);
-    fewer rows (a decode step) keep float activations. `act = none` (alias
+    (the default) every call runs W4A8 (prefill, decode steps, encoders):
+    each row is quantized to int8 as above and the kernel sums int4 × int8
+    products in int32 with VNNI, the group scales applied to the sums
+    (error against float activations ≤ s_t/2 · Σ_k |ŵ[o,k]| per output).
+    `act = none` (alias
     `float`) keeps float activations everywhere: the kernel dequantizes in
     registers.
 

@@ -494,9 +494,7 @@ void SlimQuantizePass::runOnOperation() {
                      << ", max |W - deq| = " << llvm::format("%.4f", worst)
                      << (symmetric ? " |d|" : " s")
                      << (acts == QuantActs::none ? ", float activations"
-                                                 : ", W4A8 from "
-                                                   + std::to_string(::slim::rt::kW4A8MinRows)
-                                                   + " rows")
+                                                 : ", W4A8")
                      << "\n";
     } else {
       std::vector<int8_t> q(w.size());

@@ -446,8 +446,10 @@ LogicalResult Executor::runOp(Operation *op) {
               if (packed.empty()) {
                 const Tensor &qt = get(q.getWeight());
                 const Tensor &st = get(q.getScales());
-                packed.resize(rt::packedQ4Bytes(w[0], w[1], group,
-                                                bool(q.getZeroPoints())));
+                packed.resize(rt::packedQ4Bytes(
+                    w[0], w[1], group, f32(st),
+                    q.getZeroPoints() ? get(q.getZeroPoints()).data.data()
+                                      : nullptr));
                 rt::packQ4Weight(qt.data.data(), f32(st),
                                  q.getZeroPoints()
                                      ? get(q.getZeroPoints()).data.data()

@@ -139,31 +139,33 @@ void qlinearShared(const float *x, int64_t rows, int64_t in,
 /// int4 group-wise weight-only linear layers (see Q4Kernels.cpp): q [out,
 /// in] (one value 0…15 per byte), scales and zero points [out, in / group]
 /// (zeros null: Q4_0's z = 8), w = (q − z) · d, packed once into
-/// packedQ4Bytes(out, in, group, zeros != null) bytes; `in` must be a multiple of `group`.
+/// packedQ4Bytes(out, in, group, scales, zeros) bytes (the scales as
+/// bfloat16 when zeros is null and every d is one, else float32); `in`
+/// must be a multiple of `group`.
 /// Quantizes w [out, in] in groups: `symmetric` is Q4_0 (d = m / −8, m the
-/// element of largest magnitude; q = min(15, trunc(w/d + 8.5)); z = 8, so
-/// |w − (q−8)·d| ≤ |d|), otherwise min/max (s = (max − min)/15 over the
+/// element of largest magnitude, rounded away from zero to a bfloat16; q =
+/// min(15, trunc(w/d + 8.5)); z = 8, so |w − (q−8)·d| ≤ |d|), otherwise
+/// min/max (s = (max − min)/15 over the
 /// range widened to 0, z = round(−min/s) ∈ [0, 15], error ≤ s/2 in range).
 /// `zeros` is written only for the asymmetric variant.
 void quantizeQ4(const float *w, int64_t out, int64_t in, int64_t group,
                 bool symmetric, uint8_t *q, float *scales, uint8_t *zeros);
 int64_t packedQ4Bytes(int64_t out, int64_t in, int64_t group,
-                      bool asymmetric);
+                      const float *scales, const uint8_t *zeros);
 void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
                   int64_t out, int64_t in, int64_t group, uint8_t *packed);
 /// The q values back from a packed weight (for tests).
 void unpackQ4Weight(const uint8_t *packed, int64_t out, int64_t in,
                     uint8_t *q);
 /// y = act(x · dequant(W)ᵀ + b). Activations in float, or with `int8Acts`
-/// and at least kW4A8MinRows rows (prefill) W4A8: each row quantized to
-/// int8 as qlinear's dynamic mode does (s_r = max|x_r| / 127), int32 sums
-/// per group, y = s_r · Σ_g (d·Σ q·x_q − z·d·Σ x_q) + b. Fails when the
-/// packed weight's header does not match [out, in] and `group`.
+/// W4A8 (prefill and decode steps alike): each row quantized to int8 as
+/// qlinear's dynamic mode does (s_r = max|x_r| / 127), int32 sums per
+/// group, y = s_r · Σ_g (d·Σ q·x_q − z·d·Σ x_q) + b. Fails when the packed
+/// weight's header does not match [out, in] and `group`.
 bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
               int64_t group, const float *bias, int64_t out, float *y,
               std::string &error, LinearAct act = LinearAct::None,
               bool int8Acts = false);
-constexpr int64_t kW4A8MinRows = 8;
 /// W4A8's activations: quantizeRows' int8 values, each run of 8 inputs
 /// stored as inputs 0, 2, 4, 6, 1, 3, 5, 7 (the order of the nibbles the
 /// kernel unpacks), their scales, and Σ x_q per row and group.

@@ -11,9 +11,11 @@
 // halves it (llama.cpp's default cache is float16 too).
 //
 // A step of fewer than 4 queries (decoding) runs the loops below, its
-// heads split between the threads (each thread the contiguous runs of its
-// heads in every cached row); the scores of one head are exponentiated 16
-// (or 8) at a time. The tiled attention kernel is built for blocks of 8
+// heads split between the threads; the scores of one head are
+// exponentiated 16 (or 8) at a time. With AVX-512 and head widths of 32,
+// 64 or 128, head by head with the query and the output in registers, the
+// scores of four keys summed by one transposing reduction; otherwise each
+// thread streams the contiguous runs of its heads in every cached row. The tiled attention kernel is built for blocks of 8
 // queries and transposes every head's keys per call, which for one query
 // costs more than the S·d multiply-adds themselves; a prefill step (4
 // queries or more) calls it, on float copies of the rows when the cache
@@ -195,6 +197,100 @@ float softmaxNumerators(float *w, int64_t n) {
   return total;
 }
 
+#if defined(__AVX512F__)
+__m512 load16(const float *p) { return _mm512_loadu_ps(p); }
+__m512 load16(const Half *p) {
+  return _mm512_cvtph_ps(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+}
+
+/// The lane sums of a0 … a3, in lanes 0 … 3: one transposing reduction
+/// instead of four.
+__m128 reduce4(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
+  // Per 128-bit lane: [a0₀+a0₂, a1₀+a1₂, a0₁+a0₃, a1₁+a1₃], the same of a2, a3.
+  const __m512 x01 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1),
+                                   _mm512_unpackhi_ps(a0, a1));
+  const __m512 x23 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3),
+                                   _mm512_unpackhi_ps(a2, a3));
+  // Per 128-bit lane: the partial sums of a0, a1, a2, a3.
+  const __m512 y =
+      _mm512_add_ps(_mm512_shuffle_ps(x01, x23, _MM_SHUFFLE(1, 0, 1, 0)),
+                    _mm512_shuffle_ps(x01, x23, _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(y),
+                                 _mm512_extractf32x8_ps(y, 1));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+/// One head of one query: w[j] = scale · q·k_j for the `limit` cached keys
+/// (row stride kw), D vectors of 16 per key, four keys per reduction.
+template <int D, typename T>
+void headScores(const float *q, const T *keys, int64_t kw, int64_t limit,
+                float scale, float *w) {
+  __m512 qv[D];
+  for (int v = 0; v < D; ++v)
+    qv[v] = _mm512_loadu_ps(q + 16 * v);
+  auto dotKey = [&](const T *row) {
+    __m512 a = _mm512_mul_ps(qv[0], load16(row));
+    for (int v = 1; v < D; ++v)
+      a = _mm512_fmadd_ps(qv[v], load16(row + 16 * v), a);
+    return a;
+  };
+  const __m128 sv = _mm_set1_ps(scale);
+  int64_t j = 0;
+  for (; j + 4 <= limit; j += 4) {
+    const T *row = keys + j * kw;
+    _mm_storeu_ps(w + j, _mm_mul_ps(reduce4(dotKey(row), dotKey(row + kw),
+                                            dotKey(row + 2 * kw),
+                                            dotKey(row + 3 * kw)),
+                                    sv));
+  }
+  for (; j < limit; ++j)
+    w[j] = _mm512_reduce_add_ps(dotKey(keys + j * kw)) * scale;
+}
+
+/// One head of one query: o = inv · Σ_j w[j] · v_j, in D registers of 16.
+template <int D, typename T>
+void headValues(const float *w, const T *values, int64_t vw, int64_t limit,
+                float inv, float *o) {
+  __m512 acc[D];
+  for (int v = 0; v < D; ++v)
+    acc[v] = _mm512_setzero_ps();
+  for (int64_t j = 0; j < limit; ++j) {
+    const __m512 a = _mm512_set1_ps(w[j]);
+    const T *row = values + j * vw;
+    for (int v = 0; v < D; ++v)
+      acc[v] = _mm512_fmadd_ps(a, load16(row + 16 * v), acc[v]);
+  }
+  const __m512 s = _mm512_set1_ps(inv);
+  for (int v = 0; v < D; ++v)
+    _mm512_storeu_ps(o + 16 * v, _mm512_mul_ps(acc[v], s));
+}
+
+/// headScores / headValues for widths of 32, 64 or 128 (nullptr else).
+template <typename T>
+using ScoresFn = void (*)(const float *, const T *, int64_t, int64_t, float,
+                          float *);
+template <typename T>
+using ValuesFn = void (*)(const float *, const T *, int64_t, int64_t, float,
+                          float *);
+template <typename T> ScoresFn<T> scoresFor(int64_t d) {
+  switch (d) {
+  case 32: return headScores<2, T>;
+  case 64: return headScores<4, T>;
+  case 128: return headScores<8, T>;
+  default: return nullptr;
+  }
+}
+template <typename T> ValuesFn<T> valuesFor(int64_t dv) {
+  switch (dv) {
+  case 32: return headValues<2, T>;
+  case 64: return headValues<4, T>;
+  case 128: return headValues<8, T>;
+  default: return nullptr;
+  }
+}
+#endif
+
 struct FewQueries {
   const float *q;
   const void *keys, *values;
@@ -215,6 +311,26 @@ void fewQueryHeads(const FewQueries &j, int64_t h0, int64_t h1) {
   thread_local std::vector<float> wBuf, invBuf;
   float *w = growScratch(wBuf, size_t(n * keysMax));
   float *inv = growScratch(invBuf, size_t(n));
+#if defined(__AVX512F__)
+  // Head by head with the query and the output in registers (each head's
+  // cached rows strided by the row width: the prefetchers follow them).
+  const ScoresFn<T> scores = scoresFor<T>(j.d);
+  const ValuesFn<T> valuesOf = valuesFor<T>(j.dv);
+  if (scores && valuesOf) {
+    for (int64_t t = 0; t < j.tokens; ++t) {
+      const int64_t limit = j.first + t + 1;
+      for (int64_t h = h0; h < h1; ++h) {
+        const int64_t kv = h / group;
+        scores(j.q + (t * j.heads + h) * j.d, keys + kv * j.d, kw, limit,
+               j.scale, w);
+        const float total = softmaxNumerators(w, limit);
+        valuesOf(w, values + kv * j.dv, vw, limit, 1.0f / total,
+                 j.out + (t * j.heads + h) * j.dv);
+      }
+    }
+    return;
+  }
+#endif
   for (int64_t t = 0; t < j.tokens; ++t) {
     const int64_t limit = j.first + t + 1; // keys 0 … p+t
     const float *qt = j.q + t * j.heads * j.d;

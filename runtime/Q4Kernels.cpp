@@ -7,8 +7,8 @@
 //   y[r,o] = Σ_k x[r,k] · w[o,k] + b[o]
 //
 // Q4_0 is the symmetric case z = 8; the min/max variant stores z per group.
-// Activations are float (act = none, and every call of fewer than
-// kW4A8MinRows rows), or W4A8 (act = dynamic, prefill): each row quantized
+// Activations are float (act = none), or W4A8 (act = dynamic, the default;
+// prefill and decode steps alike): each row quantized
 // to int8 as the int8 path does (x ≈ s_r · x_q), and per group the int32
 // sums I = Σ q · x_q by vpdpbusd (the nibbles are its unsigned operand, the
 // activations its signed one), then
@@ -20,16 +20,21 @@
 // float activations, 10.1 ms W4A8 (g32; the int8 W8A8 kernel 6.4 ms).
 //
 // Packed weight (packQ4Weight): a 64-byte header (out, in, group, whether
-// zero points are stored), then tiles of 32 outputs. Per tile, per run of
+// zero points are stored, whether the scales are bfloat16), then tiles of
+// 32 outputs. Per tile, per run of
 // 8 inputs, 128 bytes: two vectors of 16 32-bit words, word l of vector h
 // holding output 16h + l's 8 nibbles for those inputs (input 8m + j at
 // bits 4j … 4j+3) — one 64-byte load gives 8 inputs × 16 outputs, and
 // vpermps, which reads the low 4 bits of each word, turns word >> 4j into
-// the floats of q. Then, per tile and group, d for the 32 outputs (floats)
-// and, for the min/max variant only, z·d: 4.5 bits per weight in groups of
-// 64, 5 in groups of 32 (Q4_0; the min/max variant 6). Outputs are padded
-// to a multiple of 32 with zero weights; `in` is a multiple of the group,
-// so of 8.
+// the floats of q. Then, per tile and group, d for the 32 outputs and, for
+// the min/max variant only, z·d (floats). Q4_0's d are bfloat16s
+// (quantizeQ4 rounds them away from zero) and are stored so: 4.5 bits per
+// weight in groups of 32, as llama.cpp's Q4_0 (5 with float scales; the
+// min/max variant 6); each tile's are widened to floats once per call
+// (exact: the high half of a float). A decode step streams every weight
+// once, so the bytes are its time: GPT-2-small's 48 one-row shapes at 1
+// thread 3.76 → 3.15 ms. Outputs are padded to a multiple of 32 with zero
+// weights; `in` is a multiple of the group, so of 8.
 //
 // The kernel (AVX-512): per tile, blocks of up to 8 rows share each weight
 // vector, dequantized once with a fused multiply-subtract (w = q·d − z·d;
@@ -50,7 +55,12 @@
 // the group, 10 float totals, the 4 unpacked vectors (4 rows: 158 G
 // multiply-adds/s, 5: 173; 8 rows × 16 outputs, which loads each row's
 // activations twice: 143). Q4_0 starts the group's sums at −8·S, so its
-// epilogue is one conversion and one fma per vector.
+// epilogue is one conversion and one fma per vector. A decode step (one
+// row) runs W4A8 too: per 8 inputs and 32 outputs two ands, a shift and
+// four vpdpbusd instead of the float path's 16 shifts, vpermps and fmas;
+// GPT-2-small's one-row shapes 3.45 → 2.78 ms at 1 thread, 1.65 → 1.32 at
+// 2 (slim-qlinear-bench), where the float path was bound by instructions,
+// not bytes. The float path's one-row loop (below) serves act = none.
 //
 // Built for AVX2 without AVX-512 (slimc --target=x86-64-v3): W4A8 takes
 // each run's 8 words of 8 outputs, masks out the even and the odd nibbles
@@ -122,12 +132,58 @@ template <int N, typename F> inline void forEachConstant(F &&f) {
 }
 
 struct Q4Header {
-  int64_t magic, out, in, group, asymmetric;
+  int64_t magic, out, in, group, asymmetric, bf16Scales;
 };
-constexpr int64_t kMagic = 0x323451534c494d53; // "SMILSQ42" (layout 2)
+constexpr int64_t kMagic = 0x333451534c494d53; // "SMILSQ43" (layout 3)
 
 /// Floats per tile and group: d, and z·d when zero points are stored.
 int64_t scaleFloats(bool asymmetric) { return (asymmetric ? 2 : 1) * kTile; }
+
+/// Whether the scales are stored as bfloat16: Q4_0's d as quantizeQ4
+/// rounds them (every one a bfloat16), not the min/max variant's z·d.
+bool bf16Scales(const float *scales, int64_t n, bool asymmetric) {
+  if (asymmetric)
+    return false;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, &scales[i], 4);
+    if (b & 0xffffu)
+      return false;
+  }
+  return true;
+}
+
+/// The bfloat16 of tile scales, widened to floats (exact: the high 16 bits).
+void widenBf16(const uint16_t *s, float *f, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_si512(
+        f + i, _mm512_slli_epi32(
+                   _mm512_cvtepu16_epi32(_mm256_loadu_si256(
+                       reinterpret_cast<const __m256i *>(s + i))),
+                   16));
+#elif defined(__AVX2__)
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_si256(
+        reinterpret_cast<__m256i *>(f + i),
+        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(
+                              reinterpret_cast<const __m128i *>(s + i))),
+                          16));
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+  for (; i + 4 <= n; i += 4)
+    vst1q_u32(reinterpret_cast<uint32_t *>(f + i),
+              vshll_n_u16(vld1_u16(s + i), 16));
+#endif
+  for (; i < n; ++i) {
+    uint32_t b = uint32_t(s[i]) << 16;
+    std::memcpy(f + i, &b, 4);
+  }
+}
+
+/// The floats of the tile this thread multiplies, when they are stored as
+/// bfloat16 (widened once per tile by Q4Gemm::tile / tileW4A8).
+thread_local std::vector<float> tileScalesBuf;
 
 } // namespace
 
@@ -139,13 +195,21 @@ void quantizeQ4(const float *w, int64_t out, int64_t in, int64_t group,
       const float *x = w + o * in + g * group;
       uint8_t *qg = q + o * in + g * group;
       if (symmetric) {
-        // Q4_0: d = m / −8 with m the element of largest magnitude (kept
-        // exactly: q = 0), q = min(15, trunc(x/d + 8.5)).
+        // Q4_0: d = m / −8 with m the element of largest magnitude (q =
+        // 0), q = min(15, trunc(x/d + 8.5)).
         float m = 0.0f;
         for (int64_t i = 0; i < group; ++i)
           if (std::fabs(x[i]) > std::fabs(m))
             m = x[i];
-        float d = m / -8.0f, inv = d != 0.0f ? 1.0f / d : 0.0f;
+        // d is rounded away from zero to a bfloat16 (|d| ≥ |m|/8, so the
+        // error bound below holds with that d; packed in half the bytes).
+        float d = m / -8.0f;
+        uint32_t bits;
+        std::memcpy(&bits, &d, 4);
+        if (bits & 0xffffu)
+          bits = (bits & 0xffff0000u) + 0x10000u;
+        std::memcpy(&d, &bits, 4);
+        const float inv = d != 0.0f ? 1.0f / d : 0.0f;
         for (int64_t i = 0; i < group; ++i)
           qg[i] = uint8_t(std::min(15, int(std::trunc(x[i] * inv + 8.5f))));
         scales[o * groups + g] = d;
@@ -171,23 +235,26 @@ void quantizeQ4(const float *w, int64_t out, int64_t in, int64_t group,
 }
 
 int64_t packedQ4Bytes(int64_t out, int64_t in, int64_t group,
-                      bool asymmetric) {
-  int64_t groups = in / group;
-  return kHeader +
-         tiles(out) * (tileNibbleBytes(in) + groups * scaleFloats(asymmetric) *
-                                                 int64_t(sizeof(float)));
+                      const float *scales, const uint8_t *zeros) {
+  const int64_t groups = in / group;
+  const bool asym = zeros != nullptr;
+  const int64_t scaleBytes =
+      bf16Scales(scales, out * groups, asym) ? 2 : int64_t(sizeof(float));
+  return kHeader + tiles(out) * (tileNibbleBytes(in) +
+                                 groups * scaleFloats(asym) * scaleBytes);
 }
 
 void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
                   int64_t out, int64_t in, int64_t group, uint8_t *packed) {
   const int64_t groups = in / group, nt = tiles(out);
   const bool asym = zeros != nullptr;
+  const bool bf16 = bf16Scales(scales, out * groups, asym);
   const int64_t sf = scaleFloats(asym);
-  std::memset(packed, 0, size_t(packedQ4Bytes(out, in, group, asym)));
-  Q4Header h{kMagic, out, in, group, asym};
+  std::memset(packed, 0, size_t(packedQ4Bytes(out, in, group, scales, zeros)));
+  Q4Header h{kMagic, out, in, group, asym, bf16};
   std::memcpy(packed, &h, sizeof h);
   uint8_t *nib = packed + kHeader;
-  float *dz = reinterpret_cast<float *>(nib + nt * tileNibbleBytes(in));
+  uint8_t *dz = nib + nt * tileNibbleBytes(in);
   for (int64_t o = 0; o < out; ++o) {
     const int64_t t = o / kTile;
     for (int64_t k = 0; k < in; ++k)
@@ -195,10 +262,19 @@ void packQ4Weight(const uint8_t *q, const float *scales, const uint8_t *zeros,
           uint8_t((q[o * in + k] & 15) << nibbleShift(k));
     for (int64_t g = 0; g < groups; ++g) {
       float d = scales[o * groups + g];
-      float *p = dz + (t * groups + g) * sf;
-      p[o % kTile] = d;
-      if (asym)
-        p[kTile + o % kTile] = float(zeros[o * groups + g]) * d;
+      const int64_t at = (t * groups + g) * sf + o % kTile;
+      if (bf16) {
+        uint32_t bits;
+        std::memcpy(&bits, &d, 4);
+        const uint16_t high = uint16_t(bits >> 16); // exact: checked above
+        std::memcpy(dz + at * 2, &high, 2);
+        continue;
+      }
+      std::memcpy(dz + at * 4, &d, 4);
+      if (asym) {
+        const float zd = float(zeros[o * groups + g]) * d;
+        std::memcpy(dz + (at + kTile) * 4, &zd, 4);
+      }
     }
   }
 }
@@ -228,10 +304,25 @@ struct Q4Gemm {
   const int8_t *xq = nullptr;
   const float *xs = nullptr;
   const int32_t *qsums = nullptr;
+  bool bf16 = false; // scales stored as bfloat16
+  /// Tile t's scales as floats: [group][d…, (z·d…)], scaleFloats(asym)
+  /// per group — in place, or (bfloat16) the copy tile() / tileW4A8()
+  /// widened for this thread.
   const float *scalesOf(int64_t t) const {
+    if (bf16)
+      return tileScalesBuf.data();
     return reinterpret_cast<const float *>(packed +
                                            tiles(out) * tileNibbleBytes(in)) +
            t * (in / group) * scaleFloats(asym);
+  }
+  void widenScales(int64_t t) const {
+    if (!bf16)
+      return;
+    const int64_t n = (in / group) * scaleFloats(asym);
+    widenBf16(reinterpret_cast<const uint16_t *>(
+                  packed + tiles(out) * tileNibbleBytes(in)) +
+                  t * n,
+              growScratch(tileScalesBuf, size_t(n)), n);
   }
   void tile(int64_t t) const;
   void tileW4A8(int64_t t) const;
@@ -667,6 +758,7 @@ void Q4Gemm::tileW4A8(int64_t t) const {
 }
 
 void Q4Gemm::tile(int64_t t) const {
+  widenScales(t);
   if (xq)
     return tileW4A8(t);
 #ifdef SLIM_HAVE_AVX512
@@ -799,9 +891,11 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   // Σx per row and group, for the one-row path (a single row, or the last
   // of 8k + 1).
   const int64_t groups = in / group;
-  const bool w4a8 = int8Acts && rows >= kW4A8MinRows;
-  std::vector<float> sums(rows % 8 == 1 && !w4a8 ? rows * groups : 0);
-  for (int64_t i = 0; i < int64_t(sums.size()); ++i) {
+  const bool w4a8 = int8Acts;
+  thread_local std::vector<float> sumsBuf;
+  const int64_t nSums = rows % 8 == 1 && !w4a8 ? rows * groups : 0;
+  float *sums = growScratch(sumsBuf, size_t(nSums));
+  for (int64_t i = 0; i < nSums; ++i) {
     const float *xs = x + (i / groups) * in + (i % groups) * group;
     float s = 0.0f;
     for (int64_t k = 0; k < group; ++k)
@@ -809,7 +903,8 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
     sums[i] = s;
   }
   Q4Gemm job{x, rows, in, out, group, packed + kHeader, h.asymmetric != 0,
-             bias, y, sums.data()};
+             bias, y, sums};
+  job.bf16 = h.bf16Scales != 0;
   if (w4a8) {
     // Scratch kept per thread between calls, grown only (as qlinear's).
     thread_local std::vector<int8_t> xqBuf;

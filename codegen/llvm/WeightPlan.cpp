@@ -46,12 +46,12 @@ LogicalResult Compiler::planWeights() {
     if (failed(q) || failed(sc) || (op.getZeroPoints() && failed(zp)))
       return failure();
     int64_t offset = alignUp(out.weights.size());
+    const float *scales = reinterpret_cast<const float *>(sc->data.data());
+    const uint8_t *zeros = op.getZeroPoints() ? zp->data.data() : nullptr;
     out.weights.resize(offset + rt::packedQ4Bytes(shape[0], shape[1], group,
-                                                  bool(op.getZeroPoints())));
-    rt::packQ4Weight(q->data.data(),
-                     reinterpret_cast<const float *>(sc->data.data()),
-                     op.getZeroPoints() ? zp->data.data() : nullptr, shape[0],
-                     shape[1], group, out.weights.data() + offset);
+                                                  scales, zeros));
+    rt::packQ4Weight(q->data.data(), scales, zeros, shape[0], shape[1], group,
+                     out.weights.data() + offset);
     out.weightIndex[key] = offset;
   }
   auto add = [&](arith::ConstantOp cst, bool packed) -> LogicalResult {

@@ -1058,9 +1058,13 @@ TEST(BinaryKernel, FastPathsAgreeWithBroadcastRule) {
 // bit, and the kernel equals a float64 product with the dequantized weights
 // for every row-block size (1 … 9 rows, the one-row decode path included),
 // outputs not a multiple of the 32-wide tile, groups of 32, 64 and 128.
+// Q4_0's d are bfloat16s (quantizeQ4 rounds them) and are packed so, in
+// half the bytes; d that are not (given by hand, here nudged by 2^-20) and
+// the min/max variant's are packed as float32.
 TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
-  for (bool symmetric : {true, false})
+  for (int variant : {0, 1, 2})
     for (int64_t group : {32, 64, 128}) {
+      const bool symmetric = variant != 1, floatScales = variant != 0;
       const int64_t out = 45, in = 256;
       auto w = randomVector(out * in, 21 + group, 0.1f);
       w[7] = 0.9f; // an outlier
@@ -1068,6 +1072,21 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
       std::vector<float> scales(out * (in / group));
       quantizeQ4(w.data(), out, in, group, symmetric, q.data(), scales.data(),
                  zeros.data());
+      if (symmetric)
+        for (float d : scales) {
+          uint32_t bits;
+          std::memcpy(&bits, &d, 4);
+          ASSERT_EQ(bits & 0xffffu, 0u) << "a Q4_0 scale not a bfloat16";
+        }
+      if (variant == 2)
+        for (float &d : scales)
+          d *= 1.0f + 0x1p-20f;
+      const int64_t tiles = (out + 31) / 32;
+      EXPECT_EQ(packedQ4Bytes(out, in, group, scales.data(),
+                              symmetric ? nullptr : zeros.data()),
+                64 + tiles * (in * 16 + (in / group) * 32 *
+                                            (floatScales ? 4 : 2) *
+                                            (symmetric ? 1 : 2)));
       std::vector<double> deq(out * in);
       for (int64_t o = 0; o < out; ++o)
         for (int64_t k = 0; k < in; ++k) {
@@ -1080,7 +1099,8 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
               << (symmetric ? "Q4_0" : "min/max") << " g" << group
               << " element " << o << "," << k;
         }
-      std::vector<uint8_t> packed(packedQ4Bytes(out, in, group, !symmetric)),
+      std::vector<uint8_t> packed(packedQ4Bytes(
+          out, in, group, scales.data(), symmetric ? nullptr : zeros.data())),
           back(out * in);
       packQ4Weight(q.data(), scales.data(), symmetric ? nullptr : zeros.data(),
                    out, in, group, packed.data());
@@ -1111,7 +1131,8 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
     }
 }
 
-// W4A8 (int8 activations, rows ≥ kW4A8MinRows): the kernel equals an
+// W4A8 (int8 activations; one row, a decode step, as well as blocks of 5
+// and their remainders): the kernel equals an
 // integer reference bit for bit — each row quantized (s = max|x|/127, q =
 // round-to-even(x/s)), int32 sums per group, then per group one fma of d
 // with the sum (I − 8·S for Q4_0; with zero points a second fma of −z·d
@@ -1127,11 +1148,12 @@ TEST(Q4Kernel, W4A8EqualsIntegerReference) {
       std::vector<float> d(out * groups);
       quantizeQ4(w.data(), out, in, group, symmetric, q.data(), d.data(),
                  zeros.data());
-      std::vector<uint8_t> packed(packedQ4Bytes(out, in, group, !symmetric));
+      std::vector<uint8_t> packed(packedQ4Bytes(
+          out, in, group, d.data(), symmetric ? nullptr : zeros.data()));
       packQ4Weight(q.data(), d.data(), symmetric ? nullptr : zeros.data(), out,
                    in, group, packed.data());
       auto bias = randomVector(out, 6);
-      for (int64_t rows : {8, 9, 11, 12, 13, 16}) {
+      for (int64_t rows : {1, 2, 3, 5, 8, 9, 11, 12, 13, 16}) {
         auto x = randomVector(rows * in, 90 + rows);
         x[3] = 7.5f; // an outlier sets row 0's scale
         std::vector<float> y(rows * out, NAN);

@@ -6,8 +6,8 @@ compiled int4 kernels (docs/passes.md §4.4):
   fake_quant.py HF OUT int4 GROUP sym|asym
       every 2-D projection weight (nn.Linear [out, in] layout; not the
       embeddings, not the head) replaced by its quantize-dequantize: Q4_0
-      (d = m / -8, m the group's element of largest magnitude, q = min(15,
-      trunc(w/d + 8.5)), w' = (q - 8)·d) or min/max (range widened to 0,
+      (d = m / -8, m the group's element of largest magnitude, rounded away
+      from zero to a bfloat16, q = min(15, trunc(w/d + 8.5)), w' = (q - 8)·d) or min/max (range widened to 0,
       s = (max - min)/15, z = round(-min/s) in [0, 15], q = clip(round(w/s)
       + z, 0, 15), w' = (q - z)·s), in float32 arithmetic as the pass does.
       A float model with these weights must give the int4 binary's outputs.
@@ -37,6 +37,13 @@ shutil.copy(os.path.join(hf, "config.json"), os.path.join(out, "config.json"))
 tensors = read_safetensors(os.path.join(hf, "model.safetensors"))
 
 
+def bf16_away(d):
+    """d rounded away from zero to a bfloat16, as quantizeQ4 rounds Q4_0's d."""
+    b = d.astype(np.float32).view(np.uint32)
+    b = np.where(b & 0xFFFF, (b & 0xFFFF0000) + 0x10000, b).astype(np.uint32)
+    return b.view(np.float32)
+
+
 def q4(w, group, symmetric):
     o, k = w.shape
     g = w.reshape(o, k // group, group)
@@ -45,6 +52,7 @@ def q4(w, group, symmetric):
         idx = np.abs(g).argmax(axis=2)  # first of the largest magnitudes
         m = np.take_along_axis(g, idx[..., None], axis=2)
         d = (m / np.float32(-8)).astype(np.float32)
+        d = bf16_away(d)
         inv = np.where(d != 0, one / np.where(d != 0, d, one), np.float32(0)).astype(np.float32)
         q = np.minimum(15, np.trunc(g * inv + np.float32(8.5))).astype(np.float32)
         return ((q - 8) * d).reshape(o, k).astype(np.float32)

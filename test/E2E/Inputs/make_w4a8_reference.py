@@ -28,12 +28,20 @@ inits = {t.name: t for t in graph.initializer}
 outputs = {o.name for o in graph.output}
 
 
+def bf16_away(d):
+    """d rounded away from zero to a bfloat16, as quantizeQ4 rounds Q4_0's d."""
+    b = d.astype(np.float32).view(np.uint32)
+    b = np.where(b & 0xFFFF, (b & 0xFFFF0000) + 0x10000, b).astype(np.uint32)
+    return b.view(np.float32)
+
+
 def q4_0(w):  # w [out, in], groups along in
     o, k = w.shape
     g = w.reshape(o, k // group, group)
     idx = np.abs(g).argmax(axis=2)
     m = np.take_along_axis(g, idx[..., None], axis=2)
     d = (m / np.float32(-8)).astype(np.float32)
+    d = bf16_away(d)
     one = np.float32(1)
     inv = np.where(d != 0, one / np.where(d != 0, d, one), np.float32(0)).astype(np.float32)
     q = np.minimum(15, np.trunc(g * inv + np.float32(8.5))).astype(np.float32)
