@@ -318,7 +318,8 @@ INSTANTIATE_TEST_SUITE_P(
 // single tokens and a pair (the few-query loops, their heads split between
 // the threads), each against the float64 reference over the whole sequence
 // so far; GQA (4 heads over 2) and a value width unlike the key width
-// (widths that leave tails after 16- and 8-lane vectors). The cache rows
+// (widths that leave tails after 16- and 8-lane vectors, and the widths
+// with register paths). The cache rows
 // the steps wrote are the keys and values given (float16: those rounded by
 // floatToHalf, which the reference then reads), and a write past the
 // capacity is refused.
@@ -390,7 +391,12 @@ TEST_P(KvAttention, StepsMatchFloat64ReferenceOverTheWholeSequence) {
 INSTANTIATE_TEST_SUITE_P(Caches, KvAttention,
                          ::testing::Values(KvCase{false, 24, 8},
                                            KvCase{true, 24, 8},
-                                           KvCase{true, 64, 40}));
+                                           KvCase{true, 64, 40},
+                                           // The register paths (widths
+                                           // 32, 64, 128 with AVX-512).
+                                           KvCase{false, 64, 64},
+                                           KvCase{true, 64, 64},
+                                           KvCase{true, 32, 128}));
 
 // The scalar float16 conversions (Half.h) against the CPU's own
 // (vcvtps2ph / vcvtph2ps, where it has F16C): every half back to float,
