@@ -1137,9 +1137,9 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
     }
 }
 
-// W4A8 (int8 activations; one row, a decode step, as well as blocks of 5
-// and their remainders): the kernel equals an
-// integer reference bit for bit — each row quantized (s = max|x|/127, q =
+// W4A8 (int8 activations; one row, a decode step, blocks of 5 and their
+// remainders, and blocks of 16 on AMX tiles where the CPU has AMX-INT8):
+// the kernel equals an integer reference bit for bit — each row quantized (s = max|x|/127, q =
 // round-to-even(x/s)), int32 sums per group, then per group one fma of d
 // with the sum (I − 8·S for Q4_0; with zero points a second fma of −z·d
 // with S), and y = fma(total, s, b). Against the float product with the
@@ -1159,7 +1159,7 @@ TEST(Q4Kernel, W4A8EqualsIntegerReference) {
       packQ4Weight(q.data(), d.data(), symmetric ? nullptr : zeros.data(), out,
                    in, group, packed.data());
       auto bias = randomVector(out, 6);
-      for (int64_t rows : {1, 2, 3, 5, 8, 9, 11, 12, 13, 16}) {
+      for (int64_t rows : {1, 2, 3, 5, 8, 9, 11, 12, 13, 16, 35}) {
         auto x = randomVector(rows * in, 90 + rows);
         x[3] = 7.5f; // an outlier sets row 0's scale
         std::vector<float> y(rows * out, NAN);
