@@ -485,6 +485,13 @@ template <int R> void Q4Gemm::rowsBlockW4A8(int64_t t, int64_t r) const {
         acc[i][v] = asym ? _mm512_setzero_si512()
                          : _mm512_set1_epi32(-8 * qsums[(r + i) * groups + g]);
     for (int64_t k8 = g * group / 8; k8 < (g + 1) * group / 8; ++k8) {
+      if (R <= 2) {
+        // A decode step streams the nibbles at 128 bytes per 8 × 32 × R
+        // multiply-adds: fetch ahead, as the float one-row loop does.
+        const char *n = reinterpret_cast<const char *>(nib + k8 * 128);
+        _mm_prefetch(n + kPrefetch, _MM_HINT_T0);
+        _mm_prefetch(n + kPrefetch + 64, _MM_HINT_T0);
+      }
       __m512i e[V], o[V];
       for (int v = 0; v < V; ++v) {
         const __m512i w = _mm512_loadu_si512(nib + k8 * 128 + v * 64);
