@@ -726,15 +726,17 @@ void Q4Gemm::rowsNeon(int64_t t, int64_t r) const {
 /// row 2m+1 its 8m+1, 3, 5, 7 (the even and odd nibbles, the order the
 /// activations are stored in) — then per block of 16 rows and group one
 /// tdpbsud per 32 inputs (the activations signed, the nibbles unsigned)
-/// into two int32 tiles of 16 rows × 16 outputs, scaled by the
-/// VNNI kernel's epilogue (the same integers, the same float operations:
-/// the two give equal outputs, bit for bit). 128 rows of GPT-2-small's
-/// shapes at 1 thread (slim-qlinear-bench --rows 128): groups of 128 54 →
-/// 34 ms; groups of 32 no faster than VNNI (61 ms both): the sums of each
-/// group leave the tiles through memory and are scaled in vectors, which
-/// at 32 inputs per group costs as much as the products (37 ms for the
-/// tile work alone; overlapping a group's epilogue with the next group's
-/// products ran slower, 72 ms), so groups of 32 stay on VNNI.
+/// into two int32 tiles of 16 rows × 16 outputs, scaled by the VNNI
+/// kernel's epilogue (the same integers, the same float operations: the
+/// two give equal outputs, bit for bit). The sums leave the tiles through
+/// memory once per group, so the smaller the group the more the epilogue
+/// costs: GPT-2-small's 128-row shapes at 1 thread (slim-qlinear-bench
+/// --rows 128) take 33 ms with groups of 128 (VNNI 54-57) and 54 with
+/// groups of 32 (VNNI 62-66), but the LLaMA-shaped model's int4 prefill
+/// with groups of 32 ran no faster end to end (71 ms against 70 at 1
+/// thread, 43 against 40 at 2), so groups of 32 stay on VNNI.
+/// Overlapping a group's epilogue with the next group's products ran
+/// slower.
 void Q4Gemm::unpackTileAmx(int64_t t, uint8_t *b) const {
   const uint8_t *nib = packed + t * tileNibbleBytes(in);
   const __m512i low = _mm512_set1_epi8(0x0F);
@@ -769,9 +771,10 @@ Q4Gemm::rowsAmx(int64_t t, const uint8_t *b) const {
   const float *dz = scalesOf(t);
   int64_t r = 0;
   for (; r + 16 <= rows; r += 16) {
-    __m512 total[16][2];
-    for (auto &row : total)
-      row[0] = row[1] = _mm512_setzero_ps();
+    // The float totals of the 16 rows × 32 outputs, in memory (they do
+    // not fit the registers next to the epilogue's).
+    alignas(64) float total[16][kTile];
+    std::memset(total, 0, sizeof total);
     for (int64_t g = 0; g < groups; ++g) {
       _tile_zero(3);
       _tile_zero(4);
@@ -786,33 +789,32 @@ Q4Gemm::rowsAmx(int64_t t, const uint8_t *b) const {
       _tile_stored(3, c[0], 64);
       _tile_stored(4, c[1], 64);
       const float *p = dz + g * sf;
-      for (int v = 0; v < 2; ++v) {
-        const __m512 d = _mm512_loadu_ps(p + 16 * v);
+      const __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
+      for (int i = 0; i < 16; ++i) {
+        // Q4_0 starts the sums at −8·S, as the VNNI kernel.
+        const __m512i s8 = _mm512_set1_epi32(
+            asym ? 0 : -8 * qsums[(r + i) * groups + g]);
+        const __m512i a0 = _mm512_add_epi32(_mm512_load_si512(c[0][i]), s8);
+        const __m512i a1 = _mm512_add_epi32(_mm512_load_si512(c[1][i]), s8);
+        _mm512_store_ps(total[i], _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(a0),
+                                                  _mm512_load_ps(total[i])));
+        _mm512_store_ps(total[i] + 16,
+                        _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(a1),
+                                        _mm512_load_ps(total[i] + 16)));
+      }
+      if (asym) {
+        const __m512 z0 = _mm512_loadu_ps(p + kTile),
+                     z1 = _mm512_loadu_ps(p + kTile + 16);
         for (int i = 0; i < 16; ++i) {
-          // Q4_0 starts the sums at −8·S, as the VNNI kernel.
-          __m512i acc = _mm512_load_si512(c[v][i]);
-          if (!asym)
-            acc = _mm512_add_epi32(
-                acc, _mm512_set1_epi32(-8 * qsums[(r + i) * groups + g]));
-          total[i][v] =
-              _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), total[i][v]);
+          const __m512 sx = _mm512_set1_ps(float(qsums[(r + i) * groups + g]));
+          _mm512_store_ps(total[i], _mm512_fnmadd_ps(z0, sx, _mm512_load_ps(total[i])));
+          _mm512_store_ps(total[i] + 16,
+                          _mm512_fnmadd_ps(z1, sx, _mm512_load_ps(total[i] + 16)));
         }
       }
-      if (asym)
-        for (int v = 0; v < 2; ++v) {
-          const __m512 z = _mm512_loadu_ps(p + kTile + 16 * v);
-          for (int i = 0; i < 16; ++i)
-            total[i][v] = _mm512_fnmadd_ps(
-                z, _mm512_set1_ps(float(qsums[(r + i) * groups + g])),
-                total[i][v]);
-        }
     }
-    for (int i = 0; i < 16; ++i) {
-      alignas(64) float tmp[kTile];
-      _mm512_store_ps(tmp, total[i][0]);
-      _mm512_store_ps(tmp + 16, total[i][1]);
-      storeW4A8(t, r + i, tmp);
-    }
+    for (int i = 0; i < 16; ++i)
+      storeW4A8(t, r + i, total[i]);
   }
   cpu::loadStandardTiles();
   return r;
