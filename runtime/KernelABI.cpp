@@ -225,6 +225,11 @@ int slim_k_add(const float *a, const float *b, int64_t n, float *y) {
   return 0;
 }
 
+int slim_k_mul(const float *a, const float *b, int64_t n, float *y) {
+  rt::mulFlat(a, b, n, y);
+  return 0;
+}
+
 int slim_k_silu_mul(const float *a, const float *b, int64_t n, float *y) {
   rt::siluMul(a, b, n, y);
   return 0;

@@ -97,6 +97,7 @@ int slim_k_rope(const float *x, const int64_t *positions, int32_t per_batch,
                 float theta, int32_t interleaved, float *y);
 /* y = a + b and y = SiLU(a) * b over n elements (Halide kernels). */
 int slim_k_add(const float *a, const float *b, int64_t n, float *y);
+int slim_k_mul(const float *a, const float *b, int64_t n, float *y);
 int slim_k_silu_mul(const float *a, const float *b, int64_t n, float *y);
 /* op: the slim::rt::Unary / Binary enumerator. */
 int slim_k_unary(int32_t op, const float *x, int64_t n, float *y);

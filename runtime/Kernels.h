@@ -348,6 +348,9 @@ enum class Unary {
 };
 /// y = a + b over n elements (the Halide `add` kernel).
 void addFlat(const float *a, const float *b, int64_t n, float *y);
+/// y = a · b elementwise (same shapes), split between the threads from
+/// 2^16 elements.
+void mulFlat(const float *a, const float *b, int64_t n, float *y);
 /// y = SiLU(a) · b over n elements (the Halide `silu_mul` kernel).
 void siluMul(const float *a, const float *b, int64_t n, float *y);
 void unary(Unary op, const float *x, int64_t n, float *y);

@@ -68,6 +68,20 @@ LogicalResult Compiler::lowerOp(SiluMulOp sm) {
                i64(tensorType(result).getNumElements()), ptr(result)});
 }
 
+/// Same-shape products of at least 2^16 elements (SwiGLU's gate · up in a
+/// prefill) have a kernel that splits them between the threads; the rest
+/// are glue.
+template <>
+LogicalResult Compiler::lowerOp(MulOp mul) {
+  Value result = resultOf(mul);
+  const int64_t n = tensorType(result).getNumElements();
+  if (mul.getLhs().getType() != result.getType() ||
+      mul.getRhs().getType() != result.getType() || n < (int64_t(1) << 16))
+    return lowerGlue(mul);
+  return call("slim_k_mul", {ptr(mul.getLhs()), ptr(mul.getRhs()), i64(n),
+                             ptr(result)});
+}
+
 /// Same-shape adds have a kernel; broadcasting ones are glue.
 template <>
 LogicalResult Compiler::lowerOp(AddOp add) {
@@ -636,8 +650,9 @@ void Compiler::populateKernelCallPatterns(RewritePatternSet &patterns) {
                KernelCall<ArgReduceOp>, KernelCall<LogSoftmaxOp>,
                KernelCall<SoftmaxOp>, KernelCall<MatMulOp>,
                KernelCall<TransposeOp>, GlueCall>(*this, ctx);
-  // Ahead of the any-op pattern, which also matches adds.
-  patterns.add<KernelCall<AddOp>>(*this, ctx, /*benefit=*/2);
+  // Ahead of the any-op pattern, which also matches adds and products.
+  patterns.add<KernelCall<AddOp>, KernelCall<MulOp>>(*this, ctx,
+                                                    /*benefit=*/2);
 }
 
 } // namespace mlir::slim::codegen
