@@ -732,9 +732,11 @@ void Q4Gemm::rowsNeon(int64_t t, int64_t r) const {
 /// memory once per group, so the smaller the group the more the epilogue
 /// costs: GPT-2-small's 128-row shapes at 1 thread (slim-qlinear-bench
 /// --rows 128) take 33 ms with groups of 128 (VNNI 54-57) and 54 with
-/// groups of 32 (VNNI 62-66), but the LLaMA-shaped model's int4 prefill
-/// with groups of 32 ran no faster end to end (71 ms against 70 at 1
-/// thread, 43 against 40 at 2), so groups of 32 stay on VNNI.
+/// groups of 32 (VNNI 62-66), but in the LLaMA-shaped model's int4
+/// prefill with groups of 32 the linears took as long either way (a
+/// --profile, 4 alternating rounds: 63.8–65.1 ms on AMX against
+/// 64.5–71.1 on VNNI at 1 thread, 35.0–38.2 against 35.3–41.3 at 2), so
+/// groups of 32 stay on VNNI.
 /// Overlapping a group's epilogue with the next group's products ran
 /// slower.
 void Q4Gemm::unpackTileAmx(int64_t t, uint8_t *b) const {
