@@ -9,7 +9,7 @@ training split, never the held-out set.
 
 Variants: int8 dynamic, int8 static (minmax and percentile 99.99), int8 +
 SmoothQuant (alpha 0.5), int4 Q4_0 in groups of 32, 64 and 128 (W4A8:
-int8 activations on windows of 8 rows or more; g32 also with act=float;
+int8 activations; g32 also with act=float;
 n/a where the group does not divide a layer's inputs),
 int4 min/max g32 (the tiny ViT keeps its 16-input patch embedding in
 float: keep=patch_embeddings). Prints a markdown table.
