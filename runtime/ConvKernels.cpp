@@ -24,7 +24,6 @@
 #include "slim_kernel_depthwise_nhwc_int8.h"
 #include "slim_kernel_max_pool2d.h"
 
-#include "HalideRuntime.h"
 
 #include <algorithm>
 #include <cmath>
@@ -42,22 +41,10 @@ namespace {
 
 /// f(i) for i in [0, n), in runs of runLength(n) on the thread pool.
 template <typename F> void parallelItems(int64_t n, F &&f) {
-  if (n <= 0)
-    return;
-  struct Job {
-    F *f;
-    int64_t n, per;
-  } job{&f, n, runLength(n)};
-  halide_do_par_for(
-      nullptr,
-      [](void *, int t, uint8_t *closure) {
-        const Job *j = reinterpret_cast<const Job *>(closure);
-        const int64_t end = std::min(j->n, (t + 1) * j->per);
-        for (int64_t i = t * j->per; i < end; ++i)
-          (*j->f)(i);
-        return 0;
-      },
-      0, int((n + job.per - 1) / job.per), reinterpret_cast<uint8_t *>(&job));
+  parallelRuns(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      f(i);
+  });
 }
 
 /// y = act(y) over n contiguous floats, for the convolutions' fused

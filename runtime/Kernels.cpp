@@ -85,38 +85,21 @@ float geluTanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
 }
 
-/// f(begin, end) over [0, n): one run per thread (multiples of 16) when n
-/// is at least 2^16 and the pool has more than one thread, else the whole
-/// range on the calling thread. For a prefill's elementwise work (RoPE,
-/// SwiGLU's product: 128 × 2048 floats per layer), which ran on one core.
-template <typename F> void parallelRuns(int64_t n, F &&f) {
-  const int64_t threads = threadCount();
-  if (threads <= 1 || n < (int64_t(1) << 16)) {
-    f(int64_t(0), n);
-    return;
-  }
-  struct Closure {
-    F *f;
-    int64_t n, per;
-  } c{&f, n, ((n + threads - 1) / threads + 15) / 16 * 16};
-  halide_do_par_for(
-      nullptr,
-      [](void *, int i, uint8_t *closure) {
-        const Closure *c = reinterpret_cast<const Closure *>(closure);
-        const int64_t begin = i * c->per;
-        (*c->f)(begin, std::min(c->n, begin + c->per));
-        return 0;
-      },
-      0, int((n + c.per - 1) / c.per), reinterpret_cast<uint8_t *>(&c));
-}
+/// Elementwise work of at least this many floats is split between the
+/// threads (a prefill's RoPE and SwiGLU product: 128 × 2048 floats per
+/// layer ran on one core); less runs on the calling thread.
+constexpr int64_t kParallelElements = int64_t(1) << 16;
 
 } // namespace
 
 void mulFlat(const float *a, const float *b, int64_t n, float *y) {
-  parallelRuns(n, [&](int64_t i0, int64_t i1) {
+  auto run = [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i)
       y[i] = a[i] * b[i];
-  });
+  };
+  if (n < kParallelElements)
+    return run(0, n);
+  parallelRuns(n, run);
 }
 
 void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
@@ -151,11 +134,9 @@ void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
   // Rows (batch × token) split between the threads for a prefill; the
   // table is this thread's, read-only while they run.
   const float *tab = table.data();
-  parallelRuns(b * t * heads * headDim, [&](int64_t e0, int64_t e1) {
-    // The rows whose first element falls in [e0, e1).
-    const int64_t per = heads * headDim;
-    for (int64_t row = (e0 + per - 1) / per; row < (e1 + per - 1) / per;
-         ++row) {
+  const int64_t rowsTotal = b * t, per = heads * headDim;
+  auto run = [&](int64_t r0, int64_t r1) {
+    for (int64_t row = r0; row < r1; ++row) {
       const int64_t bi = row / t, ti = row % t;
       const float *c = tab + (perBatch ? bi * t + ti : ti) * 2 * half;
       const float *s = c + half;
@@ -176,7 +157,10 @@ void rope(const float *x, const int64_t *positions, bool perBatch, int64_t b,
           }
       }
     }
-  });
+  };
+  if (rowsTotal * per < kParallelElements)
+    return run(0, rowsTotal);
+  parallelRuns(rowsTotal, run);
 }
 
 void clamp(const float *x, int64_t n, float lo, float hi, float *y) {

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace slim::rt {
@@ -58,6 +59,23 @@ void endModelCall();
 /// is busy with something else, measured 3–5% slower at 2 threads on
 /// DeiT-S int8 and DeiT-Tiny under the same load); at least 1.
 int64_t runLength(int64_t n);
+/// fn(ctx, begin, end) over [0, n) in runs of `per` items, one task each
+/// on the thread pool (runtime/ThreadPool.cpp).
+void runInRuns(int64_t n, int64_t per,
+               void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx);
+/// f(begin, end) over [0, n) in runs of runLength(n) items: one contiguous
+/// run per thread.
+template <typename F> void parallelRuns(int64_t n, F &&f) {
+  if (n <= 0)
+    return;
+  using Fn = std::remove_reference_t<F>;
+  runInRuns(
+      n, runLength(n),
+      [](void *c, int64_t begin, int64_t end) {
+        (*static_cast<Fn *>(c))(begin, end);
+      },
+      const_cast<void *>(static_cast<const void *>(&f)));
+}
 /// Rows per thread from which the linear kernels split their rows between
 /// the threads (every thread all output tiles of its run of rows: the rows
 /// its core normalized, quantized or wrote) instead of their output tiles.

@@ -18,19 +18,17 @@
 // 32, 64 or 128 in blocks of four rows, the scores of a head's four keys
 // summed by one transposing reduction and its output kept in registers
 // over the four (decode attention of the LLaMA-shaped bench model, float16
-// cache, ms per token: 0.58 → 0.45 at 1 thread, 0.42 → 0.28 at 2). The tiled attention kernel is built for blocks of 8
-// queries and transposes every head's keys per call, which for one query
-// costs more than the S·d multiply-adds themselves; a prefill step (4
-// queries or more) calls it, on float copies of the rows when the cache
-// is float16.
+// cache, ms per token: 0.58 → 0.45 at 1 thread, 0.42 → 0.28 at 2). The
+// tiled attention kernel is built for blocks of 8 queries and transposes
+// every head's keys per call, which for one query costs more than the S·d
+// multiply-adds themselves; a prefill step (4 queries or more) calls it,
+// on float copies of the rows when the cache is float16.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Half.h"
 #include "runtime/Kernels.h"
 #include "runtime/VecMath.h"
-
-#include "HalideRuntime.h"
 
 #include <algorithm>
 #include <cmath>
@@ -48,6 +46,22 @@ namespace slim::rt {
 namespace {
 
 using Half = uint16_t;
+
+// The widest float16 → float load of each instruction set.
+#if defined(__AVX512F__)
+__m512 halves16(const Half *p) {
+  return _mm512_cvtph_ps(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+}
+#elif defined(__F16C__)
+__m256 halves8(const Half *p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+}
+#elif defined(__aarch64__)
+float32x4_t halves4(const Half *p) {
+  return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
+}
+#endif
 
 void storeRows(const float *x, float *y, int64_t n) {
   std::memcpy(y, x, size_t(n) * sizeof(float));
@@ -79,15 +93,13 @@ void widen(const Half *x, float *y, int64_t n) {
   int64_t i = 0;
 #if defined(__AVX512F__)
   for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(y + i, _mm512_cvtph_ps(_mm256_loadu_si256(
-                                reinterpret_cast<const __m256i *>(x + i))));
+    _mm512_storeu_ps(y + i, halves16(x + i));
 #elif defined(__F16C__)
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(
-                                reinterpret_cast<const __m128i *>(x + i))));
+    _mm256_storeu_ps(y + i, halves8(x + i));
 #elif defined(__aarch64__)
   for (; i + 4 <= n; i += 4)
-    vst1q_f32(y + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i))));
+    vst1q_f32(y + i, halves4(x + i));
 #endif
   for (; i < n; ++i)
     y[i] = halfToFloat(x[i]);
@@ -101,20 +113,12 @@ float dotRow(const float *q, const Half *k, int64_t d) {
 #if defined(__AVX512F__)
   __m512 acc = _mm512_setzero_ps();
   for (; e + 16 <= d; e += 16)
-    acc = _mm512_fmadd_ps(
-        _mm512_loadu_ps(q + e),
-        _mm512_cvtph_ps(
-            _mm256_loadu_si256(reinterpret_cast<const __m256i *>(k + e))),
-        acc);
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + e), halves16(k + e), acc);
   s = _mm512_reduce_add_ps(acc);
 #elif defined(__F16C__) && defined(__FMA__)
   __m256 acc = _mm256_setzero_ps();
   for (; e + 8 <= d; e += 8)
-    acc = _mm256_fmadd_ps(
-        _mm256_loadu_ps(q + e),
-        _mm256_cvtph_ps(
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(k + e))),
-        acc);
+    acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + e), halves8(k + e), acc);
   __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc),
                         _mm256_extractf128_ps(acc, 1));
   h = _mm_add_ps(h, _mm_movehl_ps(h, h));
@@ -123,8 +127,7 @@ float dotRow(const float *q, const Half *k, int64_t d) {
 #elif defined(__aarch64__)
   float32x4_t acc = vdupq_n_f32(0.0f);
   for (; e + 4 <= d; e += 4)
-    acc = vfmaq_f32(acc, vld1q_f32(q + e),
-                    vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(k + e))));
+    acc = vfmaq_f32(acc, vld1q_f32(q + e), halves4(k + e));
   s = vaddvq_f32(acc);
 #endif
   for (; e < d; ++e)
@@ -142,25 +145,16 @@ void addRow(float a, const Half *v, float *o, int64_t n) {
 #if defined(__AVX512F__)
   const __m512 av = _mm512_set1_ps(a);
   for (; e + 16 <= n; e += 16)
-    _mm512_storeu_ps(
-        o + e, _mm512_fmadd_ps(av,
-                               _mm512_cvtph_ps(_mm256_loadu_si256(
-                                   reinterpret_cast<const __m256i *>(v + e))),
-                               _mm512_loadu_ps(o + e)));
+    _mm512_storeu_ps(o + e,
+                     _mm512_fmadd_ps(av, halves16(v + e), _mm512_loadu_ps(o + e)));
 #elif defined(__F16C__) && defined(__FMA__)
   const __m256 av = _mm256_set1_ps(a);
   for (; e + 8 <= n; e += 8)
-    _mm256_storeu_ps(
-        o + e, _mm256_fmadd_ps(av,
-                               _mm256_cvtph_ps(_mm_loadu_si128(
-                                   reinterpret_cast<const __m128i *>(v + e))),
-                               _mm256_loadu_ps(o + e)));
+    _mm256_storeu_ps(o + e,
+                     _mm256_fmadd_ps(av, halves8(v + e), _mm256_loadu_ps(o + e)));
 #elif defined(__aarch64__)
   for (; e + 4 <= n; e += 4)
-    vst1q_f32(o + e,
-              vfmaq_n_f32(vld1q_f32(o + e),
-                          vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(v + e))),
-                          a));
+    vst1q_f32(o + e, vfmaq_n_f32(vld1q_f32(o + e), halves4(v + e), a));
 #endif
   for (; e < n; ++e)
     o[e] += a * halfToFloat(v[e]);
@@ -202,10 +196,7 @@ float softmaxNumerators(float *w, int64_t n) {
 
 #if defined(__AVX512F__)
 __m512 load16(const float *p) { return _mm512_loadu_ps(p); }
-__m512 load16(const Half *p) {
-  return _mm512_cvtph_ps(
-      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
-}
+__m512 load16(const Half *p) { return halves16(p); }
 
 /// The lane sums of a0 … a3, in lanes 0 … 3: one transposing reduction
 /// instead of four.
@@ -321,7 +312,7 @@ template <typename T> ValuesFn<T> valuesFor(int64_t dv) {
 struct FewQueries {
   const float *q;
   const void *keys, *values;
-  int64_t tokens, first, heads, kvHeads, d, dv, perTask;
+  int64_t tokens, first, heads, kvHeads, d, dv;
   float scale;
   float *out;
 };
@@ -380,13 +371,6 @@ void fewQueryHeads(const FewQueries &j, int64_t h0, int64_t h1) {
   }
 }
 
-template <typename T> int fewQueryTask(void *, int i, uint8_t *closure) {
-  const FewQueries &j = *reinterpret_cast<const FewQueries *>(closure);
-  const int64_t h0 = i * j.perTask;
-  fewQueryHeads<T>(j, h0, std::min(j.heads, h0 + j.perTask));
-  return 0;
-}
-
 } // namespace
 
 bool kvAttention(const float *q, const float *k, const float *v,
@@ -425,12 +409,14 @@ bool kvAttention(const float *q, const float *k, const float *v,
     values = vc;
   }
   if (tokens < 4) {
-    FewQueries job{q,       keys,     values,    tokens, p,     heads,
-                   kvHeads, headDim, valueDim, runLength(heads), scale,
-                   out};
-    halide_do_par_for(nullptr, f16 ? fewQueryTask<Half> : fewQueryTask<float>,
-                      0, int((heads + job.perTask - 1) / job.perTask),
-                      reinterpret_cast<uint8_t *>(&job));
+    const FewQueries job{q,       keys,    values,   tokens, p, heads,
+                         kvHeads, headDim, valueDim, scale,  out};
+    parallelRuns(heads, [&](int64_t h0, int64_t h1) {
+      if (f16)
+        fewQueryHeads<Half>(job, h0, h1);
+      else
+        fewQueryHeads<float>(job, h0, h1);
+    });
     return true;
   }
   if (f16) {

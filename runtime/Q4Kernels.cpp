@@ -1012,9 +1012,8 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   // Σx per row and group, for the one-row path (a single row, or the last
   // of 8k + 1).
   const int64_t groups = in / group;
-  const bool w4a8 = int8Acts;
   thread_local std::vector<float> sumsBuf;
-  const int64_t nSums = rows % 8 == 1 && !w4a8 ? rows * groups : 0;
+  const int64_t nSums = rows % 8 == 1 && !int8Acts ? rows * groups : 0;
   float *sums = growScratch(sumsBuf, size_t(nSums));
   for (int64_t i = 0; i < nSums; ++i) {
     const float *xs = x + (i / groups) * in + (i % groups) * group;
@@ -1026,7 +1025,7 @@ bool q4linear(const float *x, int64_t rows, int64_t in, const uint8_t *packed,
   Q4Gemm job{x, rows, in, out, group, packed + kHeader, h.asymmetric != 0,
              bias, y, sums};
   job.bf16 = h.bf16Scales != 0;
-  if (w4a8) {
+  if (int8Acts) {
     // Scratch kept per thread between calls, grown only (as qlinear's).
     thread_local std::vector<int8_t> xqBuf;
     thread_local std::vector<float> xsBuf;

@@ -326,6 +326,24 @@ int64_t attentionRuns(int64_t heads, int64_t tiles) {
   return chunks;
 }
 
+void runInRuns(int64_t n, int64_t per,
+               void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx) {
+  struct Closure {
+    void (*fn)(void *, int64_t, int64_t);
+    void *ctx;
+    int64_t n, per;
+  } c{fn, ctx, n, per};
+  halide_do_par_for(
+      nullptr,
+      [](void *, int i, uint8_t *closure) {
+        const Closure *c = reinterpret_cast<const Closure *>(closure);
+        const int64_t begin = i * c->per;
+        c->fn(c->ctx, begin, std::min(c->n, begin + c->per));
+        return 0;
+      },
+      0, int((n + per - 1) / per), reinterpret_cast<uint8_t *>(&c));
+}
+
 int64_t runLength(int64_t n) {
   const int64_t runs = int64_t(threadCount());
   return std::max<int64_t>(1, (n + runs - 1) / runs);
