@@ -720,51 +720,92 @@ void Q4Gemm::rowsNeon(int64_t t, int64_t r) const {
 #endif
 
 #ifdef SLIM_HAVE_VNNI
-/// W4A8 with AMX (rows ≥ 16, groups of 64 or 128): tile t's nibbles
-/// unpacked once into B tiles — per 32 inputs and vector of 16 outputs, 8
-/// rows of 64 bytes, row 2m holding each output's inputs 8m+0, 2, 4, 6 and
-/// row 2m+1 its 8m+1, 3, 5, 7 (the even and odd nibbles, the order the
-/// activations are stored in) — then per block of 16 rows and group one
-/// tdpbsud per 32 inputs (the activations signed, the nibbles unsigned)
-/// into two int32 tiles of 16 rows × 16 outputs, scaled by the VNNI
-/// kernel's epilogue (the same integers, the same float operations: the
-/// two give equal outputs, bit for bit). The sums leave the tiles through
-/// memory once per group, so the smaller the group the more the epilogue
-/// costs: GPT-2-small's 128-row shapes at 1 thread (slim-qlinear-bench
-/// --rows 128) take 33 ms with groups of 128 (VNNI 54-57) and 54 with
-/// groups of 32 (VNNI 62-66), but in the LLaMA-shaped model's int4
-/// prefill with groups of 32 the linears took as long either way (a
-/// --profile, 4 alternating rounds: 63.8–65.1 ms on AMX against
-/// 64.5–71.1 on VNNI at 1 thread, 35.0–38.2 against 35.3–41.3 at 2), so
-/// groups of 32 stay on VNNI.
-/// Overlapping a group's epilogue with the next group's products ran
-/// slower.
+/// W4A8 with AMX (rows ≥ 16): tile t's nibbles unpacked once into B
+/// tiles — per 32 inputs and vector of 16 outputs, 8 rows of 64 bytes, row
+/// 2m holding each output's inputs 8m+0, 2, 4, 6 and row 2m+1 its 8m+1,
+/// 3, 5, 7 (the even and odd nibbles, the order the activations are
+/// stored in). Q4_0's nibbles are stored as q − 8 (signed: tdpbssd then
+/// sums I − 8·S directly); with zero points as q (unsigned: tdpbsud).
 void Q4Gemm::unpackTileAmx(int64_t t, uint8_t *b) const {
   const uint8_t *nib = packed + t * tileNibbleBytes(in);
   const __m512i low = _mm512_set1_epi8(0x0F);
+  const __m512i bias = _mm512_set1_epi8(asym ? 0 : 8);
   for (int64_t k8 = 0; k8 < in / 8; ++k8)
     for (int v = 0; v < 2; ++v) {
       const __m512i w = _mm512_loadu_si512(nib + k8 * 128 + v * 64);
       uint8_t *rows = b + ((k8 / 4) * 2 + v) * 512 + (k8 % 4) * 128;
-      _mm512_storeu_si512(rows, _mm512_and_si512(w, low));
-      _mm512_storeu_si512(rows + 64,
-                          _mm512_and_si512(_mm512_srli_epi32(w, 4), low));
+      _mm512_storeu_si512(rows, _mm512_sub_epi8(_mm512_and_si512(w, low), bias));
+      _mm512_storeu_si512(
+          rows + 64,
+          _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi32(w, 4), low), bias));
     }
 }
 
+namespace {
+/// Group g's products of 16 rows (from xq's row r0) and 16 outputs into
+/// tile C: one tdpbssd (Q4_0) or tdpbsud (zero points) per 32 inputs, A in
+/// tile A, B in tile B. Tile numbers are immediates, hence the template.
+template <int A, int B, int C>
+__attribute__((target("amx-tile,amx-int8"), always_inline)) inline void
+groupProducts(const int8_t *xq, int64_t in, const uint8_t *b, int v,
+              int64_t k0, int64_t k1, bool asym) {
+  _tile_zero(C);
+  for (int64_t k = k0; k < k1; k += 32) {
+    _tile_loadd(A, xq + k, in);
+    _tile_loadd(B, b + (k / 32) * 1024 + v * 512, 64);
+    if (asym)
+      _tile_dpbsud(C, A, B);
+    else
+      _tile_dpbssd(C, A, B);
+  }
+}
+
+/// Group sums of C tile 4 (slot 0) or 5 into 16 rows' totals: total +=
+/// d · float(sum), then with zero points − z·d · S (S: the row's Σ xq of
+/// the group, qs[i · stride]).
+__attribute__((target("amx-tile,amx-int8,avx512f"), always_inline)) inline void
+scaleGroup(int slot, const float *p, bool asym, const int32_t *qs,
+           int64_t stride, __m512 (&total)[16]) {
+  alignas(64) int32_t c[16][16];
+  if (slot == 0)
+    _tile_stored(4, c, 64);
+  else
+    _tile_stored(5, c, 64);
+  const __m512 d = _mm512_loadu_ps(p);
+  for (int i = 0; i < 16; ++i)
+    total[i] =
+        _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_load_si512(c[i])), total[i]);
+  if (asym) {
+    const __m512 z = _mm512_loadu_ps(p + kTile);
+    for (int i = 0; i < 16; ++i)
+      total[i] = _mm512_fnmadd_ps(z, _mm512_set1_ps(float(qs[i * stride])),
+                                  total[i]);
+  }
+}
+} // namespace
+
 /// The blocks of 16 rows of tile t from the unpacked nibbles `b`; returns
-/// the rows done. Loads its own tile shapes (A 16 × 32 bytes, B 8 × 64, C
+/// the rows done. Per block and vector of 16 outputs the float totals
+/// stay in 16 registers; the groups' int32 sums go through two C tiles in
+/// turn, so group g+1's products run while group g's sums are scaled
+/// (total += d · float(I − 8·S), then − z·d·S with zero points: the VNNI
+/// kernel's integers and float operations, so the two give equal outputs
+/// bit for bit). Groups of 32 still leave the tiles once per 32 inputs,
+/// but at one tile store and 16 conversions and fmas per 8192
+/// multiply-adds. Loads its own tile shapes (A 16 × 32 bytes, B 8 × 64, C
 /// 16 × 64) and puts the shared configuration back (Cpuid.h).
 __attribute__((target("amx-tile,amx-int8"), noinline)) int64_t
 Q4Gemm::rowsAmx(int64_t t, const uint8_t *b) const {
   cpu::TileConfig cfg;
-  cfg.colsb[0] = 32;
-  cfg.rows[0] = 16; // A: 16 rows' 32 activations
-  for (int i : {1, 2}) {
+  for (int i : {0, 1}) {
+    cfg.colsb[i] = 32;
+    cfg.rows[i] = 16; // A: 16 rows' 32 activations
+  }
+  for (int i : {2, 3}) {
     cfg.colsb[i] = 64;
     cfg.rows[i] = 8; // B: 32 inputs × 16 outputs
   }
-  for (int i : {3, 4}) {
+  for (int i : {4, 5}) {
     cfg.colsb[i] = 64;
     cfg.rows[i] = 16; // C: 16 rows × 16 outputs
   }
@@ -773,50 +814,38 @@ Q4Gemm::rowsAmx(int64_t t, const uint8_t *b) const {
   const float *dz = scalesOf(t);
   int64_t r = 0;
   for (; r + 16 <= rows; r += 16) {
-    // The float totals of the 16 rows × 32 outputs, in memory (they do
-    // not fit the registers next to the epilogue's).
-    alignas(64) float total[16][kTile];
-    std::memset(total, 0, sizeof total);
-    for (int64_t g = 0; g < groups; ++g) {
-      _tile_zero(3);
-      _tile_zero(4);
-      for (int64_t k = g * group; k < (g + 1) * group; k += 32) {
-        _tile_loadd(0, xq + r * in + k, in);
-        _tile_loadd(1, b + (k / 32) * 1024, 64);
-        _tile_dpbsud(3, 0, 1);
-        _tile_loadd(2, b + (k / 32) * 1024 + 512, 64);
-        _tile_dpbsud(4, 0, 2);
-      }
-      alignas(64) int32_t c[2][16][16];
-      _tile_stored(3, c[0], 64);
-      _tile_stored(4, c[1], 64);
-      const float *p = dz + g * sf;
-      const __m512 d0 = _mm512_loadu_ps(p), d1 = _mm512_loadu_ps(p + 16);
-      for (int i = 0; i < 16; ++i) {
-        // Q4_0 starts the sums at −8·S, as the VNNI kernel.
-        const __m512i s8 = _mm512_set1_epi32(
-            asym ? 0 : -8 * qsums[(r + i) * groups + g]);
-        const __m512i a0 = _mm512_add_epi32(_mm512_load_si512(c[0][i]), s8);
-        const __m512i a1 = _mm512_add_epi32(_mm512_load_si512(c[1][i]), s8);
-        _mm512_store_ps(total[i], _mm512_fmadd_ps(d0, _mm512_cvtepi32_ps(a0),
-                                                  _mm512_load_ps(total[i])));
-        _mm512_store_ps(total[i] + 16,
-                        _mm512_fmadd_ps(d1, _mm512_cvtepi32_ps(a1),
-                                        _mm512_load_ps(total[i] + 16)));
-      }
-      if (asym) {
-        const __m512 z0 = _mm512_loadu_ps(p + kTile),
-                     z1 = _mm512_loadu_ps(p + kTile + 16);
-        for (int i = 0; i < 16; ++i) {
-          const __m512 sx = _mm512_set1_ps(float(qsums[(r + i) * groups + g]));
-          _mm512_store_ps(total[i], _mm512_fnmadd_ps(z0, sx, _mm512_load_ps(total[i])));
-          _mm512_store_ps(total[i] + 16,
-                          _mm512_fnmadd_ps(z1, sx, _mm512_load_ps(total[i] + 16)));
+    const int8_t *a = xq + r * in;
+    for (int v = 0; v < 2; ++v) {
+      __m512 total[16];
+      for (auto &tv : total)
+        tv = _mm512_setzero_ps();
+      const int32_t *qs = qsums + r * groups;
+      groupProducts<0, 2, 4>(a, in, b, v, 0, group, asym);
+      for (int64_t g = 0; g < groups; g += 2) {
+        if (g + 1 < groups)
+          groupProducts<1, 3, 5>(a, in, b, v, (g + 1) * group,
+                                 (g + 2) * group, asym);
+        scaleGroup(0, dz + g * sf + 16 * v, asym, qs + g, groups, total);
+        if (g + 1 < groups) {
+          if (g + 2 < groups)
+            groupProducts<0, 2, 4>(a, in, b, v, (g + 2) * group,
+                                   (g + 3) * group, asym);
+          scaleGroup(1, dz + (g + 1) * sf + 16 * v, asym, qs + g + 1, groups,
+                     total);
         }
       }
+      const int64_t o0 = t * kTile + 16 * v;
+      if (o0 >= out)
+        continue;
+      const __mmask16 m = out - o0 >= 16 ? __mmask16(0xFFFF)
+                                          : __mmask16((1u << (out - o0)) - 1);
+      const __m512 bv =
+          bias ? _mm512_maskz_loadu_ps(m, bias + o0) : _mm512_setzero_ps();
+      for (int i = 0; i < 16; ++i)
+        _mm512_mask_storeu_ps(
+            y + (r + i) * out + o0, m,
+            _mm512_fmadd_ps(total[i], _mm512_set1_ps(xs[r + i]), bv));
     }
-    for (int i = 0; i < 16; ++i)
-      storeW4A8(t, r + i, total[i]);
   }
   cpu::loadStandardTiles();
   return r;
@@ -835,7 +864,7 @@ void Q4Gemm::tileW4A8(int64_t t) const {
     rowW4A8Neon(t, r);
 #elif defined(SLIM_HAVE_VNNI)
   int64_t r = 0;
-  if (rows >= 16 && group % 64 == 0 && useAmx) {
+  if (rows >= 16 && group % 32 == 0 && useAmx) {
     thread_local std::vector<uint8_t> unpacked;
     uint8_t *b = growScratch(unpacked, size_t(in * 32));
     unpackTileAmx(t, b);

@@ -1147,9 +1147,11 @@ TEST(Q4Kernel, QuantizePackAndProductMatchReferences) {
 // (s/2)·Σ|ŵ| per output (|x − s·q| ≤ s/2), plus float rounding.
 TEST(Q4Kernel, W4A8EqualsIntegerReference) {
   for (bool symmetric : {true, false})
-    for (int64_t group : {32, 64, 128}) {
-      const int64_t out = 45, in = 256, groups = in / group;
-      auto w = randomVector(out * in, 71 + group, 0.1f);
+    // Even and odd numbers of groups (the AMX kernel takes them in pairs).
+    for (auto [group, in] : {std::pair<int64_t, int64_t>{32, 256}, {64, 256},
+                             {128, 256}, {32, 96}, {64, 192}, {128, 384}}) {
+      const int64_t out = 45, groups = in / group;
+      auto w = randomVector(out * in, 71 + group + in, 0.1f);
       std::vector<uint8_t> q(out * in), zeros(out * groups, 0);
       std::vector<float> d(out * groups);
       quantizeQ4(w.data(), out, in, group, symmetric, q.data(), d.data(),
