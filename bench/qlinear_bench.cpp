@@ -9,8 +9,11 @@
 // streamed per second.
 //
 //   build/bin/slim-qlinear-bench [--threads N] [--rows R] [--layers L]
+//                                [--shape OUT,IN]
 //
 // --rows R (default 1) times R rows instead (R = 128: prefill-shaped).
+// --shape OUT,IN times that one shape instead of the four (IN a multiple
+// of 128; e.g. 50257,768: GPT-2-small's head).
 // --layers L (default 12, GPT-2-small) sets how many layers' weights
 // stream: this machine's L3 is 260 MiB, so GPT-2-small's int8 (85 MB) and
 // int4 (53 MB) projections stay cached between passes; 96 layers (int4
@@ -38,7 +41,8 @@ namespace {
 struct LinearShape {
   int64_t out, in;
 };
-const LinearShape kShapes[] = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
+std::vector<LinearShape> kShapes = {
+    {2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
 int kLayers = 12;
 
 template <typename F> double medianMs(F pass) {
@@ -66,6 +70,15 @@ int main(int argc, char **argv) {
       rows = std::max(1, std::atoi(argv[i + 1]));
     if (std::strcmp(argv[i], "--layers") == 0)
       kLayers = std::max(1, std::atoi(argv[i + 1]));
+    long long o = 0, n = 0;
+    if (std::strcmp(argv[i], "--shape") == 0 &&
+        std::sscanf(argv[i + 1], "%lld,%lld", &o, &n) == 2 && o > 0 &&
+        n > 0 && n % 128 == 0)
+      kShapes = {{o, n}};
+    else if (std::strcmp(argv[i], "--shape") == 0) {
+      std::fprintf(stderr, "--shape wants OUT,IN with IN a multiple of 128\n");
+      return 2;
+    }
   }
   setThreadCount(threads);
   std::mt19937 rng(1);
@@ -108,7 +121,10 @@ int main(int argc, char **argv) {
                      dst.back().data());
       }
     }
-  std::vector<float> x(size_t(rows) * 3072), y(size_t(rows) * 3072);
+  int64_t widest = 0;
+  for (const LinearShape &s : kShapes)
+    widest = std::max({widest, s.in, s.out});
+  std::vector<float> x(size_t(rows * widest)), y(size_t(rows * widest));
   for (float &v : x)
     v = dist(rng) * 50;
   std::string error;
@@ -122,8 +138,10 @@ int main(int argc, char **argv) {
       b += double(e.size()) * sizeof(e[0]);
     return b;
   };
-  std::printf("%d layers x 4 GPT-2-small shapes, %d row(s), %d thread(s)\n",
-              kLayers, rows, threads);
+  std::printf("%d layers x %zu shape(s) (first [%lld, %lld]), %d row(s), "
+              "%d thread(s)\n",
+              kLayers, kShapes.size(), (long long)kShapes[0].out,
+              (long long)kShapes[0].in, rows, threads);
   report("fp32", medianMs([&] {
            for (size_t i = 0; i < shapes.size(); ++i)
              linear(x.data(), rows, shapes[i].in, wf[i].data(), nullptr,
