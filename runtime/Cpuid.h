@@ -71,6 +71,19 @@ static inline bool useAmx() {
   return amx;
 }
 
+/// Whether this CPU and OS run AVX-VNNI (256-bit vpdpbusd without
+/// AVX-512: Intel's cores from Alder Lake on, AMD's from Zen 5 on).
+/// SLIM_AVX_VNNI=0 turns it off (to compare with the vpmaddubsw kernel).
+static inline bool hasAvxVnni() {
+  static const bool vnni = [] {
+    const char *env = std::getenv("SLIM_AVX_VNNI");
+    if (env && std::strcmp(env, "0") == 0)
+      return false;
+    return (cpuid(7, 1).a >> 4 & 1u) && (osState() & kYmmState) == kYmmState;
+  }();
+  return vnni;
+}
+
 /// ldtilecfg's operand.
 struct alignas(64) TileConfig {
   uint8_t palette = 1, start = 0;
