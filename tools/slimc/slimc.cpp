@@ -47,7 +47,10 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <unistd.h>
 #include <fstream>
 
 using namespace llvm;
@@ -205,6 +208,18 @@ static cl::opt<std::string> pipeline(
     "pass-pipeline",
     cl::desc("extra passes after import, as an mlir-opt pipeline, e.g. "
              "'builtin.module(canonicalize)'"),
+    cl::cat(category));
+// Only for --help: main() hands a command line with --budget to
+// slim-budget before the options are parsed.
+static cl::opt<std::string> budgetHelp(
+    "budget", cl::value_desc("SPEC"),
+    cl::desc("search the passes (sublayers dropped, int8 / int4, "
+             "LayerNorm -> RMSNorm, token merging) for the fastest build "
+             "whose quality on --eval DATA keeps SPEC: agreement>=0.99, "
+             "kl<=X, ppl<=+P%, accuracy>=-P% and/or latency<=Nms; writes OUT, "
+             "OUT.budget.json and OUT.budget.svg, prints the flags that "
+             "rebuild OUT, exits 3 when nothing meets SPEC (slim-budget "
+             "--help: every option)"),
     cl::cat(category));
 static cl::opt<std::string> runtimeSanitizer(
     "runtime-sanitizer",
@@ -600,9 +615,35 @@ int run(int argc, char **argv) {
   return 0;
 }
 
+/// `slimc --budget ...` is slim-budget's search (installed beside slimc):
+/// the whole command line goes to it.
+int runBudget(int argc, char **argv) {
+  SmallString<256> tool(sys::path::parent_path(
+      sys::fs::getMainExecutable(argv[0], (void *)&runBudget)));
+  sys::path::append(tool, "slim-budget");
+  if (!sys::fs::can_execute(tool)) {
+    WithColor::error(errs(), "slimc")
+        << "--budget needs slim-budget beside slimc (" << tool
+        << " is missing)\n";
+    return 2;
+  }
+  std::vector<char *> args{const_cast<char *>(tool.c_str())};
+  for (int i = 1; i < argc; ++i)
+    args.push_back(argv[i]);
+  args.push_back(nullptr);
+  execv(tool.c_str(), args.data());
+  WithColor::error(errs(), "slimc")
+      << "cannot run " << tool << ": " << std::strerror(errno) << "\n";
+  return 2;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i)
+    if (StringRef(argv[i]) == "--budget" ||
+        StringRef(argv[i]).starts_with("--budget="))
+      return runBudget(argc, argv);
   InitLLVM init(argc, argv);
   return run(argc, argv);
 }
