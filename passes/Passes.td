@@ -328,6 +328,11 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     127, or the percentile, over the calibration set: its `input_scale`).
     Convolutions named by `keep` stay float.
 
+    Mixed precision per layer: with `weights=int4`, the linears named by
+    `int8` (weight or ONNX node name containing one of the strings) get
+    int8 weights per channel with dynamic int8 activations instead — the
+    policy `slimc --budget` searches over (`--quantize=int4,int8=h.0.:h.5.`).
+
     The head (a linear whose result is a graph output) stays in float
     unless `head`; norms, softmax, activations, residual adds and the
     embedding gather always do. `print` lists every quantized op with its
@@ -389,6 +394,10 @@ def SlimQuantizePass : Pass<"slim-quantize", "::mlir::ModuleOp"> {
     ListOption<"keep", "keep", "std::string",
                "per-op float fallbacks: linears whose weight name or ONNX "
                "node name contains one of these stay in float">,
+    ListOption<"int8", "int8", "std::string",
+               "with weights=int4, per-op int8: linears whose weight name "
+               "or ONNX node name contains one of these get int8 weights "
+               "per channel (W8A8, dynamic activation scales) instead">,
     Option<"print", "print", "bool", /*default=*/"false",
            "print every quantized op and its weight error">,
   ];

@@ -127,9 +127,11 @@ bool parseMergeTokens(StringRef spec, SlimMergeTokensPassOptions &options,
 }
 
 /// slimc's --quantize syntax (FORMAT[,key=value...]) into the pass's
-/// options; `keep` holds what options.keep refers to.
+/// options; `keep` and `int8` hold what options.keep and options.int8
+/// refer to.
 bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
                    std::vector<std::string> &keep,
+                   std::vector<std::string> &int8,
                    llvm::function_ref<void(const Twine &)> error) {
   auto [format, rest] = spec.split(',');
   bool ok = true;
@@ -173,16 +175,21 @@ bool parseQuantize(StringRef spec, SlimQuantizePassOptions &q,
     else if (key == "keep" && !value.empty())
       for (StringRef k : llvm::split(value, ':'))
         keep.push_back(k.str());
+    else if (key == "int8" && !value.empty())
+      for (StringRef k : llvm::split(value, ':'))
+        int8.push_back(k.str());
     else {
       error("--quantize=" + spec + ": '" + item +
             "' is not act=dynamic|static|none|float, "
             "calib=minmax|percentile, percentile=P, group=32|64|128, "
             "sym=0|1, smoothquant[=ALPHA], head=0|1, attention=0|1, "
-            "convs=0|1, keep=NAME[:NAME...] or calibration=PATH");
+            "convs=0|1, keep=NAME[:NAME...], int8=NAME[:NAME...] or "
+            "calibration=PATH");
       ok = false;
     }
   }
   q.keep = keep;
+  q.int8 = int8;
   return ok;
 }
 
@@ -246,11 +253,11 @@ LogicalResult buildSlimPipeline(
   if (o.logits != "all" && o.logits != "last")
     bad("--logits=" + o.logits + ": expected 'all' or 'last'");
   SlimQuantizePassOptions quant;
-  std::vector<std::string> keep;
+  std::vector<std::string> keep, int8;
   if (!o.quantize.empty()) {
     quant.print = o.print;
     quant.calibration = o.calibration; // act=static uses it
-    ok &= parseQuantize(o.quantize, quant, keep, error);
+    ok &= parseQuantize(o.quantize, quant, keep, int8, error);
     if (generate && quant.attention)
       bad("--quantize=" + o.quantize +
           ": attention=1 does not apply to generation (--max-seq-len): "

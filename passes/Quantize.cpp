@@ -295,6 +295,20 @@ void SlimQuantizePass::runOnOperation() {
         << (int4 ? "int4" : "none") << ")";
     return signalPassFailure();
   }
+  if (!int8.empty() && !int4) {
+    module.emitError(kPrefix) << "int8=" << int8.front()
+                              << " picks int8 linears among int4 ones "
+                                 "(weights=int4)";
+    return signalPassFailure();
+  }
+  // With weights=int4, the linears named in `int8` get int8 instead.
+  llvm::DenseSet<Operation *> asInt8;
+  auto namedInt8 = [&](const std::string &names) {
+    for (const std::string &k : int8)
+      if (!k.empty() && names.find(k) != std::string::npos)
+        return true;
+    return false;
+  };
   // Check every candidate first: a failure changes nothing.
   SmallVector<LinearOp> todo;
   WalkResult walk = module.walk([&](LinearOp lin) {
@@ -314,12 +328,17 @@ void SlimQuantizePass::runOnOperation() {
       return WalkResult::interrupt();
     }
     int64_t k = lin.getWeight().getType().getShape()[1];
-    if (int4 && k % group != 0) {
+    bool int4Op = int4;
+    if (int4 && namedInt8(names)) {
+      asInt8.insert(lin);
+      int4Op = false;
+    }
+    if (int4Op && k % group != 0) {
       lin.emitError(kPrefix) << describeOp(lin) << " in_features=" << k
                              << " not divisible by group_size=" << int64_t(group);
       return WalkResult::interrupt();
     }
-    if (!int4 && k * 127 * 127 >= (int64_t(1) << 31)) {
+    if (!int4Op && k * 127 * 127 >= (int64_t(1) << 31)) {
       lin.emitError(kPrefix) << describeOp(lin) << " K=" << k
                              << " risks int32 overflow";
       return WalkResult::interrupt();
@@ -449,7 +468,7 @@ void SlimQuantizePass::runOnOperation() {
     if (base.empty())
       base = "linear";
     Operation *ql;
-    if (int4) {
+    if (int4 && !asInt8.contains(lin)) {
       int64_t groups = in / group;
       std::vector<uint8_t> q(w.size()), zeros(out * groups, 8);
       std::vector<float> scales(out * groups);

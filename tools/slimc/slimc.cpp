@@ -168,9 +168,10 @@ static cl::opt<std::string> quantize(
              "weights only; slower than float on these memory-bound "
              "kernels, for quality studies of fully int8 models); "
              "keep=NAME[:NAME...] keeps the linears (and convolutions) whose "
-             "weight or ONNX node name contains NAME in float. Prints every "
-             "quantized "
-             "op and its weight error"),
+             "weight or ONNX node name contains NAME in float; with int4, "
+             "int8=NAME[:NAME...] gives the linears so named int8 weights "
+             "(W8A8) instead: mixed precision per layer. Prints every "
+             "quantized op and its weight error"),
     cl::value_desc("int8|int4[,...]"), cl::cat(category));
 static cl::opt<std::string> logits(
     "logits", cl::init("all"),
