@@ -543,6 +543,19 @@ template <int R> void Q4Gemm::rowsBlockW4A8(int64_t t, int64_t r) const {
 #endif
 
 #ifdef SLIM_HAVE_AVX2
+/// A run's nibbles for 16 outputs (`w`: 64 bytes, two vectors of 8 words):
+/// each word's even inputs 0, 2, 4, 6 (low nibbles) and odd ones as bytes.
+__attribute__((always_inline)) inline void
+nibblesAvx2(const uint8_t *w, __m256i (&lo)[2], __m256i (&hi)[2]) {
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  for (int v = 0; v < 2; ++v) {
+    const __m256i wv =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32 * v));
+    lo[v] = _mm256_and_si256(wv, low);
+    hi[v] = _mm256_and_si256(_mm256_srli_epi16(wv, 4), low);
+  }
+}
+
 /// W4A8, rows r … r+R−1 of tile t, 16 outputs (two vectors of 8) at a
 /// time: per group 2R int32 sums, then total += d · sum (and − z·d · S).
 template <int R>
@@ -550,7 +563,7 @@ void Q4Gemm::rowsW4A8Avx2(int64_t t, int64_t r) const {
   const int64_t groups = in / group, sf = scaleFloats(asym);
   const uint8_t *nib = packed + t * tileNibbleBytes(in);
   const float *dz = scalesOf(t);
-  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  const __m256i ones = _mm256_set1_epi16(1);
   const bool avxVnni = cpu::hasAvxVnni();
   alignas(32) float total[R][kTile];
   for (int half = 0; half < 2; ++half) {
@@ -568,14 +581,8 @@ void Q4Gemm::rowsW4A8Avx2(int64_t t, int64_t r) const {
         groupW4A8AvxVnni<R>(nib, r, g, half, acc);
       } else {
       for (int64_t k = g * group; k < (g + 1) * group; k += 8) {
-        const uint8_t *w = nib + (k / 8) * 128 + half * 64;
         __m256i lo[2], hi[2];
-        for (int v = 0; v < 2; ++v) {
-          const __m256i wv =
-              _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32 * v));
-          lo[v] = _mm256_and_si256(wv, low); // inputs 0, 2, 4, 6
-          hi[v] = _mm256_and_si256(_mm256_srli_epi16(wv, 4), low); // odd
-        }
+        nibblesAvx2(nib + (k / 8) * 128 + half * 64, lo, hi);
         for (int i = 0; i < R; ++i) {
           int32_t ev, od;
           std::memcpy(&ev, xq + (r + i) * in + k, 4);
@@ -622,16 +629,9 @@ template <int R>
 __attribute__((target("avxvnni"), noinline)) void
 Q4Gemm::groupW4A8AvxVnni(const uint8_t *nib, int64_t r, int64_t g, int half,
                          __m256i (&acc)[R][2]) const {
-  const __m256i low = _mm256_set1_epi8(0x0F);
   for (int64_t k = g * group; k < (g + 1) * group; k += 8) {
-    const uint8_t *w = nib + (k / 8) * 128 + half * 64;
     __m256i lo[2], hi[2];
-    for (int v = 0; v < 2; ++v) {
-      const __m256i wv =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32 * v));
-      lo[v] = _mm256_and_si256(wv, low);
-      hi[v] = _mm256_and_si256(_mm256_srli_epi16(wv, 4), low);
-    }
+    nibblesAvx2(nib + (k / 8) * 128 + half * 64, lo, hi);
     for (int i = 0; i < R; ++i) {
       int32_t ev, od;
       std::memcpy(&ev, xq + (r + i) * in + k, 4);
