@@ -641,10 +641,13 @@ int runBudget(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-  for (int i = 1; i < argc; ++i)
-    if (StringRef(argv[i]) == "--budget" ||
-        StringRef(argv[i]).starts_with("--budget="))
+  // (LLVM's parser also takes -budget: so does this check.)
+  for (int i = 1; i < argc; ++i) {
+    StringRef a = StringRef(argv[i]).ltrim('-');
+    if (StringRef(argv[i]).starts_with("-") &&
+        (a == "budget" || a.starts_with("budget=")))
       return runBudget(argc, argv);
+  }
   InitLLVM init(argc, argv);
   return run(argc, argv);
 }
