@@ -43,6 +43,16 @@ constexpr llvm::StringLiteral kPrefix = "ptq: ";
 
 /// The head: a linear whose result reaches a graph output through
 /// reshapes only.
+/// The first of `patterns` that `names` (an op's weight and ONNX node
+/// names) contains, or null: the rule of the pass's `keep` and `int8`.
+const std::string *namedBy(const std::string &names,
+                           ArrayRef<std::string> patterns) {
+  for (const std::string &k : patterns)
+    if (!k.empty() && names.find(k) != std::string::npos)
+      return &k;
+  return nullptr;
+}
+
 bool isHead(LinearOp lin) {
   SmallVector<Value> work = {lin.getResult()};
   while (!work.empty()) {
@@ -303,25 +313,18 @@ void SlimQuantizePass::runOnOperation() {
   }
   // With weights=int4, the linears named in `int8` get int8 instead.
   llvm::DenseSet<Operation *> asInt8;
-  auto namedInt8 = [&](const std::string &names) {
-    for (const std::string &k : int8)
-      if (!k.empty() && names.find(k) != std::string::npos)
-        return true;
-    return false;
-  };
   // Check every candidate first: a failure changes nothing.
   SmallVector<LinearOp> todo;
   WalkResult walk = module.walk([&](LinearOp lin) {
     if (isHead(lin) && !head)
       return WalkResult::advance();
     std::string names = weightName(lin.getWeight()) + " " + describeOp(lin);
-    for (const std::string &k : keep)
-      if (!k.empty() && names.find(k) != std::string::npos) {
-        if (print)
-          llvm::errs() << "ptq: " << describeOp(lin) << " stays float (keep="
-                       << k << ")\n";
-        return WalkResult::advance();
-      }
+    if (const std::string *k = namedBy(names, keep)) {
+      if (print)
+        llvm::errs() << "ptq: " << describeOp(lin) << " stays float (keep="
+                     << *k << ")\n";
+      return WalkResult::advance();
+    }
     if (!lin.getWeight().getDefiningOp<arith::ConstantOp>() ||
         !isFloatConstant(lin.getWeight())) {
       lin.emitError(kPrefix) << describeOp(lin) << " weight is not a constant";
@@ -329,7 +332,7 @@ void SlimQuantizePass::runOnOperation() {
     }
     int64_t k = lin.getWeight().getType().getShape()[1];
     bool int4Op = int4;
-    if (int4 && namedInt8(names)) {
+    if (int4 && namedBy(names, int8)) {
       asInt8.insert(lin);
       int4Op = false;
     }
@@ -382,13 +385,12 @@ void SlimQuantizePass::runOnOperation() {
   if (convs) {
     module.walk([&](Conv2dOp c) {
       std::string names = weightName(c.getWeight()) + " " + describeOp(c);
-      for (const std::string &k : keep)
-        if (!k.empty() && names.find(k) != std::string::npos) {
-          if (print)
-            llvm::errs() << "ptq: " << describeOp(c)
-                         << " stays float (keep=" << k << ")\n";
-          return;
-        }
+      if (const std::string *k = namedBy(names, keep)) {
+        if (print)
+          llvm::errs() << "ptq: " << describeOp(c) << " stays float (keep="
+                       << *k << ")\n";
+        return;
+      }
       convOps.push_back(c);
     });
   }
