@@ -9,11 +9,13 @@
 // streamed per second.
 //
 //   build/bin/slim-qlinear-bench [--threads N] [--rows R] [--layers L]
-//                                [--shape OUT,IN]
+//                                [--shape OUT,IN] [--fp32-only]
+//   build/bin/slim-qlinear-bench-x86-64-v3 …  (the x86-64-v3 runtime)
 //
 // --rows R (default 1) times R rows instead (R = 128: prefill-shaped).
 // --shape OUT,IN times that one shape instead of the four (IN a multiple
 // of 128; e.g. 50257,768: GPT-2-small's head).
+// --fp32-only times only the fp32 linear.
 // --layers L (default 12, GPT-2-small) sets how many layers' weights
 // stream: this machine's L3 is 260 MiB, so GPT-2-small's int8 (85 MB) and
 // int4 (53 MB) projections stay cached between passes; 96 layers (int4
@@ -25,11 +27,15 @@
 
 #include "HalideRuntime.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,6 +50,32 @@ struct LinearShape {
 std::vector<LinearShape> kShapes = {
     {2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
 int kLayers = 12;
+
+/// Weights in 2 MB pages, as the runtime holds a model's weights
+/// (Model.cpp, hugePageMemory): with 4 KB pages the streaming kernels
+/// would also time TLB misses the compiled models do not have.
+template <typename T> struct HugePages {
+  using value_type = T;
+  HugePages() = default;
+  template <typename U> HugePages(const HugePages<U> &) {}
+  T *allocate(size_t n) {
+    constexpr size_t kHuge = size_t(2) << 20;
+    const size_t bytes = (n * sizeof(T) + kHuge - 1) / kHuge * kHuge;
+    void *p = std::aligned_alloc(kHuge, bytes);
+    if (!p)
+      throw std::bad_alloc();
+    madvise(p, bytes, MADV_HUGEPAGE);
+    return static_cast<T *>(p);
+  }
+  void deallocate(T *p, size_t) { std::free(p); }
+  template <typename U> bool operator==(const HugePages<U> &) const {
+    return true;
+  }
+  template <typename U> bool operator!=(const HugePages<U> &) const {
+    return false;
+  }
+};
+template <typename T> using Weights = std::vector<T, HugePages<T>>;
 
 template <typename F> double medianMs(F pass) {
   pass(); // warm-up
@@ -63,6 +95,9 @@ template <typename F> double medianMs(F pass) {
 
 int main(int argc, char **argv) {
   int threads = 1, rows = 1;
+  bool fp32Only = false;
+  for (int i = 1; i < argc; ++i)
+    fp32Only |= std::strcmp(argv[i], "--fp32-only") == 0;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--threads") == 0)
       threads = std::atoi(argv[i + 1]);
@@ -84,8 +119,8 @@ int main(int argc, char **argv) {
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 0.02f);
   int64_t weights = 0;
-  std::vector<std::vector<float>> wf;  // packed fp32
-  std::vector<std::vector<uint8_t>> w8, w4, w4b;
+  std::vector<Weights<float>> wf; // packed fp32
+  std::vector<Weights<uint8_t>> w8, w4, w4b;
   std::vector<std::vector<float>> s8;
   std::vector<LinearShape> shapes;
   for (int l = 0; l < kLayers; ++l)
@@ -97,6 +132,8 @@ int main(int argc, char **argv) {
       weights += s.out * s.in;
       wf.emplace_back(packedLinearSize(s.out, s.in));
       packLinearWeight(w.data(), s.out, s.in, wf.back().data());
+      if (fp32Only)
+        continue;
       std::vector<int8_t> q(w.size());
       std::vector<float> sc(s.out);
       for (int64_t o = 0; o < s.out; ++o) {
@@ -148,6 +185,8 @@ int main(int argc, char **argv) {
                     shapes[i].out, y.data(), error);
          }),
          total(wf));
+  if (fp32Only)
+    return 0;
   report("int8 (W8A8)", medianMs([&] {
            for (size_t i = 0; i < shapes.size(); ++i)
              qlinear(x.data(), rows, shapes[i].in, w8[i].data(), s8[i].data(),

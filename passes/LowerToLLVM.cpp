@@ -41,6 +41,9 @@ struct SlimLowerToLLVMPass
     module->setAttr("slim.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));
     module->setAttr("slim.weights_bytes",
                     b.getI64IntegerAttr(plan.weights.size()));
+    if (plan.tableWeightBytes > 0)
+      module->setAttr("slim.table_weights_bytes",
+                      b.getI64IntegerAttr(plan.tableWeightBytes));
     if (plan.generates)
       module->setAttr("slim.kv_cache_bytes",
                       b.getI64IntegerAttr(plan.kvCacheBytes));

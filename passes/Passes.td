@@ -604,7 +604,10 @@ def SlimLowerToLLVMPass : Pass<"slim-lower-to-llvm", "::mlir::ModuleOp"> {
     planned from their lifetimes (interference graph, coloring); constants
     are offsets into the weight blob (linear weights packed [in, out]);
     shapes are `llvm.mlir.global` constants. The module gets the attributes
-    `slim.arena_bytes` and `slim.weights_bytes`, and @main is removed.
+    `slim.arena_bytes` and `slim.weights_bytes` (with embedding tables,
+    also `slim.table_weights_bytes`: the tables come first, up to a 4 KB
+    boundary, so that the runtime can map them and read the rest into
+    2 MB pages), and @main is removed.
     Step functions @prefill and @decode (slim-decode-step) become
     `slim_model_prefill` / `slim_model_decode` with the KV cache as a fifth
     pointer; each `slim.kv_attention` passes its slot's byte offset in it

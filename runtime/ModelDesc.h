@@ -60,10 +60,11 @@ typedef struct slim_model_desc {
   int32_t kv_layers;
   /* Token ids are bytes (UTF-8 text in, text out: --prompt). */
   int32_t byte_tokens;
-  /* Every weight is read in full by every run (no embedding table read a
-     few rows at a time): the runtime reads the weights file into 2 MB
-     pages instead of mapping it. */
-  int32_t dense_weights;
+  /* The first bytes of the weights (a 4 KB multiple) hold the embedding
+     tables, of which a run reads a few rows: the runtime maps them from the
+     weights file. Every run reads the rest in full: the runtime reads it
+     into 2 MB pages. */
+  int64_t table_weights_bytes;
 } slim_model_desc;
 
 extern const slim_model_desc slim_model;

@@ -93,8 +93,9 @@ public:
   /// The source function is not modified: lowering consumes a copy.
   Compiler(func::FuncOp source, CompiledModel &out, GlueModule &glue,
            StringRef entry = "slim_model_compute", bool withCache = false)
-      : ownedCopy(source.clone()), func(*ownedCopy), out(out), glue(glue),
-        entry(entry), withCache(withCache) {}
+      : ownedCopy(source.clone()), func(*ownedCopy),
+        sourceModule(source->getParentOfType<ModuleOp>()), out(out),
+        glue(glue), entry(entry), withCache(withCache) {}
   /// Plans buffers and weights and appends the LLVM-dialect code to `into`.
   LogicalResult lower(ModuleOp into);
 
@@ -163,6 +164,7 @@ private:
 
   OwningOpRef<func::FuncOp> ownedCopy;
   func::FuncOp func; // that copy: lowering moves its ops into the LLVM code
+  ModuleOp sourceModule; // the source function's module (may be null)
   CompiledModel &out;
   GlueModule &glue;
   std::string entry;

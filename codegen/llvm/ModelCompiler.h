@@ -41,10 +41,11 @@ struct CompiledModel {
   /// Every constant the code reads, 64-byte aligned (linear weights packed
   /// as [in, out]).
   std::vector<uint8_t> weights;
-  /// Some weight is read sparsely (an embedding table, a few rows per
-  /// input): the runtime then maps the weights file rather than reading it
-  /// all into memory.
-  bool sparseWeights = false;
+  /// The first bytes of `weights` (a 4 KB multiple) hold the embedding
+  /// tables, of which a run reads a few rows; every run reads the rest in
+  /// full. The runtime maps the tables from the weights file and reads the
+  /// rest into 2 MB pages.
+  int64_t tableWeightBytes = 0;
   int64_t arenaBytes = 0;
   /// Bytes the arena would need without reuse (for the report).
   int64_t unplannedBytes = 0;

@@ -99,7 +99,7 @@ std::string mlir::slim::modelDescSource(const CompiledModel &m,
     field("kv_layers", std::to_string(m.kvLayers));
     field("byte_tokens", byteTokens ? "1" : "0");
   }
-  field("dense_weights", m.sparseWeights ? "0" : "1");
+  field("table_weights_bytes", std::to_string(m.tableWeightBytes));
   s += "};\n";
   return s;
 }

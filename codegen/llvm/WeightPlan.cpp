@@ -16,6 +16,50 @@ using namespace mlir::slim;
 namespace mlir::slim::codegen {
 
 LogicalResult Compiler::planWeights() {
+  auto add = [&](arith::ConstantOp cst, bool packed) -> LogicalResult {
+    auto key = std::make_pair(weightKey(cst.getResult()), packed);
+    if (out.weightIndex.count(key))
+      return success();
+    FailureOr<Tensor> t = constantTensor(cst);
+    if (failed(t))
+      return failure();
+    int64_t offset = alignUp(out.weights.size());
+    auto shape = tensorType(cst.getResult()).getShape();
+    bool int8 = tensorType(cst.getResult()).getElementType().isInteger(8);
+    out.weights.resize(
+        offset + (packed && int8 ? rt::packedQLinearBytes(shape[0], shape[1])
+                  : packed ? rt::packedLinearSize(shape[0], shape[1]) *
+                                 int64_t(sizeof(float))
+                           : int64_t(t->data.size())));
+    if (packed && int8) {
+      rt::packQLinearWeight(reinterpret_cast<const int8_t *>(t->data.data()),
+                            shape[0], shape[1], out.weights.data() + offset);
+    } else if (packed) {
+      rt::packLinearWeight(reinterpret_cast<const float *>(t->data.data()),
+                           shape[0], shape[1],
+                           reinterpret_cast<float *>(out.weights.data() +
+                                                     offset));
+    } else {
+      std::memcpy(out.weights.data() + offset, t->data.data(), t->data.size());
+    }
+    out.weightIndex[key] = offset;
+    return success();
+  };
+  LogicalResult status = success();
+  // The blob starts with the embedding tables of every entry point (the
+  // first entry point compiled places them), of which a run reads a few
+  // rows, up to a 4 KB boundary: the runtime maps that part from the file
+  // and reads the rest, which every run reads in full, into 2 MB pages.
+  if (out.weights.empty()) {
+    if (sourceModule)
+      sourceModule.walk([&](EmbeddingOp e) {
+        auto cst = e.getTable().getDefiningOp<arith::ConstantOp>();
+        if (cst && failed(add(cst, false)))
+          status = failure();
+      });
+    out.tableWeightBytes = (int64_t(out.weights.size()) + 4095) / 4096 * 4096;
+    out.weights.resize(size_t(out.tableWeightBytes));
+  }
   // Linear weights are stored packed for the kernel (rt::packLinearWeight).
   func.walk([&](LinearOp op) { packedWeights.insert(op.getWeight()); });
   // int4 weights: packed with their group scales and zero points.
@@ -54,44 +98,11 @@ LogicalResult Compiler::planWeights() {
                      out.weights.data() + offset);
     out.weightIndex[key] = offset;
   }
-  auto add = [&](arith::ConstantOp cst, bool packed) -> LogicalResult {
-    auto key = std::make_pair(weightKey(cst.getResult()), packed);
-    if (out.weightIndex.count(key))
-      return success();
-    FailureOr<Tensor> t = constantTensor(cst);
-    if (failed(t))
-      return failure();
-    int64_t offset = alignUp(out.weights.size());
-    auto shape = tensorType(cst.getResult()).getShape();
-    bool int8 = tensorType(cst.getResult()).getElementType().isInteger(8);
-    out.weights.resize(
-        offset + (packed && int8 ? rt::packedQLinearBytes(shape[0], shape[1])
-                  : packed ? rt::packedLinearSize(shape[0], shape[1]) *
-                                 int64_t(sizeof(float))
-                           : int64_t(t->data.size())));
-    if (packed && int8) {
-      rt::packQLinearWeight(reinterpret_cast<const int8_t *>(t->data.data()),
-                            shape[0], shape[1], out.weights.data() + offset);
-    } else if (packed) {
-      rt::packLinearWeight(reinterpret_cast<const float *>(t->data.data()),
-                           shape[0], shape[1],
-                           reinterpret_cast<float *>(out.weights.data() +
-                                                     offset));
-    } else {
-      std::memcpy(out.weights.data() + offset, t->data.data(), t->data.size());
-    }
-    out.weightIndex[key] = offset;
-    return success();
-  };
-  LogicalResult status = success();
   func.walk([&](arith::ConstantOp cst) {
     Value v = cst.getResult();
     // Unused constants (weights of dropped layers) are not stored.
     if (!isa<RankedTensorType>(v.getType()) || v.use_empty())
       return;
-    for (Operation *user : v.getUsers())
-      if (auto e = dyn_cast<EmbeddingOp>(user); e && e.getTable() == v)
-        out.sparseWeights = true;
     bool linearOnly = true, packed = packedWeights.contains(v);
     for (OpOperand &use : v.getUses()) {
       bool weightUse = use.getOperandNumber() == 1 &&
