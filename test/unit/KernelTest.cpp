@@ -637,7 +637,11 @@ TEST(LinearKernel, PackedLayoutsMatchFloat64Reference) {
   } cases[] = {{1, 16, 10, true},     {5, 64, 48, false},
                {9, 128, 96, true},     {13, 256, 100, true},
                {128, 200, 147, false}, {3, 384, 1001, true},
-               {77, 32, 96, true},     {130, 64, 200, true}};
+               {77, 32, 96, true},     {130, 64, 200, true},
+               // The AVX2 kernel's rows in packed chunks of 360 (3 chunks
+               // at 1 thread, the last of 1 row) and its runs of 256
+               // inputs (2).
+               {721, 300, 96, true}};
   for (const Case &c : cases) {
     auto x = randomVector(c.rows * c.in, 51);
     auto w = randomVector(c.out * c.in, 52);
@@ -677,10 +681,11 @@ TEST(LinearKernel, ActivationThenResidualMatchFloat64Reference) {
   // y = act(x·W + b) [+ residual]: in the AVX-512 kernel's epilogue (48
   // wide and more, incl. the shifted last tile of 147), as second passes
   // below the tile (10 wide); a few rows (one block of 5) and 19 (8 + 8 +
-  // 3); with and without the residual.
+  // 3); with and without the residual; the AVX2 kernel's epilogue after
+  // its second run of inputs (300).
   struct Case {
     int64_t rows, in, out;
-  } cases[] = {{5, 40, 10}, {19, 72, 96}, {19, 64, 147}};
+  } cases[] = {{5, 40, 10}, {19, 72, 96}, {19, 64, 147}, {19, 300, 96}};
   struct {
     LinearAct act;
     double (*ref)(double);
