@@ -193,14 +193,31 @@ int64_t stepFlops(const Step &step) {
   return step.residualAdd || !cost ? 0 : 2 * cost.getMacs();
 }
 
+std::string stepKind(const Step &step) {
+  std::string kind = step.op->getName().getStringRef().str();
+  if (step.residualAdd || isa<ResidualOp>(step.op))
+    return "slim.residual add";
+  if (auto q = dyn_cast<QLinearOp>(step.op))
+    return kind + (q.getWeight().getType().getElementType().isInteger(4)
+                       ? " int4"
+                       : " int8");
+  if (auto a = dyn_cast<AttentionOp>(step.op); a && a.getInt8())
+    return kind + " int8";
+  if (auto c = dyn_cast<Conv2dOp>(step.op); c && c.getInt8())
+    return kind + " int8";
+  return kind;
+}
+
 void Compiler::nameSteps() {
   profileBase = int64_t(out.opNames.size());
   for (const Step &step : steps) {
     out.opNames.push_back(profileName(step));
     out.opFlops.push_back(stepFlops(step));
+    out.opKinds.push_back(stepKind(step));
   }
   out.opNames.push_back("copy of the outputs");
   out.opFlops.push_back(0);
+  out.opKinds.push_back("copy of the outputs");
 }
 
 void Compiler::begin(Operation *op, OpBuilder &builder) {

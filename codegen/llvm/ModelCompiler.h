@@ -55,6 +55,10 @@ struct CompiledModel {
   /// Floating-point operations of each profiled step (multiply-adds count
   /// 2; 0 where not counted: data movement, elementwise ops).
   std::vector<int64_t> opFlops;
+  /// The kind of each profiled step: its op's name, with the precision
+  /// of a quantized product ("slim.qlinear int4", "slim.attention int8";
+  /// slimc --emit=plan, the latency predictor of slim-budget).
+  std::vector<std::string> opKinds;
   /// The object file with slim_model_compute (and the step functions).
   llvm::SmallVector<char, 0> object;
 

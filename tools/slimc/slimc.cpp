@@ -42,6 +42,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -64,12 +65,15 @@ static cl::opt<std::string> output("o", cl::Required,
                                    cl::desc("output: an executable, or with "
                                             "--emit=lib libOUT.so + OUT.h"),
                                    cl::value_desc("OUT"), cl::cat(category));
-enum class Emit { Exe, Lib, Mlir };
+enum class Emit { Exe, Lib, Mlir, Plan };
 static cl::opt<Emit> emit(
     "emit", cl::desc("what to produce"), cl::init(Emit::Exe),
     cl::values(clEnumValN(Emit::Exe, "exe", "a self-contained executable (default)"),
                clEnumValN(Emit::Lib, "lib", "libOUT.so and the C header OUT.h"),
-               clEnumValN(Emit::Mlir, "mlir", "the optimized slim IR, not compiled")),
+               clEnumValN(Emit::Mlir, "mlir", "the optimized slim IR, not compiled"),
+               clEnumValN(Emit::Plan, "plan",
+                          "the kernel calls as JSON (kind, FLOPs, name of "
+                          "each; arena and weight bytes), not compiled")),
     cl::cat(category));
 enum class Weights { Embedded, External };
 static cl::opt<Weights> weightsMode(
@@ -458,6 +462,32 @@ int run(int argc, char **argv) {
   }
 
   mlir::slim::CompiledModel compiled;
+  if (emit == Emit::Plan) {
+    // What the code generator would call, without generating it: what
+    // slim-budget's latency predictor reads.
+    mlir::OwningOpRef<mlir::ModuleOp> scratch =
+        mlir::ModuleOp::create(module->getLoc());
+    if (failed(mlir::slim::lowerModuleToLLVM(*module, *scratch, compiled)))
+      return 1;
+    std::string err = slim::tools::writeOutput(output, [&](raw_ostream &os) {
+      json::OStream j(os, 1);
+      j.object([&] {
+        j.attribute("arena_bytes", compiled.arenaBytes);
+        j.attribute("weights_bytes", int64_t(compiled.weights.size()));
+        j.attributeArray("ops", [&] {
+          for (size_t i = 0; i < compiled.opNames.size(); ++i)
+            j.object([&] {
+              j.attribute("kind", compiled.opKinds[i]);
+              j.attribute("flops", compiled.opFlops[i]);
+              j.attribute("name", compiled.opNames[i]);
+            });
+        });
+      });
+      os << "\n";
+      return true;
+    });
+    return err.empty() ? 0 : fail(err);
+  }
   {
     Stage stage("codegen");
     mlir::slim::CompileOptions options;
