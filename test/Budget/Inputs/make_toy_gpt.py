@@ -5,7 +5,8 @@ construction: 4 blocks, d 64, 4 heads, MLPs 1024 wide, vocab 256, 64
 positions, random weights (seeded), except that the MLPs of blocks 1 and
 3 have an all-zero output projection (weight and bias). Dropping those two
 MLPs changes no output bit; dropping anything else, or quantizing, does.
-Also writes DIR/eval.bin: 1 024 random bytes (held-out windows).
+Also writes DIR/eval.bin: 1 024 random bytes (held-out windows), and
+DIR/calibration.npy: one window of random ids.
 Standard library only."""
 import json
 import os
@@ -77,3 +78,9 @@ with open(os.path.join(out, "config.json"), "w") as f:
     json.dump(config, f, indent=1)
 with open(os.path.join(out, "eval.bin"), "wb") as f:
     f.write(bytes(rng.randrange(256) for _ in range(1024)))
+# A calibration batch (slimc --calibration): one window of random ids.
+header = "{'descr': '<i8', 'fortran_order': False, 'shape': (1, %d), }" % positions
+header += " " * ((64 - (11 + len(header)) % 64) % 64) + "\n"
+with open(os.path.join(out, "calibration.npy"), "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+    f.write(struct.pack("<%dq" % positions, *(rng.randrange(256) for _ in range(positions))))
