@@ -19,6 +19,7 @@
 #include "codegen/llvm/ModelCompiler.h"
 #include "codegen/llvm/ModelSource.h"
 #include "dialects/slim/IR/SlimDialect.h"
+#include "dialects/slim/IR/SlimOps.h"
 #include "importers/Import.h"
 #include "passes/Passes.h"
 #include "passes/Pipeline.h"
@@ -73,7 +74,8 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Mlir, "mlir", "the optimized slim IR, not compiled"),
                clEnumValN(Emit::Plan, "plan",
                           "the kernel calls as JSON (kind, FLOPs, name of "
-                          "each; arena and weight bytes), not compiled")),
+                          "each; the linears' weight names; arena and weight "
+                          "bytes), not compiled")),
     cl::cat(category));
 enum class Weights { Embedded, External };
 static cl::opt<Weights> weightsMode(
@@ -465,6 +467,13 @@ int run(int argc, char **argv) {
   if (emit == Emit::Plan) {
     // What the code generator would call, without generating it: what
     // slim-budget's latency predictor reads.
+    // The linears' weight names (what --quantize's keep= and int8= match),
+    // before lowering consumes the ops.
+    std::vector<std::string> linears;
+    module->walk([&](mlir::Operation *op) {
+      if (isa<mlir::slim::LinearOp, mlir::slim::QLinearOp>(op))
+        linears.push_back(mlir::slim::weightName(op->getOperand(1)));
+    });
     mlir::OwningOpRef<mlir::ModuleOp> scratch =
         mlir::ModuleOp::create(module->getLoc());
     if (failed(mlir::slim::lowerModuleToLLVM(*module, *scratch, compiled)))
@@ -474,6 +483,10 @@ int run(int argc, char **argv) {
       j.object([&] {
         j.attribute("arena_bytes", compiled.arenaBytes);
         j.attribute("weights_bytes", int64_t(compiled.weights.size()));
+        j.attributeArray("linears", [&] {
+          for (const std::string &n : linears)
+            j.value(n);
+        });
         j.attributeArray("ops", [&] {
           for (size_t i = 0; i < compiled.opNames.size(); ++i)
             j.object([&] {
